@@ -1,0 +1,3 @@
+from services.confessions.server import main
+
+main()

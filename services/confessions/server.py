@@ -1,0 +1,26 @@
+"""Wiring of the confessions service: settings → database → servicer → gRPC server."""
+
+from __future__ import annotations
+
+from services.confessions.config import ConfessionsSettings
+from services.confessions.models import SCHEMA
+from services.confessions.repository import ConfessionsRepository
+from services.confessions.servicer import ConfessionsServicer
+from veil.core.db import Database
+from veil.core.grpc_server import Registration, run_database_service
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
+
+
+def main() -> None:
+    """Console entry point: ``python -m services.confessions``."""
+    settings = ConfessionsSettings()
+
+    def build(db: Database) -> Registration:
+        return Registration.of(
+            confessions_pb2.DESCRIPTOR,
+            "ConfessionsService",
+            confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
+            ConfessionsServicer(ConfessionsRepository(db), settings),
+        )
+
+    run_database_service(SCHEMA, settings, build)

@@ -1,0 +1,23 @@
+"""Async filters: they run on the event loop (aiogram runs sync filters in threads)."""
+
+from __future__ import annotations
+
+from aiogram.filters import Filter
+from aiogram.types import Message
+
+
+class TextIs(Filter):
+    """Matches a message whose text is one of ``options`` (reply-keyboard buttons)."""
+
+    def __init__(self, *options: str) -> None:
+        self._options = frozenset(options)
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text in self._options
+
+
+class HasText(Filter):
+    """Matches a message with text (not a command)."""
+
+    async def __call__(self, message: Message) -> bool:
+        return bool(message.text) and not (message.text or "").startswith("/")

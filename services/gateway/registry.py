@@ -1,0 +1,106 @@
+"""The communities this gateway serves, each with its Bot and webhook secret."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.enums import ParseMode
+
+from veil.core.hashing import keyed_token
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommunityEntry:
+    """One served community."""
+
+    id: int
+    bot: Bot
+    secret_token: str
+    title: str
+    bot_username: str
+    channel_chat_id: int
+    admin_chat_id: int
+
+
+def webhook_secret(key: bytes, community_id: int, bot_id: int) -> str:
+    """The per-community ``secret_token`` (43 chars of A-Za-z0-9_-)."""
+    return keyed_token(key, "webhook", community_id, bot_id, length=32)
+
+
+class CommunityRegistry:
+    """Holds one :class:`CommunityEntry` per community; refreshes from the service.
+
+    A miss (an update for a community added after the last refresh) triggers a
+    refresh at most every ``min_refresh_seconds``, so a flood of requests to an
+    unknown path cannot turn into a flood of gRPC calls.
+    """
+
+    def __init__(
+        self,
+        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        session: AiohttpSession,
+        secret_key: bytes,
+        *,
+        min_refresh_seconds: float = 2.0,
+    ) -> None:
+        self._confessions = confessions
+        self._session = session
+        self._secret_key = secret_key
+        self._entries: dict[int, CommunityEntry] = {}
+        self._lock = asyncio.Lock()
+        self._last_refresh = 0.0
+        self._min_refresh = min_refresh_seconds
+
+    def get(self, community_id: int) -> CommunityEntry | None:
+        """The community, if known (no I/O)."""
+        return self._entries.get(community_id)
+
+    async def lookup(self, community_id: int) -> CommunityEntry | None:
+        """The community, refreshing once from the service on a miss."""
+        entry = self._entries.get(community_id)
+        if entry is None and time.monotonic() - self._last_refresh >= self._min_refresh:
+            await self.refresh()
+            entry = self._entries.get(community_id)
+        return entry
+
+    def entries(self) -> list[CommunityEntry]:
+        """Every known community."""
+        return list(self._entries.values())
+
+    async def refresh(self) -> list[CommunityEntry]:
+        """Reload communities; returns the ones that are new (or changed token)."""
+        async with self._lock:
+            self._last_refresh = time.monotonic()
+            response = await self._confessions.ListCommunities(
+                confessions_pb2.ListCommunitiesRequest(include_secrets=True)
+            )
+            added: list[CommunityEntry] = []
+            for community in response.communities:
+                current = self._entries.get(community.id)
+                if current is not None and current.bot.token == community.bot_token:
+                    continue
+                entry = CommunityEntry(
+                    id=community.id,
+                    bot=Bot(
+                        community.bot_token,
+                        session=self._session,
+                        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+                    ),
+                    secret_token=webhook_secret(self._secret_key, community.id, community.bot_id),
+                    title=community.title,
+                    bot_username=community.bot_username,
+                    channel_chat_id=community.channel_chat_id,
+                    admin_chat_id=community.admin_chat_id,
+                )
+                self._entries[community.id] = entry
+                added.append(entry)
+            return added

@@ -1,0 +1,18 @@
+"""aiogram routers, one module per feature."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from services.gateway.routers import confess, errors, fallback, my, start
+
+
+def build_root_router() -> Router:
+    """All feature routers in priority order, the fallback last.
+
+    The error handlers sit on the root: aiogram passes an error up from the
+    router that raised it to its parents, never to siblings.
+    """
+    root = errors.router
+    root.include_routers(start.router, my.router, confess.router, fallback.router)
+    return root

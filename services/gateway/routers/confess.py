@@ -1,0 +1,118 @@
+"""Writing a confession: ask → preview (Send / Edit / Cancel) → stored as pending."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from services.gateway import texts
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import HasText, TextIs
+from services.gateway.keyboards import (
+    MAIN_MENU,
+    DraftAction,
+    cancel_keyboard,
+    preview_keyboard,
+)
+from services.gateway.registry import CommunityEntry
+from services.gateway.routers.context import actor
+from veil.v1 import confessions_pb2
+
+router = Router(name="confess")
+
+MAX_LENGTH = 4000
+
+
+class Draft(StatesGroup):
+    """A confession being written."""
+
+    writing = State()
+    previewing = State()
+
+
+@router.message(Command("confess"))
+@router.message(TextIs(texts.NEW_CONFESSION))
+async def begin(message: Message, state: FSMContext) -> None:
+    """Start a new draft; its id becomes the idempotency key of the submission."""
+    draft = uuid.uuid4().hex[:16]
+    await state.set_state(Draft.writing)
+    await state.set_data({"draft": draft})
+    await message.answer(texts.ASK_TEXT, reply_markup=cancel_keyboard(draft))
+
+
+@router.message(Command("cancel"))
+async def cancel_command(message: Message, state: FSMContext) -> None:
+    """Drop whatever is in progress."""
+    had_state = await state.get_state() is not None
+    await state.clear()
+    await message.answer(
+        texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, reply_markup=MAIN_MENU
+    )
+
+
+@router.message(StateFilter(Draft.writing), HasText())
+async def write(message: Message, state: FSMContext) -> None:
+    """Keep the text and show the preview."""
+    text = (message.text or "").strip()
+    if len(text) > MAX_LENGTH:
+        await message.answer(texts.too_long(len(text), MAX_LENGTH))
+        return
+    data = await state.update_data(text=text)
+    await state.set_state(Draft.previewing)
+    await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
+
+
+@router.message(StateFilter(Draft.writing))
+async def write_other(message: Message) -> None:
+    """Media and stickers are not confessions yet."""
+    await message.answer(texts.ONLY_TEXT)
+
+
+@router.callback_query(DraftAction.filter())
+async def draft_action(
+    query: CallbackQuery,
+    callback_data: DraftAction,
+    state: FSMContext,
+    community: CommunityEntry,
+    services: ServiceClients,
+) -> None:
+    """Send, edit or cancel the draft under the pressed preview."""
+    data = await state.get_data()
+    current = await state.get_state()
+    message = query.message if isinstance(query.message, Message) else None
+    if data.get("draft") != callback_data.draft:
+        await query.answer(texts.DRAFT_GONE, show_alert=True)
+        return
+    if callback_data.action == "cancel":
+        await state.clear()
+        await query.answer()
+        if message is not None:
+            await message.edit_text(texts.CANCELLED)
+        return
+    if current != Draft.previewing.state or "text" not in data:
+        await query.answer(texts.DRAFT_GONE, show_alert=True)
+        return
+    if callback_data.action == "edit":
+        await state.set_state(Draft.writing)
+        await query.answer()
+        if message is not None:
+            await message.answer(texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
+        return
+    response = await services.confessions.SubmitConfession(
+        confessions_pb2.SubmitConfessionRequest(
+            actor=actor(community, query.from_user),
+            text=data["text"],
+            idempotency_key=f"draft:{data['draft']}",
+        )
+    )
+    # The state is cleared only once the service holds the confession: a retry
+    # of Send after a failure reuses the same key and stores nothing twice.
+    await state.clear()
+    await query.answer()
+    if message is not None:
+        await message.edit_text(texts.received(response.confession.number))

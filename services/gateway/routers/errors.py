@@ -1,0 +1,95 @@
+"""What the member hears when something fails while handling their update."""
+
+from __future__ import annotations
+
+import logging
+
+import grpc
+from aiogram import Bot, Router
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+
+from services.gateway import texts
+
+log = logging.getLogger(__name__)
+router = Router(name="errors")
+
+# Codes after which the call may or may not have happened; the member retries
+# and the idempotency keys make that safe.
+_TRANSIENT = {
+    grpc.StatusCode.UNAVAILABLE,
+    grpc.StatusCode.DEADLINE_EXCEEDED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED,
+    grpc.StatusCode.ABORTED,
+}
+
+
+async def _tell(event: ErrorEvent, bot: Bot, text: str) -> None:
+    """Tell the member, unless Telegram refuses for good (blocked, chat gone).
+
+    A refusal is final, so the update is done; network failures still
+    propagate and Telegram redelivers.
+    """
+    update = event.update
+    try:
+        if update.callback_query is not None:
+            await bot.answer_callback_query(update.callback_query.id, text=text, show_alert=True)
+        elif update.message is not None and update.message.chat.type == "private":
+            await bot.send_message(update.message.chat.id, text)
+    except (TelegramBadRequest, TelegramForbiddenError) as refusal:
+        log.warning(
+            "could not tell the member",
+            extra={"update_id": update.update_id, "error": refusal.message},
+        )
+
+
+@router.errors(ExceptionTypeFilter(grpc.aio.AioRpcError))
+async def service_failed(event: ErrorEvent, bot: Bot) -> None:
+    """A service call failed: a transient failure asks to retry, others apologise."""
+    error = event.exception
+    assert isinstance(error, grpc.aio.AioRpcError)
+    code = error.code()
+    log.warning(
+        "service call failed",
+        extra={
+            "update_id": event.update.update_id,
+            "grpc_code": code.name,
+            "grpc_details": error.details(),
+        },
+    )
+    await _tell(event, bot, texts.TRY_AGAIN if code in _TRANSIENT else texts.FAILED)
+
+
+class _Unexpected(ExceptionTypeFilter):
+    """Any error except Telegram being unreachable.
+
+    A Bot API call that failed on the network must not be swallowed: the
+    webhook then answers 500 and Telegram redelivers the update, whose handlers
+    are idempotent.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Exception)
+
+    async def __call__(self, obj: object) -> bool | dict[str, object]:  # type: ignore[override]
+        error = getattr(obj, "exception", None)
+        return not isinstance(
+            error, TelegramNetworkError | TelegramServerError | TelegramRetryAfter
+        )
+
+
+@router.errors(_Unexpected())
+async def unexpected(event: ErrorEvent, bot: Bot) -> None:
+    """A bug or bad data: log the kind (never the content) and apologise once."""
+    log.error(
+        "update handling failed",
+        extra={"update_id": event.update.update_id, "error_type": type(event.exception).__name__},
+    )
+    await _tell(event, bot, texts.FAILED)

@@ -1,0 +1,24 @@
+"""Anything no other router took."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+
+from services.gateway import texts
+from services.gateway.keyboards import MAIN_MENU
+
+router = Router(name="fallback")
+
+
+@router.message()
+async def unknown_message(message: Message) -> None:
+    """Point the member back to the menu (private chats only)."""
+    if message.chat.type == "private":
+        await message.answer(texts.UNKNOWN, reply_markup=MAIN_MENU)
+
+
+@router.callback_query()
+async def unknown_button(query: CallbackQuery) -> None:
+    """A button from an old message: say so instead of spinning forever."""
+    await query.answer(texts.DRAFT_GONE)

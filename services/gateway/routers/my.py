@@ -1,0 +1,38 @@
+"""/my: the member's own confessions and their status."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from services.gateway import texts
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import TextIs
+from services.gateway.registry import CommunityEntry
+from services.gateway.routers.context import actor
+from veil.v1 import common_pb2, confessions_pb2
+
+router = Router(name="my")
+
+
+@router.message(Command("my"))
+@router.message(TextIs(texts.MY_CONFESSIONS))
+async def my_confessions(
+    message: Message, community: CommunityEntry, services: ServiceClients
+) -> None:
+    """List the member's latest confessions."""
+    assert message.from_user is not None
+    response = await services.confessions.ListMyConfessions(
+        confessions_pb2.ListMyConfessionsRequest(
+            actor=actor(community, message.from_user), page=common_pb2.PageRequest(limit=10)
+        )
+    )
+    if not response.confessions:
+        await message.answer(texts.NO_CONFESSIONS)
+        return
+    await message.answer(
+        texts.my_confessions(
+            [(c.number, c.status, c.text) for c in response.confessions], response.total
+        )
+    )

@@ -1,0 +1,133 @@
+"""Wiring of the gateway: settings → Redis, gRPC, Bot API session → aiohttp app."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+
+from services.gateway.clients import ServiceClients
+from services.gateway.config import GatewaySettings
+from services.gateway.dispatcher import build_dispatcher
+from services.gateway.fsm import create_storage
+from services.gateway.guard import UpdateGuard
+from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.webhook import WebhookHandler
+from veil.core.logging import configure_logging
+from veil.core.redis import create_redis_cluster
+
+log = logging.getLogger(__name__)
+
+
+async def _set_webhooks(
+    entries: list[CommunityEntry], settings: GatewaySettings, allowed: list[str]
+) -> None:
+    for entry in entries:
+        try:
+            await entry.bot.set_webhook(
+                url=f"{settings.public_url.rstrip('/')}/webhook/{entry.id}",
+                secret_token=entry.secret_token,
+                max_connections=settings.webhook_max_connections,
+                allowed_updates=allowed,
+            )
+            log.info("webhook set", extra={"community": entry.id})
+        except Exception as error:
+            log.error(
+                "setWebhook failed",
+                extra={
+                    "community": entry.id,
+                    "error_type": type(error).__name__,
+                    "error": str(error),
+                },
+            )
+
+
+def build_app(settings: GatewaySettings) -> web.Application:
+    """The aiohttp application, with start-up and clean-up of every client."""
+    app = web.Application(client_max_size=settings.max_update_bytes * 4)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        redis = create_redis_cluster(settings.redis_nodes)
+        id_key = settings.id_hash_key.get_secret_value().encode()
+        services = ServiceClients.connect(
+            settings.confessions_addr, settings.social_addr, settings.notifier_addr
+        )
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        registry = CommunityRegistry(
+            services.confessions, session, settings.webhook_secret_key.get_secret_value().encode()
+        )
+        dispatcher = build_dispatcher(create_storage(redis, id_key, settings.fsm_ttl_seconds))
+        guard = UpdateGuard(
+            redis,
+            id_key=id_key,
+            burst=settings.rate_limit_burst,
+            per_minute=settings.rate_limit_per_minute,
+            done_ttl_seconds=settings.dedupe_ttl_seconds,
+        )
+        app["webhook"] = WebhookHandler(
+            registry,
+            dispatcher,
+            guard,
+            max_bytes=settings.max_update_bytes,
+            deadline_seconds=settings.update_deadline_seconds,
+            context={"services": services, "settings": settings},
+        )
+        allowed = dispatcher.resolve_used_update_types()
+
+        async def refresh_forever() -> None:
+            while True:
+                try:
+                    added = await registry.refresh()
+                    if settings.set_webhooks and added:
+                        await _set_webhooks(added, settings, allowed)
+                except Exception as error:
+                    log.error(
+                        "community refresh failed", extra={"error_type": type(error).__name__}
+                    )
+                await asyncio.sleep(settings.community_refresh_seconds)
+
+        refresher = asyncio.create_task(refresh_forever())
+        app["ready"] = True
+        yield
+        app["ready"] = False
+        refresher.cancel()
+        await session.close()
+        await services.close()
+        await redis.aclose()
+
+    async def webhook(request: web.Request) -> web.Response:
+        handler: WebhookHandler = request.app["webhook"]
+        return await handler(request)
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def readyz(request: web.Request) -> web.Response:
+        ready = request.app.get("ready", False)
+        return web.Response(status=200 if ready else 503, text="ready" if ready else "starting")
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/webhook/{community_id}", webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def main() -> None:
+    """Console entry point: ``python -m services.gateway``."""
+    settings = GatewaySettings()  # type: ignore[call-arg]
+    configure_logging("gateway", settings.log_level)
+    # aiohttp drains in-flight requests for shutdown_timeout on SIGTERM/SIGINT.
+    web.run_app(
+        build_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        access_log=None,
+        print=None,
+        shutdown_timeout=settings.update_deadline_seconds,
+        handle_signals=True,
+    )

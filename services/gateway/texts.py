@@ -1,0 +1,80 @@
+"""Everything the bot says, in one place. HTML parse mode: escape member text."""
+
+from __future__ import annotations
+
+from html import escape
+
+NEW_CONFESSION = "✍️ New confession"
+MY_CONFESSIONS = "📜 My confessions"
+HELP = "❓ Help"
+
+STATUS_LABELS = {
+    1: "⏳ waiting for review",
+    2: "✅ approved",
+    3: "❌ rejected",
+    4: "📢 published",
+    5: "🗑 deleted",
+}
+
+
+def welcome(title: str, created: bool) -> str:
+    """Greeting for /start."""
+    first = "Welcome" if created else "Welcome back"
+    return (
+        f"👋 {first} to <b>{escape(title)}</b> confessions.\n\n"
+        "Everything you send here is anonymous: admins and other members never see "
+        "who you are.\n\nTap <b>✍️ New confession</b> to begin."
+    )
+
+
+HELP_TEXT = (
+    "<b>How it works</b>\n"
+    "1. Tap ✍️ New confession and write it.\n"
+    "2. Check the preview, then Send.\n"
+    "3. Admins review it; approved confessions appear in the channel.\n\n"
+    "/my — your confessions and their status\n"
+    "/confess — write a new confession\n"
+    "/cancel — stop what you are doing\n\n"
+    "Nobody — not the admins, not other members — learns who wrote what."
+)
+
+ASK_TEXT = "Write your confession as one message. It stays anonymous."
+EDIT_TEXT = "Send the new text of your confession."
+ONLY_TEXT = "For now a confession is text only. Please send it as a text message."
+CANCELLED = "Cancelled. Nothing was sent."
+DRAFT_GONE = "This draft is no longer active."
+NOTHING_TO_CANCEL = "Nothing to cancel."
+NO_CONFESSIONS = "You have not sent any confession yet. Tap ✍️ New confession to write one."
+UNKNOWN = "I didn't get that. Use the buttons below, or /help."
+TRY_AGAIN = "⚠️ Veil is busy for a moment. Please try again in a few seconds."
+FAILED = "⚠️ Something went wrong on our side. Please try again."
+
+
+def too_long(length: int, limit: int) -> str:
+    """The draft is over the limit."""
+    return f"That is {length} characters; a confession may have at most {limit}. Please shorten it."
+
+
+def preview(text: str) -> str:
+    """The draft as it will look, with what happens next."""
+    return f"<b>Preview</b>\n\n{escape(text)}\n\nSend it to the admins for review?"
+
+
+def received(number: int) -> str:
+    """Confirmation after a confession was stored."""
+    return f"Received — confession <b>#{number}</b> is waiting for review."
+
+
+def my_confessions(items: list[tuple[int, int, str]], total: int) -> str:
+    """List of (number, status, text) with the total."""
+    lines = [f"<b>Your confessions</b> ({total})", ""]
+    for number, status, text in items:
+        snippet = text if len(text) <= 60 else text[:57] + "…"
+        lines.append(f"<b>#{number}</b> · {STATUS_LABELS.get(status, '?')}\n{escape(snippet)}")
+    return "\n".join(lines)
+
+
+def slow_down(wait_ms: int) -> str:
+    """Polite answer to a member over the rate limit."""
+    seconds = max(1, (wait_ms + 999) // 1000)
+    return f"🐢 You're going a bit fast. Please wait {seconds} s and try again."

@@ -1,0 +1,162 @@
+"""The webhook endpoint: the hot path of Veil.
+
+Each request is checked (community, secret token, size, shape), claimed in
+Redis (duplicates dropped, members rate-limited) and handled *before* the
+answer: Telegram gets 200 only once the update was handled, 5xx when it should
+deliver it again. Telegram waits for the answer before sending the next update
+of the same chat, which keeps a member's updates in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+import orjson
+from aiogram import Dispatcher
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from services.gateway import texts
+from services.gateway.guard import UpdateGuard, Verdict
+from services.gateway.registry import CommunityEntry, CommunityRegistry
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _ok() -> web.Response:
+    return web.Response(status=200)
+
+
+def _sender_id(event: Any) -> int | None:
+    user = getattr(event, "from_user", None)
+    return user.id if user is not None else None
+
+
+class WebhookHandler:
+    """aiohttp handler for ``POST /webhook/{community_id}``."""
+
+    def __init__(
+        self,
+        registry: CommunityRegistry,
+        dispatcher: Dispatcher,
+        guard: UpdateGuard,
+        *,
+        max_bytes: int,
+        deadline_seconds: float,
+        context: dict[str, Any],
+    ) -> None:
+        self._registry = registry
+        self._dispatcher = dispatcher
+        self._guard = guard
+        self._max_bytes = max_bytes
+        self._deadline = deadline_seconds
+        self._context = context
+
+    async def __call__(self, request: web.Request) -> web.Response:
+        """Check, claim and handle one update."""
+        raw_id = request.match_info["community_id"]
+        community = await self._registry.lookup(int(raw_id)) if raw_id.isdigit() else None
+        if community is None:
+            log.warning("update for unknown community", extra={"path_id": raw_id[:32]})
+            return web.Response(status=404, text="unknown community")
+        secret = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(secret.encode(), community.secret_token.encode()):
+            log.warning("wrong or missing secret token", extra={"community": community.id})
+            return web.Response(status=401, text="unauthorized")
+        update = await self._parse(request, community)
+        if update is None:
+            return _ok()
+        return await self._handle(community, update)
+
+    async def _parse(self, request: web.Request, community: CommunityEntry) -> Update | None:
+        """The update, or None after logging why it is dropped.
+
+        Dropped updates still get 200: Telegram would otherwise redeliver a bad
+        update forever.
+        """
+        reason: str | None = None
+        if request.content_length is not None and request.content_length > self._max_bytes:
+            reason = "oversized"
+        else:
+            body = await request.content.read(self._max_bytes + 1)
+            if len(body) > self._max_bytes:
+                reason = "oversized"
+            else:
+                try:
+                    raw = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    raw, reason = None, "malformed json"
+                if reason is None and not (
+                    isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
+                ):
+                    reason = "not an update object"
+                if reason is None:
+                    try:
+                        update = Update.model_validate(raw, context={"bot": community.bot})
+                        update.event_type  # noqa: B018 - raises on unknown update kinds
+                        return update
+                    except ValidationError as error:
+                        reason = f"invalid update: {error.error_count()} field errors"
+                    except Exception:  # aiogram's UpdateTypeLookupError
+                        reason = "unknown update type"
+        log.warning("update dropped", extra={"community": community.id, "reason": reason})
+        return None
+
+    async def _handle(self, community: CommunityEntry, update: Update) -> web.Response:
+        user_id = _sender_id(update.event)
+        bot = community.bot
+        verdict, wait_ms = await self._guard.claim(bot.id, update.update_id, user_id)
+        if verdict is Verdict.DUPLICATE:
+            log.info(
+                "duplicate update dropped",
+                extra={"community": community.id, "update_id": update.update_id},
+            )
+            return _ok()
+        if verdict is Verdict.IN_FLIGHT:
+            # Another pod is handling it right now; if that pod dies, Telegram's
+            # next attempt finds the expired claim and handles the update.
+            return web.Response(status=503, text="in flight")
+        if verdict in (Verdict.LIMITED_ANSWER, Verdict.LIMITED_SILENT):
+            log.info("rate limited", extra={"community": community.id})
+            if verdict is Verdict.LIMITED_ANSWER:
+                await self._answer_limited(community, update, wait_ms)
+            await self._guard.done(bot.id, update.update_id, user_id)
+            return _ok()
+        try:
+            async with asyncio.timeout(self._deadline):
+                await self._dispatcher.feed_update(
+                    bot, update, community=community, **self._context
+                )
+        except Exception as error:
+            await self._guard.release(bot.id, update.update_id, user_id)
+            log.error(
+                "update failed; Telegram will redeliver",
+                extra={
+                    "community": community.id,
+                    "update_id": update.update_id,
+                    "error_type": type(error).__name__,
+                },
+            )
+            return web.Response(status=500, text="try again")
+        await self._guard.done(bot.id, update.update_id, user_id)
+        return _ok()
+
+    async def _answer_limited(
+        self, community: CommunityEntry, update: Update, wait_ms: int
+    ) -> None:
+        text = texts.slow_down(wait_ms)
+        try:
+            if update.callback_query is not None:
+                await community.bot.answer_callback_query(update.callback_query.id, text=text)
+            elif update.message is not None and update.message.chat.type == "private":
+                await community.bot.send_message(update.message.chat.id, text)
+        except Exception as error:
+            log.warning(
+                "could not send rate-limit notice", extra={"error_type": type(error).__name__}
+            )

@@ -1,0 +1,3 @@
+from services.notifier.server import main
+
+main()

@@ -1,0 +1,26 @@
+"""Wiring of the notifier service."""
+
+from __future__ import annotations
+
+from services.notifier.config import NotifierSettings
+from services.notifier.models import SCHEMA
+from services.notifier.repository import NotifierRepository
+from services.notifier.servicer import NotifierServicer
+from veil.core.db import Database
+from veil.core.grpc_server import Registration, run_database_service
+from veil.v1 import notifier_pb2, notifier_pb2_grpc
+
+
+def main() -> None:
+    """Console entry point: ``python -m services.notifier``."""
+    settings = NotifierSettings()
+
+    def build(db: Database) -> Registration:
+        return Registration.of(
+            notifier_pb2.DESCRIPTOR,
+            "NotifierService",
+            notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
+            NotifierServicer(NotifierRepository(db)),
+        )
+
+    run_database_service(SCHEMA, settings, build)

@@ -1,0 +1,3 @@
+from services.social.server import main
+
+main()

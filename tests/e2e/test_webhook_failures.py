@@ -1,0 +1,200 @@
+"""Rows of the brief's failure table that the gateway's webhook owns."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from services.gateway.registry import webhook_secret
+from tests.e2e.world import World, buttons
+from tools.devstack import infra
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def _secret(world: World, community: World.Community) -> str:
+    key = world.stack.secrets()["webhook_secret_key"].encode()
+    return webhook_secret(key, community.id, community.bot_id)
+
+
+def _message_update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 1,
+            "date": 1_700_000_000,
+            "chat": {"id": user_id, "type": "private", "first_name": "Eve"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Eve"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        },
+    }
+
+
+async def _post(
+    world: World, community_id: int | str, body: bytes, secret: str | None
+) -> tuple[int, str]:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SECRET_HEADER] = secret
+    url = f"{world.stack.gateway_url}/webhook/{community_id}"
+    async with world.http.post(url, data=body, headers=headers) as response:
+        return response.status, await response.text()
+
+
+def _members(cfg: infra.InfraConfig, community_id: int) -> int:
+    return int(
+        infra.psql(
+            cfg, f"SELECT count(*) FROM confessions.members WHERE community_id = {community_id}"
+        )
+    )
+
+
+async def test_duplicate_update_processed_once(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    member = community.member()
+    preview_result = await member.send("✍️ New confession")
+    await member.send("duplicate me")
+    preview = await member.last()
+    pressed = await member.press(preview["message_id"], buttons(preview)["✅ Send"])
+    before = len(await member.bot_messages())
+    for update_id in (preview_result["update_id"], pressed["update_id"]):
+        again = await world.control(
+            "POST", f"/bots/{community.bot_id}/redeliver", {"update_id": update_id}
+        )
+        assert again["status"] == 200
+    assert len(await member.bot_messages()) == before
+    stored = infra.psql(
+        infra_config,
+        f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}",
+    )
+    assert stored.strip() == "1"
+
+
+async def test_wrong_or_missing_secret_is_rejected(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    body = orjson.dumps(_message_update(1, 7_000_000_001, "/start"))
+    assert (await _post(world, community.id, body, "wrong-secret"))[0] == 401
+    assert (await _post(world, community.id, body, None))[0] == 401
+    # The right secret of another community is wrong here too.
+    other = await world.create_community()
+    assert (await _post(world, community.id, body, _secret(world, other)))[0] == 401
+    assert _members(infra_config, community.id) == 0
+    assert (await _post(world, community.id, body, _secret(world, community)))[0] == 200
+    assert _members(infra_config, community.id) == 1
+
+
+async def test_bad_bodies_get_200_and_store_nothing(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    secret = _secret(world, community)
+    cases = {
+        "malformed json": b"{not json",
+        "not an object": b"[1, 2, 3]",
+        "no update_id": b'{"message": {}}',
+        "invalid message": orjson.dumps({"update_id": 5, "message": {"text": 12}}),
+        "unknown update type": orjson.dumps({"update_id": 6, "future_thing": {"x": 1}}),
+        "oversized": orjson.dumps(_message_update(7, 7_000_000_002, "/start " + "x" * 400_000)),
+        "hostile nesting": b"[" * 100_000 + b"]" * 100_000,
+    }
+    for reason, body in cases.items():
+        status, _ = await _post(world, community.id, body, secret)
+        assert status == 200, reason
+    assert _members(infra_config, community.id) == 0
+    log = world.stack.log_path("gateway").read_text()
+    for reason in (
+        '"malformed json"',
+        '"not an update object"',
+        '"unknown update type"',
+        '"oversized"',
+        '"invalid update: ',
+    ):
+        assert f'"reason": {reason}' in log, reason
+    # Still alive and serving.
+    async with world.http.get(f"{world.stack.gateway_url}/healthz") as response:
+        assert response.status == 200
+    member = community.member()
+    await member.start()
+    assert "Welcome" in (await member.last())["text"]
+
+
+async def test_unknown_bot_gets_404(world: World) -> None:
+    body = orjson.dumps(_message_update(1, 7_000_000_003, "/start"))
+    assert (await _post(world, 999_999_999, body, "x"))[0] == 404
+    assert (await _post(world, "not-a-number", body, "x"))[0] == 404
+
+
+async def test_flooding_member_is_limited_politely_others_unaffected(
+    world: World, community: World.Community
+) -> None:
+    flooder = community.member(first_name="Flood")
+    bystander = community.member(first_name="Calm")
+    # Burst is 10 in the test stack; 16 updates in a row exceed it.
+    for _ in range(16):
+        await flooder.send("/help")
+    texts = [m["text"] for m in await flooder.bot_messages()]
+    notices = [t for t in texts if "going a bit fast" in t]
+    assert len(notices) == 1, texts
+    assert texts.count(texts[0]) <= 10
+    await bystander.send("/help")
+    assert "How it works" in (await bystander.last())["text"]
+
+
+async def test_concurrent_delivery_of_one_update_processes_once(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    """Two deliveries of the same update racing each other: one is handled."""
+    user_id = 7_000_000_050 + community.bot_id % 1000
+    world.user_ids.append(user_id)
+    await world.control(
+        "POST", f"/bots/{community.bot_id}/users/{user_id}/messages", {"text": "hi"}
+    )
+    secret = _secret(world, community)
+    body = orjson.dumps(_message_update(10_000, user_id, "/start"))
+    statuses = await asyncio.gather(*[_post(world, community.id, body, secret) for _ in range(8)])
+    codes = sorted(code for code, _ in statuses)
+    # One 200 that handled it; the others are duplicates (200) or in flight (503,
+    # which Telegram would redeliver and then find it done).
+    assert all(code in (200, 503) for code in codes), codes
+    welcomes = [
+        m
+        for m in await world.chat_messages(community.bot_id, user_id)
+        if m.get("from_bot") and "Welcome" in (m.get("text") or "")
+    ]
+    assert len(welcomes) == 1
+    assert _members(infra_config, community.id) == 1
+
+
+async def test_service_down_gets_try_again(world: World, community: World.Community) -> None:
+    """A killed service: the member is told to try again, and it works after restart."""
+    member = community.member()
+    await member.start()
+    world.stack.stop_process("confessions")
+    try:
+        result = await member.send("/my")
+        assert result["status"] == 200
+        assert "try again" in (await member.last())["text"]
+    finally:
+        world.stack.spawn("confessions")
+        await asyncio.to_thread(world.stack.wait_grpc, "confessions")
+    # The gateway reconnects within its reconnect backoff (at most 2 s); the
+    # member, told to try again, does.
+    deadline = time.monotonic() + 10
+    while True:
+        await member.send("/my")
+        answer = (await member.last())["text"]
+        if "try again" not in answer or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    assert "not sent any confession" in answer
+
+
+async def test_gateway_readiness(world: World, http: aiohttp.ClientSession) -> None:
+    async with http.get(f"{world.stack.gateway_url}/readyz") as response:
+        assert response.status == 200

@@ -1,0 +1,250 @@
+"""The gRPC services as real processes: health, reflection, contracts, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from tests.e2e.world import World, new_user_id
+from tools.devstack import infra
+from tools.devstack.stack import REPO_ROOT, Stack, free_port
+from veil.v1 import (
+    common_pb2,
+    confessions_pb2,
+    confessions_pb2_grpc,
+    notifier_pb2,
+    notifier_pb2_grpc,
+    social_pb2,
+    social_pb2_grpc,
+)
+
+SERVICE_NAMES = {
+    "confessions": "veil.v1.ConfessionsService",
+    "social": "veil.v1.SocialService",
+    "notifier": "veil.v1.NotifierService",
+}
+
+
+@pytest.fixture(scope="module")
+async def channels(stack: Stack) -> AsyncIterator[dict[str, grpc.aio.Channel]]:
+    opened = {
+        name: grpc.aio.insecure_channel(f"127.0.0.1:{getattr(stack.ports, name)}")
+        for name in SERVICE_NAMES
+    }
+    yield opened
+    for channel in opened.values():
+        await channel.close()
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_NAMES))
+async def test_health_and_reflection(name: str, channels: dict[str, grpc.aio.Channel]) -> None:
+    health = health_pb2_grpc.HealthStub(channels[name])
+    for service in ("", SERVICE_NAMES[name]):
+        response = await health.Check(health_pb2.HealthCheckRequest(service=service))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+    reflection = reflection_pb2_grpc.ServerReflectionStub(channels[name])
+    responses = reflection.ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+    )
+    listed = [s.name async for r in responses for s in r.list_services_response.service]
+    assert SERVICE_NAMES[name] in listed
+    assert "grpc.health.v1.Health" in listed
+
+
+async def test_submit_is_idempotent_and_validated(
+    community: World.Community, channels: dict[str, grpc.aio.Channel]
+) -> None:
+    stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
+    actor = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
+    request = confessions_pb2.SubmitConfessionRequest(
+        actor=actor, text="  same key  ", idempotency_key="k-1"
+    )
+    first, second = await asyncio.gather(
+        stub.SubmitConfession(request), stub.SubmitConfession(request)
+    )
+    assert {first.created, second.created} == {True, False}
+    assert first.confession.id == second.confession.id
+    assert first.confession.text == "same key"
+    assert first.confession.status == confessions_pb2.CONFESSION_STATUS_PENDING
+    with pytest.raises(grpc.aio.AioRpcError) as empty:
+        await stub.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(actor=actor, text="   ", idempotency_key="k-2")
+        )
+    assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "empty" in (empty.value.details() or "")
+    with pytest.raises(grpc.aio.AioRpcError) as long:
+        await stub.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(
+                actor=actor, text="x" * 4001, idempotency_key="k-3"
+            )
+        )
+    assert long.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await stub.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(
+                actor=common_pb2.Actor(community_id=10**12, telegram_user_id=1),
+                text="hello",
+                idempotency_key="k-4",
+            )
+        )
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    listing = await stub.ListMyConfessions(confessions_pb2.ListMyConfessionsRequest(actor=actor))
+    assert [c.number for c in listing.confessions] == [first.confession.number]
+    assert listing.total == 1
+
+
+async def test_register_member_is_idempotent(
+    community: World.Community, channels: dict[str, grpc.aio.Channel]
+) -> None:
+    stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
+    actor = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
+    first = await stub.RegisterMember(confessions_pb2.RegisterMemberRequest(actor=actor))
+    again = await stub.RegisterMember(confessions_pb2.RegisterMemberRequest(actor=actor))
+    assert first.created and not again.created
+    assert first.member.id == again.member.id
+    # The Telegram id is never echoed back.
+    assert str(actor.telegram_user_id) not in str(first)
+
+
+async def test_listing_communities_hides_tokens_unless_asked(
+    community: World.Community, channels: dict[str, grpc.aio.Channel]
+) -> None:
+    stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
+    public = await stub.ListCommunities(confessions_pb2.ListCommunitiesRequest())
+    mine = next(c for c in public.communities if c.id == community.id)
+    assert mine.bot_token == "" and mine.bot_id == community.bot_id
+    private = await stub.ListCommunities(
+        confessions_pb2.ListCommunitiesRequest(include_secrets=True)
+    )
+    assert next(c for c in private.communities if c.id == community.id).bot_token == community.token
+
+
+async def test_comments_idempotent_with_thread_pseudonyms(
+    channels: dict[str, grpc.aio.Channel],
+) -> None:
+    stub = social_pb2_grpc.SocialServiceStub(channels["social"])
+    community_id = 10**9 + new_user_id() % 10**6
+
+    async def comment(confession: int, member: int, key: str) -> social_pb2.AddCommentResponse:
+        response: social_pb2.AddCommentResponse = await stub.AddComment(
+            social_pb2.AddCommentRequest(
+                community_id=community_id,
+                confession_id=confession,
+                member_id=member,
+                text=f"comment {key}",
+                idempotency_key=key,
+            )
+        )
+        return response
+
+    a1 = await comment(1, 11, "a1")
+    again = await comment(1, 11, "a1")
+    a2 = await comment(1, 11, "a2")
+    b1 = await comment(1, 12, "b1")
+    other_thread = await comment(2, 11, "c1")
+    assert a1.created and not again.created and again.comment.id == a1.comment.id
+    assert a1.comment.pseudonym == a2.comment.pseudonym
+    assert a1.comment.pseudonym != b1.comment.pseudonym
+    assert a1.comment.pseudonym != other_thread.comment.pseudonym
+    page = await stub.ListComments(
+        social_pb2.ListCommentsRequest(community_id=community_id, confession_id=1, limit=2)
+    )
+    assert [c.text for c in page.comments] == ["comment a1", "comment a2"]
+    assert page.total == 3
+
+
+async def test_notifier_enqueue_is_idempotent(channels: dict[str, grpc.aio.Channel]) -> None:
+    stub = notifier_pb2_grpc.NotifierServiceStub(channels["notifier"])
+    community_id = 2 * 10**9 + new_user_id() % 10**6
+    message = notifier_pb2.OutgoingMessage(
+        community_id=community_id,
+        method="sendMessage",
+        chat_id=42,
+        params_json='{"text": "hello"}',
+        priority=notifier_pb2.PRIORITY_NOTIFICATION,
+        idempotency_key=f"n-{community_id}",
+    )
+    first = await stub.Enqueue(notifier_pb2.EnqueueRequest(messages=[message]))
+    second = await stub.Enqueue(notifier_pb2.EnqueueRequest(messages=[message, message]))
+    assert first.accepted == 1 and second.accepted == 0
+    assert list(second.ids) == [first.ids[0], first.ids[0]]
+    stats = await stub.GetQueueStats(notifier_pb2.GetQueueStatsRequest())
+    mine = [s for s in stats.stats if s.community_id == community_id]
+    assert [(s.priority, s.depth) for s in mine] == [(notifier_pb2.PRIORITY_NOTIFICATION, 1)]
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await stub.Enqueue(
+            notifier_pb2.EnqueueRequest(
+                messages=[
+                    notifier_pb2.OutgoingMessage(
+                        community_id=1,
+                        method="sendMessage",
+                        chat_id=1,
+                        params_json="[1]",
+                        idempotency_key="bad",
+                    )
+                ]
+            )
+        )
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_roles_cannot_cross_schemas(infra_config: infra.InfraConfig) -> None:
+    with pytest.raises(RuntimeError, match="permission denied"):
+        infra.psql(infra_config, "SELECT count(*) FROM confessions.members", role="veil_social")
+    with pytest.raises(RuntimeError, match="permission denied"):
+        infra.psql(infra_config, "SELECT count(*) FROM notifier.outbox", role="veil_confessions")
+    assert (
+        infra.psql(infra_config, "SELECT count(*) >= 0 FROM outbox", role="veil_notifier").strip()
+        == "t"
+    )
+
+
+async def test_sigterm_drains_and_exits_cleanly(stack: Stack) -> None:
+    """A service stops on SIGTERM: health turns NOT_SERVING, in-flight calls finish."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **stack.service_env("confessions"),
+        "VEIL_GRPC_PORT": str(port),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "services.confessions",
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for _ in range(100):
+                try:
+                    await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                    break
+                except grpc.aio.AioRpcError:
+                    await asyncio.sleep(0.1)
+            stub = confessions_pb2_grpc.ConfessionsServiceStub(channel)
+            in_flight = asyncio.ensure_future(
+                stub.ListCommunities(confessions_pb2.ListCommunitiesRequest(), wait_for_ready=True)
+            )
+            await asyncio.sleep(0)
+            process.send_signal(signal.SIGTERM)
+            response = await in_flight
+            assert response is not None
+        output, _ = await asyncio.wait_for(process.communicate(), 20)
+        assert process.returncode == 0
+        text = output.decode()
+        assert '"message": "draining"' in text and '"message": "stopped"' in text
+    finally:
+        if process.returncode is None:
+            process.kill()

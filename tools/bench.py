@@ -1,0 +1,200 @@
+"""``make bench``: realistic updates through the real stack, measured.
+
+Starts its own stack (Postgres primary + replica, Redis Cluster, emulator, the
+services, the gateway) under ``.veil/bench``, registers members, runs k6
+(``bench/webhook.js``) against the gateway's webhook, then prints updates/s,
+p50/p99 latency and the CPU-ms per update of every process involved
+(utime+stime from /proc over the run, divided by the updates sent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from services.gateway.registry import webhook_secret
+from tools.devstack import infra
+from tools.devstack.stack import REPO_ROOT, SERVICES, Ports, Stack
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+BOT_ID = 7100000001
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime+stime of one process, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    result = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    result.append(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return result
+
+
+def _pidfile_pid(path: Path) -> int:
+    return int(path.read_text().split()[0])
+
+
+def process_groups(stack: Stack, cfg: infra.InfraConfig) -> dict[str, list[int]]:
+    """PIDs per named process; Postgres includes its backends, Redis all 6 nodes."""
+    groups = {
+        name: [_pidfile_pid(stack.root / "run" / f"{name}.pid")]
+        for name in ("gateway", *SERVICES, "emulator")
+    }
+    for label, datadir in (("postgres-primary", "primary"), ("postgres-replica", "replica")):
+        postmaster = _pidfile_pid(cfg.root / "pg" / datadir / "postmaster.pid")
+        groups[label] = [postmaster]
+    groups["redis"] = [_pidfile_pid(p) for p in sorted((cfg.root / "redis").glob("*/*.pid"))]
+    return groups
+
+
+def snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds per group; Postgres backends (children) are counted when sampled."""
+    result: dict[str, float] = {}
+    for name, pids in groups.items():
+        total = 0.0
+        for pid in pids:
+            members = [pid, *(_children(pid) if name.startswith("postgres") else [])]
+            for member in members:
+                try:
+                    total += cpu_seconds(member)
+                except OSError:
+                    continue
+        result[name] = total
+    return result
+
+
+async def _register_members(stack: Stack, users: list[int]) -> None:
+    async with aiohttp.ClientSession() as http:
+        semaphore = asyncio.Semaphore(8)
+
+        async def start(user: int) -> None:
+            async with (
+                semaphore,
+                http.post(
+                    f"{stack.emulator_url}/control/bots/{BOT_ID}/users/{user}/start", json={}
+                ) as response,
+            ):
+                assert response.status == 200, await response.text()
+
+        await asyncio.gather(*[start(u) for u in users])
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--sessions", type=int, default=int(os.environ.get("SESSIONS", 600)))
+    parser.add_argument("--vus", type=int, default=int(os.environ.get("VUS", 40)))
+    parser.add_argument("--users", type=int, default=400)
+    args = parser.parse_args()
+
+    cfg = infra.InfraConfig(
+        root=REPO_ROOT / ".veil" / "bench",
+        pg_port=56632,
+        pg_replica_port=56633,
+        redis_ports=(57301, 57302, 57303, 57304, 57305, 57306),
+    )
+    infra.destroy(cfg)
+    stack = Stack(
+        cfg,
+        ports=Ports.ephemeral(),
+        attached=True,
+        log_level="WARNING",
+        extra_env={"VEIL_RATE_LIMIT_BURST": "1000", "VEIL_RATE_LIMIT_PER_MINUTE": "100000"},
+    )
+    try:
+        print("bench: starting the stack…", flush=True)
+        stack.start_infra()
+        stack.start_services()
+        token = f"{BOT_ID}:{stack.secrets()['demo_bot_token'].split(':')[1]}"
+        output = stack.add_community(token, -1007100000001, -1007100000002, "Bench U")
+        community_id = int(output.split()[1].rstrip(":"))
+        stack.start_gateway()
+        users = [8_000_000_000 + i for i in range(args.users)]
+        asyncio.run(_register_members(stack, users))
+        secret = webhook_secret(
+            stack.secrets()["webhook_secret_key"].encode(), community_id, BOT_ID
+        )
+        groups = process_groups(stack, cfg)
+        summary = stack.root / "k6-summary.json"
+        env = {
+            **os.environ,
+            "GATEWAY_URL": f"{stack.gateway_url}/webhook/{community_id}",
+            "WEBHOOK_SECRET": secret,
+            "EMULATOR_URL": stack.emulator_url,
+            "BOT_ID": str(BOT_ID),
+            "USER_IDS": json.dumps(users),
+            "SESSIONS": str(args.sessions),
+            "VUS": str(args.vus),
+            "K6_NO_USAGE_REPORT": "1",
+        }
+        k6 = str(Path(sys.executable).parent / "k6")
+        print(f"bench: k6 — {args.sessions} sessions × 6 updates, {args.vus} VUs", flush=True)
+        before, started = snapshot(groups), time.monotonic()
+        subprocess.run(
+            [
+                k6,
+                "run",
+                "--quiet",
+                "--summary-export",
+                str(summary),
+                str(REPO_ROOT / "bench" / "webhook.js"),
+            ],
+            env=env,
+            check=True,
+        )
+        elapsed, after = time.monotonic() - started, snapshot(groups)
+        report(json.loads(summary.read_text()), before, after, elapsed)
+    finally:
+        stack.stop_processes()
+        infra.stop(cfg)
+
+
+def report(
+    summary: dict[str, Any],
+    before: dict[str, float],
+    after: dict[str, float],
+    elapsed: float,
+) -> None:
+    """Print the figures."""
+    metrics = summary["metrics"]
+    count = int(metrics["updates"]["count"])
+    failed = int(metrics.get("failed_updates", {}).get("count", 0))
+    latency = metrics["webhook_latency"]
+    print(
+        f"\nupdates: {count} in {elapsed:.1f} s → {count / elapsed:.0f} updates/s ({failed} failed)"
+    )
+    print(
+        f"latency: p50 {latency['p(50)']:.1f} ms · p90 {latency['p(90)']:.1f} ms · "
+        f"p99 {latency['p(99)']:.1f} ms · max {latency['max']:.1f} ms"
+    )
+    print("CPU-ms per update:")
+    total = 0.0
+    for name in after:
+        per_update = (after[name] - before[name]) * 1000 / max(count, 1)
+        if name != "emulator":
+            total += per_update
+        print(f"  {name:18} {per_update:6.2f}")
+    print(f"  {'veil total':18} {total:6.2f}   (everything but the emulator and k6)")
+    if failed:
+        sys.exit(f"{failed} updates failed")
+
+
+if __name__ == "__main__":
+    main()

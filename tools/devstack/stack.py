@@ -1,0 +1,334 @@
+"""Run the whole Veil system locally as real processes.
+
+Used by ``make up``/``make down`` (detached, long-lived), by the test suite
+(processes die with the test run) and by ``make bench``. Stdlib plus grpcio only.
+
+Layout under the root folder: ``logs/<process>.log``, ``run/<process>.pid``,
+``secrets.json`` (random local keys, never a real token).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tools.devstack import infra
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SERVICES = ("confessions", "social", "notifier")
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where each Veil process listens (all on 127.0.0.1)."""
+
+    emulator: int = 58081
+    gateway: int = 58080
+    confessions: int = 58101
+    social: int = 58102
+    notifier: int = 58103
+
+    @classmethod
+    def ephemeral(cls) -> Ports:
+        """Free ports picked now (tests run beside a ``make up`` without clashing)."""
+        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
+
+
+def _die_with_parent() -> None:
+    # Linux PR_SET_PDEATHSIG: a test run that is killed takes its servers along.
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGTERM)
+
+
+@dataclass
+class Stack:
+    """Veil's processes on top of :mod:`tools.devstack.infra`.
+
+    ``telegram_api_url`` None means: run the emulator and talk to it.
+    ``attached`` processes die with the Python process that started them.
+    """
+
+    infra_config: infra.InfraConfig
+    ports: Ports = field(default_factory=Ports)
+    telegram_api_url: str | None = None
+    public_url: str | None = None
+    attached: bool = False
+    log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def root(self) -> Path:
+        """The stack's folder."""
+        return self.infra_config.root
+
+    @property
+    def emulator_url(self) -> str:
+        """Base URL of the emulator."""
+        return f"http://127.0.0.1:{self.ports.emulator}"
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway."""
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    @property
+    def api_url(self) -> str:
+        """The Bot API the processes talk to."""
+        return self.telegram_api_url or self.emulator_url
+
+    def secrets(self) -> dict[str, str]:
+        """Local keys, made once per root and kept in ``secrets.json``."""
+        path = self.root / "secrets.json"
+        if path.exists():
+            return dict(json.loads(path.read_text()))
+        values = {
+            "webhook_secret_key": secrets.token_urlsafe(32),
+            "id_hash_key": secrets.token_urlsafe(32),
+            "pseudonym_key": secrets.token_urlsafe(32),
+            "demo_bot_token": f"7000000001:{secrets.token_urlsafe(27)}",
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values, indent=2))
+        path.chmod(0o600)
+        return values
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The ``VEIL_*`` environment of one process."""
+        keys = self.secrets()
+        env = {"VEIL_LOG_LEVEL": self.log_level, "VEIL_ENVIRONMENT": "local"}
+        if name in SERVICES:
+            role = infra.SERVICE_ROLES[name]
+            env |= {
+                "VEIL_GRPC_HOST": "127.0.0.1",
+                "VEIL_GRPC_PORT": str(getattr(self.ports, name)),
+                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(role),
+                "VEIL_DB_REPLICA_DSN": self.infra_config.pg_dsn(role, replica=True),
+                "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
+            }
+            if name == "social":
+                env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
+        elif name == "gateway":
+            env |= {
+                "VEIL_HTTP_HOST": "127.0.0.1",
+                "VEIL_HTTP_PORT": str(self.ports.gateway),
+                "VEIL_PUBLIC_URL": self.public_url or self.gateway_url,
+                "VEIL_TELEGRAM_API_URL": self.api_url,
+                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
+                "VEIL_SOCIAL_ADDR": f"127.0.0.1:{self.ports.social}",
+                "VEIL_NOTIFIER_ADDR": f"127.0.0.1:{self.ports.notifier}",
+                "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
+                "VEIL_WEBHOOK_SECRET_KEY": keys["webhook_secret_key"],
+                "VEIL_ID_HASH_KEY": keys["id_hash_key"],
+            }
+        elif name == "emulator":
+            env |= {
+                "VEIL_EMULATOR_HOST": "127.0.0.1",
+                "VEIL_EMULATOR_PORT": str(self.ports.emulator),
+            }
+        elif name == "cli":
+            env |= {
+                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
+                "VEIL_TELEGRAM_API_URL": self.api_url,
+            }
+        return env | self.extra_env
+
+    def _command(self, name: str) -> list[str]:
+        module = "tools.telegram_emulator" if name == "emulator" else f"services.{name}"
+        return [sys.executable, "-m", module]
+
+    def _pidfile(self, name: str) -> Path:
+        return self.root / "run" / f"{name}.pid"
+
+    def log_path(self, name: str) -> Path:
+        """Where a process writes its log."""
+        return self.root / "logs" / f"{name}.log"
+
+    def spawn(self, name: str) -> subprocess.Popen[bytes]:
+        """Start one process with its environment; its output goes to its log."""
+        self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
+        self._pidfile(name).parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.service_env(name), "PYTHONUNBUFFERED": "1"}
+        env["PYTHONPATH"] = str(REPO_ROOT)
+        with self.log_path(name).open("ab") as log:
+            process = subprocess.Popen(
+                self._command(name),
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if self.attached else None,
+            )
+        self._pidfile(name).write_text(str(process.pid))
+        return process
+
+    def migrate(self) -> None:
+        """Apply every service's migrations (idempotent)."""
+        for name in SERVICES:
+            env = {
+                **os.environ,
+                "PYTHONPATH": str(REPO_ROOT),
+                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES[name]),
+            }
+            _run([sys.executable, "-m", "veil.cli", "migrate", name], env)
+
+    def wait_grpc(self, name: str, timeout: float = 30.0) -> None:
+        """Block until the service answers SERVING on the gRPC health protocol."""
+        import grpc
+        from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+        deadline = time.monotonic() + timeout
+        target = f"127.0.0.1:{getattr(self.ports, name)}"
+        with grpc.insecure_channel(target) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            while True:
+                try:
+                    status = stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status
+                    if status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"{name} not healthy after {timeout}s; see "
+                        f"{self.log_path(name)}:\n{_tail(self.log_path(name))}"
+                    )
+                time.sleep(0.1)
+
+    def wait_http(self, name: str, url: str, timeout: float = 30.0) -> None:
+        """Block until ``url`` answers 200."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{name} not ready after {timeout}s; see "
+                    f"{self.log_path(name)}:\n{_tail(self.log_path(name))}"
+                )
+            time.sleep(0.1)
+
+    def start_infra(self) -> None:
+        """Postgres (primary + replica) and the Redis Cluster, then migrations."""
+        infra.start(self.infra_config)
+        self.migrate()
+
+    def start_services(self) -> None:
+        """The emulator (unless a real Bot API is used) and the gRPC services."""
+        if self.telegram_api_url is None:
+            self.spawn("emulator")
+            self.wait_http("emulator", f"{self.emulator_url}/healthz")
+        for name in SERVICES:
+            self.spawn(name)
+        for name in SERVICES:
+            self.wait_grpc(name)
+
+    def start_gateway(self) -> None:
+        """The gateway; it sets the webhook of every registered community on start."""
+        self.spawn("gateway")
+        self.wait_http("gateway", f"{self.gateway_url}/readyz")
+
+    def running(self, name: str) -> bool:
+        """True when the process of ``name`` recorded in its pidfile is alive."""
+        pidfile = self._pidfile(name)
+        return pidfile.exists() and _alive(int(pidfile.read_text()))
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Signal one process and wait for it to exit."""
+        pidfile = self._pidfile(name)
+        if not pidfile.exists():
+            return
+        pid = int(pidfile.read_text())
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pidfile.unlink(missing_ok=True)
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+        pidfile.unlink(missing_ok=True)
+
+    def stop_processes(self) -> None:
+        """Gateway first (no new work), then services, then the emulator."""
+        for name in ("gateway", *SERVICES, "emulator"):
+            self.stop_process(name)
+
+    def add_community(
+        self, token: str, channel: int, admin_chat: int, title: str, username: str = ""
+    ) -> str:
+        """Register a community through the ``veil`` CLI; returns its output."""
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **self.service_env("cli")}
+        command = [
+            sys.executable,
+            "-m",
+            "veil.cli",
+            "community",
+            "add",
+            "--token",
+            token,
+            "--channel",
+            str(channel),
+            "--admin-chat",
+            str(admin_chat),
+            "--title",
+            title,
+        ]
+        if username:
+            command += ["--username", username]
+        return _run(command, env)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    if not path.exists():
+        return "(no log)"
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _run(command: list[str], env: Mapping[str, str]) -> str:
+    result = subprocess.run(
+        command, cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:5])}… failed:\n{result.stderr[-2000:]}")
+    return result.stdout

@@ -1,0 +1,120 @@
+"""Run a gRPC service: health, reflection, graceful shutdown.
+
+Every service's ``server`` module builds its servicers and hands them to
+:func:`serve`; the bootstrap is the same for all of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from google.protobuf.descriptor import FileDescriptor
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from veil.core.db import Database
+from veil.core.grpc_client import service_name
+from veil.core.logging import configure_logging
+from veil.core.settings import GrpcServerSettings, ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One servicer and how to attach it to a server."""
+
+    service_name: str
+    add: Callable[[grpc.aio.Server], None]
+
+    @classmethod
+    def of(
+        cls,
+        file_descriptor: FileDescriptor,
+        service: str,
+        add_to_server: Callable[[Any, grpc.aio.Server], None],
+        servicer: object,
+    ) -> Registration:
+        """Registration of ``servicer`` for ``service`` declared in ``file_descriptor``."""
+        return cls(
+            service_name(file_descriptor, service),
+            lambda server: add_to_server(servicer, server),
+        )
+
+
+async def serve(
+    settings: GrpcServerSettings,
+    registrations: Sequence[Registration],
+    *,
+    on_shutdown: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Serve until SIGTERM/SIGINT, then drain in-flight calls and stop.
+
+    On a signal the health status turns NOT_SERVING first, so load balancers
+    stop sending new calls while the ones in flight get ``shutdown_grace_seconds``
+    to finish.
+    """
+    server = grpc.aio.server(
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.http2.max_pings_without_data", 0),
+        ]
+    )
+    health_servicer = health.aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for registration in registrations:
+        registration.add(server)
+    names = [r.service_name for r in registrations]
+    reflection.enable_server_reflection(
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+    address = f"{settings.grpc_host}:{settings.grpc_port}"
+    if server.add_insecure_port(address) == 0:
+        raise RuntimeError(f"cannot bind gRPC server to {address}")
+    await server.start()
+    for name in ["", *names]:
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("gRPC server listening", extra={"address": address, "services": names})
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info("draining", extra={"grace_seconds": settings.shutdown_grace_seconds})
+    await health_servicer.enter_graceful_shutdown()
+    await server.stop(settings.shutdown_grace_seconds)
+    if on_shutdown is not None:
+        await on_shutdown()
+    log.info("stopped")
+
+
+def run_database_service(
+    name: str,
+    settings: ServiceSettings,
+    build: Callable[[Database], Registration],
+) -> None:
+    """Process entry point of a service backed by its own schema ``name``.
+
+    Configures logging, opens the engines, serves until SIGTERM, disposes them.
+    """
+    configure_logging(name, settings.log_level)
+
+    async def main() -> None:
+        db = Database.from_settings(settings, name)
+        await serve(settings, [build(db)], on_shutdown=db.dispose)
+
+    asyncio.run(main())
