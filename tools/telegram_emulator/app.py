@@ -1,0 +1,62 @@
+"""The emulator's web application: the Bot API, the control API and health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from tools.telegram_emulator.control import Control, control_errors
+from tools.telegram_emulator.delivery import Deliverer
+from tools.telegram_emulator.errors import BotApiError
+from tools.telegram_emulator.flood import FloodControl, FloodLimits
+from tools.telegram_emulator.methods import call
+from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.state import Emulator
+
+EMULATOR_KEY = web.AppKey("emulator", Emulator)
+# Uploads (photos, documents) may be large; Telegram accepts up to 50 MB.
+MAX_REQUEST_BYTES = 50 * 1024 * 1024
+
+
+def create_app(
+    *,
+    flood_limits: bool = False,
+    webhook_retries: int = 5,
+    retry_delay: float = 0.05,
+    webhook_timeout: float = 60.0,
+) -> web.Application:
+    """An emulator; ``flood_limits`` switches Telegram's 429s on from the start."""
+    emulator = Emulator(flood=FloodControl(FloodLimits(enabled=flood_limits)))
+    deliverer = Deliverer(
+        emulator, retries=webhook_retries, retry_delay=retry_delay, timeout=webhook_timeout
+    )
+
+    async def bot_api(request: web.Request) -> web.Response:
+        try:
+            bot = emulator.world.bot_for_token(request.match_info["token"])
+            params = await Params.read(request)
+            result = await call(emulator, bot, request.match_info["method"], params)
+        except BotApiError as error:
+            return web.json_response(error.payload(), status=error.error_code)
+        return web.json_response({"ok": True, "result": result})
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await deliverer.start()
+        yield
+        await deliverer.close()
+
+    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[control_errors])
+    app[EMULATOR_KEY] = emulator
+    app.cleanup_ctx.append(lifecycle)
+    app.add_routes(
+        [
+            web.route("*", "/bot{token}/{method}", bot_api),
+            web.get("/healthz", healthz),
+            *Control(emulator, deliverer).routes(),
+        ]
+    )
+    return app

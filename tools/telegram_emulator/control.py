@@ -1,0 +1,347 @@
+"""The control API: act as members and channel admins, read what the bot sent.
+
+Every "act" endpoint creates the update Telegram would, delivers it to the
+bot's webhook and answers once the webhook answered, with the delivery's
+outcome, so a test can act and then look at the result without sleeping.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import asdict
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from tools.telegram_emulator.delivery import Deliverer
+from tools.telegram_emulator.faults import Fault
+from tools.telegram_emulator.markup import callback_data_of
+from tools.telegram_emulator.methods import get_webhook_info
+from tools.telegram_emulator.model import BotState, CallbackQuery, Chat, Message, User, now
+from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.state import Emulator
+
+CHAT_TYPES = ("private", "group", "supergroup", "channel")
+
+
+class ControlError(Exception):
+    """A control request that cannot be carried out (answered 400/404)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@web.middleware
+async def control_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Control API errors as ``{"error": ...}`` with a 4xx status."""
+    try:
+        return await handler(request)
+    except ControlError as error:
+        return web.json_response({"error": str(error)}, status=error.status)
+    except (KeyError, TypeError, ValueError) as error:
+        if not request.path.startswith("/control/"):
+            raise
+        return web.json_response({"error": f"bad request: {error!r}"}, status=400)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ControlError("body must be JSON") from None
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    return body
+
+
+def _command_entities(text: str) -> list[dict[str, Any]]:
+    if not text.startswith("/"):
+        return []
+    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+
+
+class Control:
+    """Handlers of ``/control/...``."""
+
+    def __init__(self, emulator: Emulator, deliverer: Deliverer) -> None:
+        self._em = emulator
+        self._deliverer = deliverer
+
+    def routes(self) -> list[web.RouteDef]:
+        """Every control route."""
+        bot = "/control/bots/{bot_id:-?\\d+}"
+        user = bot + "/users/{user_id:\\d+}"
+        return [
+            web.post("/control/chats", self.create_chat),
+            web.post(user + "/messages", self.user_message),
+            web.post(user + "/start", self.user_start),
+            web.post(user + "/press", self.user_press),
+            web.post(user + "/block", self.user_block),
+            web.post(user + "/unblock", self.user_unblock),
+            web.post(bot + "/press", self.press),
+            web.post(bot + "/channel_post", self.channel_post),
+            web.post(bot + "/redeliver", self.redeliver),
+            web.get(bot + "/chats/{chat_id:-?\\d+}/messages", self.messages),
+            web.get(bot + "/calls", self.calls),
+            web.get(bot + "/webhook", self.webhook),
+            web.get("/control/flood", self.flood),
+            web.post("/control/flood", self.flood),
+            web.post("/control/fail", self.fail),
+            web.get("/control/stats", self.stats),
+            web.post("/control/reset", self.reset),
+        ]
+
+    def _bot(self, request: web.Request) -> BotState:
+        return self._em.world.bot(int(request.match_info["bot_id"]))
+
+    def _user(self, bot: BotState, request: web.Request, body: dict[str, Any]) -> User:
+        user_id = int(request.match_info.get("user_id") or body["user_id"])
+        return bot.user(user_id, body.get("first_name"), body.get("username"))
+
+    def _chat_for(self, bot: BotState, user: User, body: dict[str, Any], *, writing: bool) -> Chat:
+        """The chat a member acts in: their private chat unless ``chat_id`` names a group."""
+        chat_id = body.get("chat_id")
+        if chat_id is None or int(chat_id) == user.id:
+            chat = bot.private_chat(user)
+            chat.first_name = user.first_name
+            return chat
+        group = bot.chats.get(int(chat_id))
+        if group is None:
+            raise ControlError(f"no chat {chat_id} for bot {bot.id}", 404)
+        if group.type == "channel":
+            if writing:
+                raise ControlError("members do not write in channels; use channel_post")
+        else:
+            group.members.add(user.id)
+        return group
+
+    async def _deliver(self, bot: BotState, update: dict[str, Any], **extra: Any) -> web.Response:
+        delivery = await self._deliverer.deliver(bot, update)
+        return web.json_response(delivery.to_json() | extra)
+
+    async def create_chat(self, request: web.Request) -> web.Response:
+        """Create (or update) a group, supergroup or channel the bot is in."""
+        body = await _body(request)
+        bot = self._em.world.bot(int(body["bot_id"]))
+        kind = body.get("type", "supergroup")
+        if kind not in CHAT_TYPES or kind == "private":
+            raise ControlError(f"type must be one of group, supergroup, channel; got {kind!r}")
+        chat_id = int(body["chat_id"])
+        if chat_id >= 0:
+            raise ControlError("group and channel ids are negative")
+        admins = {int(u) for u in body.get("admins", [])}
+        chat = Chat(
+            chat_id,
+            kind,
+            title=body.get("title") or str(chat_id),
+            username=body.get("username"),
+            admins=admins,
+            members={int(u) for u in body.get("members", [])} | admins,
+            bot_is_admin=bool(body.get("bot_is_admin", False)),
+            bot_is_member=bool(body.get("bot_is_member", True)),
+        )
+        if chat_id in bot.chats:
+            chat.messages = bot.chats[chat_id].messages
+            chat.next_message_id = bot.chats[chat_id].next_message_id
+        bot.chats[chat_id] = chat
+        for user_id in chat.members:
+            bot.user(user_id)
+        return web.json_response({"chat": chat.to_api()})
+
+    async def _message(
+        self, bot: BotState, user: User, body: dict[str, Any], text: str
+    ) -> web.Response:
+        if not text:
+            raise ControlError("text is empty")
+        chat = self._chat_for(bot, user, body, writing=True)
+        chat.blocked = False
+        reply_to = body.get("reply_to_message_id")
+        if reply_to is not None:
+            chat.find(int(reply_to), "message to be replied not found")
+        message = chat.add(
+            Message(
+                message_id=chat.take_id(),
+                chat=chat,
+                date=now(),
+                from_bot=False,
+                sender=user,
+                text=text,
+                html=None,
+                entities=_command_entities(text),
+                reply_to_message_id=reply_to,
+            )
+        )
+        update = bot.new_update(message=message.to_api())
+        return await self._deliver(bot, update, message_id=message.message_id)
+
+    async def user_message(self, request: web.Request) -> web.Response:
+        """A member sends text (privately, or in a group with ``chat_id``)."""
+        body = await _body(request)
+        bot = self._bot(request)
+        return await self._message(
+            bot, self._user(bot, request, body), body, str(body.get("text", ""))
+        )
+
+    async def user_start(self, request: web.Request) -> web.Response:
+        """A member opens the bot, optionally through ``t.me/<bot>?start=<payload>``."""
+        body = await _body(request)
+        bot = self._bot(request)
+        payload = body.get("payload")
+        text = f"/start {payload}" if payload else "/start"
+        body.pop("chat_id", None)
+        return await self._message(bot, self._user(bot, request, body), body, text)
+
+    async def _press(self, bot: BotState, user: User, body: dict[str, Any]) -> web.Response:
+        chat = self._chat_for(bot, user, body, writing=False)
+        message_id, data = int(body["message_id"]), str(body["data"])
+        message = chat.messages.get(message_id)
+        if message is None or message.deleted:
+            raise ControlError(f"no message {message_id} in chat {chat.id}")
+        if data not in callback_data_of(message.reply_markup):
+            raise ControlError(f"message {message_id} has no button with data {data!r}")
+        query_id = self._em.world.callback_id()
+        query = bot.callbacks[query_id] = CallbackQuery(query_id, user.id)
+        update = bot.new_update(
+            callback_query={
+                "id": query_id,
+                "from": user.to_api(),
+                "message": message.to_api(),
+                "chat_instance": str(zlib.crc32(f"{bot.id}:{chat.id}".encode())),
+                "data": data,
+            }
+        )
+        delivery = await self._deliverer.deliver(bot, update)
+        return web.json_response(
+            delivery.to_json() | {"callback_query_id": query_id, "answer": query.answer}
+        )
+
+    async def user_press(self, request: web.Request) -> web.Response:
+        """A member presses an inline button (data must be on the message)."""
+        body = await _body(request)
+        bot = self._bot(request)
+        return await self._press(bot, self._user(bot, request, body), body)
+
+    async def press(self, request: web.Request) -> web.Response:
+        """Like ``user_press`` with ``user_id`` in the body (buttons in groups, channels)."""
+        body = await _body(request)
+        bot = self._bot(request)
+        return await self._press(bot, self._user(bot, request, body), body)
+
+    async def _set_blocked(self, request: web.Request, blocked: bool) -> web.Response:
+        body = await _body(request)
+        bot = self._bot(request)
+        user = self._user(bot, request, body)
+        chat = bot.private_chat(user)
+        chat.blocked = blocked
+        me = bot.me().to_api()
+        update = bot.new_update(
+            my_chat_member={
+                "chat": chat.to_api(),
+                "from": user.to_api(),
+                "date": now(),
+                "old_chat_member": {"status": "kicked" if not blocked else "member", "user": me}
+                | ({"until_date": 0} if not blocked else {}),
+                "new_chat_member": {"status": "kicked" if blocked else "member", "user": me}
+                | ({"until_date": 0} if blocked else {}),
+            }
+        )
+        return await self._deliver(bot, update)
+
+    async def user_block(self, request: web.Request) -> web.Response:
+        """The member blocks the bot: sends to them fail with 403 from now on."""
+        return await self._set_blocked(request, True)
+
+    async def user_unblock(self, request: web.Request) -> web.Response:
+        """The member unblocks the bot."""
+        return await self._set_blocked(request, False)
+
+    async def channel_post(self, request: web.Request) -> web.Response:
+        """A channel admin posts in the channel (the bot gets ``channel_post``)."""
+        body = await _body(request)
+        bot = self._bot(request)
+        chat = bot.chats.get(int(body["chat_id"]))
+        if chat is None or chat.type != "channel":
+            raise ControlError(f"no channel {body['chat_id']} for bot {bot.id}", 404)
+        text = str(body.get("text", ""))
+        if not text:
+            raise ControlError("text is empty")
+        message = chat.add(
+            Message(chat.take_id(), chat, now(), from_bot=False, sender_chat=chat, text=text)
+        )
+        update = bot.new_update(channel_post=message.to_api())
+        return await self._deliver(bot, update, message_id=message.message_id)
+
+    async def redeliver(self, request: web.Request) -> web.Response:
+        """Deliver an earlier update again (Telegram does when it saw no answer)."""
+        body = await _body(request)
+        bot = self._bot(request)
+        update = bot.updates.get(int(body["update_id"]))
+        if update is None:
+            raise ControlError(f"no update {body['update_id']}", 404)
+        return await self._deliver(bot, update)
+
+    async def messages(self, request: web.Request) -> web.Response:
+        """A chat's messages, oldest first, in their current state."""
+        bot = self._bot(request)
+        chat = bot.chats.get(int(request.match_info["chat_id"]))
+        include_deleted = request.query.get("deleted") in ("1", "true")
+        records = [
+            m.to_record()
+            for m in (chat.messages.values() if chat else ())
+            if include_deleted or not m.deleted
+        ]
+        return web.json_response({"messages": records})
+
+    async def calls(self, request: web.Request) -> web.Response:
+        """The bot's Bot API calls, oldest first (``?method=`` filters)."""
+        bot = self._bot(request)
+        wanted = request.query.get("method", "").lower()
+        calls = [c for c in bot.calls if not wanted or c["method"].lower() == wanted]
+        return web.json_response({"calls": calls})
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """What getWebhookInfo would say, plus the secret token for tests."""
+        bot = self._bot(request)
+        info = get_webhook_info(self._em, bot, Params({}))
+        if bot.webhook is not None:
+            info["secret_token_set"] = bot.webhook.secret_token is not None
+        return web.json_response(info)
+
+    async def flood(self, request: web.Request) -> web.Response:
+        """Read or change the flood limits (``{"enabled": true}`` switches them on)."""
+        if request.method == "POST":
+            try:
+                self._em.flood.limits.update(await _body(request))
+            except ValueError as error:
+                raise ControlError(str(error)) from None
+            self._em.flood.clear()
+        return web.json_response(asdict(self._em.flood.limits))
+
+    async def fail(self, request: web.Request) -> web.Response:
+        """Arm a failure: the next ``count`` matching calls answer ``error_code``."""
+        fault = Fault.from_request(await _body(request))
+        self._em.faults.arm(fault)
+        return web.json_response({"armed": asdict(fault)})
+
+    async def stats(self, request: web.Request) -> web.Response:
+        """Counters: calls, per method, per error code, messages sent, deliveries."""
+        counters = dict(self._em.stats)
+        return web.json_response(
+            {
+                "calls": counters.get("calls", 0),
+                "messages_sent": counters.get("messages_sent", 0),
+                "too_many_requests": counters.get("error:429", 0),
+                "updates_delivered": counters.get("updates_delivered", 0),
+                "webhook_failures": counters.get("webhook_failures", 0),
+                "counters": counters,
+            }
+        )
+
+    async def reset(self, request: web.Request) -> web.Response:
+        """Forget everything (bots, chats, faults, counters)."""
+        self._em.reset()
+        return web.json_response({"ok": True})

@@ -1,0 +1,80 @@
+"""Failures a test asks for: "the next N sendMessage calls answer 502"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.telegram_emulator.errors import BotApiError
+
+_DEFAULT_DESCRIPTIONS = {
+    400: "Bad Request: forced by the emulator",
+    403: "Forbidden: bot was blocked by the user",
+    429: "Too Many Requests: retry after {retry_after}",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+}
+
+
+@dataclass
+class Fault:
+    """One armed failure rule."""
+
+    method: str | None
+    error_code: int
+    description: str
+    retry_after: int | None
+    remaining: int
+    bot_id: int | None = None
+    chat_id: int | None = None
+
+    @classmethod
+    def from_request(cls, body: dict[str, Any]) -> Fault:
+        """Parse the control API's body; raises ValueError on nonsense."""
+        code = int(body["error_code"])
+        if not 400 <= code <= 599:
+            raise ValueError("error_code must be 4xx or 5xx")
+        retry_after = int(body.get("retry_after", 1 if code == 429 else 0)) or None
+        template = body.get("description") or _DEFAULT_DESCRIPTIONS.get(code, f"Error {code}")
+        method = body.get("method")
+        return cls(
+            method=method.lower() if method else None,
+            error_code=code,
+            description=template.format(retry_after=retry_after),
+            retry_after=retry_after,
+            remaining=int(body.get("count", 1)),
+            bot_id=body.get("bot_id"),
+            chat_id=body.get("chat_id"),
+        )
+
+    def matches(self, method: str, bot_id: int, chat_id: Any) -> bool:
+        """Whether this rule fires for a call."""
+        return (
+            self.remaining > 0
+            and (self.method is None or self.method == method)
+            and (self.bot_id is None or self.bot_id == bot_id)
+            and (self.chat_id is None or str(self.chat_id) == str(chat_id))
+        )
+
+
+@dataclass
+class Faults:
+    """The armed rules, consumed in the order they were armed."""
+
+    rules: list[Fault] = field(default_factory=list)
+
+    def arm(self, fault: Fault) -> None:
+        """Add a rule."""
+        self.rules.append(fault)
+
+    def check(self, method: str, bot_id: int, chat_id: Any) -> None:
+        """Raise the first matching rule's error (and count it down)."""
+        for rule in self.rules:
+            if rule.matches(method, bot_id, chat_id):
+                rule.remaining -= 1
+                self.rules = [r for r in self.rules if r.remaining > 0]
+                raise BotApiError(rule.error_code, rule.description, retry_after=rule.retry_after)
+
+    def clear(self) -> None:
+        """Disarm everything."""
+        self.rules.clear()
