@@ -142,7 +142,7 @@ def main() -> None:
             "USER_IDS": json.dumps(users),
             "SESSIONS": str(args.sessions),
             "VUS": str(args.vus),
-            "K6_NO_USAGE_REPORT": "1",
+            "K6_NO_USAGE_REPORT": "true",
         }
         k6 = str(Path(sys.executable).parent / "k6")
         print(f"bench: k6 — {args.sessions} sessions × 6 updates, {args.vus} VUs", flush=True)

@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
@@ -16,6 +15,7 @@ from services.gateway.dispatcher import build_dispatcher
 from services.gateway.fsm import create_storage
 from services.gateway.guard import UpdateGuard
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
 from veil.core.logging import configure_logging
 from veil.core.redis import create_redis_cluster
@@ -56,7 +56,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
         services = ServiceClients.connect(
             settings.confessions_addr, settings.social_addr, settings.notifier_addr
         )
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
             services.confessions, session, settings.webhook_secret_key.get_secret_value().encode()
         )
