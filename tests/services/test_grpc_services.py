@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -14,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.e2e.world import World, new_user_id
+from tests.services.conftest import SERVICE_NAMES
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Stack, free_port
 from veil.v1 import (
@@ -25,23 +25,6 @@ from veil.v1 import (
     social_pb2,
     social_pb2_grpc,
 )
-
-SERVICE_NAMES = {
-    "confessions": "veil.v1.ConfessionsService",
-    "social": "veil.v1.SocialService",
-    "notifier": "veil.v1.NotifierService",
-}
-
-
-@pytest.fixture(scope="module")
-async def channels(stack: Stack) -> AsyncIterator[dict[str, grpc.aio.Channel]]:
-    opened = {
-        name: grpc.aio.insecure_channel(f"127.0.0.1:{getattr(stack.ports, name)}")
-        for name in SERVICE_NAMES
-    }
-    yield opened
-    for channel in opened.values():
-        await channel.close()
 
 
 @pytest.mark.parametrize("name", sorted(SERVICE_NAMES))

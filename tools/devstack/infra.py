@@ -830,6 +830,19 @@ def start_postgres(cfg: InfraConfig) -> None:
         _wait_replica_streaming(cfg)
 
 
+def stop_replica(cfg: InfraConfig) -> None:
+    """Stop the read replica only (the failure-table test of a replica that is down)."""
+    with _lock(cfg, "pg"):
+        _pg_ctl_stop(cfg, _replica_dir(cfg), _replica_log(cfg))
+
+
+def start_replica(cfg: InfraConfig) -> None:
+    """Start the stopped replica again and wait until it streams."""
+    with _lock(cfg, "pg"):
+        _ensure_replica(cfg, rebuild=False)
+        _wait_replica_streaming(cfg)
+
+
 def _stop_postgres(cfg: InfraConfig) -> None:
     # Replica first, so it does not spend the primary's shutdown retrying its connection.
     for datadir, log, what in (

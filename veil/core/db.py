@@ -1,16 +1,19 @@
 """Postgres engines for one service: a primary and an optional read replica.
 
 Reads that may be a little stale go to the replica; when the replica cannot be
-reached they fall back to the primary, so members are never refused a page.
+reached they fall back to the primary, so members are never refused a page,
+and the replica is left alone for a few seconds so that every read does not
+pay for the failed connection attempt again.
 Writes, and reads a member must see their own writes in, use the primary.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -20,12 +23,14 @@ from veil.core.settings import DatabaseSettings
 log = logging.getLogger(__name__)
 
 
-def _engine(dsn: str, settings: DatabaseSettings, schema: str) -> AsyncEngine:
+def _engine(
+    dsn: str, settings: DatabaseSettings, schema: str, *, pre_ping: bool = False
+) -> AsyncEngine:
     return create_async_engine(
         dsn,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=False,
+        pool_pre_ping=pre_ping,
         pool_recycle=1800,
         connect_args={
             "server_settings": {
@@ -44,17 +49,22 @@ class Database:
 
     primary: AsyncEngine
     replica: AsyncEngine | None
+    replica_retry_seconds: float = 5.0
+    _replica_down_until: float = field(default=0.0, init=False)
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings, schema: str) -> Database:
         """Build engines for ``schema`` from the service settings."""
         primary = _engine(settings.db_primary_dsn.get_secret_value(), settings, schema)
+        # Pre-ping on the replica only: a pooled connection to a replica that
+        # went away must fail at checkout, where the read can still move to the
+        # primary, not in the middle of the query.
         replica = (
-            _engine(settings.db_replica_dsn.get_secret_value(), settings, schema)
+            _engine(settings.db_replica_dsn.get_secret_value(), settings, schema, pre_ping=True)
             if settings.db_replica_dsn
             else None
         )
-        return cls(primary=primary, replica=replica)
+        return cls(primary, replica, settings.db_replica_retry_seconds)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -82,12 +92,19 @@ class Database:
             await conn.close()
 
     async def _connect_replica(self) -> AsyncConnection | None:
-        if self.replica is None:
+        if self.replica is None or time.monotonic() < self._replica_down_until:
             return None
         try:
             return await self.replica.connect()
         except (OSError, exc.DBAPIError, exc.InterfaceError) as error:
-            log.warning("replica unreachable, reading from primary", extra={"error": str(error)})
+            self._replica_down_until = time.monotonic() + self.replica_retry_seconds
+            log.warning(
+                "replica unreachable, reading from primary",
+                extra={
+                    "error_type": type(error).__name__,
+                    "retry_in_s": self.replica_retry_seconds,
+                },
+            )
             return None
 
     async def dispose(self) -> None:

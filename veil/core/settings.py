@@ -26,6 +26,12 @@ class DatabaseSettings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_statement_timeout_ms: int = Field(default=5000, ge=100)
+    db_replica_retry_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="After the replica failed, reads go to the primary this long before "
+        "the replica is tried again.",
+    )
 
 
 class GrpcServerSettings(BaseSettings):
