@@ -198,3 +198,40 @@ async def test_service_down_gets_try_again(world: World, community: World.Commun
 async def test_gateway_readiness(world: World, http: aiohttp.ClientSession) -> None:
     async with http.get(f"{world.stack.gateway_url}/readyz") as response:
         assert response.status == 200
+
+
+async def test_failed_bot_api_call_is_redelivered_and_completed_once(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    """Telegram failing the bot's reply (502): the update is redelivered and finished.
+
+    The submission is not repeated (same idempotency key), the callback query
+    is not answered twice, and the member sees "Received" exactly once.
+    """
+    member = community.member()
+    await member.send("✍️ New confession")
+    await member.send("sent while Telegram hiccups")
+    preview = await member.last()
+    await world.control(
+        "POST",
+        "/fail",
+        {"method": "editMessageText", "error_code": 502, "count": 1, "bot_id": community.bot_id},
+    )
+    pressed = await member.press(preview["message_id"], buttons(preview)["✅ Send"])
+    assert (pressed["status"], pressed["attempts"]) == (200, 2)
+    received = next(
+        m for m in await member.bot_messages() if m["message_id"] == preview["message_id"]
+    )
+    assert received["text"] == "Received — confession #1 is waiting for review."
+    calls = await world.control("GET", f"/bots/{community.bot_id}/calls?method=answerCallbackQuery")
+    answered = [
+        c
+        for c in calls["calls"]
+        if c["params"]["callback_query_id"] == pressed["callback_query_id"]
+    ]
+    assert [c["ok"] for c in answered] == [True, False]
+    stored = infra.psql(
+        infra_config,
+        f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}",
+    )
+    assert stored == "1"

@@ -20,6 +20,7 @@ from services.gateway.keyboards import (
     preview_keyboard,
 )
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query, edit_text
 from services.gateway.routers.context import actor
 from veil.v1 import confessions_pb2
 
@@ -63,8 +64,10 @@ async def write(message: Message, state: FSMContext) -> None:
         await message.answer(texts.too_long(len(text), MAX_LENGTH))
         return
     data = await state.update_data(text=text)
-    await state.set_state(Draft.previewing)
+    # State moves on only after the member saw the preview: if the answer
+    # fails, the redelivered text finds the draft still being written.
     await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
+    await state.set_state(Draft.previewing)
 
 
 @router.message(StateFilter(Draft.writing))
@@ -86,23 +89,27 @@ async def draft_action(
     current = await state.get_state()
     message = query.message if isinstance(query.message, Message) else None
     if data.get("draft") != callback_data.draft:
-        await query.answer(texts.DRAFT_GONE, show_alert=True)
+        await answer_query(query, texts.DRAFT_GONE, alert=True)
         return
+    # In every branch the member-visible effect comes before the state
+    # change, so a redelivery after a failure finds the draft as it was.
     if callback_data.action == "cancel":
-        await state.clear()
-        await query.answer()
+        await answer_query(query)
         if message is not None:
-            await message.edit_text(texts.CANCELLED)
+            await edit_text(message, texts.CANCELLED)
+        await state.clear()
         return
     if current != Draft.previewing.state or "text" not in data:
-        await query.answer(texts.DRAFT_GONE, show_alert=True)
+        await answer_query(query, texts.DRAFT_GONE, alert=True)
         return
     if callback_data.action == "edit":
-        await state.set_state(Draft.writing)
-        await query.answer()
+        await answer_query(query)
         if message is not None:
             await message.answer(texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
+        await state.set_state(Draft.writing)
         return
+    # The same draft always submits with the same key: a redelivered Send
+    # gets the confession stored the first time.
     response = await services.confessions.SubmitConfession(
         confessions_pb2.SubmitConfessionRequest(
             actor=actor(community, query.from_user),
@@ -110,9 +117,7 @@ async def draft_action(
             idempotency_key=f"draft:{data['draft']}",
         )
     )
-    # The state is cleared only once the service holds the confession: a retry
-    # of Send after a failure reuses the same key and stores nothing twice.
-    await state.clear()
-    await query.answer()
+    await answer_query(query)
     if message is not None:
-        await message.edit_text(texts.received(response.confession.number))
+        await edit_text(message, texts.received(response.confession.number))
+    await state.clear()

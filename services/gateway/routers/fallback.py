@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway import texts
 from services.gateway.keyboards import MAIN_MENU
+from services.gateway.replies import answer_query
 
 router = Router(name="fallback")
 
@@ -21,4 +22,4 @@ async def unknown_message(message: Message) -> None:
 @router.callback_query()
 async def unknown_button(query: CallbackQuery) -> None:
     """A button from an old message: say so instead of spinning forever."""
-    await query.answer(texts.DRAFT_GONE)
+    await answer_query(query, texts.DRAFT_GONE)

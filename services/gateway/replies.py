@@ -1,0 +1,36 @@
+"""Bot API calls that stay correct when Telegram redelivers the update.
+
+A handler whose update failed half-way runs again from the start: the
+callback query it answered cannot be answered twice, and the message it
+edited is already edited. Those two refusals mean "done before", not errors.
+"""
+
+from __future__ import annotations
+
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+
+_ANSWERED = "query is too old"
+_UNCHANGED = "message is not modified"
+
+
+async def answer_query(
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+) -> None:
+    """Answer a button press; an already answered (or expired) query is fine."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except TelegramBadRequest as error:
+        if _ANSWERED not in error.message:
+            raise
+
+
+async def edit_text(
+    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace a bot message's text; an edit that already happened is fine."""
+    try:
+        await message.edit_text(text, reply_markup=reply_markup)
+    except TelegramBadRequest as error:
+        if _UNCHANGED not in error.message:
+            raise
