@@ -235,3 +235,22 @@ async def test_failed_bot_api_call_is_redelivered_and_completed_once(
         f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}",
     )
     assert stored == "1"
+
+
+async def test_bot_api_call_lost_on_the_network_is_redelivered(
+    world: World, community: World.Community
+) -> None:
+    """The connection to Telegram drops mid-call: no reply is silently lost."""
+    member = community.member()
+    await member.start()
+    await world.control(
+        "POST",
+        "/fail",
+        {"method": "sendMessage", "disconnect": True, "count": 1, "bot_id": community.bot_id},
+    )
+    result = await member.send("/help")
+    assert (result["status"], result["attempts"]) == (200, 2)
+    helps = [m for m in await member.bot_messages() if "How it works" in (m["text"] or "")]
+    assert len(helps) == 1
+    log = world.stack.log_path("gateway").read_text()
+    assert '"error_type": "TelegramNetworkError"' in log

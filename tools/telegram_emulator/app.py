@@ -9,6 +9,7 @@ from aiohttp import web
 from tools.telegram_emulator.control import Control, control_errors
 from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.errors import BotApiError
+from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.flood import FloodControl, FloodLimits
 from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.params import Params
@@ -39,6 +40,11 @@ def create_app(
             result = await call(emulator, bot, request.match_info["method"], params)
         except BotApiError as error:
             return web.json_response(error.payload(), status=error.error_code)
+        except Disconnect:
+            # No answer at all: the client sees a dropped connection.
+            if request.transport is not None:
+                request.transport.abort()
+            raise web.HTTPServiceUnavailable() from None
         return web.json_response({"ok": True, "result": result})
 
     async def healthz(request: web.Request) -> web.Response:

@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from tools.telegram_emulator.errors import BotApiError
+from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.model import BotState, now
 from tools.telegram_emulator.params import Params
@@ -143,7 +144,7 @@ class Deliverer:
             return
         method = payload.pop("method")
         # Telegram gives the bot no answer to a webhook reply; the call log has it.
-        with contextlib.suppress(BotApiError):
+        with contextlib.suppress(BotApiError, Disconnect):
             await call(self._emulator, bot, method, Params(payload))
 
 

@@ -1,4 +1,9 @@
-"""Failures a test asks for: "the next N sendMessage calls answer 502"."""
+"""Failures a test asks for: "the next N sendMessage calls answer 502".
+
+Besides Telegram's error answers, a fault can drop the connection without
+answering (``disconnect``): what a client sees on a reset or a stale
+keep-alive connection, where it cannot know whether the call happened.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,10 @@ _DEFAULT_DESCRIPTIONS = {
 }
 
 
+class Disconnect(Exception):
+    """The call is to be answered by closing the connection."""
+
+
 @dataclass
 class Fault:
     """One armed failure rule."""
@@ -27,13 +36,15 @@ class Fault:
     remaining: int
     bot_id: int | None = None
     chat_id: int | None = None
+    disconnect: bool = False
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> Fault:
         """Parse the control API's body; raises ValueError on nonsense."""
-        code = int(body["error_code"])
-        if not 400 <= code <= 599:
-            raise ValueError("error_code must be 4xx or 5xx")
+        disconnect = bool(body.get("disconnect", False))
+        code = int(body.get("error_code", 0 if disconnect else -1))
+        if not (400 <= code <= 599 or (disconnect and code == 0)):
+            raise ValueError("error_code must be 4xx or 5xx (or disconnect: true)")
         retry_after = int(body.get("retry_after", 1 if code == 429 else 0)) or None
         template = body.get("description") or _DEFAULT_DESCRIPTIONS.get(code, f"Error {code}")
         method = body.get("method")
@@ -45,6 +56,7 @@ class Fault:
             remaining=int(body.get("count", 1)),
             bot_id=body.get("bot_id"),
             chat_id=body.get("chat_id"),
+            disconnect=disconnect,
         )
 
     def matches(self, method: str, bot_id: int, chat_id: Any) -> bool:
@@ -73,6 +85,8 @@ class Faults:
             if rule.matches(method, bot_id, chat_id):
                 rule.remaining -= 1
                 self.rules = [r for r in self.rules if r.remaining > 0]
+                if rule.disconnect:
+                    raise Disconnect(method)
                 raise BotApiError(rule.error_code, rule.description, retry_after=rule.retry_after)
 
     def clear(self) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tools.telegram_emulator.errors import BotApiError, bad_request, not_found
+from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.html_text import parse_html
 from tools.telegram_emulator.markup import validate_reply_markup
 from tools.telegram_emulator.model import BotState, Chat, Message, Webhook, error_of, now
@@ -619,6 +620,10 @@ async def call(em: Emulator, bot: BotState, method: str, params: Params) -> Any:
     except BotApiError as error:
         record |= {"ok": False, **error_of(error)}
         em.stats[f"error:{error.error_code}"] += 1
+        raise
+    except Disconnect:
+        record |= {"ok": False, "disconnected": True}
+        em.stats["disconnects"] += 1
         raise
     record["ok"] = True
     return result
