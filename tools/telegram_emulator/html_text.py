@@ -32,7 +32,7 @@ _ENTITY_OF_TAG = {
     "blockquote": "blockquote",
     "tg-emoji": "custom_emoji",
 }
-_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
+_TAG_NAME = re.compile(r"[^\s<>/=]*")
 _ATTRIBUTE = re.compile(r"""\s*([A-Za-z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _CHAR_REFERENCE = re.compile(r"&(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|lt|gt|amp|quot);")
 

@@ -407,6 +407,7 @@ def _member(bot: BotState, chat: Chat, user_id: int) -> dict[str, Any]:
             "can_post_messages",
             "can_edit_messages",
             "can_pin_messages",
+            "can_send_welcome_messages",
         ),
         True,
     )
@@ -443,6 +444,7 @@ def get_chat(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
             "limited_gifts": False,
             "unique_gifts": False,
             "premium_subscription": False,
+            "gifts_from_channels": False,
         },
     }
 
@@ -482,8 +484,8 @@ def set_webhook(em: Emulator, bot: BotState, params: Params) -> bool:
     secret = params.text("secret_token")
     if secret is not None and not _SECRET_TOKEN.fullmatch(secret):
         raise bad_request("secret token contains unallowed characters")
-    max_connections = params.integer("max_connections", 40) or 40
-    if not 1 <= max_connections <= 100:
+    max_connections = params.integer("max_connections", 40)
+    if max_connections is None or not 1 <= max_connections <= 100:
         raise bad_request("bad webhook: max_connections must be between 1 and 100")
     allowed = params.obj("allowed_updates", "allowed updates")
     if params.flag("drop_pending_updates"):
