@@ -10,6 +10,7 @@ of the same chat, which keeps a member's updates in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from typing import Any
@@ -19,6 +20,7 @@ from aiogram import Dispatcher
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
+from redis.exceptions import RedisError
 
 from services.gateway import texts
 from services.gateway.guard import UpdateGuard, Verdict
@@ -111,7 +113,15 @@ class WebhookHandler:
     async def _handle(self, community: CommunityEntry, update: Update) -> web.Response:
         user_id = _sender_id(update.event)
         bot = community.bot
-        verdict, wait_ms = await self._guard.claim(bot.id, update.update_id, user_id)
+        try:
+            verdict, wait_ms = await self._guard.claim(bot.id, update.update_id, user_id)
+        except RedisError as error:
+            # Without the claim there is no dedupe: Telegram must try again later.
+            log.warning(
+                "redis unavailable; Telegram will redeliver",
+                extra={"community": community.id, "error_type": type(error).__name__},
+            )
+            return web.Response(status=503, text="try again")
         if verdict is Verdict.DUPLICATE:
             log.info(
                 "duplicate update dropped",
@@ -134,7 +144,9 @@ class WebhookHandler:
                     bot, update, community=community, **self._context
                 )
         except Exception as error:
-            await self._guard.release(bot.id, update.update_id, user_id)
+            # A claim that cannot be released expires by itself (in-flight TTL).
+            with contextlib.suppress(RedisError):
+                await self._guard.release(bot.id, update.update_id, user_id)
             log.error(
                 "update failed; Telegram will redeliver",
                 extra={
@@ -144,7 +156,10 @@ class WebhookHandler:
                 },
             )
             return web.Response(status=500, text="try again")
-        await self._guard.done(bot.id, update.update_id, user_id)
+        # The update is handled: answer 200 even if Redis cannot record it; the
+        # in-flight claim still turns redeliveries away until it expires.
+        with contextlib.suppress(RedisError):
+            await self._guard.done(bot.id, update.update_id, user_id)
         return _ok()
 
     async def _answer_limited(

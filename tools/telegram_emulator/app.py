@@ -23,11 +23,17 @@ MAX_REQUEST_BYTES = 50 * 1024 * 1024
 def create_app(
     *,
     flood_limits: bool = False,
-    webhook_retries: int = 5,
+    webhook_retries: int = 8,
     retry_delay: float = 0.05,
     webhook_timeout: float = 60.0,
 ) -> web.Application:
-    """An emulator; ``flood_limits`` switches Telegram's 429s on from the start."""
+    """An emulator; ``flood_limits`` switches Telegram's 429s on from the start.
+
+    Failed deliveries are retried ``webhook_retries`` times, the pause doubling
+    from ``retry_delay`` up to 2 s (about 6 s in all by default). Telegram keeps
+    trying for much longer; this is long enough to ride out a Redis failover
+    and short enough for tests of updates that never succeed.
+    """
     emulator = Emulator(flood=FloodControl(FloodLimits(enabled=flood_limits)))
     deliverer = Deliverer(
         emulator, retries=webhook_retries, retry_delay=retry_delay, timeout=webhook_timeout

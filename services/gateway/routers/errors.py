@@ -15,6 +15,9 @@ from aiogram.exceptions import (
 )
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
+from redis.exceptions import ClusterError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.gateway import texts
 
@@ -67,22 +70,29 @@ async def service_failed(event: ErrorEvent, bot: Bot) -> None:
     await _tell(event, bot, texts.TRY_AGAIN if code in _TRANSIENT else texts.FAILED)
 
 
-class _Unexpected(ExceptionTypeFilter):
-    """Any error except Telegram being unreachable.
+# Failures of infrastructure that come back on their own: Telegram out of
+# reach, or Redis during a failover. They must not be swallowed: the webhook
+# then answers 500 and Telegram redelivers the update, whose handlers are
+# idempotent.
+_TRANSIENT_ERRORS = (
+    TelegramNetworkError,
+    TelegramServerError,
+    TelegramRetryAfter,
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterError,
+    TryAgainError,
+)
 
-    A Bot API call that failed on the network must not be swallowed: the
-    webhook then answers 500 and Telegram redelivers the update, whose handlers
-    are idempotent.
-    """
+
+class _Unexpected(ExceptionTypeFilter):
+    """Any error but a transient one (those propagate for redelivery)."""
 
     def __init__(self) -> None:
         super().__init__(Exception)
 
     async def __call__(self, obj: object) -> bool | dict[str, object]:  # type: ignore[override]
-        error = getattr(obj, "exception", None)
-        return not isinstance(
-            error, TelegramNetworkError | TelegramServerError | TelegramRetryAfter
-        )
+        return not isinstance(getattr(obj, "exception", None), _TRANSIENT_ERRORS)
 
 
 @router.errors(_Unexpected())
