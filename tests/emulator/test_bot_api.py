@@ -181,6 +181,16 @@ async def test_photo_upload_then_by_file_id(emulator: Emulator) -> None:
         await bot.send_photo(USER, "no-such-file")
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
         await bot.send_photo(USER, file_id, caption="c" * 1025)
+    recaptioned = await bot.edit_message_caption(
+        chat_id=USER, message_id=first.message_id, caption="a <i>dog</i>", parse_mode="HTML"
+    )
+    assert not isinstance(recaptioned, bool) and recaptioned.caption == "a dog"
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_caption(
+            chat_id=USER, message_id=first.message_id, caption="a <i>dog</i>", parse_mode="HTML"
+        )
+    with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
+        await bot.edit_message_text(text="x", chat_id=USER, message_id=first.message_id)
 
 
 async def test_chat_members_and_channel_rights(emulator: Emulator) -> None:

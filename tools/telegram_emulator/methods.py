@@ -59,6 +59,30 @@ def _formatted(
     return text, raw, entities
 
 
+def _message_text(params: Params) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+    """A message's ``text``: required, at most 4096 characters once parsed."""
+    return _formatted(
+        params,
+        "text",
+        "entities",
+        limit=MAX_TEXT,
+        empty="message text is empty",
+        too_long="message is too long",
+    )
+
+
+def _caption(params: Params) -> tuple[str | None, str | None, list[dict[str, Any]]]:
+    """A media message's optional ``caption``: at most 1024 characters once parsed."""
+    return _formatted(
+        params,
+        "caption",
+        "caption_entities",
+        limit=MAX_CAPTION,
+        empty=None,
+        too_long="message caption is too long",
+    )
+
+
 def _markup(params: Params) -> dict[str, Any] | None:
     return validate_reply_markup(params.obj("reply_markup", "reply keyboard markup"))
 
@@ -103,14 +127,7 @@ def _writable_chat(bot: BotState, params: Params) -> Chat:
 def send_message(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
     """sendMessage."""
     chat = _writable_chat(bot, params)
-    text, raw, entities = _formatted(
-        params,
-        "text",
-        "entities",
-        limit=MAX_TEXT,
-        empty="message text is empty",
-        too_long="message is too long",
-    )
+    text, raw, entities = _message_text(params)
     markup = _markup(params)
     return _post(
         em, bot, chat, params, text=text, html=raw, entities=entities, reply_markup=markup
@@ -174,14 +191,7 @@ def send_media(kind: str) -> Method:
 
     def send(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
         chat = _writable_chat(bot, params)
-        caption, raw, entities = _formatted(
-            params,
-            "caption",
-            "caption_entities",
-            limit=MAX_CAPTION,
-            empty=None,
-            too_long="message caption is too long",
-        )
+        caption, raw, entities = _caption(params)
         described = _file_object(bot, kind, params)
         markup = _markup(params)
         media = {"type": kind, "object": _media_object(kind, described)}
@@ -219,56 +229,41 @@ _NOT_MODIFIED = (
 )
 
 
-def edit_message_text(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
-    """editMessageText."""
+def _edit(em: Emulator, bot: BotState, params: Params, *, caption: bool) -> dict[str, Any]:
+    """editMessageText and editMessageCaption: the same checks on another field."""
     message = _own_message(bot, params, "message to edit not found")
     if not message.from_bot:
         raise bad_request("message can't be edited")
-    if message.text is None:
-        raise bad_request("there is no text in the message to edit")
-    text, raw, entities = _formatted(
-        params,
-        "text",
-        "entities",
-        limit=MAX_TEXT,
-        empty="message text is empty",
-        too_long="message is too long",
-    )
+    if caption:
+        if message.media is None:
+            raise bad_request("there is no caption in the message to edit")
+        shown, raw, entities = _caption(params)
+        current = (message.caption, message.caption_entities)
+    else:
+        if message.text is None:
+            raise bad_request("there is no text in the message to edit")
+        shown, raw, entities = _message_text(params)
+        current = (message.text, message.entities)
     markup = _markup(params)
-    if (text, entities, markup) == (message.text, message.entities, message.reply_markup):
+    if (shown, entities, markup) == (*current, message.reply_markup):
         raise bad_request(_NOT_MODIFIED)
     em.flood.admit(bot.id, message.chat.id, message.chat.type)
-    message.text, message.html, message.entities = text, raw, entities
-    message.reply_markup, message.edit_date = markup, now()
+    if caption:
+        message.caption, message.caption_entities = shown, entities
+    else:
+        message.text, message.entities = shown, entities
+    message.html, message.reply_markup, message.edit_date = raw, markup, now()
     return message.to_api()
+
+
+def edit_message_text(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
+    """editMessageText."""
+    return _edit(em, bot, params, caption=False)
 
 
 def edit_message_caption(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
     """editMessageCaption."""
-    message = _own_message(bot, params, "message to edit not found")
-    if not message.from_bot:
-        raise bad_request("message can't be edited")
-    if message.media is None:
-        raise bad_request("there is no caption in the message to edit")
-    caption, raw, entities = _formatted(
-        params,
-        "caption",
-        "caption_entities",
-        limit=MAX_CAPTION,
-        empty=None,
-        too_long="message caption is too long",
-    )
-    markup = _markup(params)
-    if (caption, entities, markup) == (
-        message.caption,
-        message.caption_entities,
-        message.reply_markup,
-    ):
-        raise bad_request(_NOT_MODIFIED)
-    em.flood.admit(bot.id, message.chat.id, message.chat.type)
-    message.caption, message.html, message.caption_entities = caption, raw, entities
-    message.reply_markup, message.edit_date = markup, now()
-    return message.to_api()
+    return _edit(em, bot, params, caption=True)
 
 
 def edit_message_reply_markup(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
@@ -301,14 +296,7 @@ def copy_message(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
     chat = _writable_chat(bot, params)
     caption, raw, entities = source.caption, source.html, source.caption_entities
     if params.has("caption"):
-        caption, raw, entities = _formatted(
-            params,
-            "caption",
-            "caption_entities",
-            limit=MAX_CAPTION,
-            empty=None,
-            too_long="message caption is too long",
-        )
+        caption, raw, entities = _caption(params)
     copy = _post(
         em,
         bot,
