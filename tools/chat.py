@@ -4,11 +4,11 @@
 
 The bot's messages appear as they arrive (and again when edited), with their
 buttons: inline buttons numbered ``[1]``, reply-keyboard buttons lettered
-``(a)``. Type text to send it; ``1`` presses inline button 1 of the latest
-message that has inline buttons; ``a`` sends reply button a; ``/start
-[payload]`` opens the bot (a deep link with a payload); a leading ``'``
-sends the rest literally (``'1`` sends "1"); ``/quit`` or Ctrl-D leaves.
-Standard library only.
+``(a)``. Type text to send it; ``!1`` (or just ``1``) presses inline button 1
+of the latest message that has inline buttons; ``#1`` (or ``a``) sends the
+text of the first reply-keyboard button; ``/start [payload]`` opens the bot
+(a deep link with a payload); a leading ``'`` sends the rest literally
+(``'1`` sends "1"); ``/quit`` or Ctrl-D leaves. Standard library only.
 """
 
 from __future__ import annotations
@@ -104,6 +104,30 @@ def render(message: Message) -> str:
     return "\n".join(lines)
 
 
+def press_button(number: int, messages: list[Message]) -> Press | Problem:
+    """Inline button ``number`` (from 1) of the latest bot message that has inline buttons."""
+    from_bot = [m for m in messages if m.get("from_bot")]
+    latest = next((m for m in reversed(from_bot) if inline_buttons(m)), None)
+    if latest is None:
+        return Problem("no message with buttons to press")
+    buttons = inline_buttons(latest)
+    if not 1 <= number <= len(buttons):
+        return Problem(f"choose a button from 1 to {len(buttons)}")
+    return Press(int(latest["message_id"]), buttons[number - 1][1])
+
+
+def keyboard_button(number: int, messages: list[Message]) -> Send | Problem:
+    """The text of reply-keyboard button ``number`` (from 1; ``(a)`` is 1) of the latest one."""
+    from_bot = [m for m in messages if m.get("from_bot")]
+    latest = next((m for m in reversed(from_bot) if reply_buttons(m)), None)
+    keyboard = reply_buttons(latest) if latest else []
+    if not keyboard:
+        return Problem("no keyboard buttons to choose from")
+    if not 1 <= number <= len(keyboard):
+        return Problem(f"choose a keyboard button from 1 to {len(keyboard)}")
+    return Send(keyboard[number - 1])
+
+
 def interpret(line: str, messages: list[Message]) -> Action | None:
     """What a typed line means, given the chat so far (None: nothing to do)."""
     line = line.strip()
@@ -116,24 +140,27 @@ def interpret(line: str, messages: list[Message]) -> Action | None:
     if line == "/start" or line.startswith("/start "):
         payload = line[len("/start") :].strip()
         return Start(payload or None)
-    from_bot = [m for m in messages if m.get("from_bot")]
+    # "!2" / "#2" are explicit; a bare "2" / "b" is the short form of the same.
+    if line[:1] == "!" and line[1:].isdigit():
+        return press_button(int(line[1:]), messages)
+    if line[:1] == "#" and line[1:].isdigit():
+        return keyboard_button(int(line[1:]), messages)
     if line.isdigit():
-        latest = next((m for m in reversed(from_bot) if inline_buttons(m)), None)
-        if latest is None:
-            return Problem("no message with buttons to press")
-        buttons = inline_buttons(latest)
-        index = int(line) - 1
-        if not 0 <= index < len(buttons):
-            return Problem(f"choose a button from 1 to {len(buttons)}")
-        return Press(int(latest["message_id"]), buttons[index][1])
+        return press_button(int(line), messages)
     if len(line) == 1 and line in string.ascii_lowercase:
-        latest = next((m for m in reversed(from_bot) if reply_buttons(m)), None)
-        keyboard = reply_buttons(latest) if latest else []
-        index = string.ascii_lowercase.index(line)
-        if index >= len(keyboard):
-            return Problem("no such keyboard button")
-        return Send(keyboard[index])
+        return keyboard_button(string.ascii_lowercase.index(line) + 1, messages)
     return Send(line)
+
+
+def describe_error(status: int, body: str) -> str:
+    """A failed control call as one line: the emulator's ``error`` text when it gave one."""
+    try:
+        detail = json.loads(body)
+    except ValueError:
+        detail = None
+    if isinstance(detail, dict) and isinstance(detail.get("error"), str):
+        return f"emulator refused ({status}): {detail['error']}"
+    return f"emulator answered {status}: {body.strip() or '(empty)'}"
 
 
 class Chat:
@@ -159,7 +186,7 @@ class Chat:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read().decode(errors="replace")
-            raise RuntimeError(f"emulator answered {error.code}: {detail}") from None
+            raise RuntimeError(describe_error(error.code, detail)) from None
 
     def messages(self) -> list[Message]:
         """Every message of the chat, oldest first."""
@@ -224,16 +251,29 @@ def main() -> None:
         history = chat.messages()
     except (OSError, RuntimeError) as error:
         sys.exit(f"cannot reach the emulator at {args.emulator}: {error} (is `make up` running?)")
-    print(f"You are member {args.user}. Type text, a button number or letter, /quit to leave.")
+    print(
+        f"You are member {args.user}. Type text; !N presses inline button N, "
+        "#N sends keyboard button N; /start [payload]; /quit to leave."
+    )
     for text in chat.show_new(history)[-1:]:  # earlier messages count as seen
         print(text)
     if not history:
-        chat.act(Start(None))
+        try:
+            chat.act(Start(None))
+        except (OSError, RuntimeError) as error:
+            print(f"  (/start not delivered: {error})")
     stop = threading.Event()
     threading.Thread(target=_watch, args=(chat, stop), daemon=True).start()
     try:
         for line in sys.stdin:
-            action = interpret(line, chat.messages())
+            if isinstance(interpret(line, []), Quit):
+                break  # leaving needs no emulator
+            try:
+                messages = chat.messages()
+            except (OSError, RuntimeError) as error:
+                print(f"  (cannot read the chat: {error})\n> ", end="", flush=True)
+                continue
+            action = interpret(line, messages)
             if isinstance(action, Quit):
                 break
             if isinstance(action, Problem):

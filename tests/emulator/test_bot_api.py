@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiogram.exceptions import (
     TelegramBadRequest,
@@ -44,51 +46,67 @@ async def test_sent_message_is_kept_as_shown_and_as_sent(emulator: Emulator) -> 
     assert stored["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "go"
 
 
-async def test_errors_have_telegrams_shape(emulator: Emulator) -> None:
+_LONG_DATA = InlineKeyboardMarkup(
+    inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="d" * 65)]]
+)
+# (sendMessage parameters, HTTP status, Telegram's description)
+_SEND_ERRORS: dict[str, tuple[dict[str, Any], int, str]] = {
+    "empty text": ({"text": ""}, 400, "Bad Request: message text is empty"),
+    "blank text": ({"text": " \n "}, 400, "Bad Request: message text is empty"),
+    "too long": ({"text": "x" * 4097}, 400, "Bad Request: message is too long"),
+    "unknown chat": ({"chat_id": 42, "text": "hi"}, 400, "Bad Request: chat not found"),
+    "bad html": (
+        {"text": "I <3 you", "parse_mode": "HTML"},
+        400,
+        'Bad Request: can\'t parse entities: Unsupported start tag "3" at byte offset 2',
+    ),
+    "unclosed tag": (
+        {"text": "<b>bold", "parse_mode": "HTML"},
+        400,
+        "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"",
+    ),
+    "long callback data": (
+        {"text": "hi", "reply_markup": _LONG_DATA.model_dump(exclude_none=True)},
+        400,
+        "Bad Request: BUTTON_DATA_INVALID",
+    ),
+}
+
+
+async def test_errors_have_telegrams_shape_on_the_wire(emulator: Emulator) -> None:
     bot = emulator.bot()
-    token = bot.token
     await started_member(emulator, bot, USER)
-    cases = {
-        "empty text": ({"chat_id": USER, "text": ""}, 400, "Bad Request: message text is empty"),
-        "too long": (
-            {"chat_id": USER, "text": "x" * 4097},
-            400,
-            "Bad Request: message is too long",
-        ),
-        "unknown chat": ({"chat_id": 42, "text": "hi"}, 400, "Bad Request: chat not found"),
-        "bad html": (
-            {"chat_id": USER, "text": "I <3 you", "parse_mode": "HTML"},
-            400,
-            'Bad Request: can\'t parse entities: Unsupported start tag "3" at byte offset 2',
-        ),
-        "unclosed tag": (
-            {"chat_id": USER, "text": "<b>bold", "parse_mode": "HTML"},
-            400,
-            "Bad Request: can't parse entities: "
-            'Can\'t find end tag corresponding to start tag "b"',
-        ),
-        "long callback data": (
-            {
-                "chat_id": USER,
-                "text": "hi",
-                "reply_markup": {"inline_keyboard": [[{"text": "x", "callback_data": "d" * 65}]]},
-            },
-            400,
-            "Bad Request: BUTTON_DATA_INVALID",
-        ),
-    }
-    for name, (params, code, description) in cases.items():
-        status, body = await emulator.raw(token, "sendMessage", **params)
+    for name, (params, code, description) in _SEND_ERRORS.items():
+        status, body = await emulator.raw(bot.token, "sendMessage", **({"chat_id": USER} | params))
         assert (status, body) == (
             code,
             {"ok": False, "error_code": code, "description": description},
         ), name
-    status, body = await emulator.raw(token, "sendMessage", chat_id=USER, text="x" * 4096)
+    status, body = await emulator.raw(bot.token, "sendMessage", chat_id=USER, text="x" * 4096)
     assert status == 200 and body["ok"] and len(body["result"]["text"]) == 4096
-    status, body = await emulator.raw(token, "noSuchMethod")
+    status, body = await emulator.raw(bot.token, "noSuchMethod")
     assert (status, body) == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
-    with pytest.raises(TelegramBadRequest, match="message text is empty"):
-        await bot.send_message(USER, " ")
+    status, body = await emulator.raw(bot.token, "sendMessage", text="no chat")
+    assert (status, body["description"]) == (400, "Bad Request: chat_id is empty")
+
+
+async def test_errors_reach_aiogram_as_its_exceptions(emulator: Emulator) -> None:
+    bot = emulator.bot()
+    await started_member(emulator, bot, USER)
+    for name, (params, _, description) in _SEND_ERRORS.items():
+        markup = _LONG_DATA if "reply_markup" in params else None
+        with pytest.raises(TelegramBadRequest) as caught:
+            await bot.send_message(
+                params.get("chat_id", USER),
+                params["text"],
+                parse_mode=params.get("parse_mode"),
+                reply_markup=markup,
+            )
+        assert caught.value.message == description, name
+    assert len((await bot.send_message(USER, "x" * 4096)).text or "") == 4096
+    # 4096 counts characters once the HTML is parsed, not the markup.
+    long_html = await bot.send_message(USER, "<b>" + "y" * 4096 + "</b>", parse_mode="HTML")
+    assert long_html.text == "y" * 4096
 
 
 async def test_html_entities_use_utf16_offsets(emulator: Emulator) -> None:
@@ -107,12 +125,40 @@ async def test_html_entities_use_utf16_offsets(emulator: Emulator) -> None:
     ]
 
 
+async def test_text_is_stored_as_telegram_cleans_it(emulator: Emulator) -> None:
+    bot = emulator.bot()
+    await started_member(emulator, bot, USER)
+    raw = "\r\n  <b>Hi</b> there\r\n<i> </i>you\n\n"
+    sent = await bot.send_message(USER, raw, parse_mode="HTML")
+    # Leading and trailing blanks trimmed, \r dropped, blank-only entities gone.
+    assert sent.text == "Hi there\n you"
+    assert [(e.type, e.offset, e.length) for e in sent.entities or []] == [("bold", 0, 2)]
+    stored = (await emulator.messages(bot.id, USER))[-1]
+    assert (stored["text"], stored["html"]) == ("Hi there\n you", raw)
+    # The length limit applies to the cleaned text.
+    assert len((await bot.send_message(USER, "x" * 4096 + "\n\n")).text or "") == 4096
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(
+            text="<b>Hi</b> there\n you  \n",
+            chat_id=USER,
+            message_id=sent.message_id,
+            parse_mode="HTML",
+        )
+    photo = await bot.send_photo(USER, BufferedInputFile(b"img", filename="a.png"), caption=" \n ")
+    assert photo.caption is None
+
+
 async def test_blocked_and_never_started_members_get_403(emulator: Emulator) -> None:
     bot = emulator.bot()
     await started_member(emulator, bot, USER)
     await emulator.act(f"/bots/{bot.id}/users/{USER}/block")
     with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
         await bot.send_message(USER, "hello?")
+    status, body = await emulator.raw(bot.token, "sendMessage", chat_id=USER, text="hello?")
+    assert (status, body) == (
+        403,
+        {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+    )
     await emulator.act(f"/bots/{bot.id}/users/{USER}/unblock")
     assert (await bot.send_message(USER, "hello again")).text == "hello again"
     # Known from a group, never opened the bot.
@@ -121,6 +167,11 @@ async def test_blocked_and_never_started_members_get_403(emulator: Emulator) -> 
     )
     with pytest.raises(TelegramForbiddenError, match="can't initiate conversation"):
         await bot.send_message(777, "hi")
+    status, body = await emulator.raw(bot.token, "sendMessage", chat_id=777, text="hi")
+    assert (status, body["description"]) == (
+        403,
+        "Forbidden: bot can't initiate conversation with a user",
+    )
 
 
 async def test_edits_and_not_modified(emulator: Emulator) -> None:
@@ -135,9 +186,22 @@ async def test_edits_and_not_modified(emulator: Emulator) -> None:
         await bot.edit_message_text(
             text="final", chat_id=USER, message_id=sent.message_id, reply_markup=_keyboard("a", "b")
         )
+    stored = (await emulator.messages(bot.id, USER))[-1]
+    assert (stored["text"], stored["html"]) == ("final", "final")
+    await bot.edit_message_reply_markup(
+        chat_id=USER, message_id=sent.message_id, reply_markup=_keyboard("c")
+    )
+    stored = (await emulator.messages(bot.id, USER))[-1]
+    assert stored["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "c"
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(
+            chat_id=USER, message_id=sent.message_id, reply_markup=_keyboard("c")
+        )
     await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id)
     stored = (await emulator.messages(bot.id, USER))[-1]
     assert (stored["text"], stored["reply_markup"]) == ("final", None)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_reply_markup(chat_id=USER, message_id=sent.message_id)
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text(text="x", chat_id=USER, message_id=999)
     user_message = (await emulator.messages(bot.id, USER))[0]
@@ -181,6 +245,11 @@ async def test_photo_upload_then_by_file_id(emulator: Emulator) -> None:
         await bot.send_photo(USER, "no-such-file")
     with pytest.raises(TelegramBadRequest, match="message caption is too long"):
         await bot.send_photo(USER, file_id, caption="c" * 1025)
+    copied = await bot.copy_message(USER + 1, USER, first.message_id)
+    copy = (await emulator.messages(bot.id, USER + 1))[-1]
+    assert copy["message_id"] == copied.message_id
+    assert copy["caption"] == "a cat" and copy["media"]["type"] == "photo"
+    assert copy["media"]["object"][-1]["file_id"] == file_id
     recaptioned = await bot.edit_message_caption(
         chat_id=USER, message_id=first.message_id, caption="a <i>dog</i>", parse_mode="HTML"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -47,6 +48,19 @@ async def test_non_2xx_is_retried_and_reported(emulator: Emulator, receiver: Rec
     receiver.statuses = [503, 503, 503]
     failed = await emulator.act(f"/bots/{bot.id}/users/{USER}/messages", {"text": "lost?"})
     assert (failed["status"], failed["attempts"]) == (503, 3)
+
+
+async def test_webhook_removed_while_retrying(emulator: Emulator, receiver: Receiver) -> None:
+    bot = await _hooked(emulator, receiver)
+
+    async def leave(update: dict[str, Any]) -> int:
+        await bot.delete_webhook()
+        return 500
+
+    receiver.handler = leave
+    result = await emulator.act(f"/bots/{bot.id}/users/{USER}/messages", {"text": "bye"})
+    assert (result["status"], result["attempts"]) == (500, 1)
+    assert len(receiver.updates) == 1
 
 
 async def test_set_webhook_validation(emulator: Emulator, receiver: Receiver) -> None:
@@ -101,24 +115,50 @@ async def test_one_chat_in_order_chats_in_parallel(emulator: Emulator, receiver:
     bot = await _hooked(emulator, receiver)
     other = USER + 1
     other_arrived = asyncio.Event()
+    in_flight: Counter[int] = Counter()
+    most_in_flight: Counter[int] = Counter()
+    held: list[int] = []
+    waited_out: list[bool] = []
 
     async def slow(update: dict[str, Any]) -> int:
-        if update["message"]["chat"]["id"] == other:
-            other_arrived.set()
-        else:
-            # The first update of USER waits until the other member's update
-            # arrived: only possible if chats are delivered concurrently.
-            await asyncio.wait_for(other_arrived.wait(), 5)
+        chat = update["message"]["chat"]["id"]
+        in_flight[chat] += 1
+        most_in_flight[chat] = max(most_in_flight[chat], in_flight[chat])
+        try:
+            if chat == other:
+                other_arrived.set()
+            elif not held:
+                # USER's first update is held until the other member's update
+                # arrived: that can only happen if chats are delivered concurrently.
+                held.append(update["update_id"])
+                try:
+                    await asyncio.wait_for(other_arrived.wait(), 3)
+                except TimeoutError:
+                    waited_out.append(True)
+            else:
+                # A slow receiver: a second update of the same chat sent before
+                # this one was answered would overlap it.
+                await asyncio.sleep(0.02)
+        finally:
+            in_flight[chat] -= 1
         return 200
 
     receiver.handler = slow
     path = f"/bots/{bot.id}/users/{USER}/messages"
-    mine = [asyncio.create_task(emulator.act(path, {"text": f"m{i}"})) for i in range(5)]
+    mine = [asyncio.create_task(emulator.act(path, {"text": f"m{i}"})) for i in range(8)]
     await wait_for(lambda: len(receiver.updates) >= 1)
     await emulator.act(f"/bots/{bot.id}/users/{other}/messages", {"text": "other"})
-    await asyncio.gather(*mine)
-    texts = [u["message"]["text"] for u in receiver.updates if u["message"]["chat"]["id"] == USER]
-    assert texts == [f"m{i}" for i in range(5)]
+    results = await asyncio.gather(*mine)
+    assert not waited_out, "the other member's update waited for USER's"
+    received = [u["message"] for u in receiver.updates if u["message"]["chat"]["id"] == USER]
+    ids = [m["message_id"] for m in received]
+    # Each exactly once, in the order the emulator created them, one at a time.
+    assert sorted(ids) == sorted(r["message_id"] for r in results) and len(ids) == 8
+    assert ids == sorted(ids)
+    assert [u["update_id"] for u in receiver.updates if u["message"]["chat"]["id"] == USER] == (
+        sorted(r["update_id"] for r in results)
+    )
+    assert most_in_flight[USER] == 1
 
 
 async def test_button_press_and_its_answer(emulator: Emulator, receiver: Receiver) -> None:
@@ -145,6 +185,42 @@ async def test_button_press_and_its_answer(emulator: Emulator, receiver: Receive
         "POST", press, {"message_id": sent.message_id, "data": "vote:no"}
     )
     assert status == 400 and "no button" in body["error"]
+
+
+async def test_press_answered_in_the_webhook_reply(emulator: Emulator, receiver: Receiver) -> None:
+    bot = await _hooked(emulator, receiver)
+    await started_member(emulator, bot, USER)
+    await emulator.act(
+        "/chats", {"bot_id": bot.id, "chat_id": -1007, "type": "supergroup", "members": [USER]}
+    )
+    keyboard = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="Approve", callback_data="ok:1")]]
+    )
+    sent = await bot.send_message(-1007, "Review", reply_markup=keyboard)
+
+    async def answer(update: dict[str, Any]) -> dict[str, Any]:
+        query = update["callback_query"]
+        return {
+            "method": "answerCallbackQuery",
+            "callback_query_id": query["id"],
+            "text": "Approved",
+            "show_alert": True,
+        }
+
+    receiver.handler = answer
+    result = await emulator.act(
+        f"/bots/{bot.id}/press",
+        {"user_id": USER, "chat_id": -1007, "message_id": sent.message_id, "data": "ok:1"},
+    )
+    assert result["answer"]["text"] == "Approved" and result["answer"]["show_alert"] is True
+    query = receiver.updates[-1]["callback_query"]
+    assert query["from"]["id"] == USER and query["message"]["chat"]["id"] == -1007
+    status, body = await emulator.control(
+        "POST",
+        f"/bots/{bot.id}/press",
+        {"user_id": USER, "chat_id": -1007, "message_id": 999, "data": "ok:1"},
+    )
+    assert status == 400 and "no message 999" in body["error"]
 
 
 async def test_deep_link_and_channel_post(emulator: Emulator, receiver: Receiver) -> None:

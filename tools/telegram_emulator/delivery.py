@@ -104,10 +104,12 @@ class Deliverer:
     async def _attempts(self, bot: BotState, update: dict[str, Any]) -> Delivery:
         body = orjson.dumps(update)
         status: int | None = None
+        attempts = 0
         for attempt in range(1, self._retries + 1):
             hook = bot.webhook
             if hook is None:
-                break
+                break  # removed while retrying: report the attempts really made
+            attempts = attempt
             headers = {"Content-Type": "application/json"}
             if hook.secret_token:
                 headers[SECRET_HEADER] = hook.secret_token
@@ -130,7 +132,7 @@ class Deliverer:
             hook.last_error_date, hook.last_error_message = now(), problem
             if attempt < self._retries:
                 await asyncio.sleep(min(self._retry_delay * 2 ** (attempt - 1), 2.0))
-        return Delivery(update["update_id"], status, self._retries)
+        return Delivery(update["update_id"], status, attempts)
 
     async def _run_reply(self, bot: BotState, reply: bytes) -> None:
         """Execute a Bot API call returned in the webhook answer."""

@@ -3,6 +3,8 @@
 ``parse_html`` turns the text a bot sent into the plain text a member sees
 plus message entities (offsets in UTF-16 code units, as in the Bot API), or
 raises ``BotApiError`` with Telegram's "can't parse entities" description.
+``clean_text`` then tidies text and entities the way Telegram's server does
+before it stores a message.
 """
 
 from __future__ import annotations
@@ -37,9 +39,64 @@ _ATTRIBUTE = re.compile(r"""\s*([A-Za-z-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\
 _CHAR_REFERENCE = re.compile(r"&(#[0-9]{1,7}|#x[0-9A-Fa-f]{1,6}|lt|gt|amp|quot);")
 
 
+# Dropped from sent text by Telegram (tdlib's fix_formatted_text): carriage
+# returns, line/paragraph separators and bidi overrides, combining vertical lines.
+_DROPPED = frozenset("\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u0333\u033f\u030a")
+# What Telegram trims at either end and does not count as content.
+_BLANK = " \n"
+
+
 def utf16_len(text: str) -> int:
     """Length in UTF-16 code units, the unit of Bot API entity offsets."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def clean_text(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """Text and entities as Telegram stores them, after its server-side clean-up.
+
+    Like tdlib's ``fix_formatted_text``: control characters other than a line
+    feed become spaces, ``\r`` and a few invisible characters are dropped,
+    entities covering only blanks are dropped, and spaces and line feeds are
+    trimmed at the end and at the start (up to the first entity). So a bot
+    that sends ``"Hi\n\n"`` reads back ``"Hi"``, as on Telegram.
+    """
+    # new_at[u]: the UTF-16 position in the cleaned text of original position u.
+    new_at: list[int] = []
+    kept: list[str] = []
+    position = 0
+    for char in text:
+        width = utf16_len(char)
+        new_at.extend([position] * width)
+        if char in _DROPPED:
+            continue
+        kept.append(" " if ord(char) < 32 and char != "\n" else char)
+        position += width
+    new_at.append(position)
+    cleaned = "".join(kept)
+    units = cleaned.encode("utf-16-le")
+
+    def blank(start: int, end: int) -> bool:
+        return not units[2 * start : 2 * end].decode("utf-16-le").strip(_BLANK)
+
+    spans: list[dict[str, Any]] = []
+    for entity in sorted(entities, key=lambda e: (e["offset"], -e["length"])):
+        first = min(max(int(entity["offset"]), 0), len(new_at) - 1)
+        last = min(max(int(entity["offset"]) + int(entity["length"]), 0), len(new_at) - 1)
+        start, end = new_at[first], new_at[last]
+        if end > start and not blank(start, end):
+            spans.append({**entity, "offset": start, "length": end - start})
+
+    trimmed_end = utf16_len(cleaned.rstrip(_BLANK))
+    for span in spans:
+        span["length"] = min(span["offset"] + span["length"], trimmed_end) - span["offset"]
+    first_entity = spans[0]["offset"] if spans else trimmed_end
+    lead = 0
+    while lead < first_entity and cleaned[lead] in _BLANK:
+        lead += 1
+    for span in spans:
+        span["offset"] -= lead
+    # Leading blanks are one UTF-16 unit each, so ``lead`` also counts characters.
+    return cleaned[lead:].rstrip(_BLANK), spans
 
 
 @dataclass

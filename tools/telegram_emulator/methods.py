@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from tools.telegram_emulator.errors import BotApiError, bad_request, not_found
 from tools.telegram_emulator.faults import Disconnect
-from tools.telegram_emulator.html_text import parse_html
+from tools.telegram_emulator.html_text import clean_text, parse_html
 from tools.telegram_emulator.markup import validate_reply_markup
 from tools.telegram_emulator.model import BotState, Chat, Message, Webhook, error_of, now
 from tools.telegram_emulator.params import Params
@@ -52,8 +52,12 @@ def _formatted(
         text, entities = raw, list(params.obj(entities_key, "entities") or [])
     else:
         raise bad_request("unsupported parse_mode")
-    if empty is not None and not text.strip():
-        raise bad_request(empty)
+    # Telegram trims and tidies before it checks: the limits apply to what is stored.
+    text, entities = clean_text(text, entities)
+    if not text.strip():
+        if empty is not None:
+            raise bad_request(empty)
+        return None, None, []
     if len(text) > limit:
         raise bad_request(too_long)
     return text, raw, entities
