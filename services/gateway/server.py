@@ -18,7 +18,7 @@ from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
 from veil.core.logging import configure_logging
-from veil.core.redis import create_redis_cluster
+from veil.core.redis import connect_redis_cluster
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app = web.Application(client_max_size=settings.max_update_bytes * 4)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        redis = create_redis_cluster(settings.redis_nodes)
+        redis = await connect_redis_cluster(settings.redis_nodes)
         id_key = settings.id_hash_key.get_secret_value().encode()
         services = ServiceClients.connect(
             settings.confessions_addr, settings.social_addr, settings.notifier_addr

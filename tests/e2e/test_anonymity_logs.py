@@ -6,7 +6,7 @@ import pytest
 
 from tests.e2e.world import World, buttons
 from tools.devstack import infra
-from veil.core.redis import create_redis_cluster
+from veil.core.redis import connect_redis_cluster
 
 
 @pytest.mark.last
@@ -34,7 +34,7 @@ async def test_no_member_identity_in_logs_or_redis(
         leaked = sorted(n for n in needles if n in text)
         assert not leaked, f"{path.name} contains {leaked[:5]}"
 
-    client = create_redis_cluster(infra_config.redis_nodes())
+    client = await connect_redis_cluster(infra_config.redis_nodes())
     try:
         keys = [k.decode() async for k in client.scan_iter(count=1000)]
     finally:

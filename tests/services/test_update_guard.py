@@ -11,12 +11,12 @@ from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.guard import UpdateGuard, Verdict
 from tools.devstack import infra
-from veil.core.redis import create_redis_cluster
+from veil.core.redis import connect_redis_cluster
 
 
 @pytest.fixture
 async def redis(infra_config: infra.InfraConfig) -> AsyncIterator[RedisCluster]:
-    client = create_redis_cluster(infra_config.redis_nodes())
+    client = await connect_redis_cluster(infra_config.redis_nodes())
     yield client
     await client.aclose()
 

@@ -39,3 +39,15 @@ def create_redis_cluster(nodes: str, *, max_connections: int = 64) -> RedisClust
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         require_full_coverage=True,
     )
+
+
+async def connect_redis_cluster(nodes: str, *, max_connections: int = 64) -> RedisCluster:
+    """A cluster client with its slot map already loaded.
+
+    redis-py loads the slot map on first use; a burst of commands on a fresh
+    client races that load and some fail with AttributeError (6 bursts of 50
+    in 60 here). Loading it before the first command avoids the race.
+    """
+    client = create_redis_cluster(nodes, max_connections=max_connections)
+    await client.initialize()
+    return client
