@@ -190,7 +190,9 @@ def test_roles_cannot_cross_schemas(infra_config: infra.InfraConfig) -> None:
     )
 
 
-async def test_sigterm_drains_and_exits_cleanly(stack: Stack) -> None:
+async def test_sigterm_drains_and_exits_cleanly(
+    stack: Stack, infra_config: infra.InfraConfig
+) -> None:
     """A service stops on SIGTERM: health turns NOT_SERVING, in-flight calls finish."""
     port = free_port()
     env = {
@@ -217,13 +219,33 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack) -> None:
                 except grpc.aio.AioRpcError:
                     await asyncio.sleep(0.1)
             stub = confessions_pb2_grpc.ConfessionsServiceStub(channel)
-            in_flight = asyncio.ensure_future(
-                stub.ListCommunities(confessions_pb2.ListCommunitiesRequest(), wait_for_ready=True)
+            # A lock held elsewhere keeps the call waiting inside the service:
+            # SIGTERM then arrives while it is provably in flight.
+            locker = asyncio.ensure_future(
+                asyncio.to_thread(
+                    infra.psql,
+                    infra_config,
+                    "BEGIN; LOCK TABLE confessions.communities IN ACCESS EXCLUSIVE MODE; "
+                    "SELECT pg_sleep(2); COMMIT;",
+                )
             )
-            await asyncio.sleep(0)
+            waiting = (
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND application_name = 'veil-confessions'"
+            )
+            in_flight = asyncio.ensure_future(
+                stub.ListCommunities(confessions_pb2.ListCommunitiesRequest(), timeout=15)
+            )
+            for _ in range(100):
+                if await asyncio.to_thread(infra.psql, infra_config, waiting) == "1":
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the call never reached the database")
             process.send_signal(signal.SIGTERM)
             response = await in_flight
             assert response is not None
+            await locker
         output, _ = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0
         text = output.decode()
