@@ -46,10 +46,11 @@ async def _post(
         return response.status, await response.text()
 
 
-def _members(cfg: infra.InfraConfig, community_id: int) -> int:
+def _rows(cfg: infra.InfraConfig, table: str, community_id: int) -> int:
+    """Rows of a community in ``confessions.<table>``, counted on the primary."""
     return int(
         infra.psql(
-            cfg, f"SELECT count(*) FROM confessions.members WHERE community_id = {community_id}"
+            cfg, f"SELECT count(*) FROM confessions.{table} WHERE community_id = {community_id}"
         )
     )
 
@@ -69,11 +70,7 @@ async def test_duplicate_update_processed_once(
         )
         assert again["status"] == 200
     assert len(await member.bot_messages()) == before
-    stored = infra.psql(
-        infra_config,
-        f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}",
-    )
-    assert stored.strip() == "1"
+    assert _rows(infra_config, "confessions", community.id) == 1
 
 
 async def test_wrong_or_missing_secret_is_rejected(
@@ -85,9 +82,9 @@ async def test_wrong_or_missing_secret_is_rejected(
     # The right secret of another community is wrong here too.
     other = await world.create_community()
     assert (await _post(world, community.id, body, _secret(world, other)))[0] == 401
-    assert _members(infra_config, community.id) == 0
+    assert _rows(infra_config, "members", community.id) == 0
     assert (await _post(world, community.id, body, _secret(world, community)))[0] == 200
-    assert _members(infra_config, community.id) == 1
+    assert _rows(infra_config, "members", community.id) == 1
 
 
 async def test_bad_bodies_get_200_and_store_nothing(
@@ -106,7 +103,7 @@ async def test_bad_bodies_get_200_and_store_nothing(
     for reason, body in cases.items():
         status, _ = await _post(world, community.id, body, secret)
         assert status == 200, reason
-    assert _members(infra_config, community.id) == 0
+    assert _rows(infra_config, "members", community.id) == 0
     log = world.stack.log_path("gateway").read_text()
     for reason in (
         '"malformed json"',
@@ -168,7 +165,7 @@ async def test_concurrent_delivery_of_one_update_processes_once(
         if m.get("from_bot") and "Welcome" in (m.get("text") or "")
     ]
     assert len(welcomes) == 1
-    assert _members(infra_config, community.id) == 1
+    assert _rows(infra_config, "members", community.id) == 1
 
 
 async def test_service_down_gets_try_again(world: World, community: World.Community) -> None:
@@ -230,11 +227,7 @@ async def test_failed_bot_api_call_is_redelivered_and_completed_once(
         if c["params"]["callback_query_id"] == pressed["callback_query_id"]
     ]
     assert [c["ok"] for c in answered] == [True, False]
-    stored = infra.psql(
-        infra_config,
-        f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}",
-    )
-    assert stored == "1"
+    assert _rows(infra_config, "confessions", community.id) == 1
 
 
 async def test_bot_api_call_lost_on_the_network_is_redelivered(

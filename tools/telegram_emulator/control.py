@@ -79,7 +79,7 @@ class Control:
             web.post("/control/chats", self.create_chat),
             web.post(user + "/messages", self.user_message),
             web.post(user + "/start", self.user_start),
-            web.post(user + "/press", self.user_press),
+            web.post(user + "/press", self.press),
             web.post(user + "/block", self.user_block),
             web.post(user + "/unblock", self.user_unblock),
             web.post(bot + "/press", self.press),
@@ -106,9 +106,7 @@ class Control:
         """The chat a member acts in: their private chat unless ``chat_id`` names a group."""
         chat_id = body.get("chat_id")
         if chat_id is None or int(chat_id) == user.id:
-            chat = bot.private_chat(user)
-            chat.first_name = user.first_name
-            return chat
+            return bot.private_chat(user)
         group = bot.chats.get(int(chat_id))
         if group is None:
             raise ControlError(f"no chat {chat_id} for bot {bot.id}", 404)
@@ -219,14 +217,12 @@ class Control:
             delivery.to_json() | {"callback_query_id": query_id, "answer": query.answer}
         )
 
-    async def user_press(self, request: web.Request) -> web.Response:
-        """A member presses an inline button (data must be on the message)."""
-        body = await _body(request)
-        bot = self._bot(request)
-        return await self._press(bot, self._user(bot, request, body), body)
-
     async def press(self, request: web.Request) -> web.Response:
-        """Like ``user_press`` with ``user_id`` in the body (buttons in groups, channels)."""
+        """A member presses an inline button (data must be on the message).
+
+        The member is in the path (``/users/{uid}/press``) or, for buttons in
+        groups and channels, ``user_id`` in the body.
+        """
         body = await _body(request)
         bot = self._bot(request)
         return await self._press(bot, self._user(bot, request, body), body)
@@ -238,15 +234,16 @@ class Control:
         chat = bot.private_chat(user)
         chat.blocked = blocked
         me = bot.me().to_api()
+        kicked = {"status": "kicked", "user": me, "until_date": 0}
+        member = {"status": "member", "user": me}
+        before, after = (member, kicked) if blocked else (kicked, member)
         update = bot.new_update(
             my_chat_member={
                 "chat": chat.to_api(),
                 "from": user.to_api(),
                 "date": now(),
-                "old_chat_member": {"status": "kicked" if not blocked else "member", "user": me}
-                | ({"until_date": 0} if not blocked else {}),
-                "new_chat_member": {"status": "kicked" if blocked else "member", "user": me}
-                | ({"until_date": 0} if blocked else {}),
+                "old_chat_member": before,
+                "new_chat_member": after,
             }
         )
         return await self._deliver(bot, update)

@@ -252,9 +252,9 @@ class BotState:
         """The private chat with ``user``; it exists once the user wrote to the bot."""
         chat = self.chats.get(user.id)
         if chat is None:
-            chat = self.chats[user.id] = Chat(user.id, "private", first_name=user.first_name)
+            chat = self.chats[user.id] = Chat(user.id, "private")
         chat.started = True
-        chat.username = user.username
+        chat.first_name, chat.username = user.first_name, user.username
         return chat
 
     def chat(self, raw_chat_id: Any) -> Chat:

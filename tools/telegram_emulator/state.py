@@ -19,7 +19,7 @@ class Emulator:
     flood: FloodControl = field(default_factory=lambda: FloodControl(FloodLimits()))
     faults: Faults = field(default_factory=Faults)
     stats: Counter[str] = field(default_factory=Counter)
-    polled: dict[int, asyncio.Event] = field(default_factory=dict)
+    poll_events: dict[int, asyncio.Event] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget every bot, chat, fault and counter (flood limits stay as set)."""
@@ -27,8 +27,8 @@ class Emulator:
         self.flood.clear()
         self.faults.clear()
         self.stats.clear()
-        self.polled.clear()
+        self.poll_events.clear()
 
     def poll_event(self, bot_id: int) -> asyncio.Event:
         """Set when an update waits for ``getUpdates``."""
-        return self.polled.setdefault(bot_id, asyncio.Event())
+        return self.poll_events.setdefault(bot_id, asyncio.Event())
