@@ -226,9 +226,19 @@ async def test_sigterm_drains_and_exits_cleanly(
                     infra.psql,
                     infra_config,
                     "BEGIN; LOCK TABLE confessions.communities IN ACCESS EXCLUSIVE MODE; "
-                    "SELECT pg_sleep(2); COMMIT;",
+                    "SELECT pg_sleep(3); COMMIT;",
                 )
             )
+            held = (
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname = 'communities' AND l.mode = 'AccessExclusiveLock' AND l.granted"
+            )
+            for _ in range(100):
+                if await asyncio.to_thread(infra.psql, infra_config, held) == "1":
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the lock was never taken")
             waiting = (
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND application_name = 'veil-confessions'"
