@@ -1,12 +1,15 @@
 """Session fixtures: real Postgres (primary + replica), real Redis Cluster, real processes.
 
 The suite starts its own instances and stops them at the end. Ports are the
-test set (Postgres 56432/56433, Redis 57101-57106) plus free ephemeral ports for
-Veil's own processes, so a ``make up`` on the same machine is left alone.
+test set (Postgres 56432/56433, Redis 57101-57106, all shifted by
+``VEIL_TEST_PORT_OFFSET`` when set, so that two checkouts can run the suite at once)
+plus free ephemeral ports for Veil's own processes, so a ``make up`` on the same
+machine is left alone.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -17,6 +20,7 @@ from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
+PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,9 +37,9 @@ def infra_config() -> Iterator[infra.InfraConfig]:
     """Test infrastructure, started fresh for the run and stopped at its end."""
     cfg = infra.InfraConfig(
         root=TEST_ROOT,
-        pg_port=56432,
-        pg_replica_port=56433,
-        redis_ports=(57101, 57102, 57103, 57104, 57105, 57106),
+        pg_port=56432 + PORT_OFFSET,
+        pg_replica_port=56433 + PORT_OFFSET,
+        redis_ports=tuple(57101 + PORT_OFFSET + i for i in range(6)),
     )
     # Every run starts from empty databases: no community of an earlier run is
     # served again, and a cold start is only a few seconds.
