@@ -113,3 +113,51 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             request.actor.community_id, request.actor.telegram_user_id, limit, offset
         )
         return pb.ListMyConfessionsResponse(confessions=[_confession(r) for r in rows], total=total)
+
+    # Declared in the contract for the moderation and social work in progress
+    # (issues 6 and 7); until each lands, callers get UNIMPLEMENTED.
+    async def GetConfession(
+        self, request: pb.GetConfessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetConfessionResponse:
+        """Not implemented yet."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetConfession is not implemented yet")
+        raise AssertionError("abort raises")
+
+    async def NotifyMembers(
+        self, request: pb.NotifyMembersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NotifyMembersResponse:
+        """Not implemented yet."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "NotifyMembers is not implemented yet")
+        raise AssertionError("abort raises")
+
+    async def BanMember(
+        self, request: pb.BanMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb.BanMemberResponse:
+        """Not implemented yet."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "BanMember is not implemented yet")
+        raise AssertionError("abort raises")
+
+    async def RecordMemberActivity(
+        self, request: pb.RecordMemberActivityRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordMemberActivityResponse:
+        """Not implemented yet."""
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "RecordMemberActivity is not implemented yet"
+        )
+        raise AssertionError("abort raises")
+
+    async def EraseMember(
+        self, request: pb.EraseMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EraseMemberResponse:
+        """Not implemented yet."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "EraseMember is not implemented yet")
+        raise AssertionError("abort raises")
+
+    async def SetNotifications(
+        self, request: pb.SetNotificationsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MemberStanding:
+        """Not implemented yet."""
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "SetNotifications is not implemented yet"
+        )
+        raise AssertionError("abort raises")

@@ -68,3 +68,11 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             request.community_id, request.confession_id, limit, offset
         )
         return pb.ListCommentsResponse(comments=[_comment(r) for r in rows], total=total)
+
+    # Declared for /deleteme (issue 6); implemented with the social work (issue 7).
+    async def EraseMember(
+        self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EraseSocialMemberResponse:
+        """Not implemented yet."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "EraseMember is not implemented yet")
+        raise AssertionError("abort raises")

@@ -123,6 +123,10 @@ class Stack:
                 "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(role),
                 "VEIL_DB_REPLICA_DSN": self.infra_config.pg_dsn(role, replica=True),
                 "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
+                # Services call each other: social asks confessions about members and
+                # confessions; everything sent to a third party goes through the notifier.
+                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
+                "VEIL_NOTIFIER_ADDR": f"127.0.0.1:{self.ports.notifier}",
             }
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]

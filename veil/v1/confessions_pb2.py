@@ -26,15 +26,15 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from veil.v1 import common_pb2 as veil_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19veil/v1/confessions.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14veil/v1/common.proto\"\xbf\x01\n\tCommunity\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\x03\x12\x11\n\tbot_token\x18\x03 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x04 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x06 \x01(\x03\x12\r\n\x05title\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16UpsertCommunityRequest\x12\x11\n\tbot_token\x18\x01 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x02 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x03 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\"1\n\x16ListCommunitiesRequest\x12\x17\n\x0finclude_secrets\x18\x01 \x01(\x08\"B\n\x17ListCommunitiesResponse\x12\'\n\x0b\x63ommunities\x18\x01 \x03(\x0b\x32\x12.veil.v1.Community\"Y\n\x06Member\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\x03\x12-\n\tjoined_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"6\n\x15RegisterMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"J\n\x16RegisterMemberResponse\x12\x1f\n\x06member\x18\x01 \x01(\x0b\x32\x0f.veil.v1.Member\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"\xa7\x01\n\nConfession\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\x03\x12\x0c\n\x04text\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.veil.v1.ConfessionStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x17SubmitConfessionRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"T\n\x18SubmitConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"]\n\x18ListMyConfessionsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\"\n\x04page\x18\x02 \x01(\x0b\x32\x14.veil.v1.PageRequest\"T\n\x19ListMyConfessionsResponse\x12(\n\x0b\x63onfessions\x18\x01 \x03(\x0b\x32\x13.veil.v1.Confession\x12\r\n\x05total\x18\x02 \x01(\x03*\xd4\x01\n\x10\x43onfessionStatus\x12!\n\x1d\x43ONFESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONFESSION_STATUS_PENDING\x10\x01\x12\x1e\n\x1a\x43ONFESSION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1a\x43ONFESSION_STATUS_REJECTED\x10\x03\x12\x1f\n\x1b\x43ONFESSION_STATUS_PUBLISHED\x10\x04\x12\x1d\n\x19\x43ONFESSION_STATUS_DELETED\x10\x05\x32\xba\x03\n\x12\x43onfessionsService\x12\x46\n\x0fUpsertCommunity\x12\x1f.veil.v1.UpsertCommunityRequest\x1a\x12.veil.v1.Community\x12T\n\x0fListCommunities\x12\x1f.veil.v1.ListCommunitiesRequest\x1a .veil.v1.ListCommunitiesResponse\x12Q\n\x0eRegisterMember\x12\x1e.veil.v1.RegisterMemberRequest\x1a\x1f.veil.v1.RegisterMemberResponse\x12W\n\x10SubmitConfession\x12 .veil.v1.SubmitConfessionRequest\x1a!.veil.v1.SubmitConfessionResponse\x12Z\n\x11ListMyConfessions\x12!.veil.v1.ListMyConfessionsRequest\x1a\".veil.v1.ListMyConfessionsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19veil/v1/confessions.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14veil/v1/common.proto\"\xbf\x01\n\tCommunity\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\x03\x12\x11\n\tbot_token\x18\x03 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x04 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x06 \x01(\x03\x12\r\n\x05title\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16UpsertCommunityRequest\x12\x11\n\tbot_token\x18\x01 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x02 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x03 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\"1\n\x16ListCommunitiesRequest\x12\x17\n\x0finclude_secrets\x18\x01 \x01(\x08\"B\n\x17ListCommunitiesResponse\x12\'\n\x0b\x63ommunities\x18\x01 \x03(\x0b\x32\x12.veil.v1.Community\"Y\n\x06Member\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\x03\x12-\n\tjoined_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x0eMemberStanding\x12\x0e\n\x06\x62\x61nned\x18\x01 \x01(\x08\x12\x30\n\x0c\x62\x61nned_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15notifications_enabled\x18\x03 \x01(\x08\"6\n\x15RegisterMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"u\n\x16RegisterMemberResponse\x12\x1f\n\x06member\x18\x01 \x01(\x0b\x32\x0f.veil.v1.Member\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12)\n\x08standing\x18\x03 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"<\n\x14GetConfessionRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\"v\n\x15GetConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x18\n\x10\x61uthor_member_id\x18\x02 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x03 \x01(\x03\"\xcd\x01\n\x0cMemberNotice\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x14\n\x0c\x63ollapse_key\x18\x06 \x01(\t\x12.\n\nnot_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08optional\x18\x08 \x01(\x08\">\n\x14NotifyMembersRequest\x12&\n\x07notices\x18\x01 \x03(\x0b\x32\x15.veil.v1.MemberNotice\"\'\n\x15NotifyMembersResponse\x12\x0e\n\x06queued\x18\x01 \x01(\x05\"v\n\x10\x42\x61nMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\">\n\x11\x42\x61nMemberResponse\x12)\n\x08standing\x18\x01 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"\x8f\x01\n\x1bRecordMemberActivityRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x18\n\x10\x63omments_written\x18\x03 \x01(\x05\x12\x1a\n\x12reactions_received\x18\x04 \x01(\x05\x12\x11\n\tevent_key\x18\x05 \x01(\t\"\x1e\n\x1cRecordMemberActivityResponse\"3\n\x12\x45raseMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"D\n\x13\x45raseMemberResponse\x12\x11\n\tmember_id\x18\x01 \x01(\x03\x12\x1a\n\x12\x63onfessions_erased\x18\x02 \x01(\x05\"\xa7\x01\n\nConfession\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\x03\x12\x0c\n\x04text\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.veil.v1.ConfessionStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x17SubmitConfessionRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"T\n\x18SubmitConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"]\n\x18ListMyConfessionsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\"\n\x04page\x18\x02 \x01(\x0b\x32\x14.veil.v1.PageRequest\"T\n\x19ListMyConfessionsResponse\x12(\n\x0b\x63onfessions\x18\x01 \x03(\x0b\x32\x13.veil.v1.Confession\x12\r\n\x05total\x18\x02 \x01(\x03\"I\n\x17SetNotificationsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08*\xd4\x01\n\x10\x43onfessionStatus\x12!\n\x1d\x43ONFESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONFESSION_STATUS_PENDING\x10\x01\x12\x1e\n\x1a\x43ONFESSION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1a\x43ONFESSION_STATUS_REJECTED\x10\x03\x12\x1f\n\x1b\x43ONFESSION_STATUS_PUBLISHED\x10\x04\x12\x1d\n\x19\x43ONFESSION_STATUS_DELETED\x10\x05\x32\x9c\x07\n\x12\x43onfessionsService\x12\x46\n\x0fUpsertCommunity\x12\x1f.veil.v1.UpsertCommunityRequest\x1a\x12.veil.v1.Community\x12T\n\x0fListCommunities\x12\x1f.veil.v1.ListCommunitiesRequest\x1a .veil.v1.ListCommunitiesResponse\x12Q\n\x0eRegisterMember\x12\x1e.veil.v1.RegisterMemberRequest\x1a\x1f.veil.v1.RegisterMemberResponse\x12W\n\x10SubmitConfession\x12 .veil.v1.SubmitConfessionRequest\x1a!.veil.v1.SubmitConfessionResponse\x12Z\n\x11ListMyConfessions\x12!.veil.v1.ListMyConfessionsRequest\x1a\".veil.v1.ListMyConfessionsResponse\x12N\n\rGetConfession\x12\x1d.veil.v1.GetConfessionRequest\x1a\x1e.veil.v1.GetConfessionResponse\x12N\n\rNotifyMembers\x12\x1d.veil.v1.NotifyMembersRequest\x1a\x1e.veil.v1.NotifyMembersResponse\x12\x42\n\tBanMember\x12\x19.veil.v1.BanMemberRequest\x1a\x1a.veil.v1.BanMemberResponse\x12\x63\n\x14RecordMemberActivity\x12$.veil.v1.RecordMemberActivityRequest\x1a%.veil.v1.RecordMemberActivityResponse\x12H\n\x0b\x45raseMember\x12\x1b.veil.v1.EraseMemberRequest\x1a\x1c.veil.v1.EraseMemberResponse\x12M\n\x10SetNotifications\x12 .veil.v1.SetNotificationsRequest\x1a\x17.veil.v1.MemberStandingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'veil.v1.confessions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFESSIONSTATUS']._serialized_start=1295
-  _globals['_CONFESSIONSTATUS']._serialized_end=1507
+  _globals['_CONFESSIONSTATUS']._serialized_start=2508
+  _globals['_CONFESSIONSTATUS']._serialized_end=2720
   _globals['_COMMUNITY']._serialized_start=94
   _globals['_COMMUNITY']._serialized_end=285
   _globals['_UPSERTCOMMUNITYREQUEST']._serialized_start=288
@@ -45,20 +45,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCOMMUNITIESRESPONSE']._serialized_end=535
   _globals['_MEMBER']._serialized_start=537
   _globals['_MEMBER']._serialized_end=626
-  _globals['_REGISTERMEMBERREQUEST']._serialized_start=628
-  _globals['_REGISTERMEMBERREQUEST']._serialized_end=682
-  _globals['_REGISTERMEMBERRESPONSE']._serialized_start=684
-  _globals['_REGISTERMEMBERRESPONSE']._serialized_end=758
-  _globals['_CONFESSION']._serialized_start=761
-  _globals['_CONFESSION']._serialized_end=928
-  _globals['_SUBMITCONFESSIONREQUEST']._serialized_start=930
-  _globals['_SUBMITCONFESSIONREQUEST']._serialized_end=1025
-  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_start=1027
-  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_end=1111
-  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_start=1113
-  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_end=1206
-  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_start=1208
-  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_end=1292
-  _globals['_CONFESSIONSSERVICE']._serialized_start=1510
-  _globals['_CONFESSIONSSERVICE']._serialized_end=1952
+  _globals['_MEMBERSTANDING']._serialized_start=628
+  _globals['_MEMBERSTANDING']._serialized_end=741
+  _globals['_REGISTERMEMBERREQUEST']._serialized_start=743
+  _globals['_REGISTERMEMBERREQUEST']._serialized_end=797
+  _globals['_REGISTERMEMBERRESPONSE']._serialized_start=799
+  _globals['_REGISTERMEMBERRESPONSE']._serialized_end=916
+  _globals['_GETCONFESSIONREQUEST']._serialized_start=918
+  _globals['_GETCONFESSIONREQUEST']._serialized_end=978
+  _globals['_GETCONFESSIONRESPONSE']._serialized_start=980
+  _globals['_GETCONFESSIONRESPONSE']._serialized_end=1098
+  _globals['_MEMBERNOTICE']._serialized_start=1101
+  _globals['_MEMBERNOTICE']._serialized_end=1306
+  _globals['_NOTIFYMEMBERSREQUEST']._serialized_start=1308
+  _globals['_NOTIFYMEMBERSREQUEST']._serialized_end=1370
+  _globals['_NOTIFYMEMBERSRESPONSE']._serialized_start=1372
+  _globals['_NOTIFYMEMBERSRESPONSE']._serialized_end=1411
+  _globals['_BANMEMBERREQUEST']._serialized_start=1413
+  _globals['_BANMEMBERREQUEST']._serialized_end=1531
+  _globals['_BANMEMBERRESPONSE']._serialized_start=1533
+  _globals['_BANMEMBERRESPONSE']._serialized_end=1595
+  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_start=1598
+  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_end=1741
+  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_start=1743
+  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_end=1773
+  _globals['_ERASEMEMBERREQUEST']._serialized_start=1775
+  _globals['_ERASEMEMBERREQUEST']._serialized_end=1826
+  _globals['_ERASEMEMBERRESPONSE']._serialized_start=1828
+  _globals['_ERASEMEMBERRESPONSE']._serialized_end=1896
+  _globals['_CONFESSION']._serialized_start=1899
+  _globals['_CONFESSION']._serialized_end=2066
+  _globals['_SUBMITCONFESSIONREQUEST']._serialized_start=2068
+  _globals['_SUBMITCONFESSIONREQUEST']._serialized_end=2163
+  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_start=2165
+  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_end=2249
+  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_start=2251
+  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_end=2344
+  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_start=2346
+  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_end=2430
+  _globals['_SETNOTIFICATIONSREQUEST']._serialized_start=2432
+  _globals['_SETNOTIFICATIONSREQUEST']._serialized_end=2505
+  _globals['_CONFESSIONSSERVICE']._serialized_start=2723
+  _globals['_CONFESSIONSSERVICE']._serialized_end=3647
 # @@protoc_insertion_point(module_scope)

@@ -204,6 +204,38 @@ class Member(_message.Message):
 Global___Member: _TypeAlias = Member  # noqa: Y015
 
 @_typing.final
+class MemberStanding(_message.Message):
+    """MemberStanding tells the gateway whether a member may act, without a second call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BANNED_FIELD_NUMBER: _builtins.int
+    BANNED_UNTIL_FIELD_NUMBER: _builtins.int
+    NOTIFICATIONS_ENABLED_FIELD_NUMBER: _builtins.int
+    banned: _builtins.bool
+    """Set while the member is banned in this community."""
+    notifications_enabled: _builtins.bool
+    """False when the member turned notifications off."""
+    @_builtins.property
+    def banned_until(self) -> _timestamp_pb2.Timestamp:
+        """End of the ban; unset for a permanent ban."""
+
+    def __init__(
+        self,
+        *,
+        banned: _builtins.bool = ...,
+        banned_until: _timestamp_pb2.Timestamp | None = ...,
+        notifications_enabled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["banned_until", b"banned_until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["banned", b"banned", "banned_until", b"banned_until", "notifications_enabled", b"notifications_enabled"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberStanding: _TypeAlias = MemberStanding  # noqa: Y015
+
+@_typing.final
 class RegisterMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -229,23 +261,306 @@ class RegisterMemberResponse(_message.Message):
 
     MEMBER_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     """True when this call created the member."""
     @_builtins.property
     def member(self) -> Global___Member: ...
+    @_builtins.property
+    def standing(self) -> Global___MemberStanding:
+        """Ban and notification settings, so the gateway needs no second call."""
+
     def __init__(
         self,
         *,
         member: Global___Member | None = ...,
         created: _builtins.bool = ...,
+        standing: Global___MemberStanding | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "standing", b"standing"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "member", b"member"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "member", b"member", "standing", b"standing"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RegisterMemberResponse: _TypeAlias = RegisterMemberResponse  # noqa: Y015
+
+@_typing.final
+class GetConfessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    number: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfessionRequest: _TypeAlias = GetConfessionRequest  # noqa: Y015
+
+@_typing.final
+class GetConfessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSION_FIELD_NUMBER: _builtins.int
+    AUTHOR_MEMBER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    author_member_id: _builtins.int
+    """Internal id of the author (never a Telegram id); for other services only."""
+    channel_message_id: _builtins.int
+    """Id of the channel post once published, else 0."""
+    @_builtins.property
+    def confession(self) -> Global___Confession: ...
+    def __init__(
+        self,
+        *,
+        confession: Global___Confession | None = ...,
+        author_member_id: _builtins.int = ...,
+        channel_message_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["author_member_id", b"author_member_id", "channel_message_id", b"channel_message_id", "confession", b"confession"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfessionResponse: _TypeAlias = GetConfessionResponse  # noqa: Y015
+
+@_typing.final
+class MemberNotice(_message.Message):
+    """MemberNotice is one Bot API call to one member, addressed by internal id."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    PARAMS_JSON_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    COLLAPSE_KEY_FIELD_NUMBER: _builtins.int
+    NOT_BEFORE_FIELD_NUMBER: _builtins.int
+    OPTIONAL_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
+    method: _builtins.str
+    """Bot API method, e.g. "sendMessage"; chat_id is filled in by the service."""
+    params_json: _builtins.str
+    """JSON object of the call's other parameters."""
+    idempotency_key: _builtins.str
+    collapse_key: _builtins.str
+    optional: _builtins.bool
+    """True for notifications a member can turn off (new comment, new reply)."""
+    @_builtins.property
+    def not_before(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        method: _builtins.str = ...,
+        params_json: _builtins.str = ...,
+        idempotency_key: _builtins.str = ...,
+        collapse_key: _builtins.str = ...,
+        not_before: _timestamp_pb2.Timestamp | None = ...,
+        optional: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["not_before", b"not_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["collapse_key", b"collapse_key", "community_id", b"community_id", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "method", b"method", "not_before", b"not_before", "optional", b"optional", "params_json", b"params_json"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberNotice: _TypeAlias = MemberNotice  # noqa: Y015
+
+@_typing.final
+class NotifyMembersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NOTICES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberNotice]: ...
+    def __init__(
+        self,
+        *,
+        notices: _abc.Iterable[Global___MemberNotice] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["notices", b"notices"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotifyMembersRequest: _TypeAlias = NotifyMembersRequest  # noqa: Y015
+
+@_typing.final
+class NotifyMembersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    QUEUED_FIELD_NUMBER: _builtins.int
+    queued: _builtins.int
+    """How many notices were queued (the rest were skipped: unreachable or opted out)."""
+    def __init__(
+        self,
+        *,
+        queued: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["queued", b"queued"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotifyMembersResponse: _TypeAlias = NotifyMembersResponse  # noqa: Y015
+
+@_typing.final
+class BanMemberRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
+    reason: _builtins.str
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp:
+        """Unset: permanent."""
+
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BanMemberRequest: _TypeAlias = BanMemberRequest  # noqa: Y015
+
+@_typing.final
+class BanMemberResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    STANDING_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def standing(self) -> Global___MemberStanding: ...
+    def __init__(
+        self,
+        *,
+        standing: Global___MemberStanding | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["standing", b"standing"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["standing", b"standing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BanMemberResponse: _TypeAlias = BanMemberResponse  # noqa: Y015
+
+@_typing.final
+class RecordMemberActivityRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    COMMENTS_WRITTEN_FIELD_NUMBER: _builtins.int
+    REACTIONS_RECEIVED_FIELD_NUMBER: _builtins.int
+    EVENT_KEY_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
+    comments_written: _builtins.int
+    reactions_received: _builtins.int
+    event_key: _builtins.str
+    """Identifies the event, so a retried call counts once."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        comments_written: _builtins.int = ...,
+        reactions_received: _builtins.int = ...,
+        event_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_written", b"comments_written", "community_id", b"community_id", "event_key", b"event_key", "member_id", b"member_id", "reactions_received", b"reactions_received"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMemberActivityRequest: _TypeAlias = RecordMemberActivityRequest  # noqa: Y015
+
+@_typing.final
+class RecordMemberActivityResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordMemberActivityResponse: _TypeAlias = RecordMemberActivityResponse  # noqa: Y015
+
+@_typing.final
+class EraseMemberRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> _common_pb2.Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: _common_pb2.Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseMemberRequest: _TypeAlias = EraseMemberRequest  # noqa: Y015
+
+@_typing.final
+class EraseMemberResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_ERASED_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.int
+    """Internal id of the erased member, for the other services to erase theirs."""
+    confessions_erased: _builtins.int
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.int = ...,
+        confessions_erased: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confessions_erased", b"confessions_erased", "member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseMemberResponse: _TypeAlias = EraseMemberResponse  # noqa: Y015
 
 @_typing.final
 class Confession(_message.Message):
@@ -385,3 +700,26 @@ class ListMyConfessionsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListMyConfessionsResponse: _TypeAlias = ListMyConfessionsResponse  # noqa: Y015
+
+@_typing.final
+class SetNotificationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    ENABLED_FIELD_NUMBER: _builtins.int
+    enabled: _builtins.bool
+    @_builtins.property
+    def actor(self) -> _common_pb2.Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: _common_pb2.Actor | None = ...,
+        enabled: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "enabled", b"enabled"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetNotificationsRequest: _TypeAlias = SetNotificationsRequest  # noqa: Y015

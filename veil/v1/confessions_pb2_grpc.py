@@ -61,6 +61,36 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
                 _registered_method=True)
+        self.GetConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
+                _registered_method=True)
+        self.NotifyMembers = channel.unary_unary(
+                '/veil.v1.ConfessionsService/NotifyMembers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+                _registered_method=True)
+        self.BanMember = channel.unary_unary(
+                '/veil.v1.ConfessionsService/BanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+                _registered_method=True)
+        self.RecordMemberActivity = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordMemberActivity',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+                _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/veil.v1.ConfessionsService/EraseMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+                _registered_method=True)
+        self.SetNotifications = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SetNotifications',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -105,6 +135,54 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetConfession(self, request, context):
+        """One confession of a community by its public number (for threads, deep links
+        and admin actions). Carries the author's internal member id for other
+        services (the social service marks the author in a thread); callers never
+        show it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotifyMembers(self, request, context):
+        """Sends a message to members known only by internal id: the service looks up
+        where to deliver, skips members who are unreachable or opted out, and
+        queues the calls in the notifier. Idempotent per notice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BanMember(self, request, context):
+        """Bans a member of a community, optionally until a time. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordMemberActivity(self, request, context):
+        """Adds to a member's profile counters (comments written, reactions received)
+        as events happen in other services. Idempotent on event_key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseMember(self, request, context):
+        """Erases a member's identity and content in this service. Irreversible.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetNotifications(self, request, context):
+        """Turns a member's optional notifications (new comments, replies) on or off.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -132,6 +210,36 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.ListMyConfessions,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.SerializeToString,
+            ),
+            'GetConfession': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfession,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.SerializeToString,
+            ),
+            'NotifyMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyMembers,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
+            ),
+            'BanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.BanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.SerializeToString,
+            ),
+            'RecordMemberActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMemberActivity,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.SerializeToString,
+            ),
+            'SetNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNotifications,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +379,168 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/ListMyConfessions',
             veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetConfession',
+            veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/NotifyMembers',
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/BanMember',
+            veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMemberActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/RecordMemberActivity',
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/EraseMember',
+            veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/SetNotifications',
+            veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
             options,
             channel_credentials,
             insecure,

@@ -49,6 +49,27 @@ class ConfessionsServiceStub:
     """Lists the actor's own confessions, newest first, read from the primary so
     that a member always sees what they just sent.
     """
+    GetConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]
+    """One confession of a community by its public number (for threads, deep links
+    and admin actions). Carries the author's internal member id for other
+    services (the social service marks the author in a thread); callers never
+    show it.
+    """
+    NotifyMembers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]
+    """Sends a message to members known only by internal id: the service looks up
+    where to deliver, skips members who are unreachable or opted out, and
+    queues the calls in the notifier. Idempotent per notice.
+    """
+    BanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]
+    """Bans a member of a community, optionally until a time. Idempotent."""
+    RecordMemberActivity: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]
+    """Adds to a member's profile counters (comments written, reactions received)
+    as events happen in other services. Idempotent on event_key.
+    """
+    EraseMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]
+    """Erases a member's identity and content in this service. Irreversible."""
+    SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
+    """Turns a member's optional notifications (new comments, replies) on or off."""
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -71,6 +92,27 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Lists the actor's own confessions, newest first, read from the primary so
     that a member always sees what they just sent.
     """
+    GetConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]  # type: ignore[assignment]
+    """One confession of a community by its public number (for threads, deep links
+    and admin actions). Carries the author's internal member id for other
+    services (the social service marks the author in a thread); callers never
+    show it.
+    """
+    NotifyMembers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]  # type: ignore[assignment]
+    """Sends a message to members known only by internal id: the service looks up
+    where to deliver, skips members who are unreachable or opted out, and
+    queues the calls in the notifier. Idempotent per notice.
+    """
+    BanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]  # type: ignore[assignment]
+    """Bans a member of a community, optionally until a time. Idempotent."""
+    RecordMemberActivity: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]  # type: ignore[assignment]
+    """Adds to a member's profile counters (comments written, reactions received)
+    as events happen in other services. Idempotent on event_key.
+    """
+    EraseMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]  # type: ignore[assignment]
+    """Erases a member's identity and content in this service. Irreversible."""
+    SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
+    """Turns a member's optional notifications (new comments, replies) on or off."""
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -120,5 +162,62 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Lists the actor's own confessions, newest first, read from the primary so
         that a member always sees what they just sent.
         """
+
+    @_abc_1.abstractmethod
+    def GetConfession(
+        self,
+        request: _confessions_pb2.GetConfessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.GetConfessionResponse, _abc.Awaitable[_confessions_pb2.GetConfessionResponse]]:
+        """One confession of a community by its public number (for threads, deep links
+        and admin actions). Carries the author's internal member id for other
+        services (the social service marks the author in a thread); callers never
+        show it.
+        """
+
+    @_abc_1.abstractmethod
+    def NotifyMembers(
+        self,
+        request: _confessions_pb2.NotifyMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.NotifyMembersResponse, _abc.Awaitable[_confessions_pb2.NotifyMembersResponse]]:
+        """Sends a message to members known only by internal id: the service looks up
+        where to deliver, skips members who are unreachable or opted out, and
+        queues the calls in the notifier. Idempotent per notice.
+        """
+
+    @_abc_1.abstractmethod
+    def BanMember(
+        self,
+        request: _confessions_pb2.BanMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.BanMemberResponse, _abc.Awaitable[_confessions_pb2.BanMemberResponse]]:
+        """Bans a member of a community, optionally until a time. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def RecordMemberActivity(
+        self,
+        request: _confessions_pb2.RecordMemberActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.RecordMemberActivityResponse, _abc.Awaitable[_confessions_pb2.RecordMemberActivityResponse]]:
+        """Adds to a member's profile counters (comments written, reactions received)
+        as events happen in other services. Idempotent on event_key.
+        """
+
+    @_abc_1.abstractmethod
+    def EraseMember(
+        self,
+        request: _confessions_pb2.EraseMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.EraseMemberResponse, _abc.Awaitable[_confessions_pb2.EraseMemberResponse]]:
+        """Erases a member's identity and content in this service. Irreversible."""
+
+    @_abc_1.abstractmethod
+    def SetNotifications(
+        self,
+        request: _confessions_pb2.SetNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.MemberStanding, _abc.Awaitable[_confessions_pb2.MemberStanding]]:
+        """Turns a member's optional notifications (new comments, replies) on or off."""
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

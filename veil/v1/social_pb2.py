@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/social.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tparent_id\x18\x03 \x01(\x03\x12\x11\n\tpseudonym\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05likes\x18\x06 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x11\x41\x64\x64\x43ommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\x11\n\tparent_id\x18\x04 \x01(\x03\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"H\n\x12\x41\x64\x64\x43ommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.veil.v1.Comment\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"a\n\x13ListCommentsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x05\"I\n\x14ListCommentsResponse\x12\"\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x10.veil.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\x32\xa3\x01\n\rSocialService\x12\x45\n\nAddComment\x12\x1a.veil.v1.AddCommentRequest\x1a\x1b.veil.v1.AddCommentResponse\x12K\n\x0cListComments\x12\x1c.veil.v1.ListCommentsRequest\x1a\x1d.veil.v1.ListCommentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/social.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1\x01\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tparent_id\x18\x03 \x01(\x03\x12\x11\n\tpseudonym\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05likes\x18\x06 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8d\x01\n\x11\x41\x64\x64\x43ommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\x11\n\tparent_id\x18\x04 \x01(\x03\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"H\n\x12\x41\x64\x64\x43ommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.veil.v1.Comment\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"a\n\x13ListCommentsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x05\"I\n\x14ListCommentsResponse\x12\"\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x10.veil.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\"C\n\x18\x45raseSocialMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\"4\n\x19\x45raseSocialMemberResponse\x12\x17\n\x0f\x63omments_erased\x18\x01 \x01(\x05\x32\xf9\x01\n\rSocialService\x12\x45\n\nAddComment\x12\x1a.veil.v1.AddCommentRequest\x1a\x1b.veil.v1.AddCommentResponse\x12K\n\x0cListComments\x12\x1c.veil.v1.ListCommentsRequest\x1a\x1d.veil.v1.ListCommentsResponse\x12T\n\x0b\x45raseMember\x12!.veil.v1.EraseSocialMemberRequest\x1a\".veil.v1.EraseSocialMemberResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,6 +42,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCOMMENTSREQUEST']._serialized_end=561
   _globals['_LISTCOMMENTSRESPONSE']._serialized_start=563
   _globals['_LISTCOMMENTSRESPONSE']._serialized_end=636
-  _globals['_SOCIALSERVICE']._serialized_start=639
-  _globals['_SOCIALSERVICE']._serialized_end=802
+  _globals['_ERASESOCIALMEMBERREQUEST']._serialized_start=638
+  _globals['_ERASESOCIALMEMBERREQUEST']._serialized_end=705
+  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_start=707
+  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_end=759
+  _globals['_SOCIALSERVICE']._serialized_start=762
+  _globals['_SOCIALSERVICE']._serialized_end=1011
 # @@protoc_insertion_point(module_scope)

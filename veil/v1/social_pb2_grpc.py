@@ -47,6 +47,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ListCommentsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ListCommentsResponse.FromString,
                 _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/veil.v1.SocialService/EraseMember',
+                request_serializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -70,6 +75,14 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EraseMember(self, request, context):
+        """Erases a member's comments, reactions and reports in this service: comments
+        that have replies keep their place as "[deleted]", the rest are removed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -82,6 +95,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ListComments,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ListCommentsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ListCommentsResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -141,6 +159,33 @@ class SocialService:
             '/veil.v1.SocialService/ListComments',
             veil_dot_v1_dot_social__pb2.ListCommentsRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ListCommentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/EraseMember',
+            veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.FromString,
             options,
             channel_credentials,
             insecure,

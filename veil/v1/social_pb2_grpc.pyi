@@ -42,6 +42,10 @@ class SocialServiceStub:
     """
     ListComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]
     """Lists a page of visible comments of one confession, oldest first."""
+    EraseMember: _grpc.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]
+    """Erases a member's comments, reactions and reports in this service: comments
+    that have replies keep their place as "[deleted]", the rest are removed.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -57,6 +61,10 @@ class SocialServiceAsyncStub(SocialServiceStub):
     """
     ListComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """Lists a page of visible comments of one confession, oldest first."""
+    EraseMember: _aio.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]  # type: ignore[assignment]
+    """Erases a member's comments, reactions and reports in this service: comments
+    that have replies keep their place as "[deleted]", the rest are removed.
+    """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
     """SocialService owns comments, replies, reactions and reports on published
@@ -81,5 +89,15 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.ListCommentsResponse, _abc.Awaitable[_social_pb2.ListCommentsResponse]]:
         """Lists a page of visible comments of one confession, oldest first."""
+
+    @_abc_1.abstractmethod
+    def EraseMember(
+        self,
+        request: _social_pb2.EraseSocialMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.EraseSocialMemberResponse, _abc.Awaitable[_social_pb2.EraseSocialMemberResponse]]:
+        """Erases a member's comments, reactions and reports in this service: comments
+        that have replies keep their place as "[deleted]", the rest are removed.
+        """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,91 @@
+"""The one way a service sends a Bot API call to anyone but the member it is answering.
+
+Direct answers (the member who wrote, in the conversation) go back from the
+gateway at once. Everything else (a moderation card to the admin chat, a channel
+post, "your confession was approved", "someone replied to you", a comment-counter
+edit) is queued in the notifier service, whose workers deliver it within
+Telegram's flood limits, in order per chat, and never lose it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import IntEnum
+from typing import Any
+
+import grpc
+import orjson
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from veil.core.grpc_client import create_channel, service_name
+from veil.v1 import notifier_pb2, notifier_pb2_grpc
+
+
+class Priority(IntEnum):
+    """Delivery order between queued calls of one bot (lower goes first)."""
+
+    INTERACTIVE = notifier_pb2.PRIORITY_INTERACTIVE  # admin cards, answers owed to a person
+    NOTIFICATION = notifier_pb2.PRIORITY_NOTIFICATION  # "approved", "new reply", channel posts
+    BACKGROUND = notifier_pb2.PRIORITY_BACKGROUND  # counter edits and other cosmetics
+
+
+@dataclass(frozen=True)
+class OutgoingCall:
+    """One Bot API call for a community's bot.
+
+    ``idempotency_key`` makes a retried enqueue a no-op: derive it from the event
+    (``"publish:<confession id>"``), never from a clock or a random value.
+    ``collapse_key``: a newer call with the same key replaces an unsent older one
+    (the latest "💬 Comments (n)" edit of a post is the only one worth sending).
+    """
+
+    community_id: int
+    method: str
+    chat_id: int
+    params: dict[str, Any]
+    idempotency_key: str
+    priority: Priority = Priority.NOTIFICATION
+    collapse_key: str | None = None
+    not_before: datetime | None = None
+    trace_context: dict[str, str] = field(default_factory=dict)
+
+    def to_proto(self) -> notifier_pb2.OutgoingMessage:
+        """The wire form of this call."""
+        message = notifier_pb2.OutgoingMessage(
+            community_id=self.community_id,
+            method=self.method,
+            chat_id=self.chat_id,
+            params_json=orjson.dumps(self.params).decode(),
+            priority=notifier_pb2.Priority.ValueType(int(self.priority)),
+            idempotency_key=self.idempotency_key,
+            collapse_key=self.collapse_key or "",
+        )
+        if self.not_before is not None:
+            stamp = Timestamp()
+            stamp.FromDatetime(self.not_before)
+            message.not_before.CopyFrom(stamp)
+        return message
+
+
+class Outbox:
+    """Queues :class:`OutgoingCall` s in the notifier service."""
+
+    def __init__(self, stub: notifier_pb2_grpc.NotifierServiceStub) -> None:
+        self._stub = stub
+
+    @classmethod
+    def connect(cls, target: str) -> tuple[Outbox, grpc.aio.Channel]:
+        """An outbox talking to the notifier at ``target``, and its channel (close it)."""
+        channel = create_channel(target, [service_name(notifier_pb2.DESCRIPTOR, "NotifierService")])
+        return cls(notifier_pb2_grpc.NotifierServiceStub(channel)), channel
+
+    async def send(self, calls: Sequence[OutgoingCall]) -> list[int]:
+        """Queue ``calls`` in one request; returns their queue ids (existing ones for repeats)."""
+        if not calls:
+            return []
+        response = await self._stub.Enqueue(
+            notifier_pb2.EnqueueRequest(messages=[call.to_proto() for call in calls])
+        )
+        return list(response.ids)
