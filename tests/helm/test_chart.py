@@ -119,7 +119,10 @@ def test_helm_lint_reports_missing_required_values() -> None:
         ({"ingress": {"enabled": True}}, "/ingress/host"),
         ({"ingress": {"enabled": "yes"}}, "/ingress/enabled': got string, want boolean"),
         ({"containerSecurityContext": {"readOnlyRootFilesystem": False}}, "readOnlyRoot"),
-        ({"social": {"settings": {"VEIL_PSEUDONYM_KEY": "x"}}}, "propertyName 'VEIL_PSEUDONYM_KEY'"),
+        (
+            {"social": {"settings": {"VEIL_PSEUDONYM_KEY": "x"}}},
+            "propertyName 'VEIL_PSEUDONYM_KEY'",
+        ),
         ({"gateway": {"settings": {"LOG": "x"}}}, "invalid propertyName 'LOG'"),
         ({"notifierWorker": {"autoscaling": {"maxReplicas": 0}}}, "maxReplicas"),
         ({"logLevel": "LOUD"}, "/logLevel"),
@@ -178,13 +181,16 @@ def test_every_deployment_is_probed_sized_and_locked_down(value_set: str) -> Non
         assert pod["securityContext"]["runAsUser"] != 0
         assert pod["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
         # The template's pods are the ones the Deployment selects.
-        assert _matches(dep["spec"]["selector"]["matchLabels"], dep["spec"]["template"]["metadata"]["labels"])
+        assert _matches(
+            dep["spec"]["selector"]["matchLabels"], dep["spec"]["template"]["metadata"]["labels"]
+        )
         if values.get("topologySpread", {}).get("enabled", True):
             keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
             assert keys == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
             for constraint in pod["topologySpreadConstraints"]:
-                assert constraint["labelSelector"]["matchLabels"] == (
-                    dep["spec"]["selector"]["matchLabels"]
+                assert (
+                    constraint["labelSelector"]["matchLabels"]
+                    == (dep["spec"]["selector"]["matchLabels"])
                 )
 
 
@@ -197,7 +203,9 @@ def test_every_hpa_and_pdb_selects_an_existing_deployment(value_set: str) -> Non
     for hpa in hpas:
         target = hpa["spec"]["scaleTargetRef"]
         assert target["kind"] == "Deployment" and target["name"] in deployments
-        resources = {m["resource"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "Resource"}
+        resources = {
+            m["resource"]["name"] for m in hpa["spec"]["metrics"] if m["type"] == "Resource"
+        }
         assert resources == {"cpu", "memory"}
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
         # The HPA owns the replica count: the Deployment must not fight it.
@@ -207,7 +215,10 @@ def test_every_hpa_and_pdb_selects_an_existing_deployment(value_set: str) -> Non
         selected = [
             name
             for name, dep in deployments.items()
-            if _matches(pdb["spec"]["selector"]["matchLabels"], dep["spec"]["template"]["metadata"]["labels"])
+            if _matches(
+                pdb["spec"]["selector"]["matchLabels"],
+                dep["spec"]["template"]["metadata"]["labels"],
+            )
         ]
         assert len(selected) == 1, (pdb["metadata"]["name"], selected)
         covered.add(selected[0])
@@ -291,7 +302,9 @@ def test_env_values_follow_the_values() -> None:
     notifier = resolve_env(objs, container(deployment(objs, "notifier")))
     assert worker["VEIL_DB_PRIMARY_DSN"] == notifier["VEIL_DB_PRIMARY_DSN"]
     minimal = rendered("minimal")
-    assert "VEIL_DB_REPLICA_DSN" not in resolve_env(minimal, container(deployment(minimal, "social")))
+    assert "VEIL_DB_REPLICA_DSN" not in resolve_env(
+        minimal, container(deployment(minimal, "social"))
+    )
 
 
 def _secret_strings(values: dict[str, Any]) -> set[str]:
@@ -406,7 +419,10 @@ def test_production_example() -> None:
     pod = deployment(objs, "gateway")["spec"]["template"]["spec"]
     anti = pod["affinity"]["podAntiAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
     assert anti[0]["topologyKey"] == "kubernetes.io/hostname"
-    assert _matches(anti[0]["labelSelector"]["matchLabels"], deployment(objs, "gateway")["spec"]["template"]["metadata"]["labels"])
+    assert _matches(
+        anti[0]["labelSelector"]["matchLabels"],
+        deployment(objs, "gateway")["spec"]["template"]["metadata"]["labels"],
+    )
     assert container(deployment(objs, "gateway"))["image"].startswith(
         "registry.example.invalid/veil@sha256:"
     )
