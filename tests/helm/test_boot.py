@@ -159,7 +159,11 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
                 for name in GRPC_SERVICES
             },
             "notifierWorker": {"metricsPort": free_port()},
-            "addresses": {name: f"127.0.0.1:{getattr(ports, name)}" for name in GRPC_SERVICES},
+            # The dns:/// resolver and round_robin, as with the headless Services
+            # (whose cluster DNS names do not resolve here).
+            "addresses": {
+                name: f"dns:///127.0.0.1:{getattr(ports, name)}" for name in GRPC_SERVICES
+            },
         },
     )
 
