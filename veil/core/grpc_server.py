@@ -65,6 +65,11 @@ async def serve(
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.http2.max_pings_without_data", 0),
+            # Close each client connection after a minute (GOAWAY, in-flight calls
+            # get 30 s): clients then re-resolve the headless Service's DNS name,
+            # so pods the HPA adds receive calls from already-connected clients.
+            ("grpc.max_connection_age_ms", 60_000),
+            ("grpc.max_connection_age_grace_ms", 30_000),
         ]
     )
     health_servicer = health.aio.HealthServicer()

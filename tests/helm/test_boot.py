@@ -1,0 +1,241 @@
+"""The chart's own commands boot Veil.
+
+Each Deployment's and migration Job's command, args and environment are taken
+from the chart as the real Helm engine renders it (values pointing at the
+suite's local Postgres, Redis Cluster and Telegram emulator, on 127.0.0.1 and
+free ports), resolved the way the kubelet resolves ``envFrom`` and
+``secretKeyRef``, and run as local processes. Readiness is judged by the
+rendered readiness probes; then one confession goes end to end through the
+emulator.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.e2e.world import World, buttons
+from tests.helm import chart
+from tests.helm.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
+from tools.devstack import infra
+from tools.devstack.stack import REPO_ROOT, Ports, Stack, free_port
+
+WORKER_MODULE = REPO_ROOT / "services" / "notifier" / "worker"
+WORKER_PRESENT = (WORKER_MODULE / "__main__.py").exists() or WORKER_MODULE.with_suffix(
+    ".py"
+).exists()
+
+
+def _die_with_parent() -> None:
+    # PR_SET_PDEATHSIG: the processes die with pytest even if it is killed.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+
+
+def _argv(ctr: dict[str, Any]) -> list[str]:
+    argv = [*ctr["command"], *ctr.get("args", [])]
+    # The image's `python` is the virtualenv's; here it is the suite's.
+    assert argv[0] == "python"
+    return [sys.executable, *argv[1:]]
+
+
+def _process_env(chart_env: dict[str, str]) -> dict[str, str]:
+    # Only what the image sets (Dockerfile ENV) plus the chart's variables: a
+    # setting the chart forgets is missing here too.
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(REPO_ROOT),
+        "PYTHONUNBUFFERED": "1",
+        **chart_env,
+    }
+
+
+def _probe_once(ctr: dict[str, Any], probe: str) -> bool:
+    spec = ctr[probe]
+    if "grpc" in spec:
+        with grpc.insecure_channel(f"127.0.0.1:{spec['grpc']['port']}") as channel:
+            try:
+                status = (
+                    health_pb2_grpc.HealthStub(channel)
+                    .Check(
+                        health_pb2.HealthCheckRequest(service=spec["grpc"].get("service", "")),
+                        timeout=1,
+                    )
+                    .status
+                )
+            except grpc.RpcError:
+                return False
+            return bool(status == health_pb2.HealthCheckResponse.SERVING)
+    get = spec["httpGet"]
+    ports = {p["name"]: p["containerPort"] for p in ctr["ports"]}
+    port = ports.get(get["port"], get["port"])
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{get['path']}", timeout=1) as answer:
+            return bool(answer.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _wait_ready(
+    name: str, ctr: dict[str, Any], process: subprocess.Popen[bytes], log: Path
+) -> None:
+    deadline = time.monotonic() + 40
+    while not _probe_once(ctr, "readinessProbe"):
+        if process.poll() is not None or time.monotonic() > deadline:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
+            raise AssertionError(f"{name} never became ready (exit {process.poll()}):\n{tail}")
+        time.sleep(0.1)
+    # Once ready, the startup and liveness probes pass as well.
+    assert _probe_once(ctr, "startupProbe") and _probe_once(ctr, "livenessProbe"), name
+
+
+def _spawn(ctr: dict[str, Any], chart_env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start a container's command as a local process logging to ``log``."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            _argv(ctr),
+            cwd=REPO_ROOT,
+            env=_process_env(chart_env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+
+@pytest.fixture
+def boot_stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
+    """An emulator of its own, and a folder for the chart-run processes' logs."""
+    # Own root: the session `stack` fixture's pidfiles and logs are left alone.
+    config = dataclasses.replace(infra_config, root=infra_config.root / "helm-boot")
+    stack = Stack(config, ports=Ports.ephemeral(), attached=True)
+    stack.spawn("emulator")
+    try:
+        stack.wait_http("emulator", f"{stack.emulator_url}/healthz")
+        yield stack
+    finally:
+        stack.stop_process("emulator")
+
+
+def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, Any]:
+    """Values that point the chart at this machine; only hosts and ports differ."""
+    ports = stack.ports
+    return merge(
+        REQUIRED,
+        {
+            "bindHost": "127.0.0.1",
+            "publicUrl": stack.gateway_url,
+            "telegram": {"apiUrl": stack.emulator_url},
+            "redis": {"nodes": infra_config.redis_nodes()},
+            "postgres": {
+                "database": infra_config.database,
+                "primary": {"host": "127.0.0.1", "port": infra_config.pg_port},
+                "replica": {"host": "127.0.0.1", "port": infra_config.pg_replica_port},
+            },
+            # The local roles' passwords are their names (tools/devstack/infra.py).
+            "secrets": {"dbPasswords": dict(infra.SERVICE_ROLES)},
+            "gateway": {
+                "httpPort": ports.gateway,
+                "settings": {"VEIL_COMMUNITY_REFRESH_SECONDS": "0.3"},
+            },
+            **{
+                name: {"grpcPort": getattr(ports, name), "dbUser": infra.SERVICE_ROLES[name]}
+                for name in GRPC_SERVICES
+            },
+            "notifierWorker": {"metricsPort": free_port()},
+            # The dns:/// resolver and round_robin, as with the headless Services
+            # (whose cluster DNS names do not resolve here).
+            "addresses": {
+                name: f"dns:///127.0.0.1:{getattr(ports, name)}" for name in GRPC_SERVICES
+            },
+        },
+    )
+
+
+async def test_the_charts_commands_boot_veil_and_a_confession_goes_through(
+    boot_stack: Stack, infra_config: infra.InfraConfig, http: aiohttp.ClientSession
+) -> None:
+    objs = chart.objects(_local_values(boot_stack, infra_config))
+    logs = boot_stack.root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    # The migration hooks, twice: a second run on a current schema is a no-op.
+    jobs = sorted(chart.of_kind(objs, "Job"), key=lambda j: j["metadata"]["name"])
+    assert len(jobs) == len(GRPC_SERVICES)
+    for _ in range(2):
+        for job in jobs:
+            ctr = container(job)
+            result = await asyncio.to_thread(
+                subprocess.run,
+                _argv(ctr),
+                cwd=REPO_ROOT,
+                env=_process_env(chart.resolve_env(objs, ctr)),
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+            assert "migrated to head" in result.stdout
+
+    # Services first, the gateway last (it loads communities from confessions).
+    order = [c for c in COMPONENTS if c != "gateway"] + ["gateway"]
+    if not WORKER_PRESENT:
+        # services/notifier/worker is being written on another branch: its
+        # Deployment is rendered (checked here) but there is nothing to run yet.
+        # The integrator removes this condition after merging the worker.
+        assert deployment(objs, "notifierWorker")["spec"]["template"]["spec"]["containers"]
+        order.remove("notifierWorker")
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for component in order:
+            ctr = container(deployment(objs, component))
+            log = logs / f"{component}.log"
+            process = _spawn(ctr, chart.resolve_env(objs, ctr), log)
+            processes.append(process)
+            await asyncio.to_thread(_wait_ready, component, ctr, process, log)
+
+        # One confession, end to end, as a member through the emulator.
+        world = World(boot_stack, http)
+        community = await world.create_community("Chart University")
+        member = community.member()
+        await member.start()
+        assert "Welcome to" in (await member.last())["text"]
+        await member.send("✍️ New confession")
+        assert "Write your confession" in (await member.last())["text"]
+        await member.send("The chart booted me")
+        preview = await member.last()
+        assert "Preview" in preview["text"]
+        pressed = await member.press(preview["message_id"], buttons(preview)["✅ Send"])
+        assert pressed["status"] == 200
+        received = next(
+            m for m in await member.bot_messages() if m["message_id"] == preview["message_id"]
+        )
+        assert received["text"] == "Received — confession #1 is waiting for review."
+        for process in processes:
+            assert process.poll() is None, "a chart process died during the run"
+    finally:
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in reversed(processes):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
