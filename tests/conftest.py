@@ -53,7 +53,14 @@ def infra_config() -> Iterator[infra.InfraConfig]:
 def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
     """The whole system as real processes, dying with the test run."""
     for log in (infra_config.root / "logs").glob("*.log"):
-        if log.stem in {"gateway", "confessions", "social", "notifier", "emulator"}:
+        if log.stem in {
+            "gateway",
+            "confessions",
+            "social",
+            "notifier",
+            "notifier-worker",
+            "emulator",
+        }:
             log.unlink()
     stack = Stack(
         infra_config,

@@ -3,6 +3,9 @@
     veil community add --token … --channel … --admin-chat … [--title …] [--username …]
     veil community list
     veil migrate {confessions,social,notifier}
+    veil notifier stats
+    veil notifier limits --community N [--per-second X] [--per-chat-per-second X]
+                         [--per-group-per-minute X]
 
 Settings come from ``VEIL_*`` variables like the services': the confessions
 service address, the Bot API URL, and for ``migrate`` the schema's primary DSN.
@@ -14,6 +17,7 @@ import argparse
 import asyncio
 import sys
 
+import grpc
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
@@ -22,7 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veil.core import migrations
 from veil.core.grpc_client import create_channel, service_name
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2, confessions_pb2_grpc, notifier_pb2, notifier_pb2_grpc
 
 SERVICES = ("confessions", "social", "notifier")
 
@@ -33,6 +37,7 @@ class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VEIL_", extra="ignore")
 
     confessions_addr: str = "127.0.0.1:50051"
+    notifier_addr: str = "127.0.0.1:50051"
     telegram_api_url: str = "https://api.telegram.org"
     db_primary_dsn: SecretStr | None = Field(default=None)
 
@@ -82,6 +87,71 @@ async def _community_list(settings: CliSettings) -> None:
         )
 
 
+def _notifier_channel(settings: CliSettings) -> grpc.aio.Channel:
+    return create_channel(
+        settings.notifier_addr, [service_name(notifier_pb2.DESCRIPTOR, "NotifierService")]
+    )
+
+
+async def _notifier_stats(settings: CliSettings) -> None:
+    async with _notifier_channel(settings) as channel:
+        response = await notifier_pb2_grpc.NotifierServiceStub(channel).GetQueueStats(
+            notifier_pb2.GetQueueStatsRequest()
+        )
+    print(f"{'community':>10} {'priority':<13} {'unsent':>8} {'oldest (s)':>11}")
+    for stat in response.stats:
+        priority = notifier_pb2.Priority.Name(stat.priority).removeprefix("PRIORITY_").lower()
+        print(
+            f"{stat.community_id:>10} {priority:<13} {stat.depth:>8} "
+            f"{stat.oldest_age_seconds:>11.1f}"
+        )
+    if not response.stats:
+        print("(nothing queued)")
+    totals: dict[int, dict[str, int]] = {}
+    for total in response.totals:
+        totals.setdefault(total.community_id, {})[total.status] = total.count
+    statuses = ("queued", "sending", "sent", "dead", "dropped", "collapsed")
+    print()
+    print(f"{'community':>10} " + " ".join(f"{s:>9}" for s in statuses))
+    for community_id, counts in sorted(totals.items()):
+        print(f"{community_id:>10} " + " ".join(f"{counts.get(s, 0):>9}" for s in statuses))
+
+
+async def _notifier_limits(args: argparse.Namespace, settings: CliSettings) -> None:
+    async with _notifier_channel(settings) as channel:
+        stub = notifier_pb2_grpc.NotifierServiceStub(channel)
+        changes = (args.per_second, args.per_chat_per_second, args.per_group_per_minute)
+        if any(value is not None for value in changes):
+            current = await stub.GetCommunityLimits(
+                notifier_pb2.GetCommunityLimitsRequest(community_id=args.community)
+            )
+            limits = await stub.SetCommunityLimits(
+                notifier_pb2.CommunityLimits(
+                    community_id=args.community,
+                    per_second=_pick(args.per_second, current.per_second),
+                    per_private_chat_per_second=_pick(
+                        args.per_chat_per_second, current.per_private_chat_per_second
+                    ),
+                    per_group_per_minute=_pick(
+                        args.per_group_per_minute, current.per_group_per_minute
+                    ),
+                )
+            )
+        else:
+            limits = await stub.GetCommunityLimits(
+                notifier_pb2.GetCommunityLimitsRequest(community_id=args.community)
+            )
+    print(
+        f"community {limits.community_id}: {limits.per_second:g}/s per bot, "
+        f"{limits.per_private_chat_per_second:g}/s per private chat, "
+        f"{limits.per_group_per_minute:g}/min per group or channel"
+    )
+
+
+def _pick(new: float | None, current: float) -> float:
+    return current if new is None else new
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="veil", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +164,18 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--title", default="", help="community name shown to members")
     add.add_argument("--username", default="", help="bot username (default: from getMe)")
     community_commands.add_parser("list", help="list communities")
+    notifier = commands.add_parser("notifier", help="the delivery queue")
+    notifier_commands = notifier.add_subparsers(dest="action", required=True)
+    notifier_commands.add_parser("stats", help="queue depth, oldest message, totals")
+    limits = notifier_commands.add_parser("limits", help="show or set a community's limits")
+    limits.add_argument("--community", required=True, type=int)
+    limits.add_argument("--per-second", type=float, help="messages/s per bot (Telegram: 30)")
+    limits.add_argument(
+        "--per-chat-per-second", type=float, help="messages/s per private chat (Telegram: 1)"
+    )
+    limits.add_argument(
+        "--per-group-per-minute", type=float, help="messages/min per group (Telegram: 20)"
+    )
     migrate = commands.add_parser("migrate", help="apply a service's schema migrations")
     migrate.add_argument("service", choices=SERVICES)
     return parser
@@ -108,6 +190,11 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit("VEIL_DB_PRIMARY_DSN is not set")
         migrations.upgrade(args.service, settings.db_primary_dsn.get_secret_value())
         print(f"{args.service}: migrated to head")
+    elif args.command == "notifier":
+        if args.action == "stats":
+            asyncio.run(_notifier_stats(settings))
+        else:
+            asyncio.run(_notifier_limits(args, settings))
     elif args.action == "add":
         asyncio.run(_community_add(args, settings))
     else:

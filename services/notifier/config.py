@@ -1,9 +1,75 @@
-"""Settings of the notifier service (``VEIL_*`` environment variables)."""
+"""Settings of the notifier service and its workers (``VEIL_*`` environment variables)."""
 
 from __future__ import annotations
 
-from veil.core.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from veil.core.settings import CommonSettings, DatabaseSettings, ServiceSettings
 
 
-class NotifierSettings(ServiceSettings):
+class LimitDefaults(BaseSettings):
+    """Telegram's limits, used for every community without its own."""
+
+    model_config = SettingsConfigDict(env_prefix="VEIL_", extra="ignore")
+
+    notifier_per_second: float = Field(
+        default=30.0, gt=0, description="Messages per second per bot over all chats."
+    )
+    notifier_per_private_chat_per_second: float = Field(
+        default=1.0, gt=0, description="Messages per second to one private chat."
+    )
+    notifier_per_group_per_minute: float = Field(
+        default=20.0, gt=0, description="Messages per minute to one group or channel."
+    )
+
+
+class NotifierSettings(ServiceSettings, LimitDefaults):
     """The notifier service: Postgres schema ``notifier``."""
+
+
+class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
+    """A notifier worker: claims queued messages and sends them to the Bot API."""
+
+    confessions_addr: str = Field(description="gRPC target of the confessions service.")
+    redis_nodes: str = Field(description="Redis Cluster startup nodes, host:port,…")
+    telegram_api_url: str = "https://api.telegram.org"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9100, ge=0, le=65535)
+
+    notifier_lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        description="How long a claimed message is a worker's; a dead worker's messages "
+        "are claimed again after this.",
+    )
+    notifier_batch_size: int = Field(default=50, ge=1, le=1000)
+    notifier_max_in_flight: int = Field(
+        default=200, ge=1, description="Messages one worker holds at once (waiting or sending)."
+    )
+    notifier_poll_seconds: float = Field(
+        default=0.2, gt=0, description="Pause between claims when the queue is empty."
+    )
+    notifier_safety_margin: float = Field(
+        default=0.06,
+        ge=0,
+        le=1,
+        description="Limit windows are stretched by this fraction: messages arrive at "
+        "Telegram a few ms after they leave, not all equally late.",
+    )
+    notifier_slot_horizon_seconds: float = Field(
+        default=3.0, gt=0, description="How far ahead a worker reserves a sending slot."
+    )
+    notifier_max_attempts: int = Field(
+        default=6, ge=1, description="Attempts on 5xx/network errors before dead-lettering."
+    )
+    notifier_backoff_base_seconds: float = Field(default=0.5, gt=0)
+    notifier_backoff_cap_seconds: float = Field(default=60.0, gt=0)
+    notifier_request_timeout_seconds: float = Field(default=10.0, gt=0)
+    notifier_refresh_seconds: float = Field(
+        default=30.0, gt=0, description="How often bot tokens and limits are reloaded."
+    )
+    notifier_stats_seconds: float = Field(
+        default=5.0, gt=0, description="How often queue depth gauges are refreshed."
+    )
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)

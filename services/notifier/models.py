@@ -1,4 +1,10 @@
-"""Tables of the ``notifier`` schema: the durable outbox of Bot API calls."""
+"""Tables of the ``notifier`` schema: the durable outbox of Bot API calls.
+
+A message's ``status`` moves ``queued`` → ``sending`` (leased by one worker until
+``lease_until``) → ``sent``; or → ``dead`` (a copy with Telegram's answer goes to
+``dead_letters``), ``dropped`` (the chat blocked the bot) or ``collapsed`` (a newer
+message with the same collapse key replaced it before it was sent).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
@@ -35,6 +43,14 @@ outbox = Table(
     Column("status", Text, nullable=False, server_default="queued"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # 0002: delivery state.
+    Column("retry_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("leased_by", Text, nullable=True),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("trace_context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Index(
         "outbox_queued_idx",
         "community_id",
@@ -42,4 +58,51 @@ outbox = Table(
         "id",
         postgresql_where=text("status = 'queued'"),
     ),
+    Index(
+        "outbox_pending_chat_idx",
+        "community_id",
+        "chat_id",
+        "priority",
+        "id",
+        postgresql_where=text("status IN ('queued', 'sending')"),
+    ),
+    Index(
+        "outbox_collapse_idx",
+        "collapse_key",
+        postgresql_where=text("status = 'queued' AND collapse_key IS NOT NULL"),
+    ),
+)
+
+dead_letters = Table(
+    "dead_letters",
+    metadata,
+    Column("outbox_id", BigInteger, primary_key=True),
+    Column("community_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("params", JSONB, nullable=False),
+    Column("error_code", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+unreachable_chats = Table(
+    "unreachable_chats",
+    metadata,
+    Column("community_id", BigInteger, nullable=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("community_id", "chat_id"),
+)
+
+community_limits = Table(
+    "community_limits",
+    metadata,
+    Column("community_id", BigInteger, primary_key=True),
+    Column("per_second", Float, nullable=True),
+    Column("per_private_chat_per_second", Float, nullable=True),
+    Column("per_group_per_minute", Float, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

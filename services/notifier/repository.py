@@ -1,4 +1,4 @@
-"""All SQL of the notifier service."""
+"""All SQL of the notifier service (the gRPC service and the workers)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifier.models import outbox
+from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
 from veil.core.db import Database
+
+# Status of a message (see models.py).
+QUEUED, SENDING, SENT, DEAD, DROPPED, COLLAPSED = (
+    "queued",
+    "sending",
+    "sent",
+    "dead",
+    "dropped",
+    "collapsed",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +35,7 @@ class NewMessage:
     idempotency_key: str
     collapse_key: str | None
     not_before: datetime | None
+    trace_context: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -37,17 +48,125 @@ class QueueStatRow:
     oldest_age_seconds: float
 
 
+@dataclass(frozen=True)
+class StatusCountRow:
+    """How many messages of a community are in one status."""
+
+    community_id: int
+    status: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message leased to one worker for sending."""
+
+    id: int
+    community_id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    priority: int
+    attempts: int
+    trace_context: dict[str, str]
+
+
+@dataclass(frozen=True)
+class LimitsRow:
+    """A community's stored limits; None means the default."""
+
+    community_id: int
+    per_second: float | None
+    per_private_chat_per_second: float | None
+    per_group_per_minute: float | None
+
+
+@dataclass(frozen=True)
+class UnreachableRow:
+    """A chat that answered 403."""
+
+    chat_id: int
+    since: datetime
+    description: str
+
+
+# Claiming keeps each chat's order across any number of workers:
+#
+# * ``heads`` is, per chat, the first pending message (queued or sending, by
+#   priority then enqueue order) that is due. A chat whose head is in flight
+#   (a valid lease) or waiting for a retry (``retry_at`` in the future) offers
+#   nothing, so its next message cannot overtake it.
+# * The outer SELECT locks the heads it takes with FOR UPDATE SKIP LOCKED, so two
+#   workers never take the same row; a worker that read a head another worker is
+#   claiming skips it instead of taking the chat's *next* message (it only ever
+#   considers heads). If the other worker committed in between, Postgres re-checks
+#   ``status``/``lease_until`` on the new row version (READ COMMITTED), and the
+#   row, now leased, drops out.
+# * A lease that ran out (its worker died) makes the head claimable again: the
+#   message is sent once more, by whichever worker claims it first.
+# * ``per_bot`` caps how many heads of one community a claim takes, so that one
+#   bot's backlog does not fill a worker while another bot could be sending.
+_CLAIM = text(
+    """
+    WITH heads AS (
+        SELECT DISTINCT ON (community_id, chat_id) id, status, lease_until, retry_at
+        FROM notifier.outbox
+        WHERE status IN ('queued', 'sending') AND not_before <= now()
+        ORDER BY community_id, chat_id, priority, id
+    ),
+    ready AS (
+        SELECT o.id, row_number() OVER (
+            PARTITION BY o.community_id ORDER BY o.priority, o.id
+        ) AS rank
+        FROM heads h JOIN notifier.outbox o ON o.id = h.id
+        WHERE (h.status = 'queued' AND (h.retry_at IS NULL OR h.retry_at <= now()))
+           OR (h.status = 'sending' AND h.lease_until < now())
+    ),
+    picked AS (
+        SELECT o.id
+        FROM notifier.outbox o JOIN ready r ON r.id = o.id
+        WHERE r.rank <= :per_bot
+          AND ((o.status = 'queued' AND (o.retry_at IS NULL OR o.retry_at <= now()))
+               OR (o.status = 'sending' AND o.lease_until < now()))
+        ORDER BY r.rank, o.priority, o.id
+        LIMIT :limit
+        FOR UPDATE OF o SKIP LOCKED
+    )
+    UPDATE notifier.outbox o
+    SET status = 'sending',
+        lease_until = now() + make_interval(secs => :lease_seconds),
+        leased_by = :worker,
+        attempts = o.attempts + 1,
+        retry_at = NULL
+    FROM picked
+    WHERE o.id = picked.id
+    RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
+              o.trace_context
+    """
+).bindparams(
+    bindparam("per_bot"), bindparam("limit"), bindparam("lease_seconds"), bindparam("worker")
+)
+
+
 class NotifierRepository:
     """Reads and writes of the ``notifier`` schema."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    # -- enqueue ---------------------------------------------------------------
+
     async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
-        """Queue messages in one transaction; returns (ids in order, how many were new)."""
+        """Queue messages in one transaction; returns (ids in order, how many were new).
+
+        A message to a chat that blocked the bot is stored as ``dropped`` at once.
+        A new message with a collapse key collapses older *queued* (not leased)
+        messages of the same community with that key.
+        """
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
+            blocked = await self._blocked_chats(conn, messages)
             for message in messages:
                 values: dict[str, Any] = {
                     "community_id": message.community_id,
@@ -57,9 +176,12 @@ class NotifierRepository:
                     "priority": message.priority,
                     "idempotency_key": message.idempotency_key,
                     "collapse_key": message.collapse_key,
+                    "trace_context": message.trace_context or {},
                 }
                 if message.not_before is not None:
                     values["not_before"] = message.not_before
+                if (message.community_id, message.chat_id) in blocked:
+                    values |= {"status": DROPPED, "reason": "blocked"}
                 statement = (
                     insert(outbox)
                     .values(**values)
@@ -74,11 +196,249 @@ class NotifierRepository:
                     new_id = (await conn.execute(existing)).scalar_one()
                 else:
                     accepted += 1
+                    if message.collapse_key is not None:
+                        await conn.execute(
+                            update(outbox)
+                            .where(
+                                outbox.c.collapse_key == message.collapse_key,
+                                outbox.c.community_id == message.community_id,
+                                outbox.c.status == QUEUED,
+                                outbox.c.id < new_id,
+                            )
+                            .values(status=COLLAPSED, reason=f"collapsed by {new_id}")
+                        )
                 ids.append(int(new_id))
         return ids, accepted
 
+    @staticmethod
+    async def _blocked_chats(conn: Any, messages: list[NewMessage]) -> set[tuple[int, int]]:
+        pairs = {(m.community_id, m.chat_id) for m in messages}
+        communities = {c for c, _ in pairs}
+        chats = {c for _, c in pairs}
+        rows = await conn.execute(
+            select(unreachable_chats.c.community_id, unreachable_chats.c.chat_id).where(
+                unreachable_chats.c.community_id.in_(communities),
+                unreachable_chats.c.chat_id.in_(chats),
+            )
+        )
+        return {(int(r.community_id), int(r.chat_id)) for r in rows} & pairs
+
+    # -- the worker's side -----------------------------------------------------
+
+    async def claim(
+        self, worker: str, limit: int, per_bot: int, lease_seconds: float
+    ) -> list[ClaimedMessage]:
+        """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``)."""
+        async with self._db.write() as conn:
+            rows = (
+                await conn.execute(
+                    _CLAIM,
+                    {
+                        "per_bot": per_bot,
+                        "limit": limit,
+                        "lease_seconds": lease_seconds,
+                        "worker": worker,
+                    },
+                )
+            ).all()
+        claimed = [
+            ClaimedMessage(
+                id=int(r.id),
+                community_id=int(r.community_id),
+                chat_id=int(r.chat_id),
+                method=str(r.method),
+                params=dict(r.params),
+                priority=int(r.priority),
+                attempts=int(r.attempts),
+                trace_context=dict(r.trace_context or {}),
+            )
+            for r in rows
+        ]
+        claimed.sort(key=lambda m: (m.priority, m.id))
+        return claimed
+
+    async def mark_sent(self, message_id: int) -> None:
+        """Record that Telegram accepted the message: one tiny UPDATE, committed at once.
+
+        Not conditioned on the lease: if the lease ran out meanwhile, the
+        message was still delivered and must not be sent again.
+        """
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id == message_id)
+                .values(status=SENT, sent_at=func.now(), lease_until=None, last_error=None)
+            )
+
+    async def retry_later(
+        self, message_id: int, worker: str, delay_seconds: float, error: str, *, count: bool
+    ) -> None:
+        """Put a leased message back in the queue, due after ``delay_seconds``.
+
+        ``count`` False gives the attempt back (throttled before sending, or a 429).
+        """
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id == message_id,
+                    outbox.c.status == SENDING,
+                    outbox.c.leased_by == worker,
+                )
+                .values(
+                    status=QUEUED,
+                    lease_until=None,
+                    leased_by=None,
+                    retry_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
+                    last_error=error,
+                    attempts=outbox.c.attempts if count else outbox.c.attempts - 1,
+                )
+            )
+
+    async def release(self, message_ids: list[int], worker: str) -> int:
+        """Give leased messages back untouched (shutdown); returns how many."""
+        if not message_ids:
+            return 0
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.id.in_(message_ids),
+                    outbox.c.status == SENDING,
+                    outbox.c.leased_by == worker,
+                )
+                .values(
+                    status=QUEUED, lease_until=None, leased_by=None, attempts=outbox.c.attempts - 1
+                )
+            )
+        return int(result.rowcount)
+
+    async def dead_letter(self, message_id: int, error_code: int, description: str) -> None:
+        """Give up on a message: status ``dead`` and a copy with Telegram's answer."""
+        async with self._db.write() as conn:
+            row = (
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message_id)
+                    .values(
+                        status=DEAD,
+                        lease_until=None,
+                        last_error=description,
+                        reason=f"{error_code}",
+                    )
+                    .returning(
+                        outbox.c.community_id,
+                        outbox.c.chat_id,
+                        outbox.c.method,
+                        outbox.c.params,
+                        outbox.c.attempts,
+                    )
+                )
+            ).one()
+            await conn.execute(
+                insert(dead_letters)
+                .values(
+                    outbox_id=message_id,
+                    community_id=row.community_id,
+                    chat_id=row.chat_id,
+                    method=row.method,
+                    params=row.params,
+                    error_code=error_code,
+                    description=description,
+                    attempts=row.attempts,
+                )
+                .on_conflict_do_nothing(index_elements=[dead_letters.c.outbox_id])
+            )
+
+    async def mark_blocked(
+        self, community_id: int, chat_id: int, message_id: int, description: str
+    ) -> int:
+        """The chat answered 403: remember it, drop its pending messages; returns how many."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                insert(unreachable_chats)
+                .values(community_id=community_id, chat_id=chat_id, description=description)
+                .on_conflict_do_update(
+                    index_elements=[unreachable_chats.c.community_id, unreachable_chats.c.chat_id],
+                    set_={"description": description},
+                )
+            )
+            result = await conn.execute(
+                update(outbox)
+                .where(
+                    outbox.c.community_id == community_id,
+                    outbox.c.chat_id == chat_id,
+                    # The message that got the 403, and every one still waiting;
+                    # not one another worker has in flight (its own answer decides).
+                    (outbox.c.id == message_id) | (outbox.c.status == QUEUED),
+                    outbox.c.status.in_([QUEUED, SENDING]),
+                )
+                .values(status=DROPPED, reason="blocked", last_error=description, lease_until=None)
+            )
+        return int(result.rowcount)
+
+    # -- unreachable chats -----------------------------------------------------
+
+    async def mark_reachable(self, community_id: int, chat_id: int) -> bool:
+        """Forget a 403; returns whether the chat was marked unreachable."""
+        async with self._db.write() as conn:
+            result = await conn.execute(
+                delete(unreachable_chats).where(
+                    unreachable_chats.c.community_id == community_id,
+                    unreachable_chats.c.chat_id == chat_id,
+                )
+            )
+        return bool(result.rowcount)
+
+    async def list_unreachable(self, community_id: int) -> list[UnreachableRow]:
+        """A community's unreachable chats, newest first (read on the primary)."""
+        async with self._db.read_own() as conn:
+            rows = await conn.execute(
+                select(unreachable_chats)
+                .where(unreachable_chats.c.community_id == community_id)
+                .order_by(unreachable_chats.c.since.desc())
+            )
+            return [UnreachableRow(int(r.chat_id), r.since, str(r.description)) for r in rows]
+
+    # -- limits ----------------------------------------------------------------
+
+    async def set_limits(self, row: LimitsRow) -> None:
+        """Store a community's limits (None clears one back to the default)."""
+        values = {
+            "per_second": row.per_second,
+            "per_private_chat_per_second": row.per_private_chat_per_second,
+            "per_group_per_minute": row.per_group_per_minute,
+        }
+        async with self._db.write() as conn:
+            await conn.execute(
+                insert(community_limits)
+                .values(community_id=row.community_id, **values)
+                .on_conflict_do_update(
+                    index_elements=[community_limits.c.community_id],
+                    set_={**values, "updated_at": func.now()},
+                )
+            )
+
+    async def get_limits(self, community_id: int) -> LimitsRow | None:
+        """A community's stored limits, if any (primary: an operator sees their change)."""
+        async with self._db.read_own() as conn:
+            row = (
+                await conn.execute(
+                    select(community_limits).where(community_limits.c.community_id == community_id)
+                )
+            ).one_or_none()
+        return None if row is None else _limits_row(row)
+
+    async def all_limits(self) -> list[LimitsRow]:
+        """Every stored community limit."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(select(community_limits))
+            return [_limits_row(r) for r in rows]
+
+    # -- stats -----------------------------------------------------------------
+
     async def queue_stats(self) -> list[QueueStatRow]:
-        """Depth and oldest age per (community, priority) of queued messages."""
+        """Depth and oldest age per (community, priority) of unsent messages."""
         statement = (
             select(
                 outbox.c.community_id,
@@ -86,7 +446,7 @@ class NotifierRepository:
                 func.count().label("depth"),
                 func.extract("epoch", func.now() - func.min(outbox.c.created_at)).label("age"),
             )
-            .where(outbox.c.status == "queued")
+            .where(outbox.c.status.in_([QUEUED, SENDING]))
             .group_by(outbox.c.community_id, outbox.c.priority)
             .order_by(outbox.c.community_id, outbox.c.priority)
         )
@@ -96,3 +456,40 @@ class NotifierRepository:
             QueueStatRow(int(r.community_id), int(r.priority), int(r.depth), float(r.age))
             for r in rows
         ]
+
+    async def status_counts(self) -> list[StatusCountRow]:
+        """Messages per community and status."""
+        statement = (
+            select(outbox.c.community_id, outbox.c.status, func.count().label("n"))
+            .group_by(outbox.c.community_id, outbox.c.status)
+            .order_by(outbox.c.community_id, outbox.c.status)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [StatusCountRow(int(r.community_id), str(r.status), int(r.n)) for r in rows]
+
+
+def _limits_row(row: Any) -> LimitsRow:
+    return LimitsRow(
+        community_id=int(row.community_id),
+        per_second=row.per_second,
+        per_private_chat_per_second=row.per_private_chat_per_second,
+        per_group_per_minute=row.per_group_per_minute,
+    )
+
+
+__all__ = [
+    "COLLAPSED",
+    "DEAD",
+    "DROPPED",
+    "QUEUED",
+    "SENDING",
+    "SENT",
+    "ClaimedMessage",
+    "LimitsRow",
+    "NewMessage",
+    "NotifierRepository",
+    "QueueStatRow",
+    "StatusCountRow",
+    "UnreachableRow",
+]

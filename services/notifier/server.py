@@ -20,7 +20,7 @@ def main() -> None:
             notifier_pb2.DESCRIPTOR,
             "NotifierService",
             notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
-            NotifierServicer(NotifierRepository(db)),
+            NotifierServicer(NotifierRepository(db), settings),
         )
 
     run_database_service(SCHEMA, settings, build)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import grpc
 import orjson
+from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.config import LimitDefaults
+from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
 from veil.core.errors import InvalidInputError
 from veil.core.grpc_errors import domain_errors
 from veil.v1 import notifier_pb2 as pb
@@ -35,14 +37,22 @@ def _new_message(message: pb.OutgoingMessage) -> NewMessage:
         not_before=message.not_before.ToDatetime(tzinfo=None).astimezone()
         if message.HasField("not_before")
         else None,
+        trace_context=dict(message.trace_context),
     )
+
+
+def _positive_or_none(value: float, name: str) -> float | None:
+    if value < 0:
+        raise InvalidInputError(f"{name} must not be negative")
+    return value or None
 
 
 class NotifierServicer(pb_grpc.NotifierServiceServicer):
     """Thin handlers over :class:`NotifierRepository`."""
 
-    def __init__(self, repository: NotifierRepository) -> None:
+    def __init__(self, repository: NotifierRepository, defaults: LimitDefaults) -> None:
         self._repository = repository
+        self._defaults = defaults
 
     @domain_errors
     async def Enqueue(
@@ -60,7 +70,12 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
     ) -> pb.GetQueueStatsResponse:
         """Queue depth and oldest age per community and priority."""
         rows = await self._repository.queue_stats()
+        totals = await self._repository.status_counts()
         return pb.GetQueueStatsResponse(
+            totals=[
+                pb.StatusCount(community_id=t.community_id, status=t.status, count=t.count)
+                for t in totals
+            ],
             stats=[
                 pb.QueueStat(
                     community_id=r.community_id,
@@ -69,5 +84,67 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
                     oldest_age_seconds=r.oldest_age_seconds,
                 )
                 for r in rows
-            ]
+            ],
         )
+
+    def _limits(self, community_id: int, row: LimitsRow | None) -> pb.CommunityLimits:
+        d = self._defaults
+        return pb.CommunityLimits(
+            community_id=community_id,
+            per_second=(row and row.per_second) or d.notifier_per_second,
+            per_private_chat_per_second=(row and row.per_private_chat_per_second)
+            or d.notifier_per_private_chat_per_second,
+            per_group_per_minute=(row and row.per_group_per_minute)
+            or d.notifier_per_group_per_minute,
+        )
+
+    @domain_errors
+    async def SetCommunityLimits(
+        self, request: pb.CommunityLimits, context: grpc.aio.ServicerContext
+    ) -> pb.CommunityLimits:
+        """Store a community's limits (zero fields fall back to the defaults)."""
+        if request.community_id <= 0:
+            raise InvalidInputError("community_id is required")
+        row = LimitsRow(
+            community_id=request.community_id,
+            per_second=_positive_or_none(request.per_second, "per_second"),
+            per_private_chat_per_second=_positive_or_none(
+                request.per_private_chat_per_second, "per_private_chat_per_second"
+            ),
+            per_group_per_minute=_positive_or_none(
+                request.per_group_per_minute, "per_group_per_minute"
+            ),
+        )
+        await self._repository.set_limits(row)
+        return self._limits(request.community_id, row)
+
+    @domain_errors
+    async def GetCommunityLimits(
+        self, request: pb.GetCommunityLimitsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CommunityLimits:
+        """A community's limits, defaults where none are set."""
+        row = await self._repository.get_limits(request.community_id)
+        return self._limits(request.community_id, row)
+
+    @domain_errors
+    async def MarkReachable(
+        self, request: pb.MarkReachableRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkReachableResponse:
+        """Forget a chat's 403 (the member wrote to the bot again)."""
+        was = await self._repository.mark_reachable(request.community_id, request.chat_id)
+        return pb.MarkReachableResponse(was_unreachable=was)
+
+    @domain_errors
+    async def ListUnreachable(
+        self, request: pb.ListUnreachableRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListUnreachableResponse:
+        """Chats of a community that blocked the bot."""
+        rows = await self._repository.list_unreachable(request.community_id)
+        chats = []
+        for row in rows:
+            since = Timestamp()
+            since.FromDatetime(row.since)
+            chats.append(
+                pb.UnreachableChat(chat_id=row.chat_id, since=since, description=row.description)
+            )
+        return pb.ListUnreachableResponse(chats=chats)

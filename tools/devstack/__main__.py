@@ -19,7 +19,7 @@ import sys
 import urllib.request
 
 from tools.devstack import infra
-from tools.devstack.stack import SERVICES, Stack
+from tools.devstack.stack import SERVICES, WORKERS, Stack
 
 DEMO_CHANNEL = -1007000000001
 DEMO_ADMIN_CHAT = -1007000000002
@@ -79,7 +79,7 @@ def up() -> None:
             "with VEIL_BOT_TOKEN set, also set VEIL_PUBLIC_URL (HTTPS, reaching port "
             f"{stack.ports.gateway}), VEIL_CHANNEL_ID and VEIL_ADMIN_CHAT_ID"
         )
-    if all(stack.running(n) for n in ("gateway", *SERVICES)):
+    if all(stack.running(n) for n in ("gateway", *SERVICES, *WORKERS)):
         print("Veil is already up.")
         _explain(stack)
         return
@@ -127,7 +127,7 @@ def down() -> None:
 def status() -> None:
     """Print what runs."""
     stack = _stack()
-    for name in ("emulator", *SERVICES, "gateway"):
+    for name in ("emulator", *SERVICES, *WORKERS, "gateway"):
         print(f"{name:12} {'up' if stack.running(name) else 'down'}")
     for name, ok in infra.status(stack.infra_config).items():
         print(f"{name:12} {'up' if ok else 'down'}")

@@ -28,6 +28,8 @@ from tools.devstack import infra
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("confessions", "social", "notifier")
+# Processes that are not gRPC services: the notifier's delivery worker.
+WORKERS = ("notifier-worker",)
 
 
 def free_port() -> int:
@@ -46,11 +48,19 @@ class Ports:
     confessions: int = 58101
     social: int = 58102
     notifier: int = 58103
+    notifier_worker_metrics: int = 58109
 
     @classmethod
     def ephemeral(cls) -> Ports:
         """Free ports picked now (tests run beside a ``make up`` without clashing)."""
-        return cls(free_port(), free_port(), free_port(), free_port(), free_port())
+        return cls(
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            free_port(),
+            notifier_worker_metrics=free_port(),
+        )
 
 
 def _die_with_parent() -> None:
@@ -130,6 +140,19 @@ class Stack:
             }
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
+        elif name == "notifier-worker":
+            env |= {
+                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES["notifier"]),
+                "VEIL_DB_REPLICA_DSN": self.infra_config.pg_dsn(
+                    infra.SERVICE_ROLES["notifier"], replica=True
+                ),
+                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
+                "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
+                "VEIL_TELEGRAM_API_URL": self.api_url,
+                "VEIL_METRICS_HOST": "127.0.0.1",
+                "VEIL_METRICS_PORT": str(self.ports.notifier_worker_metrics),
+                "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
+            }
         elif name == "gateway":
             env |= {
                 "VEIL_HTTP_HOST": "127.0.0.1",
@@ -156,6 +179,9 @@ class Stack:
         return env | self.extra_env
 
     def _command(self, name: str) -> list[str]:
+        if name == "notifier-worker":
+            # The Helm chart runs exactly this command.
+            return [sys.executable, "-m", "services.notifier.worker"]
         module = "tools.telegram_emulator" if name == "emulator" else f"services.{name}"
         return [sys.executable, "-m", module]
 
@@ -250,6 +276,14 @@ class Stack:
             self.spawn(name)
         for name in SERVICES:
             self.wait_grpc(name)
+        self.start_workers()
+
+    def start_workers(self) -> None:
+        """The notifier's delivery worker (after the services it calls)."""
+        self.spawn("notifier-worker")
+        self.wait_http(
+            "notifier-worker", f"http://127.0.0.1:{self.ports.notifier_worker_metrics}/healthz"
+        )
 
     def start_gateway(self) -> None:
         """The gateway; it sets the webhook of every registered community on start."""
@@ -280,8 +314,8 @@ class Stack:
         pidfile.unlink(missing_ok=True)
 
     def stop_processes(self) -> None:
-        """Gateway first (no new work), then services, then the emulator."""
-        for name in ("gateway", *SERVICES, "emulator"):
+        """Gateway first (no new work), then workers, services, the emulator."""
+        for name in ("gateway", *WORKERS, *SERVICES, "emulator"):
             self.stop_process(name)
 
     def add_community(

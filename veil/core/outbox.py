@@ -61,6 +61,7 @@ class OutgoingCall:
             priority=notifier_pb2.Priority.ValueType(int(self.priority)),
             idempotency_key=self.idempotency_key,
             collapse_key=self.collapse_key or "",
+            trace_context=self.trace_context,
         )
         if self.not_before is not None:
             stamp = Timestamp()

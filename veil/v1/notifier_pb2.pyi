@@ -52,6 +52,26 @@ class OutgoingMessage(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class TraceContextEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     METHOD_FIELD_NUMBER: _builtins.int
     CHAT_ID_FIELD_NUMBER: _builtins.int
@@ -60,6 +80,7 @@ class OutgoingMessage(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     NOT_BEFORE_FIELD_NUMBER: _builtins.int
     COLLAPSE_KEY_FIELD_NUMBER: _builtins.int
+    TRACE_CONTEXT_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     method: _builtins.str
     """Bot API method, e.g. "sendMessage"."""
@@ -76,6 +97,10 @@ class OutgoingMessage(_message.Message):
     def not_before(self) -> _timestamp_pb2.Timestamp:
         """Optional: do not send before this time."""
 
+    @_builtins.property
+    def trace_context(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """W3C trace context (traceparent, tracestate) of the span that queued it."""
+
     def __init__(
         self,
         *,
@@ -87,10 +112,11 @@ class OutgoingMessage(_message.Message):
         idempotency_key: _builtins.str = ...,
         not_before: _timestamp_pb2.Timestamp | None = ...,
         collapse_key: _builtins.str = ...,
+        trace_context: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_before", b"not_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "collapse_key", b"collapse_key", "community_id", b"community_id", "idempotency_key", b"idempotency_key", "method", b"method", "not_before", b"not_before", "params_json", b"params_json", "priority", b"priority"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "collapse_key", b"collapse_key", "community_id", b"community_id", "idempotency_key", b"idempotency_key", "method", b"method", "not_before", b"not_before", "params_json", b"params_json", "priority", b"priority", "trace_context", b"trace_context"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -187,21 +213,213 @@ class QueueStat(_message.Message):
 Global___QueueStat: _TypeAlias = QueueStat  # noqa: Y015
 
 @_typing.final
+class StatusCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    status: _builtins.str
+    """queued, sending, sent, dead, dropped, collapsed"""
+    count: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        status: _builtins.str = ...,
+        count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "count", b"count", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StatusCount: _TypeAlias = StatusCount  # noqa: Y015
+
+@_typing.final
 class GetQueueStatsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     STATS_FIELD_NUMBER: _builtins.int
+    TOTALS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueStat]: ...
+    @_builtins.property
+    def totals(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusCount]:
+        """Messages per community and status (every status, sent ones included)."""
+
     def __init__(
         self,
         *,
         stats: _abc.Iterable[Global___QueueStat] | None = ...,
+        totals: _abc.Iterable[Global___StatusCount] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats", "totals", b"totals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetQueueStatsResponse: _TypeAlias = GetQueueStatsResponse  # noqa: Y015
+
+@_typing.final
+class CommunityLimits(_message.Message):
+    """Sending limits of one community's bot. Zero in a request means "default"."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    PER_SECOND_FIELD_NUMBER: _builtins.int
+    PER_PRIVATE_CHAT_PER_SECOND_FIELD_NUMBER: _builtins.int
+    PER_GROUP_PER_MINUTE_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    per_second: _builtins.float
+    """Messages per second over all chats (Telegram: about 30)."""
+    per_private_chat_per_second: _builtins.float
+    """Messages per second to one private chat (Telegram: 1)."""
+    per_group_per_minute: _builtins.float
+    """Messages per minute to one group or channel (Telegram: 20)."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        per_second: _builtins.float = ...,
+        per_private_chat_per_second: _builtins.float = ...,
+        per_group_per_minute: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "per_group_per_minute", b"per_group_per_minute", "per_private_chat_per_second", b"per_private_chat_per_second", "per_second", b"per_second"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommunityLimits: _TypeAlias = CommunityLimits  # noqa: Y015
+
+@_typing.final
+class GetCommunityLimitsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommunityLimitsRequest: _TypeAlias = GetCommunityLimitsRequest  # noqa: Y015
+
+@_typing.final
+class MarkReachableRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    chat_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        chat_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkReachableRequest: _TypeAlias = MarkReachableRequest  # noqa: Y015
+
+@_typing.final
+class MarkReachableResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WAS_UNREACHABLE_FIELD_NUMBER: _builtins.int
+    was_unreachable: _builtins.bool
+    """False when the chat was not marked unreachable."""
+    def __init__(
+        self,
+        *,
+        was_unreachable: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["was_unreachable", b"was_unreachable"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkReachableResponse: _TypeAlias = MarkReachableResponse  # noqa: Y015
+
+@_typing.final
+class ListUnreachableRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnreachableRequest: _TypeAlias = ListUnreachableRequest  # noqa: Y015
+
+@_typing.final
+class UnreachableChat(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    SINCE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    chat_id: _builtins.int
+    description: _builtins.str
+    """Telegram's description of the 403."""
+    @_builtins.property
+    def since(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        chat_id: _builtins.int = ...,
+        since: _timestamp_pb2.Timestamp | None = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "description", b"description", "since", b"since"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnreachableChat: _TypeAlias = UnreachableChat  # noqa: Y015
+
+@_typing.final
+class ListUnreachableResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHATS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def chats(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnreachableChat]: ...
+    def __init__(
+        self,
+        *,
+        chats: _abc.Iterable[Global___UnreachableChat] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chats", b"chats"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUnreachableResponse: _TypeAlias = ListUnreachableResponse  # noqa: Y015

@@ -47,6 +47,26 @@ class NotifierServiceStub:
                 request_serializer=veil_dot_v1_dot_notifier__pb2.GetQueueStatsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_notifier__pb2.GetQueueStatsResponse.FromString,
                 _registered_method=True)
+        self.SetCommunityLimits = channel.unary_unary(
+                '/veil.v1.NotifierService/SetCommunityLimits',
+                request_serializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
+                _registered_method=True)
+        self.GetCommunityLimits = channel.unary_unary(
+                '/veil.v1.NotifierService/GetCommunityLimits',
+                request_serializer=veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
+                _registered_method=True)
+        self.MarkReachable = channel.unary_unary(
+                '/veil.v1.NotifierService/MarkReachable',
+                request_serializer=veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.FromString,
+                _registered_method=True)
+        self.ListUnreachable = channel.unary_unary(
+                '/veil.v1.NotifierService/ListUnreachable',
+                request_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -64,7 +84,36 @@ class NotifierServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetQueueStats(self, request, context):
-        """Queue depth and age per community and priority.
+        """Queue depth and age per community and priority, and delivery totals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityLimits(self, request, context):
+        """Sets a community's sending limits (e.g. a paid broadcast limit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommunityLimits(self, request, context):
+        """A community's limits (the defaults where none were set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MarkReachable(self, request, context):
+        """A chat that answered 403 (the member blocked the bot) is reachable again,
+        e.g. because the member wrote to the bot. Later messages are delivered.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUnreachable(self, request, context):
+        """Chats of a community that answered 403, newest first.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -82,6 +131,26 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.GetQueueStats,
                     request_deserializer=veil_dot_v1_dot_notifier__pb2.GetQueueStatsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_notifier__pb2.GetQueueStatsResponse.SerializeToString,
+            ),
+            'SetCommunityLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityLimits,
+                    request_deserializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
+                    response_serializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.SerializeToString,
+            ),
+            'GetCommunityLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunityLimits,
+                    request_deserializer=veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.SerializeToString,
+            ),
+            'MarkReachable': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkReachable,
+                    request_deserializer=veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.SerializeToString,
+            ),
+            'ListUnreachable': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnreachable,
+                    request_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -141,6 +210,114 @@ class NotifierService:
             '/veil.v1.NotifierService/GetQueueStats',
             veil_dot_v1_dot_notifier__pb2.GetQueueStatsRequest.SerializeToString,
             veil_dot_v1_dot_notifier__pb2.GetQueueStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.NotifierService/SetCommunityLimits',
+            veil_dot_v1_dot_notifier__pb2.CommunityLimits.SerializeToString,
+            veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunityLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.NotifierService/GetCommunityLimits',
+            veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.SerializeToString,
+            veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkReachable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.NotifierService/MarkReachable',
+            veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.SerializeToString,
+            veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnreachable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.NotifierService/ListUnreachable',
+            veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
+            veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -41,7 +41,17 @@ class NotifierServiceStub:
     idempotency_key: the same key twice is one message.
     """
     GetQueueStats: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.GetQueueStatsRequest, _notifier_pb2.GetQueueStatsResponse]
-    """Queue depth and age per community and priority."""
+    """Queue depth and age per community and priority, and delivery totals."""
+    SetCommunityLimits: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.CommunityLimits, _notifier_pb2.CommunityLimits]
+    """Sets a community's sending limits (e.g. a paid broadcast limit)."""
+    GetCommunityLimits: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.GetCommunityLimitsRequest, _notifier_pb2.CommunityLimits]
+    """A community's limits (the defaults where none were set)."""
+    MarkReachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.MarkReachableRequest, _notifier_pb2.MarkReachableResponse]
+    """A chat that answered 403 (the member blocked the bot) is reachable again,
+    e.g. because the member wrote to the bot. Later messages are delivered.
+    """
+    ListUnreachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]
+    """Chats of a community that answered 403, newest first."""
 
 @_typing.type_check_only
 class NotifierServiceAsyncStub(NotifierServiceStub):
@@ -56,7 +66,17 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     idempotency_key: the same key twice is one message.
     """
     GetQueueStats: _aio.UnaryUnaryMultiCallable[_notifier_pb2.GetQueueStatsRequest, _notifier_pb2.GetQueueStatsResponse]  # type: ignore[assignment]
-    """Queue depth and age per community and priority."""
+    """Queue depth and age per community and priority, and delivery totals."""
+    SetCommunityLimits: _aio.UnaryUnaryMultiCallable[_notifier_pb2.CommunityLimits, _notifier_pb2.CommunityLimits]  # type: ignore[assignment]
+    """Sets a community's sending limits (e.g. a paid broadcast limit)."""
+    GetCommunityLimits: _aio.UnaryUnaryMultiCallable[_notifier_pb2.GetCommunityLimitsRequest, _notifier_pb2.CommunityLimits]  # type: ignore[assignment]
+    """A community's limits (the defaults where none were set)."""
+    MarkReachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.MarkReachableRequest, _notifier_pb2.MarkReachableResponse]  # type: ignore[assignment]
+    """A chat that answered 403 (the member blocked the bot) is reachable again,
+    e.g. because the member wrote to the bot. Later messages are delivered.
+    """
+    ListUnreachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]  # type: ignore[assignment]
+    """Chats of a community that answered 403, newest first."""
 
 class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotifierService is a durable queue of outgoing Bot API calls. Everything
@@ -80,6 +100,40 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notifier_pb2.GetQueueStatsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notifier_pb2.GetQueueStatsResponse, _abc.Awaitable[_notifier_pb2.GetQueueStatsResponse]]:
-        """Queue depth and age per community and priority."""
+        """Queue depth and age per community and priority, and delivery totals."""
+
+    @_abc_1.abstractmethod
+    def SetCommunityLimits(
+        self,
+        request: _notifier_pb2.CommunityLimits,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.CommunityLimits, _abc.Awaitable[_notifier_pb2.CommunityLimits]]:
+        """Sets a community's sending limits (e.g. a paid broadcast limit)."""
+
+    @_abc_1.abstractmethod
+    def GetCommunityLimits(
+        self,
+        request: _notifier_pb2.GetCommunityLimitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.CommunityLimits, _abc.Awaitable[_notifier_pb2.CommunityLimits]]:
+        """A community's limits (the defaults where none were set)."""
+
+    @_abc_1.abstractmethod
+    def MarkReachable(
+        self,
+        request: _notifier_pb2.MarkReachableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.MarkReachableResponse, _abc.Awaitable[_notifier_pb2.MarkReachableResponse]]:
+        """A chat that answered 403 (the member blocked the bot) is reachable again,
+        e.g. because the member wrote to the bot. Later messages are delivered.
+        """
+
+    @_abc_1.abstractmethod
+    def ListUnreachable(
+        self,
+        request: _notifier_pb2.ListUnreachableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.ListUnreachableResponse, _abc.Awaitable[_notifier_pb2.ListUnreachableResponse]]:
+        """Chats of a community that answered 403, newest first."""
 
 def add_NotifierServiceServicer_to_server(servicer: NotifierServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

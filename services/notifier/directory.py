@@ -1,0 +1,89 @@
+"""What the worker asks the confessions service: bot tokens, and "this member blocked us"."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import grpc
+
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+class BotTokens:
+    """Each community's bot token, from ``ListCommunities(include_secrets=True)``.
+
+    Reloaded every ``refresh_seconds``; a community the worker does not know yet
+    (added after the last reload) triggers a reload at most every
+    ``min_refresh_seconds``.
+    """
+
+    def __init__(
+        self,
+        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        *,
+        refresh_seconds: float,
+        min_refresh_seconds: float = 1.0,
+    ) -> None:
+        self._confessions = confessions
+        self._tokens: dict[int, str] = {}
+        self._loaded_at = 0.0
+        self._refresh_seconds = refresh_seconds
+        self._min_refresh_seconds = min_refresh_seconds
+        self._lock = asyncio.Lock()
+
+    async def token(self, community_id: int) -> str | None:
+        """The community's bot token, or None when the community does not exist."""
+        age = time.monotonic() - self._loaded_at
+        token = self._tokens.get(community_id)
+        if age >= self._refresh_seconds or (token is None and age >= self._min_refresh_seconds):
+            await self.refresh()
+            token = self._tokens.get(community_id)
+        return token
+
+    async def refresh(self) -> None:
+        """Reload every token (one call however many tasks ask at once)."""
+        async with self._lock:
+            if time.monotonic() - self._loaded_at < self._min_refresh_seconds:
+                return
+            response = await self._confessions.ListCommunities(
+                confessions_pb2.ListCommunitiesRequest(include_secrets=True)
+            )
+            self._tokens = {c.id: c.bot_token for c in response.communities}
+            self._loaded_at = time.monotonic()
+
+
+class MemberDirectory:
+    """Tells the confessions service that a member blocked the bot.
+
+    The notifier keeps its own record (``notifier.unreachable_chats``) and drops
+    the chat's messages whatever happens here. The confessions side is the RPC
+    ``ConfessionsService.MarkUnreachable(MarkUnreachableRequest{community_id,
+    telegram_user_id})``, which the confessions service owns; until its proto has
+    it, this is a logged no-op, and it is called as soon as it exists.
+    """
+
+    def __init__(self, confessions: confessions_pb2_grpc.ConfessionsServiceStub) -> None:
+        self._confessions = confessions
+
+    async def mark_unreachable(self, community_id: int, telegram_user_id: int) -> bool:
+        """Tell confessions; returns whether the call was made and succeeded."""
+        rpc = getattr(self._confessions, "MarkUnreachable", None)
+        request_type = getattr(confessions_pb2, "MarkUnreachableRequest", None)
+        if rpc is None or request_type is None:
+            log.info("confessions has no MarkUnreachable yet", extra={"community": community_id})
+            return False
+        try:
+            await rpc(request_type(community_id=community_id, telegram_user_id=telegram_user_id))
+        except grpc.aio.AioRpcError as error:
+            # The notifier's own record already stops sends; confessions can be
+            # told again on the next 403.
+            log.warning(
+                "MarkUnreachable failed",
+                extra={"community": community_id, "code": error.code().name},
+            )
+            return False
+        return True

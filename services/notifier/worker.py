@@ -1,0 +1,142 @@
+"""A notifier worker process: ``python -m services.notifier.worker``.
+
+Claims queued Bot API calls from the notifier schema and sends them within
+Telegram's limits (shared with every other worker through Redis Cluster).
+Serves ``/healthz`` and ``/metrics`` (Prometheus) on VEIL_METRICS_HOST:PORT.
+SIGTERM: stop claiming, finish calls in flight, give back the rest, exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.notifier.config import WorkerSettings
+from services.notifier.directory import BotTokens, MemberDirectory
+from services.notifier.dispatcher import DispatchConfig, Dispatcher
+from services.notifier.limiter import FloodLimiter, Limits
+from services.notifier.metrics import WorkerMetrics
+from services.notifier.models import SCHEMA
+from services.notifier.repository import NotifierRepository
+from services.notifier.telegram import BotApi
+from veil.core.db import Database
+from veil.core.grpc_client import create_channel, service_name
+from veil.core.logging import configure_logging
+from veil.core.redis import connect_redis_cluster
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+
+def _http_app(dispatcher: Dispatcher, metrics: WorkerMetrics) -> web.Application:
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "in_flight": dispatcher.in_flight})
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        metrics.refresh_quantiles()
+        return web.Response(
+            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    return app
+
+
+async def _refresh_queue_gauges(
+    repository: NotifierRepository, metrics: WorkerMetrics, every: float
+) -> None:
+    while True:
+        try:
+            metrics.set_queue(await repository.queue_stats())
+        except Exception:
+            log.exception("queue stats failed")
+        await asyncio.sleep(every)
+
+
+async def run(settings: WorkerSettings) -> None:
+    """Run one worker until SIGTERM/SIGINT."""
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    db = Database.from_settings(settings, SCHEMA)
+    repository = NotifierRepository(db)
+    redis = await connect_redis_cluster(settings.redis_nodes)
+    channel = create_channel(
+        settings.confessions_addr,
+        [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
+    )
+    confessions = confessions_pb2_grpc.ConfessionsServiceStub(channel)
+    api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
+    await api.start()
+    metrics = WorkerMetrics()
+    dispatcher = Dispatcher(
+        DispatchConfig(
+            worker_id=worker_id,
+            lease_seconds=settings.notifier_lease_seconds,
+            batch_size=settings.notifier_batch_size,
+            max_in_flight=settings.notifier_max_in_flight,
+            poll_seconds=settings.notifier_poll_seconds,
+            max_attempts=settings.notifier_max_attempts,
+            backoff_base_seconds=settings.notifier_backoff_base_seconds,
+            backoff_cap_seconds=settings.notifier_backoff_cap_seconds,
+            refresh_seconds=settings.notifier_refresh_seconds,
+            defaults=Limits(
+                settings.notifier_per_second,
+                settings.notifier_per_private_chat_per_second,
+                settings.notifier_per_group_per_minute,
+            ),
+        ),
+        repository,
+        FloodLimiter(
+            redis,
+            safety_margin=settings.notifier_safety_margin,
+            horizon_seconds=settings.notifier_slot_horizon_seconds,
+        ),
+        api,
+        BotTokens(confessions, refresh_seconds=settings.notifier_refresh_seconds),
+        MemberDirectory(confessions),
+        metrics,
+    )
+    runner = web.AppRunner(_http_app(dispatcher, metrics), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, dispatcher.stop)
+    gauges = asyncio.create_task(
+        _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
+    )
+    log.info(
+        "notifier worker started",
+        extra={"worker": worker_id, "metrics": f"{settings.metrics_host}:{settings.metrics_port}"},
+    )
+    try:
+        await dispatcher.run()
+    finally:
+        gauges.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await gauges
+        await runner.cleanup()
+        await api.close()
+        await channel.close()
+        await redis.aclose()
+        await db.dispose()
+        log.info("notifier worker stopped", extra={"worker": worker_id})
+
+
+def main() -> None:
+    """Console entry point."""
+    settings = WorkerSettings()
+    configure_logging("notifier-worker", settings.log_level)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()
