@@ -204,6 +204,69 @@ async def test_reports_count_once_and_hide_at_threshold(
     assert queued == "1"  # one card for the admins, whatever the reports after
 
 
+async def test_admins_restore_a_hidden_comment_once(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+) -> None:
+    author = community.member()
+    await author.start()
+    number = await publish(author, infra_config, "restore")
+    writer = community.member()
+    await write_comment(writer, await open_thread(writer, number), "misunderstood joke")
+    await replica_caught_up(infra_config)
+    for reporter in [community.member() for _ in range(3)]:
+        view = await open_thread(reporter, number)
+        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
+
+    async def card_arrived() -> bool:
+        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return any("was hidden after 3 reports" in m.get("text", "") for m in messages)
+
+    await until(card_arrived, "the admin card never arrived through the notifier")
+    messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
+    card = next(m for m in messages if "was hidden after 3 reports" in m.get("text", ""))
+    assert "misunderstood joke" in card["text"] and str(writer.user_id) not in card["text"]
+    restore = button(card, "Restore")
+
+    async def admin_press(user_id: int) -> dict[str, object]:
+        return dict(
+            await world.control(
+                "POST",
+                f"/bots/{community.bot_id}/users/{user_id}/press",
+                {
+                    "message_id": card["message_id"],
+                    "data": restore,
+                    "chat_id": community.admin_chat_id,
+                },
+            )
+        )
+
+    assert "misunderstood joke" not in (await open_thread(author, number))["text"]
+    pressed = await admin_press(1)
+    assert pressed["answer"]["text"] == "↩️ Restored"
+    # The card lost its buttons; a second decision (another admin's press that
+    # raced this one) finds the comment no longer hidden and changes nothing.
+    comment_id = int(restore.split(":")[2])
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.social}") as channel:
+        again = await social_pb2_grpc.SocialServiceStub(channel).ModerateComment(
+            social_pb2.ModerateCommentRequest(
+                comment_id=comment_id,
+                action=social_pb2.COMMENT_MODERATION_DELETE,
+                thread=social_pb2.ThreadContext(
+                    community_id=community.id, confession_id=1, confession_number=number
+                ),
+            )
+        )
+    assert not again.done
+    edited = next(
+        m
+        for m in await world.chat_messages(community.bot_id, community.admin_chat_id)
+        if m["message_id"] == card["message_id"]
+    )
+    assert "↩️ Restored by" in edited["text"]
+    await replica_caught_up(infra_config)
+    assert "misunderstood joke" in (await open_thread(community.member(), number))["text"]
+
+
 async def test_commenter_sees_own_comment_while_replica_lags(
     community: World.Community, infra_config: infra.InfraConfig
 ) -> None:
