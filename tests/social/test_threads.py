@@ -4,6 +4,7 @@ reactions, deleting, reports, read-your-writes under replica lag."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import grpc
 
@@ -227,7 +228,7 @@ async def test_admins_restore_a_hidden_comment_once(
     assert "misunderstood joke" in card["text"] and str(writer.user_id) not in card["text"]
     restore = button(card, "Restore")
 
-    async def admin_press(user_id: int) -> dict[str, object]:
+    async def admin_press(user_id: int) -> dict[str, Any]:
         return dict(
             await world.control(
                 "POST",
