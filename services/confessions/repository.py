@@ -205,3 +205,16 @@ class ConfessionsRepository:
             rows = (await conn.execute(statement)).mappings().all()
         total = int(rows[0]["total"]) if rows else 0
         return [_confession(row) for row in rows], total
+
+    async def get_confession(
+        self, community_id: int, number: int
+    ) -> tuple[ConfessionRow, int] | None:
+        """A confession by its public number, with its author's internal member id."""
+        statement = select(*_CONFESSION_COLUMNS, confessions.c.member_id).where(
+            confessions.c.community_id == community_id, confessions.c.number == number
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        if row is None:
+            return None
+        return _confession(row), int(row["member_id"])

@@ -7,6 +7,7 @@ import grpc
 from services.confessions import domain
 from services.confessions.config import ConfessionsSettings
 from services.confessions.repository import CommunityRow, ConfessionRow, ConfessionsRepository
+from veil.core.errors import NotFoundError
 from veil.core.grpc_errors import domain_errors
 from veil.core.proto import page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
@@ -114,14 +115,20 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         )
         return pb.ListMyConfessionsResponse(confessions=[_confession(r) for r in rows], total=total)
 
-    # Declared in the contract for the moderation and social work in progress
+    # Declared in the contract for the moderation work in progress
     # (issues 6 and 7); until each lands, callers get UNIMPLEMENTED.
+    @domain_errors
     async def GetConfession(
         self, request: pb.GetConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConfessionResponse:
-        """Not implemented yet."""
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetConfession is not implemented yet")
-        raise AssertionError("abort raises")
+        """One confession by number, with its author's internal id (never a Telegram id)."""
+        found = await self._repository.get_confession(request.community_id, request.number)
+        if found is None:
+            raise NotFoundError(f"confession #{request.number} does not exist")
+        row, author_member_id = found
+        return pb.GetConfessionResponse(
+            confession=_confession(row), author_member_id=author_member_id
+        )
 
     async def NotifyMembers(
         self, request: pb.NotifyMembersRequest, context: grpc.aio.ServicerContext

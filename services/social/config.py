@@ -14,3 +14,20 @@ class SocialSettings(ServiceSettings):
         description="HMAC key for pseudonyms; kept apart from the data, never logged."
     )
     comment_max_length: int = Field(default=1000, ge=1, le=4000)
+    confessions_addr: str = Field(description="gRPC target of the confessions service.")
+    notifier_addr: str = Field(description="gRPC target of the notifier service.")
+    report_threshold: int = Field(
+        default=3, ge=1, description="Reports that hide a comment until an admin decides."
+    )
+    notify_batch_seconds: float = Field(
+        default=180,
+        ge=0,
+        description="A member hears about one thread at most once per this many seconds; "
+        "what happens in between is batched into one notification.",
+    )
+    counter_edit_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="A channel post's comment counter is edited at most once per this "
+        "many seconds (a channel allows about 20 edits a minute in all).",
+    )

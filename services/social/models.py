@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     Table,
     Text,
     UniqueConstraint,
@@ -34,6 +36,40 @@ comments = Table(
     Column("dislikes", Integer, nullable=False, server_default="0"),
     Column("idempotency_key", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # visible | hidden (reports reached the threshold) | deleted (by its writer or an admin)
+    Column("status", Text, nullable=False, server_default="visible"),
+    Column("reports", Integer, nullable=False, server_default="0"),
+    Column("by_author", Boolean, nullable=False, server_default="false"),
     UniqueConstraint("community_id", "idempotency_key", name="comments_idempotency_key"),
     Index("comments_thread_idx", "confession_id", "id"),
+)
+
+# One reaction per member per comment: +1 (👍) or -1 (👎).
+reactions = Table(
+    "reactions",
+    metadata,
+    Column("comment_id", BigInteger, primary_key=True),
+    Column("member_id", BigInteger, primary_key=True),
+    Column("value", SmallInteger, nullable=False),
+)
+
+# One report per member per comment.
+reports = Table(
+    "reports",
+    metadata,
+    Column("comment_id", BigInteger, primary_key=True),
+    Column("member_id", BigInteger, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Spacing of sends that must not come too often (a member's notifications about
+# one thread, the edits of one channel post's counter): the next time a send
+# may leave, and the batched send already scheduled, if any.
+pacers = Table(
+    "pacers",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("next_allowed", DateTime(timezone=True), nullable=False),
+    Column("scheduled_at", DateTime(timezone=True), nullable=True),
+    Column("pending", Integer, nullable=False, server_default="0"),
 )

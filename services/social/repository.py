@@ -3,43 +3,121 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
 
-from sqlalchemy import RowMapping, func, select
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.models import comments
+from services.social.models import comments, pacers, reactions, reports
 from veil.core.db import Database
+
+VISIBLE = "visible"
+HIDDEN = "hidden"
+DELETED = "deleted"
+DELETED_TEXT = "[deleted]"
+
+
+class Sort(Enum):
+    """Orders of a thread page."""
+
+    OLDEST = "oldest"
+    NEWEST = "newest"
+    TOP = "top"
 
 
 @dataclass(frozen=True)
 class CommentRow:
-    """A comment as members see it."""
+    """A comment as one viewer sees it."""
 
     id: int
     confession_id: int
     parent_id: int | None
+    member_id: int
     pseudonym: str
     text: str
     likes: int
     dislikes: int
     created_at: datetime
+    status: str
+    by_author: bool
+    my_reaction: int = 0
+    parent_pseudonym: str | None = None
+    parent_text: str | None = None
+
+
+@dataclass(frozen=True)
+class ThreadPage:
+    """A page of a thread and the number of visible comments in it."""
+
+    comments: list[CommentRow]
+    total: int
+
+
+@dataclass(frozen=True)
+class ReactionResult:
+    """Counts after a reaction, the viewer's reaction (+1, -1, 0) and the comment's writer."""
+
+    likes: int
+    dislikes: int
+    my_reaction: int
+    writer_member_id: int
+    # Change of the writer's "reactions received": +1, -1 or 0.
+    delta: int
+    # Names this change among the comment's reaction changes (for idempotent counting).
+    version: str
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What one report did."""
+
+    counted: bool
+    hidden_now: bool
+    reports: int
 
 
 _COLUMNS = (
     comments.c.id,
     comments.c.confession_id,
     comments.c.parent_id,
+    comments.c.member_id,
     comments.c.pseudonym,
     comments.c.text,
     comments.c.likes,
     comments.c.dislikes,
     comments.c.created_at,
+    comments.c.status,
+    comments.c.by_author,
 )
 
 
 def _comment(row: RowMapping) -> CommentRow:
-    return CommentRow(**{name: row[name] for name in CommentRow.__dataclass_fields__})
+    values: dict[str, Any] = {
+        name: row[name] for name in CommentRow.__dataclass_fields__ if name in row
+    }
+    return CommentRow(**values)
+
+
+def _order(sort: Sort) -> list[ColumnElement[Any]]:
+    if sort is Sort.NEWEST:
+        return [comments.c.id.desc()]
+    if sort is Sort.TOP:
+        return [(comments.c.likes - comments.c.dislikes).desc(), comments.c.id]
+    return [comments.c.id]
 
 
 class SocialRepository:
@@ -56,48 +134,379 @@ class SocialRepository:
         parent_id: int | None,
         member_id: int,
         pseudonym: str,
+        by_author: bool,
         text: str,
         idempotency_key: str,
-    ) -> tuple[CommentRow, bool]:
-        """Insert a comment; a repeated idempotency key returns the first one."""
-        statement = (
-            insert(comments)
-            .values(
-                community_id=community_id,
-                confession_id=confession_id,
-                parent_id=parent_id,
-                member_id=member_id,
-                pseudonym=pseudonym,
-                text=text,
-                idempotency_key=idempotency_key,
-            )
-            .on_conflict_do_nothing(constraint="comments_idempotency_key")
-            .returning(*_COLUMNS)
-        )
-        async with self._db.write() as conn:
-            row = (await conn.execute(statement)).mappings().one_or_none()
-            if row is not None:
-                return _comment(row), True
-            existing = (
-                select(*_COLUMNS)
-                .where(comments.c.community_id == community_id)
-                .where(comments.c.idempotency_key == idempotency_key)
-            )
-            return _comment((await conn.execute(existing)).mappings().one()), False
+    ) -> tuple[CommentRow, bool, int]:
+        """Insert a comment; a repeated key returns the first one.
 
-    async def list_comments(
-        self, community_id: int, confession_id: int, limit: int, offset: int
-    ) -> tuple[list[CommentRow], int]:
-        """A page of a thread, oldest first, and the thread's size (one statement)."""
+        Returns the comment, whether it is new, and the thread's visible count.
+        A reply's parent must be a visible comment of the same thread.
+        """
+        async with self._db.write() as conn:
+            if parent_id is not None:
+                parent_ok = select(
+                    exists().where(
+                        comments.c.id == parent_id,
+                        comments.c.confession_id == confession_id,
+                        comments.c.community_id == community_id,
+                        comments.c.status == VISIBLE,
+                    )
+                )
+                if not (await conn.execute(parent_ok)).scalar_one():
+                    raise LookupError("the comment replied to is gone")
+            statement = (
+                insert(comments)
+                .values(
+                    community_id=community_id,
+                    confession_id=confession_id,
+                    parent_id=parent_id,
+                    member_id=member_id,
+                    pseudonym=pseudonym,
+                    by_author=by_author,
+                    text=text,
+                    idempotency_key=idempotency_key,
+                )
+                .on_conflict_do_nothing(constraint="comments_idempotency_key")
+                .returning(*_COLUMNS)
+            )
+            row = (await conn.execute(statement)).mappings().one_or_none()
+            created = row is not None
+            if row is None:
+                existing = (
+                    select(*_COLUMNS)
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.idempotency_key == idempotency_key)
+                )
+                row = (await conn.execute(existing)).mappings().one()
+            count = await self._visible_count(conn, community_id, confession_id)
+            return _comment(row), created, count
+
+    @staticmethod
+    async def _visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
+        statement = select(func.count()).where(
+            comments.c.community_id == community_id,
+            comments.c.confession_id == confession_id,
+            comments.c.status == VISIBLE,
+        )
+        return int((await conn.execute(statement)).scalar_one())
+
+    async def thread_page(
+        self,
+        *,
+        community_id: int,
+        confession_id: int,
+        viewer_member_id: int,
+        sort: Sort,
+        limit: int,
+        offset: int,
+        consistent: bool,
+    ) -> ThreadPage:
+        """One page of visible comments with counts, the viewer's reactions and reply quotes.
+
+        One statement whatever the page holds: the viewer's reaction and the
+        parent quoted by a reply are joins, the thread size a window count.
+        ``consistent`` reads from the primary (the viewer just wrote).
+        """
+        parent = comments.alias("parent")
+        mine = reactions.alias("mine")
         statement = (
-            select(*_COLUMNS, func.count().over().label("total"))
+            select(
+                *_COLUMNS,
+                func.coalesce(mine.c.value, 0).label("my_reaction"),
+                parent.c.pseudonym.label("parent_pseudonym"),
+                case(
+                    (parent.c.status == VISIBLE, parent.c.text), else_=literal(DELETED_TEXT)
+                ).label("parent_text"),
+                func.count().over().label("total"),
+            )
+            .select_from(
+                comments.outerjoin(
+                    mine,
+                    and_(mine.c.comment_id == comments.c.id, mine.c.member_id == viewer_member_id),
+                ).outerjoin(parent, parent.c.id == comments.c.parent_id)
+            )
             .where(comments.c.community_id == community_id)
             .where(comments.c.confession_id == confession_id)
-            .order_by(comments.c.id)
+            .where(comments.c.status == VISIBLE)
+            .order_by(*_order(sort))
             .limit(limit)
             .offset(offset)
         )
-        async with self._db.read() as conn:
+        reader = self._db.read_own if consistent else self._db.read
+        async with reader() as conn:
             rows = (await conn.execute(statement)).mappings().all()
-        total = int(rows[0]["total"]) if rows else 0
-        return [_comment(row) for row in rows], total
+        if not rows and offset > 0:
+            # The window count is only known with a row; an empty page past the
+            # end still reports the size, at the cost of a second statement.
+            async with reader() as conn:
+                total = await self._visible_count(conn, community_id, confession_id)
+            return ThreadPage([], total)
+        return ThreadPage([_comment(r) for r in rows], int(rows[0]["total"]) if rows else 0)
+
+    async def get_comment(self, community_id: int, comment_id: int) -> CommentRow | None:
+        """One comment, from the primary (admin and writer actions act on the latest)."""
+        statement = select(*_COLUMNS).where(
+            comments.c.community_id == community_id, comments.c.id == comment_id
+        )
+        async with self._db.read_own() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        return _comment(row) if row is not None else None
+
+    async def react(
+        self, community_id: int, comment_id: int, member_id: int, value: int
+    ) -> ReactionResult:
+        """Set the member's reaction to ``value`` (+1, -1, or 0 for none).
+
+        Setting, not toggling, so that a redelivered press changes nothing; the
+        gateway turns "press 👍 again" into 0. The comment row is locked first,
+        so concurrent reactions to one comment apply one after another and the
+        counters stay equal to the rows.
+        """
+        async with self._db.write() as conn:
+            locked = (
+                select(comments.c.member_id)
+                .where(
+                    comments.c.community_id == community_id,
+                    comments.c.id == comment_id,
+                    comments.c.status == VISIBLE,
+                )
+                .with_for_update()
+            )
+            writer = (await conn.execute(locked)).scalar_one_or_none()
+            if writer is None:
+                raise LookupError("comment not found")
+            key = and_(reactions.c.comment_id == comment_id, reactions.c.member_id == member_id)
+            old = int((await conn.execute(select(reactions.c.value).where(key))).scalar() or 0)
+            if old != value:
+                await conn.execute(delete(reactions).where(key))
+                if value:
+                    await conn.execute(
+                        insert(reactions).values(
+                            comment_id=comment_id, member_id=member_id, value=value
+                        )
+                    )
+            counts = (
+                await conn.execute(
+                    update(comments)
+                    .where(comments.c.id == comment_id)
+                    .values(
+                        likes=comments.c.likes + (int(value == 1) - int(old == 1)),
+                        dislikes=comments.c.dislikes + (int(value == -1) - int(old == -1)),
+                    )
+                    .returning(comments.c.likes, comments.c.dislikes)
+                )
+            ).one()
+            return ReactionResult(
+                likes=int(counts.likes),
+                dislikes=int(counts.dislikes),
+                my_reaction=value,
+                writer_member_id=int(writer),
+                delta=int(value != 0) - int(old != 0),
+                version=f"{old}>{value}:{counts.likes}:{counts.dislikes}",
+            )
+
+    async def report(
+        self, community_id: int, comment_id: int, member_id: int, threshold: int
+    ) -> ReportResult:
+        """Count one report per member; the report that reaches ``threshold`` hides it."""
+        async with self._db.write() as conn:
+            target = select(comments.c.id).where(
+                comments.c.community_id == community_id, comments.c.id == comment_id
+            )
+            if (await conn.execute(target)).scalar_one_or_none() is None:
+                raise LookupError("comment not found")
+            inserted = (
+                await conn.execute(
+                    insert(reports)
+                    .values(comment_id=comment_id, member_id=member_id)
+                    .on_conflict_do_nothing()
+                    .returning(reports.c.comment_id)
+                )
+            ).scalar_one_or_none()
+            if inserted is None:
+                count = (
+                    await conn.execute(
+                        select(comments.c.reports).where(comments.c.id == comment_id)
+                    )
+                ).scalar_one()
+                return ReportResult(counted=False, hidden_now=False, reports=int(count))
+            # The status change is conditional in the same UPDATE, so exactly one
+            # report (the one that reaches the threshold) hides the comment.
+            row = (
+                await conn.execute(
+                    update(comments)
+                    .where(comments.c.id == comment_id)
+                    .values(
+                        reports=comments.c.reports + 1,
+                        status=case(
+                            (
+                                and_(
+                                    comments.c.status == VISIBLE,
+                                    comments.c.reports + 1 >= threshold,
+                                ),
+                                literal(HIDDEN),
+                            ),
+                            else_=comments.c.status,
+                        ),
+                    )
+                    .returning(comments.c.reports, comments.c.status)
+                )
+            ).one()
+            hidden_now = row.status == HIDDEN and int(row.reports) == threshold
+            return ReportResult(counted=True, hidden_now=hidden_now, reports=int(row.reports))
+
+    async def set_status(
+        self,
+        community_id: int,
+        comment_id: int,
+        *,
+        to: str,
+        only_from: tuple[str, ...],
+        member_id: int | None = None,
+    ) -> CommentRow | None:
+        """Move a comment to ``to`` if it is in one of ``only_from`` (and, if given,
+        written by ``member_id``); returns it, or None when nothing changed."""
+        statement = (
+            update(comments)
+            .where(comments.c.community_id == community_id)
+            .where(comments.c.id == comment_id)
+            .where(comments.c.status.in_(only_from))
+            .values(status=to)
+            .returning(*_COLUMNS)
+        )
+        if member_id is not None:
+            statement = statement.where(comments.c.member_id == member_id)
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        return _comment(row) if row is not None else None
+
+    async def visible_count(self, community_id: int, confession_id: int) -> int:
+        """Visible comments of a thread (for the channel post's button)."""
+        async with self._db.read_own() as conn:
+            return await self._visible_count(conn, community_id, confession_id)
+
+    async def pace(self, key: str, interval_seconds: float) -> Slot:
+        """Reserve the next slot of a paced send (at most one per ``interval_seconds``).
+
+        The first send of a quiet period leaves at once; later ones within the
+        interval are batched into one send at the end of it.
+        """
+        async with self._db.write() as conn:
+            return await _pace(conn, key, interval_seconds)
+
+    async def erase_member(self, community_id: int, member_id: int) -> int:
+        """Remove a member's comments, reactions and reports; returns comments erased.
+
+        A comment that has replies keeps its place as "[deleted]" with no
+        writer, so the thread keeps its shape; the others are deleted. Counters
+        of comments the member reacted to are corrected in the same transaction.
+        """
+        async with self._db.write() as conn:
+            theirs = select(comments.c.id).where(
+                comments.c.community_id == community_id, comments.c.member_id == member_id
+            )
+            # Undo the member's reactions on the counters before dropping them.
+            own_reactions = (
+                await conn.execute(
+                    delete(reactions)
+                    .where(reactions.c.member_id == member_id)
+                    .where(
+                        reactions.c.comment_id.in_(
+                            select(comments.c.id).where(comments.c.community_id == community_id)
+                        )
+                    )
+                    .returning(reactions.c.comment_id, reactions.c.value)
+                )
+            ).all()
+            for comment_id, value in own_reactions:
+                await conn.execute(
+                    update(comments)
+                    .where(comments.c.id == comment_id)
+                    .values(
+                        likes=comments.c.likes - (1 if value == 1 else 0),
+                        dislikes=comments.c.dislikes - (1 if value == -1 else 0),
+                    )
+                )
+            await conn.execute(
+                delete(reports).where(
+                    reports.c.member_id == member_id,
+                    reports.c.comment_id.in_(
+                        select(comments.c.id).where(comments.c.community_id == community_id)
+                    ),
+                )
+            )
+            child = comments.alias("child")
+            replied = exists().where(child.c.parent_id == comments.c.id)
+            kept = (
+                await conn.execute(
+                    update(comments)
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.member_id == member_id)
+                    .where(replied)
+                    .values(
+                        status=DELETED,
+                        text=DELETED_TEXT,
+                        pseudonym=DELETED_TEXT,
+                        member_id=0,
+                        idempotency_key=func.concat("erased:", comments.c.id),
+                    )
+                    .returning(comments.c.id)
+                )
+            ).all()
+            await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(theirs)))
+            await conn.execute(delete(reports).where(reports.c.comment_id.in_(theirs)))
+            removed = (
+                await conn.execute(
+                    delete(comments)
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.member_id == member_id)
+                    .returning(comments.c.id)
+                )
+            ).all()
+            # Batching state names the member (by internal id); it goes too.
+            await conn.execute(delete(pacers).where(pacers.c.key.like(f"notify:{member_id}:%")))
+            return len(kept) + len(removed)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """When a paced send leaves: ``at`` None means now; ``pending`` sends it stands for."""
+
+    at: datetime | None
+    pending: int
+
+
+async def _pace(conn: AsyncConnection, key: str, interval_seconds: float) -> Slot:
+    row = (
+        await conn.execute(
+            select(pacers.c.next_allowed, pacers.c.scheduled_at, pacers.c.pending, func.now())
+            .where(pacers.c.key == key)
+            .with_for_update()
+        )
+    ).one_or_none()
+    now: datetime = (await conn.execute(select(func.now()))).scalar_one() if row is None else row[3]
+    interval = timedelta(seconds=interval_seconds)
+    if row is None or (
+        (row.scheduled_at is None or row.scheduled_at <= now) and (row.next_allowed <= now)
+    ):
+        values = {"next_allowed": now + interval, "scheduled_at": None, "pending": 0}
+        slot = Slot(at=None, pending=1)
+    elif row.scheduled_at is not None and row.scheduled_at > now:
+        # A batched send is waiting: this one joins it (the newer call replaces
+        # the queued one through its collapse key).
+        values = {"pending": row.pending + 1}
+        slot = Slot(at=row.scheduled_at, pending=row.pending + 1)
+    else:
+        values = {
+            "scheduled_at": row.next_allowed,
+            "next_allowed": row.next_allowed + interval,
+            "pending": 1,
+        }
+        slot = Slot(at=row.next_allowed, pending=1)
+    await conn.execute(
+        insert(pacers)
+        .values(key=key, **{"next_allowed": now + interval, "pending": 0, **values})
+        .on_conflict_do_update(index_elements=[pacers.c.key], set_=values)
+    )
+    return slot

@@ -1,20 +1,44 @@
-"""gRPC handlers of SocialService."""
+"""gRPC handlers of SocialService: validate, call the repository, queue what follows."""
 
 from __future__ import annotations
 
-import grpc
+import logging
 
+import grpc
+import orjson
+
+from services.social import domain
 from services.social.config import SocialSettings
 from services.social.pseudonyms import pseudonym
-from services.social.repository import CommentRow, SocialRepository
-from veil.core.errors import InvalidInputError
+from services.social.repository import (
+    DELETED,
+    HIDDEN,
+    VISIBLE,
+    CommentRow,
+    Slot,
+    SocialRepository,
+    Sort,
+)
+from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.grpc_errors import domain_errors
+from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.core.proto import page_bounds, timestamp
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
 from veil.v1 import social_pb2 as pb
 from veil.v1 import social_pb2_grpc as pb_grpc
 
+log = logging.getLogger(__name__)
 
-def _comment(row: CommentRow) -> pb.Comment:
+AUTHOR = "Author"
+PAGE_SIZE = 5
+_SORTS = {
+    pb.COMMENT_SORT_OLDEST: Sort.OLDEST,
+    pb.COMMENT_SORT_NEWEST: Sort.NEWEST,
+    pb.COMMENT_SORT_TOP: Sort.TOP,
+}
+
+
+def _comment(row: CommentRow, viewer_member_id: int = 0) -> pb.Comment:
     return pb.Comment(
         id=row.id,
         confession_id=row.confession_id,
@@ -24,22 +48,43 @@ def _comment(row: CommentRow) -> pb.Comment:
         likes=row.likes,
         dislikes=row.dislikes,
         created_at=timestamp(row.created_at),
+        mine=bool(viewer_member_id) and row.member_id == viewer_member_id,
+        my_reaction=row.my_reaction,
+        parent_pseudonym=row.parent_pseudonym or "",
+        parent_text=row.parent_text or "",
+        by_author=row.by_author,
     )
 
 
-class SocialServicer(pb_grpc.SocialServiceServicer):
-    """Thin handlers over :class:`SocialRepository`."""
+def _thread(thread: pb.ThreadContext) -> pb.ThreadContext:
+    if not thread.community_id or not thread.confession_id or not thread.confession_number:
+        raise InvalidInputError("thread (community, confession id and number) is required")
+    return thread
 
-    def __init__(self, repository: SocialRepository, settings: SocialSettings) -> None:
+
+class SocialServicer(pb_grpc.SocialServiceServicer):
+    """Thin handlers over :class:`SocialRepository`; side effects go through the outbox."""
+
+    def __init__(
+        self,
+        repository: SocialRepository,
+        settings: SocialSettings,
+        *,
+        outbox: Outbox,
+        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+    ) -> None:
         self._repository = repository
         self._settings = settings
         self._key = settings.pseudonym_key.get_secret_value().encode()
+        self._outbox = outbox
+        self._confessions = confessions
 
     @domain_errors
     async def AddComment(
         self, request: pb.AddCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.AddCommentResponse:
-        """Store a comment under the writer's pseudonym for this thread."""
+        """Store a comment under the writer's pseudonym; queue counter edit and notices."""
+        thread = _thread(request.thread)
         text = request.text.strip()
         if not 1 <= len(text) <= self._settings.comment_max_length:
             raise InvalidInputError(
@@ -47,32 +92,267 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             )
         if not request.idempotency_key:
             raise InvalidInputError("idempotency_key is required")
-        row, created = await self._repository.add_comment(
-            community_id=request.community_id,
-            confession_id=request.confession_id,
-            parent_id=request.parent_id or None,
-            member_id=request.member_id,
-            pseudonym=pseudonym(self._key, request.confession_id, request.member_id),
-            text=text,
-            idempotency_key=request.idempotency_key,
+        by_author = request.member_id == thread.author_member_id
+        try:
+            row, created, count = await self._repository.add_comment(
+                community_id=thread.community_id,
+                confession_id=thread.confession_id,
+                parent_id=request.parent_id or None,
+                member_id=request.member_id,
+                pseudonym=AUTHOR
+                if by_author
+                else pseudonym(self._key, thread.confession_id, request.member_id),
+                by_author=by_author,
+                text=text,
+                idempotency_key=request.idempotency_key,
+            )
+        except LookupError as error:
+            raise NotFoundError(str(error)) from error
+        # A redelivered comment repeats the follow-ups with the same keys: the
+        # notifier keeps one of each, and nothing is lost if the first try died
+        # between the insert and here.
+        await self._queue_counter(thread, count, f"c{row.id}")
+        await self._notify_about(thread, row)
+        await self._record_activity(
+            confessions_pb2.RecordMemberActivityRequest(
+                community_id=thread.community_id,
+                member_id=request.member_id,
+                comments_written=1,
+                event_key=f"comment:{row.id}",
+            )
         )
-        return pb.AddCommentResponse(comment=_comment(row), created=created)
+        return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
 
     @domain_errors
     async def ListComments(
         self, request: pb.ListCommentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCommentsResponse:
-        """A page of a thread, oldest first."""
-        limit, offset = page_bounds(request.limit, request.offset, default=5)
-        rows, total = await self._repository.list_comments(
-            request.community_id, request.confession_id, limit, offset
+        """A page of a thread for one viewer, in the asked order."""
+        limit, offset = page_bounds(request.limit, request.offset, default=PAGE_SIZE)
+        page = await self._repository.thread_page(
+            community_id=request.community_id,
+            confession_id=request.confession_id,
+            viewer_member_id=request.viewer_member_id,
+            sort=_SORTS.get(request.sort, Sort.OLDEST),
+            limit=limit,
+            offset=offset,
+            consistent=request.consistent,
         )
-        return pb.ListCommentsResponse(comments=[_comment(r) for r in rows], total=total)
+        return pb.ListCommentsResponse(
+            comments=[_comment(r, request.viewer_member_id) for r in page.comments],
+            total=page.total,
+        )
 
-    # Declared for /deleteme (issue 6); implemented with the social work (issue 7).
+    @domain_errors
+    async def React(
+        self, request: pb.ReactRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReactResponse:
+        """Set the member's reaction to +1, -1 or 0 (none)."""
+        if request.value not in (-1, 0, 1):
+            raise InvalidInputError("a reaction is +1, -1 or 0")
+        try:
+            result = await self._repository.react(
+                request.community_id, request.comment_id, request.member_id, request.value
+            )
+        except LookupError as error:
+            raise NotFoundError(str(error)) from error
+        if result.delta and result.writer_member_id != request.member_id:
+            await self._record_activity(
+                confessions_pb2.RecordMemberActivityRequest(
+                    community_id=request.community_id,
+                    member_id=result.writer_member_id,
+                    reactions_received=result.delta,
+                    event_key=f"reaction:{request.comment_id}:{request.member_id}:{result.version}",
+                )
+            )
+        return pb.ReactResponse(
+            likes=result.likes, dislikes=result.dislikes, my_reaction=result.my_reaction
+        )
+
+    @domain_errors
+    async def ReportComment(
+        self, request: pb.ReportCommentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReportCommentResponse:
+        """Count a report; at the threshold hide the comment and tell the admins."""
+        thread = _thread(request.thread)
+        try:
+            result = await self._repository.report(
+                thread.community_id,
+                request.comment_id,
+                request.member_id,
+                self._settings.report_threshold,
+            )
+        except LookupError as error:
+            raise NotFoundError(str(error)) from error
+        if result.hidden_now:
+            comment = await self._repository.get_comment(thread.community_id, request.comment_id)
+            assert comment is not None
+            await self._outbox.send(
+                [
+                    OutgoingCall(
+                        community_id=thread.community_id,
+                        method="sendMessage",
+                        chat_id=thread.admin_chat_id,
+                        params={
+                            "text": domain.hidden_card(
+                                thread, comment.pseudonym, comment.text, result.reports
+                            ),
+                            "parse_mode": "HTML",
+                            "reply_markup": domain.hidden_card_markup(
+                                comment.id, thread.confession_number
+                            ),
+                        },
+                        idempotency_key=f"hidden:{comment.id}",
+                        priority=Priority.INTERACTIVE,
+                    )
+                ]
+            )
+            await self._queue_counter(
+                thread,
+                await self._repository.visible_count(thread.community_id, thread.confession_id),
+                f"h{comment.id}",
+            )
+        return pb.ReportCommentResponse(counted=result.counted, hidden=result.hidden_now)
+
+    @domain_errors
+    async def DeleteComment(
+        self, request: pb.DeleteCommentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteCommentResponse:
+        """Delete one of the member's own comments."""
+        thread = _thread(request.thread)
+        row = await self._repository.set_status(
+            thread.community_id,
+            request.comment_id,
+            to=DELETED,
+            only_from=(VISIBLE, HIDDEN),
+            member_id=request.member_id,
+        )
+        if row is not None:
+            await self._queue_counter(
+                thread,
+                await self._repository.visible_count(thread.community_id, thread.confession_id),
+                f"d{row.id}",
+            )
+        return pb.DeleteCommentResponse(deleted=row is not None)
+
+    @domain_errors
+    async def ModerateComment(
+        self, request: pb.ModerateCommentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModerateCommentResponse:
+        """Restore or delete a hidden comment; "delete and ban" also bans its writer."""
+        thread = _thread(request.thread)
+        if request.action == pb.COMMENT_MODERATION_RESTORE:
+            target = VISIBLE
+        elif request.action in (pb.COMMENT_MODERATION_DELETE, pb.COMMENT_MODERATION_DELETE_AND_BAN):
+            target = DELETED
+        else:
+            raise InvalidInputError("action must be restore, delete or delete and ban")
+        # Only a hidden comment moves: of two admins pressing, one wins.
+        row = await self._repository.set_status(
+            thread.community_id, request.comment_id, to=target, only_from=(HIDDEN,)
+        )
+        if row is None:
+            return pb.ModerateCommentResponse(done=False)
+        if request.action == pb.COMMENT_MODERATION_DELETE_AND_BAN:
+            await self._confessions.BanMember(
+                confessions_pb2.BanMemberRequest(
+                    community_id=thread.community_id,
+                    member_id=row.member_id,
+                    reason=f"comment on confession #{thread.confession_number}",
+                )
+            )
+        await self._queue_counter(
+            thread,
+            await self._repository.visible_count(thread.community_id, thread.confession_id),
+            f"m{row.id}:{target}",
+        )
+        return pb.ModerateCommentResponse(done=True)
+
+    @domain_errors
     async def EraseMember(
         self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseSocialMemberResponse:
-        """Not implemented yet."""
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "EraseMember is not implemented yet")
-        raise AssertionError("abort raises")
+        """Erase a member's comments, reactions and reports (for /deleteme)."""
+        erased = await self._repository.erase_member(request.community_id, request.member_id)
+        return pb.EraseSocialMemberResponse(comments_erased=erased)
+
+    async def _queue_counter(self, thread: pb.ThreadContext, count: int, event: str) -> None:
+        """Edit the channel post's "💬 Comments (n)", at most once per post per interval."""
+        if not thread.channel_message_id or not thread.bot_username:
+            return
+        slot: Slot = await self._repository.pace(
+            f"counter:{thread.confession_id}", self._settings.counter_edit_seconds
+        )
+        await self._outbox.send(
+            [
+                OutgoingCall(
+                    community_id=thread.community_id,
+                    method="editMessageReplyMarkup",
+                    chat_id=thread.channel_chat_id,
+                    params={
+                        "message_id": thread.channel_message_id,
+                        "reply_markup": domain.comments_markup(
+                            thread.bot_username, thread.confession_number, count
+                        ),
+                    },
+                    idempotency_key=f"counter:{thread.confession_id}:{event}",
+                    # The newest count replaces an edit still waiting for its slot.
+                    collapse_key=f"counter:{thread.community_id}:{thread.confession_id}",
+                    priority=Priority.BACKGROUND,
+                    not_before=slot.at,
+                )
+            ]
+        )
+
+    async def _notify_about(self, thread: pb.ThreadContext, comment: CommentRow) -> None:
+        """Tell the confession's author about a comment and a parent's writer about a reply."""
+        recipients: dict[int, bool] = {}  # member id → is it a reply to them
+        if thread.author_member_id and thread.author_member_id != comment.member_id:
+            recipients[thread.author_member_id] = False
+        if comment.parent_id:
+            parent = await self._repository.get_comment(thread.community_id, comment.parent_id)
+            if parent is not None and parent.member_id not in (0, comment.member_id):
+                recipients[parent.member_id] = True
+        notices = []
+        for member_id, reply in recipients.items():
+            slot = await self._repository.pace(
+                f"notify:{member_id}:{thread.confession_id}", self._settings.notify_batch_seconds
+            )
+            notice = confessions_pb2.MemberNotice(
+                community_id=thread.community_id,
+                member_id=member_id,
+                method="sendMessage",
+                params_json=orjson.dumps(
+                    {
+                        "text": domain.comment_notice(thread, slot.pending, reply=reply),
+                        "parse_mode": "HTML",
+                        "link_preview_options": {"is_disabled": True},
+                    }
+                ).decode(),
+                idempotency_key=f"notify:{member_id}:c{comment.id}",
+                # Notices batched into one slot replace each other; the last
+                # one carries the count of all of them.
+                collapse_key=f"notify:{member_id}:{thread.confession_id}",
+                optional=True,
+            )
+            if slot.at is not None:
+                notice.not_before.CopyFrom(timestamp(slot.at))
+            notices.append(notice)
+        if notices:
+            await self._call_confessions(
+                self._confessions.NotifyMembers,
+                confessions_pb2.NotifyMembersRequest(notices=notices),
+            )
+
+    async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
+        await self._call_confessions(self._confessions.RecordMemberActivity, request)
+
+    async def _call_confessions(self, method: object, request: object) -> None:
+        try:
+            await method(request)  # type: ignore[operator]
+        except grpc.aio.AioRpcError as error:
+            # The confessions side of these calls lands with the moderation
+            # work (issue 6); until then the comment itself must still stand.
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+            log.warning("confessions call not implemented yet", extra={"rpc": str(method)})

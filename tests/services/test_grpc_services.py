@@ -124,6 +124,11 @@ async def test_comments_idempotent_with_thread_pseudonyms(
                 member_id=member,
                 text=f"comment {key}",
                 idempotency_key=key,
+                thread=social_pb2.ThreadContext(
+                    community_id=community_id,
+                    confession_id=confession,
+                    confession_number=confession,
+                ),
             )
         )
         return response

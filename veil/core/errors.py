@@ -17,3 +17,7 @@ class CommunityNotFoundError(VeilError):
     def __init__(self, community_id: int) -> None:
         super().__init__(f"community {community_id} does not exist")
         self.community_id = community_id
+
+
+class NotFoundError(VeilError):
+    """The thing acted on does not exist (or is no longer visible)."""

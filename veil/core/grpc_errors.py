@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import grpc
 
-from veil.core.errors import CommunityNotFoundError, InvalidInputError, VeilError
+from veil.core.errors import CommunityNotFoundError, InvalidInputError, NotFoundError, VeilError
 
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
@@ -17,6 +17,7 @@ Response = TypeVar("Response")
 _STATUS: dict[type[VeilError], grpc.StatusCode] = {
     InvalidInputError: grpc.StatusCode.INVALID_ARGUMENT,
     CommunityNotFoundError: grpc.StatusCode.NOT_FOUND,
+    NotFoundError: grpc.StatusCode.NOT_FOUND,
 }
 
 Handler = Callable[[Servicer, Request, grpc.aio.ServicerContext], Awaitable[Response]]

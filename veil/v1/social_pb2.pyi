@@ -8,6 +8,7 @@ from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -18,6 +19,90 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _CommentSort:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CommentSortEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CommentSort.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COMMENT_SORT_OLDEST: _CommentSort.ValueType  # 0
+    COMMENT_SORT_NEWEST: _CommentSort.ValueType  # 1
+    COMMENT_SORT_TOP: _CommentSort.ValueType  # 2
+
+class CommentSort(_CommentSort, metaclass=_CommentSortEnumTypeWrapper): ...
+
+COMMENT_SORT_OLDEST: CommentSort.ValueType  # 0
+COMMENT_SORT_NEWEST: CommentSort.ValueType  # 1
+COMMENT_SORT_TOP: CommentSort.ValueType  # 2
+Global___CommentSort: _TypeAlias = CommentSort  # noqa: Y015
+
+class _CommentModeration:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CommentModerationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CommentModeration.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COMMENT_MODERATION_UNSPECIFIED: _CommentModeration.ValueType  # 0
+    COMMENT_MODERATION_RESTORE: _CommentModeration.ValueType  # 1
+    COMMENT_MODERATION_DELETE: _CommentModeration.ValueType  # 2
+    COMMENT_MODERATION_DELETE_AND_BAN: _CommentModeration.ValueType  # 3
+
+class CommentModeration(_CommentModeration, metaclass=_CommentModerationEnumTypeWrapper): ...
+
+COMMENT_MODERATION_UNSPECIFIED: CommentModeration.ValueType  # 0
+COMMENT_MODERATION_RESTORE: CommentModeration.ValueType  # 1
+COMMENT_MODERATION_DELETE: CommentModeration.ValueType  # 2
+COMMENT_MODERATION_DELETE_AND_BAN: CommentModeration.ValueType  # 3
+Global___CommentModeration: _TypeAlias = CommentModeration  # noqa: Y015
+
+@_typing.final
+class ThreadContext(_message.Message):
+    """ThreadContext tells the service where a thread lives, so that it can queue
+    the channel post's counter edit, the admin card and notifications without
+    asking another service. The gateway fills it from its community registry and
+    ConfessionsService.GetConfession.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_NUMBER_FIELD_NUMBER: _builtins.int
+    AUTHOR_MEMBER_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_CHAT_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    ADMIN_CHAT_ID_FIELD_NUMBER: _builtins.int
+    BOT_USERNAME_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    confession_number: _builtins.int
+    author_member_id: _builtins.int
+    """Internal id of the confession's author: marked "Author" in the thread."""
+    channel_chat_id: _builtins.int
+    channel_message_id: _builtins.int
+    """The channel post, once published (0: no counter to edit)."""
+    admin_chat_id: _builtins.int
+    bot_username: _builtins.str
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        confession_number: _builtins.int = ...,
+        author_member_id: _builtins.int = ...,
+        channel_chat_id: _builtins.int = ...,
+        channel_message_id: _builtins.int = ...,
+        admin_chat_id: _builtins.int = ...,
+        bot_username: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admin_chat_id", b"admin_chat_id", "author_member_id", b"author_member_id", "bot_username", b"bot_username", "channel_chat_id", b"channel_chat_id", "channel_message_id", b"channel_message_id", "community_id", b"community_id", "confession_id", b"confession_id", "confession_number", b"confession_number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThreadContext: _TypeAlias = ThreadContext  # noqa: Y015
 
 @_typing.final
 class Comment(_message.Message):
@@ -33,6 +118,11 @@ class Comment(_message.Message):
     LIKES_FIELD_NUMBER: _builtins.int
     DISLIKES_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    MINE_FIELD_NUMBER: _builtins.int
+    MY_REACTION_FIELD_NUMBER: _builtins.int
+    PARENT_PSEUDONYM_FIELD_NUMBER: _builtins.int
+    PARENT_TEXT_FIELD_NUMBER: _builtins.int
+    BY_AUTHOR_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     confession_id: _builtins.int
     parent_id: _builtins.int
@@ -42,6 +132,15 @@ class Comment(_message.Message):
     text: _builtins.str
     likes: _builtins.int
     dislikes: _builtins.int
+    mine: _builtins.bool
+    """True when the viewer wrote it (they may delete it)."""
+    my_reaction: _builtins.int
+    """The viewer's reaction: +1, -1 or 0."""
+    parent_pseudonym: _builtins.str
+    """For a reply: the parent's pseudonym and text ("[deleted]" when gone)."""
+    parent_text: _builtins.str
+    by_author: _builtins.bool
+    """Written by the confession's author (shown as "Author")."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -55,10 +154,15 @@ class Comment(_message.Message):
         likes: _builtins.int = ...,
         dislikes: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        mine: _builtins.bool = ...,
+        my_reaction: _builtins.int = ...,
+        parent_pseudonym: _builtins.str = ...,
+        parent_text: _builtins.str = ...,
+        by_author: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "dislikes", b"dislikes", "id", b"id", "likes", b"likes", "parent_id", b"parent_id", "pseudonym", b"pseudonym", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["by_author", b"by_author", "confession_id", b"confession_id", "created_at", b"created_at", "dislikes", b"dislikes", "id", b"id", "likes", b"likes", "mine", b"mine", "my_reaction", b"my_reaction", "parent_id", b"parent_id", "parent_pseudonym", b"parent_pseudonym", "parent_text", b"parent_text", "pseudonym", b"pseudonym", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -74,6 +178,7 @@ class AddCommentRequest(_message.Message):
     PARENT_ID_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
     member_id: _builtins.int
@@ -82,6 +187,10 @@ class AddCommentRequest(_message.Message):
     text: _builtins.str
     """1..1000 characters."""
     idempotency_key: _builtins.str
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext:
+        """Required: where the thread lives (confession_id above must match)."""
+
     def __init__(
         self,
         *,
@@ -91,10 +200,11 @@ class AddCommentRequest(_message.Message):
         parent_id: _builtins.int = ...,
         text: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
+        thread: Global___ThreadContext | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "text", b"text", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -106,7 +216,10 @@ class AddCommentResponse(_message.Message):
 
     COMMENT_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
+    THREAD_COUNT_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
+    thread_count: _builtins.int
+    """Visible comments of the thread after this one."""
     @_builtins.property
     def comment(self) -> Global___Comment: ...
     def __init__(
@@ -114,10 +227,11 @@ class AddCommentResponse(_message.Message):
         *,
         comment: Global___Comment | None = ...,
         created: _builtins.bool = ...,
+        thread_count: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "created", b"created"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "created", b"created", "thread_count", b"thread_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -131,10 +245,18 @@ class ListCommentsRequest(_message.Message):
     CONFESSION_ID_FIELD_NUMBER: _builtins.int
     LIMIT_FIELD_NUMBER: _builtins.int
     OFFSET_FIELD_NUMBER: _builtins.int
+    VIEWER_MEMBER_ID_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    CONSISTENT_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
     limit: _builtins.int
     offset: _builtins.int
+    viewer_member_id: _builtins.int
+    """The member looking: their reactions and own comments are marked."""
+    sort: Global___CommentSort.ValueType
+    consistent: _builtins.bool
+    """Read from the primary: the viewer wrote a moment ago and must see it."""
     def __init__(
         self,
         *,
@@ -142,10 +264,13 @@ class ListCommentsRequest(_message.Message):
         confession_id: _builtins.int = ...,
         limit: _builtins.int = ...,
         offset: _builtins.int = ...,
+        viewer_member_id: _builtins.int = ...,
+        sort: Global___CommentSort.ValueType = ...,
+        consistent: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "limit", b"limit", "offset", b"offset"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "consistent", b"consistent", "limit", b"limit", "offset", b"offset", "sort", b"sort", "viewer_member_id", b"viewer_member_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -214,3 +339,201 @@ class EraseSocialMemberResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EraseSocialMemberResponse: _TypeAlias = EraseSocialMemberResponse  # noqa: Y015
+
+@_typing.final
+class ReactRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    comment_id: _builtins.int
+    member_id: _builtins.int
+    value: _builtins.int
+    """+1 (👍) or -1 (👎)."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        comment_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        value: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactRequest: _TypeAlias = ReactRequest  # noqa: Y015
+
+@_typing.final
+class ReactResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIKES_FIELD_NUMBER: _builtins.int
+    DISLIKES_FIELD_NUMBER: _builtins.int
+    MY_REACTION_FIELD_NUMBER: _builtins.int
+    likes: _builtins.int
+    dislikes: _builtins.int
+    my_reaction: _builtins.int
+    def __init__(
+        self,
+        *,
+        likes: _builtins.int = ...,
+        dislikes: _builtins.int = ...,
+        my_reaction: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dislikes", b"dislikes", "likes", b"likes", "my_reaction", b"my_reaction"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReactResponse: _TypeAlias = ReactResponse  # noqa: Y015
+
+@_typing.final
+class ReportCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.int
+    member_id: _builtins.int
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext: ...
+    def __init__(
+        self,
+        *,
+        comment_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        thread: Global___ThreadContext | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "thread", b"thread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportCommentRequest: _TypeAlias = ReportCommentRequest  # noqa: Y015
+
+@_typing.final
+class ReportCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTED_FIELD_NUMBER: _builtins.int
+    HIDDEN_FIELD_NUMBER: _builtins.int
+    counted: _builtins.bool
+    """False when this member had reported it before."""
+    hidden: _builtins.bool
+    """True when this report hid the comment."""
+    def __init__(
+        self,
+        *,
+        counted: _builtins.bool = ...,
+        hidden: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "hidden", b"hidden"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportCommentResponse: _TypeAlias = ReportCommentResponse  # noqa: Y015
+
+@_typing.final
+class DeleteCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    comment_id: _builtins.int
+    member_id: _builtins.int
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        comment_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+        thread: Global___ThreadContext | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "thread", b"thread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCommentRequest: _TypeAlias = DeleteCommentRequest  # noqa: Y015
+
+@_typing.final
+class DeleteCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteCommentResponse: _TypeAlias = DeleteCommentResponse  # noqa: Y015
+
+@_typing.final
+class ModerateCommentRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
+    comment_id: _builtins.int
+    action: Global___CommentModeration.ValueType
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext: ...
+    def __init__(
+        self,
+        *,
+        comment_id: _builtins.int = ...,
+        action: Global___CommentModeration.ValueType = ...,
+        thread: Global___ThreadContext | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment_id", b"comment_id", "thread", b"thread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModerateCommentRequest: _TypeAlias = ModerateCommentRequest  # noqa: Y015
+
+@_typing.final
+class ModerateCommentResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DONE_FIELD_NUMBER: _builtins.int
+    done: _builtins.bool
+    """False when the comment was no longer hidden (another admin acted first)."""
+    def __init__(
+        self,
+        *,
+        done: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModerateCommentResponse: _TypeAlias = ModerateCommentResponse  # noqa: Y015

@@ -52,6 +52,26 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.FromString,
                 _registered_method=True)
+        self.React = channel.unary_unary(
+                '/veil.v1.SocialService/React',
+                request_serializer=veil_dot_v1_dot_social__pb2.ReactRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ReactResponse.FromString,
+                _registered_method=True)
+        self.ReportComment = channel.unary_unary(
+                '/veil.v1.SocialService/ReportComment',
+                request_serializer=veil_dot_v1_dot_social__pb2.ReportCommentRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ReportCommentResponse.FromString,
+                _registered_method=True)
+        self.DeleteComment = channel.unary_unary(
+                '/veil.v1.SocialService/DeleteComment',
+                request_serializer=veil_dot_v1_dot_social__pb2.DeleteCommentRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.DeleteCommentResponse.FromString,
+                _registered_method=True)
+        self.ModerateComment = channel.unary_unary(
+                '/veil.v1.SocialService/ModerateComment',
+                request_serializer=veil_dot_v1_dot_social__pb2.ModerateCommentRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ModerateCommentResponse.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -83,6 +103,37 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def React(self, request, context):
+        """Toggles (same value again) or switches (the other value) a member's
+        reaction to a comment: +1 for 👍, -1 for 👎.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportComment(self, request, context):
+        """Counts one report per member; the report that reaches the community's
+        threshold hides the comment and queues a card to the admin chat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteComment(self, request, context):
+        """Deletes a comment of the member's own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ModerateComment(self, request, context):
+        """An admin's decision on a hidden comment: restore, delete, or delete and
+        ban its writer (through ConfessionsService.BanMember).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -100,6 +151,26 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.EraseMember,
                     request_deserializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.SerializeToString,
+            ),
+            'React': grpc.unary_unary_rpc_method_handler(
+                    servicer.React,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ReactRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ReactResponse.SerializeToString,
+            ),
+            'ReportComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportComment,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ReportCommentRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ReportCommentResponse.SerializeToString,
+            ),
+            'DeleteComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteComment,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.DeleteCommentRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.DeleteCommentResponse.SerializeToString,
+            ),
+            'ModerateComment': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModerateComment,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ModerateCommentRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ModerateCommentResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -186,6 +257,114 @@ class SocialService:
             '/veil.v1.SocialService/EraseMember',
             veil_dot_v1_dot_social__pb2.EraseSocialMemberRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.EraseSocialMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def React(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/React',
+            veil_dot_v1_dot_social__pb2.ReactRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ReactResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/ReportComment',
+            veil_dot_v1_dot_social__pb2.ReportCommentRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ReportCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/DeleteComment',
+            veil_dot_v1_dot_social__pb2.DeleteCommentRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.DeleteCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModerateComment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/ModerateComment',
+            veil_dot_v1_dot_social__pb2.ModerateCommentRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ModerateCommentResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -46,6 +46,20 @@ class SocialServiceStub:
     """Erases a member's comments, reactions and reports in this service: comments
     that have replies keep their place as "[deleted]", the rest are removed.
     """
+    React: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]
+    """Toggles (same value again) or switches (the other value) a member's
+    reaction to a comment: +1 for 👍, -1 for 👎.
+    """
+    ReportComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]
+    """Counts one report per member; the report that reaches the community's
+    threshold hides the comment and queues a card to the admin chat.
+    """
+    DeleteComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]
+    """Deletes a comment of the member's own."""
+    ModerateComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ModerateCommentRequest, _social_pb2.ModerateCommentResponse]
+    """An admin's decision on a hidden comment: restore, delete, or delete and
+    ban its writer (through ConfessionsService.BanMember).
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -64,6 +78,20 @@ class SocialServiceAsyncStub(SocialServiceStub):
     EraseMember: _aio.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]  # type: ignore[assignment]
     """Erases a member's comments, reactions and reports in this service: comments
     that have replies keep their place as "[deleted]", the rest are removed.
+    """
+    React: _aio.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]  # type: ignore[assignment]
+    """Toggles (same value again) or switches (the other value) a member's
+    reaction to a comment: +1 for 👍, -1 for 👎.
+    """
+    ReportComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]  # type: ignore[assignment]
+    """Counts one report per member; the report that reaches the community's
+    threshold hides the comment and queues a card to the admin chat.
+    """
+    DeleteComment: _aio.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]  # type: ignore[assignment]
+    """Deletes a comment of the member's own."""
+    ModerateComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ModerateCommentRequest, _social_pb2.ModerateCommentResponse]  # type: ignore[assignment]
+    """An admin's decision on a hidden comment: restore, delete, or delete and
+    ban its writer (through ConfessionsService.BanMember).
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -98,6 +126,44 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_social_pb2.EraseSocialMemberResponse, _abc.Awaitable[_social_pb2.EraseSocialMemberResponse]]:
         """Erases a member's comments, reactions and reports in this service: comments
         that have replies keep their place as "[deleted]", the rest are removed.
+        """
+
+    @_abc_1.abstractmethod
+    def React(
+        self,
+        request: _social_pb2.ReactRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ReactResponse, _abc.Awaitable[_social_pb2.ReactResponse]]:
+        """Toggles (same value again) or switches (the other value) a member's
+        reaction to a comment: +1 for 👍, -1 for 👎.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportComment(
+        self,
+        request: _social_pb2.ReportCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ReportCommentResponse, _abc.Awaitable[_social_pb2.ReportCommentResponse]]:
+        """Counts one report per member; the report that reaches the community's
+        threshold hides the comment and queues a card to the admin chat.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteComment(
+        self,
+        request: _social_pb2.DeleteCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.DeleteCommentResponse, _abc.Awaitable[_social_pb2.DeleteCommentResponse]]:
+        """Deletes a comment of the member's own."""
+
+    @_abc_1.abstractmethod
+    def ModerateComment(
+        self,
+        request: _social_pb2.ModerateCommentRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ModerateCommentResponse, _abc.Awaitable[_social_pb2.ModerateCommentResponse]]:
+        """An admin's decision on a hidden comment: restore, delete, or delete and
+        ban its writer (through ConfessionsService.BanMember).
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from services.gateway.routers import confess, errors, fallback, my, start
+from services.gateway.routers import confess, errors, fallback, my, start, threads
 
 
 def build_root_router() -> Router:
@@ -14,5 +14,6 @@ def build_root_router() -> Router:
     router that raised it to its parents, never to siblings.
     """
     root = errors.router
-    root.include_routers(start.router, my.router, confess.router, fallback.router)
+    # threads first: its /start c_<N> deep link is more specific than /start.
+    root.include_routers(threads.router, start.router, my.router, confess.router, fallback.router)
     return root

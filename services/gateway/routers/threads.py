@@ -1,0 +1,367 @@
+"""Comment threads: the "💬 Comments" deep link, paging, sorting, comments, reactions, reports.
+
+Every press re-renders the thread message from the services, so what a member
+sees is always what is stored. Reads go to the replica, except for a member who
+wrote a moment ago: for ``READ_OWN_SECONDS`` after a comment their views read
+the primary, so they see it at once even when the replica lags.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import grpc
+from aiogram import Router
+from aiogram.filters import Filter, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
+
+from services.gateway import threads
+from services.gateway.admins import is_admin_chat_member
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import HasText
+from services.gateway.keyboards import MAIN_MENU
+from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query, edit_text
+from services.gateway.routers.context import actor
+from services.gateway.threads import CommentAction, Compose, HiddenAction, ThreadView
+from veil.v1 import confessions_pb2, social_pb2
+
+router = Router(name="threads")
+
+READ_OWN_SECONDS = 15.0
+MAX_COMMENT = 1000
+_OPEN = frozenset(
+    {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
+)
+_MODERATION = {
+    "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
+    "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
+    "ban": (social_pb2.COMMENT_MODERATION_DELETE_AND_BAN, "🚫 Deleted, writer banned"),
+}
+
+
+class Commenting(StatesGroup):
+    """A comment (or reply) being written."""
+
+    writing = State()
+
+
+class ThreadLink(Filter):
+    """``/start c_<N>``: passes the confession number to the handler."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, int]:
+        text = message.text or ""
+        if not text.startswith("/start c_"):
+            return False
+        number = text.removeprefix("/start c_").strip()
+        return {"number": int(number)} if number.isdigit() and len(number) < 18 else False
+
+
+class ThreadNotFoundError(Exception):
+    """The confession has no open thread (unknown, pending, rejected or deleted)."""
+
+
+async def _member_id(services: ServiceClients, community: CommunityEntry, user: User) -> int:
+    response = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, user))
+    )
+    return int(response.member.id)
+
+
+async def _thread(
+    services: ServiceClients, community: CommunityEntry, number: int
+) -> tuple[social_pb2.ThreadContext, str]:
+    """Where thread ``number`` lives, and the confession's text."""
+    try:
+        found = await services.confessions.GetConfession(
+            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.NOT_FOUND:
+            raise ThreadNotFoundError from error
+        raise
+    if found.confession.status not in _OPEN:
+        raise ThreadNotFoundError
+    context = social_pb2.ThreadContext(
+        community_id=community.id,
+        confession_id=found.confession.id,
+        confession_number=number,
+        author_member_id=found.author_member_id,
+        channel_chat_id=community.channel_chat_id,
+        channel_message_id=found.channel_message_id,
+        admin_chat_id=community.admin_chat_id,
+        bot_username=community.bot_username,
+    )
+    return context, found.confession.text
+
+
+async def _fresh(state: FSMContext) -> bool:
+    """True while the member's own recent comment may not be on the replica yet."""
+    return float((await state.get_data()).get("read_own_until", 0)) > time.time()
+
+
+async def _page(
+    services: ServiceClients,
+    context: social_pb2.ThreadContext,
+    member_id: int,
+    p: int,
+    s: int,
+    consistent: bool,
+) -> social_pb2.ListCommentsResponse:
+    page: social_pb2.ListCommentsResponse = await services.social.ListComments(
+        social_pb2.ListCommentsRequest(
+            community_id=context.community_id,
+            confession_id=context.confession_id,
+            limit=threads.PAGE_SIZE,
+            offset=p * threads.PAGE_SIZE,
+            viewer_member_id=member_id,
+            sort=social_pb2.CommentSort.ValueType(s),
+            consistent=consistent,
+        )
+    )
+    return page
+
+
+async def _render(
+    services: ServiceClients,
+    community: CommunityEntry,
+    user: User,
+    state: FSMContext,
+    number: int,
+    p: int,
+    s: int,
+) -> tuple[str, InlineKeyboardMarkup]:
+    member_id = await _member_id(services, community, user)
+    context, text = await _thread(services, community, number)
+    page = await _page(services, context, member_id, p, s, await _fresh(state))
+    if not page.comments and p > 0:
+        # The page emptied (deletions, hiding): show the last one that has comments.
+        p = max(0, (page.total - 1) // threads.PAGE_SIZE)
+        page = await _page(services, context, member_id, p, s, await _fresh(state))
+    return threads.render(number, text, page, p, s), threads.keyboard(number, page, p, s)
+
+
+@router.message(ThreadLink())
+async def open_thread(
+    message: Message,
+    number: int,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+) -> None:
+    """The "💬 Comments" deep link under a channel post."""
+    assert message.from_user is not None
+    try:
+        text, markup = await _render(services, community, message.from_user, state, number, 0, 0)
+    except ThreadNotFoundError:
+        await message.answer(f"Confession #{number} has no comments to show.")
+        return
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(ThreadView.filter())
+async def view(
+    query: CallbackQuery,
+    callback_data: ThreadView,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+) -> None:
+    """⬅️ ➡️ pages, sort toggles and 🔄."""
+    await _refresh(
+        query, community, services, state, callback_data.n, callback_data.p, callback_data.s
+    )
+
+
+async def _refresh(
+    query: CallbackQuery,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+    number: int,
+    p: int,
+    s: int,
+    notice: str | None = None,
+) -> None:
+    try:
+        text, markup = await _render(services, community, query.from_user, state, number, p, s)
+    except ThreadNotFoundError:
+        await answer_query(query, f"Confession #{number} is no longer here.", alert=True)
+        return
+    await answer_query(query, notice)
+    if isinstance(query.message, Message):
+        await edit_text(query.message, text, markup)
+
+
+@router.callback_query(CommentAction.filter())
+async def comment_action(
+    query: CallbackQuery,
+    callback_data: CommentAction,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+) -> None:
+    """👍 / 👎 (set, so a redelivered press is harmless), ⚠️ report, 🗑 delete own."""
+    data = callback_data
+    member_id = await _member_id(services, community, query.from_user)
+    notice: str | None = None
+    try:
+        if data.a in ("up", "dn"):
+            await services.social.React(
+                social_pb2.ReactRequest(
+                    community_id=community.id, comment_id=data.c, member_id=member_id, value=data.v
+                )
+            )
+        elif data.a == "rp":
+            context, _ = await _thread(services, community, data.n)
+            report = await services.social.ReportComment(
+                social_pb2.ReportCommentRequest(
+                    comment_id=data.c, member_id=member_id, thread=context
+                )
+            )
+            notice = "Reported. Thank you." if report.counted else "You reported this already."
+        elif data.a == "rm":
+            context, _ = await _thread(services, community, data.n)
+            deleted = await services.social.DeleteComment(
+                social_pb2.DeleteCommentRequest(
+                    community_id=community.id,
+                    comment_id=data.c,
+                    member_id=member_id,
+                    thread=context,
+                )
+            )
+            notice = "Comment deleted." if deleted.deleted else "Only your own comments."
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        notice = "That comment is gone."
+    except ThreadNotFoundError:
+        await answer_query(query, f"Confession #{data.n} is no longer here.", alert=True)
+        return
+    await _refresh(query, community, services, state, data.n, data.p, data.s, notice)
+
+
+@router.callback_query(Compose.filter())
+async def compose(
+    query: CallbackQuery,
+    callback_data: Compose,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+) -> None:
+    """➕ Comment or ↩️ Reply: ask for the text."""
+    standing = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, query.from_user))
+    )
+    if standing.standing.banned:
+        await answer_query(
+            query, "You are banned in this community and cannot comment.", alert=True
+        )
+        return
+    await answer_query(query)
+    if isinstance(query.message, Message):
+        what = "reply" if callback_data.parent else "comment"
+        await query.message.answer(
+            f"Write your {what} on #{callback_data.n} (up to {MAX_COMMENT} characters). "
+            "/cancel to stop."
+        )
+    # The prompt was shown first: a redelivered press asks again, nothing is lost.
+    data = await state.get_data()
+    await state.set_state(Commenting.writing)
+    await state.set_data(
+        {
+            **data,
+            "n": callback_data.n,
+            "parent": callback_data.parent,
+            "key": uuid.uuid4().hex[:16],
+        }
+    )
+
+
+@router.message(StateFilter(Commenting.writing), HasText())
+async def write(
+    message: Message, community: CommunityEntry, services: ServiceClients, state: FSMContext
+) -> None:
+    """Store the comment and show the thread page it landed on."""
+    assert message.from_user is not None
+    text = (message.text or "").strip()
+    if len(text) > MAX_COMMENT:
+        await message.answer(
+            f"That is {len(text)} characters; a comment holds up to {MAX_COMMENT}. "
+            "Please shorten it."
+        )
+        return
+    data = await state.get_data()
+    number = int(data["n"])
+    member_id = await _member_id(services, community, message.from_user)
+    try:
+        context, _ = await _thread(services, community, number)
+        added = await services.social.AddComment(
+            social_pb2.AddCommentRequest(
+                community_id=community.id,
+                confession_id=context.confession_id,
+                member_id=member_id,
+                parent_id=int(data.get("parent", 0)),
+                text=text,
+                # The same draft always stores the same comment, however often
+                # Telegram delivers the message.
+                idempotency_key=f"comment:{data['key']}",
+                thread=context,
+            )
+        )
+    except ThreadNotFoundError:
+        await message.answer(f"Confession #{number} is no longer here.", reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        await message.answer("The comment you replied to is gone.", reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    await state.update_data(read_own_until=time.time() + READ_OWN_SECONDS)
+    last_page = max(0, (int(added.thread_count) - 1) // threads.PAGE_SIZE)
+    rendered, markup = await _render(
+        services, community, message.from_user, state, number, last_page, 0
+    )
+    await message.answer(rendered, reply_markup=markup)
+    await state.set_state(None)
+
+
+@router.callback_query(HiddenAction.filter())
+async def moderate_hidden(
+    query: CallbackQuery,
+    callback_data: HiddenAction,
+    community: CommunityEntry,
+    services: ServiceClients,
+) -> None:
+    """Restore, delete, or delete and ban: a comment that reports hid (admin chat only)."""
+    action = _MODERATION.get(callback_data.action)
+    message = query.message if isinstance(query.message, Message) else None
+    if (
+        action is None
+        or message is None
+        or message.chat.id != community.admin_chat_id
+        or not await is_admin_chat_member(query.bot, community.admin_chat_id, query.from_user.id)  # type: ignore[arg-type]
+    ):
+        await answer_query(query, "Only the community's admins can do this.", alert=True)
+        return
+    try:
+        context, _ = await _thread(services, community, callback_data.number)
+    except ThreadNotFoundError:
+        await answer_query(query, "That confession is gone.", alert=True)
+        return
+    result = await services.social.ModerateComment(
+        social_pb2.ModerateCommentRequest(
+            comment_id=callback_data.comment, action=action[0], thread=context
+        )
+    )
+    if not result.done:
+        await answer_query(query, "Already handled by another admin.", alert=True)
+        return
+    await answer_query(query, action[1])
+    admin = query.from_user.first_name
+    await edit_text(message, f"{message.html_text}\n\n{action[1]} by {admin}.")

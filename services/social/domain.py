@@ -1,0 +1,66 @@
+"""What the social service sends: notification texts, the admin card, the post's counter.
+
+Pure functions: the servicer decides when, these decide what.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from veil.v1 import social_pb2 as pb
+
+QUOTE_LENGTH = 80
+
+
+def deep_link(bot_username: str, number: int) -> str:
+    """The "💬 Comments" link under a channel post: opens the thread in the bot."""
+    return f"https://t.me/{bot_username}?start=c_{number}"
+
+
+def comments_markup(bot_username: str, number: int, count: int) -> dict[str, Any]:
+    """The channel post's inline keyboard with the live comment count."""
+    label = f"💬 Comments ({count})" if count else "💬 Comments"
+    return {"inline_keyboard": [[{"text": label, "url": deep_link(bot_username, number)}]]}
+
+
+def snippet(text: str, length: int = QUOTE_LENGTH) -> str:
+    """The start of a member's text, HTML-escaped, for quotes and cards."""
+    short = text if len(text) <= length else text[: length - 1] + "…"
+    return html.escape(short)
+
+
+def comment_notice(thread: pb.ThreadContext, pending: int, *, reply: bool) -> str:
+    """ "New comment on #12" for a confession's author, "New reply …" for a commenter."""
+    what = "repl" if reply else "comment"
+    if pending <= 1:
+        head = f"💬 New {what}{'y' if reply else ''} on confession #{thread.confession_number}"
+    else:
+        head = (
+            f"💬 {pending} new {what}{'ies' if reply else 's'} "
+            f"on confession #{thread.confession_number}"
+        )
+    link = deep_link(thread.bot_username, thread.confession_number)
+    return f'{head}\n<a href="{link}">Open the thread</a>'
+
+
+def hidden_card(thread: pb.ThreadContext, pseudonym: str, text: str, reports: int) -> str:
+    """The admin chat's card for a comment that reports hid (no member identity)."""
+    return (
+        f"⚠️ A comment on confession #{thread.confession_number} was hidden after "
+        f"{reports} reports.\n\n<b>{html.escape(pseudonym)}</b>: {html.escape(text)}"
+    )
+
+
+def hidden_card_markup(comment_id: int, number: int) -> dict[str, Any]:
+    """Restore / Delete / Delete and ban, in the gateway's callback data format."""
+
+    def button(label: str, action: str) -> dict[str, str]:
+        return {"text": label, "callback_data": f"hc:{action}:{comment_id}:{number}"}
+
+    return {
+        "inline_keyboard": [
+            [button("↩️ Restore", "restore"), button("🗑 Delete", "delete")],
+            [button("🚫 Delete and ban", "ban")],
+        ]
+    }

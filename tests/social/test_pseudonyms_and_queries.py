@@ -1,0 +1,107 @@
+"""Pseudonyms (keyed, per thread) and the cost of one thread page in SQL statements."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from services.social.pseudonyms import pseudonym
+from services.social.repository import SocialRepository, Sort
+from tools.devstack import infra
+from veil.core.db import Database
+from veil.core.settings import DatabaseSettings
+
+KEY = b"k" * 32
+
+
+def test_pseudonym_stable_within_a_thread_and_different_across() -> None:
+    assert pseudonym(KEY, 7, 42) == pseudonym(KEY, 7, 42)
+    names = {pseudonym(KEY, confession, 42) for confession in range(1, 51)}
+    assert len(names) > 45  # 50 threads, nearly all different names
+    assert pseudonym(KEY, 7, 42) != pseudonym(KEY, 7, 43)
+
+
+def test_pseudonym_needs_the_key() -> None:
+    member, confession = 42, 7
+    name = pseudonym(KEY, confession, member)
+    assert name != pseudonym(b"another key" * 3, confession, member)
+    # Nothing computable from the ids alone yields the name.
+    for guess_key in (b"", str(member).encode(), f"{confession}:{member}".encode()):
+        assert pseudonym(guess_key, confession, member) != name
+    unkeyed = hashlib.sha256(f"{confession}:{member}".encode()).hexdigest()
+    assert unkeyed not in name and str(member) not in name.split()[:2]
+
+
+@pytest.fixture
+async def repository(infra_config: infra.InfraConfig) -> AsyncIterator[SocialRepository]:
+    settings = DatabaseSettings(
+        db_primary_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"]),  # type: ignore[arg-type]
+        db_replica_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
+    )
+    db = Database.from_settings(settings, "social")
+    yield SocialRepository(db)
+    await db.dispose()
+
+
+async def test_one_thread_page_is_one_statement(repository: SocialRepository, stack: Any) -> None:
+    community_id, confession_id = 7_000_001, 7_000_002
+    ids: list[int] = []
+    for i in range(12):
+        row, _, _ = await repository.add_comment(
+            community_id=community_id,
+            confession_id=confession_id,
+            parent_id=ids[0] if ids and i % 2 else None,
+            member_id=100 + i % 4,
+            pseudonym=f"name {i % 4}",
+            by_author=False,
+            text=f"comment {i}",
+            idempotency_key=f"q{i}",
+        )
+        ids.append(row.id)
+    for comment_id in ids[:6]:
+        await repository.react(community_id, comment_id, 101, 1)
+    db = repository._db
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engines = [db.primary.sync_engine] + ([db.replica.sync_engine] if db.replica else [])
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        for sort in Sort:
+            statements.clear()
+            page = await repository.thread_page(
+                community_id=community_id,
+                confession_id=confession_id,
+                viewer_member_id=101,
+                sort=sort,
+                limit=5,
+                offset=5,
+                consistent=sort is Sort.TOP,
+            )
+            assert len(page.comments) == 5 and page.total == 12
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+            assert any(c.parent_text for c in page.comments)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert {
+        c.my_reaction
+        for c in (
+            await repository.thread_page(
+                community_id=community_id,
+                confession_id=confession_id,
+                viewer_member_id=101,
+                sort=Sort.OLDEST,
+                limit=5,
+                offset=0,
+                consistent=True,
+            )
+        ).comments
+    } == {1}
