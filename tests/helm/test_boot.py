@@ -150,12 +150,18 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
             },
             # The local roles' passwords are their names (tools/devstack/infra.py).
             "secrets": {"dbPasswords": dict(infra.SERVICE_ROLES)},
+            # Every process gets its own metrics port here (one pod each in a cluster).
             "gateway": {
                 "httpPort": ports.gateway,
+                "metricsPort": free_port(),
                 "settings": {"VEIL_COMMUNITY_REFRESH_SECONDS": "0.3"},
             },
             **{
-                name: {"grpcPort": getattr(ports, name), "dbUser": infra.SERVICE_ROLES[name]}
+                name: {
+                    "grpcPort": getattr(ports, name),
+                    "metricsPort": free_port(),
+                    "dbUser": infra.SERVICE_ROLES[name],
+                }
                 for name in GRPC_SERVICES
             },
             "notifierWorker": {"metricsPort": free_port()},
