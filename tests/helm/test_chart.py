@@ -461,6 +461,9 @@ def test_network_policies() -> None:
         "metricsFrom",
         [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
     )
+    closed = chart.objects(merge(REQUIRED, {"networkPolicy": {"metricsFrom": []}}))
+    names = {p["metadata"]["name"] for p in of_kind(closed, "NetworkPolicy")}
+    assert f"{RELEASE}-metrics-ingress" not in names and f"{RELEASE}-egress" in names
     egress = policies[f"{RELEASE}-egress"]["egress"]
     ports = {p["port"] for rule in egress for p in rule["ports"]}
     assert ports == {53, 5432, 6379, 4317, 4318, 443, 50051}
