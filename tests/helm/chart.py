@@ -134,6 +134,8 @@ def container(workload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 SECRET_FROM_ELSEWHERE = "<from a Secret not rendered by the chart>"
+# What the downward API gives as metadata.name when resolving env here.
+POD_NAME = "veil-pod-0"
 
 
 def secret_data(objs: list[dict[str, Any]], name: str) -> dict[str, str] | None:
@@ -159,6 +161,11 @@ def resolve_env(objs: list[dict[str, Any]], ctr: Mapping[str, Any]) -> dict[str,
     for item in ctr.get("env", []):
         if "value" in item:
             env[item["name"]] = str(item["value"])
+            continue
+        if "fieldRef" in item["valueFrom"]:
+            # The downward API: the pod's own name and namespace.
+            field = item["valueFrom"]["fieldRef"]["fieldPath"]
+            env[item["name"]] = {"metadata.name": POD_NAME, "metadata.namespace": NAMESPACE}[field]
             continue
         ref = item["valueFrom"]["secretKeyRef"]
         data = secret_data(objs, ref["name"])

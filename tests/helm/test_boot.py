@@ -150,12 +150,18 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
             },
             # The local roles' passwords are their names (tools/devstack/infra.py).
             "secrets": {"dbPasswords": dict(infra.SERVICE_ROLES)},
+            # Every process gets its own metrics port here (one pod each in a cluster).
             "gateway": {
                 "httpPort": ports.gateway,
+                "metricsPort": free_port(),
                 "settings": {"VEIL_COMMUNITY_REFRESH_SECONDS": "0.3"},
             },
             **{
-                name: {"grpcPort": getattr(ports, name), "dbUser": infra.SERVICE_ROLES[name]}
+                name: {
+                    "grpcPort": getattr(ports, name),
+                    "metricsPort": free_port(),
+                    "dbUser": infra.SERVICE_ROLES[name],
+                }
                 for name in GRPC_SERVICES
             },
             "notifierWorker": {"metricsPort": free_port()},
@@ -178,18 +184,24 @@ async def test_the_charts_commands_boot_veil_and_a_confession_goes_through(
     # The migration hooks, twice: a second run on a current schema is a no-op.
     jobs = sorted(chart.of_kind(objs, "Job"), key=lambda j: j["metadata"]["name"])
     assert len(jobs) == len(GRPC_SERVICES)
+    # The three Jobs touch separate schemas, so they run side by side here (the
+    # interpreter's start-up dominates their time).
     for _ in range(2):
-        for job in jobs:
-            ctr = container(job)
-            result = await asyncio.to_thread(
-                subprocess.run,
-                _argv(ctr),
-                cwd=REPO_ROOT,
-                env=_process_env(chart.resolve_env(objs, ctr)),
-                capture_output=True,
-                text=True,
-                check=False,
+        results = await asyncio.gather(
+            *(
+                asyncio.to_thread(
+                    subprocess.run,
+                    _argv(container(job)),
+                    cwd=REPO_ROOT,
+                    env=_process_env(chart.resolve_env(objs, container(job))),
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
+                for job in jobs
             )
+        )
+        for result in results:
             assert result.returncode == 0, result.stderr[-2000:]
             assert "migrated to head" in result.stdout
 
