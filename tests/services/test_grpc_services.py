@@ -143,7 +143,9 @@ async def test_comments_idempotent_with_thread_pseudonyms(
     assert a1.comment.pseudonym != b1.comment.pseudonym
     assert a1.comment.pseudonym != other_thread.comment.pseudonym
     page = await stub.ListComments(
-        social_pb2.ListCommentsRequest(community_id=community_id, confession_id=1, limit=2)
+        social_pb2.ListCommentsRequest(
+            community_id=community_id, confession_id=1, limit=2, consistent=True
+        )
     )
     assert [c.text for c in page.comments] == ["comment a1", "comment a2"]
     assert page.total == 3

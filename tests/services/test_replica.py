@@ -64,6 +64,9 @@ async def test_reads_fall_back_to_primary_when_replica_is_down(
                 member_id=7,
                 text=f"comment {key}",
                 idempotency_key=key,
+                thread=social_pb2.ThreadContext(
+                    community_id=community_id, confession_id=1, confession_number=1
+                ),
             )
         )
 

@@ -53,6 +53,8 @@ async def publish(member: Member, infra_config: infra.InfraConfig, text: str) ->
         "UPDATE confessions.confessions SET status = 'published' "
         f"WHERE community_id = {member.community.id} AND number = {number}",
     )
+    # Threads are opened from the replica: wait until it has the new status.
+    await replica_caught_up(infra_config)
     return number
 
 
