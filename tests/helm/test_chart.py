@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings
 
 from services.confessions.config import ConfessionsSettings
 from services.gateway.config import GatewaySettings
-from services.notifier.config import NotifierSettings
+from services.notifier.config import NotifierSettings, WorkerSettings
 from services.social.config import SocialSettings
 from tests.helm import chart
 from tests.helm.chart import (
@@ -56,11 +56,8 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "confessions": ConfessionsSettings,
     "social": SocialSettings,
     "notifier": NotifierSettings,
+    "notifierWorker": WorkerSettings,
 }
-# The notifier workers (services/notifier/worker, written on another branch)
-# read the notifier's database settings plus these; replace with the worker's
-# settings class once it is merged.
-WORKER_EXTRA_FIELDS = {"confessions_addr", "redis_nodes", "telegram_api_url", "metrics_port"}
 # Settings being added on other branches right now (observability: metrics
 # port, OTLP endpoint, pod identity; services calling each other; confessions
 # on Redis). The chart already sets them; the integrator removes each entry as
@@ -77,19 +74,15 @@ PENDING_FIELDS: dict[str, set[str]] = {
     "confessions": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr", "redis_nodes"},
     "social": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
     "notifier": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
-    "notifierWorker": _EVERY_PROCESS_PENDING,
+    "notifierWorker": _EVERY_PROCESS_PENDING - {"metrics_host", "metrics_port"},
 }
 
 
 def _fields(component: str) -> tuple[set[str], set[str]]:
     """(every VEIL_ name, the required VEIL_ names) of a component's settings."""
-    cls = SETTINGS["notifier" if component == "notifierWorker" else component]
-    names = set(cls.model_fields)
+    cls = SETTINGS[component]
+    names = set(cls.model_fields) | PENDING_FIELDS[component]
     required = {n for n, f in cls.model_fields.items() if f.is_required()}
-    if component == "notifierWorker":
-        names |= WORKER_EXTRA_FIELDS
-        required |= WORKER_EXTRA_FIELDS - {"metrics_port"}
-    names |= PENDING_FIELDS[component]
     return {f"VEIL_{n.upper()}" for n in names}, {f"VEIL_{n.upper()}" for n in required}
 
 

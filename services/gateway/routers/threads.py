@@ -133,14 +133,18 @@ async def _render(
     number: int,
     p: int,
     s: int,
+    own_write: bool = False,
 ) -> tuple[str, InlineKeyboardMarkup]:
     member_id = await _member_id(services, community, user)
     context, text = await _thread(services, community, number)
-    page = await _page(services, context, member_id, p, s, await _fresh(state))
+    # Right after the member's own reaction, report or deletion the page is read
+    # from the primary: the replica may not have replayed that write yet.
+    consistent = own_write or await _fresh(state)
+    page = await _page(services, context, member_id, p, s, consistent)
     if not page.comments and p > 0:
         # The page emptied (deletions, hiding): show the last one that has comments.
         p = max(0, (page.total - 1) // threads.PAGE_SIZE)
-        page = await _page(services, context, member_id, p, s, await _fresh(state))
+        page = await _page(services, context, member_id, p, s, consistent)
     return threads.render(number, text, page, p, s), threads.keyboard(number, page, p, s)
 
 
@@ -185,9 +189,12 @@ async def _refresh(
     p: int,
     s: int,
     notice: str | None = None,
+    own_write: bool = False,
 ) -> None:
     try:
-        text, markup = await _render(services, community, query.from_user, state, number, p, s)
+        text, markup = await _render(
+            services, community, query.from_user, state, number, p, s, own_write
+        )
     except ThreadNotFoundError:
         await answer_query(query, f"Confession #{number} is no longer here.", alert=True)
         return
@@ -241,7 +248,9 @@ async def comment_action(
     except ThreadNotFoundError:
         await answer_query(query, f"Confession #{data.n} is no longer here.", alert=True)
         return
-    await _refresh(query, community, services, state, data.n, data.p, data.s, notice)
+    await _refresh(
+        query, community, services, state, data.n, data.p, data.s, notice, own_write=True
+    )
 
 
 @router.callback_query(Compose.filter())
