@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import Message
 
+from services.gateway.registry import CommunityEntry
+
 
 class TextIs(Filter):
     """Matches a message whose text is one of ``options`` (reply-keyboard buttons)."""
@@ -21,3 +23,10 @@ class HasText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return bool(message.text) and not (message.text or "").startswith("/")
+
+
+class InAdminChat(Filter):
+    """Matches a message in the community's admin chat (admin commands live there)."""
+
+    async def __call__(self, message: Message, community: CommunityEntry) -> bool:
+        return message.chat.id == community.admin_chat_id

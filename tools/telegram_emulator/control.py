@@ -113,7 +113,9 @@ class Control:
         if group.type == "channel":
             if writing:
                 raise ControlError("members do not write in channels; use channel_post")
-        else:
+        elif writing:
+            # Writing in a group makes one a member; pressing a button does not
+            # (anyone may press buttons in a public group they have not joined).
             group.members.add(user.id)
         return group
 

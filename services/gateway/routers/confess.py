@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -38,8 +39,18 @@ class Draft(StatesGroup):
 
 @router.message(Command("confess"))
 @router.message(TextIs(texts.NEW_CONFESSION))
-async def begin(message: Message, state: FSMContext) -> None:
+async def begin(
+    message: Message, state: FSMContext, community: CommunityEntry, services: ServiceClients
+) -> None:
     """Start a new draft; its id becomes the idempotency key of the submission."""
+    assert message.from_user is not None
+    member = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
+    )
+    if member.standing.banned:
+        # Told before they write, not after.
+        await message.answer(texts.BANNED, reply_markup=MAIN_MENU)
+        return
     draft = uuid.uuid4().hex[:16]
     await state.set_state(Draft.writing)
     await state.set_data({"draft": draft})
@@ -110,13 +121,28 @@ async def draft_action(
         return
     # The same draft always submits with the same key: a redelivered Send
     # gets the confession stored the first time.
-    response = await services.confessions.SubmitConfession(
-        confessions_pb2.SubmitConfessionRequest(
-            actor=actor(community, query.from_user),
-            text=data["text"],
-            idempotency_key=f"draft:{data['draft']}",
+    try:
+        response = await services.confessions.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(
+                actor=actor(community, query.from_user),
+                text=data["text"],
+                idempotency_key=f"draft:{data['draft']}",
+            )
         )
-    )
+    except grpc.aio.AioRpcError as error:
+        # The community's rules refused it; the service's message is for the member.
+        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            # Too long, or a filtered word: the draft stays, ✏️ Edit fixes it.
+            await answer_query(query, error.details(), alert=True)
+            return
+        if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            # Banned, cooling down or over the daily cap: the draft is dropped.
+            await answer_query(query)
+            if message is not None:
+                await edit_text(message, texts.refused(error.details() or ""))
+            await state.clear()
+            return
+        raise
     await answer_query(query)
     if message is not None:
         await edit_text(message, texts.received(response.confession.number))

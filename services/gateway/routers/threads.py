@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 from services.gateway import threads
-from services.gateway.admins import is_admin_chat_member
+from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText
 from services.gateway.keyboards import MAIN_MENU
@@ -337,6 +337,7 @@ async def moderate_hidden(
     callback_data: HiddenAction,
     community: CommunityEntry,
     services: ServiceClients,
+    admins: AdminCheck,
 ) -> None:
     """Restore, delete, or delete and ban: a comment that reports hid (admin chat only)."""
     action = _MODERATION.get(callback_data.action)
@@ -345,7 +346,7 @@ async def moderate_hidden(
         action is None
         or message is None
         or message.chat.id != community.admin_chat_id
-        or not await is_admin_chat_member(query.bot, community.admin_chat_id, query.from_user.id)  # type: ignore[arg-type]
+        or not await admins(community.bot, community.admin_chat_id, query.from_user.id)
     ):
         await answer_query(query, "Only the community's admins can do this.", alert=True)
         return
