@@ -107,11 +107,20 @@ async def admin_press(
 async def admin_says(
     community: World.Community, user_id: int, text: str, first_name: str = "Ann"
 ) -> dict[str, Any]:
-    """``user_id`` writes ``text`` in the admin chat; returns the bot's latest reply there."""
-    await community.world.control(
+    """``user_id`` writes ``text`` in the admin chat; returns the bot's answer there.
+
+    The answer is the bot's first message after ``text`` that is not a card
+    (cards arrive through the notifier whenever they do).
+    """
+    sent = await community.world.control(
         "POST",
         f"/bots/{community.bot_id}/users/{user_id}/messages",
         {"text": text, "chat_id": community.admin_chat_id, "first_name": first_name},
     )
-    replies = [m for m in await chat(community, community.admin_chat_id) if m.get("from_bot")]
-    return replies[-1]
+    return next(
+        m
+        for m in await chat(community, community.admin_chat_id)
+        if m.get("from_bot")
+        and m["message_id"] > sent["message_id"]
+        and not shown(m).startswith("🆕")
+    )
