@@ -157,6 +157,15 @@ def _rules(row: RowMapping | None) -> Rules:
     )
 
 
+def _author_chat() -> Any:
+    """The author's Telegram id (where their notices go), correlated to the confession."""
+    return (
+        select(members.c.telegram_user_id)
+        .where(members.c.id == confessions.c.member_id)
+        .scalar_subquery()
+    )
+
+
 def _in_force() -> Any:
     """A ban counts until its end (none: permanent)."""
     return or_(bans.c.until.is_(None), bans.c.until > func.now())
@@ -387,11 +396,7 @@ class ConfessionsRepository:
         re-check the condition on the new version, which no longer matches.
         None when the confession does not exist in the community.
         """
-        author = (
-            select(members.c.telegram_user_id)
-            .where(members.c.id == confessions.c.member_id)
-            .scalar_subquery()
-        )
+        author = _author_chat()
         transition = (
             update(confessions)
             .where(
@@ -479,11 +484,7 @@ class ConfessionsRepository:
         same, so the author's notice (idempotent in the notifier) is queued again
         harmlessly. None when the confession is not approved or published.
         """
-        author = (
-            select(members.c.telegram_user_id)
-            .where(members.c.id == confessions.c.member_id)
-            .scalar_subquery()
-        )
+        author = _author_chat()
         statement = (
             update(confessions)
             .where(

@@ -30,3 +30,17 @@ class InAdminChat(Filter):
 
     async def __call__(self, message: Message, community: CommunityEntry) -> bool:
         return message.chat.id == community.admin_chat_id
+
+
+class HasMedia(Filter):
+    """Matches a photo, voice note or video; passes ``media_kind`` and ``file_id``."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, str]:
+        if message.photo:
+            # The largest size comes last.
+            return {"media_kind": "photo", "file_id": message.photo[-1].file_id}
+        if message.voice is not None:
+            return {"media_kind": "voice", "file_id": message.voice.file_id}
+        if message.video is not None:
+            return {"media_kind": "video", "file_id": message.video.file_id}
+        return False

@@ -81,3 +81,15 @@ async def edit_message(
         markup=markup,
         caption=message.caption is not None,
     )
+
+
+async def send_media(
+    message: Message, kind: str, file_id: str, caption: str, markup: InlineKeyboardMarkup
+) -> None:
+    """Answer with a photo, voice note or video by ``file_id`` (never a forward)."""
+    if kind == "photo":
+        await message.answer_photo(file_id, caption=caption, reply_markup=markup)
+    elif kind == "voice":
+        await message.answer_voice(file_id, caption=caption, reply_markup=markup)
+    else:
+        await message.answer_video(file_id, caption=caption, reply_markup=markup)

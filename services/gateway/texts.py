@@ -40,7 +40,7 @@ HELP_TEXT = (
 
 ASK_TEXT = "Write your confession as one message. It stays anonymous."
 EDIT_TEXT = "Send the new text of your confession."
-ONLY_TEXT = "For now a confession is text only. Please send it as a text message."
+ONLY_TEXT = "A confession is text, or a photo, voice note or video with a caption."
 CANCELLED = "Cancelled. Nothing was sent."
 DRAFT_GONE = "This draft is no longer active."
 NOTHING_TO_CANCEL = "Nothing to cancel."

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from tests.e2e.world import Member, World
+from tests.notifier.conftest import wait_for as notifier_wait_for
 from tests.social.threads import button
 
 T = TypeVar("T")
@@ -16,14 +15,11 @@ T = TypeVar("T")
 async def wait_for(
     probe: Callable[[], Awaitable[T]], done: Callable[[T], bool], what: str, within: float = 30
 ) -> T:
-    """Poll ``probe`` until ``done`` holds for its result."""
-    deadline = time.monotonic() + within
-    while True:
-        value = await probe()
-        if done(value):
-            return value
-        assert time.monotonic() < deadline, f"{what}; last: {value!r}"
-        await asyncio.sleep(0.1)
+    """Poll ``probe`` until ``done`` holds for its result (``what`` names it on failure)."""
+    try:
+        return await notifier_wait_for(probe, done, within=within)
+    except AssertionError as error:
+        raise AssertionError(f"{what}: {error}") from None
 
 
 async def confess(member: Member, text: str) -> dict[str, Any]:

@@ -98,29 +98,34 @@ async def _my(member: Any) -> dict[str, Any]:
     return dict(await member.last())
 
 
+async def _submit_many(
+    stub: confessions_pb2_grpc.ConfessionsServiceStub, community: World.Community, count: int
+) -> list[confessions_pb2.Confession]:
+    """``count`` pending confessions of as many members, straight through the service."""
+    submitted = []
+    for i in range(count):
+        response = await stub.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(
+                actor=common_pb2.Actor(
+                    community_id=community.id, telegram_user_id=community.member().user_id
+                ),
+                text=f"race {i}",
+                idempotency_key=f"race:{i}",
+            )
+        )
+        submitted.append(response.confession)
+    return submitted
+
+
 async def _race_in_community(world: World, trials: int) -> list[tuple[bool, bool]]:
     """``trials`` confessions, each pressed by two admins at once (approve vs reject)."""
     community = await world.create_community()
     admins = [new_user_id() for _ in range(10)]
     await add_to_admin_chat(community, admins)
-    stub_channel = grpc.aio.insecure_channel(f"127.0.0.1:{world.stack.ports.confessions}")
-    stub = confessions_pb2_grpc.ConfessionsServiceStub(stub_channel)
-    try:
-        numbers = []
-        for i in range(trials):
-            submitted = await stub.SubmitConfession(
-                confessions_pb2.SubmitConfessionRequest(
-                    actor=common_pb2.Actor(
-                        community_id=community.id, telegram_user_id=new_user_id()
-                    ),
-                    text=f"race {i}",
-                    idempotency_key=f"race:{i}",
-                )
-            )
-            numbers.append(submitted.confession.number)
-    finally:
-        await stub_channel.close()
-    cards = await asyncio.gather(*(card(community, n) for n in numbers))
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{world.stack.ports.confessions}") as channel:
+        stub = confessions_pb2_grpc.ConfessionsServiceStub(channel)
+        submitted = await _submit_many(stub, community, trials)
+    cards = await asyncio.gather(*(card(community, c.number) for c in submitted))
 
     async def trial(i: int, pending: dict[str, Any]) -> tuple[bool, bool]:
         first, second = admins[(2 * i) % 10], admins[(2 * i + 1) % 10]
@@ -157,18 +162,7 @@ async def test_concurrent_decisions_in_the_service_exactly_one_wins(
     """The same race without the emulator's per-chat ordering: calls truly in parallel."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.confessions}") as channel:
         stub = confessions_pb2_grpc.ConfessionsServiceStub(channel)
-        ids = []
-        for i in range(60):
-            submitted = await stub.SubmitConfession(
-                confessions_pb2.SubmitConfessionRequest(
-                    actor=common_pb2.Actor(
-                        community_id=community.id, telegram_user_id=new_user_id()
-                    ),
-                    text=f"parallel {i}",
-                    idempotency_key=f"parallel:{i}",
-                )
-            )
-            ids.append(submitted.confession.id)
+        ids = [c.id for c in await _submit_many(stub, community, 60)]
 
         async def decide(confession_id: int, action: int, who: str) -> bool:
             response = await stub.ModerateConfession(

@@ -71,6 +71,29 @@ async def _resolve(
         raise
 
 
+async def _target(
+    message: Message,
+    command: CommandObject,
+    community: CommunityEntry,
+    services: ServiceClients,
+    usage: str,
+) -> tuple[int, str, str] | None:
+    """(member id, label, the rest of the command) of "#N …" or "<pseudonym> …".
+
+    None when the command names nobody we can find; the admin was told why.
+    """
+    match = _TARGET.match(command.args or "")
+    if match is None:
+        await message.answer(usage)
+        return None
+    try:
+        member_id, label = await _resolve(services, community, match.group(1))
+    except TargetError as error:
+        await message.answer(f"⚠️ {error}")
+        return None
+    return member_id, label, (match.group(2) or "").strip()
+
+
 @router.message(Command("ban"))
 async def ban(
     message: Message,
@@ -82,11 +105,10 @@ async def ban(
     """/ban #N|pseudonym [duration] [reason]."""
     if not await _allowed(message, community, admins):
         return
-    match = _TARGET.match(command.args or "")
-    if match is None:
-        await message.answer(BAN_USAGE)
+    target = await _target(message, command, community, services, BAN_USAGE)
+    if target is None:
         return
-    target, rest = match.group(1), (match.group(2) or "").strip()
+    member_id, label, rest = target
     head, _, tail = rest.partition(" ")
     seconds = None
     if head and _DURATION.match(head):
@@ -96,11 +118,6 @@ async def ban(
             await message.answer(f"⚠️ {error}")
             return
         rest = tail.strip()
-    try:
-        member_id, label = await _resolve(services, community, target)
-    except TargetError as error:
-        await message.answer(f"⚠️ {error}")
-        return
     request = confessions_pb2.BanMemberRequest(
         community_id=community.id, member_id=member_id, reason=rest[:200], label=label
     )
@@ -122,15 +139,10 @@ async def unban(
     """/unban #N|pseudonym."""
     if not await _allowed(message, community, admins):
         return
-    match = _TARGET.match(command.args or "")
-    if match is None:
-        await message.answer(UNBAN_USAGE)
+    target = await _target(message, command, community, services, UNBAN_USAGE)
+    if target is None:
         return
-    try:
-        member_id, label = await _resolve(services, community, match.group(1))
-    except TargetError as error:
-        await message.answer(f"⚠️ {error}")
-        return
+    member_id, label, _ = target
     response = await services.confessions.UnbanMember(
         confessions_pb2.UnbanMemberRequest(community_id=community.id, member_id=member_id)
     )

@@ -32,6 +32,7 @@ from veil.v1 import confessions_pb2, social_pb2
 router = Router(name="threads")
 
 READ_OWN_SECONDS = 15.0
+BANNED = "You are banned in this community and cannot comment."
 MAX_COMMENT = 1000
 _OPEN = frozenset(
     {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
@@ -257,9 +258,7 @@ async def compose(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, query.from_user))
     )
     if standing.standing.banned:
-        await answer_query(
-            query, "You are banned in this community and cannot comment.", alert=True
-        )
+        await answer_query(query, BANNED, alert=True)
         return
     await answer_query(query)
     if isinstance(query.message, Message):
@@ -296,7 +295,15 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    member_id = await _member_id(services, community, message.from_user)
+    member = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
+    )
+    if member.standing.banned:
+        # Banned while writing: the comment is not stored.
+        await message.answer(BANNED, reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    member_id = int(member.member.id)
     try:
         context, _ = await _thread(services, community, number)
         added = await services.social.AddComment(
