@@ -11,3 +11,9 @@ class ConfessionsSettings(ServiceSettings):
     """The confessions service: Postgres schema ``confessions``, gRPC port 50051."""
 
     confession_max_length: int = Field(default=4000, ge=1, le=4000)
+    notifier_addr: str = Field(
+        description="gRPC target of the notifier service (cards, channel posts, notices)."
+    )
+    redis_nodes: str = Field(
+        description="Redis Cluster startup nodes, host:port,… (cooldowns and daily caps)."
+    )

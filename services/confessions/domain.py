@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from services.confessions.models import FILTER_ACTIONS
+from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
 
 
@@ -13,20 +21,224 @@ def parse_bot_id(bot_token: str) -> int:
     return int(head)
 
 
-def clean_confession_text(text: str, max_length: int) -> str:
-    """Trim and check a confession's text against the community limit."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise InvalidInputError("confession text is empty")
-    if len(cleaned) > max_length:
-        raise InvalidInputError(
-            f"confession text is {len(cleaned)} characters; the limit is {max_length}"
-        )
-    return cleaned
-
-
 def clean_idempotency_key(key: str) -> str:
     """An idempotency key is required and short."""
     if not 1 <= len(key) <= 128:
         raise InvalidInputError("idempotency_key must be 1..128 characters")
     return key
+
+
+# -- moderation ---------------------------------------------------------------
+
+MEDIA_KINDS = ("photo", "voice", "video")
+# A media card or post is a caption: Telegram allows 1,024 characters.
+CAPTION_LIMIT = 1024
+DEFAULT_REASONS = (
+    "Could identify someone",
+    "Hateful or harassing",
+    "Spam or advertising",
+    "Not a confession",
+)
+MAX_FILTER_WORDS = 200
+MAX_REASONS = 8
+MAX_REASON_LENGTH = 100
+_SEND_METHODS = {"photo": "sendPhoto", "voice": "sendVoice", "video": "sendVideo"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A community's rules (see ``CommunityRules`` in confessions.proto)."""
+
+    cooldown_seconds: int = 0
+    daily_cap: int = 0
+    max_length: int = 4000
+    filter_words: tuple[str, ...] = ()
+    filter_action: str = "flag"
+    reject_reasons: tuple[str, ...] = DEFAULT_REASONS
+    publish_interval_minutes: int = 0
+
+
+def clean_media(kind: str, file_id: str) -> tuple[str, str] | None:
+    """A media confession's (kind, file_id), None for text; anything else is refused."""
+    if not kind and not file_id:
+        return None
+    if kind not in MEDIA_KINDS or not 1 <= len(file_id) <= 256:
+        raise InvalidInputError("media must be a photo, voice or video with its file_id")
+    return kind, file_id
+
+
+def check_text(text: str, max_length: int, *, media: bool) -> str:
+    """Trim the text and hold it to the community's length (a caption to Telegram's too)."""
+    cleaned = text.strip()
+    if not cleaned and not media:
+        raise InvalidInputError("confession text is empty")
+    limit = min(max_length, CAPTION_LIMIT - 100) if media else max_length
+    if len(cleaned) > limit:
+        raise InvalidInputError(
+            f"Your confession is {len(cleaned)} characters; this community allows at most {limit}."
+        )
+    return cleaned
+
+
+def filtered_word(text: str, words: tuple[str, ...]) -> str | None:
+    """The first filter word in ``text`` (whole words, case-insensitive), if any."""
+    lowered = text.casefold()
+    for word in words:
+        if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
+            return word
+    return None
+
+
+def card(
+    number: int,
+    text: str,
+    *,
+    media_kind: str | None,
+    approved: int,
+    rejected: int,
+    flagged_word: str | None,
+) -> str:
+    """The admin chat's card: number, text, the author's history in numbers only."""
+    body = html.escape(text)
+    if media_kind is not None and len(body) > CAPTION_LIMIT - 200:
+        body = html.escape(text[: CAPTION_LIMIT - 260]) + "…"
+    lines = [f"🆕 <b>#{number}</b>" + (f" · {media_kind}" if media_kind else "")]
+    if body:
+        lines += ["", body]
+    lines += ["", f"👤 Author so far: ✅ {approved} approved · ❌ {rejected} rejected"]
+    if flagged_word is not None:
+        lines.append(f"⚠️ Flagged: contains “{html.escape(flagged_word)}”")
+    return "\n".join(lines)
+
+
+def card_markup(confession_id: int) -> dict[str, Any]:
+    """Approve / Reject / Reject with reason / Ban author, in the gateway's ``mod:`` format."""
+
+    def button(label: str, action: str) -> dict[str, str]:
+        return {"text": label, "callback_data": f"mod:{action}:{confession_id}"}
+
+    return {
+        "inline_keyboard": [
+            [button("✅ Approve", "approve"), button("❌ Reject", "reject")],
+            [button("📝 Reject with reason", "reason"), button("🚫 Ban author", "ban")],
+        ]
+    }
+
+
+def send_call(
+    media: tuple[str, str] | None, text: str, reply_markup: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """(method, params) showing ``text`` (HTML) alone or as the caption of ``media``."""
+    params: dict[str, Any] = {"parse_mode": "HTML", "reply_markup": reply_markup}
+    if media is None:
+        return "sendMessage", params | {"text": text}
+    kind, file_id = media
+    return _SEND_METHODS[kind], params | {kind: file_id, "caption": text}
+
+
+def post_text(number: int, text: str) -> str:
+    """The channel post: "#N" and the text, HTML-escaped."""
+    return f"<b>#{number}</b>\n\n{html.escape(text)}" if text else f"<b>#{number}</b>"
+
+
+def published_notice(number: int, post: str, comments: str) -> str:
+    """The author's "approved" message, with links to the post and its thread."""
+    return (
+        f"✅ Your confession <b>#{number}</b> was approved and is in the channel.\n"
+        f'<a href="{post}">See the post</a> · <a href="{comments}">Comments</a>'
+    )
+
+
+def rejected_notice(number: int, reason: str) -> str:
+    """The author's "rejected" message, with the admins' reason when they gave one."""
+    head = f"❌ Your confession <b>#{number}</b> was not published."
+    return f"{head}\nReason: {html.escape(reason)}" if reason else head
+
+
+def banned_notice(title: str, until: datetime | None) -> str:
+    """Told once when a member is banned."""
+    when = f" until {until:%d %b %Y %H:%M} UTC" if until is not None else ""
+    return (
+        f"🚫 The admins of <b>{html.escape(title)}</b> banned you{when}: you cannot send "
+        "confessions or comments there."
+    )
+
+
+def banned_refusal(until: datetime | None) -> str:
+    """The answer to a banned member's attempt."""
+    when = f" until {until:%d %b %Y %H:%M} UTC" if until is not None else ""
+    return f"🚫 You are banned in this community{when} and cannot send confessions."
+
+
+def _words(value: str) -> list[str]:
+    return [w.strip() for w in value.split(",") if w.strip()]
+
+
+def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
+    """The column values that setting rule ``name`` to the admin's ``value`` changes."""
+    name, value = name.strip().lower(), value.strip()
+    verb, _, rest = value.partition(" ")
+    if name == "cooldown":
+        seconds = 0 if value.lower() in ("off", "0") else parse_duration(value)
+        return {"cooldown_seconds": seconds}
+    if name == "cap":
+        return {"daily_cap": _integer(value, "cap", 0, 1000, off=True)}
+    if name == "maxlen":
+        return {"max_length": _integer(value, "maxlen", 1, 4000)}
+    if name == "filter":
+        if value.lower() not in FILTER_ACTIONS:
+            raise InvalidInputError("filter must be flag or reject")
+        return {"filter_action": value.lower()}
+    if name == "words":
+        words = list(rules.filter_words)
+        if verb == "add":
+            for word in _words(rest):
+                if len(word) > 50:
+                    raise InvalidInputError("a filter word may have at most 50 characters")
+                if word.casefold() not in (w.casefold() for w in words):
+                    words.append(word)
+        elif verb == "remove":
+            gone = {w.casefold() for w in _words(rest)}
+            words = [w for w in words if w.casefold() not in gone]
+        elif verb == "clear":
+            words = []
+        else:
+            raise InvalidInputError("use: words add a, b · words remove a · words clear")
+        if len(words) > MAX_FILTER_WORDS:
+            raise InvalidInputError(f"at most {MAX_FILTER_WORDS} filter words")
+        return {"filter_words": words}
+    if name == "reasons":
+        reasons = list(rules.reject_reasons)
+        if verb == "add" and rest.strip():
+            if len(rest.strip()) > MAX_REASON_LENGTH:
+                raise InvalidInputError(f"a reason may have at most {MAX_REASON_LENGTH} characters")
+            reasons.append(rest.strip())
+        elif verb == "remove":
+            index = _integer(rest, "reason number", 1, len(reasons))
+            del reasons[index - 1]
+        elif verb == "reset":
+            reasons = list(DEFAULT_REASONS)
+        else:
+            raise InvalidInputError("use: reasons add <text> · reasons remove <n> · reasons reset")
+        if len(reasons) > MAX_REASONS:
+            raise InvalidInputError(f"at most {MAX_REASONS} reasons")
+        return {"reject_reasons": reasons}
+    if name == "publish":
+        if value.lower() in ("now", "off", "0"):
+            return {"publish_interval_minutes": 0}
+        minutes = parse_duration(value, default_unit="m") // 60
+        if not 1 <= minutes <= 1440:
+            raise InvalidInputError("publish takes now, or an interval of 1m to 24h")
+        return {"publish_interval_minutes": minutes}
+    raise InvalidInputError(
+        f"unknown setting {name!r}: cooldown, cap, maxlen, filter, words, reasons or publish"
+    )
+
+
+def _integer(value: str, what: str, low: int, high: int, *, off: bool = False) -> int:
+    if off and value.lower() == "off":
+        return 0
+    if not value.isdigit() or not low <= int(value) <= high:
+        extra = " (or off)" if off else ""
+        raise InvalidInputError(f"{what} must be a whole number from {low} to {high}{extra}")
+    return int(value)

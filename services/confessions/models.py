@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    ARRAY,
     BigInteger,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
@@ -60,6 +63,16 @@ confessions = Table(
     Column("idempotency_key", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Moderation (0002): who decided (an admin's first name: admins see each
+    # other), the reason told to the author, the channel post, the word that
+    # flagged it for review, and the media re-sent by file_id.
+    Column("moderated_by", Text),
+    Column("moderated_at", DateTime(timezone=True)),
+    Column("reject_reason", Text),
+    Column("channel_message_id", BigInteger),
+    Column("flagged_word", Text),
+    Column("media_kind", Text),
+    Column("file_id", Text),
     UniqueConstraint("community_id", "number", name="confessions_community_number_key"),
     UniqueConstraint("community_id", "idempotency_key", name="confessions_idempotency_key"),
     CheckConstraint(
@@ -67,4 +80,39 @@ confessions = Table(
         name="confessions_status_check",
     ),
     Index("confessions_member_idx", "member_id", "id"),
+    Index("confessions_member_status_idx", "member_id", "status"),
+)
+
+# One row per banned member and community; an unban deletes it. ``serial``
+# counts the bans of that member, so each new ban's notice has its own key.
+bans = Table(
+    "bans",
+    metadata,
+    Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
+    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("until", DateTime(timezone=True)),
+    Column("serial", Integer, nullable=False, server_default="1"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    PrimaryKeyConstraint("community_id", "member_id", name="bans_pkey"),
+)
+
+FILTER_ACTIONS = ("flag", "reject")
+
+# A community's rules; a community without a row has the defaults.
+community_rules = Table(
+    "community_rules",
+    metadata,
+    Column("community_id", BigInteger, ForeignKey(communities.c.id), primary_key=True),
+    Column("cooldown_seconds", Integer, nullable=False, server_default="0"),
+    Column("daily_cap", Integer, nullable=False, server_default="0"),
+    Column("max_length", Integer, nullable=False, server_default="4000"),
+    Column("filter_words", ARRAY(Text), nullable=False, server_default="{}"),
+    Column("filter_action", Text, nullable=False, server_default="flag"),
+    Column("reject_reasons", ARRAY(Text)),
+    Column("publish_interval_minutes", Integer, nullable=False, server_default="0"),
+    # With a publishing interval: the earliest moment of the next channel post.
+    Column("next_publish_at", DateTime(timezone=True)),
+    CheckConstraint("filter_action IN ('flag', 'reject')", name="community_rules_filter_check"),
 )

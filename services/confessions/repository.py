@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import RowMapping, func, literal_column, select, update
+from sqlalchemy import RowMapping, and_, case, delete, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.confessions.models import communities, confessions, members
+from services.confessions.domain import Rules
+from services.confessions.models import bans, communities, community_rules, confessions, members
 from veil.core.db import Database
-from veil.core.errors import CommunityNotFoundError
+from veil.core.errors import CommunityNotFoundError, NotFoundError
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,52 @@ class ConfessionRow:
     text: str
     status: str
     created_at: datetime
+    media_kind: str | None = None
+    file_id: str | None = None
+
+    @property
+    def media(self) -> tuple[str, str] | None:
+        """(kind, file_id) of a media confession."""
+        if self.media_kind is None or self.file_id is None:
+            return None
+        return self.media_kind, self.file_id
+
+
+@dataclass(frozen=True)
+class BanRow:
+    """A ban in force."""
+
+    member_id: int
+    label: str
+    reason: str
+    until: datetime | None
+    created_at: datetime
+    serial: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of a moderation attempt: who decided what, and whom to tell."""
+
+    won: bool
+    confession: ConfessionRow
+    moderator: str
+    reason: str
+    member_id: int
+    author_telegram_id: int
+    # With a publishing interval: the moment the channel post may leave.
+    publish_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A stored confession with the author's history for the admins' card."""
+
+    confession: ConfessionRow
+    created: bool
+    approved: int
+    rejected: int
+    flagged_word: str | None
 
 
 _COMMUNITY_COLUMNS = (
@@ -57,6 +106,25 @@ _CONFESSION_COLUMNS = (
     confessions.c.text,
     confessions.c.status,
     confessions.c.created_at,
+    confessions.c.media_kind,
+    confessions.c.file_id,
+)
+_BAN_COLUMNS = (
+    bans.c.member_id,
+    bans.c.label,
+    bans.c.reason,
+    bans.c.until,
+    bans.c.created_at,
+    bans.c.serial,
+)
+_RULE_COLUMNS = (
+    community_rules.c.cooldown_seconds,
+    community_rules.c.daily_cap,
+    community_rules.c.max_length,
+    community_rules.c.filter_words,
+    community_rules.c.filter_action,
+    community_rules.c.reject_reasons,
+    community_rules.c.publish_interval_minutes,
 )
 
 
@@ -66,6 +134,41 @@ def _community(row: RowMapping) -> CommunityRow:
 
 def _confession(row: RowMapping) -> ConfessionRow:
     return ConfessionRow(**{name: row[name] for name in ConfessionRow.__dataclass_fields__})
+
+
+def _ban(row: RowMapping) -> BanRow:
+    return BanRow(**{name: row[name] for name in BanRow.__dataclass_fields__})
+
+
+def _rules(row: RowMapping | None) -> Rules:
+    if row is None:
+        return Rules()
+    defaults = Rules()
+    return Rules(
+        cooldown_seconds=row["cooldown_seconds"],
+        daily_cap=row["daily_cap"],
+        max_length=row["max_length"],
+        filter_words=tuple(row["filter_words"] or ()),
+        filter_action=row["filter_action"],
+        reject_reasons=tuple(row["reject_reasons"])
+        if row["reject_reasons"] is not None
+        else defaults.reject_reasons,
+        publish_interval_minutes=row["publish_interval_minutes"],
+    )
+
+
+def _author_chat() -> Any:
+    """The author's Telegram id (where their notices go), correlated to the confession."""
+    return (
+        select(members.c.telegram_user_id)
+        .where(members.c.id == confessions.c.member_id)
+        .scalar_subquery()
+    )
+
+
+def _in_force() -> Any:
+    """A ban counts until its end (none: permanent)."""
+    return or_(bans.c.until.is_(None), bans.c.until > func.now())
 
 
 class ConfessionsRepository:
@@ -101,6 +204,15 @@ class ConfessionsRepository:
         async with self._db.write() as conn:
             return _community((await conn.execute(statement)).mappings().one())
 
+    async def get_community(self, community_id: int) -> CommunityRow:
+        """One community, from the primary (a community added a moment ago is served)."""
+        statement = select(*_COMMUNITY_COLUMNS).where(communities.c.id == community_id)
+        async with self._db.read_own() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        if row is None:
+            raise CommunityNotFoundError(community_id)
+        return _community(row)
+
     async def list_communities(self) -> list[CommunityRow]:
         """Every community, oldest first. Read from the primary: the set is tiny
         and a gateway must see a community as soon as it was added."""
@@ -108,9 +220,11 @@ class ConfessionsRepository:
         async with self._db.read_own() as conn:
             return [_community(row) for row in (await conn.execute(statement)).mappings()]
 
-    async def register_member(self, community_id: int, telegram_user_id: int) -> tuple[int, bool]:
-        """Find or create the member; returns (member id, created)."""
-        statement = (
+    async def register_member(
+        self, community_id: int, telegram_user_id: int
+    ) -> tuple[int, bool, BanRow | None]:
+        """Find or create the member; returns (member id, created, their ban in force)."""
+        upsert = (
             insert(members)
             .values(community_id=community_id, telegram_user_id=telegram_user_id)
             .on_conflict_do_update(
@@ -120,18 +234,65 @@ class ConfessionsRepository:
             # xmax is 0 only on a freshly inserted tuple: tells insert from update
             # in the same round trip.
             .returning(members.c.id, (literal_column("xmax") == 0).label("created"))
+            .cte("m")
+        )
+        # One round trip: the upsert and the member's ban in force.
+        statement = select(upsert.c.id, upsert.c.created, *_BAN_COLUMNS[1:]).select_from(
+            upsert.outerjoin(
+                bans,
+                and_(
+                    bans.c.community_id == community_id,
+                    bans.c.member_id == upsert.c.id,
+                    _in_force(),
+                ),
+            )
         )
         try:
             async with self._db.write() as conn:
-                row = (await conn.execute(statement)).one()
+                row = (await conn.execute(statement)).mappings().one()
         except IntegrityError as error:
             # The only constraint an upsert can break here is the community FK.
             raise CommunityNotFoundError(community_id) from error
-        return int(row.id), bool(row.created)
+        ban = None
+        if row["created_at"] is not None:
+            ban = _ban({**row, "member_id": row["id"]})  # type: ignore[arg-type]
+        return int(row["id"]), bool(row["created"]), ban
+
+    async def find_submission(self, community_id: int, idempotency_key: str) -> Submission | None:
+        """The confession stored under ``idempotency_key`` (a retried submission), if any."""
+        statement = select(
+            *_CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.flagged_word
+        ).where(
+            confessions.c.community_id == community_id,
+            confessions.c.idempotency_key == idempotency_key,
+        )
+        async with self._db.read_own() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+            if row is None:
+                return None
+            approved, rejected = await self._history(conn, int(row["member_id"]), int(row["id"]))
+        return Submission(_confession(row), False, approved, rejected, row["flagged_word"])
+
+    @staticmethod
+    async def _history(conn: AsyncConnection, member_id: int, before_id: int) -> tuple[int, int]:
+        """(approved, rejected) confessions of a member before ``before_id``."""
+        statement = select(
+            func.count().filter(confessions.c.status.in_(("approved", "published"))),
+            func.count().filter(confessions.c.status == "rejected"),
+        ).where(confessions.c.member_id == member_id, confessions.c.id < before_id)
+        row = (await conn.execute(statement)).one()
+        return int(row[0]), int(row[1])
 
     async def submit_confession(
-        self, community_id: int, telegram_user_id: int, text: str, idempotency_key: str
-    ) -> tuple[ConfessionRow, bool]:
+        self,
+        community_id: int,
+        member_id: int,
+        text: str,
+        idempotency_key: str,
+        *,
+        media: tuple[str, str] | None = None,
+        flagged_word: str | None = None,
+    ) -> Submission:
         """Store a pending confession; a repeated idempotency key returns the first one."""
         # The community row lock serialises submissions of one community: "#N"
         # stays gap-free, and a concurrent retry with the same key waits here and
@@ -143,7 +304,7 @@ class ConfessionsRepository:
             .with_for_update()
         )
         existing = (
-            select(*_CONFESSION_COLUMNS)
+            select(*_CONFESSION_COLUMNS, confessions.c.flagged_word)
             .where(confessions.c.community_id == community_id)
             .where(confessions.c.idempotency_key == idempotency_key)
         )
@@ -153,23 +314,16 @@ class ConfessionsRepository:
                 raise CommunityNotFoundError(community_id)
             found = (await conn.execute(existing)).mappings().one_or_none()
             if found is not None:
-                return _confession(found), False
+                approved, rejected = await self._history(conn, member_id, int(found["id"]))
+                return Submission(
+                    _confession(found), False, approved, rejected, found["flagged_word"]
+                )
             next_number = last_number + 1
             await conn.execute(
                 update(communities)
                 .where(communities.c.id == community_id)
                 .values(last_number=next_number)
             )
-            member = (
-                insert(members)
-                .values(community_id=community_id, telegram_user_id=telegram_user_id)
-                .on_conflict_do_update(
-                    constraint="members_community_user_key",
-                    set_={"telegram_user_id": telegram_user_id},
-                )
-                .returning(members.c.id)
-            )
-            member_id = (await conn.execute(member)).scalar_one()
             created = (
                 insert(confessions)
                 .values(
@@ -178,10 +332,15 @@ class ConfessionsRepository:
                     member_id=member_id,
                     text=text,
                     idempotency_key=idempotency_key,
+                    flagged_word=flagged_word,
+                    media_kind=media[0] if media else None,
+                    file_id=media[1] if media else None,
                 )
                 .returning(*_CONFESSION_COLUMNS)
             )
-            return _confession((await conn.execute(created)).mappings().one()), True
+            row = _confession((await conn.execute(created)).mappings().one())
+            approved, rejected = await self._history(conn, member_id, row.id)
+            return Submission(row, True, approved, rejected, flagged_word)
 
     async def list_member_confessions(
         self, community_id: int, telegram_user_id: int, limit: int, offset: int
@@ -208,13 +367,235 @@ class ConfessionsRepository:
 
     async def get_confession(
         self, community_id: int, number: int
-    ) -> tuple[ConfessionRow, int] | None:
-        """A confession by its public number, with its author's internal member id."""
-        statement = select(*_CONFESSION_COLUMNS, confessions.c.member_id).where(
-            confessions.c.community_id == community_id, confessions.c.number == number
-        )
+    ) -> tuple[ConfessionRow, int, int] | None:
+        """A confession by its public number: (row, author's member id, channel message id)."""
+        statement = select(
+            *_CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.channel_message_id
+        ).where(confessions.c.community_id == community_id, confessions.c.number == number)
         async with self._db.read() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return _confession(row), int(row["member_id"])
+        return _confession(row), int(row["member_id"]), int(row["channel_message_id"] or 0)
+
+    # -- moderation ------------------------------------------------------------
+
+    async def moderate(
+        self,
+        community_id: int,
+        confession_id: int,
+        *,
+        to: str,
+        moderator: str,
+        reason: str,
+    ) -> Decision | None:
+        """Move a pending confession to ``to``; of concurrent calls exactly one wins.
+
+        The transition is one conditional UPDATE (``WHERE status = 'pending'``):
+        Postgres makes a second UPDATE of the row wait for the first and then
+        re-check the condition on the new version, which no longer matches.
+        None when the confession does not exist in the community.
+        """
+        author = _author_chat()
+        transition = (
+            update(confessions)
+            .where(
+                confessions.c.id == confession_id,
+                confessions.c.community_id == community_id,
+                confessions.c.status == "pending",
+            )
+            .values(
+                status=to,
+                moderated_by=moderator,
+                moderated_at=func.now(),
+                reject_reason=reason or None,
+                updated_at=func.now(),
+            )
+            .returning(
+                *_CONFESSION_COLUMNS,
+                confessions.c.member_id,
+                confessions.c.moderated_by,
+                confessions.c.reject_reason,
+                author.label("author"),
+            )
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(transition)).mappings().one_or_none()
+            won = row is not None
+            if row is None:
+                current = select(
+                    *_CONFESSION_COLUMNS,
+                    confessions.c.member_id,
+                    confessions.c.moderated_by,
+                    confessions.c.reject_reason,
+                    author.label("author"),
+                ).where(
+                    confessions.c.id == confession_id, confessions.c.community_id == community_id
+                )
+                row = (await conn.execute(current)).mappings().one_or_none()
+                if row is None:
+                    return None
+            publish_at = None
+            if won and to == "approved":
+                publish_at = await self._publish_slot(conn, community_id)
+        return Decision(
+            won=won,
+            confession=_confession(row),
+            moderator=row["moderated_by"] or "",
+            reason=row["reject_reason"] or "",
+            member_id=int(row["member_id"]),
+            author_telegram_id=int(row["author"]),
+            publish_at=publish_at,
+        )
+
+    @staticmethod
+    async def _publish_slot(conn: AsyncConnection, community_id: int) -> datetime | None:
+        """With a publishing interval, take the next free posting moment (None: at once).
+
+        The rules row is locked, so concurrent approvals take one interval each:
+        a burst of approvals leaves one post per interval.
+        """
+        lock = (
+            select(
+                community_rules.c.next_publish_at,
+                community_rules.c.publish_interval_minutes,
+                func.now().label("now"),
+            )
+            .where(community_rules.c.community_id == community_id)
+            .with_for_update()
+        )
+        row = (await conn.execute(lock)).one_or_none()
+        if row is None or row.publish_interval_minutes <= 0:
+            return None
+        at: datetime = max(row.now, row.next_publish_at or row.now)
+        await conn.execute(
+            update(community_rules)
+            .where(community_rules.c.community_id == community_id)
+            .values(next_publish_at=at + timedelta(minutes=row.publish_interval_minutes))
+        )
+        return at if at > row.now else None
+
+    async def record_publication(
+        self, community_id: int, confession_id: int, channel_message_id: int
+    ) -> tuple[ConfessionRow, int] | None:
+        """Approved → published with the post's id; (row, author's Telegram id) once published.
+
+        A repeated report of the same post finds it published and answers the
+        same, so the author's notice (idempotent in the notifier) is queued again
+        harmlessly. None when the confession is not approved or published.
+        """
+        author = _author_chat()
+        statement = (
+            update(confessions)
+            .where(
+                confessions.c.id == confession_id,
+                confessions.c.community_id == community_id,
+                or_(
+                    confessions.c.status == "approved",
+                    and_(
+                        confessions.c.status == "published",
+                        confessions.c.channel_message_id == channel_message_id,
+                    ),
+                ),
+            )
+            .values(
+                status="published", channel_message_id=channel_message_id, updated_at=func.now()
+            )
+            .returning(*_CONFESSION_COLUMNS, author.label("author"))
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        if row is None:
+            return None
+        return _confession(row), int(row["author"])
+
+    async def ban(
+        self,
+        community_id: int,
+        member_id: int,
+        *,
+        until: datetime | None,
+        reason: str,
+        label: str,
+    ) -> tuple[BanRow, int]:
+        """Ban (or re-ban) a member: (the ban, the member's Telegram id, to tell them).
+
+        Banning a member who is banned already updates the ban and keeps its
+        serial (a retried call is the same ban); a ban after an expired one gets
+        the next serial, so its notice is sent again.
+        """
+        values = {
+            "community_id": community_id,
+            "member_id": member_id,
+            "until": until,
+            "reason": reason,
+            "label": label,
+        }
+        active = _in_force()
+        statement = (
+            insert(bans)
+            .values(**values)
+            .on_conflict_do_update(
+                constraint="bans_pkey",
+                set_={
+                    "until": until,
+                    "reason": reason,
+                    "label": label,
+                    "serial": case((active, bans.c.serial), else_=bans.c.serial + 1),
+                    "created_at": case((active, bans.c.created_at), else_=func.now()),
+                },
+            )
+            .returning(*_BAN_COLUMNS)
+        )
+        who = select(members.c.telegram_user_id).where(
+            members.c.id == member_id, members.c.community_id == community_id
+        )
+        async with self._db.write() as conn:
+            telegram_id = (await conn.execute(who)).scalar_one_or_none()
+            if telegram_id is None:
+                raise NotFoundError(f"member {member_id} is not in community {community_id}")
+            row = _ban((await conn.execute(statement)).mappings().one())
+        return row, int(telegram_id)
+
+    async def unban(self, community_id: int, member_id: int) -> bool:
+        """Lift a member's ban; False when there was none in force."""
+        statement = (
+            delete(bans)
+            .where(bans.c.community_id == community_id, bans.c.member_id == member_id)
+            .returning(_in_force().label("active"))
+        )
+        async with self._db.write() as conn:
+            row = (await conn.execute(statement)).one_or_none()
+        return row is not None and bool(row.active)
+
+    async def list_bans(self, community_id: int) -> list[BanRow]:
+        """Bans in force, newest first."""
+        statement = (
+            select(*_BAN_COLUMNS)
+            .where(bans.c.community_id == community_id, _in_force())
+            .order_by(bans.c.created_at.desc())
+            .limit(100)
+        )
+        async with self._db.read_own() as conn:
+            return [_ban(row) for row in (await conn.execute(statement)).mappings()]
+
+    async def rules(self, community_id: int) -> Rules:
+        """The community's rules (defaults without a row). From the primary: an admin
+        who has just changed one sees it at once."""
+        statement = select(*_RULE_COLUMNS).where(community_rules.c.community_id == community_id)
+        async with self._db.read_own() as conn:
+            return _rules((await conn.execute(statement)).mappings().one_or_none())
+
+    async def set_rules(self, community_id: int, changes: dict[str, Any]) -> Rules:
+        """Store changed rules (creating the community's row); returns all of them."""
+        statement = (
+            insert(community_rules)
+            .values(community_id=community_id, **changes)
+            .on_conflict_do_update(index_elements=[community_rules.c.community_id], set_=changes)
+            .returning(*_RULE_COLUMNS)
+        )
+        try:
+            async with self._db.write() as conn:
+                return _rules((await conn.execute(statement)).mappings().one())
+        except IntegrityError as error:
+            raise CommunityNotFoundError(community_id) from error

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
+
 import grpc
 
 from services.confessions import domain
 from services.confessions.config import ConfessionsSettings
-from services.confessions.repository import CommunityRow, ConfessionRow, ConfessionsRepository
-from veil.core.errors import NotFoundError
+from services.confessions.limits import SubmissionLimits
+from services.confessions.repository import (
+    BanRow,
+    CommunityRow,
+    ConfessionRow,
+    ConfessionsRepository,
+    Decision,
+    Submission,
+)
+from veil.core.durations import format_duration
+from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
+from veil.core.links import comments_markup, deep_link, post_link
+from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
 from veil.core.proto import page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
 
 _STATUS = {
     "pending": pb.CONFESSION_STATUS_PENDING,
@@ -36,7 +52,7 @@ def _community(row: CommunityRow, *, include_secrets: bool) -> pb.Community:
 
 
 def _confession(row: ConfessionRow) -> pb.Confession:
-    return pb.Confession(
+    message = pb.Confession(
         id=row.id,
         number=row.number,
         community_id=row.community_id,
@@ -44,14 +60,55 @@ def _confession(row: ConfessionRow) -> pb.Confession:
         status=_STATUS[row.status],
         created_at=timestamp(row.created_at),
     )
+    if row.media is not None:
+        message.media.CopyFrom(pb.Media(kind=row.media[0], file_id=row.media[1]))
+    return message
+
+
+def _standing(ban: BanRow | None) -> pb.MemberStanding:
+    standing = pb.MemberStanding(banned=ban is not None, notifications_enabled=True)
+    if ban is not None and ban.until is not None:
+        standing.banned_until.CopyFrom(timestamp(ban.until))
+    return standing
+
+
+def _rules(community_id: int, rules: domain.Rules) -> pb.CommunityRules:
+    return pb.CommunityRules(
+        community_id=community_id,
+        cooldown_seconds=rules.cooldown_seconds,
+        daily_cap=rules.daily_cap,
+        max_length=rules.max_length,
+        filter_words=list(rules.filter_words),
+        filter_action=pb.WORD_FILTER_ACTION_REJECT
+        if rules.filter_action == "reject"
+        else pb.WORD_FILTER_ACTION_FLAG,
+        reject_reasons=list(rules.reject_reasons),
+        publish_interval_minutes=rules.publish_interval_minutes,
+    )
+
+
+_TARGETS = {
+    pb.MODERATION_ACTION_APPROVE: "approved",
+    pb.MODERATION_ACTION_REJECT: "rejected",
+    pb.MODERATION_ACTION_BAN: "rejected",
+}
 
 
 class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     """Thin handlers over :class:`ConfessionsRepository`."""
 
-    def __init__(self, repository: ConfessionsRepository, settings: ConfessionsSettings) -> None:
+    def __init__(
+        self,
+        repository: ConfessionsRepository,
+        settings: ConfessionsSettings,
+        *,
+        outbox: Outbox,
+        limits: SubmissionLimits,
+    ) -> None:
         self._repository = repository
         self._settings = settings
+        self._outbox = outbox
+        self._limits = limits
 
     @domain_errors
     async def UpsertCommunity(
@@ -84,25 +141,113 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     ) -> pb.RegisterMemberResponse:
         """Find or create the member behind the actor."""
         actor = request.actor
-        member_id, created = await self._repository.register_member(
+        member_id, created, ban = await self._repository.register_member(
             actor.community_id, actor.telegram_user_id
         )
         return pb.RegisterMemberResponse(
-            member=pb.Member(id=member_id, community_id=actor.community_id), created=created
+            member=pb.Member(id=member_id, community_id=actor.community_id),
+            created=created,
+            standing=_standing(ban),
         )
 
     @domain_errors
     async def SubmitConfession(
         self, request: pb.SubmitConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.SubmitConfessionResponse:
-        """Store a pending confession (idempotent on the key)."""
-        row, created = await self._repository.submit_confession(
-            request.actor.community_id,
-            request.actor.telegram_user_id,
-            domain.clean_confession_text(request.text, self._settings.confession_max_length),
-            domain.clean_idempotency_key(request.idempotency_key),
+        """Store a pending confession under the community's rules; queue the admins' card.
+
+        Idempotent on the key: a retried submission returns the first one (and
+        queues its card again, which the notifier keeps once), before any rule
+        or limit is looked at.
+        """
+        actor = request.actor
+        key = domain.clean_idempotency_key(request.idempotency_key)
+        media = domain.clean_media(request.media.kind, request.media.file_id)
+        community = await self._repository.get_community(actor.community_id)
+        submission = await self._repository.find_submission(community.id, key)
+        if submission is None:
+            submission = await self._submit(community, actor.telegram_user_id, request, key, media)
+        if submission.confession.status == "pending":
+            await self._queue_card(community, submission)
+        return pb.SubmitConfessionResponse(
+            confession=_confession(submission.confession), created=submission.created
         )
-        return pb.SubmitConfessionResponse(confession=_confession(row), created=created)
+
+    async def _submit(
+        self,
+        community: CommunityRow,
+        telegram_user_id: int,
+        request: pb.SubmitConfessionRequest,
+        key: str,
+        media: tuple[str, str] | None,
+    ) -> Submission:
+        member_id, _, ban = await self._repository.register_member(community.id, telegram_user_id)
+        if ban is not None:
+            raise RefusedError(domain.banned_refusal(ban.until))
+        rules = await self._repository.rules(community.id)
+        text = domain.check_text(
+            request.text,
+            min(rules.max_length, self._settings.confession_max_length),
+            media=media is not None,
+        )
+        word = domain.filtered_word(text, rules.filter_words)
+        if word is not None and rules.filter_action == "reject":
+            raise InvalidInputError(
+                f"Your confession contains “{word}”, which this community does not allow. "
+                "Please rephrase it."
+            )
+        refusal = await self._limits.take(
+            community.id,
+            member_id,
+            cooldown_seconds=rules.cooldown_seconds,
+            daily_cap=rules.daily_cap,
+        )
+        if refusal is not None:
+            wait = format_duration(max(1, -(-refusal.wait_ms // 60_000)) * 60)
+            if refusal.cap:
+                raise RefusedError(
+                    f"You have sent {rules.daily_cap} confessions today, the daily limit here. "
+                    f"You can send the next one in about {wait}."
+                )
+            raise RefusedError(f"Please wait about {wait} before your next confession.")
+        try:
+            submission = await self._repository.submit_confession(
+                community.id, member_id, text, key, media=media, flagged_word=word
+            )
+        except BaseException:
+            await self._limits.refund(community.id, member_id)
+            raise
+        if not submission.created:
+            # A concurrent retry of the same submission stored it first.
+            await self._limits.refund(community.id, member_id)
+        return submission
+
+    async def _queue_card(self, community: CommunityRow, submission: Submission) -> None:
+        row = submission.confession
+        method, params = domain.send_call(
+            row.media,
+            domain.card(
+                row.number,
+                row.text,
+                media_kind=row.media_kind,
+                approved=submission.approved,
+                rejected=submission.rejected,
+                flagged_word=submission.flagged_word,
+            ),
+            domain.card_markup(row.id),
+        )
+        await self._outbox.send(
+            [
+                OutgoingCall(
+                    community_id=community.id,
+                    method=method,
+                    chat_id=community.admin_chat_id,
+                    params=params,
+                    idempotency_key=f"card:{row.id}",
+                    priority=Priority.INTERACTIVE,
+                )
+            ]
+        )
 
     @domain_errors
     async def ListMyConfessions(
@@ -125,9 +270,11 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         found = await self._repository.get_confession(request.community_id, request.number)
         if found is None:
             raise NotFoundError(f"confession #{request.number} does not exist")
-        row, author_member_id = found
+        row, author_member_id, channel_message_id = found
         return pb.GetConfessionResponse(
-            confession=_confession(row), author_member_id=author_member_id
+            confession=_confession(row),
+            author_member_id=author_member_id,
+            channel_message_id=channel_message_id,
         )
 
     async def NotifyMembers(
@@ -137,12 +284,46 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "NotifyMembers is not implemented yet")
         raise AssertionError("abort raises")
 
+    @domain_errors
     async def BanMember(
         self, request: pb.BanMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.BanMemberResponse:
-        """Not implemented yet."""
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "BanMember is not implemented yet")
-        raise AssertionError("abort raises")
+        """Ban a member of a community (optionally until a time) and tell them, once."""
+        until = request.until.ToDatetime(tzinfo=UTC) if request.HasField("until") else None
+        if until is not None and until <= datetime.now(UTC):
+            raise InvalidInputError("a ban must end in the future")
+        ban = await self._ban(
+            request.community_id,
+            request.member_id,
+            until=until,
+            reason=request.reason.strip()[:200],
+            label=request.label.strip()[:64] or "a member",
+        )
+        return pb.BanMemberResponse(standing=_standing(ban))
+
+    async def _ban(
+        self, community_id: int, member_id: int, *, until: datetime | None, reason: str, label: str
+    ) -> BanRow:
+        ban, telegram_id = await self._repository.ban(
+            community_id, member_id, until=until, reason=reason, label=label
+        )
+        community = await self._repository.get_community(community_id)
+        await self._outbox.send(
+            [
+                OutgoingCall(
+                    community_id=community_id,
+                    method="sendMessage",
+                    chat_id=telegram_id,
+                    params={
+                        "text": domain.banned_notice(community.title, ban.until),
+                        "parse_mode": "HTML",
+                    },
+                    # One notice per ban: a retried call is the same ban.
+                    idempotency_key=f"ban:{community_id}:{member_id}:{ban.serial}",
+                )
+            ]
+        )
+        return ban
 
     async def RecordMemberActivity(
         self, request: pb.RecordMemberActivityRequest, context: grpc.aio.ServicerContext
@@ -168,3 +349,149 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             grpc.StatusCode.UNIMPLEMENTED, "SetNotifications is not implemented yet"
         )
         raise AssertionError("abort raises")
+
+    # -- moderation ------------------------------------------------------------
+
+    @domain_errors
+    async def ModerateConfession(
+        self, request: pb.ModerateConfessionRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModerateConfessionResponse:
+        """Approve, reject or reject-and-ban a pending confession; one decision wins.
+
+        What follows a decision (the channel post, the author's notice) is
+        queued on every call while the decision stands, under keys derived from
+        the confession: a retried press that lost to its own first attempt
+        still finishes the work, and the notifier keeps one of each.
+        """
+        target = _TARGETS.get(request.action)
+        if target is None:
+            raise InvalidInputError("action must be approve, reject or ban")
+        reason = request.reason.strip()[: domain.MAX_REASON_LENGTH]
+        decision = await self._repository.moderate(
+            request.community_id,
+            request.confession_id,
+            to=target,
+            moderator=request.moderator.strip()[:64] or "an admin",
+            reason=reason,
+        )
+        if decision is None:
+            raise NotFoundError(f"confession {request.confession_id} does not exist")
+        community = await self._repository.get_community(request.community_id)
+        if decision.won and request.action == pb.MODERATION_ACTION_BAN:
+            await self._ban(
+                community.id,
+                decision.member_id,
+                until=None,
+                reason=f"confession #{decision.confession.number}",
+                label=f"confession #{decision.confession.number}",
+            )
+        await self._follow_up(community, decision)
+        return pb.ModerateConfessionResponse(
+            won=decision.won,
+            confession=_confession(decision.confession),
+            moderator=decision.moderator,
+            reason=decision.reason,
+        )
+
+    async def _follow_up(self, community: CommunityRow, decision: Decision) -> None:
+        row = decision.confession
+        if row.status == "approved":
+            method, params = domain.send_call(
+                row.media,
+                domain.post_text(row.number, row.text),
+                comments_markup(community.bot_username, row.number),
+            )
+            call = OutgoingCall(
+                community_id=community.id,
+                method=method,
+                chat_id=community.channel_chat_id,
+                params=params,
+                idempotency_key=publication_key(community.id, row.id),
+                priority=Priority.NOTIFICATION,
+                not_before=decision.publish_at,
+            )
+        elif row.status == "rejected":
+            call = OutgoingCall(
+                community_id=community.id,
+                method="sendMessage",
+                chat_id=decision.author_telegram_id,
+                params={
+                    "text": domain.rejected_notice(row.number, decision.reason),
+                    "parse_mode": "HTML",
+                },
+                idempotency_key=f"rejected:{row.id}",
+            )
+        else:
+            return
+        await self._outbox.send([call])
+
+    @domain_errors
+    async def RecordPublication(
+        self, request: pb.RecordPublicationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RecordPublicationResponse:
+        """Store the channel post's id, mark the confession published, tell the author."""
+        found = await self._repository.record_publication(
+            request.community_id, request.confession_id, request.channel_message_id
+        )
+        if found is None:
+            return pb.RecordPublicationResponse(published=False)
+        row, author = found
+        community = await self._repository.get_community(request.community_id)
+        await self._outbox.send(
+            [
+                OutgoingCall(
+                    community_id=community.id,
+                    method="sendMessage",
+                    chat_id=author,
+                    params={
+                        "text": domain.published_notice(
+                            row.number,
+                            post_link(community.channel_chat_id, request.channel_message_id),
+                            deep_link(community.bot_username, row.number),
+                        ),
+                        "parse_mode": "HTML",
+                        "link_preview_options": {"is_disabled": True},
+                    },
+                    idempotency_key=f"published:{row.id}",
+                )
+            ]
+        )
+        return pb.RecordPublicationResponse(published=True)
+
+    @domain_errors
+    async def UnbanMember(
+        self, request: pb.UnbanMemberRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UnbanMemberResponse:
+        """Lift a member's ban."""
+        unbanned = await self._repository.unban(request.community_id, request.member_id)
+        return pb.UnbanMemberResponse(unbanned=unbanned)
+
+    @domain_errors
+    async def ListBans(
+        self, request: pb.ListBansRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBansResponse:
+        """Bans in force, by the label admins gave (never an identity)."""
+        bans = []
+        for row in await self._repository.list_bans(request.community_id):
+            ban = pb.Ban(label=row.label, reason=row.reason, created_at=timestamp(row.created_at))
+            if row.until is not None:
+                ban.until.CopyFrom(timestamp(row.until))
+            bans.append(ban)
+        return pb.ListBansResponse(bans=bans)
+
+    @domain_errors
+    async def GetCommunityRules(
+        self, request: pb.GetCommunityRulesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CommunityRules:
+        """The community's rules."""
+        return _rules(request.community_id, await self._repository.rules(request.community_id))
+
+    @domain_errors
+    async def SetCommunityRule(
+        self, request: pb.SetCommunityRuleRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CommunityRules:
+        """Change one rule from the admin's text; a bad value is INVALID_ARGUMENT."""
+        current = await self._repository.rules(request.community_id)
+        changes = domain.apply_rule(current, request.name, request.value)
+        rules = await self._repository.set_rules(request.community_id, changes)
+        return _rules(request.community_id, rules)

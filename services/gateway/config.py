@@ -41,5 +41,11 @@ class GatewaySettings(CommonSettings):
         default=30, ge=1, description="Sustained updates per minute per member."
     )
     fsm_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    admin_cache_seconds: int = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="How long an admin-chat membership answer (getChatMember) is cached.",
+    )
     community_refresh_seconds: float = Field(default=30.0, gt=0)
     set_webhooks: bool = Field(default=True, description="Call setWebhook for every community.")

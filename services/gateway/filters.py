@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.filters import Filter
 from aiogram.types import Message
 
+from services.gateway.registry import CommunityEntry
+
 
 class TextIs(Filter):
     """Matches a message whose text is one of ``options`` (reply-keyboard buttons)."""
@@ -21,3 +23,24 @@ class HasText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return bool(message.text) and not (message.text or "").startswith("/")
+
+
+class InAdminChat(Filter):
+    """Matches a message in the community's admin chat (admin commands live there)."""
+
+    async def __call__(self, message: Message, community: CommunityEntry) -> bool:
+        return message.chat.id == community.admin_chat_id
+
+
+class HasMedia(Filter):
+    """Matches a photo, voice note or video; passes ``media_kind`` and ``file_id``."""
+
+    async def __call__(self, message: Message) -> bool | dict[str, str]:
+        if message.photo:
+            # The largest size comes last.
+            return {"media_kind": "photo", "file_id": message.photo[-1].file_id}
+        if message.voice is not None:
+            return {"media_kind": "voice", "file_id": message.voice.file_id}
+        if message.video is not None:
+            return {"media_kind": "video", "file_id": message.video.file_id}
+        return False

@@ -7,6 +7,7 @@ edited is already edited. Those two refusals mean "done before", not errors.
 
 from __future__ import annotations
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
@@ -34,3 +35,61 @@ async def edit_text(
     except TelegramBadRequest as error:
         if _UNCHANGED not in error.message:
             raise
+
+
+async def edit_card(
+    bot: Bot,
+    chat_id: int,
+    message_id: int,
+    *,
+    html: str | None,
+    markup: InlineKeyboardMarkup | None,
+    caption: bool,
+) -> None:
+    """Edit a bot message by id: its text (its caption for media; None keeps it) and buttons.
+
+    ``markup`` None removes the buttons. An edit that already happened is fine.
+    """
+    try:
+        if html is None:
+            await bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+        elif caption:
+            await bot.edit_message_caption(
+                chat_id=chat_id, message_id=message_id, caption=html, reply_markup=markup
+            )
+        else:
+            await bot.edit_message_text(
+                text=html, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+    except TelegramBadRequest as error:
+        if _UNCHANGED not in error.message:
+            raise
+
+
+async def edit_message(
+    message: Message, html: str | None, markup: InlineKeyboardMarkup | None
+) -> None:
+    """:func:`edit_card` on a message the update carried (a pressed card)."""
+    assert message.bot is not None
+    await edit_card(
+        message.bot,
+        message.chat.id,
+        message.message_id,
+        html=html,
+        markup=markup,
+        caption=message.caption is not None,
+    )
+
+
+async def send_media(
+    message: Message, kind: str, file_id: str, caption: str, markup: InlineKeyboardMarkup
+) -> None:
+    """Answer with a photo, voice note or video by ``file_id`` (never a forward)."""
+    if kind == "photo":
+        await message.answer_photo(file_id, caption=caption, reply_markup=markup)
+    elif kind == "voice":
+        await message.answer_voice(file_id, caption=caption, reply_markup=markup)
+    else:
+        await message.answer_video(file_id, caption=caption, reply_markup=markup)

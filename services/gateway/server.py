@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
+from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.config import GatewaySettings
 from services.gateway.dispatcher import build_dispatcher
@@ -74,7 +75,11 @@ def build_app(settings: GatewaySettings) -> web.Application:
             guard,
             max_bytes=settings.max_update_bytes,
             deadline_seconds=settings.update_deadline_seconds,
-            context={"services": services, "settings": settings},
+            context={
+                "services": services,
+                "settings": settings,
+                "admins": AdminCheck(redis, id_key, settings.admin_cache_seconds),
+            },
         )
         allowed = dispatcher.resolve_used_update_types()
 

@@ -40,11 +40,12 @@ HELP_TEXT = (
 
 ASK_TEXT = "Write your confession as one message. It stays anonymous."
 EDIT_TEXT = "Send the new text of your confession."
-ONLY_TEXT = "For now a confession is text only. Please send it as a text message."
+ONLY_TEXT = "A confession is text, or a photo, voice note or video with a caption."
 CANCELLED = "Cancelled. Nothing was sent."
 DRAFT_GONE = "This draft is no longer active."
 NOTHING_TO_CANCEL = "Nothing to cancel."
 NO_CONFESSIONS = "You have not sent any confession yet. Tap ✍️ New confession to write one."
+BANNED = "🚫 You are banned in this community and cannot send confessions."
 UNKNOWN = "I didn't get that. Use the buttons below, or /help."
 TRY_AGAIN = "⚠️ Veil is busy for a moment. Please try again in a few seconds."
 FAILED = "⚠️ Something went wrong on our side. Please try again."
@@ -58,6 +59,11 @@ def too_long(length: int, limit: int) -> str:
 def preview(text: str) -> str:
     """The draft as it will look, with what happens next."""
     return f"<b>Preview</b>\n\n{escape(text)}\n\nSend it to the admins for review?"
+
+
+def refused(reason: str) -> str:
+    """A confession the community's rules refused (the service's reason, plain text)."""
+    return f"{escape(reason)}\n\nNothing was sent."
 
 
 def received(number: int) -> str:

@@ -87,3 +87,36 @@ class MemberDirectory:
             )
             return False
         return True
+
+
+class Publications:
+    """Tells the confessions service the message id of a confession's channel post.
+
+    Called after the post was sent and recorded as sent; retried a few times,
+    because the post's id exists nowhere else (the confession stays
+    ``approved`` without it, and its comment counter cannot be edited).
+    """
+
+    def __init__(
+        self, confessions: confessions_pb2_grpc.ConfessionsServiceStub, attempts: int = 5
+    ) -> None:
+        self._confessions = confessions
+        self._attempts = attempts
+
+    async def record(self, community_id: int, confession_id: int, message_id: int) -> bool:
+        """Report the post; returns whether the confessions service stored it."""
+        request = confessions_pb2.RecordPublicationRequest(
+            community_id=community_id, confession_id=confession_id, channel_message_id=message_id
+        )
+        for attempt in range(1, self._attempts + 1):
+            try:
+                response = await self._confessions.RecordPublication(request)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "RecordPublication failed",
+                    extra={"community": community_id, "code": error.code().name},
+                )
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+                continue
+            return bool(response.published)
+        return False

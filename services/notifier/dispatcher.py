@@ -22,11 +22,12 @@ import random
 import time
 from dataclasses import dataclass
 
-from services.notifier.directory import BotTokens, MemberDirectory
+from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.limiter import FloodLimiter, Limits, is_private
 from services.notifier.metrics import WorkerMetrics
 from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.telegram import Answer, BotApi, Outcome
+from veil.core.outbox import parse_publication_key
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class Dispatcher:
         tokens: BotTokens,
         members: MemberDirectory,
         metrics: WorkerMetrics,
+        publications: Publications | None = None,
     ) -> None:
         self._config = config
         self._repository = repository
@@ -106,6 +108,7 @@ class Dispatcher:
         self._tokens = tokens
         self._members = members
         self._metrics = metrics
+        self._publications = publications
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -212,6 +215,7 @@ class Dispatcher:
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
+            await self._report_publication(message, answer)
         elif answer.outcome is Outcome.FLOOD:
             self._metrics.too_many_requests.labels(community).inc()
             await self._limiter.pause(message.community_id, message.chat_id, answer.retry_after)
@@ -246,6 +250,18 @@ class Dispatcher:
             await self._dead(message, answer)
         else:
             await self._retry_or_dead(message, answer)
+
+    async def _report_publication(self, message: ClaimedMessage, answer: Answer) -> None:
+        """A confession's channel post was sent: its id goes back to the confessions service."""
+        publication = parse_publication_key(message.idempotency_key)
+        if publication is None or self._publications is None or not answer.message_id:
+            return
+        community_id, confession_id = publication
+        if not await self._publications.record(community_id, confession_id, answer.message_id):
+            log.warning(
+                "channel post not recorded",
+                extra={"community": community_id, "outbox_id": message.id},
+            )
 
     async def _retry_or_dead(self, message: ClaimedMessage, answer: Answer) -> None:
         if message.attempts >= self._config.max_attempts:

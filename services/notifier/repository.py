@@ -69,6 +69,7 @@ class ClaimedMessage:
     priority: int
     attempts: int
     trace_context: dict[str, str]
+    idempotency_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ _CLAIM = text(
     FROM picked
     WHERE o.id = picked.id
     RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
-              o.trace_context
+              o.trace_context, o.idempotency_key
     """
 ).bindparams(
     bindparam("per_bot"), bindparam("limit"), bindparam("lease_seconds"), bindparam("worker")
@@ -251,6 +252,7 @@ class NotifierRepository:
                 priority=int(r.priority),
                 attempts=int(r.attempts),
                 trace_context=dict(r.trace_context or {}),
+                idempotency_key=str(r.idempotency_key),
             )
             for r in rows
         ]

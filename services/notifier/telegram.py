@@ -31,6 +31,8 @@ class Answer:
     retry_after: float = 0.0
     # Seconds between the request leaving and the answer arriving (0 when none came).
     latency: float = 0.0
+    # The id of the message a send created (0 for other calls).
+    message_id: int = 0
 
 
 # "Bad Request: message is not modified" means the edit is already there: a
@@ -42,7 +44,9 @@ _ALREADY_DONE = ("message is not modified",)
 def classify(status: int, body: dict[str, Any]) -> Answer:
     """Classify a Bot API answer by Telegram's ``ok``/``error_code``/``parameters``."""
     if body.get("ok") is True:
-        return Answer(Outcome.SENT)
+        result = body.get("result")
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        return Answer(Outcome.SENT, message_id=message_id if isinstance(message_id, int) else 0)
     code = int(body.get("error_code") or status)
     description = str(body.get("description") or f"HTTP {status}")
     if code == 429:
@@ -104,5 +108,10 @@ class BotApi:
             body = {}
         answer = classify(status, body)
         return Answer(
-            answer.outcome, answer.error_code, answer.description, answer.retry_after, latency
+            answer.outcome,
+            answer.error_code,
+            answer.description,
+            answer.retry_after,
+            latency,
+            answer.message_id,
         )

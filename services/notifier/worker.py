@@ -19,7 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.notifier.config import WorkerSettings
-from services.notifier.directory import BotTokens, MemberDirectory
+from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.dispatcher import DispatchConfig, Dispatcher
 from services.notifier.limiter import FloodLimiter, Limits
 from services.notifier.metrics import WorkerMetrics
@@ -103,6 +103,7 @@ async def run(settings: WorkerSettings) -> None:
         BotTokens(confessions, refresh_seconds=settings.notifier_refresh_seconds),
         MemberDirectory(confessions),
         metrics,
+        Publications(confessions),
     )
     runner = web.AppRunner(_http_app(dispatcher, metrics), access_log=None)
     await runner.setup()

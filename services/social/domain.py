@@ -8,20 +8,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from veil.core.links import comments_markup, deep_link
 from veil.v1 import social_pb2 as pb
 
+__all__ = ["comment_notice", "comments_markup", "hidden_card", "hidden_card_markup", "snippet"]
+
 QUOTE_LENGTH = 80
-
-
-def deep_link(bot_username: str, number: int) -> str:
-    """The "💬 Comments" link under a channel post: opens the thread in the bot."""
-    return f"https://t.me/{bot_username}?start=c_{number}"
-
-
-def comments_markup(bot_username: str, number: int, count: int) -> dict[str, Any]:
-    """The channel post's inline keyboard with the live comment count."""
-    label = f"💬 Comments ({count})" if count else "💬 Comments"
-    return {"inline_keyboard": [[{"text": label, "url": deep_link(bot_username, number)}]]}
 
 
 def snippet(text: str, length: int = QUOTE_LENGTH) -> str:

@@ -395,6 +395,24 @@ class SocialRepository:
         async with self._db.write() as conn:
             return await _pace(conn, key, interval_seconds)
 
+    async def members_named(self, community_id: int, pseudonym: str) -> list[int]:
+        """Distinct members who wrote under ``pseudonym`` in the community (at most 2).
+
+        The author mark is not a pseudonym and never matches.
+        """
+        statement = (
+            select(comments.c.member_id)
+            .where(
+                comments.c.community_id == community_id,
+                func.lower(comments.c.pseudonym) == pseudonym.strip().lower(),
+                comments.c.by_author.is_(False),
+            )
+            .distinct()
+            .limit(2)
+        )
+        async with self._db.read_own() as conn:
+            return [int(r) for r in (await conn.execute(statement)).scalars()]
+
     async def erase_member(self, community_id: int, member_id: int) -> int:
         """Remove a member's comments, reactions and reports; returns comments erased.
 

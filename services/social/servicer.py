@@ -19,7 +19,7 @@ from services.social.repository import (
     SocialRepository,
     Sort,
 )
-from veil.core.errors import InvalidInputError, NotFoundError
+from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.core.proto import page_bounds, timestamp
@@ -275,6 +275,21 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         """Erase a member's comments, reactions and reports (for /deleteme)."""
         erased = await self._repository.erase_member(request.community_id, request.member_id)
         return pb.EraseSocialMemberResponse(comments_erased=erased)
+
+    @domain_errors
+    async def ResolvePseudonym(
+        self, request: pb.ResolvePseudonymRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ResolvePseudonymResponse:
+        """The member behind a thread pseudonym, for a ban by pseudonym."""
+        found = await self._repository.members_named(request.community_id, request.pseudonym)
+        if not found:
+            raise NotFoundError(f"nobody commented as {request.pseudonym.strip()!r} here")
+        if len(found) > 1:
+            raise RefusedError(
+                f"{request.pseudonym.strip()!r} names more than one member (in different "
+                "threads); ban by confession number instead"
+            )
+        return pb.ResolvePseudonymResponse(member_id=found[0])
 
     async def _queue_counter(self, thread: pb.ThreadContext, count: int, event: str) -> None:
         """Edit the channel post's "💬 Comments (n)", at most once per post per interval."""

@@ -140,6 +140,9 @@ class Stack:
             }
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
+            if name == "confessions":
+                # Cooldowns and daily caps are counted in the Redis Cluster.
+                env["VEIL_REDIS_NODES"] = self.infra_config.redis_nodes()
         elif name == "notifier-worker":
             env |= {
                 "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES["notifier"]),

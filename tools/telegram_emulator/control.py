@@ -7,6 +7,7 @@ outcome, so a test can act and then look at the result without sleeping.
 
 from __future__ import annotations
 
+import secrets
 import zlib
 from dataclasses import asdict
 from typing import Any
@@ -17,12 +18,13 @@ from aiohttp.typedefs import Handler
 from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.faults import Fault
 from tools.telegram_emulator.markup import callback_data_of
-from tools.telegram_emulator.methods import get_webhook_info
+from tools.telegram_emulator.methods import get_webhook_info, media_object
 from tools.telegram_emulator.model import BotState, CallbackQuery, Chat, Message, User, now
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.state import Emulator
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")
+MEDIA_KINDS = ("photo", "voice", "video")
 
 
 class ControlError(Exception):
@@ -113,7 +115,9 @@ class Control:
         if group.type == "channel":
             if writing:
                 raise ControlError("members do not write in channels; use channel_post")
-        else:
+        elif writing:
+            # Writing in a group makes one a member; pressing a button does not
+            # (anyone may press buttons in a public group they have not joined).
             group.members.add(user.id)
         return group
 
@@ -153,8 +157,30 @@ class Control:
     async def _message(
         self, bot: BotState, user: User, body: dict[str, Any], text: str
     ) -> web.Response:
-        if not text:
+        """Text, or with ``media`` a new photo, voice note or video with an optional caption."""
+        content: dict[str, Any]
+        extra: dict[str, Any] = {}
+        kind = body.get("media")
+        if kind is not None:
+            if kind not in MEDIA_KINDS:
+                raise ControlError(f"media must be one of {', '.join(MEDIA_KINDS)}")
+            unique = secrets.token_hex(8)
+            described: dict[str, Any] = {
+                "file_id": f"{str(kind).upper()}-{unique}-{secrets.token_hex(4)}",
+                "file_unique_id": unique,
+                "file_size": 1024,
+            }
+            file_id = described["file_id"]
+            bot.files[file_id] = described
+            extra["file_id"] = file_id
+            content = {
+                "caption": str(body["caption"]) if body.get("caption") else None,
+                "media": {"type": kind, "object": media_object(str(kind), described)},
+            }
+        elif not text:
             raise ControlError("text is empty")
+        else:
+            content = {"text": text, "html": None, "entities": _command_entities(text)}
         chat = self._chat_for(bot, user, body, writing=True)
         chat.blocked = False
         reply_to = body.get("reply_to_message_id")
@@ -167,17 +193,15 @@ class Control:
                 date=now(),
                 from_bot=False,
                 sender=user,
-                text=text,
-                html=None,
-                entities=_command_entities(text),
                 reply_to_message_id=reply_to,
+                **content,
             )
         )
         update = bot.new_update(message=message.to_api())
-        return await self._deliver(bot, update, message_id=message.message_id)
+        return await self._deliver(bot, update, message_id=message.message_id, **extra)
 
     async def user_message(self, request: web.Request) -> web.Response:
-        """A member sends text (privately, or in a group with ``chat_id``)."""
+        """A member sends text, or ``media`` with a caption (privately, or in a group)."""
         body = await _body(request)
         bot = self._bot(request)
         return await self._message(

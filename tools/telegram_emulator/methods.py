@@ -175,7 +175,8 @@ def _file_object(bot: BotState, kind: str, params: Params) -> dict[str, Any]:
     raise bad_request("wrong file identifier/HTTP URL specified")
 
 
-def _media_object(kind: str, described: dict[str, Any]) -> Any:
+def media_object(kind: str, described: dict[str, Any]) -> Any:
+    """The Bot API object of a file as a message carries it (a photo is a list of sizes)."""
     public = {k: v for k, v in described.items() if k != "url"}
     if kind == "photo":
         size = {k: public[k] for k in ("file_id", "file_unique_id")} | {
@@ -198,7 +199,7 @@ def send_media(kind: str) -> Method:
         caption, raw, entities = _caption(params)
         described = _file_object(bot, kind, params)
         markup = _markup(params)
-        media = {"type": kind, "object": _media_object(kind, described)}
+        media = {"type": kind, "object": media_object(kind, described)}
         return _post(
             em,
             bot,

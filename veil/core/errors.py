@@ -21,3 +21,10 @@ class CommunityNotFoundError(VeilError):
 
 class NotFoundError(VeilError):
     """The thing acted on does not exist (or is no longer visible)."""
+
+
+class RefusedError(VeilError):
+    """The request is valid but a rule forbids it now (banned, cooldown, daily cap).
+
+    The message is written for the member and shown to them as it is.
+    """

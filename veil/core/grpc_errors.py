@@ -8,7 +8,13 @@ from typing import TypeVar
 
 import grpc
 
-from veil.core.errors import CommunityNotFoundError, InvalidInputError, NotFoundError, VeilError
+from veil.core.errors import (
+    CommunityNotFoundError,
+    InvalidInputError,
+    NotFoundError,
+    RefusedError,
+    VeilError,
+)
 
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
@@ -18,6 +24,7 @@ _STATUS: dict[type[VeilError], grpc.StatusCode] = {
     InvalidInputError: grpc.StatusCode.INVALID_ARGUMENT,
     CommunityNotFoundError: grpc.StatusCode.NOT_FOUND,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
+    RefusedError: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 Handler = Callable[[Servicer, Request, grpc.aio.ServicerContext], Awaitable[Response]]

@@ -70,6 +70,28 @@ class OutgoingCall:
         return message
 
 
+# A channel post of a confession is queued under this key, and the notifier
+# worker reports the message id Telegram gave it back to the confessions
+# service (``RecordPublication``) after sending it: that is how the post's id
+# gets stored without the confessions service waiting for the send.
+_PUBLICATION = "publish:"
+
+
+def publication_key(community_id: int, confession_id: int) -> str:
+    """The idempotency key of confession ``confession_id``'s channel post."""
+    return f"{_PUBLICATION}{community_id}:{confession_id}"
+
+
+def parse_publication_key(key: str) -> tuple[int, int] | None:
+    """(community id, confession id) of a channel post's key; None for any other key."""
+    if not key.startswith(_PUBLICATION):
+        return None
+    community, _, confession = key.removeprefix(_PUBLICATION).partition(":")
+    if not community.isdigit() or not confession.isdigit():
+        return None
+    return int(community), int(confession)
+
+
 class Outbox:
     """Queues :class:`OutgoingCall` s in the notifier service."""
 

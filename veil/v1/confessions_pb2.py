@@ -26,15 +26,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from veil.v1 import common_pb2 as veil_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19veil/v1/confessions.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14veil/v1/common.proto\"\xbf\x01\n\tCommunity\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\x03\x12\x11\n\tbot_token\x18\x03 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x04 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x06 \x01(\x03\x12\r\n\x05title\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16UpsertCommunityRequest\x12\x11\n\tbot_token\x18\x01 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x02 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x03 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\"1\n\x16ListCommunitiesRequest\x12\x17\n\x0finclude_secrets\x18\x01 \x01(\x08\"B\n\x17ListCommunitiesResponse\x12\'\n\x0b\x63ommunities\x18\x01 \x03(\x0b\x32\x12.veil.v1.Community\"Y\n\x06Member\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\x03\x12-\n\tjoined_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x0eMemberStanding\x12\x0e\n\x06\x62\x61nned\x18\x01 \x01(\x08\x12\x30\n\x0c\x62\x61nned_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15notifications_enabled\x18\x03 \x01(\x08\"6\n\x15RegisterMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"u\n\x16RegisterMemberResponse\x12\x1f\n\x06member\x18\x01 \x01(\x0b\x32\x0f.veil.v1.Member\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12)\n\x08standing\x18\x03 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"<\n\x14GetConfessionRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\"v\n\x15GetConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x18\n\x10\x61uthor_member_id\x18\x02 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x03 \x01(\x03\"\xcd\x01\n\x0cMemberNotice\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x14\n\x0c\x63ollapse_key\x18\x06 \x01(\t\x12.\n\nnot_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08optional\x18\x08 \x01(\x08\">\n\x14NotifyMembersRequest\x12&\n\x07notices\x18\x01 \x03(\x0b\x32\x15.veil.v1.MemberNotice\"\'\n\x15NotifyMembersResponse\x12\x0e\n\x06queued\x18\x01 \x01(\x05\"v\n\x10\x42\x61nMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\">\n\x11\x42\x61nMemberResponse\x12)\n\x08standing\x18\x01 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"\x8f\x01\n\x1bRecordMemberActivityRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x18\n\x10\x63omments_written\x18\x03 \x01(\x05\x12\x1a\n\x12reactions_received\x18\x04 \x01(\x05\x12\x11\n\tevent_key\x18\x05 \x01(\t\"\x1e\n\x1cRecordMemberActivityResponse\"3\n\x12\x45raseMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"D\n\x13\x45raseMemberResponse\x12\x11\n\tmember_id\x18\x01 \x01(\x03\x12\x1a\n\x12\x63onfessions_erased\x18\x02 \x01(\x05\"\xa7\x01\n\nConfession\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\x03\x12\x0c\n\x04text\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.veil.v1.ConfessionStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"_\n\x17SubmitConfessionRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\"T\n\x18SubmitConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"]\n\x18ListMyConfessionsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\"\n\x04page\x18\x02 \x01(\x0b\x32\x14.veil.v1.PageRequest\"T\n\x19ListMyConfessionsResponse\x12(\n\x0b\x63onfessions\x18\x01 \x03(\x0b\x32\x13.veil.v1.Confession\x12\r\n\x05total\x18\x02 \x01(\x03\"I\n\x17SetNotificationsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08*\xd4\x01\n\x10\x43onfessionStatus\x12!\n\x1d\x43ONFESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONFESSION_STATUS_PENDING\x10\x01\x12\x1e\n\x1a\x43ONFESSION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1a\x43ONFESSION_STATUS_REJECTED\x10\x03\x12\x1f\n\x1b\x43ONFESSION_STATUS_PUBLISHED\x10\x04\x12\x1d\n\x19\x43ONFESSION_STATUS_DELETED\x10\x05\x32\x9c\x07\n\x12\x43onfessionsService\x12\x46\n\x0fUpsertCommunity\x12\x1f.veil.v1.UpsertCommunityRequest\x1a\x12.veil.v1.Community\x12T\n\x0fListCommunities\x12\x1f.veil.v1.ListCommunitiesRequest\x1a .veil.v1.ListCommunitiesResponse\x12Q\n\x0eRegisterMember\x12\x1e.veil.v1.RegisterMemberRequest\x1a\x1f.veil.v1.RegisterMemberResponse\x12W\n\x10SubmitConfession\x12 .veil.v1.SubmitConfessionRequest\x1a!.veil.v1.SubmitConfessionResponse\x12Z\n\x11ListMyConfessions\x12!.veil.v1.ListMyConfessionsRequest\x1a\".veil.v1.ListMyConfessionsResponse\x12N\n\rGetConfession\x12\x1d.veil.v1.GetConfessionRequest\x1a\x1e.veil.v1.GetConfessionResponse\x12N\n\rNotifyMembers\x12\x1d.veil.v1.NotifyMembersRequest\x1a\x1e.veil.v1.NotifyMembersResponse\x12\x42\n\tBanMember\x12\x19.veil.v1.BanMemberRequest\x1a\x1a.veil.v1.BanMemberResponse\x12\x63\n\x14RecordMemberActivity\x12$.veil.v1.RecordMemberActivityRequest\x1a%.veil.v1.RecordMemberActivityResponse\x12H\n\x0b\x45raseMember\x12\x1b.veil.v1.EraseMemberRequest\x1a\x1c.veil.v1.EraseMemberResponse\x12M\n\x10SetNotifications\x12 .veil.v1.SetNotificationsRequest\x1a\x17.veil.v1.MemberStandingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19veil/v1/confessions.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x14veil/v1/common.proto\"\xbf\x01\n\tCommunity\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06\x62ot_id\x18\x02 \x01(\x03\x12\x11\n\tbot_token\x18\x03 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x04 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x06 \x01(\x03\x12\r\n\x05title\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16UpsertCommunityRequest\x12\x11\n\tbot_token\x18\x01 \x01(\t\x12\x14\n\x0c\x62ot_username\x18\x02 \x01(\t\x12\x17\n\x0f\x63hannel_chat_id\x18\x03 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x04 \x01(\x03\x12\r\n\x05title\x18\x05 \x01(\t\"1\n\x16ListCommunitiesRequest\x12\x17\n\x0finclude_secrets\x18\x01 \x01(\x08\"B\n\x17ListCommunitiesResponse\x12\'\n\x0b\x63ommunities\x18\x01 \x03(\x0b\x32\x12.veil.v1.Community\"Y\n\x06Member\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x02 \x01(\x03\x12-\n\tjoined_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"q\n\x0eMemberStanding\x12\x0e\n\x06\x62\x61nned\x18\x01 \x01(\x08\x12\x30\n\x0c\x62\x61nned_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x15notifications_enabled\x18\x03 \x01(\x08\"6\n\x15RegisterMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"u\n\x16RegisterMemberResponse\x12\x1f\n\x06member\x18\x01 \x01(\x0b\x32\x0f.veil.v1.Member\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12)\n\x08standing\x18\x03 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"<\n\x14GetConfessionRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\"v\n\x15GetConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x18\n\x10\x61uthor_member_id\x18\x02 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x03 \x01(\x03\"\xcd\x01\n\x0cMemberNotice\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x0e\n\x06method\x18\x03 \x01(\t\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\x12\x14\n\x0c\x63ollapse_key\x18\x06 \x01(\t\x12.\n\nnot_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08optional\x18\x08 \x01(\x08\">\n\x14NotifyMembersRequest\x12&\n\x07notices\x18\x01 \x03(\x0b\x32\x15.veil.v1.MemberNotice\"\'\n\x15NotifyMembersResponse\x12\x0e\n\x06queued\x18\x01 \x01(\x05\"\x85\x01\n\x10\x42\x61nMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12)\n\x05until\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\r\n\x05label\x18\x05 \x01(\t\">\n\x11\x42\x61nMemberResponse\x12)\n\x08standing\x18\x01 \x01(\x0b\x32\x17.veil.v1.MemberStanding\"\x8f\x01\n\x1bRecordMemberActivityRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x18\n\x10\x63omments_written\x18\x03 \x01(\x05\x12\x1a\n\x12reactions_received\x18\x04 \x01(\x05\x12\x11\n\tevent_key\x18\x05 \x01(\t\"\x1e\n\x1cRecordMemberActivityResponse\"3\n\x12\x45raseMemberRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\"D\n\x13\x45raseMemberResponse\x12\x11\n\tmember_id\x18\x01 \x01(\x03\x12\x1a\n\x12\x63onfessions_erased\x18\x02 \x01(\x05\"\xc6\x01\n\nConfession\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x0e\n\x06number\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ommunity_id\x18\x03 \x01(\x03\x12\x0c\n\x04text\x18\x04 \x01(\t\x12)\n\x06status\x18\x05 \x01(\x0e\x32\x19.veil.v1.ConfessionStatus\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1d\n\x05media\x18\x07 \x01(\x0b\x32\x0e.veil.v1.Media\"~\n\x17SubmitConfessionRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x1d\n\x05media\x18\x04 \x01(\x0b\x32\x0e.veil.v1.Media\"T\n\x18SubmitConfessionResponse\x12\'\n\nconfession\x18\x01 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\"]\n\x18ListMyConfessionsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\"\n\x04page\x18\x02 \x01(\x0b\x32\x14.veil.v1.PageRequest\"T\n\x19ListMyConfessionsResponse\x12(\n\x0b\x63onfessions\x18\x01 \x03(\x0b\x32\x13.veil.v1.Confession\x12\r\n\x05total\x18\x02 \x01(\x03\"I\n\x17SetNotificationsRequest\x12\x1d\n\x05\x61\x63tor\x18\x01 \x01(\x0b\x32\x0e.veil.v1.Actor\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"\x96\x01\n\x19ModerateConfessionRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12)\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x19.veil.v1.ModerationAction\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x11\n\tmoderator\x18\x05 \x01(\t\"u\n\x1aModerateConfessionResponse\x12\x0b\n\x03won\x18\x01 \x01(\x08\x12\'\n\nconfession\x18\x02 \x01(\x0b\x32\x13.veil.v1.Confession\x12\x11\n\tmoderator\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"c\n\x18RecordPublicationRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x03 \x01(\x03\".\n\x19RecordPublicationResponse\x12\x11\n\tpublished\x18\x01 \x01(\x08\"=\n\x12UnbanMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\"\'\n\x13UnbanMemberResponse\x12\x10\n\x08unbanned\x18\x01 \x01(\x08\"\'\n\x0fListBansRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"\x7f\n\x03\x42\x61n\x12\r\n\x05label\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\".\n\x10ListBansResponse\x12\x1a\n\x04\x62\x61ns\x18\x01 \x03(\x0b\x32\x0c.veil.v1.Ban\"\xe9\x01\n\x0e\x43ommunityRules\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x18\n\x10\x63ooldown_seconds\x18\x02 \x01(\x05\x12\x11\n\tdaily_cap\x18\x03 \x01(\x05\x12\x12\n\nmax_length\x18\x04 \x01(\x05\x12\x14\n\x0c\x66ilter_words\x18\x05 \x03(\t\x12\x30\n\rfilter_action\x18\x06 \x01(\x0e\x32\x19.veil.v1.WordFilterAction\x12\x16\n\x0ereject_reasons\x18\x07 \x03(\t\x12 \n\x18publish_interval_minutes\x18\x08 \x01(\x05\"0\n\x18GetCommunityRulesRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"L\n\x17SetCommunityRuleRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05value\x18\x03 \x01(\t\"&\n\x05Media\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x02 \x01(\t*\xd4\x01\n\x10\x43onfessionStatus\x12!\n\x1d\x43ONFESSION_STATUS_UNSPECIFIED\x10\x00\x12\x1d\n\x19\x43ONFESSION_STATUS_PENDING\x10\x01\x12\x1e\n\x1a\x43ONFESSION_STATUS_APPROVED\x10\x02\x12\x1e\n\x1a\x43ONFESSION_STATUS_REJECTED\x10\x03\x12\x1f\n\x1b\x43ONFESSION_STATUS_PUBLISHED\x10\x04\x12\x1d\n\x19\x43ONFESSION_STATUS_DELETED\x10\x05*\x8d\x01\n\x10ModerationAction\x12!\n\x1dMODERATION_ACTION_UNSPECIFIED\x10\x00\x12\x1d\n\x19MODERATION_ACTION_APPROVE\x10\x01\x12\x1c\n\x18MODERATION_ACTION_REJECT\x10\x02\x12\x19\n\x15MODERATION_ACTION_BAN\x10\x03*r\n\x10WordFilterAction\x12\"\n\x1eWORD_FILTER_ACTION_UNSPECIFIED\x10\x00\x12\x1b\n\x17WORD_FILTER_ACTION_FLAG\x10\x01\x12\x1d\n\x19WORD_FILTER_ACTION_REJECT\x10\x02\x32\x82\x0b\n\x12\x43onfessionsService\x12\x46\n\x0fUpsertCommunity\x12\x1f.veil.v1.UpsertCommunityRequest\x1a\x12.veil.v1.Community\x12T\n\x0fListCommunities\x12\x1f.veil.v1.ListCommunitiesRequest\x1a .veil.v1.ListCommunitiesResponse\x12Q\n\x0eRegisterMember\x12\x1e.veil.v1.RegisterMemberRequest\x1a\x1f.veil.v1.RegisterMemberResponse\x12W\n\x10SubmitConfession\x12 .veil.v1.SubmitConfessionRequest\x1a!.veil.v1.SubmitConfessionResponse\x12Z\n\x11ListMyConfessions\x12!.veil.v1.ListMyConfessionsRequest\x1a\".veil.v1.ListMyConfessionsResponse\x12N\n\rGetConfession\x12\x1d.veil.v1.GetConfessionRequest\x1a\x1e.veil.v1.GetConfessionResponse\x12N\n\rNotifyMembers\x12\x1d.veil.v1.NotifyMembersRequest\x1a\x1e.veil.v1.NotifyMembersResponse\x12\x42\n\tBanMember\x12\x19.veil.v1.BanMemberRequest\x1a\x1a.veil.v1.BanMemberResponse\x12\x63\n\x14RecordMemberActivity\x12$.veil.v1.RecordMemberActivityRequest\x1a%.veil.v1.RecordMemberActivityResponse\x12H\n\x0b\x45raseMember\x12\x1b.veil.v1.EraseMemberRequest\x1a\x1c.veil.v1.EraseMemberResponse\x12M\n\x10SetNotifications\x12 .veil.v1.SetNotificationsRequest\x1a\x17.veil.v1.MemberStanding\x12]\n\x12ModerateConfession\x12\".veil.v1.ModerateConfessionRequest\x1a#.veil.v1.ModerateConfessionResponse\x12Z\n\x11RecordPublication\x12!.veil.v1.RecordPublicationRequest\x1a\".veil.v1.RecordPublicationResponse\x12H\n\x0bUnbanMember\x12\x1b.veil.v1.UnbanMemberRequest\x1a\x1c.veil.v1.UnbanMemberResponse\x12?\n\x08ListBans\x12\x18.veil.v1.ListBansRequest\x1a\x19.veil.v1.ListBansResponse\x12O\n\x11GetCommunityRules\x12!.veil.v1.GetCommunityRulesRequest\x1a\x17.veil.v1.CommunityRules\x12M\n\x10SetCommunityRule\x12 .veil.v1.SetCommunityRuleRequest\x1a\x17.veil.v1.CommunityRulesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'veil.v1.confessions_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CONFESSIONSTATUS']._serialized_start=2508
-  _globals['_CONFESSIONSTATUS']._serialized_end=2720
+  _globals['_CONFESSIONSTATUS']._serialized_start=3733
+  _globals['_CONFESSIONSTATUS']._serialized_end=3945
+  _globals['_MODERATIONACTION']._serialized_start=3948
+  _globals['_MODERATIONACTION']._serialized_end=4089
+  _globals['_WORDFILTERACTION']._serialized_start=4091
+  _globals['_WORDFILTERACTION']._serialized_end=4205
   _globals['_COMMUNITY']._serialized_start=94
   _globals['_COMMUNITY']._serialized_end=285
   _globals['_UPSERTCOMMUNITYREQUEST']._serialized_start=288
@@ -61,30 +65,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NOTIFYMEMBERSREQUEST']._serialized_end=1370
   _globals['_NOTIFYMEMBERSRESPONSE']._serialized_start=1372
   _globals['_NOTIFYMEMBERSRESPONSE']._serialized_end=1411
-  _globals['_BANMEMBERREQUEST']._serialized_start=1413
-  _globals['_BANMEMBERREQUEST']._serialized_end=1531
-  _globals['_BANMEMBERRESPONSE']._serialized_start=1533
-  _globals['_BANMEMBERRESPONSE']._serialized_end=1595
-  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_start=1598
-  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_end=1741
-  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_start=1743
-  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_end=1773
-  _globals['_ERASEMEMBERREQUEST']._serialized_start=1775
-  _globals['_ERASEMEMBERREQUEST']._serialized_end=1826
-  _globals['_ERASEMEMBERRESPONSE']._serialized_start=1828
-  _globals['_ERASEMEMBERRESPONSE']._serialized_end=1896
-  _globals['_CONFESSION']._serialized_start=1899
-  _globals['_CONFESSION']._serialized_end=2066
-  _globals['_SUBMITCONFESSIONREQUEST']._serialized_start=2068
-  _globals['_SUBMITCONFESSIONREQUEST']._serialized_end=2163
-  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_start=2165
-  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_end=2249
-  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_start=2251
-  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_end=2344
-  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_start=2346
-  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_end=2430
-  _globals['_SETNOTIFICATIONSREQUEST']._serialized_start=2432
-  _globals['_SETNOTIFICATIONSREQUEST']._serialized_end=2505
-  _globals['_CONFESSIONSSERVICE']._serialized_start=2723
-  _globals['_CONFESSIONSSERVICE']._serialized_end=3647
+  _globals['_BANMEMBERREQUEST']._serialized_start=1414
+  _globals['_BANMEMBERREQUEST']._serialized_end=1547
+  _globals['_BANMEMBERRESPONSE']._serialized_start=1549
+  _globals['_BANMEMBERRESPONSE']._serialized_end=1611
+  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_start=1614
+  _globals['_RECORDMEMBERACTIVITYREQUEST']._serialized_end=1757
+  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_start=1759
+  _globals['_RECORDMEMBERACTIVITYRESPONSE']._serialized_end=1789
+  _globals['_ERASEMEMBERREQUEST']._serialized_start=1791
+  _globals['_ERASEMEMBERREQUEST']._serialized_end=1842
+  _globals['_ERASEMEMBERRESPONSE']._serialized_start=1844
+  _globals['_ERASEMEMBERRESPONSE']._serialized_end=1912
+  _globals['_CONFESSION']._serialized_start=1915
+  _globals['_CONFESSION']._serialized_end=2113
+  _globals['_SUBMITCONFESSIONREQUEST']._serialized_start=2115
+  _globals['_SUBMITCONFESSIONREQUEST']._serialized_end=2241
+  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_start=2243
+  _globals['_SUBMITCONFESSIONRESPONSE']._serialized_end=2327
+  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_start=2329
+  _globals['_LISTMYCONFESSIONSREQUEST']._serialized_end=2422
+  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_start=2424
+  _globals['_LISTMYCONFESSIONSRESPONSE']._serialized_end=2508
+  _globals['_SETNOTIFICATIONSREQUEST']._serialized_start=2510
+  _globals['_SETNOTIFICATIONSREQUEST']._serialized_end=2583
+  _globals['_MODERATECONFESSIONREQUEST']._serialized_start=2586
+  _globals['_MODERATECONFESSIONREQUEST']._serialized_end=2736
+  _globals['_MODERATECONFESSIONRESPONSE']._serialized_start=2738
+  _globals['_MODERATECONFESSIONRESPONSE']._serialized_end=2855
+  _globals['_RECORDPUBLICATIONREQUEST']._serialized_start=2857
+  _globals['_RECORDPUBLICATIONREQUEST']._serialized_end=2956
+  _globals['_RECORDPUBLICATIONRESPONSE']._serialized_start=2958
+  _globals['_RECORDPUBLICATIONRESPONSE']._serialized_end=3004
+  _globals['_UNBANMEMBERREQUEST']._serialized_start=3006
+  _globals['_UNBANMEMBERREQUEST']._serialized_end=3067
+  _globals['_UNBANMEMBERRESPONSE']._serialized_start=3069
+  _globals['_UNBANMEMBERRESPONSE']._serialized_end=3108
+  _globals['_LISTBANSREQUEST']._serialized_start=3110
+  _globals['_LISTBANSREQUEST']._serialized_end=3149
+  _globals['_BAN']._serialized_start=3151
+  _globals['_BAN']._serialized_end=3278
+  _globals['_LISTBANSRESPONSE']._serialized_start=3280
+  _globals['_LISTBANSRESPONSE']._serialized_end=3326
+  _globals['_COMMUNITYRULES']._serialized_start=3329
+  _globals['_COMMUNITYRULES']._serialized_end=3562
+  _globals['_GETCOMMUNITYRULESREQUEST']._serialized_start=3564
+  _globals['_GETCOMMUNITYRULESREQUEST']._serialized_end=3612
+  _globals['_SETCOMMUNITYRULEREQUEST']._serialized_start=3614
+  _globals['_SETCOMMUNITYRULEREQUEST']._serialized_end=3690
+  _globals['_MEDIA']._serialized_start=3692
+  _globals['_MEDIA']._serialized_end=3730
+  _globals['_CONFESSIONSSERVICE']._serialized_start=4208
+  _globals['_CONFESSIONSSERVICE']._serialized_end=5618
 # @@protoc_insertion_point(module_scope)

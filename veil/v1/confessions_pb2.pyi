@@ -51,6 +51,49 @@ CONFESSION_STATUS_DELETED: ConfessionStatus.ValueType  # 5
 """Withdrawn or erased."""
 Global___ConfessionStatus: _TypeAlias = ConfessionStatus  # noqa: Y015
 
+class _ModerationAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ModerationActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModerationAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MODERATION_ACTION_UNSPECIFIED: _ModerationAction.ValueType  # 0
+    MODERATION_ACTION_APPROVE: _ModerationAction.ValueType  # 1
+    MODERATION_ACTION_REJECT: _ModerationAction.ValueType  # 2
+    MODERATION_ACTION_BAN: _ModerationAction.ValueType  # 3
+    """Reject the confession and ban its author (permanently)."""
+
+class ModerationAction(_ModerationAction, metaclass=_ModerationActionEnumTypeWrapper):
+    """Moderation"""
+
+MODERATION_ACTION_UNSPECIFIED: ModerationAction.ValueType  # 0
+MODERATION_ACTION_APPROVE: ModerationAction.ValueType  # 1
+MODERATION_ACTION_REJECT: ModerationAction.ValueType  # 2
+MODERATION_ACTION_BAN: ModerationAction.ValueType  # 3
+"""Reject the confession and ban its author (permanently)."""
+Global___ModerationAction: _TypeAlias = ModerationAction  # noqa: Y015
+
+class _WordFilterAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WordFilterActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WordFilterAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WORD_FILTER_ACTION_UNSPECIFIED: _WordFilterAction.ValueType  # 0
+    WORD_FILTER_ACTION_FLAG: _WordFilterAction.ValueType  # 1
+    """The card is marked for a closer look."""
+    WORD_FILTER_ACTION_REJECT: _WordFilterAction.ValueType  # 2
+    """The confession is refused with a message to the member."""
+
+class WordFilterAction(_WordFilterAction, metaclass=_WordFilterActionEnumTypeWrapper): ...
+
+WORD_FILTER_ACTION_UNSPECIFIED: WordFilterAction.ValueType  # 0
+WORD_FILTER_ACTION_FLAG: WordFilterAction.ValueType  # 1
+"""The card is marked for a closer look."""
+WORD_FILTER_ACTION_REJECT: WordFilterAction.ValueType  # 2
+"""The confession is refused with a message to the member."""
+Global___WordFilterAction: _TypeAlias = WordFilterAction  # noqa: Y015
+
 @_typing.final
 class Community(_message.Message):
     """Community is one Telegram bot with its channel and admin chat."""
@@ -429,9 +472,14 @@ class BanMemberRequest(_message.Message):
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     UNTIL_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     member_id: _builtins.int
     reason: _builtins.str
+    label: _builtins.str
+    """Moderation: how admins know the banned member ("confession #12",
+    "Misty Heron 417"), shown by ListBans. Never an identity.
+    """
     @_builtins.property
     def until(self) -> _timestamp_pb2.Timestamp:
         """Unset: permanent."""
@@ -443,10 +491,11 @@ class BanMemberRequest(_message.Message):
         member_id: _builtins.int = ...,
         until: _timestamp_pb2.Timestamp | None = ...,
         reason: _builtins.str = ...,
+        label: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "label", b"label", "member_id", b"member_id", "reason", b"reason", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -574,6 +623,7 @@ class Confession(_message.Message):
     TEXT_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    MEDIA_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Internal id."""
     number: _builtins.int
@@ -583,6 +633,10 @@ class Confession(_message.Message):
     status: Global___ConfessionStatus.ValueType
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def media(self) -> Global___Media:
+        """Moderation: set for a photo, voice or video confession."""
+
     def __init__(
         self,
         *,
@@ -592,10 +646,11 @@ class Confession(_message.Message):
         text: _builtins.str = ...,
         status: Global___ConfessionStatus.ValueType = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        media: Global___Media | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "media", b"media"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "created_at", b"created_at", "id", b"id", "number", b"number", "status", b"status", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "created_at", b"created_at", "id", b"id", "media", b"media", "number", b"number", "status", b"status", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -608,22 +663,28 @@ class SubmitConfessionRequest(_message.Message):
     ACTOR_FIELD_NUMBER: _builtins.int
     TEXT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
+    MEDIA_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """Member-supplied text, 1..4000 characters (room is left for "#N" framing)."""
     idempotency_key: _builtins.str
     """Client-chosen key; the same key twice returns the first confession."""
     @_builtins.property
     def actor(self) -> _common_pb2.Actor: ...
+    @_builtins.property
+    def media(self) -> Global___Media:
+        """Moderation: a media confession (text is then the caption, may be empty)."""
+
     def __init__(
         self,
         *,
         actor: _common_pb2.Actor | None = ...,
         text: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
+        media: Global___Media | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "media", b"media"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "idempotency_key", b"idempotency_key", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "idempotency_key", b"idempotency_key", "media", b"media", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -723,3 +784,350 @@ class SetNotificationsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SetNotificationsRequest: _TypeAlias = SetNotificationsRequest  # noqa: Y015
+
+@_typing.final
+class ModerateConfessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    MODERATOR_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    """Internal id of the confession (as on the card's buttons)."""
+    action: Global___ModerationAction.ValueType
+    reason: _builtins.str
+    """Shown to the author on a rejection; optional."""
+    moderator: _builtins.str
+    """Name of the admin who acted, shown on the card to the other admins."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        action: Global___ModerationAction.ValueType = ...,
+        reason: _builtins.str = ...,
+        moderator: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "community_id", b"community_id", "confession_id", b"confession_id", "moderator", b"moderator", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModerateConfessionRequest: _TypeAlias = ModerateConfessionRequest  # noqa: Y015
+
+@_typing.final
+class ModerateConfessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WON_FIELD_NUMBER: _builtins.int
+    CONFESSION_FIELD_NUMBER: _builtins.int
+    MODERATOR_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    won: _builtins.bool
+    """True when this call made the decision; false when it had been made."""
+    moderator: _builtins.str
+    """Who made the decision that stands."""
+    reason: _builtins.str
+    @_builtins.property
+    def confession(self) -> Global___Confession:
+        """The confession after the call (the winner's outcome either way)."""
+
+    def __init__(
+        self,
+        *,
+        won: _builtins.bool = ...,
+        confession: Global___Confession | None = ...,
+        moderator: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "moderator", b"moderator", "reason", b"reason", "won", b"won"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModerateConfessionResponse: _TypeAlias = ModerateConfessionResponse  # noqa: Y015
+
+@_typing.final
+class RecordPublicationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    CHANNEL_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    channel_message_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        channel_message_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["channel_message_id", b"channel_message_id", "community_id", b"community_id", "confession_id", b"confession_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPublicationRequest: _TypeAlias = RecordPublicationRequest  # noqa: Y015
+
+@_typing.final
+class RecordPublicationResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PUBLISHED_FIELD_NUMBER: _builtins.int
+    published: _builtins.bool
+    """False when the confession was not waiting to be published (e.g. erased)."""
+    def __init__(
+        self,
+        *,
+        published: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["published", b"published"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordPublicationResponse: _TypeAlias = RecordPublicationResponse  # noqa: Y015
+
+@_typing.final
+class UnbanMemberRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnbanMemberRequest: _TypeAlias = UnbanMemberRequest  # noqa: Y015
+
+@_typing.final
+class UnbanMemberResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    UNBANNED_FIELD_NUMBER: _builtins.int
+    unbanned: _builtins.bool
+    """False when the member was not banned."""
+    def __init__(
+        self,
+        *,
+        unbanned: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["unbanned", b"unbanned"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnbanMemberResponse: _TypeAlias = UnbanMemberResponse  # noqa: Y015
+
+@_typing.final
+class ListBansRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBansRequest: _TypeAlias = ListBansRequest  # noqa: Y015
+
+@_typing.final
+class Ban(_message.Message):
+    """Ban as admins see it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LABEL_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    UNTIL_FIELD_NUMBER: _builtins.int
+    label: _builtins.str
+    """How admins named the member when banning ("confession #12", a pseudonym)."""
+    reason: _builtins.str
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def until(self) -> _timestamp_pb2.Timestamp:
+        """Unset for a permanent ban."""
+
+    def __init__(
+        self,
+        *,
+        label: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "until", b"until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "label", b"label", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Ban: _TypeAlias = Ban  # noqa: Y015
+
+@_typing.final
+class ListBansResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BANS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def bans(self) -> _containers.RepeatedCompositeFieldContainer[Global___Ban]: ...
+    def __init__(
+        self,
+        *,
+        bans: _abc.Iterable[Global___Ban] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bans", b"bans"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListBansResponse: _TypeAlias = ListBansResponse  # noqa: Y015
+
+@_typing.final
+class CommunityRules(_message.Message):
+    """CommunityRules are what admins set with /settings; enforced by this service."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COOLDOWN_SECONDS_FIELD_NUMBER: _builtins.int
+    DAILY_CAP_FIELD_NUMBER: _builtins.int
+    MAX_LENGTH_FIELD_NUMBER: _builtins.int
+    FILTER_WORDS_FIELD_NUMBER: _builtins.int
+    FILTER_ACTION_FIELD_NUMBER: _builtins.int
+    REJECT_REASONS_FIELD_NUMBER: _builtins.int
+    PUBLISH_INTERVAL_MINUTES_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    cooldown_seconds: _builtins.int
+    """Minimum time between two confessions of one member (0: none)."""
+    daily_cap: _builtins.int
+    """Confessions one member may send per day, UTC (0: no cap)."""
+    max_length: _builtins.int
+    """Maximum confession length in characters."""
+    filter_action: Global___WordFilterAction.ValueType
+    publish_interval_minutes: _builtins.int
+    """0: publish at once; K: at most one channel post per K minutes."""
+    @_builtins.property
+    def filter_words(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    @_builtins.property
+    def reject_reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        cooldown_seconds: _builtins.int = ...,
+        daily_cap: _builtins.int = ...,
+        max_length: _builtins.int = ...,
+        filter_words: _abc.Iterable[_builtins.str] | None = ...,
+        filter_action: Global___WordFilterAction.ValueType = ...,
+        reject_reasons: _abc.Iterable[_builtins.str] | None = ...,
+        publish_interval_minutes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "cooldown_seconds", b"cooldown_seconds", "daily_cap", b"daily_cap", "filter_action", b"filter_action", "filter_words", b"filter_words", "max_length", b"max_length", "publish_interval_minutes", b"publish_interval_minutes", "reject_reasons", b"reject_reasons"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommunityRules: _TypeAlias = CommunityRules  # noqa: Y015
+
+@_typing.final
+class GetCommunityRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommunityRulesRequest: _TypeAlias = GetCommunityRulesRequest  # noqa: Y015
+
+@_typing.final
+class SetCommunityRuleRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    name: _builtins.str
+    """cooldown, cap, maxlen, filter, words, reasons, publish"""
+    value: _builtins.str
+    """The admin's text, e.g. "10m", "3", "reject", "add foo, bar", "clear"."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "name", b"name", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCommunityRuleRequest: _TypeAlias = SetCommunityRuleRequest  # noqa: Y015
+
+@_typing.final
+class Media(_message.Message):
+    """A Telegram file re-sent by file_id (never forwarded)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"photo", "voice" or "video"."""
+    file_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        file_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["file_id", b"file_id", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Media: _TypeAlias = Media  # noqa: Y015

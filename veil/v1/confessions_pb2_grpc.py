@@ -91,6 +91,36 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
                 _registered_method=True)
+        self.ModerateConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ModerateConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
+                _registered_method=True)
+        self.RecordPublication = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordPublication',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
+                _registered_method=True)
+        self.UnbanMember = channel.unary_unary(
+                '/veil.v1.ConfessionsService/UnbanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+                _registered_method=True)
+        self.ListBans = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListBans',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+                _registered_method=True)
+        self.GetCommunityRules = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCommunityRules',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+                _registered_method=True)
+        self.SetCommunityRule = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SetCommunityRule',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -183,6 +213,54 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ModerateConfession(self, request, context):
+        """Moderation
+        An admin's decision on a pending confession: approve (queues the channel
+        post), reject (optionally with a reason) or reject and ban the author.
+        Exactly one decision wins: the transition is one conditional UPDATE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordPublication(self, request, context):
+        """The notifier worker reports that a confession's channel post was sent:
+        stores the post's message id, moves the confession to published and tells
+        the author. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnbanMember(self, request, context):
+        """Lifts a member's ban in a community. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBans(self, request, context):
+        """The community's bans in force, newest first (labels only, never an identity).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommunityRules(self, request, context):
+        """A community's rules (the defaults where none were set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRule(self, request, context):
+        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+        value is INVALID_ARGUMENT with a message for the admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +318,36 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.SetNotifications,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
+            ),
+            'ModerateConfession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ModerateConfession,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.SerializeToString,
+            ),
+            'RecordPublication': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPublication,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.SerializeToString,
+            ),
+            'UnbanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnbanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.SerializeToString,
+            ),
+            'ListBans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBans,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.SerializeToString,
+            ),
+            'GetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'SetCommunityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRule,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -541,6 +649,168 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/SetNotifications',
             veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ModerateConfession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/ModerateConfession',
+            veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPublication(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/RecordPublication',
+            veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnbanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/UnbanMember',
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/ListBans',
+            veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/SetCommunityRule',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
             options,
             channel_credentials,
             insecure,

@@ -70,6 +70,27 @@ class ConfessionsServiceStub:
     """Erases a member's identity and content in this service. Irreversible."""
     SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
     """Turns a member's optional notifications (new comments, replies) on or off."""
+    ModerateConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]
+    """Moderation
+    An admin's decision on a pending confession: approve (queues the channel
+    post), reject (optionally with a reason) or reject and ban the author.
+    Exactly one decision wins: the transition is one conditional UPDATE.
+    """
+    RecordPublication: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]
+    """The notifier worker reports that a confession's channel post was sent:
+    stores the post's message id, moves the confession to published and tells
+    the author. Idempotent.
+    """
+    UnbanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]
+    """Lifts a member's ban in a community. Idempotent."""
+    ListBans: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]
+    """The community's bans in force, newest first (labels only, never an identity)."""
+    GetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]
+    """A community's rules (the defaults where none were set)."""
+    SetCommunityRule: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]
+    """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+    value is INVALID_ARGUMENT with a message for the admin.
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -113,6 +134,27 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Erases a member's identity and content in this service. Irreversible."""
     SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
     """Turns a member's optional notifications (new comments, replies) on or off."""
+    ModerateConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]  # type: ignore[assignment]
+    """Moderation
+    An admin's decision on a pending confession: approve (queues the channel
+    post), reject (optionally with a reason) or reject and ban the author.
+    Exactly one decision wins: the transition is one conditional UPDATE.
+    """
+    RecordPublication: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]  # type: ignore[assignment]
+    """The notifier worker reports that a confession's channel post was sent:
+    stores the post's message id, moves the confession to published and tells
+    the author. Idempotent.
+    """
+    UnbanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]  # type: ignore[assignment]
+    """Lifts a member's ban in a community. Idempotent."""
+    ListBans: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]  # type: ignore[assignment]
+    """The community's bans in force, newest first (labels only, never an identity)."""
+    GetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
+    """A community's rules (the defaults where none were set)."""
+    SetCommunityRule: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
+    """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+    value is INVALID_ARGUMENT with a message for the admin.
+    """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -219,5 +261,62 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.MemberStanding, _abc.Awaitable[_confessions_pb2.MemberStanding]]:
         """Turns a member's optional notifications (new comments, replies) on or off."""
+
+    @_abc_1.abstractmethod
+    def ModerateConfession(
+        self,
+        request: _confessions_pb2.ModerateConfessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.ModerateConfessionResponse, _abc.Awaitable[_confessions_pb2.ModerateConfessionResponse]]:
+        """Moderation
+        An admin's decision on a pending confession: approve (queues the channel
+        post), reject (optionally with a reason) or reject and ban the author.
+        Exactly one decision wins: the transition is one conditional UPDATE.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordPublication(
+        self,
+        request: _confessions_pb2.RecordPublicationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.RecordPublicationResponse, _abc.Awaitable[_confessions_pb2.RecordPublicationResponse]]:
+        """The notifier worker reports that a confession's channel post was sent:
+        stores the post's message id, moves the confession to published and tells
+        the author. Idempotent.
+        """
+
+    @_abc_1.abstractmethod
+    def UnbanMember(
+        self,
+        request: _confessions_pb2.UnbanMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.UnbanMemberResponse, _abc.Awaitable[_confessions_pb2.UnbanMemberResponse]]:
+        """Lifts a member's ban in a community. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def ListBans(
+        self,
+        request: _confessions_pb2.ListBansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.ListBansResponse, _abc.Awaitable[_confessions_pb2.ListBansResponse]]:
+        """The community's bans in force, newest first (labels only, never an identity)."""
+
+    @_abc_1.abstractmethod
+    def GetCommunityRules(
+        self,
+        request: _confessions_pb2.GetCommunityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """A community's rules (the defaults where none were set)."""
+
+    @_abc_1.abstractmethod
+    def SetCommunityRule(
+        self,
+        request: _confessions_pb2.SetCommunityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+        value is INVALID_ARGUMENT with a message for the admin.
+        """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

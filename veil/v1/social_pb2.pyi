@@ -537,3 +537,47 @@ class ModerateCommentResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ModerateCommentResponse: _TypeAlias = ModerateCommentResponse  # noqa: Y015
+
+@_typing.final
+class ResolvePseudonymRequest(_message.Message):
+    """Moderation"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    pseudonym: _builtins.str
+    """As shown in a thread, e.g. "Misty Heron 417" (case-insensitive)."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        pseudonym: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "pseudonym", b"pseudonym"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolvePseudonymRequest: _TypeAlias = ResolvePseudonymRequest  # noqa: Y015
+
+@_typing.final
+class ResolvePseudonymResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolvePseudonymResponse: _TypeAlias = ResolvePseudonymResponse  # noqa: Y015

@@ -72,6 +72,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ModerateCommentRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ModerateCommentResponse.FromString,
                 _registered_method=True)
+        self.ResolvePseudonym = channel.unary_unary(
+                '/veil.v1.SocialService/ResolvePseudonym',
+                request_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -134,6 +139,16 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ResolvePseudonym(self, request, context):
+        """Moderation
+        The internal member id behind a thread pseudonym of a community (to ban
+        by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
+        members' pseudonyms coincide in different threads.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -171,6 +186,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ModerateComment,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ModerateCommentRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ModerateCommentResponse.SerializeToString,
+            ),
+            'ResolvePseudonym': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolvePseudonym,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -365,6 +385,33 @@ class SocialService:
             '/veil.v1.SocialService/ModerateComment',
             veil_dot_v1_dot_social__pb2.ModerateCommentRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ModerateCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolvePseudonym(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/ResolvePseudonym',
+            veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
             options,
             channel_credentials,
             insecure,

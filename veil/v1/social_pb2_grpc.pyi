@@ -60,6 +60,12 @@ class SocialServiceStub:
     """An admin's decision on a hidden comment: restore, delete, or delete and
     ban its writer (through ConfessionsService.BanMember).
     """
+    ResolvePseudonym: _grpc.UnaryUnaryMultiCallable[_social_pb2.ResolvePseudonymRequest, _social_pb2.ResolvePseudonymResponse]
+    """Moderation
+    The internal member id behind a thread pseudonym of a community (to ban
+    by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
+    members' pseudonyms coincide in different threads.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -92,6 +98,12 @@ class SocialServiceAsyncStub(SocialServiceStub):
     ModerateComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ModerateCommentRequest, _social_pb2.ModerateCommentResponse]  # type: ignore[assignment]
     """An admin's decision on a hidden comment: restore, delete, or delete and
     ban its writer (through ConfessionsService.BanMember).
+    """
+    ResolvePseudonym: _aio.UnaryUnaryMultiCallable[_social_pb2.ResolvePseudonymRequest, _social_pb2.ResolvePseudonymResponse]  # type: ignore[assignment]
+    """Moderation
+    The internal member id behind a thread pseudonym of a community (to ban
+    by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
+    members' pseudonyms coincide in different threads.
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -164,6 +176,18 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_social_pb2.ModerateCommentResponse, _abc.Awaitable[_social_pb2.ModerateCommentResponse]]:
         """An admin's decision on a hidden comment: restore, delete, or delete and
         ban its writer (through ConfessionsService.BanMember).
+        """
+
+    @_abc_1.abstractmethod
+    def ResolvePseudonym(
+        self,
+        request: _social_pb2.ResolvePseudonymRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ResolvePseudonymResponse, _abc.Awaitable[_social_pb2.ResolvePseudonymResponse]]:
+        """Moderation
+        The internal member id behind a thread pseudonym of a community (to ban
+        by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
+        members' pseudonyms coincide in different threads.
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from services.gateway.routers import confess, errors, fallback, my, start, threads
+from services.gateway.routers import (
+    admin,
+    confess,
+    errors,
+    fallback,
+    moderation,
+    my,
+    start,
+    threads,
+)
 
 
 def build_root_router() -> Router:
@@ -14,6 +23,15 @@ def build_root_router() -> Router:
     router that raised it to its parents, never to siblings.
     """
     root = errors.router
-    # threads first: its /start c_<N> deep link is more specific than /start.
-    root.include_routers(threads.router, start.router, my.router, confess.router, fallback.router)
+    # threads first: its /start c_<N> deep link is more specific than /start;
+    # the admin chat's routers before confess, whose /cancel is the members'.
+    root.include_routers(
+        threads.router,
+        moderation.router,
+        admin.router,
+        start.router,
+        my.router,
+        confess.router,
+        fallback.router,
+    )
     return root

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -12,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import HasText, TextIs
+from services.gateway.filters import HasMedia, HasText, TextIs
 from services.gateway.keyboards import (
     MAIN_MENU,
     DraftAction,
@@ -20,13 +21,15 @@ from services.gateway.keyboards import (
     preview_keyboard,
 )
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_message, send_media
 from services.gateway.routers.context import actor
 from veil.v1 import confessions_pb2
 
 router = Router(name="confess")
 
 MAX_LENGTH = 4000
+# Telegram allows 1,024 characters in a caption; the card and the post frame it.
+MAX_CAPTION = 900
 
 
 class Draft(StatesGroup):
@@ -38,8 +41,18 @@ class Draft(StatesGroup):
 
 @router.message(Command("confess"))
 @router.message(TextIs(texts.NEW_CONFESSION))
-async def begin(message: Message, state: FSMContext) -> None:
+async def begin(
+    message: Message, state: FSMContext, community: CommunityEntry, services: ServiceClients
+) -> None:
     """Start a new draft; its id becomes the idempotency key of the submission."""
+    assert message.from_user is not None
+    member = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
+    )
+    if member.standing.banned:
+        # Told before they write, not after.
+        await message.answer(texts.BANNED, reply_markup=MAIN_MENU)
+        return
     draft = uuid.uuid4().hex[:16]
     await state.set_state(Draft.writing)
     await state.set_data({"draft": draft})
@@ -63,16 +76,35 @@ async def write(message: Message, state: FSMContext) -> None:
     if len(text) > MAX_LENGTH:
         await message.answer(texts.too_long(len(text), MAX_LENGTH))
         return
-    data = await state.update_data(text=text)
+    data = await state.update_data(text=text, media_kind=None, file_id=None)
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
     await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
     await state.set_state(Draft.previewing)
 
 
+@router.message(StateFilter(Draft.writing), HasMedia())
+async def write_media(message: Message, state: FSMContext, media_kind: str, file_id: str) -> None:
+    """A photo, voice note or video (its caption the text): previewed by file_id."""
+    caption = (message.caption or "").strip()
+    if len(caption) > MAX_CAPTION:
+        await message.answer(texts.too_long(len(caption), MAX_CAPTION))
+        return
+    data = await state.update_data(text=caption, media_kind=media_kind, file_id=file_id)
+    # Re-sent by file_id, never forwarded: a forward would carry the author.
+    await send_media(
+        message,
+        media_kind,
+        file_id,
+        texts.preview(caption),
+        preview_keyboard(data["draft"]),
+    )
+    await state.set_state(Draft.previewing)
+
+
 @router.message(StateFilter(Draft.writing))
 async def write_other(message: Message) -> None:
-    """Media and stickers are not confessions yet."""
+    """Stickers, documents and the like are not confessions."""
     await message.answer(texts.ONLY_TEXT)
 
 
@@ -96,7 +128,7 @@ async def draft_action(
     if callback_data.action == "cancel":
         await answer_query(query)
         if message is not None:
-            await edit_text(message, texts.CANCELLED)
+            await edit_message(message, texts.CANCELLED, None)
         await state.clear()
         return
     if current != Draft.previewing.state or "text" not in data:
@@ -110,14 +142,32 @@ async def draft_action(
         return
     # The same draft always submits with the same key: a redelivered Send
     # gets the confession stored the first time.
-    response = await services.confessions.SubmitConfession(
-        confessions_pb2.SubmitConfessionRequest(
-            actor=actor(community, query.from_user),
-            text=data["text"],
-            idempotency_key=f"draft:{data['draft']}",
+    try:
+        response = await services.confessions.SubmitConfession(
+            confessions_pb2.SubmitConfessionRequest(
+                actor=actor(community, query.from_user),
+                text=data["text"],
+                idempotency_key=f"draft:{data['draft']}",
+                media=confessions_pb2.Media(
+                    kind=data.get("media_kind") or "", file_id=data.get("file_id") or ""
+                ),
+            )
         )
-    )
+    except grpc.aio.AioRpcError as error:
+        # The community's rules refused it; the service's message is for the member.
+        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            # Too long, or a filtered word: the draft stays, ✏️ Edit fixes it.
+            await answer_query(query, error.details(), alert=True)
+            return
+        if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
+            # Banned, cooling down or over the daily cap: the draft is dropped.
+            await answer_query(query)
+            if message is not None:
+                await edit_message(message, texts.refused(error.details() or ""), None)
+            await state.clear()
+            return
+        raise
     await answer_query(query)
     if message is not None:
-        await edit_text(message, texts.received(response.confession.number))
+        await edit_message(message, texts.received(response.confession.number), None)
     await state.clear()

@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 from services.gateway import threads
-from services.gateway.admins import is_admin_chat_member
+from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText
 from services.gateway.keyboards import MAIN_MENU
@@ -32,6 +32,7 @@ from veil.v1 import confessions_pb2, social_pb2
 router = Router(name="threads")
 
 READ_OWN_SECONDS = 15.0
+BANNED = "You are banned in this community and cannot comment."
 MAX_COMMENT = 1000
 _OPEN = frozenset(
     {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
@@ -266,9 +267,7 @@ async def compose(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, query.from_user))
     )
     if standing.standing.banned:
-        await answer_query(
-            query, "You are banned in this community and cannot comment.", alert=True
-        )
+        await answer_query(query, BANNED, alert=True)
         return
     await answer_query(query)
     if isinstance(query.message, Message):
@@ -305,7 +304,15 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    member_id = await _member_id(services, community, message.from_user)
+    member = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
+    )
+    if member.standing.banned:
+        # Banned while writing: the comment is not stored.
+        await message.answer(BANNED, reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    member_id = int(member.member.id)
     try:
         context, _ = await _thread(services, community, number)
         added = await services.social.AddComment(
@@ -346,6 +353,7 @@ async def moderate_hidden(
     callback_data: HiddenAction,
     community: CommunityEntry,
     services: ServiceClients,
+    admins: AdminCheck,
 ) -> None:
     """Restore, delete, or delete and ban: a comment that reports hid (admin chat only)."""
     action = _MODERATION.get(callback_data.action)
@@ -354,7 +362,7 @@ async def moderate_hidden(
         action is None
         or message is None
         or message.chat.id != community.admin_chat_id
-        or not await is_admin_chat_member(query.bot, community.admin_chat_id, query.from_user.id)  # type: ignore[arg-type]
+        or not await admins(community.bot, community.admin_chat_id, query.from_user.id)
     ):
         await answer_query(query, "Only the community's admins can do this.", alert=True)
         return

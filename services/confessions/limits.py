@@ -1,0 +1,77 @@
+"""Per-member submission limits (cooldown, daily cap), counted in Redis Cluster.
+
+One Lua script checks and takes both at once; its keys share the member's hash
+tag, so they live in one cluster slot. Keys carry internal ids only (community
+and member), never a Telegram id, and expire on their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from redis.asyncio.cluster import RedisCluster
+
+# KEYS: cooldown marker, today's counter. ARGV: cooldown ms, daily cap.
+# Returns {0, 0} when taken, {1, ms left} in the cooldown, {2, ms left} over the cap.
+_TAKE = """
+local cooldown = tonumber(ARGV[1])
+local cap = tonumber(ARGV[2])
+if cooldown > 0 then
+  local left = redis.call('PTTL', KEYS[1])
+  if left > 0 then return {1, left} end
+end
+if cap > 0 then
+  local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if used >= cap then return {2, redis.call('PTTL', KEYS[2])} end
+end
+if cooldown > 0 then redis.call('SET', KEYS[1], '1', 'PX', cooldown) end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], 90000)
+return {0, 0}
+"""
+# Gives a taken submission back (the confession could not be stored).
+_REFUND = """
+redis.call('DEL', KEYS[1])
+local used = tonumber(redis.call('GET', KEYS[2]) or '0')
+if used > 0 then redis.call('DECR', KEYS[2]) end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a submission was refused, and for how long."""
+
+    cap: bool
+    wait_ms: int
+
+
+class SubmissionLimits:
+    """Cooldown and daily cap of each member of each community."""
+
+    def __init__(self, redis: RedisCluster) -> None:
+        self._redis = redis
+        self._take = redis.register_script(_TAKE)
+        self._refund = redis.register_script(_REFUND)
+
+    @staticmethod
+    def _keys(community_id: int, member_id: int) -> list[str]:
+        tag = f"{{c{community_id}:m{member_id}}}"
+        day = datetime.now(UTC).strftime("%Y%m%d")
+        return [f"limits:{tag}:cooldown", f"limits:{tag}:day:{day}"]
+
+    async def take(
+        self, community_id: int, member_id: int, *, cooldown_seconds: int, daily_cap: int
+    ) -> Refusal | None:
+        """Take one submission; a Refusal when the member must wait."""
+        code, left = await self._take(
+            keys=self._keys(community_id, member_id), args=[cooldown_seconds * 1000, daily_cap]
+        )
+        if int(code) == 0:
+            return None
+        return Refusal(cap=int(code) == 2, wait_ms=max(0, int(left)))
+
+    async def refund(self, community_id: int, member_id: int) -> None:
+        """Give back a submission that was taken but not stored."""
+        await self._refund(keys=self._keys(community_id, member_id), args=[])

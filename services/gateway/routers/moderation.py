@@ -1,0 +1,246 @@
+"""Moderation card buttons in the admin chat: approve, reject (with a reason), ban author.
+
+Only members of the community's admin chat may press them (getChatMember,
+cached in Redis); anyone else gets an alert and nothing changes. Of two admins
+pressing at once, the confessions service lets exactly one decision win; the
+card then shows it and who made it, and the other admin hears who was first.
+"""
+
+from __future__ import annotations
+
+import grpc
+from aiogram import Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message, User
+
+from services.gateway.admins import AdminCheck
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import HasText, InAdminChat
+from services.gateway.moderation import (
+    BACK,
+    TYPE_OWN,
+    ModAction,
+    ModReason,
+    card_keyboard,
+    decided_card,
+    outcome,
+    reasons_keyboard,
+)
+from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query, edit_card, edit_message
+from veil.v1 import confessions_pb2
+
+router = Router(name="moderation")
+
+ONLY_ADMINS = "Only the community's admins can do this."
+_ACTIONS = {
+    "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
+    "reject": confessions_pb2.MODERATION_ACTION_REJECT,
+    "ban": confessions_pb2.MODERATION_ACTION_BAN,
+}
+MAX_REASON = 100
+
+
+class Rejecting(StatesGroup):
+    """An admin typing a reject reason in the admin chat (state keyed to that admin)."""
+
+    typing = State()
+
+
+async def _card(
+    query: CallbackQuery, community: CommunityEntry, admins: AdminCheck
+) -> Message | None:
+    """The pressed card when the presser may act on it; else they are told, and None."""
+    message = query.message if isinstance(query.message, Message) else None
+    if (
+        message is None
+        or message.chat.id != community.admin_chat_id
+        or not await admins(community.bot, community.admin_chat_id, query.from_user.id)
+    ):
+        await answer_query(query, ONLY_ADMINS, alert=True)
+        return None
+    return message
+
+
+async def _decide(
+    services: ServiceClients,
+    community: CommunityEntry,
+    admin: User,
+    confession_id: int,
+    action: str,
+    reason: str = "",
+) -> confessions_pb2.ModerateConfessionResponse:
+    response: confessions_pb2.ModerateConfessionResponse = (
+        await services.confessions.ModerateConfession(
+            confessions_pb2.ModerateConfessionRequest(
+                community_id=community.id,
+                confession_id=confession_id,
+                action=_ACTIONS[action],
+                reason=reason,
+                moderator=admin.first_name,
+            )
+        )
+    )
+    return response
+
+
+@router.callback_query(ModAction.filter())
+async def press(
+    query: CallbackQuery,
+    callback_data: ModAction,
+    community: CommunityEntry,
+    services: ServiceClients,
+    admins: AdminCheck,
+) -> None:
+    """A card button: decide, or show the reasons to pick from."""
+    card = await _card(query, community, admins)
+    if card is None:
+        return
+    if callback_data.action == "reason":
+        rules = await services.confessions.GetCommunityRules(
+            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
+        )
+        await answer_query(query)
+        await edit_message(
+            card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
+        )
+        return
+    if callback_data.action not in _ACTIONS:
+        await answer_query(query, "Unknown action.", alert=True)
+        return
+    await _finish(query, card, services, community, callback_data.confession, callback_data.action)
+
+
+async def _finish(
+    query: CallbackQuery,
+    card: Message,
+    services: ServiceClients,
+    community: CommunityEntry,
+    confession_id: int,
+    action: str,
+    reason: str = "",
+) -> None:
+    try:
+        response = await _decide(
+            services, community, query.from_user, confession_id, action, reason
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        await answer_query(query, "That confession is gone.", alert=True)
+        return
+    banned = response.won and action == "ban"
+    if response.won:
+        await answer_query(query, outcome(response, banned=banned))
+    else:
+        await answer_query(query, f"Already handled by {response.moderator}.", alert=True)
+    # The loser edits too: if the winner's edit was lost, the card still ends
+    # up showing the decision (an identical edit is "not modified": done).
+    await edit_message(card, decided_card(card.html_text, response, banned=banned), None)
+
+
+@router.callback_query(ModReason.filter())
+async def pick_reason(
+    query: CallbackQuery,
+    callback_data: ModReason,
+    community: CommunityEntry,
+    services: ServiceClients,
+    admins: AdminCheck,
+    state: FSMContext,
+) -> None:
+    """A reason button under a card: reject with it, or type one, or go back."""
+    card = await _card(query, community, admins)
+    if card is None:
+        return
+    if callback_data.reason == BACK:
+        await answer_query(query)
+        await edit_message(card, None, card_keyboard(callback_data.confession))
+        return
+    if callback_data.reason == TYPE_OWN:
+        await answer_query(query, "Type the reason in this chat.")
+        await card.answer(
+            f"✍️ {query.from_user.first_name}, type the reason for rejecting this confession "
+            f"(up to {MAX_REASON} characters), or /cancel."
+        )
+        # The prompt came first: a redelivered press asks again, nothing is lost.
+        await state.set_state(Rejecting.typing)
+        await state.set_data(
+            {
+                "confession": callback_data.confession,
+                "card": card.message_id,
+                "card_html": card.html_text,
+                "caption": card.caption is not None,
+            }
+        )
+        return
+    rules = await services.confessions.GetCommunityRules(
+        confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
+    )
+    if not 0 <= callback_data.reason < len(rules.reject_reasons):
+        await answer_query(query, "That reason is no longer offered.", alert=True)
+        await edit_message(
+            card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
+        )
+        return
+    await _finish(
+        query,
+        card,
+        services,
+        community,
+        callback_data.confession,
+        "reject",
+        rules.reject_reasons[callback_data.reason],
+    )
+
+
+@router.message(StateFilter(Rejecting.typing), InAdminChat(), Command("cancel"))
+async def cancel_reason(message: Message, state: FSMContext) -> None:
+    """Stop typing a reason; the card stays pending."""
+    await message.answer("Cancelled. The confession is still waiting.")
+    await state.clear()
+
+
+@router.message(StateFilter(Rejecting.typing), InAdminChat(), HasText())
+async def typed_reason(
+    message: Message,
+    community: CommunityEntry,
+    services: ServiceClients,
+    admins: AdminCheck,
+    state: FSMContext,
+) -> None:
+    """The reason an admin typed: reject with it and update the card."""
+    assert message.from_user is not None
+    if not await admins(community.bot, community.admin_chat_id, message.from_user.id):
+        await state.clear()
+        return
+    reason = (message.text or "").strip()
+    if len(reason) > MAX_REASON:
+        await message.answer(f"Please keep the reason under {MAX_REASON} characters.")
+        return
+    data = await state.get_data()
+    try:
+        response = await _decide(
+            services, community, message.from_user, int(data["confession"]), "reject", reason
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        await message.answer("That confession is gone.")
+        await state.clear()
+        return
+    number = response.confession.number
+    if response.won:
+        await message.answer(f"❌ Rejected #{number}: the author is told why.")
+    else:
+        await message.answer(f"#{number} was already handled by {response.moderator}.")
+    await edit_card(
+        community.bot,
+        community.admin_chat_id,
+        int(data["card"]),
+        html=decided_card(str(data["card_html"]), response, banned=False),
+        markup=None,
+        caption=bool(data.get("caption")),
+    )
+    await state.clear()
