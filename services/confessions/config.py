@@ -11,3 +11,6 @@ class ConfessionsSettings(ServiceSettings):
     """The confessions service: Postgres schema ``confessions``, gRPC port 50051."""
 
     confession_max_length: int = Field(default=4000, ge=1, le=4000)
+    notifier_addr: str = Field(
+        description="gRPC target of the notifier service (notices to members, channel edits)."
+    )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -34,6 +36,10 @@ communities = Table(
     # Last confession number handed out; "#N" is gap-free per community.
     Column("last_number", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What /deleteme does to a member's channel posts: 'replace' (edit to
+    # "[deleted]", the numbering stays readable) or 'delete'.
+    Column("erased_posts", Text, nullable=False, server_default="replace"),
+    CheckConstraint("erased_posts IN ('replace', 'delete')", name="communities_erased_posts_check"),
 )
 
 # telegram_user_id is kept only because messages must be delivered to the
@@ -45,6 +51,15 @@ members = Table(
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
     Column("telegram_user_id", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Optional notices (new comments, replies) are skipped when false.
+    Column("notifications_enabled", Boolean, nullable=False, server_default="true"),
+    # Set when the bot got a 403 (blocked); cleared when the member writes again.
+    Column("unreachable_since", DateTime(timezone=True), nullable=True),
+    # Profile counters, updated as events happen (never recounted for /me).
+    Column("confessions_sent", Integer, nullable=False, server_default="0"),
+    Column("confessions_approved", Integer, nullable=False, server_default="0"),
+    Column("comments_written", Integer, nullable=False, server_default="0"),
+    Column("reactions_received", Integer, nullable=False, server_default="0"),
     UniqueConstraint("community_id", "telegram_user_id", name="members_community_user_key"),
 )
 
@@ -54,12 +69,15 @@ confessions = Table(
     Column("id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
     Column("number", BigInteger, nullable=False),
-    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=False),
+    # NULL once the author erased their data (/deleteme).
+    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=True),
     Column("text", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),
     Column("idempotency_key", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The channel post, once published.
+    Column("channel_message_id", BigInteger, nullable=True),
     UniqueConstraint("community_id", "number", name="confessions_community_number_key"),
     UniqueConstraint("community_id", "idempotency_key", name="confessions_idempotency_key"),
     CheckConstraint(
@@ -67,4 +85,15 @@ confessions = Table(
         name="confessions_status_check",
     ),
     Index("confessions_member_idx", "member_id", "id"),
+)
+
+# Events already counted on a member's profile (RecordMemberActivity is
+# idempotent on the event key; the key is stored as a digest, so it names no
+# other member).
+member_events = Table(
+    "member_events",
+    metadata,
+    Column("member_id", BigInteger, ForeignKey(members.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("event_key", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 
 class TextIs(Filter):
@@ -21,3 +21,15 @@ class HasText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return bool(message.text) and not (message.text or "").startswith("/")
+
+
+class PrivateChat(Filter):
+    """Matches a message, or a press under a message, in a private chat with the bot.
+
+    Member-only commands (/me, /settings, /deleteme) answer there only: the
+    admin chat has its own /settings.
+    """
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return isinstance(message, Message) and message.chat.type == "private"

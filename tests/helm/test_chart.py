@@ -74,7 +74,7 @@ _EVERY_PROCESS_PENDING = {
 }
 PENDING_FIELDS: dict[str, set[str]] = {
     "gateway": _EVERY_PROCESS_PENDING,
-    "confessions": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr", "redis_nodes"},
+    "confessions": _EVERY_PROCESS_PENDING | {"confessions_addr", "redis_nodes"},
     "social": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
     "notifier": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
     "notifierWorker": _EVERY_PROCESS_PENDING,

@@ -70,6 +70,14 @@ class ConfessionsServiceStub:
     """Erases a member's identity and content in this service. Irreversible."""
     SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
     """Turns a member's optional notifications (new comments, replies) on or off."""
+    MarkUnreachable: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]
+    """Members
+    Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -113,6 +121,14 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Erases a member's identity and content in this service. Irreversible."""
     SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
     """Turns a member's optional notifications (new comments, replies) on or off."""
+    MarkUnreachable: _aio.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]  # type: ignore[assignment]
+    """Members
+    Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -219,5 +235,25 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.MemberStanding, _abc.Awaitable[_confessions_pb2.MemberStanding]]:
         """Turns a member's optional notifications (new comments, replies) on or off."""
+
+    @_abc_1.abstractmethod
+    def MarkUnreachable(
+        self,
+        request: _confessions_pb2.MarkUnreachableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.MarkUnreachableResponse, _abc.Awaitable[_confessions_pb2.MarkUnreachableResponse]]:
+        """Members
+        Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+
+    @_abc_1.abstractmethod
+    def GetProfile(
+        self,
+        request: _confessions_pb2.GetProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
+        """The actor's profile: counters kept as events happen, one SQL statement."""
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from services.gateway.routers import confess, errors, fallback, my, start, threads
+from services.gateway.routers import (
+    confess,
+    deleteme,
+    errors,
+    fallback,
+    my,
+    profile,
+    settings,
+    start,
+    threads,
+)
 
 
 def build_root_router() -> Router:
@@ -15,5 +25,14 @@ def build_root_router() -> Router:
     """
     root = errors.router
     # threads first: its /start c_<N> deep link is more specific than /start.
-    root.include_routers(threads.router, start.router, my.router, confess.router, fallback.router)
+    root.include_routers(
+        threads.router,
+        start.router,
+        my.router,
+        profile.router,
+        settings.router,
+        deleteme.router,
+        confess.router,
+        fallback.router,
+    )
     return root
