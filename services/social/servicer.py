@@ -326,13 +326,17 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     }
                 ).decode(),
                 idempotency_key=f"notify:{member_id}:c{comment.id}",
-                # Notices batched into one slot replace each other; the last
-                # one carries the count of all of them.
-                collapse_key=f"notify:{member_id}:{thread.confession_id}",
                 optional=True,
             )
             if slot.at is not None:
                 notice.not_before.CopyFrom(timestamp(slot.at))
+                # Notices batched into one slot replace each other; the last
+                # one carries the count of all of them. The key names the slot:
+                # a notice of an earlier slot (or the one sent at once) counts
+                # other comments and must not be replaced while still queued.
+                notice.collapse_key = (
+                    f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
+                )
             notices.append(notice)
         if notices:
             await self._confessions.NotifyMembers(
