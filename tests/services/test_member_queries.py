@@ -32,9 +32,11 @@ async def database(infra_config: infra.InfraConfig, stack: Any) -> AsyncIterator
 
 async def test_a_profile_view_is_one_statement(database: Database) -> None:
     repository = ConfessionsRepository(database)
+    bot_id = next(_bot_ids)
+    # A well-formed token: the gateways serve every community, this one too.
     community = await repository.upsert_community(
-        bot_id=next(_bot_ids),
-        bot_token="x" * 30,
+        bot_id=bot_id,
+        bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="queries_bot",
         channel_chat_id=-1,
         admin_chat_id=-2,

@@ -10,6 +10,7 @@ import grpc
 
 from tests.e2e.world import World
 from tests.social.threads import (
+    admin_press,
     button,
     comment_row,
     open_thread,
@@ -227,22 +228,8 @@ async def test_admins_restore_a_hidden_comment_once(
     card = next(m for m in messages if "was hidden after 3 reports" in m.get("text", ""))
     assert "misunderstood joke" in card["text"] and str(writer.user_id) not in card["text"]
     restore = button(card, "Restore")
-
-    async def admin_press(user_id: int) -> dict[str, Any]:
-        return dict(
-            await world.control(
-                "POST",
-                f"/bots/{community.bot_id}/users/{user_id}/press",
-                {
-                    "message_id": card["message_id"],
-                    "data": restore,
-                    "chat_id": community.admin_chat_id,
-                },
-            )
-        )
-
     assert "misunderstood joke" not in (await open_thread(author, number))["text"]
-    pressed = await admin_press(1)
+    pressed = await admin_press(community, card, restore)
     assert pressed["answer"]["text"] == "↩️ Restored"
     # The card lost its buttons; a second decision (another admin's press that
     # raced this one) finds the comment no longer hidden and changes nothing.
@@ -340,22 +327,7 @@ async def test_admins_delete_a_hidden_comment(
     await until(card_arrived, "the admin card never arrived through the notifier")
     shown = await card()
     assert shown is not None
-    delete = button(shown, "🗑 Delete")
-
-    async def admin_press(user_id: int) -> dict[str, Any]:
-        return dict(
-            await world.control(
-                "POST",
-                f"/bots/{community.bot_id}/users/{user_id}/press",
-                {
-                    "message_id": shown["message_id"],
-                    "data": delete,
-                    "chat_id": community.admin_chat_id,
-                },
-            )
-        )
-
-    pressed = await admin_press(1)
+    pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
     assert pressed["answer"]["text"] == "🗑 Deleted"
     edited = await card()
     assert edited is not None and "🗑 Deleted by" in edited["text"]

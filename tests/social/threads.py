@@ -143,6 +143,19 @@ async def press(member: Member, message: dict[str, Any], data: str) -> dict[str,
     return {**edited, "answer": result.get("answer")}
 
 
+async def admin_press(
+    community: World.Community, message: dict[str, Any], data: str, user_id: int = 1
+) -> dict[str, Any]:
+    """An admin (user 1 by default) presses a button of a message in the admin chat."""
+    return dict(
+        await community.world.control(
+            "POST",
+            f"/bots/{community.bot_id}/users/{user_id}/press",
+            {"message_id": message["message_id"], "data": data, "chat_id": community.admin_chat_id},
+        )
+    )
+
+
 async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 20) -> None:
     """Poll ``check`` until it holds."""
     deadline = time.monotonic() + seconds
