@@ -13,14 +13,18 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
+import grpc
 import pytest
 
 from tests.e2e.world import World
+from tests.social.threads import Services
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
 PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
+# VEIL_NOTIFY_BATCH_SECONDS and VEIL_COUNTER_EDIT_SECONDS of the suite's stack.
+PACE_SECONDS = 4.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -70,6 +74,10 @@ def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
             "VEIL_COMMUNITY_REFRESH_SECONDS": "0.3",
             "VEIL_RATE_LIMIT_BURST": "10",
             "VEIL_RATE_LIMIT_PER_MINUTE": "30",
+            # Short pacing, so that tests see a batched notification and a
+            # paced counter edit leave within seconds.
+            "VEIL_NOTIFY_BATCH_SECONDS": str(PACE_SECONDS),
+            "VEIL_COUNTER_EDIT_SECONDS": str(PACE_SECONDS),
         },
     )
     stack.migrate()
@@ -98,3 +106,15 @@ def world(stack: Stack, http: aiohttp.ClientSession) -> World:
 async def community(world: World) -> World.Community:
     """A fresh community (its own bot, channel and admin chat) served by the gateway."""
     return await world.create_community()
+
+
+@pytest.fixture
+async def services(stack: Stack) -> AsyncIterator[Services]:
+    """gRPC stubs of the running confessions and social services."""
+    channels = [
+        grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.confessions}"),
+        grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.social}"),
+    ]
+    yield Services(channels)
+    for channel in channels:
+        await channel.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -37,6 +38,10 @@ communities = Table(
     # Last confession number handed out; "#N" is gap-free per community.
     Column("last_number", BigInteger, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # What /deleteme does to a member's channel posts: 'replace' (edit to
+    # "[deleted]", the numbering stays readable) or 'delete'.
+    Column("erased_posts", Text, nullable=False, server_default="replace"),
+    CheckConstraint("erased_posts IN ('replace', 'delete')", name="communities_erased_posts_check"),
 )
 
 # telegram_user_id is kept only because messages must be delivered to the
@@ -48,6 +53,15 @@ members = Table(
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
     Column("telegram_user_id", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Optional notices (new comments, replies) are skipped when false.
+    Column("notifications_enabled", Boolean, nullable=False, server_default="true"),
+    # Set when the bot got a 403 (blocked); cleared when the member writes again.
+    Column("unreachable_since", DateTime(timezone=True), nullable=True),
+    # Profile counters, updated as events happen (never recounted for /me).
+    Column("confessions_sent", Integer, nullable=False, server_default="0"),
+    Column("confessions_approved", Integer, nullable=False, server_default="0"),
+    Column("comments_written", Integer, nullable=False, server_default="0"),
+    Column("reactions_received", Integer, nullable=False, server_default="0"),
     UniqueConstraint("community_id", "telegram_user_id", name="members_community_user_key"),
 )
 
@@ -57,7 +71,8 @@ confessions = Table(
     Column("id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
     Column("number", BigInteger, nullable=False),
-    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=False),
+    # NULL once the author erased their data (/deleteme).
+    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=True),
     Column("text", Text, nullable=False),
     Column("status", Text, nullable=False, server_default="pending"),
     Column("idempotency_key", Text, nullable=False),
@@ -115,4 +130,15 @@ community_rules = Table(
     # With a publishing interval: the earliest moment of the next channel post.
     Column("next_publish_at", DateTime(timezone=True)),
     CheckConstraint("filter_action IN ('flag', 'reject')", name="community_rules_filter_check"),
+)
+
+# Events already counted on a member's profile (RecordMemberActivity is
+# idempotent on the event key; the key is stored as a digest, so it names no
+# other member).
+member_events = Table(
+    "member_events",
+    metadata,
+    Column("member_id", BigInteger, ForeignKey(members.c.id, ondelete="CASCADE"), primary_key=True),
+    Column("event_key", Text, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

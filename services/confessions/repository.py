@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, case, delete, func, literal_column, or_, select, update
+from sqlalchemy import (
+    RowMapping,
+    Text,
+    and_,
+    case,
+    delete,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.confessions.domain import Rules
-from services.confessions.models import bans, communities, community_rules, confessions, members
+from services.confessions.models import (
+    bans,
+    communities,
+    community_rules,
+    confessions,
+    member_events,
+    members,
+)
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError, NotFoundError
 
@@ -88,6 +110,61 @@ class Submission:
     rejected: int
     flagged_word: str | None
 
+
+@dataclass(frozen=True)
+class MemberRow:
+    """A member as RegisterMember sees it (for the gateway; no Telegram id)."""
+
+    id: int
+    created: bool
+    notifications_enabled: bool
+    unreachable: bool
+    # The member's ban in force, if any.
+    ban: BanRow | None = None
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Where a notice to a member goes, and whether it may."""
+
+    telegram_user_id: int
+    notifications_enabled: bool
+    unreachable: bool
+
+
+@dataclass(frozen=True)
+class ProfileRow:
+    """A member's own counters."""
+
+    confessions_sent: int
+    confessions_approved: int
+    comments_written: int
+    reactions_received: int
+    notifications_enabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ErasedPost:
+    """A published confession whose channel post the erasure must change."""
+
+    confession_id: int
+    number: int
+    channel_message_id: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What erasing one member touches, known before it is committed."""
+
+    member_id: int
+    channel_chat_id: int
+    # 'replace' (edit the post to "[deleted]") or 'delete'.
+    erased_posts: str
+    posts: list[ErasedPost]
+
+
+ERASED_TEXT = "[deleted]"
 
 _COMMUNITY_COLUMNS = (
     communities.c.id,
@@ -220,10 +297,8 @@ class ConfessionsRepository:
         async with self._db.read_own() as conn:
             return [_community(row) for row in (await conn.execute(statement)).mappings()]
 
-    async def register_member(
-        self, community_id: int, telegram_user_id: int
-    ) -> tuple[int, bool, BanRow | None]:
-        """Find or create the member; returns (member id, created, their ban in force)."""
+    async def register_member(self, community_id: int, telegram_user_id: int) -> MemberRow:
+        """Find or create the member, with their settings, reachability and ban in force."""
         upsert = (
             insert(members)
             .values(community_id=community_id, telegram_user_id=telegram_user_id)
@@ -233,11 +308,22 @@ class ConfessionsRepository:
             )
             # xmax is 0 only on a freshly inserted tuple: tells insert from update
             # in the same round trip.
-            .returning(members.c.id, (literal_column("xmax") == 0).label("created"))
+            .returning(
+                members.c.id,
+                (literal_column("xmax") == 0).label("created"),
+                members.c.notifications_enabled,
+                members.c.unreachable_since.is_not(None).label("unreachable"),
+            )
             .cte("m")
         )
         # One round trip: the upsert and the member's ban in force.
-        statement = select(upsert.c.id, upsert.c.created, *_BAN_COLUMNS[1:]).select_from(
+        statement = select(
+            upsert.c.id,
+            upsert.c.created,
+            upsert.c.notifications_enabled,
+            upsert.c.unreachable,
+            *_BAN_COLUMNS[1:],
+        ).select_from(
             upsert.outerjoin(
                 bans,
                 and_(
@@ -256,7 +342,210 @@ class ConfessionsRepository:
         ban = None
         if row["created_at"] is not None:
             ban = _ban({**row, "member_id": row["id"]})  # type: ignore[arg-type]
-        return int(row["id"]), bool(row["created"]), ban
+        return MemberRow(
+            id=int(row["id"]),
+            created=bool(row["created"]),
+            notifications_enabled=bool(row["notifications_enabled"]),
+            unreachable=bool(row["unreachable"]),
+            ban=ban,
+        )
+
+    async def mark_reachable(self, member_id: int) -> None:
+        """The member wrote to the bot again: notices reach them again."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(members).where(members.c.id == member_id).values(unreachable_since=None)
+            )
+
+    async def mark_unreachable(self, community_id: int, telegram_user_id: int) -> bool:
+        """The member's chat answered 403; returns whether such a member exists."""
+        statement = (
+            update(members)
+            .where(members.c.community_id == community_id)
+            .where(members.c.telegram_user_id == telegram_user_id)
+            .values(unreachable_since=func.coalesce(members.c.unreachable_since, func.now()))
+            .returning(members.c.id)
+        )
+        async with self._db.write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def set_notifications(
+        self, community_id: int, telegram_user_id: int, enabled: bool
+    ) -> bool:
+        """Turn the member's optional notices on or off; returns the stored value."""
+        statement = (
+            insert(members)
+            .values(
+                community_id=community_id,
+                telegram_user_id=telegram_user_id,
+                notifications_enabled=enabled,
+            )
+            .on_conflict_do_update(
+                constraint="members_community_user_key", set_={"notifications_enabled": enabled}
+            )
+            .returning(members.c.notifications_enabled)
+        )
+        try:
+            async with self._db.write() as conn:
+                return bool((await conn.execute(statement)).scalar_one())
+        except IntegrityError as error:
+            raise CommunityNotFoundError(community_id) from error
+
+    async def recipients(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Recipient]:
+        """Delivery details of members by (community id, member id), in one statement.
+
+        Read on the primary: a member who just turned notifications off must not
+        get the next one because the replica had not replayed it yet.
+        """
+        if not keys:
+            return {}
+        statement = select(
+            members.c.community_id,
+            members.c.id,
+            members.c.telegram_user_id,
+            members.c.notifications_enabled,
+            members.c.unreachable_since.is_not(None).label("unreachable"),
+        ).where(tuple_(members.c.community_id, members.c.id).in_(list(set(keys))))
+        async with self._db.read_own() as conn:
+            rows = (await conn.execute(statement)).all()
+        return {
+            (int(r.community_id), int(r.id)): Recipient(
+                telegram_user_id=int(r.telegram_user_id),
+                notifications_enabled=bool(r.notifications_enabled),
+                unreachable=bool(r.unreachable),
+            )
+            for r in rows
+        }
+
+    async def record_activity(
+        self,
+        community_id: int,
+        member_id: int,
+        *,
+        comments_written: int,
+        reactions_received: int,
+        event_key: str,
+    ) -> bool:
+        """Add to a member's counters once per event; returns whether it counted.
+
+        One statement: the event row is claimed in a CTE and the counters move
+        only when the claim inserted it, so a retried call changes nothing.
+        """
+        digest = hashlib.sha256(event_key.encode()).hexdigest()[:32]
+        member = select(members.c.id).where(
+            members.c.community_id == community_id, members.c.id == member_id
+        )
+        claimed = (
+            insert(member_events)
+            .from_select(["member_id", "event_key"], member.add_columns(literal(digest, Text)))
+            .on_conflict_do_nothing()
+            .returning(member_events.c.member_id)
+            .cte("claimed")
+        )
+        statement = (
+            update(members)
+            .where(members.c.id.in_(select(claimed.c.member_id)))
+            .values(
+                comments_written=func.greatest(members.c.comments_written + comments_written, 0),
+                reactions_received=func.greatest(
+                    members.c.reactions_received + reactions_received, 0
+                ),
+            )
+            .returning(members.c.id)
+        )
+        async with self._db.write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def profile(self, community_id: int, telegram_user_id: int) -> ProfileRow | None:
+        """The member's counters: one statement on the primary (their own, fresh)."""
+        statement = select(
+            members.c.confessions_sent,
+            members.c.confessions_approved,
+            members.c.comments_written,
+            members.c.reactions_received,
+            members.c.notifications_enabled,
+            members.c.created_at,
+        ).where(
+            members.c.community_id == community_id, members.c.telegram_user_id == telegram_user_id
+        )
+        async with self._db.read_own() as conn:
+            row = (await conn.execute(statement)).mappings().one_or_none()
+        return ProfileRow(**row) if row is not None else None
+
+    async def erase_member(
+        self,
+        community_id: int,
+        telegram_user_id: int,
+        before_commit: Callable[[Erasure], Awaitable[None]],
+    ) -> tuple[Erasure, int] | None:
+        """Erase the member: their row goes, their confessions lose text and author.
+
+        ``before_commit`` runs inside the transaction, with the member and their
+        published confessions locked: it queues the channel edits, so that they
+        are queued exactly when the erasure commits (a failure rolls both back
+        and the retry finds everything as it was). Returns what was erased and
+        the number of confessions, or None when there is no such member (erased
+        already).
+        """
+        async with self._db.write() as conn:
+            member_id = (
+                await conn.execute(
+                    select(members.c.id)
+                    .where(members.c.community_id == community_id)
+                    .where(members.c.telegram_user_id == telegram_user_id)
+                    .with_for_update()
+                )
+            ).scalar_one_or_none()
+            if member_id is None:
+                return None
+            community = (
+                await conn.execute(
+                    select(communities.c.channel_chat_id, communities.c.erased_posts).where(
+                        communities.c.id == community_id
+                    )
+                )
+            ).one()
+            posts = (
+                await conn.execute(
+                    select(confessions.c.id, confessions.c.number, confessions.c.channel_message_id)
+                    .where(confessions.c.member_id == member_id)
+                    .where(confessions.c.status == "published")
+                    .where(confessions.c.channel_message_id.is_not(None))
+                    .order_by(confessions.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            erasure = Erasure(
+                member_id=int(member_id),
+                channel_chat_id=int(community.channel_chat_id),
+                erased_posts=str(community.erased_posts),
+                posts=[
+                    ErasedPost(int(p.id), int(p.number), int(p.channel_message_id)) for p in posts
+                ],
+            )
+            await before_commit(erasure)
+            erased = (
+                await conn.execute(
+                    update(confessions)
+                    .where(confessions.c.member_id == member_id)
+                    .values(
+                        text=ERASED_TEXT,
+                        status="deleted",
+                        member_id=None,
+                        media_kind=None,
+                        file_id=None,
+                        flagged_word=None,
+                        reject_reason=None,
+                        updated_at=func.now(),
+                    )
+                    .returning(confessions.c.id)
+                )
+            ).all()
+            # Nothing is kept to recognise the member by: their bans go too.
+            await conn.execute(delete(bans).where(bans.c.member_id == member_id))
+            # member_events go with the row (ON DELETE CASCADE).
+            await conn.execute(delete(members).where(members.c.id == member_id))
+            return erasure, len(erased)
 
     async def find_submission(self, community_id: int, idempotency_key: str) -> Submission | None:
         """The confession stored under ``idempotency_key`` (a retried submission), if any."""
@@ -270,7 +559,9 @@ class ConfessionsRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
             if row is None:
                 return None
-            approved, rejected = await self._history(conn, int(row["member_id"]), int(row["id"]))
+            approved, rejected = await self._history(
+                conn, int(row["member_id"] or 0), int(row["id"])
+            )
         return Submission(_confession(row), False, approved, rejected, row["flagged_word"])
 
     @staticmethod
@@ -339,6 +630,11 @@ class ConfessionsRepository:
                 .returning(*_CONFESSION_COLUMNS)
             )
             row = _confession((await conn.execute(created)).mappings().one())
+            await conn.execute(
+                update(members)
+                .where(members.c.id == member_id)
+                .values(confessions_sent=members.c.confessions_sent + 1)
+            )
             approved, rejected = await self._history(conn, member_id, row.id)
             return Submission(row, True, approved, rejected, flagged_word)
 
@@ -376,7 +672,7 @@ class ConfessionsRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return _confession(row), int(row["member_id"]), int(row["channel_message_id"] or 0)
+        return _confession(row), int(row["member_id"] or 0), int(row["channel_message_id"] or 0)
 
     # -- moderation ------------------------------------------------------------
 
@@ -437,14 +733,15 @@ class ConfessionsRepository:
                     return None
             publish_at = None
             if won and to == "approved":
+                await count_approved(conn, confession_id)
                 publish_at = await self._publish_slot(conn, community_id)
         return Decision(
             won=won,
             confession=_confession(row),
             moderator=row["moderated_by"] or "",
             reason=row["reject_reason"] or "",
-            member_id=int(row["member_id"]),
-            author_telegram_id=int(row["author"]),
+            member_id=int(row["member_id"] or 0),
+            author_telegram_id=int(row["author"] or 0),
             publish_at=publish_at,
         )
 
@@ -507,7 +804,7 @@ class ConfessionsRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return _confession(row), int(row["author"])
+        return _confession(row), int(row["author"] or 0)
 
     async def ban(
         self,
@@ -599,3 +896,17 @@ class ConfessionsRepository:
                 return _rules((await conn.execute(statement)).mappings().one())
         except IntegrityError as error:
             raise CommunityNotFoundError(community_id) from error
+
+
+async def count_approved(conn: AsyncConnection, confession_id: int) -> None:
+    """Add one to the author's "approved" counter, inside the approving transaction.
+
+    For the moderation transition: run it in the same transaction as the
+    conditional UPDATE that won the approval, so it counts exactly once.
+    """
+    author = select(confessions.c.member_id).where(confessions.c.id == confession_id)
+    await conn.execute(
+        update(members)
+        .where(members.c.id == author.scalar_subquery())
+        .values(confessions_approved=members.c.confessions_approved + 1)
+    )

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import grpc
 
-from services.confessions import domain
+from services.confessions import domain, members
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.repository import (
@@ -16,6 +16,7 @@ from services.confessions.repository import (
     ConfessionRow,
     ConfessionsRepository,
     Decision,
+    Erasure,
     Submission,
 )
 from veil.core.durations import format_duration
@@ -65,8 +66,10 @@ def _confession(row: ConfessionRow) -> pb.Confession:
     return message
 
 
-def _standing(ban: BanRow | None) -> pb.MemberStanding:
-    standing = pb.MemberStanding(banned=ban is not None, notifications_enabled=True)
+def _standing(ban: BanRow | None, *, notifications_enabled: bool = True) -> pb.MemberStanding:
+    standing = pb.MemberStanding(
+        banned=ban is not None, notifications_enabled=notifications_enabled
+    )
     if ban is not None and ban.until is not None:
         standing.banned_until.CopyFrom(timestamp(ban.until))
     return standing
@@ -141,13 +144,17 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     ) -> pb.RegisterMemberResponse:
         """Find or create the member behind the actor."""
         actor = request.actor
-        member_id, created, ban = await self._repository.register_member(
-            actor.community_id, actor.telegram_user_id
-        )
+        member = await self._repository.register_member(actor.community_id, actor.telegram_user_id)
+        if member.unreachable:
+            # They wrote to the bot, so they unblocked it: the notifier delivers
+            # to them again first, then the flag goes (a failure in between is
+            # retried on their next update).
+            await self._outbox.mark_reachable(actor.community_id, actor.telegram_user_id)
+            await self._repository.mark_reachable(member.id)
         return pb.RegisterMemberResponse(
-            member=pb.Member(id=member_id, community_id=actor.community_id),
-            created=created,
-            standing=_standing(ban),
+            member=pb.Member(id=member.id, community_id=actor.community_id),
+            created=member.created,
+            standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
         )
 
     @domain_errors
@@ -181,9 +188,10 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         key: str,
         media: tuple[str, str] | None,
     ) -> Submission:
-        member_id, _, ban = await self._repository.register_member(community.id, telegram_user_id)
-        if ban is not None:
-            raise RefusedError(domain.banned_refusal(ban.until))
+        member = await self._repository.register_member(community.id, telegram_user_id)
+        member_id = member.id
+        if member.ban is not None:
+            raise RefusedError(domain.banned_refusal(member.ban.until))
         rules = await self._repository.rules(community.id)
         text = domain.check_text(
             request.text,
@@ -260,8 +268,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         )
         return pb.ListMyConfessionsResponse(confessions=[_confession(r) for r in rows], total=total)
 
-    # Declared in the contract for the moderation work in progress
-    # (issues 6 and 7); until each lands, callers get UNIMPLEMENTED.
     @domain_errors
     async def GetConfession(
         self, request: pb.GetConfessionRequest, context: grpc.aio.ServicerContext
@@ -277,12 +283,26 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             channel_message_id=channel_message_id,
         )
 
+    @domain_errors
     async def NotifyMembers(
         self, request: pb.NotifyMembersRequest, context: grpc.aio.ServicerContext
     ) -> pb.NotifyMembersResponse:
-        """Not implemented yet."""
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "NotifyMembers is not implemented yet")
-        raise AssertionError("abort raises")
+        """Queue notices to members by internal id; skip the unreachable and opted out."""
+        for notice in request.notices:
+            members.check_notice(notice)
+        recipients = await self._repository.recipients(
+            [(n.community_id, n.member_id) for n in request.notices]
+        )
+        calls = []
+        for notice in request.notices:
+            recipient = recipients.get((notice.community_id, notice.member_id))
+            # A member who erased their data is no longer there to tell.
+            call = members.notice_call(notice, recipient) if recipient is not None else None
+            if call is not None:
+                calls.append(call)
+        # The notices' own idempotency keys make a retried request queue nothing new.
+        await self._outbox.send(calls)
+        return pb.NotifyMembersResponse(queued=len(calls))
 
     @domain_errors
     async def BanMember(
@@ -325,30 +345,82 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         )
         return ban
 
+    @domain_errors
     async def RecordMemberActivity(
         self, request: pb.RecordMemberActivityRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordMemberActivityResponse:
-        """Not implemented yet."""
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "RecordMemberActivity is not implemented yet"
+        """Add to a member's counters, once per event key."""
+        if not 1 <= len(request.event_key) <= 200:
+            raise InvalidInputError("event_key must be 1..200 characters")
+        await self._repository.record_activity(
+            request.community_id,
+            request.member_id,
+            comments_written=request.comments_written,
+            reactions_received=request.reactions_received,
+            event_key=request.event_key,
         )
-        raise AssertionError("abort raises")
+        return pb.RecordMemberActivityResponse()
 
+    @domain_errors
     async def EraseMember(
         self, request: pb.EraseMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseMemberResponse:
-        """Not implemented yet."""
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "EraseMember is not implemented yet")
-        raise AssertionError("abort raises")
+        """Erase the actor's identity and confessions; their channel posts are changed
+        as the community chose (replaced by "[deleted]", or deleted)."""
+        community_id = request.actor.community_id
 
+        async def queue_channel_edits(erasure: Erasure) -> None:
+            await self._outbox.send(members.erasure_calls(community_id, erasure))
+
+        erased = await self._repository.erase_member(
+            community_id, request.actor.telegram_user_id, queue_channel_edits
+        )
+        if erased is None:
+            return pb.EraseMemberResponse()
+        erasure, count = erased
+        return pb.EraseMemberResponse(member_id=erasure.member_id, confessions_erased=count)
+
+    @domain_errors
     async def SetNotifications(
         self, request: pb.SetNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.MemberStanding:
-        """Not implemented yet."""
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "SetNotifications is not implemented yet"
+        """Turn the actor's optional notifications on or off."""
+        enabled = await self._repository.set_notifications(
+            request.actor.community_id, request.actor.telegram_user_id, request.enabled
         )
-        raise AssertionError("abort raises")
+        return pb.MemberStanding(notifications_enabled=enabled)
+
+    # Members
+
+    @domain_errors
+    async def MarkUnreachable(
+        self, request: pb.MarkUnreachableRequest, context: grpc.aio.ServicerContext
+    ) -> pb.MarkUnreachableResponse:
+        """The member's chat answered 403: skip notices to them until they write again."""
+        await self._repository.mark_unreachable(request.community_id, request.telegram_user_id)
+        return pb.MarkUnreachableResponse()
+
+    @domain_errors
+    async def GetProfile(
+        self, request: pb.GetProfileRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Profile:
+        """The actor's counters and impact points (one SQL statement)."""
+        row = await self._repository.profile(
+            request.actor.community_id, request.actor.telegram_user_id
+        )
+        if row is None:
+            return pb.Profile(standing=pb.MemberStanding(notifications_enabled=True))
+        return pb.Profile(
+            confessions_sent=row.confessions_sent,
+            confessions_approved=row.confessions_approved,
+            comments_written=row.comments_written,
+            reactions_received=row.reactions_received,
+            impact_points=members.impact_points(
+                row.confessions_approved, row.comments_written, row.reactions_received
+            ),
+            joined_at=timestamp(row.created_at),
+            standing=pb.MemberStanding(notifications_enabled=row.notifications_enabled),
+        )
 
     # -- moderation ------------------------------------------------------------
 

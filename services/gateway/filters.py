@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from services.gateway.registry import CommunityEntry
 
@@ -44,3 +44,15 @@ class HasMedia(Filter):
         if message.video is not None:
             return {"media_kind": "video", "file_id": message.video.file_id}
         return False
+
+
+class PrivateChat(Filter):
+    """Matches a message, or a press under a message, in a private chat with the bot.
+
+    Member-only commands (/me, /settings, /deleteme) answer there only: the
+    admin chat has its own /settings.
+    """
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return isinstance(message, Message) and message.chat.type == "private"

@@ -24,6 +24,22 @@ class DraftAction(CallbackData, prefix="d"):
     draft: str
 
 
+class NotificationsChoice(CallbackData, prefix="ns"):
+    """/settings: turn optional notifications on (1) or off (0).
+
+    The button carries the target value, not "toggle", so a redelivered press
+    changes nothing.
+    """
+
+    on: int
+
+
+class EraseChoice(CallbackData, prefix="er"):
+    """/deleteme: ``erase`` (confirmed) or ``keep``."""
+
+    action: str
+
+
 MAIN_MENU = ReplyKeyboardMarkup(
     keyboard=[
         [KeyboardButton(text=texts.NEW_CONFESSION)],
@@ -56,3 +72,33 @@ def preview_keyboard(draft: str) -> InlineKeyboardMarkup:
 def cancel_keyboard(draft: str) -> InlineKeyboardMarkup:
     """Cancel while writing."""
     return InlineKeyboardMarkup(inline_keyboard=[[_button("✖️ Cancel", "cancel", draft)]])
+
+
+def notifications_keyboard(enabled: bool) -> InlineKeyboardMarkup:
+    """The one button of /settings: the opposite of the current value."""
+    label = "🔕 Turn notifications off" if enabled else "🔔 Turn notifications on"
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=label, callback_data=NotificationsChoice(on=int(not enabled)).pack()
+                )
+            ]
+        ]
+    )
+
+
+def erase_keyboard() -> InlineKeyboardMarkup:
+    """Confirm or abandon /deleteme."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text="🗑 Erase everything", callback_data=EraseChoice(action="erase").pack()
+                ),
+                InlineKeyboardButton(
+                    text="✖️ Keep my data", callback_data=EraseChoice(action="keep").pack()
+                ),
+            ]
+        ]
+    )

@@ -34,6 +34,9 @@ HELP_TEXT = (
     "3. Admins review it; approved confessions appear in the channel.\n\n"
     "/my — your confessions and their status\n"
     "/confess — write a new confession\n"
+    "/me — your profile and impact points\n"
+    "/settings — notifications on or off\n"
+    "/deleteme — erase all your data\n"
     "/cancel — stop what you are doing\n\n"
     "Nobody — not the admins, not other members — learns who wrote what."
 )
@@ -84,3 +87,45 @@ def slow_down(wait_ms: int) -> str:
     """Polite answer to a member over the rate limit."""
     seconds = max(1, (wait_ms + 999) // 1000)
     return f"🐢 You're going a bit fast. Please wait {seconds} s and try again."
+
+
+def profile(
+    sent: int, approved: int, comments: int, reactions: int, points: int, joined: str | None
+) -> str:
+    """/me: the member's own counters (only they see them)."""
+    since = f"\nMember since {joined}" if joined else ""
+    return (
+        "👤 <b>Your profile</b>\n\n"
+        f"✍️ Confessions sent: <b>{sent}</b>\n"
+        f"✅ Approved: <b>{approved}</b>\n"
+        f"💬 Comments written: <b>{comments}</b>\n"
+        f"👍 Reactions received: <b>{reactions}</b>\n"
+        f"⭐ Impact points: <b>{points}</b>{since}\n\n"
+        "<i>Impact: 10 per approved confession, 2 per comment, 1 per reaction received.</i>"
+    )
+
+
+def settings(enabled: bool) -> str:
+    """/settings: what the toggle controls and its current value."""
+    state = "on 🔔" if enabled else "off 🔕"
+    return (
+        "⚙️ <b>Your settings</b>\n\n"
+        "Notifications about new comments on your confessions and replies to your "
+        f"comments: <b>{state}</b>\n\n"
+        "You always hear about your own confessions' review."
+    )
+
+
+NOTIFICATIONS_ON = "🔔 Notifications are on."
+NOTIFICATIONS_OFF = "🔕 Notifications are off."
+ERASE_CONFIRM = (
+    "⚠️ <b>Erase all your data?</b>\n\n"
+    "Your confessions are withdrawn (published ones become “[deleted]” in the channel), "
+    "your comments become “[deleted]”, your reactions and reports are removed, and this "
+    "bot forgets who you are.\n\n<b>This cannot be undone.</b>"
+)
+ERASED = (
+    "🗑 Done. Everything you sent here is erased and Veil no longer knows who you were. "
+    "If you write again, you start as a new member."
+)
+ERASE_KEPT = "Nothing was erased."

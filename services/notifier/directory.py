@@ -60,24 +60,22 @@ class MemberDirectory:
     """Tells the confessions service that a member blocked the bot.
 
     The notifier keeps its own record (``notifier.unreachable_chats``) and drops
-    the chat's messages whatever happens here. The confessions side is the RPC
-    ``ConfessionsService.MarkUnreachable(MarkUnreachableRequest{community_id,
-    telegram_user_id})``, which the confessions service owns; until its proto has
-    it, this is a logged no-op, and it is called as soon as it exists.
+    the chat's messages whatever happens here; ``ConfessionsService.MarkUnreachable``
+    makes the confessions service skip notices to the member until they write
+    to the bot again.
     """
 
     def __init__(self, confessions: confessions_pb2_grpc.ConfessionsServiceStub) -> None:
         self._confessions = confessions
 
     async def mark_unreachable(self, community_id: int, telegram_user_id: int) -> bool:
-        """Tell confessions; returns whether the call was made and succeeded."""
-        rpc = getattr(self._confessions, "MarkUnreachable", None)
-        request_type = getattr(confessions_pb2, "MarkUnreachableRequest", None)
-        if rpc is None or request_type is None:
-            log.info("confessions has no MarkUnreachable yet", extra={"community": community_id})
-            return False
+        """Tell confessions; returns whether the call succeeded."""
         try:
-            await rpc(request_type(community_id=community_id, telegram_user_id=telegram_user_id))
+            await self._confessions.MarkUnreachable(
+                confessions_pb2.MarkUnreachableRequest(
+                    community_id=community_id, telegram_user_id=telegram_user_id
+                )
+            )
         except grpc.aio.AioRpcError as error:
             # The notifier's own record already stops sends; confessions can be
             # told again on the next 403.

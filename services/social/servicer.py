@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import grpc
 import orjson
 
@@ -21,13 +19,11 @@ from services.social.repository import (
 )
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
-from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.outbox import Outbox, OutgoingCall, Priority, channel_post_key
 from veil.core.proto import page_bounds, timestamp
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 from veil.v1 import social_pb2 as pb
 from veil.v1 import social_pb2_grpc as pb_grpc
-
-log = logging.getLogger(__name__)
 
 AUTHOR = "Author"
 PAGE_SIZE = 5
@@ -312,7 +308,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     },
                     idempotency_key=f"counter:{thread.confession_id}:{event}",
                     # The newest count replaces an edit still waiting for its slot.
-                    collapse_key=f"counter:{thread.community_id}:{thread.confession_id}",
+                    collapse_key=channel_post_key(thread.community_id, thread.confession_id),
                     priority=Priority.BACKGROUND,
                     not_before=slot.at,
                 )
@@ -345,29 +341,23 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     }
                 ).decode(),
                 idempotency_key=f"notify:{member_id}:c{comment.id}",
-                # Notices batched into one slot replace each other; the last
-                # one carries the count of all of them.
-                collapse_key=f"notify:{member_id}:{thread.confession_id}",
                 optional=True,
             )
             if slot.at is not None:
                 notice.not_before.CopyFrom(timestamp(slot.at))
+                # Notices batched into one slot replace each other; the last
+                # one carries the count of all of them. The key names the slot:
+                # a notice of an earlier slot (or the one sent at once) counts
+                # other comments and must not be replaced while still queued.
+                notice.collapse_key = (
+                    f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
+                )
             notices.append(notice)
         if notices:
-            await self._call_confessions(
-                self._confessions.NotifyMembers,
-                confessions_pb2.NotifyMembersRequest(notices=notices),
+            await self._confessions.NotifyMembers(
+                confessions_pb2.NotifyMembersRequest(notices=notices)
             )
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
-        await self._call_confessions(self._confessions.RecordMemberActivity, request)
-
-    async def _call_confessions(self, method: object, request: object) -> None:
-        try:
-            await method(request)  # type: ignore[operator]
-        except grpc.aio.AioRpcError as error:
-            # The confessions side of these calls lands with the moderation
-            # work (issue 6); until then the comment itself must still stand.
-            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise
-            log.warning("confessions call not implemented yet", extra={"rpc": str(method)})
+        # Idempotent on the event key: a redelivered comment or press counts once.
+        await self._confessions.RecordMemberActivity(request)

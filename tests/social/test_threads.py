@@ -10,6 +10,7 @@ import grpc
 
 from tests.e2e.world import World
 from tests.social.threads import (
+    admin_press,
     button,
     comment_row,
     open_thread,
@@ -227,22 +228,8 @@ async def test_admins_restore_a_hidden_comment_once(
     card = next(m for m in messages if "was hidden after 3 reports" in m.get("text", ""))
     assert "misunderstood joke" in card["text"] and str(writer.user_id) not in card["text"]
     restore = button(card, "Restore")
-
-    async def admin_press(user_id: int) -> dict[str, Any]:
-        return dict(
-            await world.control(
-                "POST",
-                f"/bots/{community.bot_id}/users/{user_id}/press",
-                {
-                    "message_id": card["message_id"],
-                    "data": restore,
-                    "chat_id": community.admin_chat_id,
-                },
-            )
-        )
-
     assert "misunderstood joke" not in (await open_thread(author, number))["text"]
-    pressed = await admin_press(1)
+    pressed = await admin_press(community, card, restore)
     assert pressed["answer"]["text"] == "↩️ Restored"
     # The card lost its buttons; a second decision (another admin's press that
     # raced this one) finds the comment no longer hidden and changes nothing.
@@ -293,3 +280,56 @@ async def test_commenter_sees_own_comment_while_replica_lags(
         return "fresh off the press" in (await open_thread(other, number))["text"]
 
     await until(other_sees_it, "the other member never saw the comment after replay resumed")
+
+
+async def test_oldest_toggle_and_refresh(
+    community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    author = community.member()
+    number = await publish(author, infra_config, "toggles")
+    writer, reader = community.member(), community.member()
+    thread = await write_comment(writer, await open_thread(writer, number), "early bird")
+    await write_comment(writer, thread, "late owl")
+    await replica_caught_up(infra_config)
+    view = await open_thread(reader, number)
+    newest = await press(reader, view, button(view, "Newest"))
+    assert newest["text"].index("late owl") < newest["text"].index("early bird")
+    assert "• ⏬ Newest" in [label for row in rows(newest) for label, _ in row]
+    oldest = await press(reader, newest, button(newest, "Oldest"))
+    assert oldest["text"].index("early bird") < oldest["text"].index("late owl")
+    assert "• ⏫ Oldest" in [label for row in rows(oldest) for label, _ in row]
+    # 🔄 re-reads the page: a comment written meanwhile appears.
+    await write_comment(writer, await open_thread(writer, number), "third wheel")
+    await replica_caught_up(infra_config)
+    refreshed = await press(reader, oldest, button(oldest, "🔄"))
+    assert "third wheel" in refreshed["text"] and "💬 3 comments" in refreshed["text"]
+
+
+async def test_admins_delete_a_hidden_comment(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    author = community.member()
+    number = await publish(author, infra_config, "moderate")
+    troll = community.member()
+    await write_comment(troll, await open_thread(troll, number), "pure spam")
+    await replica_caught_up(infra_config)
+    for reporter in [community.member() for _ in range(3)]:
+        view = await open_thread(reporter, number)
+        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
+
+    async def card() -> dict[str, Any] | None:
+        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return next((m for m in messages if "pure spam" in m.get("text", "")), None)
+
+    async def card_arrived() -> bool:
+        return await card() is not None
+
+    await until(card_arrived, "the admin card never arrived through the notifier")
+    shown = await card()
+    assert shown is not None
+    pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
+    assert pressed["answer"]["text"] == "🗑 Deleted"
+    edited = await card()
+    assert edited is not None and "🗑 Deleted by" in edited["text"]
+    await replica_caught_up(infra_config)
+    assert "pure spam" not in (await open_thread(community.member(), number))["text"]

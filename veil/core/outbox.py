@@ -92,6 +92,15 @@ def parse_publication_key(key: str) -> tuple[int, int] | None:
     return int(community), int(confession)
 
 
+def channel_post_key(community_id: int, confession_id: int) -> str:
+    """Collapse key of every change to one confession's channel post.
+
+    The comment counter's edits and the erasure's edit share it: the newest
+    change replaces one still waiting, so an erased post is never edited back.
+    """
+    return f"post:{community_id}:{confession_id}"
+
+
 class Outbox:
     """Queues :class:`OutgoingCall` s in the notifier service."""
 
@@ -112,3 +121,10 @@ class Outbox:
             notifier_pb2.EnqueueRequest(messages=[call.to_proto() for call in calls])
         )
         return list(response.ids)
+
+    async def mark_reachable(self, community_id: int, chat_id: int) -> bool:
+        """A chat that answered 403 may be sent to again; returns whether it was blocked."""
+        response = await self._stub.MarkReachable(
+            notifier_pb2.MarkReachableRequest(community_id=community_id, chat_id=chat_id)
+        )
+        return bool(response.was_unreachable)

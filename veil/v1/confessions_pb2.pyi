@@ -1131,3 +1131,107 @@ class Media(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Media: _TypeAlias = Media  # noqa: Y015
+
+@_typing.final
+class MarkUnreachableRequest(_message.Message):
+    """Members"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    TELEGRAM_USER_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    telegram_user_id: _builtins.int
+    """The private chat that answered 403 (a member's Telegram id)."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        telegram_user_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "telegram_user_id", b"telegram_user_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkUnreachableRequest: _TypeAlias = MarkUnreachableRequest  # noqa: Y015
+
+@_typing.final
+class MarkUnreachableResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MarkUnreachableResponse: _TypeAlias = MarkUnreachableResponse  # noqa: Y015
+
+@_typing.final
+class GetProfileRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTOR_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def actor(self) -> _common_pb2.Actor: ...
+    def __init__(
+        self,
+        *,
+        actor: _common_pb2.Actor | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProfileRequest: _TypeAlias = GetProfileRequest  # noqa: Y015
+
+@_typing.final
+class Profile(_message.Message):
+    """Profile is a member's own stats; shown only to that member."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSIONS_SENT_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_APPROVED_FIELD_NUMBER: _builtins.int
+    COMMENTS_WRITTEN_FIELD_NUMBER: _builtins.int
+    REACTIONS_RECEIVED_FIELD_NUMBER: _builtins.int
+    IMPACT_POINTS_FIELD_NUMBER: _builtins.int
+    JOINED_AT_FIELD_NUMBER: _builtins.int
+    STANDING_FIELD_NUMBER: _builtins.int
+    confessions_sent: _builtins.int
+    confessions_approved: _builtins.int
+    comments_written: _builtins.int
+    reactions_received: _builtins.int
+    impact_points: _builtins.int
+    """10 per approved confession + 2 per comment + 1 per reaction received."""
+    @_builtins.property
+    def joined_at(self) -> _timestamp_pb2.Timestamp:
+        """Unset when the actor was never registered."""
+
+    @_builtins.property
+    def standing(self) -> Global___MemberStanding: ...
+    def __init__(
+        self,
+        *,
+        confessions_sent: _builtins.int = ...,
+        confessions_approved: _builtins.int = ...,
+        comments_written: _builtins.int = ...,
+        reactions_received: _builtins.int = ...,
+        impact_points: _builtins.int = ...,
+        joined_at: _timestamp_pb2.Timestamp | None = ...,
+        standing: Global___MemberStanding | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["joined_at", b"joined_at", "standing", b"standing"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_written", b"comments_written", "confessions_approved", b"confessions_approved", "confessions_sent", b"confessions_sent", "impact_points", b"impact_points", "joined_at", b"joined_at", "reactions_received", b"reactions_received", "standing", b"standing"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Profile: _TypeAlias = Profile  # noqa: Y015

@@ -121,6 +121,16 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
+        self.MarkUnreachable = channel.unary_unary(
+                '/veil.v1.ConfessionsService/MarkUnreachable',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+                _registered_method=True)
+        self.GetProfile = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetProfile',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -261,6 +271,23 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkUnreachable(self, request, context):
+        """Members
+        Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProfile(self, request, context):
+        """The actor's profile: counters kept as events happen, one SQL statement.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -348,6 +375,16 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.SetCommunityRule,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'MarkUnreachable': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkUnreachable,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.SerializeToString,
+            ),
+            'GetProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProfile,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -811,6 +848,60 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/SetCommunityRule',
             veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkUnreachable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/MarkUnreachable',
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetProfile',
+            veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.Profile.FromString,
             options,
             channel_credentials,
             insecure,

@@ -91,6 +91,14 @@ class ConfessionsServiceStub:
     """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
     value is INVALID_ARGUMENT with a message for the admin.
     """
+    MarkUnreachable: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]
+    """Members
+    Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -155,6 +163,14 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
     value is INVALID_ARGUMENT with a message for the admin.
     """
+    MarkUnreachable: _aio.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]  # type: ignore[assignment]
+    """Members
+    Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -318,5 +334,25 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
         value is INVALID_ARGUMENT with a message for the admin.
         """
+
+    @_abc_1.abstractmethod
+    def MarkUnreachable(
+        self,
+        request: _confessions_pb2.MarkUnreachableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.MarkUnreachableResponse, _abc.Awaitable[_confessions_pb2.MarkUnreachableResponse]]:
+        """Members
+        Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+
+    @_abc_1.abstractmethod
+    def GetProfile(
+        self,
+        request: _confessions_pb2.GetProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
+        """The actor's profile: counters kept as events happen, one SQL statement."""
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -7,10 +7,13 @@ from aiogram import Router
 from services.gateway.routers import (
     admin,
     confess,
+    deleteme,
     errors,
     fallback,
     moderation,
     my,
+    profile,
+    settings,
     start,
     threads,
 )
@@ -31,6 +34,9 @@ def build_root_router() -> Router:
         admin.router,
         start.router,
         my.router,
+        profile.router,
+        settings.router,
+        deleteme.router,
         confess.router,
         fallback.router,
     )

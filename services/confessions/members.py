@@ -1,0 +1,89 @@
+"""What the member side of the confessions service sends: notices, channel edits, points.
+
+Pure functions: the servicer decides when, these decide what.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+
+import orjson
+
+from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
+from veil.core.errors import InvalidInputError
+from veil.core.outbox import OutgoingCall, Priority, channel_post_key
+from veil.v1 import confessions_pb2 as pb
+
+# Impact points: an approved confession is what a community is for; a comment
+# keeps a thread alive; a reaction is someone else saying the comment mattered.
+POINTS_PER_APPROVED = 10
+POINTS_PER_COMMENT = 2
+POINTS_PER_REACTION = 1
+
+
+def impact_points(approved: int, comments: int, reactions: int) -> int:
+    """10 per approved confession + 2 per comment written + 1 per reaction received."""
+    return (
+        POINTS_PER_APPROVED * approved
+        + POINTS_PER_COMMENT * comments
+        + POINTS_PER_REACTION * max(reactions, 0)
+    )
+
+
+def notice_call(notice: pb.MemberNotice, recipient: Recipient) -> OutgoingCall | None:
+    """The Bot API call of a notice to a member, or None when it must be skipped
+    (the member blocked the bot, or turned optional notices off)."""
+    if recipient.unreachable or (notice.optional and not recipient.notifications_enabled):
+        return None
+    params = orjson.loads(notice.params_json or "{}")
+    if not isinstance(params, dict):
+        raise InvalidInputError("params_json must be a JSON object")
+    # The service fills in where it goes; a caller never knows the chat.
+    params.pop("chat_id", None)
+    return OutgoingCall(
+        community_id=notice.community_id,
+        method=notice.method,
+        chat_id=recipient.telegram_user_id,
+        params=params,
+        idempotency_key=notice.idempotency_key,
+        collapse_key=notice.collapse_key or None,
+        not_before=notice.not_before.ToDatetime(tzinfo=UTC)
+        if notice.HasField("not_before")
+        else None,
+        priority=Priority.NOTIFICATION,
+    )
+
+
+def check_notice(notice: pb.MemberNotice) -> None:
+    """A notice names its community, member, method and idempotency key."""
+    if not (notice.community_id and notice.member_id and notice.method):
+        raise InvalidInputError("a notice needs community_id, member_id and method")
+    if not 1 <= len(notice.idempotency_key) <= 200:
+        raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")
+
+
+def erasure_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
+    """The channel edits of an erasure: each post replaced by "[deleted]", or deleted."""
+    calls = []
+    for post in erasure.posts:
+        params: dict[str, Any] = {"message_id": post.channel_message_id}
+        if erasure.erased_posts == "delete":
+            method = "deleteMessage"
+        else:
+            # Without reply_markup the "💬 Comments" button goes too: the thread
+            # of an erased confession is closed.
+            method = "editMessageText"
+            params["text"] = f"#{post.number}\n{ERASED_TEXT}"
+        calls.append(
+            OutgoingCall(
+                community_id=community_id,
+                method=method,
+                chat_id=erasure.channel_chat_id,
+                params=params,
+                idempotency_key=f"erase:{post.confession_id}",
+                collapse_key=channel_post_key(community_id, post.confession_id),
+                priority=Priority.NOTIFICATION,
+            )
+        )
+    return calls

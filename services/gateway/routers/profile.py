@@ -1,0 +1,40 @@
+"""/me: the member's own profile, from counters kept as events happen."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from services.gateway import texts
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import PrivateChat
+from services.gateway.registry import CommunityEntry
+from services.gateway.routers.context import actor
+from veil.v1 import confessions_pb2
+
+router = Router(name="profile")
+
+
+@router.message(Command("me"), PrivateChat())
+async def me(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
+    """Show confessions sent and approved, comments, reactions received, impact points."""
+    assert message.from_user is not None
+    profile = await services.confessions.GetProfile(
+        confessions_pb2.GetProfileRequest(actor=actor(community, message.from_user))
+    )
+    joined = (
+        profile.joined_at.ToDatetime().strftime("%d %b %Y")
+        if profile.HasField("joined_at")
+        else None
+    )
+    await message.answer(
+        texts.profile(
+            profile.confessions_sent,
+            profile.confessions_approved,
+            profile.comments_written,
+            profile.reactions_received,
+            profile.impact_points,
+            joined,
+        )
+    )
