@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
+
 from services.notifier.config import NotifierSettings
 from services.notifier.models import SCHEMA
 from services.notifier.repository import NotifierRepository
@@ -15,7 +17,7 @@ def main() -> None:
     """Console entry point: ``python -m services.notifier``."""
     settings = NotifierSettings()
 
-    def build(db: Database) -> Registration:
+    async def build(db: Database, closing: AsyncExitStack) -> Registration:
         return Registration.of(
             notifier_pb2.DESCRIPTOR,
             "NotifierService",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from contextlib import AsyncExitStack
 
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
@@ -10,42 +10,33 @@ from services.social.repository import SocialRepository
 from services.social.servicer import SocialServicer
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
-from veil.core.grpc_server import Registration, serve
-from veil.core.logging import configure_logging
+from veil.core.grpc_server import Registration, run_database_service
 from veil.core.outbox import Outbox
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
-
-
-async def _serve(settings: SocialSettings) -> None:
-    db = Database.from_settings(settings, SCHEMA)
-    outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
-    confessions_channel = create_channel(
-        settings.confessions_addr,
-        [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
-    )
-    servicer = SocialServicer(
-        SocialRepository(db),
-        settings,
-        outbox=outbox,
-        confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),
-    )
-
-    async def shutdown() -> None:
-        await notifier_channel.close()
-        await confessions_channel.close()
-        await db.dispose()
-
-    registration = Registration.of(
-        social_pb2.DESCRIPTOR,
-        "SocialService",
-        social_pb2_grpc.add_SocialServiceServicer_to_server,
-        servicer,
-    )
-    await serve(settings, [registration], on_shutdown=shutdown)
 
 
 def main() -> None:
     """Console entry point: ``python -m services.social``."""
     settings = SocialSettings()
-    configure_logging(SCHEMA, settings.log_level)
-    asyncio.run(_serve(settings))
+
+    async def build(db: Database, closing: AsyncExitStack) -> Registration:
+        outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
+        closing.push_async_callback(notifier_channel.close)
+        confessions_channel = create_channel(
+            settings.confessions_addr,
+            [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
+        )
+        closing.push_async_callback(confessions_channel.close)
+        return Registration.of(
+            social_pb2.DESCRIPTOR,
+            "SocialService",
+            social_pb2_grpc.add_SocialServiceServicer_to_server,
+            SocialServicer(
+                SocialRepository(db),
+                settings,
+                outbox=outbox,
+                confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),
+            ),
+        )
+
+    run_database_service(SCHEMA, settings, build)

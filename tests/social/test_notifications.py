@@ -76,13 +76,15 @@ async def test_a_busy_thread_notifies_the_author_once_per_interval_and_paces_the
 
     await until(counted, "the post's counter never reached 3", seconds=6 * PACE_SECONDS)
     edits = await _counter_edits(world, community)
-    assert [_label(e["params"]["reply_markup"]) for e in edits] == [
-        "💬 Comments (1)",
-        "💬 Comments (3)",
-    ]
-    # The second edit waited for its slot (the first left when its comment
-    # arrived, a little after the slot began: hence the slack).
-    assert edits[1]["time"] - edits[0]["time"] >= PACE_SECONDS - 1
+    labels = [_label(e["params"]["reply_markup"]) for e in edits]
+    # The first edit leaves at once, the next waits for the end of the interval
+    # with the newest count; when the worker was slower than the burst, the
+    # newest count even replaced the first edit before it left.
+    assert labels in (["💬 Comments (1)", "💬 Comments (3)"], ["💬 Comments (3)"]), labels
+    if len(edits) == 2:
+        # The second waited for its slot (the first left a little after its
+        # comment opened the interval: hence the slack).
+        assert edits[1]["time"] - edits[0]["time"] >= PACE_SECONDS - 1
     post = await _post(world, community)
     assert post["reply_markup"]["inline_keyboard"][0][0]["url"].endswith(f"?start=c_{number}")
 

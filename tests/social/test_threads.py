@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from tests.e2e.world import World
+from tests.e2e.world import Member, World
 from tests.social.threads import (
     admin_press,
     button,
@@ -206,27 +206,42 @@ async def test_reports_count_once_and_hide_at_threshold(
     assert queued == "1"  # one card for the admins, whatever the reports after
 
 
-async def test_admins_restore_a_hidden_comment_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, stack: Stack
-) -> None:
+async def _hidden(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, text: str
+) -> tuple[int, Member, Member, dict[str, Any]]:
+    """A comment hidden by three reports: (confession number, author, writer, admin card)."""
     author = community.member()
     await author.start()
-    number = await publish(author, infra_config, "restore")
+    number = await publish(author, infra_config, "moderate me")
     writer = community.member()
-    await write_comment(writer, await open_thread(writer, number), "misunderstood joke")
+    await write_comment(writer, await open_thread(writer, number), text)
     await replica_caught_up(infra_config)
     for reporter in [community.member() for _ in range(3)]:
         view = await open_thread(reporter, number)
         await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
 
-    async def card_arrived() -> bool:
+    async def card() -> dict[str, Any] | None:
         messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
-        return any("was hidden after 3 reports" in m.get("text", "") for m in messages)
+        return next(
+            (m for m in messages if "was hidden after 3 reports" in m.get("text", "")), None
+        )
+
+    async def card_arrived() -> bool:
+        return await card() is not None
 
     await until(card_arrived, "the admin card never arrived through the notifier")
-    messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
-    card = next(m for m in messages if "was hidden after 3 reports" in m.get("text", ""))
-    assert "misunderstood joke" in card["text"] and str(writer.user_id) not in card["text"]
+    shown = await card()
+    assert shown is not None and text in shown["text"]
+    return number, author, writer, shown
+
+
+async def test_admins_restore_a_hidden_comment_once(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+) -> None:
+    number, author, writer, card = await _hidden(
+        world, community, infra_config, "misunderstood joke"
+    )
+    assert str(writer.user_id) not in card["text"]
     restore = button(card, "Restore")
     assert "misunderstood joke" not in (await open_thread(author, number))["text"]
     pressed = await admin_press(community, card, restore)
@@ -308,28 +323,14 @@ async def test_oldest_toggle_and_refresh(
 async def test_admins_delete_a_hidden_comment(
     world: World, community: World.Community, infra_config: infra.InfraConfig
 ) -> None:
-    author = community.member()
-    number = await publish(author, infra_config, "moderate")
-    troll = community.member()
-    await write_comment(troll, await open_thread(troll, number), "pure spam")
-    await replica_caught_up(infra_config)
-    for reporter in [community.member() for _ in range(3)]:
-        view = await open_thread(reporter, number)
-        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
-
-    async def card() -> dict[str, Any] | None:
-        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
-        return next((m for m in messages if "pure spam" in m.get("text", "")), None)
-
-    async def card_arrived() -> bool:
-        return await card() is not None
-
-    await until(card_arrived, "the admin card never arrived through the notifier")
-    shown = await card()
-    assert shown is not None
+    number, _, _, shown = await _hidden(world, community, infra_config, "pure spam")
     pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
     assert pressed["answer"]["text"] == "🗑 Deleted"
-    edited = await card()
-    assert edited is not None and "🗑 Deleted by" in edited["text"]
+    edited = next(
+        m
+        for m in await world.chat_messages(community.bot_id, community.admin_chat_id)
+        if m["message_id"] == shown["message_id"]
+    )
+    assert "🗑 Deleted by" in edited["text"]
     await replica_caught_up(infra_config)
     assert "pure spam" not in (await open_thread(community.member(), number))["text"]

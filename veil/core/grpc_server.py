@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,16 +111,20 @@ async def serve(
 def run_database_service(
     name: str,
     settings: ServiceSettings,
-    build: Callable[[Database], Registration],
+    build: Callable[[Database, AsyncExitStack], Awaitable[Registration]],
 ) -> None:
     """Process entry point of a service backed by its own schema ``name``.
 
     Configures logging, opens the engines, serves until SIGTERM, disposes them.
+    ``build`` gets the database and an exit stack for what else it opens (the
+    channels to other services): it is closed on shutdown, after the drain.
     """
     configure_logging(name, settings.log_level)
 
     async def main() -> None:
-        db = Database.from_settings(settings, name)
-        await serve(settings, [build(db)], on_shutdown=db.dispose)
+        async with AsyncExitStack() as closing:
+            db = Database.from_settings(settings, name)
+            closing.push_async_callback(db.dispose)
+            await serve(settings, [await build(db, closing)], on_shutdown=closing.aclose)
 
     asyncio.run(main())
