@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 
 from tests.e2e.world import World
+from tests.observability.receiver import Receiver
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 
@@ -50,7 +51,16 @@ def infra_config() -> Iterator[infra.InfraConfig]:
 
 
 @pytest.fixture(scope="session")
-def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
+def otlp_receiver() -> Iterator[Receiver]:
+    """The OTLP collector every process of the stack exports its spans to."""
+    receiver = Receiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]:
     """The whole system as real processes, dying with the test run."""
     for log in (infra_config.root / "logs").glob("*.log"):
         if log.stem in {
@@ -70,6 +80,11 @@ def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
             "VEIL_COMMUNITY_REFRESH_SECONDS": "0.3",
             "VEIL_RATE_LIMIT_BURST": "10",
             "VEIL_RATE_LIMIT_PER_MINUTE": "30",
+            # Every process traces (ratio 1) to the suite's own OTLP receiver,
+            # exporting a batch every 100 ms so that tests wait little.
+            "VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_receiver.port}",
+            "VEIL_TRACE_SAMPLE_RATIO": "1.0",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
         },
     )
     stack.migrate()

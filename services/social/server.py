@@ -11,8 +11,8 @@ from services.social.servicer import SocialServicer
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.grpc_server import Registration, serve
-from veil.core.logging import configure_logging
 from veil.core.outbox import Outbox
+from veil.core.telemetry import init_process
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
 
 
@@ -41,11 +41,14 @@ async def _serve(settings: SocialSettings) -> None:
         social_pb2_grpc.add_SocialServiceServicer_to_server,
         servicer,
     )
-    await serve(settings, [registration], on_shutdown=shutdown)
+    await serve(settings, [registration], on_shutdown=shutdown, db=db)
 
 
 def main() -> None:
     """Console entry point: ``python -m services.social``."""
     settings = SocialSettings()
-    configure_logging(SCHEMA, settings.log_level)
-    asyncio.run(_serve(settings))
+    telemetry = init_process(SCHEMA, settings)
+    try:
+        asyncio.run(_serve(settings))
+    finally:
+        telemetry.shutdown()
