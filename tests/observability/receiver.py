@@ -131,12 +131,12 @@ class Receiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[mis
 async def wait_for(
     what: str,
     found: Callable[[], Any],
-    timeout: float = 20.0,
+    seconds: float = 20.0,
     every: float = 0.1,
     describe: Callable[[], Any] | None = None,
 ) -> Any:
     """Poll ``found`` (a function or coroutine function) until it returns something truthy."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + seconds
     while True:
         result = found()
         if inspect.isawaitable(result):

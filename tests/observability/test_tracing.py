@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.world import World
-from tests.observability.receiver import Receiver, Span, ancestors, wait_for
 from tests.observability.load import report_to_threshold
+from tests.observability.receiver import Receiver, Span, ancestors, wait_for
 from tools.devstack import infra
 
 
