@@ -107,7 +107,9 @@ class Receiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[mis
     def start(self) -> str:
         """Listen on a free loopback port; returns the endpoint for VEIL_OTLP_ENDPOINT."""
         server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(self, server)
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            self, server
+        )
         self.port = server.add_insecure_port("127.0.0.1:0")
         server.start()
         self._server = server
