@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.world import World
-from tests.observability.test_chart_monitoring import shipped_dashboard_and_rules
+from tests.observability.load import report_to_threshold
 from tests.observability.receiver import wait_for
-from tests.social.threads import button, open_thread, publish
+from tests.observability.test_chart_monitoring import shipped_dashboard_and_rules
 from tools.devstack import infra
 from tools.devstack.stack import SERVICES, WORKERS, Stack
 
@@ -72,18 +71,14 @@ def total(page: str, name: str, **labels: str) -> float:
 
 
 async def _small_load(community: World.Community, infra_config: infra.InfraConfig) -> None:
-    author = community.member()
-    first = await author.start()
+    load = await report_to_threshold(community, infra_config)
     # Telegram delivering the same update again: a dedupe hit.
     again = await community.world.control(
-        "POST", f"/bots/{community.bot_id}/redeliver", {"update_id": first["update_id"]}
+        "POST",
+        f"/bots/{community.bot_id}/redeliver",
+        {"update_id": load.hiding_report["update_id"]},
     )
     assert again["status"] == 200
-    number = await publish(author, infra_config, "metrics please")
-    commenter = community.member()
-    thread = await open_thread(commenter, number)
-    await commenter.press(thread["message_id"], button(thread, "➕ Comment"))
-    await commenter.send("this comment notifies the author")
 
 
 async def test_every_process_serves_red_metrics_after_a_small_load(
@@ -97,6 +92,7 @@ async def test_every_process_serves_red_metrics_after_a_small_load(
     assert total(gateway, "veil_gateway_updates_total", update_type="message", outcome="ok") > 0
     assert total(gateway, "veil_gateway_updates_total", handler="start.start") > 0
     assert total(gateway, "veil_gateway_updates_total", update_type="callback_query") > 0
+    assert total(gateway, "veil_gateway_updates_total", outcome="duplicate") > 0
     assert total(gateway, "veil_gateway_update_duration_seconds_count", handler="start.start") > 0
     assert total(gateway, "veil_gateway_dedupe_hits_total", state="done") > 0
     assert total(gateway, "veil_gateway_bot_api_calls_total", method="sendMessage", code="200") > 0
@@ -126,10 +122,7 @@ async def test_every_process_serves_red_metrics_after_a_small_load(
 
 
 async def test_the_dashboard_and_alerts_query_only_exported_metrics(
-    community: World.Community,
-    infra_config: infra.InfraConfig,
-    stack: Stack,
-    http: aiohttp.ClientSession,
+    stack: Stack, http: aiohttp.ClientSession
 ) -> None:
     dashboard, rules = shipped_dashboard_and_rules()
     titles = {panel["title"] for panel in dashboard["panels"]}
