@@ -29,7 +29,8 @@ class Load:
 async def report_to_threshold(
     community: World.Community, infra_config: infra.InfraConfig, threshold: int = 3
 ) -> Load:
-    """A confession, a comment on it, and ``threshold`` reports that hide the comment.
+    """A confession, a comment on it, ``threshold`` reports that hide the comment,
+    and Telegram delivering the last report again (a duplicate, dropped).
 
     The last report makes the social service queue a card for the admins
     through the notifier; a worker sends it.
@@ -47,4 +48,8 @@ async def report_to_threshold(
         report = next(d for label, d in comment_row(view, 1) if label == "⚠️")
         last = await reporter.press(view["message_id"], report)
         assert last["status"] == 200
+    again = await community.world.control(
+        "POST", f"/bots/{community.bot_id}/redeliver", {"update_id": last["update_id"]}
+    )
+    assert again["status"] == 200
     return Load(author, [author, commenter, *reporters], number, last)

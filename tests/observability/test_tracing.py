@@ -23,6 +23,8 @@ def _server_span_of(receiver: Receiver, update_id: int, community_id: int) -> Sp
             and s.kind == "server"
             and s.attributes.get("veil.update_id") == update_id
             and s.attributes.get("veil.community_id") == community_id
+            # Not Telegram's redelivery of it, which is dropped as a duplicate.
+            and s.attributes.get("veil.outcome") != "duplicate"
         ),
         None,
     )
