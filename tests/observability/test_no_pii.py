@@ -51,6 +51,8 @@ async def test_no_telegram_id_name_text_or_token_in_spans_metrics_or_logs(
         community.token,
         community.token.split(":")[1],
         *(str(m.user_id) for m in load.members),
+        # …and every member any test of this run created.
+        *(str(user_id) for user_id in community.world.user_ids),
     }
 
     spans = otlp_receiver.spans()
