@@ -13,11 +13,9 @@ from collections.abc import Iterable
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.e2e.world import World
-from tests.observability.load import report_to_threshold
+from tests.observability.conftest import Observed
 from tests.observability.receiver import wait_for
 from tests.observability.test_chart_monitoring import shipped_dashboard_and_rules
-from tools.devstack import infra
 from tools.devstack.stack import SERVICES, WORKERS, Stack
 
 PROCESSES = ("gateway", *SERVICES, *WORKERS)
@@ -71,12 +69,9 @@ def total(page: str, name: str, **labels: str) -> float:
 
 
 async def test_every_process_serves_red_metrics_after_a_small_load(
-    community: World.Community,
-    infra_config: infra.InfraConfig,
-    stack: Stack,
-    http: aiohttp.ClientSession,
+    observed: Observed, stack: Stack, http: aiohttp.ClientSession
 ) -> None:
-    await report_to_threshold(community, infra_config)
+    community = observed.community
     gateway = await scrape(http, stack, "gateway")
     assert total(gateway, "veil_gateway_updates_total", update_type="message", outcome="ok") > 0
     assert total(gateway, "veil_gateway_updates_total", handler="start.start") > 0

@@ -12,27 +12,17 @@ import json
 
 import aiohttp
 
-from tests.e2e.world import World
-from tests.observability.load import (
-    COMMENT_TEXT,
-    CONFESSION_TEXT,
-    MEMBER_NAME,
-    report_to_threshold,
-)
+from tests.observability.conftest import Observed
+from tests.observability.load import COMMENT_TEXT, CONFESSION_TEXT, MEMBER_NAME
 from tests.observability.receiver import Receiver, wait_for
 from tests.observability.test_metrics import PROCESSES, scrape
-from tools.devstack import infra
 from tools.devstack.stack import Stack
 
 
 async def test_no_telegram_id_name_text_or_token_in_spans_metrics_or_logs(
-    community: World.Community,
-    infra_config: infra.InfraConfig,
-    stack: Stack,
-    otlp_receiver: Receiver,
-    http: aiohttp.ClientSession,
+    observed: Observed, stack: Stack, otlp_receiver: Receiver, http: aiohttp.ClientSession
 ) -> None:
-    load = await report_to_threshold(community, infra_config)
+    community, load = observed.community, observed.load
     # Everything the run did is exported once the admins' card has been sent
     # (the worker's delivery is the last thing the load causes).
     await wait_for(

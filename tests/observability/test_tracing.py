@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.e2e.world import World
-from tests.observability.load import report_to_threshold
+from tests.observability.conftest import Observed
 from tests.observability.receiver import Receiver, Span, ancestors, wait_for
-from tools.devstack import infra
 
 
 def _server_span_of(receiver: Receiver, update_id: int, community_id: int) -> Span | None:
@@ -53,8 +52,9 @@ async def _trace_of(
 
 
 async def test_one_update_is_one_trace_through_every_hop(
-    community: World.Community, otlp_receiver: Receiver
+    observed: Observed, otlp_receiver: Receiver
 ) -> None:
+    community = observed.community
     member = community.member()
     update = await member.start()
     assert update["status"] == 200
@@ -110,9 +110,9 @@ async def test_one_update_is_one_trace_through_every_hop(
 
 
 async def test_a_notification_send_links_back_to_the_update_that_caused_it(
-    community: World.Community, otlp_receiver: Receiver, infra_config: infra.InfraConfig
+    observed: Observed, otlp_receiver: Receiver
 ) -> None:
-    load = await report_to_threshold(community, infra_config)
+    community, load = observed.community, observed.load
     root, _ = await _trace_of(
         otlp_receiver,
         load.hiding_report,
