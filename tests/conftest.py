@@ -17,6 +17,7 @@ import grpc
 import pytest
 
 from tests.e2e.world import World
+from tests.observability.receiver import Receiver
 from tests.social.threads import Services
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
@@ -54,7 +55,16 @@ def infra_config() -> Iterator[infra.InfraConfig]:
 
 
 @pytest.fixture(scope="session")
-def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
+def otlp_receiver() -> Iterator[Receiver]:
+    """The OTLP collector every process of the stack exports its spans to."""
+    receiver = Receiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]:
     """The whole system as real processes, dying with the test run."""
     for log in (infra_config.root / "logs").glob("*.log"):
         if log.stem in {
@@ -78,6 +88,11 @@ def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
             # paced counter edit leave within seconds.
             "VEIL_NOTIFY_BATCH_SECONDS": str(PACE_SECONDS),
             "VEIL_COUNTER_EDIT_SECONDS": str(PACE_SECONDS),
+            # Every process traces (ratio 1) to the suite's own OTLP receiver,
+            # exporting a batch every 100 ms so that tests wait little.
+            "VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_receiver.port}",
+            "VEIL_TRACE_SAMPLE_RATIO": "1.0",
+            "OTEL_BSP_SCHEDULE_DELAY": "100",
         },
     )
     stack.migrate()

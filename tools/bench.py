@@ -5,6 +5,10 @@ services, the gateway) under ``.veil/bench``, registers members, runs k6
 (``bench/webhook.js``) against the gateway's webhook, then prints updates/s,
 p50/p99 latency and the CPU-ms per update of every process involved
 (utime+stime from /proc over the run, divided by the updates sent).
+
+``make bench TRACE=1`` (or ``--trace``) runs the same with tracing on at ratio
+1.0, every process exporting to an OTLP sink inside this process (its CPU, a
+collector's, is not counted).
 """
 
 from __future__ import annotations
@@ -16,10 +20,13 @@ import os
 import subprocess
 import sys
 import time
+from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from services.gateway.registry import webhook_secret
 from tools.devstack import infra
@@ -80,6 +87,32 @@ def snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
     return result
 
 
+class _OtlpSink(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+    """Accepts spans over OTLP/gRPC and only counts them."""
+
+    def __init__(self) -> None:
+        self.spans = 0
+        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
+            self, self._server
+        )
+        self.port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+
+    def Export(
+        self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
+        """Count and forget."""
+        self.spans += sum(
+            len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
+        )
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+    def stop(self) -> None:
+        """Stop listening."""
+        self._server.stop(grace=1)
+
+
 async def _register_members(stack: Stack, users: list[int]) -> None:
     async with aiohttp.ClientSession() as http:
         semaphore = asyncio.Semaphore(8)
@@ -102,13 +135,23 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=int(os.environ.get("SESSIONS", 600)))
     parser.add_argument("--vus", type=int, default=int(os.environ.get("VUS", 40)))
     parser.add_argument("--users", type=int, default=400)
+    parser.add_argument("--trace", action="store_true", default=os.environ.get("TRACE") == "1")
     args = parser.parse_args()
+    sink = _OtlpSink() if args.trace else None
+    tracing = (
+        {"VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}", "VEIL_TRACE_SAMPLE_RATIO": "1.0"}
+        if sink is not None
+        else {}
+    )
 
+    # Shifted like the suite's ports (VEIL_TEST_PORT_OFFSET) so that a bench and
+    # test runs of other checkouts on the same machine do not collide.
+    offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
     cfg = infra.InfraConfig(
         root=REPO_ROOT / ".veil" / "bench",
-        pg_port=56632,
-        pg_replica_port=56633,
-        redis_ports=(57301, 57302, 57303, 57304, 57305, 57306),
+        pg_port=56632 + offset,
+        pg_replica_port=56633 + offset,
+        redis_ports=tuple(57301 + offset + i for i in range(6)),
     )
     infra.destroy(cfg)
     stack = Stack(
@@ -116,7 +159,11 @@ def main() -> None:
         ports=Ports.ephemeral(),
         attached=True,
         log_level="WARNING",
-        extra_env={"VEIL_RATE_LIMIT_BURST": "1000", "VEIL_RATE_LIMIT_PER_MINUTE": "100000"},
+        extra_env={
+            "VEIL_RATE_LIMIT_BURST": "1000",
+            "VEIL_RATE_LIMIT_PER_MINUTE": "100000",
+            **tracing,
+        },
     )
     try:
         print("bench: starting the stack…", flush=True)
@@ -161,9 +208,13 @@ def main() -> None:
         )
         elapsed, after = time.monotonic() - started, snapshot(groups)
         report(json.loads(summary.read_text()), before, after, elapsed)
+        print(f"tracing: {'on, ratio 1.0' if sink else 'off (no VEIL_OTLP_ENDPOINT)'}")
     finally:
         stack.stop_processes()
         infra.stop(cfg)
+        if sink is not None:
+            print(f"spans exported: {sink.spans}")
+            sink.stop()
 
 
 def report(

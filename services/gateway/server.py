@@ -1,4 +1,7 @@
-"""Wiring of the gateway: settings → Redis, gRPC, Bot API session → aiohttp app."""
+"""Wiring of the gateway: settings → Redis, gRPC, Bot API session → aiohttp app.
+
+Prometheus metrics are served apart, on VEIL_METRICS_HOST:VEIL_METRICS_PORT.
+"""
 
 from __future__ import annotations
 
@@ -15,11 +18,13 @@ from services.gateway.config import GatewaySettings
 from services.gateway.dispatcher import build_dispatcher
 from services.gateway.fsm import create_storage
 from services.gateway.guard import UpdateGuard
+from services.gateway.metrics import GatewayMetrics, install_handler_probe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
-from veil.core.logging import configure_logging
+from veil.core.metrics import start_metrics_server
 from veil.core.redis import connect_redis_cluster
+from veil.core.telemetry import init_process, quiet
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +57,21 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app = web.Application(client_max_size=settings.max_update_bytes * 4)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        metrics = GatewayMetrics()
+        metrics_runner = await start_metrics_server(
+            metrics.registry, settings.metrics_host, settings.metrics_port
+        )
         redis = await connect_redis_cluster(settings.redis_nodes)
         id_key = settings.id_hash_key.get_secret_value().encode()
         services = ServiceClients.connect(
             settings.confessions_addr, settings.social_addr, settings.notifier_addr
         )
-        session = BotApiSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = BotApiSession(metrics, api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
             services.confessions, session, settings.webhook_secret_key.get_secret_value().encode()
         )
         dispatcher = build_dispatcher(create_storage(redis, id_key, settings.fsm_ttl_seconds))
+        install_handler_probe(dispatcher)
         guard = UpdateGuard(
             redis,
             id_key=id_key,
@@ -80,13 +90,15 @@ def build_app(settings: GatewaySettings) -> web.Application:
                 "settings": settings,
                 "admins": AdminCheck(redis, id_key, settings.admin_cache_seconds),
             },
+            metrics=metrics,
         )
         allowed = dispatcher.resolve_used_update_types()
 
         async def refresh_forever() -> None:
             while True:
                 try:
-                    added = await registry.refresh()
+                    with quiet():  # polled every few seconds: not worth a trace each
+                        added = await registry.refresh()
                     if settings.set_webhooks and added:
                         await _set_webhooks(added, settings, allowed)
                 except Exception as error:
@@ -103,6 +115,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
         await session.close()
         await services.close()
         await redis.aclose()
+        await metrics_runner.cleanup()
 
     async def webhook(request: web.Request) -> web.Response:
         handler: WebhookHandler = request.app["webhook"]
@@ -125,14 +138,17 @@ def build_app(settings: GatewaySettings) -> web.Application:
 def main() -> None:
     """Console entry point: ``python -m services.gateway``."""
     settings = GatewaySettings()  # type: ignore[call-arg]
-    configure_logging("gateway", settings.log_level)
+    telemetry = init_process("gateway", settings)
     # aiohttp drains in-flight requests for shutdown_timeout on SIGTERM/SIGINT.
-    web.run_app(
-        build_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        access_log=None,
-        print=None,
-        shutdown_timeout=settings.update_deadline_seconds,
-        handle_signals=True,
-    )
+    try:
+        web.run_app(
+            build_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            access_log=None,
+            print=None,
+            shutdown_timeout=settings.update_deadline_seconds,
+            handle_signals=True,
+        )
+    finally:
+        telemetry.shutdown()

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import time
 from typing import Any
 
 import orjson
@@ -24,7 +25,9 @@ from redis.exceptions import RedisError
 
 from services.gateway import texts
 from services.gateway.guard import UpdateGuard, Verdict
+from services.gateway.metrics import NO_HANDLER, PROBE_KEY, GatewayMetrics, UpdateProbe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from veil.core.telemetry import annotate
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ class WebhookHandler:
         max_bytes: int,
         deadline_seconds: float,
         context: dict[str, Any],
+        metrics: GatewayMetrics,
     ) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
@@ -59,6 +63,7 @@ class WebhookHandler:
         self._max_bytes = max_bytes
         self._deadline = deadline_seconds
         self._context = context
+        self._metrics = metrics
 
     async def __call__(self, request: web.Request) -> web.Response:
         """Check, claim and handle one update."""
@@ -66,10 +71,12 @@ class WebhookHandler:
         community = await self._registry.lookup(int(raw_id)) if raw_id.isdigit() else None
         if community is None:
             log.warning("update for unknown community", extra={"path_id": raw_id[:32]})
+            self._metrics.rejected.labels("unknown community").inc()
             return web.Response(status=404, text="unknown community")
         secret = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(secret.encode(), community.secret_token.encode()):
             log.warning("wrong or missing secret token", extra={"community": community.id})
+            self._metrics.rejected.labels("secret token").inc()
             return web.Response(status=401, text="unauthorized")
         update = await self._parse(request, community)
         if update is None:
@@ -108,9 +115,36 @@ class WebhookHandler:
                     except Exception:  # aiogram's UpdateTypeLookupError
                         reason = "unknown update type"
         log.warning("update dropped", extra={"community": community.id, "reason": reason})
+        self._metrics.dropped.labels(str(reason).partition(":")[0]).inc()
         return None
 
     async def _handle(self, community: CommunityEntry, update: Update) -> web.Response:
+        started = time.perf_counter()
+        update_type = update.event_type
+        probe = UpdateProbe()
+        annotate(
+            {
+                "veil.community_id": community.id,
+                "veil.update_id": update.update_id,
+                "veil.update_type": update_type,
+            }
+        )
+        outcome = "error"
+        try:
+            response, outcome = await self._claim_and_feed(community, update, probe)
+            return response
+        finally:
+            self._metrics.updates.labels(update_type, probe.handler, outcome).inc()
+            if probe.handler != NO_HANDLER:
+                self._metrics.update_seconds.labels(update_type, probe.handler).observe(
+                    time.perf_counter() - started
+                )
+            annotate({"veil.outcome": outcome})
+
+    async def _claim_and_feed(
+        self, community: CommunityEntry, update: Update, probe: UpdateProbe
+    ) -> tuple[web.Response, str]:
+        """The answer to Telegram and the outcome (for metrics and the span)."""
         user_id = _sender_id(update.event)
         bot = community.bot
         try:
@@ -121,27 +155,31 @@ class WebhookHandler:
                 "redis unavailable; Telegram will redeliver",
                 extra={"community": community.id, "error_type": type(error).__name__},
             )
-            return web.Response(status=503, text="try again")
+            return web.Response(status=503, text="try again"), "redis unavailable"
         if verdict is Verdict.DUPLICATE:
             log.info(
                 "duplicate update dropped",
                 extra={"community": community.id, "update_id": update.update_id},
             )
-            return _ok()
+            self._metrics.dedupe_hits.labels("done").inc()
+            return _ok(), "duplicate"
         if verdict is Verdict.IN_FLIGHT:
             # Another pod is handling it right now; if that pod dies, Telegram's
             # next attempt finds the expired claim and handles the update.
-            return web.Response(status=503, text="in flight")
+            self._metrics.dedupe_hits.labels("in flight").inc()
+            return web.Response(status=503, text="in flight"), "in flight"
         if verdict in (Verdict.LIMITED_ANSWER, Verdict.LIMITED_SILENT):
             log.info("rate limited", extra={"community": community.id})
-            if verdict is Verdict.LIMITED_ANSWER:
+            answered = verdict is Verdict.LIMITED_ANSWER
+            self._metrics.rate_limited.labels(str(answered).lower()).inc()
+            if answered:
                 await self._answer_limited(community, update, wait_ms)
             await self._guard.done(bot.id, update.update_id, user_id)
-            return _ok()
+            return _ok(), "rate limited"
         try:
             async with asyncio.timeout(self._deadline):
                 await self._dispatcher.feed_update(
-                    bot, update, community=community, **self._context
+                    bot, update, community=community, **self._context, **{PROBE_KEY: probe}
                 )
         except Exception as error:
             # A claim that cannot be released expires by itself (in-flight TTL).
@@ -155,12 +193,12 @@ class WebhookHandler:
                     "error_type": type(error).__name__,
                 },
             )
-            return web.Response(status=500, text="try again")
+            return web.Response(status=500, text="try again"), "error"
         # The update is handled: answer 200 even if Redis cannot record it; the
         # in-flight claim still turns redeliveries away until it expires.
         with contextlib.suppress(RedisError):
             await self._guard.done(bot.id, update.update_id, user_id)
-        return _ok()
+        return _ok(), "ok"
 
     async def _answer_limited(
         self, community: CommunityEntry, update: Update, wait_ms: int

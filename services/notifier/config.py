@@ -34,8 +34,6 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
     confessions_addr: str = Field(description="gRPC target of the confessions service.")
     redis_nodes: str = Field(description="Redis Cluster startup nodes, host:port,…")
     telegram_api_url: str = "https://api.telegram.org"
-    metrics_host: str = "127.0.0.1"
-    metrics_port: int = Field(default=9100, ge=0, le=65535)
 
     notifier_lease_seconds: float = Field(
         default=30.0,

@@ -28,6 +28,7 @@ from services.notifier.metrics import WorkerMetrics
 from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_publication_key
+from veil.core.telemetry import annotate, linked_span, quiet
 
 log = logging.getLogger(__name__)
 
@@ -129,12 +130,13 @@ class Dispatcher:
             claimed: list[ClaimedMessage] = []
             if wanted > 0:
                 try:
-                    claimed = await self._repository.claim(
-                        self._config.worker_id,
-                        wanted,
-                        per_bot=self._config.batch_size,
-                        lease_seconds=self._config.lease_seconds,
-                    )
+                    with quiet():  # a poll is not worth a trace; each delivery gets one
+                        claimed = await self._repository.claim(
+                            self._config.worker_id,
+                            wanted,
+                            per_bot=self._config.batch_size,
+                            lease_seconds=self._config.lease_seconds,
+                        )
                 except Exception:
                     log.exception("claim failed")
             for message in claimed:
@@ -157,12 +159,20 @@ class Dispatcher:
         return True
 
     async def _deliver(self, message: ClaimedMessage) -> None:
-        try:
-            await self._deliver_once(message)
-        except Exception:
-            # Postgres or Redis failing mid-way: the lease runs out and the message
-            # is claimed again; nothing is lost.
-            log.exception("delivery failed", extra={"outbox_id": message.id})
+        # One trace per delivery attempt, linked to the trace that queued the message.
+        attributes: dict[str, str | int] = {
+            "veil.community_id": message.community_id,
+            "veil.outbox_id": message.id,
+            "veil.attempt": message.attempts,
+            "telegram.method": message.method,
+        }
+        with linked_span(f"deliver {message.method}", message.trace_context, attributes):
+            try:
+                await self._deliver_once(message)
+            except Exception:
+                # Postgres or Redis failing mid-way: the lease runs out and the message
+                # is claimed again; nothing is lost.
+                log.exception("delivery failed", extra={"outbox_id": message.id})
 
     async def _deliver_once(self, message: ClaimedMessage) -> None:
         token = await self._tokens.token(message.community_id)
@@ -208,6 +218,7 @@ class Dispatcher:
         started = loop.time()
         answer = await self._api.call(token, message.method, message.params)
         answered = loop.time()
+        annotate({"veil.outcome": answer.outcome.value, "telegram.error_code": answer.error_code})
         community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
         if answer.outcome is Outcome.SENT:

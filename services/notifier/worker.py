@@ -15,9 +15,6 @@ import os
 import signal
 import socket
 
-from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
 from services.notifier.config import WorkerSettings
 from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.dispatcher import DispatchConfig, Dispatcher
@@ -28,27 +25,12 @@ from services.notifier.repository import NotifierRepository
 from services.notifier.telegram import BotApi
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
-from veil.core.logging import configure_logging
+from veil.core.metrics import ReplicaLag, start_metrics_server
 from veil.core.redis import connect_redis_cluster
+from veil.core.telemetry import init_process, quiet
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 log = logging.getLogger(__name__)
-
-
-def _http_app(dispatcher: Dispatcher, metrics: WorkerMetrics) -> web.Application:
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "in_flight": dispatcher.in_flight})
-
-    async def metrics_page(request: web.Request) -> web.Response:
-        metrics.refresh_quantiles()
-        return web.Response(
-            body=generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST}
-        )
-
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_page)
-    return app
 
 
 async def _refresh_queue_gauges(
@@ -56,7 +38,8 @@ async def _refresh_queue_gauges(
 ) -> None:
     while True:
         try:
-            metrics.set_queue(await repository.queue_stats())
+            with quiet():
+                metrics.set_queue(await repository.queue_stats())
         except Exception:
             log.exception("queue stats failed")
         await asyncio.sleep(every)
@@ -105,15 +88,20 @@ async def run(settings: WorkerSettings) -> None:
         metrics,
         Publications(confessions),
     )
-    runner = web.AppRunner(_http_app(dispatcher, metrics), access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, settings.metrics_host, settings.metrics_port).start()
+    runner = await start_metrics_server(
+        metrics.registry,
+        settings.metrics_host,
+        settings.metrics_port,
+        health=lambda: {"in_flight": dispatcher.in_flight},
+        before_scrape=metrics.refresh_quantiles,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, dispatcher.stop)
     gauges = asyncio.create_task(
         _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
     )
+    lag = asyncio.create_task(ReplicaLag(metrics.registry, db).run()) if db.replica else None
     log.info(
         "notifier worker started",
         extra={"worker": worker_id, "metrics": f"{settings.metrics_host}:{settings.metrics_port}"},
@@ -121,9 +109,11 @@ async def run(settings: WorkerSettings) -> None:
     try:
         await dispatcher.run()
     finally:
-        gauges.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await gauges
+        for task in (gauges, lag):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await runner.cleanup()
         await api.close()
         await channel.close()
@@ -135,8 +125,11 @@ async def run(settings: WorkerSettings) -> None:
 def main() -> None:
     """Console entry point."""
     settings = WorkerSettings()
-    configure_logging("notifier-worker", settings.log_level)
-    asyncio.run(run(settings))
+    telemetry = init_process("notifier-worker", settings)
+    try:
+        asyncio.run(run(settings))
+    finally:
+        telemetry.shutdown()
 
 
 if __name__ == "__main__":

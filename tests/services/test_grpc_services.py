@@ -206,6 +206,8 @@ async def test_sigterm_drains_and_exits_cleanly(
         **os.environ,
         **stack.service_env("confessions"),
         "VEIL_GRPC_PORT": str(port),
+        # Its own /metrics port: the suite's confessions service has the other one.
+        "VEIL_METRICS_PORT": str(free_port()),
         "PYTHONPATH": str(REPO_ROOT),
     }
     process = await asyncio.create_subprocess_exec(

@@ -29,13 +29,16 @@ DEMO_MEMBER = 1001
 
 def _stack() -> Stack:
     cfg = infra.InfraConfig(root=infra.DEFAULT_ROOT)
+    # Spans go to .veil/dev/traces/<process>.jsonl (README: "Observability").
+    traces = cfg.root / "traces"
     if os.environ.get("VEIL_BOT_TOKEN"):
         return Stack(
             cfg,
             telegram_api_url=os.environ.get("VEIL_TELEGRAM_API_URL", "https://api.telegram.org"),
             public_url=os.environ.get("VEIL_PUBLIC_URL"),
+            trace_dir=traces,
         )
-    return Stack(cfg)
+    return Stack(cfg, trace_dir=traces)
 
 
 def _post(url: str, body: dict[str, object]) -> None:

@@ -49,6 +49,11 @@ class Ports:
     social: int = 58102
     notifier: int = 58103
     notifier_worker_metrics: int = 58109
+    # Prometheus /metrics of the other processes (VEIL_METRICS_PORT).
+    gateway_metrics: int = 58110
+    confessions_metrics: int = 58111
+    social_metrics: int = 58112
+    notifier_metrics: int = 58113
 
     @classmethod
     def ephemeral(cls) -> Ports:
@@ -60,7 +65,15 @@ class Ports:
             free_port(),
             free_port(),
             notifier_worker_metrics=free_port(),
+            gateway_metrics=free_port(),
+            confessions_metrics=free_port(),
+            social_metrics=free_port(),
+            notifier_metrics=free_port(),
         )
+
+    def metrics(self, name: str) -> int:
+        """The /metrics port of process ``name`` (gateway, a service, notifier-worker)."""
+        return int(getattr(self, f"{name.replace('-', '_')}_metrics"))
 
 
 def _die_with_parent() -> None:
@@ -84,6 +97,8 @@ class Stack:
     attached: bool = False
     log_level: str = "INFO"
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Each process writes its spans to <trace_dir>/<process>.jsonl (make up).
+    trace_dir: Path | None = None
 
     @property
     def root(self) -> Path:
@@ -125,6 +140,13 @@ class Stack:
         """The ``VEIL_*`` environment of one process."""
         keys = self.secrets()
         env = {"VEIL_LOG_LEVEL": self.log_level, "VEIL_ENVIRONMENT": "local"}
+        if name in (*SERVICES, *WORKERS, "gateway"):
+            env |= {
+                "VEIL_METRICS_HOST": "127.0.0.1",
+                "VEIL_METRICS_PORT": str(self.ports.metrics(name)),
+            }
+            if self.trace_dir is not None:
+                env["VEIL_TRACE_FILE"] = str(self.trace_dir / f"{name}.jsonl")
         if name in SERVICES:
             role = infra.SERVICE_ROLES[name]
             env |= {
@@ -152,8 +174,6 @@ class Stack:
                 "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
                 "VEIL_TELEGRAM_API_URL": self.api_url,
-                "VEIL_METRICS_HOST": "127.0.0.1",
-                "VEIL_METRICS_PORT": str(self.ports.notifier_worker_metrics),
                 "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
             }
         elif name == "gateway":

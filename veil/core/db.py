@@ -15,12 +15,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import exc
+from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from veil.core.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
+
+# Seconds of WAL the replica has received but not replayed yet: 0 when it has
+# replayed everything it got (an idle primary is not "lag").
+_REPLICA_LAG = text(
+    "SELECT CASE WHEN NOT pg_is_in_recovery() "
+    "OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END"
+)
 
 
 def _engine(
@@ -105,6 +113,16 @@ class Database:
                     "retry_in_s": self.replica_retry_seconds,
                 },
             )
+            return None
+
+    async def replica_lag_seconds(self) -> float | None:
+        """The replica's replay lag; None without a replica or when it is unreachable."""
+        if self.replica is None:
+            return None
+        try:
+            async with self.replica.connect() as conn:
+                return float((await conn.execute(_REPLICA_LAG)).scalar_one())
+        except (OSError, exc.DBAPIError, exc.InterfaceError):
             return None
 
     async def dispose(self) -> None:

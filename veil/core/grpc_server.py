@@ -1,7 +1,9 @@
-"""Run a gRPC service: health, reflection, graceful shutdown.
+"""Run a gRPC service: health, reflection, metrics, tracing, graceful shutdown.
 
 Every service's ``server`` module builds its servicers and hands them to
-:func:`serve`; the bootstrap is the same for all of them.
+:func:`serve`; the bootstrap is the same for all of them: RED metrics of every
+RPC and the replica's lag on ``/metrics`` (VEIL_METRICS_PORT), and a server span
+per RPC when tracing is on (see veil.core.telemetry).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import grpc
 from google.protobuf.descriptor import FileDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from prometheus_client import CollectorRegistry
 
 from veil.core.db import Database
 from veil.core.grpc_client import service_name
-from veil.core.logging import configure_logging
-from veil.core.settings import GrpcServerSettings, ServiceSettings
+from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
+from veil.core.settings import ServiceSettings
+from veil.core.telemetry import init_process
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +54,21 @@ class Registration:
 
 
 async def serve(
-    settings: GrpcServerSettings,
+    settings: ServiceSettings,
     registrations: Sequence[Registration],
     *,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    db: Database | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then drain in-flight calls and stop.
 
     On a signal the health status turns NOT_SERVING first, so load balancers
     stop sending new calls while the ones in flight get ``shutdown_grace_seconds``
-    to finish.
+    to finish. ``db``: its replica's lag is exported.
     """
+    registry = CollectorRegistry()
     server = grpc.aio.server(
+        interceptors=[RpcMetricsInterceptor(RpcMetrics(registry))],
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", 30_000),
@@ -71,7 +78,7 @@ async def serve(
             # so pods the HPA adds receive calls from already-connected clients.
             ("grpc.max_connection_age_ms", 60_000),
             ("grpc.max_connection_age_grace_ms", 30_000),
-        ]
+        ],
     )
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -89,6 +96,12 @@ async def serve(
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     if server.add_insecure_port(address) == 0:
         raise RuntimeError(f"cannot bind gRPC server to {address}")
+    metrics = await start_metrics_server(registry, settings.metrics_host, settings.metrics_port)
+    lag = (
+        asyncio.create_task(ReplicaLag(registry, db).run())
+        if db is not None and db.replica is not None
+        else None
+    )
     await server.start()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -103,6 +116,9 @@ async def serve(
     log.info("draining", extra={"grace_seconds": settings.shutdown_grace_seconds})
     await health_servicer.enter_graceful_shutdown()
     await server.stop(settings.shutdown_grace_seconds)
+    if lag is not None:
+        lag.cancel()
+    await metrics.cleanup()
     if on_shutdown is not None:
         await on_shutdown()
     log.info("stopped")
@@ -115,16 +131,20 @@ def run_database_service(
 ) -> None:
     """Process entry point of a service backed by its own schema ``name``.
 
-    Configures logging, opens the engines, serves until SIGTERM, disposes them.
-    ``build`` gets the database and an exit stack for what else it opens (the
-    channels to other services): it is closed on shutdown, after the drain.
+    Configures logging and tracing, opens the engines, serves until SIGTERM,
+    disposes them and flushes the last spans. ``build`` gets the database and an
+    exit stack for what else it opens (the channels to other services): it is
+    closed on shutdown, after the drain.
     """
-    configure_logging(name, settings.log_level)
+    telemetry = init_process(name, settings)
 
     async def main() -> None:
         async with AsyncExitStack() as closing:
             db = Database.from_settings(settings, name)
             closing.push_async_callback(db.dispose)
-            await serve(settings, [await build(db, closing)], on_shutdown=closing.aclose)
+            await serve(settings, [await build(db, closing)], on_shutdown=closing.aclose, db=db)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        telemetry.shutdown()

@@ -1,6 +1,7 @@
 """JSON logging for every Veil process.
 
-One JSON object per line on stderr. Call sites never log Telegram ids, names
+One JSON object per line on stderr, with the ``trace_id`` and ``span_id`` of
+the span it was logged in (when tracing is on). Call sites never log Telegram ids, names
 or message text; a filter also drops aiogram's per-update chatter, which would
 otherwise cost CPU on the hot path.
 """
@@ -10,7 +11,20 @@ from __future__ import annotations
 import logging
 import sys
 
+from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
+
+
+class TraceContextFilter(logging.Filter):
+    """Adds ``trace_id`` and ``span_id`` of the current span, so a log line leads to its trace."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Tag ``record``; never drops it."""
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
@@ -23,6 +37,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             static_fields={"service": service},
         )
     )
+    handler.addFilter(TraceContextFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -9,7 +9,7 @@ Telegram's flood limits, in order per chat, and never lose it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -20,6 +20,7 @@ import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from veil.core.grpc_client import create_channel, service_name
+from veil.core.telemetry import inject_context
 from veil.v1 import notifier_pb2, notifier_pb2_grpc
 
 
@@ -51,8 +52,10 @@ class OutgoingCall:
     not_before: datetime | None = None
     trace_context: dict[str, str] = field(default_factory=dict)
 
-    def to_proto(self) -> notifier_pb2.OutgoingMessage:
-        """The wire form of this call."""
+    def to_proto(
+        self, default_trace_context: Mapping[str, str] | None = None
+    ) -> notifier_pb2.OutgoingMessage:
+        """The wire form of this call (``default_trace_context`` unless it has its own)."""
         message = notifier_pb2.OutgoingMessage(
             community_id=self.community_id,
             method=self.method,
@@ -61,7 +64,7 @@ class OutgoingCall:
             priority=notifier_pb2.Priority.ValueType(int(self.priority)),
             idempotency_key=self.idempotency_key,
             collapse_key=self.collapse_key or "",
-            trace_context=self.trace_context,
+            trace_context=self.trace_context or default_trace_context or {},
         )
         if self.not_before is not None:
             stamp = Timestamp()
@@ -114,11 +117,16 @@ class Outbox:
         return cls(notifier_pb2_grpc.NotifierServiceStub(channel)), channel
 
     async def send(self, calls: Sequence[OutgoingCall]) -> list[int]:
-        """Queue ``calls`` in one request; returns their queue ids (existing ones for repeats)."""
+        """Queue ``calls`` in one request; returns their queue ids (existing ones for repeats).
+
+        Each call carries the current trace context (unless it has its own): the
+        worker's send span links back to the trace that queued it.
+        """
         if not calls:
             return []
+        queued_by = inject_context()
         response = await self._stub.Enqueue(
-            notifier_pb2.EnqueueRequest(messages=[call.to_proto() for call in calls])
+            notifier_pb2.EnqueueRequest(messages=[call.to_proto(queued_by) for call in calls])
         )
         return list(response.ids)
 

@@ -6,8 +6,36 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class CommonSettings(BaseSettings):
-    """Settings every process has: identity and logging."""
+class TelemetrySettings(BaseSettings):
+    """Traces, metrics and the pod identity they are tagged with (veil.core.telemetry)."""
+
+    model_config = SettingsConfigDict(env_prefix="VEIL_", extra="ignore")
+
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/gRPC collector (http://host:4317); no traces are exported when "
+        "unset (and, without trace_file, nothing is instrumented).",
+    )
+    trace_file: str | None = Field(
+        default=None, description="Also write finished spans here, one JSON object per line."
+    )
+    trace_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces kept (parent-based: a sampled caller's trace is "
+        "always followed).",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Where /metrics listens.")
+    metrics_port: int = Field(default=9100, ge=0, le=65535, description="0: an ephemeral port.")
+    pod_name: str | None = Field(default=None, description="k8s.pod.name (downward API).")
+    pod_namespace: str | None = Field(
+        default=None, description="k8s.namespace.name (downward API)."
+    )
+
+
+class CommonSettings(TelemetrySettings):
+    """Settings every process has: identity, logging and telemetry."""
 
     model_config = SettingsConfigDict(env_prefix="VEIL_", extra="ignore")
 

@@ -1,0 +1,55 @@
+"""Traffic that touches every process: a confession, a comment, reports to the threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.e2e.world import Member, World
+from tests.social.threads import comment_row, open_thread, publish, replica_caught_up, write_comment
+from tools.devstack import infra
+
+# Distinctive, so that a leak is found by a plain substring search.
+CONFESSION_TEXT = "Observability confession: I hum the Tetris theme in lifts"
+COMMENT_TEXT = "Observability comment: the lift hums along"
+MEMBER_NAME = "Zebulon Quixotic"
+
+
+@dataclass(frozen=True)
+class Load:
+    """What was done, for the tests to look for (or look for the absence of)."""
+
+    author: Member
+    members: list[Member]
+    number: int
+    # The webhook answer of the report that hid the comment and queued the admin card.
+    hiding_report: dict[str, Any]
+
+
+async def report_to_threshold(
+    community: World.Community, infra_config: infra.InfraConfig, threshold: int = 3
+) -> Load:
+    """A confession, a comment on it, ``threshold`` reports that hide the comment,
+    and Telegram delivering the last report again (a duplicate, dropped).
+
+    The last report makes the social service queue a card for the admins
+    through the notifier; a worker sends it.
+    """
+    author = community.member(first_name=MEMBER_NAME)
+    await author.start()
+    number = await publish(author, infra_config, CONFESSION_TEXT)
+    commenter = community.member(first_name=MEMBER_NAME)
+    await write_comment(commenter, await open_thread(commenter, number), COMMENT_TEXT)
+    await replica_caught_up(infra_config)
+    reporters = [community.member(first_name=MEMBER_NAME) for _ in range(threshold)]
+    last: dict[str, Any] = {}
+    for reporter in reporters:
+        view = await open_thread(reporter, number)
+        report = next(d for label, d in comment_row(view, 1) if label == "⚠️")
+        last = await reporter.press(view["message_id"], report)
+        assert last["status"] == 200
+    again = await community.world.control(
+        "POST", f"/bots/{community.bot_id}/redeliver", {"update_id": last["update_id"]}
+    )
+    assert again["status"] == 200
+    return Load(author, [author, commenter, *reporters], number, last)
