@@ -1,7 +1,7 @@
 """Session fixtures: real Postgres (primary + replica), real Redis Cluster, real processes.
 
 The suite starts its own instances and stops them at the end. Ports are the
-test set (Postgres 56432/56433, Redis 57101-57106, all shifted by
+test set (Postgres 26432/26433, Redis 27101-27106, all shifted by
 ``VEIL_TEST_PORT_OFFSET`` when set, so that two checkouts can run the suite at once)
 plus free ephemeral ports for Veil's own processes, so a ``make up`` on the same
 machine is left alone.
@@ -42,9 +42,9 @@ def infra_config() -> Iterator[infra.InfraConfig]:
     """Test infrastructure, started fresh for the run and stopped at its end."""
     cfg = infra.InfraConfig(
         root=TEST_ROOT,
-        pg_port=56432 + PORT_OFFSET,
-        pg_replica_port=56433 + PORT_OFFSET,
-        redis_ports=tuple(57101 + PORT_OFFSET + i for i in range(6)),
+        pg_port=26432 + PORT_OFFSET,
+        pg_replica_port=26433 + PORT_OFFSET,
+        redis_ports=tuple(27101 + PORT_OFFSET + i for i in range(6)),
     )
     # Every run starts from empty databases: no community of an earlier run is
     # served again, and a cold start is only a few seconds.

@@ -149,9 +149,9 @@ def main() -> None:
     offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
     cfg = infra.InfraConfig(
         root=REPO_ROOT / ".veil" / "bench",
-        pg_port=56632 + offset,
-        pg_replica_port=56633 + offset,
-        redis_ports=tuple(57301 + offset + i for i in range(6)),
+        pg_port=26632 + offset,
+        pg_replica_port=26633 + offset,
+        redis_ports=tuple(27301 + offset + i for i in range(6)),
     )
     infra.destroy(cfg)
     stack = Stack(

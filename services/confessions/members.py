@@ -68,7 +68,9 @@ def erasure_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
     calls = []
     for post in erasure.posts:
         params: dict[str, Any] = {"message_id": post.channel_message_id}
-        if erasure.erased_posts == "delete":
+        if erasure.erased_posts == "delete" or post.has_media:
+            # A media post would keep its photo, voice note or video under an
+            # edited caption: only deleting it erases the content.
             method = "deleteMessage"
         else:
             # Without reply_markup the "💬 Comments" button goes too: the thread

@@ -151,6 +151,8 @@ class ErasedPost:
     confession_id: int
     number: int
     channel_message_id: int
+    # A photo, voice note or video post cannot become "[deleted]" text.
+    has_media: bool = False
 
 
 @dataclass(frozen=True)
@@ -507,7 +509,12 @@ class ConfessionsRepository:
             ).one()
             posts = (
                 await conn.execute(
-                    select(confessions.c.id, confessions.c.number, confessions.c.channel_message_id)
+                    select(
+                        confessions.c.id,
+                        confessions.c.number,
+                        confessions.c.channel_message_id,
+                        confessions.c.media_kind,
+                    )
                     .where(confessions.c.member_id == member_id)
                     .where(confessions.c.status == "published")
                     .where(confessions.c.channel_message_id.is_not(None))
@@ -520,7 +527,13 @@ class ConfessionsRepository:
                 channel_chat_id=int(community.channel_chat_id),
                 erased_posts=str(community.erased_posts),
                 posts=[
-                    ErasedPost(int(p.id), int(p.number), int(p.channel_message_id)) for p in posts
+                    ErasedPost(
+                        int(p.id),
+                        int(p.number),
+                        int(p.channel_message_id),
+                        has_media=p.media_kind is not None,
+                    )
+                    for p in posts
                 ],
             )
             await before_commit(erasure)
@@ -805,6 +818,14 @@ class ConfessionsRepository:
         if row is None:
             return None
         return _confession(row), int(row["author"] or 0)
+
+    async def is_deleted(self, community_id: int, confession_id: int) -> bool:
+        """True when the confession was withdrawn or erased (read on the primary)."""
+        statement = select(confessions.c.status).where(
+            confessions.c.id == confession_id, confessions.c.community_id == community_id
+        )
+        async with self._db.read_own() as conn:
+            return (await conn.execute(statement)).scalar_one_or_none() == "deleted"
 
     async def ban(
         self,

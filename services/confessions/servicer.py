@@ -506,6 +506,20 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             request.community_id, request.confession_id, request.channel_message_id
         )
         if found is None:
+            if await self._repository.is_deleted(request.community_id, request.confession_id):
+                # Erased while its post was on the way: take the post down again.
+                community = await self._repository.get_community(request.community_id)
+                await self._outbox.send(
+                    [
+                        OutgoingCall(
+                            community_id=community.id,
+                            method="deleteMessage",
+                            chat_id=community.channel_chat_id,
+                            params={"message_id": request.channel_message_id},
+                            idempotency_key=f"unpublish:{request.confession_id}",
+                        )
+                    ]
+                )
             return pb.RecordPublicationResponse(published=False)
         row, author = found
         community = await self._repository.get_community(request.community_id)

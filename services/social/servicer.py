@@ -255,6 +255,8 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     community_id=thread.community_id,
                     member_id=row.member_id,
                     reason=f"comment on confession #{thread.confession_number}",
+                    # Admins know the writer by the thread's pseudonym only.
+                    label=row.pseudonym,
                 )
             )
         await self._queue_counter(

@@ -14,6 +14,7 @@ from tests.social.threads import (
     button,
     comment_row,
     open_thread,
+    post_to_channel,
     press,
     publish,
     replica_caught_up,
@@ -246,3 +247,34 @@ async def test_deleteme_deletes_posts_when_the_community_says_so(
         return not await world.chat_messages(community.bot_id, community.channel_id)
 
     await until(post_deleted, "the channel post was never deleted", seconds=6 * PACE_SECONDS)
+
+
+async def test_a_post_that_lands_after_the_erasure_is_taken_down(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+) -> None:
+    leaver = community.member()
+    number = await publish(leaver, infra_config, "approved, then erased")
+    await leaver.send("/deleteme")
+    ask = await reply(leaver)
+    await press(leaver, ask, button(ask, "Erase everything"))
+    await replica_caught_up(infra_config)
+    found = await services.confessions.GetConfession(
+        confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+    )
+    assert found.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
+    # The channel post was already on its way: the worker sends it and reports it.
+    post_id = await post_to_channel(community, number, "approved, then erased")
+    reported = await services.confessions.RecordPublication(
+        confessions_pb2.RecordPublicationRequest(
+            community_id=community.id,
+            confession_id=found.confession.id,
+            channel_message_id=post_id,
+        )
+    )
+    assert not reported.published
+
+    async def taken_down() -> bool:
+        messages = await world.chat_messages(community.bot_id, community.channel_id)
+        return all(m["message_id"] != post_id for m in messages)
+
+    await until(taken_down, "the late post of an erased confession stayed up")

@@ -49,3 +49,14 @@ async def test_photo_confession_is_re_sent_by_file_id(community: World.Community
     assert post["media"]["type"] == "photo" and _file_id(post) == file_id
     assert post["forward_origin"] is None
     assert button(post, "💬 Comments").endswith(f"?start=c_{number}")
+
+    # Erasing the author takes the photo post down: an edited caption would
+    # leave the photo itself in the channel.
+    await author.send("/deleteme")
+    ask = await author.last()
+    await author.press(ask["message_id"], button(ask, "Erase everything"))
+    await wait_for(
+        lambda: chat(community, community.channel_id),
+        lambda ms: all(m["message_id"] != post["message_id"] for m in ms),
+        "the erased author's photo post stayed in the channel",
+    )

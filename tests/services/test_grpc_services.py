@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -229,13 +230,16 @@ async def test_sigterm_drains_and_exits_cleanly(
                     await asyncio.sleep(0.1)
             stub = confessions_pb2_grpc.ConfessionsServiceStub(channel)
             # A lock held elsewhere keeps the call waiting inside the service:
-            # SIGTERM then arrives while it is provably in flight.
+            # SIGTERM then arrives while it is provably in flight. The lock is
+            # held until the test lets go (not for a fixed time a loaded machine
+            # could outlast).
             locker = asyncio.ensure_future(
                 asyncio.to_thread(
                     infra.psql,
                     infra_config,
-                    "BEGIN; LOCK TABLE confessions.communities IN ACCESS EXCLUSIVE MODE; "
-                    "SELECT pg_sleep(3); COMMIT;",
+                    "SET application_name = 'veil-test-locker'; BEGIN; "
+                    "LOCK TABLE confessions.communities IN ACCESS EXCLUSIVE MODE; "
+                    "SELECT pg_sleep(60); COMMIT;",
                 )
             )
             held = (
@@ -262,9 +266,30 @@ async def test_sigterm_drains_and_exits_cleanly(
             else:
                 raise AssertionError("the call never reached the database")
             process.send_signal(signal.SIGTERM)
+            # Draining: health turns NOT_SERVING, then new calls are refused,
+            # while the call in flight still waits for the lock.
+            for _ in range(100):
+                try:
+                    status = await health.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                except grpc.aio.AioRpcError:
+                    break
+                if status.status == health_pb2.HealthCheckResponse.NOT_SERVING:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the service kept serving after SIGTERM")
+            assert not in_flight.done()
+            await asyncio.to_thread(
+                infra.psql,
+                infra_config,
+                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                "WHERE application_name = 'veil-test-locker'",
+            )
             response = await in_flight
             assert response is not None
-            await locker
+            # The cancelled sleep ends the locker's transaction with an error.
+            with contextlib.suppress(RuntimeError):
+                await locker
         output, _ = await asyncio.wait_for(process.communicate(), 20)
         assert process.returncode == 0
         text = output.decode()

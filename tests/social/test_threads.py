@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 
 from tests.e2e.world import Member, World
+from tests.moderation.helpers import admin_says
 from tests.social.threads import (
     admin_press,
     button,
@@ -334,3 +335,24 @@ async def test_admins_delete_a_hidden_comment(
     assert "🗑 Deleted by" in edited["text"]
     await replica_caught_up(infra_config)
     assert "pure spam" not in (await open_thread(community.member(), number))["text"]
+
+
+async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
+    world: World, community: World.Community, infra_config: infra.InfraConfig
+) -> None:
+    number, _, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
+    await replica_caught_up(infra_config)
+    before = await open_thread(community.member(), number)
+    assert "repeat offender" not in before["text"]
+    pressed = await admin_press(community, shown, button(shown, "Delete and ban"))
+    assert pressed["answer"]["text"] == "🚫 Deleted, writer banned"
+    await replica_caught_up(infra_config)
+    thread = await open_thread(writer, number)
+    assert "repeat offender" not in thread["text"]
+    # The writer is banned in the community: no more comments from them.
+    refused = await writer.press(thread["message_id"], button(thread, "➕ Comment"))
+    assert "banned" in refused["answer"]["text"]
+    # The admins see the ban by label, never by identity.
+    bans = await admin_says(community, 1, "/bans")
+    assert str(writer.user_id) not in bans["text"]
+    assert f"comment on confession #{number}" in bans["text"]

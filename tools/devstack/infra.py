@@ -89,9 +89,11 @@ _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 def _cluster_bus_port(port: int) -> int:
     """Port of a node's cluster bus (node-to-node gossip).
 
-    Redis defaults to port + 10000, which overflows for ports above 55535 (our defaults are
-    57001+), so those nodes get port - 10000 via the `cluster-port` setting instead."""
-    return port + 10000 if port <= 55535 else port - 10000
+    Redis defaults to port + 10000, which overflows for ports above 55535 (make up's are
+    57001+) and lands in the kernel's ephemeral range (32768-60999) for the suite's
+    27101+, where an outgoing connection may hold it. So every node above 11024 gets
+    port - 10000 via the `cluster-port` setting."""
+    return port - 10000 if port > 11024 else port + 10000
 
 
 @dataclass(frozen=True)
