@@ -71,6 +71,8 @@ class Decision:
     won: bool
     confession: ConfessionRow
     moderator: str
+    # approve, reject or ban ("" while pending).
+    decision: str
     reason: str
     member_id: int
     author_telegram_id: int
@@ -386,6 +388,7 @@ class ConfessionsRepository:
         confession_id: int,
         *,
         to: str,
+        decision: str,
         moderator: str,
         reason: str,
     ) -> Decision | None:
@@ -407,6 +410,7 @@ class ConfessionsRepository:
             .values(
                 status=to,
                 moderated_by=moderator,
+                decision=decision,
                 moderated_at=func.now(),
                 reject_reason=reason or None,
                 updated_at=func.now(),
@@ -415,6 +419,7 @@ class ConfessionsRepository:
                 *_CONFESSION_COLUMNS,
                 confessions.c.member_id,
                 confessions.c.moderated_by,
+                confessions.c.decision,
                 confessions.c.reject_reason,
                 author.label("author"),
             )
@@ -427,6 +432,7 @@ class ConfessionsRepository:
                     *_CONFESSION_COLUMNS,
                     confessions.c.member_id,
                     confessions.c.moderated_by,
+                    confessions.c.decision,
                     confessions.c.reject_reason,
                     author.label("author"),
                 ).where(
@@ -442,6 +448,7 @@ class ConfessionsRepository:
             won=won,
             confession=_confession(row),
             moderator=row["moderated_by"] or "",
+            decision=row["decision"] or "",
             reason=row["reject_reason"] or "",
             member_id=int(row["member_id"]),
             author_telegram_id=int(row["author"]),
