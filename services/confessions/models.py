@@ -79,9 +79,11 @@ confessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Moderation (0002): who decided (an admin's first name: admins see each
-    # other), the reason told to the author, the channel post, the word that
-    # flagged it for review, and the media re-sent by file_id.
+    # other) and how (approve, reject, ban), the reason told to the author,
+    # the channel post, the word that flagged it for review, and the media
+    # re-sent by file_id.
     Column("moderated_by", Text),
+    Column("decision", Text),
     Column("moderated_at", DateTime(timezone=True)),
     Column("reject_reason", Text),
     Column("channel_message_id", BigInteger),

@@ -93,6 +93,8 @@ class Decision:
     won: bool
     confession: ConfessionRow
     moderator: str
+    # approve, reject or ban ("" while pending).
+    decision: str
     reason: str
     member_id: int
     author_telegram_id: int
@@ -695,6 +697,7 @@ class ConfessionsRepository:
         confession_id: int,
         *,
         to: str,
+        decision: str,
         moderator: str,
         reason: str,
     ) -> Decision | None:
@@ -716,6 +719,7 @@ class ConfessionsRepository:
             .values(
                 status=to,
                 moderated_by=moderator,
+                decision=decision,
                 moderated_at=func.now(),
                 reject_reason=reason or None,
                 updated_at=func.now(),
@@ -724,6 +728,7 @@ class ConfessionsRepository:
                 *_CONFESSION_COLUMNS,
                 confessions.c.member_id,
                 confessions.c.moderated_by,
+                confessions.c.decision,
                 confessions.c.reject_reason,
                 author.label("author"),
             )
@@ -736,6 +741,7 @@ class ConfessionsRepository:
                     *_CONFESSION_COLUMNS,
                     confessions.c.member_id,
                     confessions.c.moderated_by,
+                    confessions.c.decision,
                     confessions.c.reject_reason,
                     author.label("author"),
                 ).where(
@@ -752,6 +758,7 @@ class ConfessionsRepository:
             won=won,
             confession=_confession(row),
             moderator=row["moderated_by"] or "",
+            decision=row["decision"] or "",
             reason=row["reject_reason"] or "",
             member_id=int(row["member_id"] or 0),
             author_telegram_id=int(row["author"] or 0),

@@ -90,11 +90,13 @@ def _rules(community_id: int, rules: domain.Rules) -> pb.CommunityRules:
     )
 
 
+# action → (status it moves to, the decision as stored)
 _TARGETS = {
-    pb.MODERATION_ACTION_APPROVE: "approved",
-    pb.MODERATION_ACTION_REJECT: "rejected",
-    pb.MODERATION_ACTION_BAN: "rejected",
+    pb.MODERATION_ACTION_APPROVE: ("approved", "approve"),
+    pb.MODERATION_ACTION_REJECT: ("rejected", "reject"),
+    pb.MODERATION_ACTION_BAN: ("rejected", "ban"),
 }
+_DECISIONS = {stored: action for action, (_, stored) in _TARGETS.items()}
 
 
 class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
@@ -442,7 +444,8 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         decision = await self._repository.moderate(
             request.community_id,
             request.confession_id,
-            to=target,
+            to=target[0],
+            decision=target[1],
             moderator=request.moderator.strip()[:64] or "an admin",
             reason=reason,
         )
@@ -463,6 +466,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             confession=_confession(decision.confession),
             moderator=decision.moderator,
             reason=decision.reason,
+            action=_DECISIONS.get(decision.decision, pb.MODERATION_ACTION_UNSPECIFIED),
         )
 
     async def _follow_up(self, community: CommunityRow, decision: Decision) -> None:

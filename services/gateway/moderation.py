@@ -65,7 +65,7 @@ def reasons_keyboard(confession_id: int, reasons: list[str]) -> InlineKeyboardMa
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def outcome(response: confessions_pb2.ModerateConfessionResponse, *, banned: bool) -> str:
+def outcome(response: confessions_pb2.ModerateConfessionResponse) -> str:
     """ "✅ Approved by Ann", "❌ Rejected by Bob: reason", "🚫 … author banned"."""
     who = escape(response.moderator)
     if response.confession.status in (
@@ -73,17 +73,15 @@ def outcome(response: confessions_pb2.ModerateConfessionResponse, *, banned: boo
         confessions_pb2.CONFESSION_STATUS_PUBLISHED,
     ):
         return f"✅ Approved by {who}"
-    if banned:
+    if response.action == confessions_pb2.MODERATION_ACTION_BAN:
         return f"🚫 Rejected and author banned by {who}"
     line = f"❌ Rejected by {who}"
     return f"{line}: {escape(response.reason)}" if response.reason else line
 
 
-def decided_card(
-    card_html: str, response: confessions_pb2.ModerateConfessionResponse, *, banned: bool
-) -> str:
+def decided_card(card_html: str, response: confessions_pb2.ModerateConfessionResponse) -> str:
     """The card as it stays after the decision."""
-    return f"{card_html}\n\n{outcome(response, banned=banned)}"
+    return f"{card_html}\n\n{outcome(response)}"
 
 
 def ban_line(label: str, reason: str, until: datetime | None) -> str:

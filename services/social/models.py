@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 SCHEMA = "social"
@@ -42,6 +43,8 @@ comments = Table(
     Column("by_author", Boolean, nullable=False, server_default="false"),
     UniqueConstraint("community_id", "idempotency_key", name="comments_idempotency_key"),
     Index("comments_thread_idx", "confession_id", "id"),
+    # A ban by pseudonym looks the writer up (migration 0003).
+    Index("comments_pseudonym_idx", "community_id", func.lower(text("pseudonym"))),
 )
 
 # One reaction per member per comment: +1 (👍) or -1 (👎).

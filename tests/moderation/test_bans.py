@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import grpc
+
 from tests.e2e.world import World
 from tests.moderation.helpers import (
     admin_press,
@@ -17,10 +19,12 @@ from tests.moderation.helpers import (
 )
 from tests.social.threads import button, open_thread, publish, write_comment
 from tools.devstack import infra
+from tools.devstack.stack import Stack
+from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 
 async def test_ban_author_from_the_card_then_attempts_are_refused(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: infra.InfraConfig, stack: Stack
 ) -> None:
     author = community.member()
     await author.start()
@@ -30,6 +34,18 @@ async def test_ban_author_from_the_card_then_attempts_are_refused(
     assert pressed["answer"]["text"] == "🚫 Rejected and author banned by Dora"
     decided = await current(community, community.admin_chat_id, pending["message_id"])
     assert shown(decided).endswith("🚫 Rejected and author banned by Dora")
+    # A press that lost the race learns the decision that stands: the ban.
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.confessions}") as channel:
+        late = await confessions_pb2_grpc.ConfessionsServiceStub(channel).ModerateConfession(
+            confessions_pb2.ModerateConfessionRequest(
+                community_id=community.id,
+                confession_id=int(button(pending, "Approve").split(":")[2]),
+                action=confessions_pb2.MODERATION_ACTION_APPROVE,
+                moderator="Late",
+            )
+        )
+    assert not late.won and late.moderator == "Dora"
+    assert late.action == confessions_pb2.MODERATION_ACTION_BAN
     # Told once, through the notifier.
     await wait_for(author.bot_messages, lambda ms: any("banned you" in shown(m) for m in ms), "")
     await author.send("✍️ New confession")

@@ -827,11 +827,14 @@ class ModerateConfessionResponse(_message.Message):
     CONFESSION_FIELD_NUMBER: _builtins.int
     MODERATOR_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
     won: _builtins.bool
     """True when this call made the decision; false when it had been made."""
     moderator: _builtins.str
     """Who made the decision that stands."""
     reason: _builtins.str
+    action: Global___ModerationAction.ValueType
+    """The decision that stands (BAN: rejected and the author banned)."""
     @_builtins.property
     def confession(self) -> Global___Confession:
         """The confession after the call (the winner's outcome either way)."""
@@ -843,10 +846,11 @@ class ModerateConfessionResponse(_message.Message):
         confession: Global___Confession | None = ...,
         moderator: _builtins.str = ...,
         reason: _builtins.str = ...,
+        action: Global___ModerationAction.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "moderator", b"moderator", "reason", b"reason", "won", b"won"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "confession", b"confession", "moderator", b"moderator", "reason", b"reason", "won", b"won"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -131,14 +131,13 @@ async def _finish(
             raise
         await answer_query(query, "That confession is gone.", alert=True)
         return
-    banned = response.won and action == "ban"
     if response.won:
-        await answer_query(query, outcome(response, banned=banned))
+        await answer_query(query, outcome(response))
     else:
         await answer_query(query, f"Already handled by {response.moderator}.", alert=True)
     # The loser edits too: if the winner's edit was lost, the card still ends
     # up showing the decision (an identical edit is "not modified": done).
-    await edit_message(card, decided_card(card.html_text, response, banned=banned), None)
+    await edit_message(card, decided_card(card.html_text, response), None)
 
 
 @router.callback_query(ModReason.filter())
@@ -239,7 +238,7 @@ async def typed_reason(
         community.bot,
         community.admin_chat_id,
         int(data["card"]),
-        html=decided_card(str(data["card_html"]), response, banned=False),
+        html=decided_card(str(data["card_html"]), response),
         markup=None,
         caption=bool(data.get("caption")),
     )

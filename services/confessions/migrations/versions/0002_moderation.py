@@ -20,6 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 _CONFESSION_COLUMNS = (
     ("moderated_by", sa.Text),
+    ("decision", sa.Text),
     ("moderated_at", sa.DateTime(timezone=True)),
     ("reject_reason", sa.Text),
     ("channel_message_id", sa.BigInteger),
