@@ -70,6 +70,14 @@ def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
             "VEIL_COMMUNITY_REFRESH_SECONDS": "0.3",
             "VEIL_RATE_LIMIT_BURST": "10",
             "VEIL_RATE_LIMIT_PER_MINUTE": "30",
+            # Notifier workers: a dead worker's lease runs out in seconds and
+            # 5xx retries back off quickly, so that the failure tests stay short.
+            "VEIL_NOTIFIER_LEASE_SECONDS": "6",
+            "VEIL_NOTIFIER_REQUEST_TIMEOUT_SECONDS": "2",
+            "VEIL_NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
+            "VEIL_NOTIFIER_BACKOFF_CAP_SECONDS": "1",
+            "VEIL_NOTIFIER_MAX_ATTEMPTS": "4",
+            "VEIL_NOTIFIER_STATS_SECONDS": "0.5",
         },
     )
     stack.migrate()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -29,10 +30,6 @@ from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.telegram import Answer, BotApi, Outcome
 
 log = logging.getLogger(__name__)
-
-# A slot may be missed by this much (the event loop was busy) before it is given
-# up for a fresh one: a late send could otherwise arrive inside the next window.
-_LATE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -109,6 +106,8 @@ class Dispatcher:
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        # Bots whose slots are taken far ahead, until when (see _saturate).
+        self._saturated: dict[int, float] = {}
 
     @property
     def in_flight(self) -> int:
@@ -124,18 +123,23 @@ class Dispatcher:
         while not self._stopping.is_set():
             wanted = min(self._config.max_in_flight - len(self._tasks), self._config.batch_size)
             claimed: list[ClaimedMessage] = []
+            # Before the claim: the lease the database grants starts later than this.
+            claimed_at = time.monotonic()
             if wanted > 0:
+                now = time.monotonic()
+                self._saturated = {c: t for c, t in self._saturated.items() if t > now}
                 try:
                     claimed = await self._repository.claim(
                         self._config.worker_id,
                         wanted,
                         per_bot=self._config.batch_size,
                         lease_seconds=self._config.lease_seconds,
+                        skip=list(self._saturated),
                     )
                 except Exception:
                     log.exception("claim failed")
             for message in claimed:
-                task = asyncio.create_task(self._deliver(message))
+                task = asyncio.create_task(self._deliver(message, claimed_at))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
             self._metrics.in_flight.set(len(self._tasks))
@@ -153,66 +157,94 @@ class Dispatcher:
             return False
         return True
 
-    async def _deliver(self, message: ClaimedMessage) -> None:
+    async def _deliver(self, message: ClaimedMessage, claimed_at: float) -> None:
         try:
-            await self._deliver_once(message)
+            await self._deliver_once(message, claimed_at)
         except Exception:
             # Postgres or Redis failing mid-way: the lease runs out and the message
             # is claimed again; nothing is lost.
             log.exception("delivery failed", extra={"outbox_id": message.id})
 
-    async def _deliver_once(self, message: ClaimedMessage) -> None:
+    async def _deliver_once(self, message: ClaimedMessage, claimed_at: float) -> None:
         token = await self._tokens.token(message.community_id)
         if token is None:
             await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
             return
-        if not await self._wait_for_slot(message):
+        slot = await self._wait_for_slot(message, claimed_at)
+        if slot is None:
             return
         # From here the call is made and its outcome recorded, even on SIGTERM.
-        await asyncio.shield(self._send(message, token))
+        await asyncio.shield(self._send(message, token, slot))
 
-    async def _wait_for_slot(self, message: ClaimedMessage) -> bool:
-        """Sleep until this message may leave; False when it went back to the queue."""
+    async def _wait_for_slot(self, message: ClaimedMessage, claimed_at: float) -> str | None:
+        """Sleep until this message may leave; its reservation, or None when given back.
+
+        A message leaves within the first half of its lease (the validated
+        settings keep the request timeout below the other half), so its call
+        is over before another worker could claim it again.
+        """
         limits = await self._limits.get(message.community_id)
-        give_back_after = time.monotonic() + self._config.lease_seconds / 3
+        send_by = claimed_at + self._config.lease_seconds / 2
+        late = self._limiter.late_seconds(limits)
         loop = asyncio.get_running_loop()
         while True:
             if self._stopping.is_set():
                 await self._repository.release([message.id], self._config.worker_id)
-                return False
-            reservation = await self._limiter.reserve(message.community_id, message.chat_id, limits)
+                return None
+            reservation = await self._limiter.reserve(
+                message.community_id,
+                message.chat_id,
+                limits,
+                f"{message.id}:{message.attempts}:{secrets.token_hex(4)}",
+                within=send_by - time.monotonic(),
+            )
+            wait = reservation.wait_seconds
             if not reservation.granted:
-                if time.monotonic() + reservation.wait_seconds > give_back_after:
-                    await self._repository.retry_later(
-                        message.id,
-                        self._config.worker_id,
-                        reservation.wait_seconds,
-                        "throttled",
-                        count=False,
-                    )
-                    return False
-                await self._sleep(max(0.05, reservation.wait_seconds / 2))
-                continue
-            due = loop.time() + reservation.wait_seconds
-            if reservation.wait_seconds > 0 and await self._sleep(reservation.wait_seconds):
-                continue  # stopped while waiting: give it back (top of the loop)
-            if loop.time() - due <= _LATE_SECONDS:
-                return True
-            # Woke up too late for this slot: take a new one.
+                self._saturate(message.community_id, reservation.bot_wait_seconds)
+                await self._repository.retry_later(
+                    message.id, self._config.worker_id, wait, "throttled", count=False
+                )
+                return None
+            due = loop.time() + wait
+            stopped = wait > 0 and await self._sleep(wait)
+            if not stopped and loop.time() - due <= late:
+                return reservation.token
+            # Stopped while waiting, or woken too late: sent now, it could arrive
+            # together with the messages of the next slots. Free the slot, then
+            # give the message back (top of the loop) or take a fresh one.
+            await self._limiter.cancel(message.community_id, message.chat_id, reservation.token)
 
-    async def _send(self, message: ClaimedMessage, token: str) -> None:
+    def _saturate(self, community_id: int, wait: float) -> None:
+        """The bot's next free slot is ``wait`` away: claim none of its messages until near it.
+
+        Claimed now, they would only be given back: a claim is useful once the
+        slot is within both the horizon and the half lease a message may wait.
+        """
+        hold = min(self._limiter.horizon_seconds, self._config.lease_seconds / 2)
+        until = time.monotonic() + wait - hold
+        if until > time.monotonic() and until > self._saturated.get(community_id, 0.0):
+            self._saturated[community_id] = until
+
+    async def _send(self, message: ClaimedMessage, token: str, slot: str) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         answer = await self._api.call(token, message.method, message.params)
         answered = loop.time()
         community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
+        if answer.error_code or answer.outcome is Outcome.SENT:
+            # Telegram answered, so the message arrived before the answer. This
+            # comes before the sent-marker: once that is committed the chat's next
+            # message may be claimed, and its slot must count from this answer.
+            # (Without an answer the reservation keeps its pessimistic bound.)
+            await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
+            # Until this commit a crash sends the message twice.
             await self._repository.mark_sent(message.id)
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
-        elif answer.outcome is Outcome.FLOOD:
+        if answer.outcome is Outcome.FLOOD:
             self._metrics.too_many_requests.labels(community).inc()
             await self._limiter.pause(message.community_id, message.chat_id, answer.retry_after)
             await self._repository.retry_later(
@@ -244,7 +276,7 @@ class Dispatcher:
             )
         elif answer.outcome is Outcome.REJECTED:
             await self._dead(message, answer)
-        else:
+        elif answer.outcome is Outcome.TRANSIENT:
             await self._retry_or_dead(message, answer)
 
     async def _retry_or_dead(self, message: ClaimedMessage, answer: Answer) -> None:

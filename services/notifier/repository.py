@@ -112,6 +112,7 @@ _CLAIM = text(
         SELECT DISTINCT ON (community_id, chat_id) id, status, lease_until, retry_at
         FROM notifier.outbox
         WHERE status IN ('queued', 'sending') AND not_before <= now()
+          AND community_id <> ALL(CAST(:skip AS bigint[]))
         ORDER BY community_id, chat_id, priority, id
     ),
     ready AS (
@@ -144,7 +145,11 @@ _CLAIM = text(
               o.trace_context
     """
 ).bindparams(
-    bindparam("per_bot"), bindparam("limit"), bindparam("lease_seconds"), bindparam("worker")
+    bindparam("per_bot"),
+    bindparam("limit"),
+    bindparam("lease_seconds"),
+    bindparam("worker"),
+    bindparam("skip"),
 )
 
 
@@ -226,9 +231,17 @@ class NotifierRepository:
     # -- the worker's side -----------------------------------------------------
 
     async def claim(
-        self, worker: str, limit: int, per_bot: int, lease_seconds: float
+        self,
+        worker: str,
+        limit: int,
+        per_bot: int,
+        lease_seconds: float,
+        skip: list[int] | None = None,
     ) -> list[ClaimedMessage]:
-        """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``)."""
+        """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``).
+
+        Communities in ``skip`` are left alone (their bot cannot send more now).
+        """
         async with self._db.write() as conn:
             rows = (
                 await conn.execute(
@@ -238,6 +251,7 @@ class NotifierRepository:
                         "limit": limit,
                         "lease_seconds": lease_seconds,
                         "worker": worker,
+                        "skip": skip or [],
                     },
                 )
             ).all()
