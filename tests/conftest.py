@@ -78,6 +78,7 @@ def stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
             "VEIL_NOTIFIER_BACKOFF_CAP_SECONDS": "1",
             "VEIL_NOTIFIER_MAX_ATTEMPTS": "4",
             "VEIL_NOTIFIER_STATS_SECONDS": "0.5",
+            "VEIL_NOTIFIER_REFRESH_SECONDS": "2",
         },
     )
     stack.migrate()

@@ -58,6 +58,17 @@ class StatusCountRow:
 
 
 @dataclass(frozen=True)
+class DeadLetterStatRow:
+    """Dead letters of one community with one Telegram answer."""
+
+    community_id: int
+    error_code: int
+    description: str
+    count: int
+    latest: datetime
+
+
+@dataclass(frozen=True)
 class ClaimedMessage:
     """A message leased to one worker for sending."""
 
@@ -483,6 +494,32 @@ class NotifierRepository:
         return [StatusCountRow(int(r.community_id), str(r.status), int(r.n)) for r in rows]
 
 
+    async def dead_letter_stats(self, limit: int = 50) -> list[DeadLetterStatRow]:
+        """Dead letters per community, error code and description, most frequent first."""
+        statement = (
+            select(
+                dead_letters.c.community_id,
+                dead_letters.c.error_code,
+                dead_letters.c.description,
+                func.count().label("n"),
+                func.max(dead_letters.c.created_at).label("latest"),
+            )
+            .group_by(
+                dead_letters.c.community_id, dead_letters.c.error_code, dead_letters.c.description
+            )
+            .order_by(func.count().desc(), dead_letters.c.community_id)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [
+            DeadLetterStatRow(
+                int(r.community_id), int(r.error_code), str(r.description), int(r.n), r.latest
+            )
+            for r in rows
+        ]
+
+
 def _limits_row(row: Any) -> LimitsRow:
     return LimitsRow(
         community_id=int(row.community_id),
@@ -500,6 +537,7 @@ __all__ = [
     "SENDING",
     "SENT",
     "ClaimedMessage",
+    "DeadLetterStatRow",
     "LimitsRow",
     "NewMessage",
     "NotifierRepository",
