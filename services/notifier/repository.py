@@ -493,7 +493,6 @@ class NotifierRepository:
             rows = (await conn.execute(statement)).all()
         return [StatusCountRow(int(r.community_id), str(r.status), int(r.n)) for r in rows]
 
-
     async def dead_letter_stats(self, limit: int = 50) -> list[DeadLetterStatRow]:
         """Dead letters per community, error code and description, most frequent first."""
         statement = (
