@@ -17,14 +17,11 @@ import argparse
 import asyncio
 import sys
 
+import aiohttp
 import grpc
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from veil.core import migrations
 from veil.core.grpc_client import create_channel, service_name
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, notifier_pb2, notifier_pb2_grpc
 
@@ -43,14 +40,17 @@ class CliSettings(BaseSettings):
 
 
 async def _bot_username(token: str, api_url: str) -> str:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-    try:
-        me = await Bot(token, session=session).get_me()
-    finally:
-        await session.close()
-    if not me.username:
+    # A plain getMe: importing aiogram costs this short-lived command seconds of CPU.
+    url = f"{api_url.rstrip('/')}/bot{token}/getMe"
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url) as response:
+        answer = await response.json(content_type=None)
+    if not answer.get("ok"):
+        raise SystemExit(f"getMe failed: {answer.get('description', 'no answer')}")
+    username = answer["result"].get("username")
+    if not username:
         raise SystemExit("the bot has no username; set one with @BotFather")
-    return me.username
+    return str(username)
 
 
 async def _community_add(args: argparse.Namespace, settings: CliSettings) -> None:
@@ -219,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         if settings.db_primary_dsn is None:
             sys.exit("VEIL_DB_PRIMARY_DSN is not set")
+        from veil.core import migrations  # Alembic only where it is needed
+
         migrations.upgrade(args.service, settings.db_primary_dsn.get_secret_value())
         print(f"{args.service}: migrated to head")
     elif args.command == "notifier":

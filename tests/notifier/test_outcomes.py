@@ -141,6 +141,22 @@ async def test_400_goes_to_the_dead_letters_with_telegrams_description(
     assert [c["params"]["text"] for c in calls if c["method"] == "sendMessage"] == ["<b>unclosed"]
 
 
+async def _after_502s(
+    world: World, community: World.Community, outbox: Outbox, db: Database, failures: int
+) -> tuple[Any, list[dict[str, Any]]]:
+    """Send one message to the channel while the next ``failures`` calls answer 502."""
+    chat = community.channel_id
+    await world.control(
+        "POST",
+        "/fail",
+        {"method": "sendMessage", "error_code": 502, "count": failures, "chat_id": chat},
+    )
+    ids = await outbox.send([text_call(community, chat, "flap", f"502:{secrets.token_hex(4)}")])
+    [row] = await settled(db, ids)
+    calls = [c for c in await _chat_calls(world, community, chat) if c["method"] == "sendMessage"]
+    return row, calls
+
+
 async def test_502_flapping_is_retried_with_backoff_then_delivered(
     world: World,
     community: World.Community,
@@ -149,14 +165,8 @@ async def test_502_flapping_is_retried_with_backoff_then_delivered(
     flood: Callable[..., Awaitable[None]],
 ) -> None:
     await flood()
-    chat = community.channel_id
-    await world.control(
-        "POST", "/fail", {"method": "sendMessage", "error_code": 502, "count": 2, "chat_id": chat}
-    )
-    ids = await outbox.send([text_call(community, chat, "flap", f"502:{secrets.token_hex(4)}")])
-    [row] = await settled(notifier_db, ids)
+    row, calls = await _after_502s(world, community, outbox, notifier_db, failures=2)
     assert (row.status, row.attempts) == ("sent", 3)
-    calls = [c for c in await _chat_calls(world, community, chat) if c["method"] == "sendMessage"]
     assert [(c["ok"], c.get("error_code")) for c in calls] == [
         (False, 502),
         (False, 502),
@@ -174,16 +184,8 @@ async def test_502_until_the_attempt_limit_goes_to_the_dead_letters(
     flood: Callable[..., Awaitable[None]],
 ) -> None:
     await flood()
-    chat = community.channel_id
-    await world.control(
-        "POST",
-        "/fail",
-        {"method": "sendMessage", "error_code": 502, "count": MAX_ATTEMPTS, "chat_id": chat},
-    )
-    ids = await outbox.send([text_call(community, chat, "down", f"502x:{secrets.token_hex(4)}")])
-    [row] = await settled(notifier_db, ids)
+    row, calls = await _after_502s(world, community, outbox, notifier_db, failures=MAX_ATTEMPTS)
     assert (row.status, row.attempts, row.last_error) == ("dead", MAX_ATTEMPTS, "Bad Gateway")
-    calls = [c for c in await _chat_calls(world, community, chat) if c["method"] == "sendMessage"]
     assert [c.get("error_code") for c in calls] == [502] * MAX_ATTEMPTS
 
 
