@@ -60,7 +60,10 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
         "message's tolerance for arriving late (see services/notifier/limiter.py).",
     )
     notifier_slot_horizon_seconds: float = Field(
-        default=3.0, gt=0, description="How far ahead a worker reserves a sending slot."
+        default=0.25,
+        gt=0,
+        description="How far ahead a worker reserves a sending slot: a slot taken just "
+        "before it is used knows the latest answers (see limiter.py).",
     )
     notifier_max_attempts: int = Field(
         default=6, ge=1, description="Attempts on 5xx/network errors before dead-lettering."

@@ -21,7 +21,9 @@ import logging
 import random
 import secrets
 import time
+from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 
 from services.notifier.directory import BotTokens, MemberDirectory
 from services.notifier.limiter import FloodLimiter, Limits, is_private
@@ -108,6 +110,8 @@ class Dispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         # Bots whose slots are taken far ahead, until when (see _saturate).
         self._saturated: dict[int, float] = {}
+        # Messages this worker holds per community.
+        self._held: Counter[int] = Counter()
 
     @property
     def in_flight(self) -> int:
@@ -126,28 +130,49 @@ class Dispatcher:
             # Before the claim: the lease the database grants starts later than this.
             claimed_at = time.monotonic()
             if wanted > 0:
-                now = time.monotonic()
-                self._saturated = {c: t for c, t in self._saturated.items() if t > now}
                 try:
                     claimed = await self._repository.claim(
                         self._config.worker_id,
                         wanted,
                         per_bot=self._config.batch_size,
                         lease_seconds=self._config.lease_seconds,
-                        skip=list(self._saturated),
+                        skip=await self._full_bots(),
                     )
                 except Exception:
                     log.exception("claim failed")
             for message in claimed:
                 task = asyncio.create_task(self._deliver(message, claimed_at))
                 self._tasks.add(task)
+                self._held[message.community_id] += 1
                 task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(partial(self._release_hold, message.community_id))
             self._metrics.in_flight.set(len(self._tasks))
             if len(claimed) < wanted or wanted <= 0:
                 # Nothing more is due, or this worker is full: wait a little.
                 await self._sleep(self._config.poll_seconds)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _release_hold(self, community_id: int, _: asyncio.Task[None]) -> None:
+        self._held[community_id] -= 1
+        if self._held[community_id] <= 0:
+            del self._held[community_id]
+
+    async def _full_bots(self) -> list[int]:
+        """Communities not to claim for now.
+
+        Those whose slots are taken far ahead (see :meth:`_saturate`), and those
+        of which this worker already holds what their bot can send in a quarter
+        of a lease: more would wait for slots other workers take, then go back.
+        """
+        now = time.monotonic()
+        self._saturated = {c: t for c, t in self._saturated.items() if t > now}
+        full = set(self._saturated)
+        for community_id, held in self._held.items():
+            limits = await self._limits.get(community_id)
+            if held >= max(1.0, limits.per_second * self._config.lease_seconds / 4):
+                full.add(community_id)
+        return sorted(full)
 
     async def _sleep(self, seconds: float) -> bool:
         """Sleep; True when stopped meanwhile."""
@@ -200,28 +225,40 @@ class Dispatcher:
             )
             wait = reservation.wait_seconds
             if not reservation.granted:
+                if time.monotonic() + wait < send_by:
+                    # Near enough to keep: ask again when the slot is about to be
+                    # within the horizon (slots are taken knowing the latest answers).
+                    await self._sleep(max(0.02, wait - self._limiter.horizon_seconds / 2))
+                    continue
                 self._saturate(message.community_id, reservation.bot_wait_seconds)
+                self._metrics.throttled.labels(str(message.community_id)).inc()
                 await self._repository.retry_later(
                     message.id, self._config.worker_id, wait, "throttled", count=False
                 )
                 return None
             due = loop.time() + wait
-            stopped = wait > 0 and await self._sleep(wait)
-            if not stopped and loop.time() - due <= late:
+            if wait > 0 and await self._sleep(wait):
+                # Stopped while waiting: free the slot, give the message back.
+                await self._limiter.cancel(message.community_id, message.chat_id, reservation.token)
+                continue
+            if loop.time() - due > late:
+                # Woken late (a busy event loop): the slot assumed an earlier
+                # arrival, so count it from now before it leaves.
+                self._metrics.missed_slots.labels(str(message.community_id)).inc()
+                await self._limiter.confirm_late(
+                    message.community_id, message.chat_id, limits, reservation.token
+                )
+            if time.monotonic() < send_by:
                 return reservation.token
-            # Stopped while waiting, or woken too late: sent now, it could arrive
-            # together with the messages of the next slots. Free the slot, then
-            # give the message back (top of the loop) or take a fresh one.
             await self._limiter.cancel(message.community_id, message.chat_id, reservation.token)
 
     def _saturate(self, community_id: int, wait: float) -> None:
         """The bot's next free slot is ``wait`` away: claim none of its messages until near it.
 
         Claimed now, they would only be given back: a claim is useful once the
-        slot is within both the horizon and the half lease a message may wait.
+        slot is within the half lease a message may wait.
         """
-        hold = min(self._limiter.horizon_seconds, self._config.lease_seconds / 2)
-        until = time.monotonic() + wait - hold
+        until = time.monotonic() + wait - self._config.lease_seconds / 2
         if until > time.monotonic() and until > self._saturated.get(community_id, 0.0):
             self._saturated[community_id] = until
 

@@ -17,7 +17,9 @@ the ``count``-th latest of them:
 The per-bot limit also spaces slots evenly, one every ``(1 + margin) *
 window / count``: messages leave smoothly, at ``1 / (1 + margin)`` of the
 limit, and the spacing itself leaves every message the tolerance. A worker that
-wakes up later than that after its slot takes a fresh one instead of sending.
+wakes up later than half of it after its slot moves the message's bound to the
+moment it actually leaves (:meth:`confirm_late`). Slots are handed out only a
+short horizon ahead, so every slot taken later knows the latest answers.
 
 All times are the Redis clock (``TIME``), so the workers' clocks do not matter;
 every key of one bot carries the bot's hash tag, so a script's keys share one
@@ -81,6 +83,17 @@ local t = redis.call('TIME')
 local answered = tonumber(t[1]) * 1000000 + tonumber(t[2]) - tonumber(ARGV[2])
 for i = 1, 2 do
   redis.call('ZADD', KEYS[i], 'XX', string.format('%.0f', answered), ARGV[1])
+end
+return 1
+"""
+
+# KEYS: bot arrivals, chat arrivals. ARGV: token, bot tolerance µs, chat tolerance µs.
+# A late message leaves now: its latest possible arrival moves to now + tolerance.
+_CONFIRM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], 'XX', string.format('%.0f', now + tonumber(ARGV[i + 1])), ARGV[1])
 end
 return 1
 """
@@ -158,10 +171,30 @@ class FloodLimiter:
         self._gate = asyncio.Semaphore(concurrency)
         self._reserve = redis.register_script(_RESERVE)
         self._complete = redis.register_script(_COMPLETE)
+        self._confirm = redis.register_script(_CONFIRM)
         self._cancel = redis.register_script(_CANCEL)
         self._pause = redis.register_script(_PAUSE)
         self._margin = safety_margin
         self._horizon_us = int(horizon_seconds * 1_000_000)
+
+    @staticmethod
+    def _counts(chat_id: int, limits: Limits) -> tuple[int, int]:
+        """Messages per window: the bot's, the chat's."""
+        if is_private(chat_id):
+            chat = limits.per_private_chat_per_second
+        else:
+            chat = limits.per_group_per_minute
+        return max(1, round(limits.per_second)), max(1, round(chat))
+
+    @classmethod
+    def _windows(cls, chat_id: int, limits: Limits) -> tuple[float, float]:
+        """Window lengths in seconds: the bot's, the chat's."""
+        bot_count, chat_count = cls._counts(chat_id, limits)
+        if is_private(chat_id):
+            chat_window = chat_count / limits.per_private_chat_per_second
+        else:
+            chat_window = 60.0 * chat_count / limits.per_group_per_minute
+        return bot_count / limits.per_second, chat_window
 
     @property
     def horizon_seconds(self) -> float:
@@ -203,14 +236,8 @@ class FloodLimiter:
         horizon_us = self._horizon_us
         if within is not None:
             horizon_us = max(0, min(horizon_us, int(within * 1_000_000)))
-        bot_count = max(1, round(limits.per_second))
-        bot_window = bot_count / limits.per_second
-        if is_private(chat_id):
-            chat_count = max(1, round(limits.per_private_chat_per_second))
-            chat_window = chat_count / limits.per_private_chat_per_second
-        else:
-            chat_count = max(1, round(limits.per_group_per_minute))
-            chat_window = 60.0 * chat_count / limits.per_group_per_minute
+        bot_count, chat_count = self._counts(chat_id, limits)
+        bot_window, chat_window = self._windows(chat_id, limits)
         ttl_ms = int(max(bot_window, chat_window) * (1 + self._margin) * 1000) + 5_000
         async with self._gate:
             granted, wait_us, bot_wait_us = await self._reserve(
@@ -248,6 +275,28 @@ class FloodLimiter:
         # are only as many of these at once as calls in flight.
         ago = max(0.0, asyncio.get_running_loop().time() - answered_at)
         await self._complete(keys=[bot, chat], args=[token, int(ago * 1_000_000)])
+
+    async def confirm_late(
+        self, community_id: int, chat_id: int, limits: Limits, token: str
+    ) -> None:
+        """A reserved message leaves later than its slot: count it from now.
+
+        Safe because slots are only handed out a short horizon ahead (fewer
+        than a window's count of them are ever reserved ahead of this one) and
+        a chat has one message in flight at a time: every slot reserved after
+        this counts the late arrival.
+        """
+        bot, chat, *_ = self._keys(community_id, chat_id)
+        bot_window, chat_window = self._windows(chat_id, limits)
+        async with self._gate:
+            await self._confirm(
+                keys=[bot, chat],
+                args=[
+                    token,
+                    int(self._margin * bot_window * 1_000_000),
+                    int(self._margin * chat_window * 1_000_000),
+                ],
+            )
 
     async def cancel(self, community_id: int, chat_id: int, token: str) -> None:
         """A reserved message was not sent after all: free its place in the windows."""
