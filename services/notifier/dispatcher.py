@@ -21,9 +21,10 @@ import logging
 import random
 import secrets
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal
 
 from services.notifier.directory import BotTokens, MemberDirectory
 from services.notifier.limiter import FloodLimiter, Limits, is_private
@@ -107,11 +108,14 @@ class Dispatcher:
         self._metrics = metrics
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
+        self._stop_waiter: asyncio.Task[Literal[True]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         # Bots whose slots are taken far ahead, until when (see _saturate).
         self._saturated: dict[int, float] = {}
         # Messages this worker holds per community.
         self._held: Counter[int] = Counter()
+        # Whose turn it is to ask for a slot of a bot (see _wait_for_slot).
+        self._turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def in_flight(self) -> int:
@@ -175,12 +179,12 @@ class Dispatcher:
         return sorted(full)
 
     async def _sleep(self, seconds: float) -> bool:
-        """Sleep; True when stopped meanwhile."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
+        """Sleep; True when stopped meanwhile (one shared waiter, no task per sleep)."""
+        waiter = self._stop_waiter
+        if waiter is None:
+            waiter = self._stop_waiter = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait((waiter,), timeout=seconds)
+        return self._stopping.is_set()
 
     async def _deliver(self, message: ClaimedMessage, claimed_at: float) -> None:
         try:
@@ -212,23 +216,35 @@ class Dispatcher:
         send_by = claimed_at + self._config.lease_seconds / 2
         late = self._limiter.late_seconds(limits)
         loop = asyncio.get_running_loop()
+        horizon = self._limiter.horizon_seconds
         while True:
             if self._stopping.is_set():
                 await self._repository.release([message.id], self._config.worker_id)
                 return None
-            reservation = await self._limiter.reserve(
-                message.community_id,
-                message.chat_id,
-                limits,
-                f"{message.id}:{message.attempts}:{secrets.token_hex(4)}",
-                within=send_by - time.monotonic(),
-            )
-            wait = reservation.wait_seconds
+            # One message per bot at a time asks for a slot (the others of this
+            # worker wait here without a Redis call); it keeps the turn while
+            # the bot itself is what it waits for.
+            async with self._turns[message.community_id]:
+                while True:
+                    reservation = await self._limiter.reserve(
+                        message.community_id,
+                        message.chat_id,
+                        limits,
+                        f"{message.id}:{message.attempts}:{secrets.token_hex(4)}",
+                        within=send_by - time.monotonic(),
+                    )
+                    wait = reservation.wait_seconds
+                    if (
+                        reservation.granted
+                        or reservation.bot_wait_seconds <= horizon
+                        or time.monotonic() + wait >= send_by
+                        or await self._sleep(max(0.02, wait - horizon / 2))
+                    ):
+                        break
             if not reservation.granted:
-                if time.monotonic() + wait < send_by:
-                    # Near enough to keep: ask again when the slot is about to be
-                    # within the horizon (slots are taken knowing the latest answers).
-                    await self._sleep(max(0.02, wait - self._limiter.horizon_seconds / 2))
+                if time.monotonic() + wait < send_by and not self._stopping.is_set():
+                    # Only the chat's limit is in the way: wait for it alone.
+                    await self._sleep(max(0.02, wait - horizon / 2))
                     continue
                 self._saturate(message.community_id, reservation.bot_wait_seconds)
                 self._metrics.throttled.labels(str(message.community_id)).inc()
