@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install proto lint test up down status chat bench clean
+.PHONY: help install proto lint test up down status chat bench bench-notifier clean
 
 help:
 	@echo "make up      run Veil locally (emulator unless VEIL_BOT_TOKEN is set)"
@@ -15,6 +15,7 @@ help:
 	@echo "make down    stop everything started by make up"
 	@echo "make test    lint, then the whole suite against real Postgres/Redis/gRPC"
 	@echo "make bench   drive realistic updates through the real stack with k6"
+	@echo "make bench-notifier  a burst through the notifier under Telegram's flood limits"
 	@echo "make proto   regenerate gRPC code from protos/"
 
 $(STAMP): pyproject.toml
@@ -53,6 +54,9 @@ chat: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+bench-notifier: $(STAMP)
+	$(PY) -m tools.bench_notifier
 
 clean: down
 	rm -rf .veil

@@ -93,6 +93,15 @@ def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[
             "VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_receiver.port}",
             "VEIL_TRACE_SAMPLE_RATIO": "1.0",
             "OTEL_BSP_SCHEDULE_DELAY": "100",
+            # Notifier workers: a dead worker's lease runs out in seconds and
+            # 5xx retries back off quickly, so that the failure tests stay short.
+            "VEIL_NOTIFIER_LEASE_SECONDS": "6",
+            "VEIL_NOTIFIER_REQUEST_TIMEOUT_SECONDS": "2",
+            "VEIL_NOTIFIER_BACKOFF_BASE_SECONDS": "0.2",
+            "VEIL_NOTIFIER_BACKOFF_CAP_SECONDS": "1",
+            "VEIL_NOTIFIER_MAX_ATTEMPTS": "4",
+            "VEIL_NOTIFIER_STATS_SECONDS": "0.5",
+            "VEIL_NOTIFIER_REFRESH_SECONDS": "2",
         },
     )
     stack.migrate()

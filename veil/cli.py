@@ -17,14 +17,11 @@ import argparse
 import asyncio
 import sys
 
+import aiohttp
 import grpc
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from veil.core import migrations
 from veil.core.grpc_client import create_channel, service_name
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, notifier_pb2, notifier_pb2_grpc
 
@@ -43,14 +40,17 @@ class CliSettings(BaseSettings):
 
 
 async def _bot_username(token: str, api_url: str) -> str:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-    try:
-        me = await Bot(token, session=session).get_me()
-    finally:
-        await session.close()
-    if not me.username:
+    # A plain getMe: importing aiogram costs this short-lived command seconds of CPU.
+    url = f"{api_url.rstrip('/')}/bot{token}/getMe"
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout) as http, http.post(url) as response:
+        answer = await response.json(content_type=None)
+    if not answer.get("ok"):
+        raise SystemExit(f"getMe failed: {answer.get('description', 'no answer')}")
+    username = answer["result"].get("username")
+    if not username:
         raise SystemExit("the bot has no username; set one with @BotFather")
-    return me.username
+    return str(username)
 
 
 async def _community_add(args: argparse.Namespace, settings: CliSettings) -> None:
@@ -93,17 +93,34 @@ def _notifier_channel(settings: CliSettings) -> grpc.aio.Channel:
     )
 
 
+async def _bot_names(settings: CliSettings) -> dict[int, str]:
+    """Community id → "@bot" (empty when the confessions service cannot say)."""
+    channel = create_channel(
+        settings.confessions_addr, [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")]
+    )
+    try:
+        async with channel:
+            response = await confessions_pb2_grpc.ConfessionsServiceStub(channel).ListCommunities(
+                confessions_pb2.ListCommunitiesRequest(), timeout=5
+            )
+    except grpc.aio.AioRpcError:
+        return {}
+    return {c.id: f"@{c.bot_username}" for c in response.communities}
+
+
 async def _notifier_stats(settings: CliSettings) -> None:
     async with _notifier_channel(settings) as channel:
         response = await notifier_pb2_grpc.NotifierServiceStub(channel).GetQueueStats(
             notifier_pb2.GetQueueStatsRequest()
         )
-    print(f"{'community':>10} {'priority':<13} {'unsent':>8} {'oldest (s)':>11}")
+    bots = await _bot_names(settings)
+    print("queue (unsent messages per bot and priority)")
+    print(f"{'community':>10} {'bot':<24} {'priority':<13} {'unsent':>8} {'oldest (s)':>11}")
     for stat in response.stats:
         priority = notifier_pb2.Priority.Name(stat.priority).removeprefix("PRIORITY_").lower()
         print(
-            f"{stat.community_id:>10} {priority:<13} {stat.depth:>8} "
-            f"{stat.oldest_age_seconds:>11.1f}"
+            f"{stat.community_id:>10} {bots.get(stat.community_id, ''):<24} {priority:<13} "
+            f"{stat.depth:>8} {stat.oldest_age_seconds:>11.1f}"
         )
     if not response.stats:
         print("(nothing queued)")
@@ -112,9 +129,23 @@ async def _notifier_stats(settings: CliSettings) -> None:
         totals.setdefault(total.community_id, {})[total.status] = total.count
     statuses = ("queued", "sending", "sent", "dead", "dropped", "collapsed")
     print()
-    print(f"{'community':>10} " + " ".join(f"{s:>9}" for s in statuses))
+    print("totals per status")
+    print(f"{'community':>10} {'bot':<24} " + " ".join(f"{s:>9}" for s in statuses))
     for community_id, counts in sorted(totals.items()):
-        print(f"{community_id:>10} " + " ".join(f"{counts.get(s, 0):>9}" for s in statuses))
+        print(
+            f"{community_id:>10} {bots.get(community_id, ''):<24} "
+            + " ".join(f"{counts.get(s, 0):>9}" for s in statuses)
+        )
+    print()
+    print("dead letters (Telegram's answer)")
+    for letter in response.dead_letters:
+        latest = letter.latest.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{letter.community_id:>10} {bots.get(letter.community_id, ''):<24} "
+            f"{letter.count:>6} x {letter.error_code} {letter.description}  (latest {latest} UTC)"
+        )
+    if not response.dead_letters:
+        print("(none)")
 
 
 async def _notifier_limits(args: argparse.Namespace, settings: CliSettings) -> None:
@@ -188,6 +219,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         if settings.db_primary_dsn is None:
             sys.exit("VEIL_DB_PRIMARY_DSN is not set")
+        from veil.core import migrations  # Alembic only where it is needed
+
         migrations.upgrade(args.service, settings.db_primary_dsn.get_secret_value())
         print(f"{args.service}: migrated to head")
     elif args.command == "notifier":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Self
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veil.core.settings import CommonSettings, DatabaseSettings, ServiceSettings
@@ -52,11 +54,14 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
         default=0.06,
         ge=0,
         le=1,
-        description="Limit windows are stretched by this fraction: messages arrive at "
-        "Telegram a few ms after they leave, not all equally late.",
+        description="A bot sends at 1/(1 + this) of its limit; the difference is each "
+        "message's tolerance for arriving late (see services/notifier/limiter.py).",
     )
     notifier_slot_horizon_seconds: float = Field(
-        default=3.0, gt=0, description="How far ahead a worker reserves a sending slot."
+        default=0.25,
+        gt=0,
+        description="How far ahead a worker reserves a sending slot: a slot taken just "
+        "before it is used knows the latest answers (see limiter.py).",
     )
     notifier_max_attempts: int = Field(
         default=6, ge=1, description="Attempts on 5xx/network errors before dead-lettering."
@@ -71,3 +76,16 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
         default=5.0, gt=0, description="How often queue depth gauges are refreshed."
     )
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _lease_covers_a_send(self) -> Self:
+        # A claimed message leaves within the first half of its lease, then the
+        # call may take the whole request timeout and its outcome a moment to be
+        # recorded: all of it must end before the lease does, or another worker
+        # claims the message again while it is being sent.
+        if self.notifier_request_timeout_seconds + 1 > self.notifier_lease_seconds / 2:
+            raise ValueError(
+                "VEIL_NOTIFIER_REQUEST_TIMEOUT_SECONDS + 1 must not exceed half of "
+                "VEIL_NOTIFIER_LEASE_SECONDS"
+            )
+        return self

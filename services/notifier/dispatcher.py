@@ -19,8 +19,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import partial
+from typing import Literal
 
 from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.limiter import FloodLimiter, Limits, is_private
@@ -31,10 +35,6 @@ from veil.core.outbox import parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
 
 log = logging.getLogger(__name__)
-
-# A slot may be missed by this much (the event loop was busy) before it is given
-# up for a fresh one: a late send could otherwise arrive inside the next window.
-_LATE_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,14 @@ class Dispatcher:
         self._publications = publications
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
+        self._stop_waiter: asyncio.Task[Literal[True]] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # Bots whose slots are taken far ahead, until when (see _saturate).
+        self._saturated: dict[int, float] = {}
+        # Messages this worker holds per community.
+        self._held: Counter[int] = Counter()
+        # Whose turn it is to ask for a slot of a bot (see _wait_for_slot).
+        self._turns: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @property
     def in_flight(self) -> int:
@@ -128,6 +135,8 @@ class Dispatcher:
         while not self._stopping.is_set():
             wanted = min(self._config.max_in_flight - len(self._tasks), self._config.batch_size)
             claimed: list[ClaimedMessage] = []
+            # Before the claim: the lease the database grants starts later than this.
+            claimed_at = time.monotonic()
             if wanted > 0:
                 try:
                     with quiet():  # a poll is not worth a trace; each delivery gets one
@@ -136,13 +145,16 @@ class Dispatcher:
                             wanted,
                             per_bot=self._config.batch_size,
                             lease_seconds=self._config.lease_seconds,
+                            skip=await self._full_bots(),
                         )
                 except Exception:
                     log.exception("claim failed")
             for message in claimed:
-                task = asyncio.create_task(self._deliver(message))
+                task = asyncio.create_task(self._deliver(message, claimed_at))
                 self._tasks.add(task)
+                self._held[message.community_id] += 1
                 task.add_done_callback(self._tasks.discard)
+                task.add_done_callback(partial(self._release_hold, message.community_id))
             self._metrics.in_flight.set(len(self._tasks))
             if len(claimed) < wanted or wanted <= 0:
                 # Nothing more is due, or this worker is full: wait a little.
@@ -150,15 +162,36 @@ class Dispatcher:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def _sleep(self, seconds: float) -> bool:
-        """Sleep; True when stopped meanwhile."""
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            return False
-        return True
+    def _release_hold(self, community_id: int, _: asyncio.Task[None]) -> None:
+        self._held[community_id] -= 1
+        if self._held[community_id] <= 0:
+            del self._held[community_id]
 
-    async def _deliver(self, message: ClaimedMessage) -> None:
+    async def _full_bots(self) -> list[int]:
+        """Communities not to claim for now.
+
+        Those whose slots are taken far ahead (see :meth:`_saturate`), and those
+        of which this worker already holds what their bot can send in a quarter
+        of a lease: more would wait for slots other workers take, then go back.
+        """
+        now = time.monotonic()
+        self._saturated = {c: t for c, t in self._saturated.items() if t > now}
+        full = set(self._saturated)
+        for community_id, held in self._held.items():
+            limits = await self._limits.get(community_id)
+            if held >= max(1.0, limits.per_second * self._config.lease_seconds / 4):
+                full.add(community_id)
+        return sorted(full)
+
+    async def _sleep(self, seconds: float) -> bool:
+        """Sleep; True when stopped meanwhile (one shared waiter, no task per sleep)."""
+        waiter = self._stop_waiter
+        if waiter is None:
+            waiter = self._stop_waiter = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait((waiter,), timeout=seconds)
+        return self._stopping.is_set()
+
+    async def _deliver(self, message: ClaimedMessage, claimed_at: float) -> None:
         # One trace per delivery attempt, linked to the trace that queued the message.
         attributes: dict[str, str | int] = {
             "veil.community_id": message.community_id,
@@ -168,52 +201,97 @@ class Dispatcher:
         }
         with linked_span(f"deliver {message.method}", message.trace_context, attributes):
             try:
-                await self._deliver_once(message)
+                await self._deliver_once(message, claimed_at)
             except Exception:
                 # Postgres or Redis failing mid-way: the lease runs out and the message
                 # is claimed again; nothing is lost.
                 log.exception("delivery failed", extra={"outbox_id": message.id})
 
-    async def _deliver_once(self, message: ClaimedMessage) -> None:
+    async def _deliver_once(self, message: ClaimedMessage, claimed_at: float) -> None:
         token = await self._tokens.token(message.community_id)
         if token is None:
             await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
             return
-        if not await self._wait_for_slot(message):
+        slot = await self._wait_for_slot(message, claimed_at)
+        if slot is None:
             return
         # From here the call is made and its outcome recorded, even on SIGTERM.
-        await asyncio.shield(self._send(message, token))
+        await asyncio.shield(self._send(message, token, slot))
 
-    async def _wait_for_slot(self, message: ClaimedMessage) -> bool:
-        """Sleep until this message may leave; False when it went back to the queue."""
+    async def _wait_for_slot(self, message: ClaimedMessage, claimed_at: float) -> str | None:
+        """Sleep until this message may leave; its reservation, or None when given back.
+
+        A message leaves within the first half of its lease (the validated
+        settings keep the request timeout below the other half), so its call
+        is over before another worker could claim it again.
+        """
         limits = await self._limits.get(message.community_id)
-        give_back_after = time.monotonic() + self._config.lease_seconds / 3
+        send_by = claimed_at + self._config.lease_seconds / 2
+        late = self._limiter.late_seconds(limits)
         loop = asyncio.get_running_loop()
+        horizon = self._limiter.horizon_seconds
         while True:
             if self._stopping.is_set():
                 await self._repository.release([message.id], self._config.worker_id)
-                return False
-            reservation = await self._limiter.reserve(message.community_id, message.chat_id, limits)
-            if not reservation.granted:
-                if time.monotonic() + reservation.wait_seconds > give_back_after:
-                    await self._repository.retry_later(
-                        message.id,
-                        self._config.worker_id,
-                        reservation.wait_seconds,
-                        "throttled",
-                        count=False,
+                return None
+            # One message per bot at a time asks for a slot (the others of this
+            # worker wait here without a Redis call); it keeps the turn while
+            # the bot itself is what it waits for.
+            async with self._turns[message.community_id]:
+                while True:
+                    reservation = await self._limiter.reserve(
+                        message.community_id,
+                        message.chat_id,
+                        limits,
+                        f"{message.id}:{message.attempts}:{secrets.token_hex(4)}",
+                        within=send_by - time.monotonic(),
                     )
-                    return False
-                await self._sleep(max(0.05, reservation.wait_seconds / 2))
+                    wait = reservation.wait_seconds
+                    if (
+                        reservation.granted
+                        or reservation.bot_wait_seconds <= horizon
+                        or time.monotonic() + wait >= send_by
+                        or await self._sleep(max(0.02, wait - horizon / 2))
+                    ):
+                        break
+            if not reservation.granted:
+                if time.monotonic() + wait < send_by and not self._stopping.is_set():
+                    # Only the chat's limit is in the way: wait for it alone.
+                    await self._sleep(max(0.02, wait - horizon / 2))
+                    continue
+                self._saturate(message.community_id, reservation.bot_wait_seconds)
+                self._metrics.throttled.labels(str(message.community_id)).inc()
+                await self._repository.retry_later(
+                    message.id, self._config.worker_id, wait, "throttled", count=False
+                )
+                return None
+            due = loop.time() + wait
+            if wait > 0 and await self._sleep(wait):
+                # Stopped while waiting: free the slot, give the message back.
+                await self._limiter.cancel(message.community_id, message.chat_id, reservation.token)
                 continue
-            due = loop.time() + reservation.wait_seconds
-            if reservation.wait_seconds > 0 and await self._sleep(reservation.wait_seconds):
-                continue  # stopped while waiting: give it back (top of the loop)
-            if loop.time() - due <= _LATE_SECONDS:
-                return True
-            # Woke up too late for this slot: take a new one.
+            if loop.time() - due > late:
+                # Woken late (a busy event loop): the slot assumed an earlier
+                # arrival, so count it from now before it leaves.
+                self._metrics.missed_slots.labels(str(message.community_id)).inc()
+                await self._limiter.confirm_late(
+                    message.community_id, message.chat_id, limits, reservation.token
+                )
+            if time.monotonic() < send_by:
+                return reservation.token
+            await self._limiter.cancel(message.community_id, message.chat_id, reservation.token)
 
-    async def _send(self, message: ClaimedMessage, token: str) -> None:
+    def _saturate(self, community_id: int, wait: float) -> None:
+        """The bot's next free slot is ``wait`` away: claim none of its messages until near it.
+
+        Claimed now, they would only be given back: a claim is useful once the
+        slot is within the half lease a message may wait.
+        """
+        until = time.monotonic() + wait - self._config.lease_seconds / 2
+        if until > time.monotonic() and until > self._saturated.get(community_id, 0.0):
+            self._saturated[community_id] = until
+
+    async def _send(self, message: ClaimedMessage, token: str, slot: str) -> None:
         loop = asyncio.get_running_loop()
         started = loop.time()
         answer = await self._api.call(token, message.method, message.params)
@@ -221,7 +299,14 @@ class Dispatcher:
         annotate({"veil.outcome": answer.outcome.value, "telegram.error_code": answer.error_code})
         community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
+        if answer.error_code or answer.outcome is Outcome.SENT:
+            # Telegram answered, so the message arrived before the answer. This
+            # comes before the sent-marker: once that is committed the chat's next
+            # message may be claimed, and its slot must count from this answer.
+            # (Without an answer the reservation keeps its pessimistic bound.)
+            await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
+            # Until this commit a crash sends the message twice.
             await self._repository.mark_sent(message.id)
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
@@ -259,7 +344,7 @@ class Dispatcher:
             )
         elif answer.outcome is Outcome.REJECTED:
             await self._dead(message, answer)
-        else:
+        elif answer.outcome is Outcome.TRANSIENT:
             await self._retry_or_dead(message, answer)
 
     async def _report_publication(self, message: ClaimedMessage, answer: Answer) -> None:

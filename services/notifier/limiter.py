@@ -1,62 +1,109 @@
 """Telegram's flood limits, shared by every notifier worker through Redis Cluster.
 
-Each limit is a sliding window: at most ``count`` messages in any ``window``
-seconds, which is how Telegram (and Veil's emulator) counts. A worker reserves a
-*slot*, a moment at which it may send, for the bot and the chat together in one
-Lua script, then sleeps until that moment. Every key of one bot carries the
-bot's hash tag, so the script's keys are in one cluster slot.
+Telegram counts a message when it *arrives*: at most ``count`` arrivals in any
+``window`` seconds (30 per second per bot, 1 per second per private chat, 20 per
+minute per group or channel). A worker knows when it *sends* a message and when
+the answer comes back; the arrival is in between. So every limit keeps, per bot
+and per chat, a sorted set of the latest possible arrival of recent messages,
+and a new *slot* (the moment a message may leave) is at least one window after
+the ``count``-th latest of them:
 
-The per-bot limit (30/s) is kept as an even spacing (a window of one message
-every 1/30 s): messages leave smoothly instead of in bursts of 30, so they also
-*arrive* evenly and a few ms of network jitter cannot push 31 into one second.
-A group's 20/min is a true sliding window (20 may leave at once). Windows are
-stretched by a safety margin (default 6%): a slot is the moment a message
-leaves, Telegram counts the moment it arrives.
+* a reserved message counts as arriving by ``slot + tolerance`` (``tolerance``
+  is the safety margin times the window: 60 ms of a second at the default 6%);
+* once answered, by the moment the answer came back (:meth:`complete`): a call
+  that took longer than the tolerance pushes the next slots back, so a slow
+  moment (a busy machine, a slow network) cannot pile arrivals into a window.
 
-On a 429 the bot and the chat pause for ``retry_after``: no slot is handed out
-before the pause ends.
+The per-bot limit also spaces slots evenly, one every ``(1 + margin) *
+window / count``: messages leave smoothly, at ``1 / (1 + margin)`` of the
+limit, and the spacing itself leaves every message the tolerance. A worker that
+wakes up later than half of it after its slot moves the message's bound to the
+moment it actually leaves (:meth:`confirm_late`). Slots are handed out only a
+short horizon ahead, so every slot taken later knows the latest answers.
+
+All times are the Redis clock (``TIME``), so the workers' clocks do not matter;
+every key of one bot carries the bot's hash tag, so a script's keys share one
+cluster slot. On a 429 the bot and the chat pause for ``retry_after``: no slot
+is handed out before the pause ends.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
 
-# KEYS: bot slots, chat slots, bot pause, chat pause.
-# ARGV: bot count, bot window µs, chat count, chat window µs, horizon µs, ttl ms.
-# Each slots key is a list of reserved slot times (µs, Redis clock), oldest first,
-# trimmed to the window's count: a new slot must be at or after the last one and
-# at least a window after the count-th last one.
+# KEYS: bot arrivals, chat arrivals, bot pause, chat pause, bot last slot.
+# ARGV: bot count, bot window µs, chat count, chat window µs, spacing µs,
+#       horizon µs, bot tolerance µs, chat tolerance µs, ttl ms, token.
+# An arrivals key is a sorted set: token → latest possible arrival (µs).
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local slot = now
-for i = 3, 4 do
-  local pause = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if pause > slot then slot = pause end
+local bot_slot = now
+local last = redis.call('GET', KEYS[5])
+if last and tonumber(last) + tonumber(ARGV[5]) > slot then
+  slot = tonumber(last) + tonumber(ARGV[5])
 end
 for i = 1, 2 do
+  local pause = tonumber(redis.call('GET', KEYS[i + 2]) or '0')
+  if pause > slot then slot = pause end
   local count = tonumber(ARGV[2 * i - 1])
   local window = tonumber(ARGV[2 * i])
-  local last = redis.call('LINDEX', KEYS[i], -1)
-  if last and tonumber(last) > slot then slot = tonumber(last) end
-  if redis.call('LLEN', KEYS[i]) >= count then
-    local edge = tonumber(redis.call('LINDEX', KEYS[i], -count)) + window
+  -- An arrival a window before now cannot share a window with a slot >= now.
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', string.format('%.0f', now - window))
+  local nth = redis.call('ZREVRANGE', KEYS[i], count - 1, count - 1, 'WITHSCORES')
+  if nth[2] then
+    local edge = tonumber(nth[2]) + window
     if edge > slot then slot = edge end
   end
+  -- The bot's own next slot, its chat aside: a refusal says which one binds.
+  if i == 1 then bot_slot = slot end
 end
 local wait = slot - now
-if wait > tonumber(ARGV[5]) then
-  return {0, tostring(wait)}
+local bot_wait = string.format('%.0f', bot_slot - now)
+if wait > tonumber(ARGV[6]) then
+  return {0, string.format('%.0f', wait), bot_wait}
 end
+local ttl = tonumber(ARGV[9])
 for i = 1, 2 do
-  local count = tonumber(ARGV[2 * i - 1])
-  redis.call('RPUSH', KEYS[i], tostring(slot))
-  redis.call('LTRIM', KEYS[i], -count, -1)
-  redis.call('PEXPIRE', KEYS[i], ARGV[6])
+  redis.call('ZADD', KEYS[i], string.format('%.0f', slot + tonumber(ARGV[6 + i])), ARGV[10])
+  redis.call('PEXPIRE', KEYS[i], ttl)
 end
-return {1, tostring(wait)}
+redis.call('SET', KEYS[5], string.format('%.0f', slot), 'PX', ttl)
+return {1, string.format('%.0f', wait), bot_wait}
+"""
+
+# KEYS: bot arrivals, chat arrivals. ARGV: token, µs since the answer came.
+# The message arrived before its answer. Only an existing reservation is updated.
+_COMPLETE = """
+local t = redis.call('TIME')
+local answered = tonumber(t[1]) * 1000000 + tonumber(t[2]) - tonumber(ARGV[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], 'XX', string.format('%.0f', answered), ARGV[1])
+end
+return 1
+"""
+
+# KEYS: bot arrivals, chat arrivals. ARGV: token, bot tolerance µs, chat tolerance µs.
+# A late message leaves now: its latest possible arrival moves to now + tolerance.
+_CONFIRM = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], 'XX', string.format('%.0f', now + tonumber(ARGV[i + 1])), ARGV[1])
+end
+return 1
+"""
+
+# KEYS: bot arrivals, chat arrivals. ARGV: token.
+_CANCEL = """
+for i = 1, 2 do
+  redis.call('ZREM', KEYS[i], ARGV[1])
+end
+return 1
 """
 
 # KEYS: bot pause, chat pause. ARGV: seconds. The pause only ever grows.
@@ -67,7 +114,8 @@ local until_us = now + tonumber(ARGV[1]) * 1000000
 for i = 1, #KEYS do
   local current = tonumber(redis.call('GET', KEYS[i]) or '0')
   if until_us > current then
-    redis.call('SET', KEYS[i], tostring(until_us), 'PX', math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
+    redis.call('SET', KEYS[i], string.format('%.0f', until_us), 'PX',
+               math.ceil(tonumber(ARGV[1]) * 1000) + 1000)
   end
 end
 return 1
@@ -90,6 +138,11 @@ class Reservation:
     granted: bool
     # Granted: sleep this long, then send. Refused: the earliest slot is this far.
     wait_seconds: float
+    # Names the reservation for complete()/cancel().
+    token: str = ""
+    # How far the bot's own next slot is (its chat's limit aside): when this
+    # is beyond the horizon, no message of the bot can leave sooner.
+    bot_wait_seconds: float = 0.0
 
 
 def is_private(chat_id: int) -> bool:
@@ -98,46 +151,161 @@ def is_private(chat_id: int) -> bool:
 
 
 class FloodLimiter:
-    """Hands out sending slots that keep a bot within Telegram's limits."""
+    """Hands out sending slots that keep a bot within Telegram's limits.
+
+    ``concurrency`` caps the scripts in flight: all keys of one bot live on one
+    node, and the cluster client raises (it does not wait) when a node's
+    connection pool is exhausted, so a worker holding hundreds of messages of
+    one bot queues its calls here.
+    """
 
     def __init__(
-        self, redis: RedisCluster, *, safety_margin: float, horizon_seconds: float
+        self,
+        redis: RedisCluster,
+        *,
+        safety_margin: float,
+        horizon_seconds: float,
+        concurrency: int = 16,
     ) -> None:
         self._redis = redis
+        self._gate = asyncio.Semaphore(concurrency)
         self._reserve = redis.register_script(_RESERVE)
+        self._complete = redis.register_script(_COMPLETE)
+        self._confirm = redis.register_script(_CONFIRM)
+        self._cancel = redis.register_script(_CANCEL)
         self._pause = redis.register_script(_PAUSE)
-        self._stretch = 1.0 + safety_margin
+        self._margin = safety_margin
         self._horizon_us = int(horizon_seconds * 1_000_000)
 
     @staticmethod
-    def _keys(community_id: int, chat_id: int) -> tuple[str, str, str, str]:
-        tag = f"veil:notifier:{{c{community_id}}}"
-        return (f"{tag}:bot", f"{tag}:chat:{chat_id}", f"{tag}:pause", f"{tag}:pause:{chat_id}")
-
-    async def reserve(self, community_id: int, chat_id: int, limits: Limits) -> Reservation:
-        """Reserve the earliest slot within the horizon for one message, or say how far it is."""
-        bot_window = self._stretch / limits.per_second
+    def _counts(chat_id: int, limits: Limits) -> tuple[int, int]:
+        """Messages per window: the bot's, the chat's."""
         if is_private(chat_id):
-            chat_count, chat_window = 1, self._stretch / limits.per_private_chat_per_second
+            chat = limits.per_private_chat_per_second
         else:
-            # n per minute as a true sliding window of n (bursts allowed).
-            chat_count = max(1, int(limits.per_group_per_minute))
-            chat_window = 60.0 * self._stretch * chat_count / limits.per_group_per_minute
-        ttl_ms = int(max(bot_window, chat_window) * 1000) + 5_000
-        granted, wait_us = await self._reserve(
-            keys=list(self._keys(community_id, chat_id)),
-            args=[
-                1,
-                int(bot_window * 1_000_000),
-                chat_count,
-                int(chat_window * 1_000_000),
-                self._horizon_us,
-                ttl_ms,
-            ],
+            chat = limits.per_group_per_minute
+        return max(1, round(limits.per_second)), max(1, round(chat))
+
+    @classmethod
+    def _windows(cls, chat_id: int, limits: Limits) -> tuple[float, float]:
+        """Window lengths in seconds: the bot's, the chat's."""
+        bot_count, chat_count = cls._counts(chat_id, limits)
+        if is_private(chat_id):
+            chat_window = chat_count / limits.per_private_chat_per_second
+        else:
+            chat_window = 60.0 * chat_count / limits.per_group_per_minute
+        return bot_count / limits.per_second, chat_window
+
+    @property
+    def horizon_seconds(self) -> float:
+        """How far ahead a slot is handed out at most."""
+        return self._horizon_us / 1_000_000
+
+    def late_seconds(self, limits: Limits) -> float:
+        """How late after its slot a message may still leave: half the bot's tolerance.
+
+        (The other half is for the call's own delay until it arrives.)
+        """
+        return self._margin * max(1, round(limits.per_second)) / limits.per_second / 2
+
+    @staticmethod
+    def _keys(community_id: int, chat_id: int) -> tuple[str, str, str, str, str]:
+        tag = f"veil:notifier:{{c{community_id}}}"
+        return (
+            f"{tag}:arrivals",
+            f"{tag}:arrivals:{chat_id}",
+            f"{tag}:pause",
+            f"{tag}:pause:{chat_id}",
+            f"{tag}:last",
         )
-        return Reservation(bool(int(granted)), max(0.0, float(wait_us) / 1_000_000))
+
+    async def reserve(
+        self,
+        community_id: int,
+        chat_id: int,
+        limits: Limits,
+        token: str,
+        within: float | None = None,
+    ) -> Reservation:
+        """Reserve the earliest slot for one message, or say how far it is.
+
+        The slot is granted only within ``within`` seconds (at most the horizon):
+        a slot the caller could not use would otherwise be spent for nothing.
+        ``token`` is unique per reservation (message id and attempt).
+        """
+        horizon_us = self._horizon_us
+        if within is not None:
+            horizon_us = max(0, min(horizon_us, int(within * 1_000_000)))
+        bot_count, chat_count = self._counts(chat_id, limits)
+        bot_window, chat_window = self._windows(chat_id, limits)
+        ttl_ms = int(max(bot_window, chat_window) * (1 + self._margin) * 1000) + 5_000
+        async with self._gate:
+            granted, wait_us, bot_wait_us = await self._reserve(
+                keys=list(self._keys(community_id, chat_id)),
+                args=[
+                    bot_count,
+                    int(bot_window * 1_000_000),
+                    chat_count,
+                    int(chat_window * 1_000_000),
+                    int((1 + self._margin) * bot_window / bot_count * 1_000_000),
+                    horizon_us,
+                    int(self._margin * bot_window * 1_000_000),
+                    int(self._margin * chat_window * 1_000_000),
+                    ttl_ms,
+                    token,
+                ],
+            )
+        return Reservation(
+            bool(int(granted)),
+            max(0.0, float(wait_us) / 1_000_000),
+            token,
+            max(0.0, float(bot_wait_us) / 1_000_000),
+        )
+
+    async def complete(
+        self, community_id: int, chat_id: int, token: str, answered_at: float
+    ) -> None:
+        """The call of a reservation was answered at ``answered_at`` (the loop's clock).
+
+        Its arrival was before the answer; recording the answer's moment rather
+        than now keeps the work done since (the sent-marker) out of the window.
+        """
+        bot, chat, *_ = self._keys(community_id, chat_id)
+        # Not behind the gate: it is on the way to the sent-marker, and there
+        # are only as many of these at once as calls in flight.
+        ago = max(0.0, asyncio.get_running_loop().time() - answered_at)
+        await self._complete(keys=[bot, chat], args=[token, int(ago * 1_000_000)])
+
+    async def confirm_late(
+        self, community_id: int, chat_id: int, limits: Limits, token: str
+    ) -> None:
+        """A reserved message leaves later than its slot: count it from now.
+
+        Safe because slots are only handed out a short horizon ahead (fewer
+        than a window's count of them are ever reserved ahead of this one) and
+        a chat has one message in flight at a time: every slot reserved after
+        this counts the late arrival.
+        """
+        bot, chat, *_ = self._keys(community_id, chat_id)
+        bot_window, chat_window = self._windows(chat_id, limits)
+        async with self._gate:
+            await self._confirm(
+                keys=[bot, chat],
+                args=[
+                    token,
+                    int(self._margin * bot_window * 1_000_000),
+                    int(self._margin * chat_window * 1_000_000),
+                ],
+            )
+
+    async def cancel(self, community_id: int, chat_id: int, token: str) -> None:
+        """A reserved message was not sent after all: free its place in the windows."""
+        bot, chat, *_ = self._keys(community_id, chat_id)
+        async with self._gate:
+            await self._cancel(keys=[bot, chat], args=[token])
 
     async def pause(self, community_id: int, chat_id: int, seconds: float) -> None:
         """Telegram said 429: nothing for this bot and chat for ``seconds``."""
-        _, _, bot_pause, chat_pause = self._keys(community_id, chat_id)
-        await self._pause(keys=[bot_pause, chat_pause], args=[seconds])
+        _, _, bot_pause, chat_pause, _ = self._keys(community_id, chat_id)
+        async with self._gate:
+            await self._pause(keys=[bot_pause, chat_pause], args=[seconds])

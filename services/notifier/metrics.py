@@ -38,6 +38,18 @@ class WorkerMetrics:
             ["community"],
             registry=r,
         )
+        self.missed_slots = Counter(
+            "veil_notifier_missed_slots",
+            "Messages that left later than their slot's tolerance (counted from then on)",
+            ["community"],
+            registry=r,
+        )
+        self.throttled = Counter(
+            "veil_notifier_throttled",
+            "Messages given back to the queue because their bot's next slot was too far",
+            ["community"],
+            registry=r,
+        )
         self.send_seconds = Histogram(
             "veil_notifier_send_seconds", "Bot API call duration", registry=r
         )

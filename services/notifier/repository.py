@@ -58,6 +58,17 @@ class StatusCountRow:
 
 
 @dataclass(frozen=True)
+class DeadLetterStatRow:
+    """Dead letters of one community with one Telegram answer."""
+
+    community_id: int
+    error_code: int
+    description: str
+    count: int
+    latest: datetime
+
+
+@dataclass(frozen=True)
 class ClaimedMessage:
     """A message leased to one worker for sending."""
 
@@ -113,6 +124,7 @@ _CLAIM = text(
         SELECT DISTINCT ON (community_id, chat_id) id, status, lease_until, retry_at
         FROM notifier.outbox
         WHERE status IN ('queued', 'sending') AND not_before <= now()
+          AND community_id <> ALL(CAST(:skip AS bigint[]))
         ORDER BY community_id, chat_id, priority, id
     ),
     ready AS (
@@ -145,7 +157,11 @@ _CLAIM = text(
               o.trace_context, o.idempotency_key
     """
 ).bindparams(
-    bindparam("per_bot"), bindparam("limit"), bindparam("lease_seconds"), bindparam("worker")
+    bindparam("per_bot"),
+    bindparam("limit"),
+    bindparam("lease_seconds"),
+    bindparam("worker"),
+    bindparam("skip"),
 )
 
 
@@ -227,9 +243,17 @@ class NotifierRepository:
     # -- the worker's side -----------------------------------------------------
 
     async def claim(
-        self, worker: str, limit: int, per_bot: int, lease_seconds: float
+        self,
+        worker: str,
+        limit: int,
+        per_bot: int,
+        lease_seconds: float,
+        skip: list[int] | None = None,
     ) -> list[ClaimedMessage]:
-        """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``)."""
+        """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``).
+
+        Communities in ``skip`` are left alone (their bot cannot send more now).
+        """
         async with self._db.write() as conn:
             rows = (
                 await conn.execute(
@@ -239,6 +263,7 @@ class NotifierRepository:
                         "limit": limit,
                         "lease_seconds": lease_seconds,
                         "worker": worker,
+                        "skip": skip or [],
                     },
                 )
             ).all()
@@ -470,6 +495,31 @@ class NotifierRepository:
             rows = (await conn.execute(statement)).all()
         return [StatusCountRow(int(r.community_id), str(r.status), int(r.n)) for r in rows]
 
+    async def dead_letter_stats(self, limit: int = 50) -> list[DeadLetterStatRow]:
+        """Dead letters per community, error code and description, most frequent first."""
+        statement = (
+            select(
+                dead_letters.c.community_id,
+                dead_letters.c.error_code,
+                dead_letters.c.description,
+                func.count().label("n"),
+                func.max(dead_letters.c.created_at).label("latest"),
+            )
+            .group_by(
+                dead_letters.c.community_id, dead_letters.c.error_code, dead_letters.c.description
+            )
+            .order_by(func.count().desc(), dead_letters.c.community_id)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [
+            DeadLetterStatRow(
+                int(r.community_id), int(r.error_code), str(r.description), int(r.n), r.latest
+            )
+            for r in rows
+        ]
+
 
 def _limits_row(row: Any) -> LimitsRow:
     return LimitsRow(
@@ -488,6 +538,7 @@ __all__ = [
     "SENDING",
     "SENT",
     "ClaimedMessage",
+    "DeadLetterStatRow",
     "LimitsRow",
     "NewMessage",
     "NotifierRepository",

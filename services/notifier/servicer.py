@@ -71,7 +71,21 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         """Queue depth and oldest age per community and priority."""
         rows = await self._repository.queue_stats()
         totals = await self._repository.status_counts()
+        letters = []
+        for letter in await self._repository.dead_letter_stats():
+            latest = Timestamp()
+            latest.FromDatetime(letter.latest)
+            letters.append(
+                pb.DeadLetterStat(
+                    community_id=letter.community_id,
+                    error_code=letter.error_code,
+                    description=letter.description,
+                    count=letter.count,
+                    latest=latest,
+                )
+            )
         return pb.GetQueueStatsResponse(
+            dead_letters=letters,
             totals=[
                 pb.StatusCount(community_id=t.community_id, status=t.status, count=t.count)
                 for t in totals

@@ -99,6 +99,8 @@ class Stack:
     extra_env: dict[str, str] = field(default_factory=dict)
     # Each process writes its spans to <trace_dir>/<process>.jsonl (make up).
     trace_dir: Path | None = None
+    # Workers started by start_worker (their instance names).
+    extra_workers: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -215,13 +217,20 @@ class Stack:
         """Where a process writes its log."""
         return self.root / "logs" / f"{name}.log"
 
-    def spawn(self, name: str) -> subprocess.Popen[bytes]:
-        """Start one process with its environment; its output goes to its log."""
-        self.log_path(name).parent.mkdir(parents=True, exist_ok=True)
-        self._pidfile(name).parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.service_env(name), "PYTHONUNBUFFERED": "1"}
+    def spawn(
+        self, name: str, *, instance: str | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start one process with its environment; its output goes to its log.
+
+        ``instance`` names a second process of the same kind (its own log and
+        pidfile, e.g. another notifier worker); ``env`` overrides variables.
+        """
+        label = instance or name
+        self.log_path(label).parent.mkdir(parents=True, exist_ok=True)
+        self._pidfile(label).parent.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **self.service_env(name), **(env or {}), "PYTHONUNBUFFERED": "1"}
         env["PYTHONPATH"] = str(REPO_ROOT)
-        with self.log_path(name).open("ab") as log:
+        with self.log_path(label).open("ab") as log:
             process = subprocess.Popen(
                 self._command(name),
                 cwd=REPO_ROOT,
@@ -232,7 +241,7 @@ class Stack:
                 start_new_session=True,
                 preexec_fn=_die_with_parent if self.attached else None,
             )
-        self._pidfile(name).write_text(str(process.pid))
+        self._pidfile(label).write_text(str(process.pid))
         return process
 
     def migrate(self) -> None:
@@ -308,6 +317,20 @@ class Stack:
             "notifier-worker", f"http://127.0.0.1:{self.ports.notifier_worker_metrics}/healthz"
         )
 
+    def start_worker(self, instance: str) -> tuple[subprocess.Popen[bytes], int]:
+        """One more notifier worker named ``instance`` on a free metrics port.
+
+        Returns the process and its metrics port once it is healthy; stop it
+        with ``stop_process(instance)`` (``stop_processes`` does too).
+        """
+        port = free_port()
+        process = self.spawn(
+            "notifier-worker", instance=instance, env={"VEIL_METRICS_PORT": str(port)}
+        )
+        self.extra_workers.append(instance)
+        self.wait_http(instance, f"http://127.0.0.1:{port}/healthz")
+        return process, port
+
     def start_gateway(self) -> None:
         """The gateway; it sets the webhook of every registered community on start."""
         self.spawn("gateway")
@@ -338,8 +361,9 @@ class Stack:
 
     def stop_processes(self) -> None:
         """Gateway first (no new work), then workers, services, the emulator."""
-        for name in ("gateway", *WORKERS, *SERVICES, "emulator"):
+        for name in ("gateway", *self.extra_workers, *WORKERS, *SERVICES, "emulator"):
             self.stop_process(name)
+        self.extra_workers.clear()
 
     def add_community(
         self, token: str, channel: int, admin_chat: int, title: str, username: str = ""

@@ -239,26 +239,67 @@ class StatusCount(_message.Message):
 Global___StatusCount: _TypeAlias = StatusCount  # noqa: Y015
 
 @_typing.final
+class DeadLetterStat(_message.Message):
+    """Dead letters of one community with one Telegram answer."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    ERROR_CODE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    LATEST_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    error_code: _builtins.int
+    description: _builtins.str
+    """Telegram's description, e.g. "Bad Request: chat not found"."""
+    count: _builtins.int
+    @_builtins.property
+    def latest(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        error_code: _builtins.int = ...,
+        description: _builtins.str = ...,
+        count: _builtins.int = ...,
+        latest: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["latest", b"latest"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "count", b"count", "description", b"description", "error_code", b"error_code", "latest", b"latest"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeadLetterStat: _TypeAlias = DeadLetterStat  # noqa: Y015
+
+@_typing.final
 class GetQueueStatsResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     STATS_FIELD_NUMBER: _builtins.int
     TOTALS_FIELD_NUMBER: _builtins.int
+    DEAD_LETTERS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def stats(self) -> _containers.RepeatedCompositeFieldContainer[Global___QueueStat]: ...
     @_builtins.property
     def totals(self) -> _containers.RepeatedCompositeFieldContainer[Global___StatusCount]:
         """Messages per community and status (every status, sent ones included)."""
 
+    @_builtins.property
+    def dead_letters(self) -> _containers.RepeatedCompositeFieldContainer[Global___DeadLetterStat]:
+        """Dead letters per community and answer, most frequent first."""
+
     def __init__(
         self,
         *,
         stats: _abc.Iterable[Global___QueueStat] | None = ...,
         totals: _abc.Iterable[Global___StatusCount] | None = ...,
+        dead_letters: _abc.Iterable[Global___DeadLetterStat] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["stats", b"stats", "totals", b"totals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dead_letters", b"dead_letters", "stats", b"stats", "totals", b"totals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
