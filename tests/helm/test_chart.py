@@ -58,23 +58,20 @@ SETTINGS: dict[str, type[BaseSettings]] = {
     "notifier": NotifierSettings,
     "notifierWorker": WorkerSettings,
 }
-# Settings the chart sets before a process reads them (none now): the
-# integrator removes each entry as its settings field lands, so the test then
-# checks it against the real class.
-_EVERY_PROCESS_PENDING: set[str] = set()
-PENDING_FIELDS: dict[str, set[str]] = {
-    "gateway": _EVERY_PROCESS_PENDING,
-    "confessions": _EVERY_PROCESS_PENDING | {"confessions_addr"},
-    "social": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
-    "notifier": _EVERY_PROCESS_PENDING | {"confessions_addr", "notifier_addr"},
-    "notifierWorker": _EVERY_PROCESS_PENDING - {"metrics_host", "metrics_port"},
+# The gRPC peers each process calls.
+PEERS = {
+    "gateway": {"VEIL_CONFESSIONS_ADDR", "VEIL_SOCIAL_ADDR", "VEIL_NOTIFIER_ADDR"},
+    "confessions": {"VEIL_NOTIFIER_ADDR"},
+    "social": {"VEIL_CONFESSIONS_ADDR", "VEIL_NOTIFIER_ADDR"},
+    "notifier": set(),
+    "notifierWorker": {"VEIL_CONFESSIONS_ADDR"},
 }
 
 
 def _fields(component: str) -> tuple[set[str], set[str]]:
     """(every VEIL_ name, the required VEIL_ names) of a component's settings."""
     cls = SETTINGS[component]
-    names = set(cls.model_fields) | PENDING_FIELDS[component]
+    names = set(cls.model_fields)
     required = {n for n, f in cls.model_fields.items() if f.is_required()}
     return {f"VEIL_{n.upper()}" for n in names}, {f"VEIL_{n.upper()}" for n in required}
 
@@ -310,10 +307,12 @@ def test_every_process_has_metrics_pod_identity_and_its_peers(value_set: str) ->
             "VEIL_POD_NAMESPACE": {"fieldPath": "metadata.namespace"},
         }, component
         assert env["VEIL_POD_NAMESPACE"] == NAMESPACE
-        if component in GRPC_SERVICES:
-            # The services call each other through the same headless targets.
-            for peer in ("VEIL_CONFESSIONS_ADDR", "VEIL_NOTIFIER_ADDR"):
-                assert env[peer] == gateway_env[peer], (component, peer)
+        # The services call each other through the gateway's headless targets,
+        # each only the peers it calls.
+        peers = {n for n in env if n.endswith("_ADDR")}
+        assert peers == PEERS[component], component
+        for peer in peers:
+            assert env[peer] == gateway_env[peer], (component, peer)
     confessions = resolve_env(objs, container(deployment(objs, "confessions")))
     assert confessions["VEIL_REDIS_NODES"] == gateway_env["VEIL_REDIS_NODES"]
     endpoint = VALUE_SETS[value_set].get("otlp", {}).get("endpoint")
