@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from veil.core.settings import CommonSettings, DatabaseSettings, ServiceSettings
@@ -35,6 +35,9 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
 
     confessions_addr: str = Field(description="gRPC target of the confessions service.")
     redis_nodes: str = Field(description="Redis Cluster startup nodes, host:port,…")
+    id_hash_key: SecretStr = Field(
+        description="Key that makes chat ids in Redis keys opaque (the gateway's key)."
+    )
     telegram_api_url: str = "https://api.telegram.org"
 
     notifier_lease_seconds: float = Field(

@@ -16,9 +16,11 @@ log = logging.getLogger(__name__)
 class BotTokens:
     """Each community's bot token, from ``ListCommunities(include_secrets=True)``.
 
-    Reloaded every ``refresh_seconds``; a community the worker does not know yet
-    (added after the last reload) triggers a reload at most every
-    ``min_refresh_seconds``.
+    Reloaded every ``refresh_seconds``, and when a message names a community the
+    worker does not know yet (added after the last reload). Only the services
+    queue messages, so a miss is a new community, not a flood to guard against;
+    misses that arrive while a reload is under way wait for it instead of
+    starting another.
     """
 
     def __init__(
@@ -26,33 +28,34 @@ class BotTokens:
         confessions: confessions_pb2_grpc.ConfessionsServiceStub,
         *,
         refresh_seconds: float,
-        min_refresh_seconds: float = 1.0,
     ) -> None:
         self._confessions = confessions
         self._tokens: dict[int, str] = {}
         self._loaded_at = 0.0
+        # When the reload that produced ``_tokens`` was started.
+        self._load_started = float("-inf")
         self._refresh_seconds = refresh_seconds
-        self._min_refresh_seconds = min_refresh_seconds
         self._lock = asyncio.Lock()
 
     async def token(self, community_id: int) -> str | None:
         """The community's bot token, or None when the community does not exist."""
-        age = time.monotonic() - self._loaded_at
         token = self._tokens.get(community_id)
-        if age >= self._refresh_seconds or (token is None and age >= self._min_refresh_seconds):
-            await self.refresh()
+        if token is None or time.monotonic() - self._loaded_at >= self._refresh_seconds:
+            await self.refresh(asked_at=time.monotonic())
             token = self._tokens.get(community_id)
         return token
 
-    async def refresh(self) -> None:
-        """Reload every token (one call however many tasks ask at once)."""
+    async def refresh(self, asked_at: float | None = None) -> None:
+        """Reload every token, unless a reload started after ``asked_at`` already."""
         async with self._lock:
-            if time.monotonic() - self._loaded_at < self._min_refresh_seconds:
+            if asked_at is not None and self._load_started >= asked_at:
                 return
+            started = time.monotonic()
             response = await self._confessions.ListCommunities(
                 confessions_pb2.ListCommunitiesRequest(include_secrets=True)
             )
             self._tokens = {c.id: c.bot_token for c in response.communities}
+            self._load_started = started
             self._loaded_at = time.monotonic()
 
 

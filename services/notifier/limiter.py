@@ -34,6 +34,8 @@ from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
 
+from veil.core.hashing import keyed_token
+
 # KEYS: bot arrivals, chat arrivals, bot pause, chat pause, bot last slot.
 # ARGV: bot count, bot window µs, chat count, chat window µs, spacing µs,
 #       horizon µs, bot tolerance µs, chat tolerance µs, ttl ms, token.
@@ -163,11 +165,13 @@ class FloodLimiter:
         self,
         redis: RedisCluster,
         *,
+        id_key: bytes,
         safety_margin: float,
         horizon_seconds: float,
         concurrency: int = 16,
     ) -> None:
         self._redis = redis
+        self._id_key = id_key
         self._gate = asyncio.Semaphore(concurrency)
         self._reserve = redis.register_script(_RESERVE)
         self._complete = redis.register_script(_COMPLETE)
@@ -208,14 +212,16 @@ class FloodLimiter:
         """
         return self._margin * max(1, round(limits.per_second)) / limits.per_second / 2
 
-    @staticmethod
-    def _keys(community_id: int, chat_id: int) -> tuple[str, str, str, str, str]:
+    def _keys(self, community_id: int, chat_id: int) -> tuple[str, str, str, str, str]:
         tag = f"veil:notifier:{{c{community_id}}}"
+        # A private chat's id is the member's Telegram id: keys carry a keyed
+        # token of it, never the id.
+        chat = keyed_token(self._id_key, "chat", chat_id)
         return (
             f"{tag}:arrivals",
-            f"{tag}:arrivals:{chat_id}",
+            f"{tag}:arrivals:{chat}",
             f"{tag}:pause",
-            f"{tag}:pause:{chat_id}",
+            f"{tag}:pause:{chat}",
             f"{tag}:last",
         )
 

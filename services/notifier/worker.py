@@ -79,6 +79,7 @@ async def run(settings: WorkerSettings) -> None:
         repository,
         FloodLimiter(
             redis,
+            id_key=settings.id_hash_key.get_secret_value().encode(),
             safety_margin=settings.notifier_safety_margin,
             horizon_seconds=settings.notifier_slot_horizon_seconds,
         ),

@@ -175,6 +175,7 @@ class Stack:
                 ),
                 "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
+                "VEIL_ID_HASH_KEY": keys["id_hash_key"],
                 "VEIL_TELEGRAM_API_URL": self.api_url,
                 "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
             }

@@ -93,6 +93,9 @@ dns:///{{ include "veil.fullname" $root }}-{{ .service }}-headless.{{ $root.Rele
 - name: VEIL_WEBHOOK_SECRET_KEY
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: webhook-secret-key}
+{{- end }}
+{{- if or (eq .component "gateway") (eq .component "notifierWorker") }}
+{{- /* Makes Telegram ids in Redis keys opaque (FSM, rate limits, flood limits). */}}
 - name: VEIL_ID_HASH_KEY
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: id-hash-key}
