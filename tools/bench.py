@@ -30,7 +30,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from services.gateway.registry import webhook_secret
 from tools.devstack import infra
-from tools.devstack.stack import REPO_ROOT, SERVICES, Ports, Stack
+from tools.devstack.stack import REPO_ROOT, SERVICES, WORKERS, Ports, Stack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BOT_ID = 7100000001
@@ -62,7 +62,7 @@ def process_groups(stack: Stack, cfg: infra.InfraConfig) -> dict[str, list[int]]
     """PIDs per named process; Postgres includes its backends, Redis all 6 nodes."""
     groups = {
         name: [_pidfile_pid(stack.root / "run" / f"{name}.pid")]
-        for name in ("gateway", *SERVICES, "emulator")
+        for name in ("gateway", *SERVICES, *WORKERS, "emulator")
     }
     for label, datadir in (("postgres-primary", "primary"), ("postgres-replica", "replica")):
         postmaster = _pidfile_pid(cfg.root / "pg" / datadir / "postmaster.pid")

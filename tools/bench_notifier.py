@@ -105,9 +105,9 @@ def main() -> None:
     args = parser.parse_args()
     cfg = infra.InfraConfig(
         root=REPO_ROOT / ".veil" / "bench-notifier",
-        pg_port=56952,
-        pg_replica_port=56953,
-        redis_ports=(57961, 57962, 57963, 57964, 57965, 57966),
+        pg_port=26952,
+        pg_replica_port=26953,
+        redis_ports=(27961, 27962, 27963, 27964, 27965, 27966),
     )
     infra.destroy(cfg)
     stack = Stack(cfg, ports=Ports.ephemeral(), attached=True, log_level="WARNING")

@@ -338,7 +338,7 @@ class ConfessionsRepository:
             )
         )
         try:
-            async with self._db.write() as conn:
+            async with self._db.write_one() as conn:
                 row = (await conn.execute(statement)).mappings().one()
         except IntegrityError as error:
             # The only constraint an upsert can break here is the community FK.
