@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.enums import ParseMode
+from aiogram.utils.token import TokenValidationError
 
 from veil.core.hashing import keyed_token
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
@@ -56,6 +57,7 @@ class CommunityRegistry:
         self._session = session
         self._secret_key = secret_key
         self._entries: dict[int, CommunityEntry] = {}
+        self._malformed: set[tuple[int, str]] = set()
         self._lock = asyncio.Lock()
         self._last_refresh = 0.0
         self._min_refresh = min_refresh_seconds
@@ -88,13 +90,25 @@ class CommunityRegistry:
                 current = self._entries.get(community.id)
                 if current is not None and current.bot.token == community.bot_token:
                     continue
-                entry = CommunityEntry(
-                    id=community.id,
-                    bot=Bot(
+                try:
+                    bot = Bot(
                         community.bot_token,
                         session=self._session,
                         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-                    ),
+                    )
+                except TokenValidationError:
+                    # One bad row must not keep every other community unserved;
+                    # said once per token, not on every refresh.
+                    if (community.id, community.bot_token) not in self._malformed:
+                        self._malformed.add((community.id, community.bot_token))
+                        log.error(
+                            "community has a malformed bot token; not served",
+                            extra={"community": community.id},
+                        )
+                    continue
+                entry = CommunityEntry(
+                    id=community.id,
+                    bot=bot,
                     secret_token=webhook_secret(self._secret_key, community.id, community.bot_id),
                     title=community.title,
                     bot_username=community.bot_username,

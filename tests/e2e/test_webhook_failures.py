@@ -10,7 +10,7 @@ import aiohttp
 import orjson
 
 from services.gateway.registry import webhook_secret
-from tests.e2e.world import World, buttons
+from tests.e2e.world import World, buttons, new_user_id
 from tools.devstack import infra
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -247,3 +247,29 @@ async def test_bot_api_call_lost_on_the_network_is_redelivered(
     assert len(helps) == 1
     log = world.stack.log_path("gateway").read_text()
     assert '"error_type": "TelegramNetworkError"' in log
+
+
+async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
+    world: World, infra_config: infra.InfraConfig
+) -> None:
+    broken_bot = 6_999_000_000 + new_user_id() % 1_000_000
+    await asyncio.to_thread(
+        infra.psql,
+        infra_config,
+        "INSERT INTO confessions.communities "
+        "(bot_id, bot_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
+        f"({broken_bot}, 'not a token', 'broken_bot', -1, -2, 'Broken')",
+    )
+    try:
+        # Gateways refresh their communities with the broken one among them:
+        # a community added after it is still served.
+        community = await world.create_community()
+        member = community.member()
+        await member.start()
+        assert "Welcome" in (await member.last())["text"]
+    finally:
+        await asyncio.to_thread(
+            infra.psql,
+            infra_config,
+            f"DELETE FROM confessions.communities WHERE bot_id = {broken_bot}",
+        )
