@@ -34,7 +34,6 @@ from veil.v1 import confessions_pb2
 
 router = Router(name="moderation")
 
-ONLY_ADMINS = "Only the community's admins can do this."
 _ACTIONS = {
     "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
     "reject": confessions_pb2.MODERATION_ACTION_REJECT,
@@ -47,21 +46,6 @@ class Rejecting(StatesGroup):
     """An admin typing a reject reason in the admin chat (state keyed to that admin)."""
 
     typing = State()
-
-
-async def _card(
-    query: CallbackQuery, community: CommunityEntry, admins: AdminCheck
-) -> Message | None:
-    """The pressed card when the presser may act on it; else they are told, and None."""
-    message = query.message if isinstance(query.message, Message) else None
-    if (
-        message is None
-        or message.chat.id != community.admin_chat_id
-        or not await admins(community.bot, community.admin_chat_id, query.from_user.id)
-    ):
-        await answer_query(query, ONLY_ADMINS, alert=True)
-        return None
-    return message
 
 
 async def _decide(
@@ -95,7 +79,7 @@ async def press(
     admins: AdminCheck,
 ) -> None:
     """A card button: decide, or show the reasons to pick from."""
-    card = await _card(query, community, admins)
+    card = await admins.card(query, community)
     if card is None:
         return
     if callback_data.action == "reason":
@@ -150,7 +134,7 @@ async def pick_reason(
     state: FSMContext,
 ) -> None:
     """A reason button under a card: reject with it, or type one, or go back."""
-    card = await _card(query, community, admins)
+    card = await admins.card(query, community)
     if card is None:
         return
     if callback_data.reason == BACK:

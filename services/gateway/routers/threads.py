@@ -19,7 +19,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
 from services.gateway import threads
-from services.gateway.admins import AdminCheck
+from services.gateway.admins import ONLY_ADMINS, AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText
 from services.gateway.keyboards import MAIN_MENU
@@ -357,14 +357,11 @@ async def moderate_hidden(
 ) -> None:
     """Restore, delete, or delete and ban: a comment that reports hid (admin chat only)."""
     action = _MODERATION.get(callback_data.action)
-    message = query.message if isinstance(query.message, Message) else None
-    if (
-        action is None
-        or message is None
-        or message.chat.id != community.admin_chat_id
-        or not await admins(community.bot, community.admin_chat_id, query.from_user.id)
-    ):
-        await answer_query(query, "Only the community's admins can do this.", alert=True)
+    if action is None:
+        await answer_query(query, ONLY_ADMINS, alert=True)
+        return
+    message = await admins.card(query, community)
+    if message is None:
         return
     try:
         context, _ = await _thread(services, community, callback_data.number)
