@@ -5,7 +5,6 @@ Pure functions: the servicer decides when, these decide what.
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 import orjson
@@ -13,6 +12,7 @@ import orjson
 from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
 from veil.core.errors import InvalidInputError
 from veil.core.outbox import OutgoingCall, Priority, channel_post_key
+from veil.core.proto import optional_time
 from veil.v1 import confessions_pb2 as pb
 
 # Impact points: an approved confession is what a community is for; a comment
@@ -48,9 +48,7 @@ def notice_call(notice: pb.MemberNotice, recipient: Recipient) -> OutgoingCall |
         params=params,
         idempotency_key=notice.idempotency_key,
         collapse_key=notice.collapse_key or None,
-        not_before=notice.not_before.ToDatetime(tzinfo=UTC)
-        if notice.HasField("not_before")
-        else None,
+        not_before=optional_time(notice, "not_before"),
         priority=Priority.NOTIFICATION,
     )
 

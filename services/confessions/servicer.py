@@ -24,7 +24,7 @@ from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.links import comments_markup, deep_link, post_link
 from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
-from veil.core.proto import page_bounds, timestamp
+from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
 
@@ -311,7 +311,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         self, request: pb.BanMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.BanMemberResponse:
         """Ban a member of a community (optionally until a time) and tell them, once."""
-        until = request.until.ToDatetime(tzinfo=UTC) if request.HasField("until") else None
+        until = optional_time(request, "until")
         if until is not None and until <= datetime.now(UTC):
             raise InvalidInputError("a ban must end in the future")
         ban = await self._ban(

@@ -10,6 +10,7 @@ from services.notifier.config import LimitDefaults
 from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
 from veil.core.errors import InvalidInputError
 from veil.core.grpc_errors import domain_errors
+from veil.core.proto import optional_time
 from veil.v1 import notifier_pb2 as pb
 from veil.v1 import notifier_pb2_grpc as pb_grpc
 
@@ -34,9 +35,7 @@ def _new_message(message: pb.OutgoingMessage) -> NewMessage:
         priority=message.priority or pb.PRIORITY_NOTIFICATION,
         idempotency_key=message.idempotency_key,
         collapse_key=message.collapse_key or None,
-        not_before=message.not_before.ToDatetime(tzinfo=None).astimezone()
-        if message.HasField("not_before")
-        else None,
+        not_before=optional_time(message, "not_before"),
         trace_context=dict(message.trace_context),
     )
 

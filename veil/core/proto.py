@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 
@@ -12,6 +13,14 @@ def timestamp(value: datetime) -> Timestamp:
     result = Timestamp()
     result.FromDatetime(value)
     return result
+
+
+def optional_time(message: Message, field: str) -> datetime | None:
+    """An optional Timestamp field of ``message`` as an aware UTC datetime; None when unset."""
+    if not message.HasField(field):
+        return None
+    stamp: Timestamp = getattr(message, field)
+    return stamp.ToDatetime(tzinfo=UTC)
 
 
 def page_bounds(

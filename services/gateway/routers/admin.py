@@ -21,7 +21,7 @@ from services.gateway.moderation import ban_line, rules_text, until_of
 from services.gateway.registry import CommunityEntry
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
-from veil.core.proto import timestamp
+from veil.core.proto import optional_time, timestamp
 from veil.v1 import confessions_pb2, social_pb2
 
 router = Router(name="admin")
@@ -166,7 +166,7 @@ async def bans(
         return
     lines = [f"<b>Bans</b> ({len(response.bans)})"]
     for item in response.bans:
-        until = item.until.ToDatetime() if item.HasField("until") else None
+        until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until))
     await message.answer("\n".join(lines))
 
