@@ -15,6 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.e2e.world import World, new_user_id
 from tests.services.conftest import SERVICE_NAMES
+from tests.social.threads import replica_caught_up
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Stack, free_port
 from veil.v1 import (
@@ -152,7 +153,9 @@ async def test_comments_idempotent_with_thread_pseudonyms(
     assert page.total == 3
 
 
-async def test_notifier_enqueue_is_idempotent(channels: dict[str, grpc.aio.Channel]) -> None:
+async def test_notifier_enqueue_is_idempotent(
+    channels: dict[str, grpc.aio.Channel], infra_config: infra.InfraConfig
+) -> None:
     stub = notifier_pb2_grpc.NotifierServiceStub(channels["notifier"])
     community_id = 2 * 10**9 + new_user_id() % 10**6
     message = notifier_pb2.OutgoingMessage(
@@ -167,6 +170,8 @@ async def test_notifier_enqueue_is_idempotent(channels: dict[str, grpc.aio.Chann
     second = await stub.Enqueue(notifier_pb2.EnqueueRequest(messages=[message, message]))
     assert first.accepted == 1 and second.accepted == 0
     assert list(second.ids) == [first.ids[0], first.ids[0]]
+    # Queue stats read the replica (staleness is harmless there): wait for it.
+    await replica_caught_up(infra_config)
     stats = await stub.GetQueueStats(notifier_pb2.GetQueueStatsRequest())
     mine = [s for s in stats.stats if s.community_id == community_id]
     assert [(s.priority, s.depth) for s in mine] == [(notifier_pb2.PRIORITY_NOTIFICATION, 1)]
