@@ -126,7 +126,7 @@ def card(
         return "\n".join(lines)
 
     limit = CAPTION_LIMIT if media_kind is not None else MESSAGE_TEXT_LIMIT
-    room = limit - DECISION_RESERVE - visible_len(layout("-")) - 1
+    room = limit - DECISION_RESERVE - (visible_len(layout("-")) - 1)
     return layout(cut_escaped(text, room))
 
 

@@ -21,7 +21,6 @@ MESSAGE_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_ANSWER_LIMIT = 200
 CALLBACK_DATA_LIMIT = 64
-BUTTON_TEXT_LIMIT = 64
 ELLIPSIS = "…"
 
 # A tag as Telegram's HTML parser sees one: from "<" to the next ">".
