@@ -11,6 +11,13 @@ from typing import Any
 from services.confessions.models import FILTER_ACTIONS
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
+from veil.core.telegram_text import (
+    CAPTION_LIMIT,
+    MESSAGE_TEXT_LIMIT,
+    cut_escaped,
+    utf16_len,
+    visible_len,
+)
 
 
 def parse_bot_id(bot_token: str) -> int:
@@ -31,8 +38,10 @@ def clean_idempotency_key(key: str) -> str:
 # -- moderation ---------------------------------------------------------------
 
 MEDIA_KINDS = ("photo", "voice", "video")
-# A media card or post is a caption: Telegram allows 1,024 characters.
-CAPTION_LIMIT = 1024
+# Room a card keeps for the decision line the gateway appends ("❌ Rejected by
+# <first name, ≤ 64>: <reason, ≤ 100>"), so deciding never has to cut the card.
+DECISION_RESERVE = 200
+FLAGGED_WORD_SHOWN = 60
 DEFAULT_REASONS = (
     "Could identify someone",
     "Hateful or harassing",
@@ -73,9 +82,11 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     if not cleaned and not media:
         raise InvalidInputError("confession text is empty")
     limit = min(max_length, CAPTION_LIMIT - 100) if media else max_length
-    if len(cleaned) > limit:
+    # Characters as Telegram counts them (UTF-16 units: most emoji are two).
+    length = utf16_len(cleaned)
+    if length > limit:
         raise InvalidInputError(
-            f"Your confession is {len(cleaned)} characters; this community allows at most {limit}."
+            f"Your confession is {length} characters; this community allows at most {limit}."
         )
     return cleaned
 
@@ -98,17 +109,25 @@ def card(
     rejected: int,
     flagged_word: str | None,
 ) -> str:
-    """The admin chat's card: number, text, the author's history in numbers only."""
-    body = html.escape(text)
-    if media_kind is not None and len(body) > CAPTION_LIMIT - 200:
-        body = html.escape(text[: CAPTION_LIMIT - 260]) + "…"
-    lines = [f"🆕 <b>#{number}</b>" + (f" · {media_kind}" if media_kind else "")]
-    if body:
-        lines += ["", body]
-    lines += ["", f"👤 Author so far: ✅ {approved} approved · ❌ {rejected} rejected"]
-    if flagged_word is not None:
-        lines.append(f"⚠️ Flagged: contains “{html.escape(flagged_word)}”")
-    return "\n".join(lines)
+    """The admin chat's card: number, text, the author's history in numbers only.
+
+    The card fits Telegram's limit (a caption's for media) with room left for
+    the decision line; a confession too long for that is shown cut with "…".
+    """
+
+    def layout(body: str) -> str:
+        lines = [f"🆕 <b>#{number}</b>" + (f" · {media_kind}" if media_kind else "")]
+        if body:
+            lines += ["", body]
+        lines += ["", f"👤 Author so far: ✅ {approved} approved · ❌ {rejected} rejected"]
+        if flagged_word is not None:
+            word = cut_escaped(flagged_word, FLAGGED_WORD_SHOWN)
+            lines.append(f"⚠️ Flagged: contains “{word}”")
+        return "\n".join(lines)
+
+    limit = CAPTION_LIMIT if media_kind is not None else MESSAGE_TEXT_LIMIT
+    room = limit - DECISION_RESERVE - (visible_len(layout("-")) - 1)
+    return layout(cut_escaped(text, room))
 
 
 def card_markup(confession_id: int) -> dict[str, Any]:
@@ -136,9 +155,14 @@ def send_call(
     return _SEND_METHODS[kind], params | {kind: file_id, "caption": text}
 
 
-def post_text(number: int, text: str) -> str:
-    """The channel post: "#N" and the text, HTML-escaped."""
-    return f"<b>#{number}</b>\n\n{html.escape(text)}" if text else f"<b>#{number}</b>"
+def post_text(number: int, text: str, *, media: bool = False) -> str:
+    """The channel post: "#N" and the text, HTML-escaped (a caption for media)."""
+    head = f"<b>#{number}</b>"
+    if not text:
+        return head
+    # Texts are held to the community's length; the cut only guards the limit.
+    limit = CAPTION_LIMIT if media else MESSAGE_TEXT_LIMIT
+    return f"{head}\n\n{cut_escaped(text, limit - visible_len(head) - 2)}"
 
 
 def published_notice(number: int, post: str, comments: str) -> str:

@@ -474,7 +474,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         if row.status == "approved":
             method, params = domain.send_call(
                 row.media,
-                domain.post_text(row.number, row.text),
+                domain.post_text(row.number, row.text, media=row.media is not None),
                 comments_markup(community.bot_username, row.number),
             )
             call = OutgoingCall(

@@ -15,6 +15,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from veil.core.durations import format_duration
+from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, append_line
 from veil.v1 import confessions_pb2
 
 # ModReason.reason values that are not an index into the community's reasons.
@@ -66,8 +67,8 @@ def reasons_keyboard(confession_id: int, reasons: list[str]) -> InlineKeyboardMa
 
 
 def outcome(response: confessions_pb2.ModerateConfessionResponse) -> str:
-    """ "✅ Approved by Ann", "❌ Rejected by Bob: reason", "🚫 … author banned"."""
-    who = escape(response.moderator)
+    """ "✅ Approved by Ann", "❌ Rejected by Bob: reason", "🚫 … author banned" (plain text)."""
+    who = response.moderator
     if response.confession.status in (
         confessions_pb2.CONFESSION_STATUS_APPROVED,
         confessions_pb2.CONFESSION_STATUS_PUBLISHED,
@@ -76,12 +77,15 @@ def outcome(response: confessions_pb2.ModerateConfessionResponse) -> str:
     if response.action == confessions_pb2.MODERATION_ACTION_BAN:
         return f"🚫 Rejected and author banned by {who}"
     line = f"❌ Rejected by {who}"
-    return f"{line}: {escape(response.reason)}" if response.reason else line
+    return f"{line}: {response.reason}" if response.reason else line
 
 
-def decided_card(card_html: str, response: confessions_pb2.ModerateConfessionResponse) -> str:
-    """The card as it stays after the decision."""
-    return f"{card_html}\n\n{outcome(response)}"
+def decided_card(
+    card_html: str, response: confessions_pb2.ModerateConfessionResponse, *, caption: bool
+) -> str:
+    """The card as it stays after the decision, within the text's (or caption's) limit."""
+    limit = CAPTION_LIMIT if caption else MESSAGE_TEXT_LIMIT
+    return append_line(card_html, escape(outcome(response)), limit)
 
 
 def ban_line(label: str, reason: str, until: datetime | None) -> str:

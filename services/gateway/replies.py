@@ -11,6 +11,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from veil.core.telegram_text import alert_text, split_html
+
 _ANSWERED = "query is too old"
 _UNCHANGED = "message is not modified"
 
@@ -18,12 +20,22 @@ _UNCHANGED = "message is not modified"
 async def answer_query(
     query: CallbackQuery, text: str | None = None, *, alert: bool = False
 ) -> None:
-    """Answer a button press; an already answered (or expired) query is fine."""
+    """Answer a button press; an already answered (or expired) query is fine.
+
+    ``text`` is plain text (Telegram shows it as written: never escape it), cut
+    to the 200 characters an answer may have.
+    """
     try:
-        await query.answer(text, show_alert=alert)
+        await query.answer(None if text is None else alert_text(text), show_alert=alert)
     except TelegramBadRequest as error:
         if _ANSWERED not in error.message:
             raise
+
+
+async def answer_long(message: Message, html: str) -> None:
+    """Answer with ``html`` (HTML), in as many messages as Telegram's limit needs."""
+    for chunk in split_html(html):
+        await message.answer(chunk)
 
 
 async def edit_text(

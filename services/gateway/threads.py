@@ -7,6 +7,7 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, share, utf16_len, visible_len
 from veil.v1 import social_pb2
 
 PAGE_SIZE = 5
@@ -54,16 +55,32 @@ class HiddenAction(CallbackData, prefix="hc"):
 
 
 def _quote(text: str) -> str:
-    short = text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1] + "…"
-    return escape(short)
+    return cut_escaped(text, QUOTE_LENGTH)
 
 
 def render(
     number: int, confession_text: str, page: social_pb2.ListCommentsResponse, p: int, s: int
 ) -> str:
-    """The thread message: the confession, then this page's comments."""
+    """The thread message: the confession, then this page's comments.
+
+    The page always fits one message: when the confession and the comments do
+    not, they share what is left after the rest of the page (long ones cut
+    with "…", counted as Telegram counts).
+    """
+    texts = [confession_text, *(comment.text for comment in page.comments)]
+    room = MESSAGE_TEXT_LIMIT - visible_len(_page(number, [""] * len(texts), page, p, s))
+    caps = share([utf16_len(text) for text in texts], room)
+    return _page(
+        number, [cut_escaped(t, cap) for t, cap in zip(texts, caps, strict=True)], page, p, s
+    )
+
+
+def _page(
+    number: int, shown: list[str], page: social_pb2.ListCommentsResponse, p: int, s: int
+) -> str:
+    """The page with ``shown``: the confession's and each comment's text, as HTML."""
     pages = max(1, -(-page.total // PAGE_SIZE))
-    lines = [f"<b>#{number}</b>\n{escape(confession_text)}", ""]
+    lines = [f"<b>#{number}</b>\n{shown[0]}", ""]
     if not page.comments:
         lines.append("No comments yet. Be the first!")
     else:
@@ -71,7 +88,7 @@ def render(
             f"💬 {page.total} comment{'s' if page.total != 1 else ''} · "
             f"{SORT_LABELS.get(s, '')} · page {p + 1}/{pages}"
         )
-    for index, comment in enumerate(page.comments, start=1):
+    for index, (comment, text) in enumerate(zip(page.comments, shown[1:], strict=True), start=1):
         when = comment.created_at.ToDatetime().strftime("%d %b %H:%M")
         name = "✍️ Author" if comment.by_author else escape(comment.pseudonym)
         lines.append("")
@@ -81,7 +98,7 @@ def render(
                 f"<blockquote>↩️ {escape(comment.parent_pseudonym)}: "
                 f"{_quote(comment.parent_text)}</blockquote>"
             )
-        lines.append(escape(comment.text))
+        lines.append(text)
         lines.append(f"👍 {comment.likes}  👎 {comment.dislikes}")
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ import html
 from typing import Any
 
 from veil.core.links import comments_markup, deep_link
+from veil.core.telegram_text import cut_escaped
 from veil.v1 import social_pb2 as pb
 
 __all__ = ["comment_notice", "comments_markup", "hidden_card", "hidden_card_markup", "snippet"]
@@ -17,9 +18,8 @@ QUOTE_LENGTH = 80
 
 
 def snippet(text: str, length: int = QUOTE_LENGTH) -> str:
-    """The start of a member's text, HTML-escaped, for quotes and cards."""
-    short = text if len(text) <= length else text[: length - 1] + "…"
-    return html.escape(short)
+    """The start of a member's text (``length`` UTF-16 units at most), HTML-escaped."""
+    return cut_escaped(text, length)
 
 
 def comment_notice(thread: pb.ThreadContext, pending: int, *, reply: bool) -> str:

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from tools.telegram_emulator.errors import BotApiError, bad_request, not_found
 from tools.telegram_emulator.faults import Disconnect
-from tools.telegram_emulator.html_text import clean_text, parse_html
+from tools.telegram_emulator.html_text import clean_text, parse_html, utf16_len
 from tools.telegram_emulator.markup import validate_reply_markup
 from tools.telegram_emulator.model import BotState, Chat, Message, Webhook, error_of, now
 from tools.telegram_emulator.params import Params
@@ -58,13 +58,14 @@ def _formatted(
         if empty is not None:
             raise bad_request(empty)
         return None, None, []
-    if len(text) > limit:
+    # Telegram counts UTF-16 code units of the parsed text (an emoji is often two).
+    if utf16_len(text) > limit:
         raise bad_request(too_long)
     return text, raw, entities
 
 
 def _message_text(params: Params) -> tuple[str | None, str | None, list[dict[str, Any]]]:
-    """A message's ``text``: required, at most 4096 characters once parsed."""
+    """A message's ``text``: required, at most 4096 UTF-16 units once parsed."""
     return _formatted(
         params,
         "text",
@@ -76,7 +77,7 @@ def _message_text(params: Params) -> tuple[str | None, str | None, list[dict[str
 
 
 def _caption(params: Params) -> tuple[str | None, str | None, list[dict[str, Any]]]:
-    """A media message's optional ``caption``: at most 1024 characters once parsed."""
+    """A media message's optional ``caption``: at most 1024 UTF-16 units once parsed."""
     return _formatted(
         params,
         "caption",
@@ -355,7 +356,7 @@ def answer_callback_query(em: Emulator, bot: BotState, params: Params) -> bool:
     if query is None or query.answer is not None:
         raise bad_request("query is too old and response timeout expired or query ID is invalid")
     text = params.text("text") or ""
-    if len(text) > MAX_CALLBACK_ANSWER:
+    if utf16_len(text) > MAX_CALLBACK_ANSWER:
         raise bad_request("MESSAGE_TOO_LONG")
     query.answer = {
         "text": text or None,

@@ -8,6 +8,7 @@ community's admin chat may use these, and only in that chat.
 from __future__ import annotations
 
 import re
+from html import escape
 
 import grpc
 from aiogram import Router
@@ -19,6 +20,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import InAdminChat
 from services.gateway.moderation import ban_line, rules_text, until_of
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_long
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time, timestamp
@@ -89,7 +91,7 @@ async def _target(
     try:
         member_id, label = await _resolve(services, community, match.group(1))
     except TargetError as error:
-        await message.answer(f"⚠️ {error}")
+        await message.answer(f"⚠️ {escape(str(error))}")
         return None
     return member_id, label, (match.group(2) or "").strip()
 
@@ -115,7 +117,7 @@ async def ban(
         try:
             seconds = parse_duration(head)
         except InvalidInputError as error:
-            await message.answer(f"⚠️ {error}")
+            await message.answer(f"⚠️ {escape(str(error))}")
             return
         rest = tail.strip()
     request = confessions_pb2.BanMemberRequest(
@@ -125,7 +127,7 @@ async def ban(
     if until is not None:
         request.until.CopyFrom(timestamp(until))
     await services.confessions.BanMember(request)
-    await message.answer("🚫 Banned " + ban_line(label, rest, until).removeprefix("• "))
+    await message.answer("🚫 Banned " + ban_line(label, request.reason, until).removeprefix("• "))
 
 
 @router.message(Command("unban"))
@@ -168,7 +170,7 @@ async def bans(
     for item in response.bans:
         until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until))
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
 
 
 @router.message(Command("settings"))
@@ -187,7 +189,7 @@ async def settings(
         rules = await services.confessions.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
-        await message.answer(rules_text(rules))
+        await answer_long(message, rules_text(rules))
         return
     try:
         rules = await services.confessions.SetCommunityRule(
@@ -198,6 +200,7 @@ async def settings(
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise
-        await message.answer(f"⚠️ {error.details()}")
+        # The details echo what the admin typed: escaped, and cut to one message.
+        await answer_long(message, f"⚠️ {escape(error.details() or 'Invalid value.')}")
         return
-    await message.answer("✅ Saved.\n\n" + rules_text(rules))
+    await answer_long(message, "✅ Saved.\n\n" + rules_text(rules))

@@ -23,6 +23,7 @@ from services.gateway.keyboards import (
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, send_media
 from services.gateway.routers.context import actor
+from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
 
 router = Router(name="confess")
@@ -73,8 +74,9 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
 async def write(message: Message, state: FSMContext) -> None:
     """Keep the text and show the preview."""
     text = (message.text or "").strip()
-    if len(text) > MAX_LENGTH:
-        await message.answer(texts.too_long(len(text), MAX_LENGTH))
+    # Characters as Telegram counts them: an emoji is often two.
+    if utf16_len(text) > MAX_LENGTH:
+        await message.answer(texts.too_long(utf16_len(text), MAX_LENGTH))
         return
     data = await state.update_data(text=text, media_kind=None, file_id=None)
     # State moves on only after the member saw the preview: if the answer
@@ -87,8 +89,8 @@ async def write(message: Message, state: FSMContext) -> None:
 async def write_media(message: Message, state: FSMContext, media_kind: str, file_id: str) -> None:
     """A photo, voice note or video (its caption the text): previewed by file_id."""
     caption = (message.caption or "").strip()
-    if len(caption) > MAX_CAPTION:
-        await message.answer(texts.too_long(len(caption), MAX_CAPTION))
+    if utf16_len(caption) > MAX_CAPTION:
+        await message.answer(texts.too_long(utf16_len(caption), MAX_CAPTION))
         return
     data = await state.update_data(text=caption, media_kind=media_kind, file_id=file_id)
     # Re-sent by file_id, never forwarded: a forward would carry the author.

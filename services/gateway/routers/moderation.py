@@ -8,6 +8,8 @@ card then shows it and who made it, and the other admin hears who was first.
 
 from __future__ import annotations
 
+from html import escape
+
 import grpc
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
@@ -121,7 +123,8 @@ async def _finish(
         await answer_query(query, f"Already handled by {response.moderator}.", alert=True)
     # The loser edits too: if the winner's edit was lost, the card still ends
     # up showing the decision (an identical edit is "not modified": done).
-    await edit_message(card, decided_card(card.html_text, response), None)
+    decided = decided_card(card.html_text, response, caption=card.caption is not None)
+    await edit_message(card, decided, None)
 
 
 @router.callback_query(ModReason.filter())
@@ -144,8 +147,8 @@ async def pick_reason(
     if callback_data.reason == TYPE_OWN:
         await answer_query(query, "Type the reason in this chat.")
         await card.answer(
-            f"✍️ {query.from_user.first_name}, type the reason for rejecting this confession "
-            f"(up to {MAX_REASON} characters), or /cancel."
+            f"✍️ {escape(query.from_user.first_name)}, type the reason for rejecting this "
+            f"confession (up to {MAX_REASON} characters), or /cancel."
         )
         # The prompt came first: a redelivered press asks again, nothing is lost.
         await state.set_state(Rejecting.typing)
@@ -217,12 +220,12 @@ async def typed_reason(
     if response.won:
         await message.answer(f"❌ Rejected #{number}: the author is told why.")
     else:
-        await message.answer(f"#{number} was already handled by {response.moderator}.")
+        await message.answer(f"#{number} was already handled by {escape(response.moderator)}.")
     await edit_card(
         community.bot,
         community.admin_chat_id,
         int(data["card"]),
-        html=decided_card(str(data["card_html"]), response),
+        html=decided_card(str(data["card_html"]), response, caption=bool(data.get("caption"))),
         markup=None,
         caption=bool(data.get("caption")),
     )

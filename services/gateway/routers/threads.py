@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from html import escape
 
 import grpc
 from aiogram import Router
@@ -27,6 +28,7 @@ from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
 from services.gateway.routers.context import actor
 from services.gateway.threads import CommentAction, Compose, HiddenAction, ThreadView
+from veil.core.telegram_text import append_line
 from veil.v1 import confessions_pb2, social_pb2
 
 router = Router(name="threads")
@@ -377,5 +379,5 @@ async def moderate_hidden(
         await answer_query(query, "Already handled by another admin.", alert=True)
         return
     await answer_query(query, action[1])
-    admin = query.from_user.first_name
-    await edit_text(message, f"{message.html_text}\n\n{action[1]} by {admin}.")
+    line = f"{action[1]} by {escape(query.from_user.first_name)}."
+    await edit_text(message, append_line(message.html_text, line))
