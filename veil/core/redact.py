@@ -60,9 +60,12 @@ def describe(error: BaseException) -> str:
 def safe_traceback(error: BaseException) -> str:
     """The traceback of ``error`` and what it wraps: frames and type names only."""
     parts: list[str] = []
-    for index, link in enumerate(reversed(_chain(error))):
+    links = list(reversed(_chain(error)))
+    for index, link in enumerate(links):
         if index:
-            parts.append(f"\n{_CHAIN[1]}\n\n")
+            # Said as Python says it: raised "from" the previous one, or while handling it.
+            caused = links[index - 1] in (link.__cause__, getattr(link, "orig", None))
+            parts.append(f"\n{_CHAIN[1] if caused else _CHAIN[2]}\n\n")
         parts.append(_CHAIN[0] + "\n")
         parts.extend(traceback.format_tb(link.__traceback__))
         parts.append(type(link).__qualname__ + "\n")
