@@ -13,7 +13,8 @@ from tests.moderation.helpers import (
     number_of,
     shown,
 )
-from tests.social.threads import button, rows
+from tests.social.threads import button, replica_caught_up, rows
+from tools.devstack import infra
 
 WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."
 
@@ -70,12 +71,16 @@ async def test_a_typed_reason_for_a_withdrawn_confession(community: World.Commun
     assert "[withdrawn]" in shown(now) and not rows(now)
 
 
-async def test_ban_by_the_number_of_an_erased_author(community: World.Community) -> None:
+async def test_ban_by_the_number_of_an_erased_author(
+    community: World.Community, infra_config: infra.InfraConfig
+) -> None:
     author = community.member()
     await author.start()
     number = number_of(await confess(author, "ban me if you can"))
     await card(community, number)
     await _erase(author)
+    # "#N" is looked up on the replica.
+    await replica_caught_up(infra_config)
     for command in (f"/ban #{number} 1d spam", f"/unban #{number}"):
         answer = await admin_says(community, 1, command)
         assert shown(answer) == (

@@ -93,6 +93,8 @@ async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
     stale_thread = await services.thread(community, number)
     fan_id = await services.member_id(community, fan.user_id)
     await _erase(author)
+    # Whether a thread is open is read from the replica, like every thread view.
+    await replica_caught_up(infra_config)
 
     pressed = await press(fan, view, comment_row(view, 1)[0][1])  # 👍
     assert pressed["answer"]["text"] == f"Confession #{number} is not available."
