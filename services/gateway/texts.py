@@ -74,6 +74,24 @@ def received(number: int) -> str:
     return f"Received — confession <b>#{number}</b> is waiting for review."
 
 
+def thread_unavailable(number: int) -> str:
+    """A thread whose confession is unknown, pending, rejected or withdrawn."""
+    return f"Confession #{number} is not available."
+
+
+WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."
+
+
+def withdrawn_card(number: int) -> str:
+    """A card whose confession its author withdrew (erased) while it waited."""
+    return f"🆕 <b>#{number}</b>\n\n[withdrawn]\n\n{WITHDRAWN}"
+
+
+def nobody_behind(number: int) -> str:
+    """/ban or /unban #N after the confession's author erased their data."""
+    return f"The author of #{number} has deleted their data: there is nobody to ban or unban."
+
+
 def my_confessions(items: list[tuple[int, int, str]], total: int) -> str:
     """List of (number, status, text) with the total."""
     lines = [f"<b>Your confessions</b> ({total})", ""]

@@ -38,6 +38,21 @@ def _ok() -> web.Response:
     return web.Response(status=200)
 
 
+# How JSON spells a NUL character (a raw one is not valid JSON).
+_NUL = b"\\u0000"
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` (parsed JSON) with every NUL character removed from its strings."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _sender_id(event: Any) -> int | None:
     user = getattr(event, "from_user", None)
     return user.id if user is not None else None
@@ -105,6 +120,14 @@ class WebhookHandler:
                     isinstance(raw, dict) and isinstance(raw.get("update_id"), int)
                 ):
                     reason = "not an update object"
+                if reason is None and _NUL in body:
+                    # Postgres stores no NUL in text, and no client sends one:
+                    # the rest of the update is handled as if it were not there.
+                    raw = _without_nul(raw)
+                    log.info(
+                        "NUL characters removed from update",
+                        extra={"community": community.id, "reason": "NUL character"},
+                    )
                 if reason is None:
                     try:
                         update = Update.model_validate(raw, context={"bot": community.bot})

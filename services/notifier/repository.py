@@ -95,9 +95,10 @@ class LimitsRow:
 
 @dataclass(frozen=True)
 class UnreachableRow:
-    """A chat that answered 403."""
+    """A chat that answered 403 (which one is not said: see ListUnreachable)."""
 
-    chat_id: int
+    # A member's private chat (Telegram: positive chat ids), not a group or channel.
+    private_chat: bool
     since: datetime
     description: str
 
@@ -420,12 +421,17 @@ class NotifierRepository:
     async def list_unreachable(self, community_id: int) -> list[UnreachableRow]:
         """A community's unreachable chats, newest first (read on the primary)."""
         async with self._db.read_own() as conn:
+            # The id itself is not even read: only whether it is a private chat.
             rows = await conn.execute(
-                select(unreachable_chats)
+                select(
+                    (unreachable_chats.c.chat_id > 0).label("private_chat"),
+                    unreachable_chats.c.since,
+                    unreachable_chats.c.description,
+                )
                 .where(unreachable_chats.c.community_id == community_id)
                 .order_by(unreachable_chats.c.since.desc())
             )
-            return [UnreachableRow(int(r.chat_id), r.since, str(r.description)) for r in rows]
+            return [UnreachableRow(bool(r.private_chat), r.since, str(r.description)) for r in rows]
 
     # -- limits ----------------------------------------------------------------
 

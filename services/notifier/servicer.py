@@ -151,13 +151,15 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
     async def ListUnreachable(
         self, request: pb.ListUnreachableRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListUnreachableResponse:
-        """Chats of a community that blocked the bot."""
+        """Chats of a community that blocked the bot: when and why, never which."""
         rows = await self._repository.list_unreachable(request.community_id)
         chats = []
         for row in rows:
             since = Timestamp()
             since.FromDatetime(row.since)
             chats.append(
-                pb.UnreachableChat(chat_id=row.chat_id, since=since, description=row.description)
+                pb.UnreachableChat(
+                    since=since, description=row.description, private_chat=row.private_chat
+                )
             )
-        return pb.ListUnreachableResponse(chats=chats)
+        return pb.ListUnreachableResponse(chats=chats, members=sum(c.private_chat for c in chats))

@@ -254,9 +254,10 @@ class SocialRepository:
         return _comment(row) if row is not None else None
 
     async def react(
-        self, community_id: int, comment_id: int, member_id: int, value: int
+        self, community_id: int, confession_id: int, comment_id: int, member_id: int, value: int
     ) -> ReactionResult:
-        """Set the member's reaction to ``value`` (+1, -1, or 0 for none).
+        """Set the member's reaction to ``value`` (+1, -1, or 0 for none) on a
+        visible comment of thread ``confession_id``.
 
         Setting, not toggling, so that a redelivered press changes nothing; the
         gateway turns "press 👍 again" into 0. The comment row is locked first,
@@ -268,6 +269,7 @@ class SocialRepository:
                 select(comments.c.member_id)
                 .where(
                     comments.c.community_id == community_id,
+                    comments.c.confession_id == confession_id,
                     comments.c.id == comment_id,
                     comments.c.status == VISIBLE,
                 )
@@ -307,12 +309,15 @@ class SocialRepository:
             )
 
     async def report(
-        self, community_id: int, comment_id: int, member_id: int, threshold: int
+        self, community_id: int, confession_id: int, comment_id: int, member_id: int, threshold: int
     ) -> ReportResult:
-        """Count one report per member; the report that reaches ``threshold`` hides it."""
+        """Count one report per member of a comment of thread ``confession_id``; the
+        report that reaches ``threshold`` hides it."""
         async with self._db.write() as conn:
             target = select(comments.c.id).where(
-                comments.c.community_id == community_id, comments.c.id == comment_id
+                comments.c.community_id == community_id,
+                comments.c.confession_id == confession_id,
+                comments.c.id == comment_id,
             )
             if (await conn.execute(target)).scalar_one_or_none() is None:
                 raise LookupError("comment not found")
@@ -359,17 +364,20 @@ class SocialRepository:
     async def set_status(
         self,
         community_id: int,
+        confession_id: int,
         comment_id: int,
         *,
         to: str,
         only_from: tuple[str, ...],
         member_id: int | None = None,
     ) -> CommentRow | None:
-        """Move a comment to ``to`` if it is in one of ``only_from`` (and, if given,
-        written by ``member_id``); returns it, or None when nothing changed."""
+        """Move a comment of thread ``confession_id`` to ``to`` if it is in one of
+        ``only_from`` (and, if given, written by ``member_id``); returns it, or
+        None when nothing changed."""
         statement = (
             update(comments)
             .where(comments.c.community_id == community_id)
+            .where(comments.c.confession_id == confession_id)
             .where(comments.c.id == comment_id)
             .where(comments.c.status.in_(only_from))
             .values(status=to)

@@ -7,6 +7,7 @@ import orjson
 
 from services.social import domain
 from services.social.config import SocialSettings
+from services.social.open_threads import require_open
 from services.social.pseudonyms import pseudonym
 from services.social.repository import (
     DELETED,
@@ -143,12 +144,20 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     async def React(
         self, request: pb.ReactRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReactResponse:
-        """Set the member's reaction to +1, -1 or 0 (none)."""
+        """Set the member's reaction to +1, -1 or 0 (none) on a comment of an open thread."""
         if request.value not in (-1, 0, 1):
             raise InvalidInputError("a reaction is +1, -1 or 0")
+        thread = _thread(request.thread)
+        if thread.community_id != request.community_id:
+            raise InvalidInputError("the thread is of another community")
+        await require_open(self._confessions, thread)
         try:
             result = await self._repository.react(
-                request.community_id, request.comment_id, request.member_id, request.value
+                thread.community_id,
+                thread.confession_id,
+                request.comment_id,
+                request.member_id,
+                request.value,
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
@@ -171,9 +180,11 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     ) -> pb.ReportCommentResponse:
         """Count a report; at the threshold hide the comment and tell the admins."""
         thread = _thread(request.thread)
+        await require_open(self._confessions, thread)
         try:
             result = await self._repository.report(
                 thread.community_id,
+                thread.confession_id,
                 request.comment_id,
                 request.member_id,
                 self._settings.report_threshold,
@@ -218,6 +229,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         thread = _thread(request.thread)
         row = await self._repository.set_status(
             thread.community_id,
+            thread.confession_id,
             request.comment_id,
             to=DELETED,
             only_from=(VISIBLE, HIDDEN),
@@ -245,7 +257,11 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             raise InvalidInputError("action must be restore, delete or delete and ban")
         # Only a hidden comment moves: of two admins pressing, one wins.
         row = await self._repository.set_status(
-            thread.community_id, request.comment_id, to=target, only_from=(HIDDEN,)
+            thread.community_id,
+            thread.confession_id,
+            request.comment_id,
+            to=target,
+            only_from=(HIDDEN,),
         )
         if row is None:
             return pb.ModerateCommentResponse(done=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
 from tests.e2e.world import World, buttons
 from tools.devstack import infra
 from veil.core.redis import connect_redis_cluster
@@ -20,11 +21,16 @@ async def test_no_member_identity_in_logs_or_redis(
     preview = await member.last()
     await member.press(preview["message_id"], buttons(preview)["✅ Send"])
     await member.send("/my")
+    # A failed statement whose values are member text (and the same text sent
+    # through the gateway): no log line may quote it.
+    forced = await force_database_error(community)
+    assert forced.details == "internal error"
+    assert "is waiting for review" in forced.gateway_answer
 
     # Every member any test of this run created, not only Zelda.
     assert member.user_id in world.user_ids
     needles = {str(uid) for uid in world.user_ids} | {f"u{uid}" for uid in world.user_ids}
-    needles |= {"Zelda", "a secret only I know"}
+    needles |= {"Zelda", "a secret only I know", FORCED_TEXT, PARAMETERS_MARK}
     logs = sorted((infra_config.root / "logs").glob("*.log"))
     veil_logs = [p for p in logs if p.stem in {"gateway", "confessions", "social", "notifier"}]
     assert {p.stem for p in veil_logs} == {"gateway", "confessions", "social", "notifier"}
@@ -33,6 +39,9 @@ async def test_no_member_identity_in_logs_or_redis(
         assert text.strip(), f"{path.name} is empty: logging is not wired"
         leaked = sorted(n for n in needles if n in text)
         assert not leaked, f"{path.name} contains {leaked[:5]}"
+    # The failure was logged, by its kind and place.
+    confessions_log = next(p for p in veil_logs if p.stem == "confessions").read_text()
+    assert "rpc failed" in confessions_log and "SubmitConfession" in confessions_log
 
     client = await connect_redis_cluster(infra_config.redis_nodes())
     try:

@@ -95,7 +95,12 @@ async def test_403_marks_the_member_unreachable_and_drops_their_messages(
     unreachable = await notifier.ListUnreachable(
         notifier_pb2.ListUnreachableRequest(community_id=community.id)
     )
-    assert [c.chat_id for c in unreachable.chats] == [member.user_id]
+    # Counted and described, never named: no RPC returns a Telegram id.
+    assert [(c.private_chat, c.description) for c in unreachable.chats] == [
+        (True, "Forbidden: bot was blocked by the user")
+    ]
+    assert unreachable.members == 1
+    assert str(member.user_id) not in str(unreachable)
     # A later message is dropped at once; nothing is ever retried.
     later = await outbox.send([text_call(community, member.user_id, "b3", f"403:{run}:3")])
     assert [(r.status, r.reason) for r in await settled(notifier_db, later)] == [

@@ -12,6 +12,7 @@ import json
 
 import aiohttp
 
+from tests.e2e.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
 from tests.observability.conftest import Observed
 from tests.observability.load import COMMENT_TEXT, CONFESSION_TEXT, MEMBER_NAME
 from tests.observability.receiver import Receiver, wait_for
@@ -34,7 +35,25 @@ async def test_no_telegram_id_name_text_or_token_in_spans_metrics_or_logs(
             for s in otlp_receiver.spans()
         ),
     )
+    # A failed statement whose values are member text: recorded on spans (the
+    # failed query's, the RPC's) without the text.
+    forced = await force_database_error(community)
+    assert forced.details == "internal error"
+    await wait_for(
+        "the failed RPC's server span",
+        lambda: any(
+            s.service == "veil-confessions"
+            and s.name.endswith("SubmitConfession")
+            and s.attributes.get("rpc.grpc.status_code") == 13
+            for s in otlp_receiver.spans()
+        ),
+    )
+    assert any(name == "exception" for s in otlp_receiver.spans() for name, _ in s.events), (
+        "no span recorded the database error"
+    )
     secrets = {
+        FORCED_TEXT,
+        PARAMETERS_MARK,
         MEMBER_NAME,
         CONFESSION_TEXT,
         COMMENT_TEXT,

@@ -48,6 +48,40 @@ def test_finished_spans_are_scrubbed_before_export(tmp_path: Path) -> None:
     assert clean["name"] == "clean" and clean["attributes"] == {"veil.community_id": 7}
 
 
+def test_recorded_exceptions_are_exported_without_member_text(tmp_path: Path) -> None:
+    """What a driver quotes of a failed statement's values never leaves the process."""
+    path = tmp_path / "traces" / "confessions.jsonl"
+    provider = TracerProvider()
+    provider.add_span_processor(ScrubbingProcessor(SimpleSpanProcessor(JsonLinesExporter(path))))
+    secret = "my boss is a marmoset"
+
+    def fail() -> None:
+        try:
+            raise ValueError(f"invalid input for query argument $4: '{secret}' (too long)")
+        except ValueError as error:
+            raise RuntimeError(
+                f"(asyncpg.DataError) bad value\n[SQL: INSERT …]\n[parameters: ('{secret}',)]"
+            ) from error
+
+    tracer = provider.get_tracer("test")
+    with pytest.raises(RuntimeError), tracer.start_as_current_span("INSERT confessions"):
+        fail()
+    provider.shutdown()
+
+    exported = path.read_text()
+    assert secret not in exported and "[parameters:" not in exported
+    (span,) = (json.loads(line) for line in exported.splitlines())
+    event = span["events"][0]["attributes"]
+    assert event["exception.type"] == "RuntimeError"
+    assert event["exception.message"] == "(asyncpg.DataError) bad value"
+    # The frames are kept: on-call still sees where it failed.
+    assert "in fail" in event["exception.stacktrace"]
+    assert (
+        "ValueError: invalid input for query argument $4: … (too long)"
+        in event["exception.stacktrace"]
+    )
+
+
 _SAMPLING_PROBE = """
 import sys
 from opentelemetry import propagate, trace

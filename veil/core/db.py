@@ -40,6 +40,9 @@ def _engine(
         max_overflow=settings.db_pool_size,
         pool_pre_ping=pre_ping,
         pool_recycle=1800,
+        # A failed statement's message must not quote its values (member text):
+        # it reaches logs, spans and callers (see veil.core.redact).
+        hide_parameters=True,
         connect_args={
             "server_settings": {
                 "search_path": schema,

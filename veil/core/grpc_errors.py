@@ -1,10 +1,19 @@
-"""Map domain errors to gRPC status codes, once for every servicer."""
+"""Map domain errors to gRPC status codes, once for every servicer.
+
+:func:`domain_errors` turns a domain error into its status.
+:class:`UnexpectedErrorsInterceptor` turns any other failure into INTERNAL with
+a fixed detail, after logging it without its message (see veil.core.redact):
+left to gRPC, the exception's text would become the status detail the caller
+sees and logs, gRPC's own log line, and the server span's exception event, and
+that text can quote what a member wrote (a failed statement's values).
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 
@@ -15,6 +24,11 @@ from veil.core.errors import (
     RefusedError,
     VeilError,
 )
+from veil.core.redact import describe
+
+log = logging.getLogger(__name__)
+
+INTERNAL_DETAIL = "internal error"
 
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
@@ -47,3 +61,43 @@ def domain_errors(
             raise  # abort() raises; this keeps the type checker honest
 
     return wrapper
+
+
+class UnexpectedErrorsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """An unexpected exception of a unary RPC: logged safely, answered INTERNAL.
+
+    Registered inside the tracing interceptor, which then sees only the abort.
+    """
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        """Wrap unary-unary handlers; streams (health watch, reflection) pass untouched."""
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        behaviour = handler.unary_unary
+        method = str(handler_call_details.method)
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await behaviour(request, context)
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:
+                # exc_info: the formatter keeps frames and types, not the message.
+                log.error(
+                    "rpc failed",
+                    exc_info=error,
+                    extra={"rpc": method, "error_type": describe(error)},
+                )
+                await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_DETAIL)
+                raise  # abort() raises; this keeps the type checker honest
+
+        return grpc.unary_unary_rpc_method_handler(
+            guarded,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from veil.core.db import Database
 from veil.core.grpc_client import service_name
+from veil.core.grpc_errors import UnexpectedErrorsInterceptor
 from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
 from veil.core.settings import ServiceSettings
 from veil.core.telemetry import init_process
@@ -68,7 +69,9 @@ async def serve(
     """
     registry = CollectorRegistry()
     server = grpc.aio.server(
-        interceptors=[RpcMetricsInterceptor(RpcMetrics(registry))],
+        # Outermost first (tracing is put before both): metrics see the status
+        # an unexpected error was turned into.
+        interceptors=[RpcMetricsInterceptor(RpcMetrics(registry)), UnexpectedErrorsInterceptor()],
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", 30_000),

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from types import TracebackType
 
 from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
+
+from veil.core.redact import safe_traceback
+
+_ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 
 class TraceContextFilter(logging.Filter):
@@ -27,11 +32,24 @@ class TraceContextFilter(logging.Filter):
         return True
 
 
+class SafeJsonFormatter(JsonFormatter):
+    """JSON lines whose tracebacks keep frames and exception types, never messages.
+
+    An exception's message may quote member text (a statement's parameters, a
+    value a driver refused); see veil.core.redact.
+    """
+
+    def formatException(self, ei: _ExcInfo) -> str:  # type: ignore[override]
+        """The traceback of ``ei`` without any exception message."""
+        error = ei[1]
+        return safe_traceback(error) if error is not None else ""
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Route all logging to stderr as JSON lines tagged with ``service``."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter(
+        SafeJsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             static_fields={"service": service},

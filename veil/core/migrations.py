@@ -50,7 +50,9 @@ def run_env(target_metadata: MetaData) -> None:
 
     async def main() -> None:
         engine = create_async_engine(
-            config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool
+            config.get_main_option("sqlalchemy.url") or "",
+            poolclass=pool.NullPool,
+            hide_parameters=True,
         )
         async with engine.begin() as connection:
             await connection.run_sync(run)

@@ -12,6 +12,9 @@ Anonymity: no instrumentation here records request bodies, SQL parameters or
 Redis arguments. The one secret that would otherwise reach a span is the bot
 token in Bot API URLs (``/bot<token>/<method>``): URLs are scrubbed before they
 become attributes, and every finished span is scrubbed again before export.
+Exceptions recorded on spans (a failed statement's, say) may quote member text:
+their messages, stack traces and the span status are redacted before export
+(veil.core.redact).
 """
 
 from __future__ import annotations
@@ -37,9 +40,10 @@ from opentelemetry.sdk.trace.export import (
     SpanExportResult,
 )
 from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import Link, SpanKind, Status
 
 from veil.core.logging import configure_logging
+from veil.core.redact import redact_message, redact_stacktrace
 from veil.core.settings import CommonSettings, TelemetrySettings
 
 log = logging.getLogger(__name__)
@@ -243,10 +247,12 @@ def quiet() -> Iterator[None]:
 
 
 class ScrubbingProcessor(SpanProcessor):
-    """Passes finished spans on with every bot token scrubbed from names and attributes.
+    """Passes finished spans on with every bot token scrubbed from names and attributes,
+    and every recorded exception's message and stack trace redacted.
 
     URLs are scrubbed where they are recorded already; this catches the rest (an
-    exception message quoting a URL, say). Spans without a token pass as they are.
+    exception message quoting a URL, say). Spans without a token, an exception
+    or a status description pass as they are.
     """
 
     def __init__(self, delegate: SpanProcessor) -> None:
@@ -258,7 +264,12 @@ class ScrubbingProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         """Forward ``span``, scrubbed when it carries a token."""
-        self._delegate.on_end(_scrubbed(span) if _has_token(span) else span)
+        dirty = (
+            _has_token(span)
+            or span.status.description
+            or any(e.name == "exception" for e in span.events)
+        )
+        self._delegate.on_end(_scrubbed(span) if dirty else span)
 
     def shutdown(self) -> None:
         """Forwarded."""
@@ -284,6 +295,27 @@ def _scrub_attributes(attributes: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: scrub(v) if isinstance(v, str) else v for k, v in (attributes or {}).items()}
 
 
+# Exception event attributes whose text may quote member data, and how to cut it.
+_EXCEPTION_TEXT = {
+    "exception.message": redact_message,
+    "exception.stacktrace": redact_stacktrace,
+}
+
+
+def _scrub_event(event: Event) -> Event:
+    attributes = _scrub_attributes(event.attributes)
+    for key, redact in _EXCEPTION_TEXT.items():
+        if isinstance(attributes.get(key), str):
+            attributes[key] = redact(attributes[key])
+    return Event(event.name, attributes, event.timestamp)
+
+
+def _scrub_status(status: Status) -> Status:
+    if not status.description:
+        return status
+    return Status(status.status_code, scrub(redact_message(status.description)))
+
+
 def _scrubbed(span: ReadableSpan) -> ReadableSpan:
     return ReadableSpan(
         name=scrub(span.name),
@@ -291,10 +323,10 @@ def _scrubbed(span: ReadableSpan) -> ReadableSpan:
         parent=span.parent,
         resource=span.resource,
         attributes=_scrub_attributes(span.attributes),
-        events=[Event(e.name, _scrub_attributes(e.attributes), e.timestamp) for e in span.events],
+        events=[_scrub_event(e) for e in span.events],
         links=span.links,
         kind=span.kind,
-        status=span.status,
+        status=_scrub_status(span.status),
         start_time=span.start_time,
         end_time=span.end_time,
         instrumentation_scope=span.instrumentation_scope,

@@ -420,26 +420,29 @@ Global___ListUnreachableRequest: _TypeAlias = ListUnreachableRequest  # noqa: Y0
 
 @_typing.final
 class UnreachableChat(_message.Message):
+    """One unreachable chat, without its id."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
-    CHAT_ID_FIELD_NUMBER: _builtins.int
     SINCE_FIELD_NUMBER: _builtins.int
     DESCRIPTION_FIELD_NUMBER: _builtins.int
-    chat_id: _builtins.int
+    PRIVATE_CHAT_FIELD_NUMBER: _builtins.int
     description: _builtins.str
     """Telegram's description of the 403."""
+    private_chat: _builtins.bool
+    """A member's private chat (true), or a group or channel (false)."""
     @_builtins.property
     def since(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
-        chat_id: _builtins.int = ...,
         since: _timestamp_pb2.Timestamp | None = ...,
         description: _builtins.str = ...,
+        private_chat: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "description", b"description", "since", b"since"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "private_chat", b"private_chat", "since", b"since"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -450,16 +453,20 @@ class ListUnreachableResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     CHATS_FIELD_NUMBER: _builtins.int
+    MEMBERS_FIELD_NUMBER: _builtins.int
+    members: _builtins.int
+    """Of those, members' private chats (members who blocked the bot)."""
     @_builtins.property
     def chats(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnreachableChat]: ...
     def __init__(
         self,
         *,
         chats: _abc.Iterable[Global___UnreachableChat] | None = ...,
+        members: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chats", b"chats"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chats", b"chats", "members", b"members"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -113,7 +113,9 @@ class NotifierServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListUnreachable(self, request, context):
-        """Chats of a community that answered 403, newest first.
+        """How many chats of a community answered 403, and since when, newest first.
+        Never which chats: a private chat's id is a member's Telegram id, and no
+        RPC returns one.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -51,7 +51,10 @@ class NotifierServiceStub:
     e.g. because the member wrote to the bot. Later messages are delivered.
     """
     ListUnreachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]
-    """Chats of a community that answered 403, newest first."""
+    """How many chats of a community answered 403, and since when, newest first.
+    Never which chats: a private chat's id is a member's Telegram id, and no
+    RPC returns one.
+    """
 
 @_typing.type_check_only
 class NotifierServiceAsyncStub(NotifierServiceStub):
@@ -76,7 +79,10 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     e.g. because the member wrote to the bot. Later messages are delivered.
     """
     ListUnreachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]  # type: ignore[assignment]
-    """Chats of a community that answered 403, newest first."""
+    """How many chats of a community answered 403, and since when, newest first.
+    Never which chats: a private chat's id is a member's Telegram id, and no
+    RPC returns one.
+    """
 
 class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotifierService is a durable queue of outgoing Bot API calls. Everything
@@ -134,6 +140,9 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _notifier_pb2.ListUnreachableRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_notifier_pb2.ListUnreachableResponse, _abc.Awaitable[_notifier_pb2.ListUnreachableResponse]]:
-        """Chats of a community that answered 403, newest first."""
+        """How many chats of a community answered 403, and since when, newest first.
+        Never which chats: a private chat's id is a member's Telegram id, and no
+        RPC returns one.
+        """
 
 def add_NotifierServiceServicer_to_server(servicer: NotifierServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

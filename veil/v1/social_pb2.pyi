@@ -348,11 +348,18 @@ class ReactRequest(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
     value: _builtins.int
     """+1 (👍) or -1 (👎)."""
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext:
+        """The thread the comment was shown in: a comment of another thread, or of
+        a confession that is no longer open, is NOT_FOUND.
+        """
+
     def __init__(
         self,
         *,
@@ -360,10 +367,11 @@ class ReactRequest(_message.Message):
         comment_id: _builtins.int = ...,
         member_id: _builtins.int = ...,
         value: _builtins.int = ...,
+        thread: Global___ThreadContext | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "thread", b"thread", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -110,7 +110,10 @@ class SocialServiceServicer:
 
     def React(self, request, context):
         """Toggles (same value again) or switches (the other value) a member's
-        reaction to a comment: +1 for 👍, -1 for 👎.
+        reaction to a comment: +1 for 👍, -1 for 👎. Like every action on a
+        comment, NOT_FOUND unless the comment belongs to the given thread; a
+        reaction and a report also need the confession to be open (approved or
+        published, not withdrawn).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -48,7 +48,10 @@ class SocialServiceStub:
     """
     React: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]
     """Toggles (same value again) or switches (the other value) a member's
-    reaction to a comment: +1 for 👍, -1 for 👎.
+    reaction to a comment: +1 for 👍, -1 for 👎. Like every action on a
+    comment, NOT_FOUND unless the comment belongs to the given thread; a
+    reaction and a report also need the confession to be open (approved or
+    published, not withdrawn).
     """
     ReportComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]
     """Counts one report per member; the report that reaches the community's
@@ -87,7 +90,10 @@ class SocialServiceAsyncStub(SocialServiceStub):
     """
     React: _aio.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]  # type: ignore[assignment]
     """Toggles (same value again) or switches (the other value) a member's
-    reaction to a comment: +1 for 👍, -1 for 👎.
+    reaction to a comment: +1 for 👍, -1 for 👎. Like every action on a
+    comment, NOT_FOUND unless the comment belongs to the given thread; a
+    reaction and a report also need the confession to be open (approved or
+    published, not withdrawn).
     """
     ReportComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]  # type: ignore[assignment]
     """Counts one report per member; the report that reaches the community's
@@ -147,7 +153,10 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.ReactResponse, _abc.Awaitable[_social_pb2.ReactResponse]]:
         """Toggles (same value again) or switches (the other value) a member's
-        reaction to a comment: +1 for 👍, -1 for 👎.
+        reaction to a comment: +1 for 👍, -1 for 👎. Like every action on a
+        comment, NOT_FOUND unless the comment belongs to the given thread; a
+        reaction and a report also need the confession to be open (approved or
+        published, not withdrawn).
         """
 
     @_abc_1.abstractmethod

@@ -15,6 +15,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from services.gateway import texts
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import InAdminChat
@@ -60,6 +61,8 @@ async def _resolve(
                     community_id=community.id, number=int(target[1:])
                 )
             )
+            if not found.author_member_id:
+                raise TargetError(texts.nobody_behind(int(target[1:])))
             return int(found.author_member_id), f"confession {target}"
         resolved = await services.social.ResolvePseudonym(
             social_pb2.ResolvePseudonymRequest(community_id=community.id, pseudonym=target)

@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.gateway import texts
+from veil.core.redact import redact_message
 
 log = logging.getLogger(__name__)
 router = Router(name="errors")
@@ -64,7 +65,9 @@ async def service_failed(event: ErrorEvent, bot: Bot) -> None:
         extra={
             "update_id": event.update.update_id,
             "grpc_code": code.name,
-            "grpc_details": error.details(),
+            # Services answer failures with fixed details; redacted all the
+            # same, in case a detail ever quotes what a member wrote.
+            "grpc_details": redact_message(error.details() or ""),
         },
     )
     await _tell(event, bot, texts.TRY_AGAIN if code in _TRANSIENT else texts.FAILED)

@@ -17,6 +17,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, User
 
+from services.gateway import texts
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText, InAdminChat
@@ -99,6 +100,13 @@ async def press(
     await _finish(query, card, services, community, callback_data.confession, callback_data.action)
 
 
+def _withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:
+    """The author erased their data while the confession waited: nobody decided it."""
+    return (
+        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
+    )
+
+
 async def _finish(
     query: CallbackQuery,
     card: Message,
@@ -116,6 +124,10 @@ async def _finish(
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
         await answer_query(query, "That confession is gone.", alert=True)
+        return
+    if _withdrawn(response):
+        await answer_query(query, texts.WITHDRAWN, alert=True)
+        await edit_message(card, texts.withdrawn_card(response.confession.number), None)
         return
     if response.won:
         await answer_query(query, outcome(response))
@@ -217,7 +229,10 @@ async def typed_reason(
         await state.clear()
         return
     number = response.confession.number
-    if response.won:
+    withdrawn = _withdrawn(response)
+    if withdrawn:
+        await message.answer(texts.WITHDRAWN)
+    elif response.won:
         await message.answer(f"❌ Rejected #{number}: the author is told why.")
     else:
         await message.answer(f"#{number} was already handled by {escape(response.moderator)}.")
@@ -225,7 +240,9 @@ async def typed_reason(
         community.bot,
         community.admin_chat_id,
         int(data["card"]),
-        html=decided_card(str(data["card_html"]), response, caption=bool(data.get("caption"))),
+        html=texts.withdrawn_card(number)
+        if withdrawn
+        else decided_card(str(data["card_html"]), response, caption=bool(data.get("caption"))),
         markup=None,
         caption=bool(data.get("caption")),
     )

@@ -19,7 +19,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
-from services.gateway import threads
+from services.gateway import texts, threads
 from services.gateway.admins import ONLY_ADMINS, AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText
@@ -164,7 +164,7 @@ async def open_thread(
     try:
         text, markup = await _render(services, community, message.from_user, state, number, 0, 0)
     except ThreadNotFoundError:
-        await message.answer(f"Confession #{number} has no comments to show.")
+        await message.answer(texts.thread_unavailable(number))
         return
     await message.answer(text, reply_markup=markup)
 
@@ -199,11 +199,19 @@ async def _refresh(
             services, community, query.from_user, state, number, p, s, own_write
         )
     except ThreadNotFoundError:
-        await answer_query(query, f"Confession #{number} is no longer here.", alert=True)
+        await _unavailable(query, number)
         return
     await answer_query(query, notice)
     if isinstance(query.message, Message):
         await edit_text(query.message, text, markup)
+
+
+async def _unavailable(query: CallbackQuery, number: int) -> None:
+    """A press on a thread that is not open (any more): say so, and replace the
+    stale message, which may still show a withdrawn confession, without buttons."""
+    await answer_query(query, texts.thread_unavailable(number), alert=True)
+    if isinstance(query.message, Message):
+        await edit_text(query.message, texts.thread_unavailable(number))
 
 
 @router.callback_query(CommentAction.filter())
@@ -219,14 +227,20 @@ async def comment_action(
     member_id = await _member_id(services, community, query.from_user)
     notice: str | None = None
     try:
+        # Every action names the thread it was shown in; the social service
+        # refuses a comment of another thread, or of a thread no longer open.
+        context, _ = await _thread(services, community, data.n)
         if data.a in ("up", "dn"):
             await services.social.React(
                 social_pb2.ReactRequest(
-                    community_id=community.id, comment_id=data.c, member_id=member_id, value=data.v
+                    community_id=community.id,
+                    comment_id=data.c,
+                    member_id=member_id,
+                    value=data.v,
+                    thread=context,
                 )
             )
         elif data.a == "rp":
-            context, _ = await _thread(services, community, data.n)
             report = await services.social.ReportComment(
                 social_pb2.ReportCommentRequest(
                     comment_id=data.c, member_id=member_id, thread=context
@@ -234,7 +248,6 @@ async def comment_action(
             )
             notice = "Reported. Thank you." if report.counted else "You reported this already."
         elif data.a == "rm":
-            context, _ = await _thread(services, community, data.n)
             deleted = await services.social.DeleteComment(
                 social_pb2.DeleteCommentRequest(
                     community_id=community.id,
@@ -249,7 +262,7 @@ async def comment_action(
             raise
         notice = "That comment is gone."
     except ThreadNotFoundError:
-        await answer_query(query, f"Confession #{data.n} is no longer here.", alert=True)
+        await _unavailable(query, data.n)
         return
     await _refresh(
         query, community, services, state, data.n, data.p, data.s, notice, own_write=True
@@ -331,7 +344,7 @@ async def write(
             )
         )
     except ThreadNotFoundError:
-        await message.answer(f"Confession #{number} is no longer here.", reply_markup=MAIN_MENU)
+        await message.answer(texts.thread_unavailable(number), reply_markup=MAIN_MENU)
         await state.set_state(None)
         return
     except grpc.aio.AioRpcError as error:
