@@ -2,65 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
-
-import aiohttp
 from aiogram.types import BufferedInputFile
 
 from tests.emulator.conftest import Emulator, Receiver, started_member
+from tests.sandbox.events import stream
 
 USER = 4_400_000_001
 ADMIN = 4_400_000_002
 GROUP = -1_004_400_000_001
 CHANNEL = -1_004_400_000_002
-
-
-class Stream:
-    """One open ``/sandbox/api/bots/{bot}/events`` stream, read event by event."""
-
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
-        self._response = response
-
-    async def next(self) -> tuple[str, dict[str, Any]]:
-        """The next event (name, data); comment lines (heartbeats) are skipped."""
-        name, data = "message", ""
-        while True:
-            line = (await asyncio.wait_for(self._response.content.readline(), 10)).decode()
-            if line.startswith("event: "):
-                name = line[len("event: ") :].strip()
-            elif line.startswith("data: "):
-                data += line[len("data: ") :].strip()
-            elif line == "\n" and data:
-                return name, json.loads(data)
-
-    async def message(self, chat_id: int, wanted: str) -> dict[str, Any]:
-        """The next ``message`` event of ``chat_id`` whose text or caption contains ``wanted``."""
-        while True:
-            name, data = await self.next()
-            shown = data.get("text") or data.get("caption") or ""
-            if name == "message" and data["chat_id"] == chat_id and wanted in shown:
-                return data
-
-    async def chats(self) -> dict[str, Any]:
-        """The next ``chats`` event."""
-        while True:
-            name, data = await self.next()
-            if name == "chats":
-                return data
-
-
-@asynccontextmanager
-async def stream(emulator: Emulator, bot_id: int) -> AsyncIterator[Stream]:
-    """The bot's event stream, open for the block."""
-    url = f"{emulator.url}/sandbox/api/bots/{bot_id}/events"
-    async with emulator.http.get(url) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"].startswith("text/event-stream")
-        yield Stream(response)
 
 
 async def test_sent_edited_and_deleted_messages_are_pushed(
@@ -69,7 +19,7 @@ async def test_sent_edited_and_deleted_messages_are_pushed(
     bot = emulator.bot()
     assert await bot.set_webhook(receiver.url)
     await started_member(emulator, bot, USER, "Ann")
-    async with stream(emulator, bot.id) as events:
+    async with stream(emulator.http, emulator.url, bot.id) as events:
         # A new stream starts with what is there: the member's /start.
         start = await events.message(USER, "/start")
         assert start["from_bot"] is False and start["from"]["first_name"] == "Ann"
@@ -122,7 +72,7 @@ async def test_chats_event_lists_members_groups_and_channels(
                 "bot_is_admin": True,
             },
         )
-    async with stream(emulator, bot.id) as events:
+    async with stream(emulator.http, emulator.url, bot.id) as events:
         first = await events.chats()
         me = await bot.get_me()
         assert first["bot"]["username"] == me.username

@@ -27,10 +27,13 @@ function el(tag, className, text) {
   return node;
 }
 
+// The emulator calls everyone "User" until told a name: say who they are instead.
 function displayName(person) {
   if (!person) return "";
   const name = person.first_name;
-  return name && name !== "User" ? name : `User ${person.id}`;
+  if (name && name !== "User") return name;
+  const admin = state.info && state.info.groups.some((g) => g.admins.some((a) => a.id === person.id));
+  return `${admin ? "Admin" : "Member"} ${person.id}`;
 }
 
 function findPerson(id) {
@@ -45,7 +48,7 @@ function findPerson(id) {
 
 function time(unix) {
   const date = new Date(unix * 1000);
-  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 }
 
 let toastTimer = null;
@@ -134,7 +137,7 @@ function press(chatId, message, data) {
   const asAdmin = chatId !== state.memberId;
   const userId = asAdmin ? state.adminId : state.memberId;
   if (userId === null) { toast("Nobody to press as", "alert"); return; }
-  const body = { message_id: message.message_id, data };
+  const body = { message_id: message.message_id, data, first_name: asAdmin ? adminName() : memberName() };
   if (asAdmin) body.chat_id = chatId;
   return control(`/users/${userId}/press`, body);
 }
@@ -335,14 +338,16 @@ function renderAdmins() {
   select.replaceChildren();
   if (!group) { select.disabled = true; return; }
   $("admin-title").textContent = group.title;
-  $("admin-hint").textContent = `${group.members.length} member${group.members.length === 1 ? "" : "s"} · admins moderate here`;
+  const count = group.members.length;
+  $("admin-hint").textContent = `admin group · ${count} member${count === 1 ? "" : "s"}`;
   const people = group.members.length ? group.members : group.admins;
   if (state.adminId === null || !people.some((p) => p.id === state.adminId)) {
     state.adminId = (group.admins[0] || people[0] || { id: null }).id;
   }
   for (const person of people) {
-    const admin = group.admins.some((a) => a.id === person.id);
-    select.append(new Option(`${displayName(person)}${admin ? " (admin)" : ""} · ${person.id}`, String(person.id)));
+    const name = displayName(person);
+    const admin = group.admins.some((a) => a.id === person.id) && !name.startsWith("Admin ");
+    select.append(new Option(`${name}${admin ? " (admin)" : ""} · ${person.id}`, String(person.id)));
   }
   select.value = String(state.adminId);
   select.disabled = false;
