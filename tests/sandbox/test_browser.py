@@ -114,6 +114,10 @@ async def test_confess_approve_publish_and_comment_in_the_browser(
         timeout=WAIT_MS
     )
     await expect(post.locator("button", has_text="Comments (1)")).to_be_visible(timeout=WAIT_MS)
+    # "See the post" (a t.me/c/… link) points at the post in the channel pane.
+    approved = member.locator(".msg.in", has_text="was approved")
+    await approved.locator("a", has_text="See the post").click()
+    await expect(post).to_have_class(re.compile(r"\bhighlight\b"))
     assert problems == []
     SCREENSHOT.parent.mkdir(exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT))

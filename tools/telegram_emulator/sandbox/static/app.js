@@ -72,10 +72,34 @@ function deepLinkPayload(url) {
   return parsed.searchParams.get("start") || "";
 }
 
+// A t.me/c/<channel>/<post> link to a post of the channel shown: that post's id, else null.
+function channelPostId(url) {
+  let parsed;
+  try { parsed = new URL(url); } catch { return null; }
+  const match = parsed.hostname === "t.me" && parsed.pathname.match(/^\/c\/(\d+)\/(\d+)$/);
+  if (!match || state.channelId === null) return null;
+  const internal = String(state.channelId).replace(/^-100/, "").replace(/^-/, "");
+  return match[1] === internal ? Number(match[2]) : null;
+}
+
+function showChannelPost(messageId) {
+  const post = $("channel-messages").querySelector(`.msg[data-message-id="${messageId}"]`);
+  if (!post) { toast("That post is not in the channel (any more)", "alert"); return; }
+  post.scrollIntoView({ block: "center", behavior: "smooth" });
+  post.classList.remove("highlight");
+  void post.offsetWidth; // restart the animation
+  post.classList.add("highlight");
+}
+
 function openLink(url) {
   const payload = deepLinkPayload(url);
   if (payload !== null) {
     startAsMember(payload);
+    return;
+  }
+  const postId = channelPostId(url);
+  if (postId !== null) {
+    showChannelPost(postId);
     return;
   }
   if (/^https?:\/\//i.test(url)) window.open(url, "_blank", "noopener,noreferrer");
