@@ -117,3 +117,20 @@ async def test_page_files_and_bot_list(emulator: Emulator, receiver: Receiver) -
     # Only the page's own files are served, nothing else of the package.
     async with emulator.http.get(f"{emulator.url}/sandbox/__init__.py") as response:
         assert response.status == 404
+
+
+async def test_a_reset_is_pushed_and_the_stream_starts_again(
+    emulator: Emulator, receiver: Receiver
+) -> None:
+    bot = emulator.bot()
+    assert await bot.set_webhook(receiver.url)
+    await started_member(emulator, bot, USER, "Ann")
+    async with stream(emulator.http, emulator.url, bot.id) as events:
+        await events.message(USER, "/start")
+        await emulator.act("/reset")
+        name, _ = await events.next()
+        assert name == "reset"
+        # The same ids again after the reset are sent again, not taken as already shown.
+        await started_member(emulator, bot, USER, "Ann")
+        again = await events.message(USER, "/start")
+        assert again["message_id"] == 1

@@ -157,7 +157,8 @@ class Sandbox:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events of one bot: ``chats`` when its chats change, ``message`` per
-        new, edited or deleted message (``deleted`` true). A new connection gets everything."""
+        new, edited or deleted message (``deleted`` true), ``reset`` when the emulator was
+        reset. A new connection gets everything."""
         bot_id = int(request.match_info["bot_id"])
         response = web.StreamResponse(
             headers={
@@ -169,9 +170,14 @@ class Sandbox:
         await response.prepare(request)
         sent: dict[tuple[int, int], bytes] = {}
         chats_sent = b""
+        world = self._em.world
         try:
             while not self._changes.closed:
-                bot = self._em.world.bots.get(bot_id)
+                if world is not self._em.world:
+                    # POST /control/reset: the page forgets what it has and starts again.
+                    world, sent, chats_sent = self._em.world, {}, b""
+                    await response.write(b"event: reset\ndata: {}\n\n")
+                bot = world.bots.get(bot_id)
                 if bot is not None:
                     chats = orjson.dumps(chats_of(bot))
                     if chats != chats_sent:

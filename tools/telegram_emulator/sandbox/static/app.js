@@ -425,6 +425,10 @@ function connect() {
     status.textContent = "reconnecting…";
     status.dataset.state = "down";
   });
+  source.addEventListener("reset", () => {
+    state.chats.clear();
+    render();
+  });
   source.addEventListener("chats", (event) => onChats(JSON.parse(event.data)));
   source.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
 }
