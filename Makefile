@@ -10,7 +10,7 @@ export PYTHONPATH := $(CURDIR)
 .PHONY: help install proto lint test up down status chat bench bench-notifier clean
 
 help:
-	@echo "make up      run Veil locally (emulator unless VEIL_BOT_TOKEN is set)"
+	@echo "make up      run Veil locally (emulator unless VEIL_BOT_TOKEN is set; prints the sandbox URL)"
 	@echo "make chat    talk to the local bot as a member (after make up)"
 	@echo "make down    stop everything started by make up"
 	@echo "make test    lint, then the whole suite against real Postgres/Redis/gRPC"

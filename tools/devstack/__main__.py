@@ -110,11 +110,21 @@ def up() -> None:
     _explain(stack)
 
 
+def sandbox_url(stack: Stack, bot_id: str) -> str:
+    """The sandbox page (member, admin group and channel side by side) for the demo bot.
+
+    The demo admin (``DEMO_ADMIN``) is an admin and a member of the demo admin
+    chat, so the gateway's admin check passes when the page acts as them.
+    """
+    return f"{stack.emulator_url}/sandbox/?bot={bot_id}"
+
+
 def _explain(stack: Stack) -> None:
     print(f"\nVeil is up. Gateway {stack.gateway_url}, logs in {stack.root / 'logs'}.")
     if stack.telegram_api_url is None:
         bot_id = stack.secrets()["demo_bot_token"].split(":")[0]
         print(f"Telegram emulator at {stack.emulator_url} (demo bot id {bot_id}).")
+        print(f"Try it in a browser:            {sandbox_url(stack, bot_id)}")
         print("Chat with the bot as a member:  make chat")
     print("Stop everything:                make down")
 

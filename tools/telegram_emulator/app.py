@@ -13,6 +13,7 @@ from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.flood import FloodControl, FloodLimits
 from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.sandbox import Sandbox
 from tools.telegram_emulator.state import Emulator
 
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
@@ -61,14 +62,19 @@ def create_app(
         yield
         await deliverer.close()
 
-    app = web.Application(client_max_size=MAX_REQUEST_BYTES, middlewares=[control_errors])
+    sandbox = Sandbox(emulator)
+    app = web.Application(
+        client_max_size=MAX_REQUEST_BYTES, middlewares=[sandbox.track_changes, control_errors]
+    )
     app[EMULATOR_KEY] = emulator
     app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(sandbox.close)
     app.add_routes(
         [
             web.route("*", "/bot{token}/{method}", bot_api),
             web.get("/healthz", healthz),
             *Control(emulator, deliverer).routes(),
+            *sandbox.routes(),
         ]
     )
     return app
