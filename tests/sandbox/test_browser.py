@@ -4,8 +4,9 @@ A person writes a confession as one member, approves it as the admin in the
 admin group pane, sees the post in the channel pane, opens its "💬 Comments"
 deep link as a second member and comments, and the author is told. Every step
 goes through the page (clicks and typing), the emulator's control API and the
-real gateway, services and notifier. The last view is saved as docs/sandbox.png
-for the README.
+real gateway, services and notifier. The last view is saved under .veil/test/screenshots/
+(the README's docs/sandbox.png is a copy of it: a test run never changes a
+tracked file).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tests.social.threads import bot_api
 from tools.devstack.browser import chromium
 from tools.devstack.stack import REPO_ROOT
 
-SCREENSHOT = REPO_ROOT / "docs" / "sandbox.png"
+SCREENSHOT = REPO_ROOT / ".veil" / "test" / "screenshots" / "sandbox.png"
 # Generous: the notifier publishes and notifies on its own pace under a loaded machine.
 WAIT_MS = 45_000
 CONFESSION = "I still sleep with my teddy bear 🧸 and I'm 23 <3"
@@ -119,7 +120,7 @@ async def test_confess_approve_publish_and_comment_in_the_browser(
     await approved.locator("a", has_text="See the post").click()
     await expect(post).to_have_class(re.compile(r"\bhighlight\b"))
     assert problems == []
-    SCREENSHOT.parent.mkdir(exist_ok=True)
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOT))
     await page.close()
 
