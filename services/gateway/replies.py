@@ -16,11 +16,14 @@ _UNCHANGED = "message is not modified"
 
 
 async def answer_query(
-    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False, url: str | None = None
 ) -> None:
-    """Answer a button press; an already answered (or expired) query is fine."""
+    """Answer a button press; an already answered (or expired) query is fine.
+
+    ``url`` may be a ``t.me/<bot>?start=…`` link: the client opens the bot with it.
+    """
     try:
-        await query.answer(text, show_alert=alert)
+        await query.answer(text, show_alert=alert, url=url)
     except TelegramBadRequest as error:
         if _ANSWERED not in error.message:
             raise

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import (
     BotCommand,
-    BotCommandScope,
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BotCommandScopeDefault,
@@ -35,8 +36,8 @@ async def _group(emulator: Emulator, bot_id: int, *, bot_is_admin: bool) -> None
 
 async def _says(
     emulator: Emulator, bot_id: int, text: str, reply_to: int | None = None
-) -> dict[str, object]:
-    body: dict[str, object] = {"text": text, "chat_id": GROUP}
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"text": text, "chat_id": GROUP}
     if reply_to is not None:
         body["reply_to_message_id"] = reply_to
     return await emulator.act(f"/bots/{bot_id}/users/{USERS[0]}/messages", body)
@@ -101,7 +102,9 @@ async def test_a_restricted_user_who_left(emulator: Emulator) -> None:
     assert status == 400 and "status must be one of" in answer["error"]
 
 
-async def _listed(bot: Bot, scope: BotCommandScope) -> list[tuple[str, str]]:
+async def _listed(
+    bot: Bot, scope: BotCommandScopeAllPrivateChats | BotCommandScopeChat
+) -> list[tuple[str, str]]:
     return [(c.command, c.description) for c in await bot.get_my_commands(scope=scope)]
 
 
@@ -127,3 +130,24 @@ async def test_commands_are_kept_per_scope(emulator: Emulator) -> None:
         await bot.set_my_commands([BotCommand(command="x", description="d" * 257)])
     with pytest.raises(TelegramBadRequest, match="BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand(command="Bad-Name", description="d")])
+
+
+async def test_a_text_mention_carries_the_whole_user(emulator: Emulator) -> None:
+    bot = emulator.bot()
+    await _group(emulator, bot.id, bot_is_admin=True)
+    await _says(emulator, bot.id, "hello")  # the bot now knows the user's name
+    sent = await bot.send_message(
+        GROUP, f'<a href="tg://user?id={USERS[0]}">Ann</a>, reply please', parse_mode="HTML"
+    )
+    assert sent.entities is not None
+    mention = sent.entities[0]
+    assert mention.type == "text_mention" and mention.user is not None
+    assert (mention.user.id, mention.user.is_bot) == (USERS[0], False)
+    edited = await bot.edit_message_text(
+        f'<a href="tg://user?id={USERS[0]}">Ann</a>, reply now',
+        chat_id=GROUP,
+        message_id=sent.message_id,
+        parse_mode="HTML",
+    )
+    assert not isinstance(edited, bool) and edited.entities is not None
+    assert edited.entities[0].user is not None and edited.entities[0].user.id == USERS[0]

@@ -110,6 +110,9 @@ def _reply_to(params: Params, chat: Chat) -> int | None:
 def _post(em: Emulator, bot: BotState, chat: Chat, params: Params, **content: Any) -> Message:
     """Store a message the bot sends, after Telegram's checks and flood control."""
     em.flood.admit(bot.id, chat.id, chat.type)
+    for key in ("entities", "caption_entities"):
+        if content.get(key):
+            content[key] = bot.with_users(content[key])
     message = Message(
         message_id=chat.take_id(),
         chat=chat,
@@ -251,6 +254,7 @@ def _edit(em: Emulator, bot: BotState, params: Params, *, caption: bool) -> dict
             raise bad_request("there is no text in the message to edit")
         shown, raw, entities = _message_text(params)
         current = (message.text, message.entities)
+    entities = bot.with_users(entities)
     markup = _markup(params)
     if (shown, entities, markup) == (*current, message.reply_markup):
         raise bad_request(_NOT_MODIFIED)

@@ -254,6 +254,15 @@ class BotState:
             user.username = username
         return user
 
+    def with_users(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``entities`` with each text_mention's user whole, as Telegram sends it."""
+        return [
+            {**e, "user": self.user(int(e["user"]["id"])).to_api()}
+            if e.get("type") == "text_mention"
+            else e
+            for e in entities
+        ]
+
     def private_chat(self, user: User) -> Chat:
         """The private chat with ``user``; it exists once the user wrote to the bot."""
         chat = self.chats.get(user.id)
