@@ -80,6 +80,8 @@ class CommunityRegistry:
         self._secret_key = secret_key
         self._entries: dict[int, CommunityEntry] = {}
         self._malformed: set[tuple[int, str]] = set()
+        # Changes not yet taken by the refresher, whichever refresh saw them.
+        self._pending: list[Refreshed] = []
         self._lock = asyncio.Lock()
         self._last_refresh = 0.0
         self._min_refresh = min_refresh_seconds
@@ -99,6 +101,15 @@ class CommunityRegistry:
     def entries(self) -> list[CommunityEntry]:
         """Every known community."""
         return list(self._entries.values())
+
+    def take_changes(self) -> list[Refreshed]:
+        """The communities new or changed since the last call, from every refresh.
+
+        A refresh triggered by an update (``lookup``) records its changes here
+        too, so the refresher still sets their webhooks and menus.
+        """
+        changes, self._pending = self._pending, []
+        return changes
 
     async def refresh(self) -> list[Refreshed]:
         """Reload communities; returns the ones that are new or changed."""
@@ -134,6 +145,7 @@ class CommunityRegistry:
                 )
                 self._entries[community.id] = entry
                 changed.append(Refreshed(entry, current))
+            self._pending.extend(changed)
             return changed
 
     def _bot(self, community: confessions_pb2.Community) -> Bot | None:

@@ -58,7 +58,12 @@ async def _publish_commands(changes: list[Refreshed]) -> None:
     for change in changes:
         if not change.new_admin_chat:
             continue
-        previous = change.previous.admin_chat_id if change.previous is not None else None
+        # Another bot's menus are not this bot's to remove.
+        previous = (
+            change.previous.admin_chat_id
+            if change.previous is not None and not change.new_bot
+            else None
+        )
         try:
             await publish_commands(change.entry.bot, change.entry.admin_chat_id, previous)
         except Exception as error:
@@ -115,7 +120,8 @@ def build_app(settings: GatewaySettings) -> web.Application:
             while True:
                 try:
                     with quiet():  # polled every few seconds: not worth a trace each
-                        changes = await registry.refresh()
+                        await registry.refresh()
+                    changes = registry.take_changes()
                     if settings.set_webhooks:
                         await _set_webhooks(
                             [change.entry for change in changes if change.new_bot],
