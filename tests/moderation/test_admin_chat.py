@@ -78,8 +78,13 @@ async def test_typed_reason_reaches_a_bot_that_is_not_an_admin(
     number, prompt = await _ask_typed_reason(community, "privacy mode on")
     # Privacy mode: a plain message in the admin chat never reaches the bot...
     assert (await _says_plainly(community, "hm, what do we say"))["delivered"] is False
-    # ...the reply to the prompt does.
-    await _rejected_by_reply(community, number, prompt, "Names a teacher")
+    # ...a reply to the prompt does; one too long is asked again, as a reply to the admin.
+    too_long = await admin_says(community, 1, "x" * 101, "Cleo", reply_to=prompt["message_id"])
+    assert "Please keep the reason under 100 characters" in shown(too_long)
+    assert too_long["reply_markup"]["force_reply"] is True
+    assert too_long["reply_markup"]["selective"] is True
+    assert too_long["reply_to_message_id"] is not None
+    await _rejected_by_reply(community, number, too_long, "Names a teacher")
 
 
 async def test_admin_chatter_is_never_taken_for_the_reason(community: World.Community) -> None:
