@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyParameters
 
 from services.gateway import texts
 from services.gateway.commands import MEMBER_COMMAND_NAMES
@@ -28,17 +28,27 @@ router.message.filter(OutsidePrivateChat())
 router.callback_query.filter(OutsidePrivateChat())
 
 
+async def _point(message: Message, community: CommunityEntry, payload: str = "") -> None:
+    """Answer under the command (or plainly, if it was deleted meanwhile) with the link."""
+    await message.answer(
+        texts.private_only(community.bot_username, payload),
+        reply_parameters=ReplyParameters(
+            message_id=message.message_id, allow_sending_without_reply=True
+        ),
+    )
+
+
 @router.message(ThreadLink())
 async def thread_link(message: Message, number: int, community: CommunityEntry) -> None:
     """``/start c_N`` in a group: the link opens that thread in private."""
-    await message.reply(texts.private_only(community.bot_username, f"c_{number}"))
+    await _point(message, community, f"c_{number}")
 
 
 @router.message(Command(*MEMBER_COMMAND_NAMES))
 @router.message(TextIs(texts.NEW_CONFESSION, texts.MY_CONFESSIONS, texts.HELP))
 async def member_command(message: Message, community: CommunityEntry) -> None:
     """A member command in a group: where to send it instead."""
-    await message.reply(texts.private_only(community.bot_username))
+    await _point(message, community)
 
 
 @router.callback_query(ThreadView.filter())
