@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberRestricted, Message
 from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.registry import CommunityEntry
@@ -21,12 +21,7 @@ from veil.core.hashing import keyed_token
 ONLY_ADMINS = "Only the community's admins can do this."
 
 _MEMBER_STATUSES = frozenset(
-    {
-        ChatMemberStatus.CREATOR,
-        ChatMemberStatus.ADMINISTRATOR,
-        ChatMemberStatus.MEMBER,
-        ChatMemberStatus.RESTRICTED,
-    }
+    {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
 
 
@@ -37,6 +32,9 @@ async def is_admin_chat_member(bot: Bot, admin_chat_id: int, user_id: int) -> bo
     except TelegramBadRequest:
         # "user not found" / "chat not found": not a member we can vouch for.
         return False
+    if isinstance(member, ChatMemberRestricted):
+        # Restricted users keep that status after leaving; only is_member says they stayed.
+        return member.is_member
     return member.status in _MEMBER_STATUSES
 
 

@@ -48,4 +48,7 @@ class GatewaySettings(CommonSettings):
         description="How long an admin-chat membership answer (getChatMember) is cached.",
     )
     community_refresh_seconds: float = Field(default=30.0, gt=0)
-    set_webhooks: bool = Field(default=True, description="Call setWebhook for every community.")
+    set_webhooks: bool = Field(
+        default=True,
+        description="Call setWebhook and setMyCommands for every new or changed community.",
+    )

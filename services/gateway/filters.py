@@ -46,13 +46,28 @@ class HasMedia(Filter):
         return False
 
 
+def _in_private(event: Message | CallbackQuery) -> bool:
+    message = event.message if isinstance(event, CallbackQuery) else event
+    return isinstance(message, Message) and message.chat.type == "private"
+
+
 class PrivateChat(Filter):
     """Matches a message, or a press under a message, in a private chat with the bot.
 
-    Member-only commands (/me, /settings, /deleteme) answer there only: the
-    admin chat has its own /settings.
+    Every member flow runs there only: in a group it would show a member's
+    data to the group, and the admin chat has its own /settings.
     """
 
     async def __call__(self, event: Message | CallbackQuery) -> bool:
-        message = event.message if isinstance(event, CallbackQuery) else event
-        return isinstance(message, Message) and message.chat.type == "private"
+        return _in_private(event)
+
+
+class OutsidePrivateChat(Filter):
+    """Matches a message, or a press, anywhere but a private chat (groups, the admin chat).
+
+    A press under an inaccessible message counts as outside: nothing shows
+    that it sits in a private chat.
+    """
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        return not _in_private(event)

@@ -18,15 +18,16 @@ _UNCHANGED = "message is not modified"
 
 
 async def answer_query(
-    query: CallbackQuery, text: str | None = None, *, alert: bool = False
+    query: CallbackQuery, text: str | None = None, *, alert: bool = False, url: str | None = None
 ) -> None:
     """Answer a button press; an already answered (or expired) query is fine.
 
     ``text`` is plain text (Telegram shows it as written: never escape it), cut
-    to the 200 characters an answer may have.
+    to the 200 characters an answer may have. ``url`` may be a
+    ``t.me/<bot>?start=…`` link: the client opens the bot with it.
     """
     try:
-        await query.answer(None if text is None else alert_text(text), show_alert=alert)
+        await query.answer(None if text is None else alert_text(text), show_alert=alert, url=url)
     except TelegramBadRequest as error:
         if _ANSWERED not in error.message:
             raise

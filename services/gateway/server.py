@@ -14,12 +14,13 @@ from aiohttp import web
 
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
+from services.gateway.commands import publish_commands
 from services.gateway.config import GatewaySettings
 from services.gateway.dispatcher import build_dispatcher
 from services.gateway.fsm import create_storage
 from services.gateway.guard import UpdateGuard
 from services.gateway.metrics import GatewayMetrics, install_handler_probe
-from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.registry import CommunityEntry, CommunityRegistry, Refreshed
 from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
 from veil.core.metrics import start_metrics_server
@@ -49,6 +50,27 @@ async def _set_webhooks(
                     "error_type": type(error).__name__,
                     "error": str(error),
                 },
+            )
+
+
+async def _publish_commands(changes: list[Refreshed]) -> None:
+    """Command menus of communities that are new here or moderated in another chat now."""
+    for change in changes:
+        if not change.new_admin_chat:
+            continue
+        # Another bot's menus are not this bot's to remove.
+        previous = (
+            change.previous.admin_chat_id
+            if change.previous is not None and not change.new_bot
+            else None
+        )
+        try:
+            await publish_commands(change.entry.bot, change.entry.admin_chat_id, previous)
+        except Exception as error:
+            # The menus are a convenience; every command works without them.
+            log.error(
+                "setMyCommands failed",
+                extra={"community": change.entry.id, "error_type": type(error).__name__},
             )
 
 
@@ -98,9 +120,15 @@ def build_app(settings: GatewaySettings) -> web.Application:
             while True:
                 try:
                     with quiet():  # polled every few seconds: not worth a trace each
-                        added = await registry.refresh()
-                    if settings.set_webhooks and added:
-                        await _set_webhooks(added, settings, allowed)
+                        await registry.refresh()
+                    changes = registry.take_changes()
+                    if settings.set_webhooks:
+                        await _set_webhooks(
+                            [change.entry for change in changes if change.new_bot],
+                            settings,
+                            allowed,
+                        )
+                        await _publish_commands(changes)
                 except Exception as error:
                     log.error(
                         "community refresh failed", extra={"error_type": type(error).__name__}

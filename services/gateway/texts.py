@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from html import escape
 
+from services.gateway.commands import ADMIN_COMMANDS, MEMBER_COMMANDS, command_lines
+
 NEW_CONFESSION = "✍️ New confession"
 MY_CONFESSIONS = "📜 My confessions"
 HELP = "❓ Help"
@@ -32,14 +34,30 @@ HELP_TEXT = (
     "1. Tap ✍️ New confession and write it.\n"
     "2. Check the preview, then Send.\n"
     "3. Admins review it; approved confessions appear in the channel.\n\n"
-    "/my — your confessions and their status\n"
-    "/confess — write a new confession\n"
-    "/me — your profile and impact points\n"
-    "/settings — notifications on or off\n"
-    "/deleteme — erase all your data\n"
-    "/cancel — stop what you are doing\n\n"
+    f"{escape(command_lines(MEMBER_COMMANDS), quote=False)}\n\n"
     "Nobody — not the admins, not other members — learns who wrote what."
 )
+ADMIN_HELP_TEXT = (
+    "<b>Admin commands</b>\n"
+    f"{escape(command_lines(ADMIN_COMMANDS), quote=False)}\n\n"
+    "Members are named by confession number or thread pseudonym, never by account. "
+    "Members use the bot in its private chat."
+)
+
+
+def private_only(bot_username: str, payload: str = "") -> str:
+    """The answer to a member command outside the private chat: a link to it, nothing else."""
+    link = private_link(bot_username, payload)
+    return (
+        f'🔒 Veil answers members in private: <a href="{escape(link)}">'
+        f"open @{escape(bot_username)}</a>."
+    )
+
+
+def private_link(bot_username: str, payload: str = "") -> str:
+    """``t.me`` link to the bot's private chat, optionally with a /start payload."""
+    return f"https://t.me/{bot_username}" + (f"?start={payload}" if payload else "")
+
 
 ASK_TEXT = "Write your confession as one message. It stays anonymous."
 EDIT_TEXT = "Send the new text of your confession."

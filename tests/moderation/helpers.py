@@ -101,9 +101,14 @@ async def admin_press(
 
 
 async def admin_says(
-    community: World.Community, user_id: int, text: str, first_name: str = "Ann"
+    community: World.Community,
+    user_id: int,
+    text: str,
+    first_name: str = "Ann",
+    reply_to: int | None = None,
 ) -> dict[str, Any]:
-    """``user_id`` writes ``text`` in the admin chat; returns the bot's answer there.
+    """``user_id`` writes ``text`` in the admin chat (as a reply to message ``reply_to``);
+    returns the bot's answer there.
 
     The answer is the bot's first message after ``text`` that is not a card
     (cards arrive through the notifier whenever they do).
@@ -111,7 +116,12 @@ async def admin_says(
     sent = await community.world.control(
         "POST",
         f"/bots/{community.bot_id}/users/{user_id}/messages",
-        {"text": text, "chat_id": community.admin_chat_id, "first_name": first_name},
+        {
+            "text": text,
+            "chat_id": community.admin_chat_id,
+            "first_name": first_name,
+            "reply_to_message_id": reply_to,
+        },
     )
     return next(
         m

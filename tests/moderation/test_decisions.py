@@ -63,7 +63,9 @@ async def test_reject_with_a_typed_reason(community: World.Community) -> None:
     await admin_press(community, 1, picking, button(picking, "Type a reason"), "Cleo")
     prompt = (await current_replies(community))[-1]
     assert "Cleo, type the reason" in shown(prompt)
-    reply = await admin_says(community, 1, "Please no <names> & no places", "Cleo")
+    reply = await admin_says(
+        community, 1, "Please no <names> & no places", "Cleo", reply_to=prompt["message_id"]
+    )
     assert shown(reply) == f"❌ Rejected #{number}: the author is told why."
     decided = await current(community, community.admin_chat_id, pending["message_id"])
     assert shown(decided).endswith("❌ Rejected by Cleo: Please no <names> & no places")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from tools.telegram_emulator.control import Control, control_errors
+from tools.telegram_emulator.control_groups import GroupControl
 from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.errors import BotApiError
 from tools.telegram_emulator.faults import Disconnect
@@ -75,6 +76,7 @@ def create_app(
             web.get("/healthz", healthz),
             *Control(emulator, deliverer).routes(),
             *sandbox.routes(),
+            *GroupControl(emulator).routes(),
         ]
     )
     return app

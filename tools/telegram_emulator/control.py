@@ -17,6 +17,7 @@ from aiohttp.typedefs import Handler
 
 from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.faults import Fault
+from tools.telegram_emulator.groups import bot_receives
 from tools.telegram_emulator.markup import callback_data_of
 from tools.telegram_emulator.methods import get_webhook_info, media_object
 from tools.telegram_emulator.model import BotState, CallbackQuery, Chat, Message, User, now
@@ -197,8 +198,16 @@ class Control:
                 **content,
             )
         )
+        if not bot_receives(bot, chat, message):
+            # Privacy mode: the message is in the group, the bot never hears of it.
+            return web.json_response(
+                {"update_id": None, "status": None, "attempts": 0, "delivered": False}
+                | {"message_id": message.message_id, **extra}
+            )
         update = bot.new_update(message=message.to_api())
-        return await self._deliver(bot, update, message_id=message.message_id, **extra)
+        return await self._deliver(
+            bot, update, message_id=message.message_id, delivered=True, **extra
+        )
 
     async def user_message(self, request: web.Request) -> web.Response:
         """A member sends text, or ``media`` with a caption (privately, or in a group)."""

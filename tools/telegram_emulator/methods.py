@@ -18,8 +18,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from tools.telegram_emulator.commands import delete_my_commands, get_my_commands, set_my_commands
 from tools.telegram_emulator.errors import BotApiError, bad_request, not_found
 from tools.telegram_emulator.faults import Disconnect
+from tools.telegram_emulator.groups import restricted_member
 from tools.telegram_emulator.html_text import clean_text, parse_html, utf16_len
 from tools.telegram_emulator.markup import validate_reply_markup
 from tools.telegram_emulator.model import BotState, Chat, Message, Webhook, error_of, now
@@ -109,6 +111,9 @@ def _reply_to(params: Params, chat: Chat) -> int | None:
 def _post(em: Emulator, bot: BotState, chat: Chat, params: Params, **content: Any) -> Message:
     """Store a message the bot sends, after Telegram's checks and flood control."""
     em.flood.admit(bot.id, chat.id, chat.type)
+    for key in ("entities", "caption_entities"):
+        if content.get(key):
+            content[key] = bot.with_users(content[key])
     message = Message(
         message_id=chat.take_id(),
         chat=chat,
@@ -250,6 +255,7 @@ def _edit(em: Emulator, bot: BotState, params: Params, *, caption: bool) -> dict
             raise bad_request("there is no text in the message to edit")
         shown, raw, entities = _message_text(params)
         current = (message.text, message.entities)
+    entities = bot.with_users(entities)
     markup = _markup(params)
     if (shown, entities, markup) == (*current, message.reply_markup):
         raise bad_request(_NOT_MODIFIED)
@@ -378,6 +384,8 @@ def _member(bot: BotState, chat: Chat, user_id: int) -> dict[str, Any]:
         )
     if chat.type == "private" and chat.id == user_id and chat.blocked:
         present = True
+    if user_id in chat.restricted:
+        return restricted_member(user.to_api(), is_member=chat.restricted[user_id])
     if not present:
         return {"status": "left", "user": user.to_api()}
     if not is_admin:
@@ -447,7 +455,7 @@ def get_me(em: Emulator, bot: BotState, params: Params) -> dict[str, Any]:
     """getMe."""
     return bot.me().to_api() | {
         "can_join_groups": True,
-        "can_read_all_group_messages": False,
+        "can_read_all_group_messages": not bot.privacy_mode,
         "supports_inline_queries": False,
         "can_connect_to_business": False,
         "has_main_web_app": False,
@@ -533,30 +541,6 @@ async def get_updates(em: Emulator, bot: BotState, params: Params) -> list[dict[
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
     return list(bot.polled)[:limit]
-
-
-def set_my_commands(em: Emulator, bot: BotState, params: Params) -> bool:
-    """setMyCommands."""
-    commands = params.obj("commands", "bot commands")
-    if not isinstance(commands, list) or len(commands) > 100:
-        raise bad_request("commands must be an array of at most 100 bot commands")
-    for command in commands:
-        name = command.get("command", "") if isinstance(command, dict) else ""
-        if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
-            raise bad_request("BOT_COMMAND_INVALID")
-    bot.commands = commands
-    return True
-
-
-def get_my_commands(em: Emulator, bot: BotState, params: Params) -> list[dict[str, Any]]:
-    """getMyCommands."""
-    return bot.commands
-
-
-def delete_my_commands(em: Emulator, bot: BotState, params: Params) -> bool:
-    """deleteMyCommands."""
-    bot.commands = []
-    return True
 
 
 def send_chat_action(em: Emulator, bot: BotState, params: Params) -> bool:

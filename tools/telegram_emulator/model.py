@@ -15,6 +15,8 @@ from typing import Any
 from tools.telegram_emulator.errors import BotApiError, bad_request, forbidden, unauthorized
 
 MAX_RECORDED_CALLS = 20_000
+# (scope type, chat id, user id, language code) of a command list.
+CommandScope = tuple[str, int | None, int | None, str]
 
 
 def now() -> int:
@@ -129,6 +131,8 @@ class Chat:
     members: set[int] = field(default_factory=set)
     bot_is_admin: bool = False
     bot_is_member: bool = True
+    # Restricted users: user id → is_member (a restricted user may have left).
+    restricted: dict[int, bool] = field(default_factory=dict)
     started: bool = False
     blocked: bool = False
     messages: dict[int, Message] = field(default_factory=dict)
@@ -219,7 +223,9 @@ class BotState:
     next_update_id: int = 0
     callbacks: dict[str, CallbackQuery] = field(default_factory=dict)
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_RECORDED_CALLS))
-    commands: list[dict[str, Any]] = field(default_factory=list)
+    commands: dict[CommandScope, list[dict[str, Any]]] = field(default_factory=dict)
+    # BotFather's /setprivacy: on by default, as on Telegram.
+    privacy_mode: bool = True
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -247,6 +253,15 @@ class BotState:
         if username:
             user.username = username
         return user
+
+    def with_users(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """``entities`` with each text_mention's user whole, as Telegram sends it."""
+        return [
+            {**e, "user": self.user(int(e["user"]["id"])).to_api()}
+            if e.get("type") == "text_mention"
+            else e
+            for e in entities
+        ]
 
     def private_chat(self, user: User) -> Chat:
         """The private chat with ``user``; it exists once the user wrote to the bot."""

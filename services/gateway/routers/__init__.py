@@ -8,6 +8,7 @@ from services.gateway.routers import (
     admin,
     confess,
     deleteme,
+    elsewhere,
     errors,
     fallback,
     moderation,
@@ -26,10 +27,12 @@ def build_root_router() -> Router:
     router that raised it to its parents, never to siblings.
     """
     root = errors.router
-    # threads first: its /start c_<N> deep link is more specific than /start;
-    # the admin chat's routers before confess, whose /cancel is the members'.
+    # threads first: its /start c_<N> deep link is more specific than /start.
+    # Member routers answer private chats only; outside them, the admin chat's
+    # routers answer admin commands and ``elsewhere`` points members to private.
     root.include_routers(
         threads.router,
+        threads.admin_router,
         moderation.router,
         admin.router,
         start.router,
@@ -38,6 +41,7 @@ def build_root_router() -> Router:
         settings.router,
         deleteme.router,
         confess.router,
+        elsewhere.router,
         fallback.router,
     )
     return root

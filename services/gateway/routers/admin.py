@@ -1,4 +1,4 @@
-"""Admin-chat commands: /ban, /unban, /bans, /settings.
+"""Admin-chat commands: /ban, /unban, /bans, /settings, /help, /cancel.
 
 Members are named by confession number (``#12``, its author) or by a thread
 pseudonym (``Misty Heron 417``), never by Telegram id. Only members of the
@@ -174,6 +174,19 @@ async def bans(
         until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until))
     await answer_long(message, "\n".join(lines))
+
+
+@router.message(Command("help"))
+async def help_(message: Message, community: CommunityEntry, admins: AdminCheck) -> None:
+    """/help in the admin chat: the admin commands (members' help is in private)."""
+    if await _allowed(message, community, admins):
+        await message.answer(texts.ADMIN_HELP_TEXT)
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message) -> None:
+    """/cancel with no reason being typed (the moderation router takes it otherwise)."""
+    await message.answer(texts.NOTHING_TO_CANCEL)
 
 
 @router.message(Command("settings"))

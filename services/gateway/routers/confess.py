@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import HasMedia, HasText, TextIs
+from services.gateway.filters import HasMedia, HasText, PrivateChat, TextIs
 from services.gateway.keyboards import (
     MAIN_MENU,
     DraftAction,
@@ -27,6 +27,9 @@ from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
 
 router = Router(name="confess")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 MAX_LENGTH = 4000
 # Telegram allows 1,024 characters in a caption; the card and the post frame it.

@@ -17,15 +17,18 @@ from services.gateway.routers.context import actor
 from veil.v1 import confessions_pb2, social_pb2
 
 router = Router(name="deleteme")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
-@router.message(Command("deleteme"), PrivateChat())
+@router.message(Command("deleteme"))
 async def ask(message: Message) -> None:
     """Say what goes, and ask once more."""
     await message.answer(texts.ERASE_CONFIRM, reply_markup=erase_keyboard())
 
 
-@router.callback_query(EraseChoice.filter(), PrivateChat())
+@router.callback_query(EraseChoice.filter())
 async def choose(
     query: CallbackQuery,
     callback_data: EraseChoice,

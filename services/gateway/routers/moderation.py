@@ -9,13 +9,14 @@ card then shows it and who made it, and the other admin hears who was first.
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 import grpc
 from aiogram import Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, User
+from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, User
 
 from services.gateway import texts
 from services.gateway.admins import AdminCheck
@@ -36,6 +37,8 @@ from services.gateway.replies import answer_query, edit_card, edit_message
 from veil.v1 import confessions_pb2
 
 router = Router(name="moderation")
+# The typed reason is a message in the admin chat; card presses check the chat themselves.
+router.message.filter(InAdminChat())
 
 _ACTIONS = {
     "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
@@ -157,16 +160,14 @@ async def pick_reason(
         await edit_message(card, None, card_keyboard(callback_data.confession))
         return
     if callback_data.reason == TYPE_OWN:
-        await answer_query(query, "Type the reason in this chat.")
-        await card.answer(
-            f"✍️ {escape(query.from_user.first_name)}, type the reason for rejecting this "
-            f"confession (up to {MAX_REASON} characters), or /cancel."
-        )
+        await answer_query(query, "Reply to my message with the reason.")
+        prompt = await _ask_reason(card, query.from_user)
         # The prompt came first: a redelivered press asks again, nothing is lost.
         await state.set_state(Rejecting.typing)
         await state.set_data(
             {
                 "confession": callback_data.confession,
+                "prompt": prompt.message_id,
                 "card": card.message_id,
                 "card_html": card.html_text,
                 "caption": card.caption is not None,
@@ -193,14 +194,37 @@ async def pick_reason(
     )
 
 
-@router.message(StateFilter(Rejecting.typing), InAdminChat(), Command("cancel"))
+async def _ask_reason(card: Message, admin: User) -> Message:
+    """Ask ``admin`` for the reason, forcing their answer to be a reply to the prompt.
+
+    A bot that is not an admin of the admin chat hears only commands and
+    replies to its own messages (Telegram's privacy mode): a reply reaches it
+    either way. ``selective`` shows the reply field to the mentioned admin only.
+    """
+    mention = f'<a href="tg://user?id={admin.id}">{escape(admin.first_name)}</a>'
+    return await card.answer(
+        f"✍️ {mention}, type the reason for rejecting this confession "
+        f"(up to {MAX_REASON} characters) as a reply to this message, or /cancel.",
+        reply_markup=ForceReply(selective=True, input_field_placeholder="Reason for rejecting"),
+        reply_parameters=ReplyParameters(
+            message_id=card.message_id, allow_sending_without_reply=True
+        ),
+    )
+
+
+def _is_reply_to_prompt(message: Message, data: dict[str, Any]) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.message_id == data.get("prompt")
+
+
+@router.message(StateFilter(Rejecting.typing), Command("cancel"))
 async def cancel_reason(message: Message, state: FSMContext) -> None:
     """Stop typing a reason; the card stays pending."""
     await message.answer("Cancelled. The confession is still waiting.")
     await state.clear()
 
 
-@router.message(StateFilter(Rejecting.typing), InAdminChat(), HasText())
+@router.message(StateFilter(Rejecting.typing), HasText())
 async def typed_reason(
     message: Message,
     community: CommunityEntry,
@@ -208,16 +232,24 @@ async def typed_reason(
     admins: AdminCheck,
     state: FSMContext,
 ) -> None:
-    """The reason an admin typed: reject with it and update the card."""
+    """The reason an admin typed as a reply to the prompt: reject with it, update the card."""
     assert message.from_user is not None
+    data = await state.get_data()
+    if not _is_reply_to_prompt(message, data):
+        # Talk among admins (heard when the bot is an admin): never a reason by accident.
+        return
     if not await admins(community.bot, community.admin_chat_id, message.from_user.id):
         await state.clear()
         return
     reason = (message.text or "").strip()
     if len(reason) > MAX_REASON:
-        await message.answer(f"Please keep the reason under {MAX_REASON} characters.")
+        # Asked again as a reply to the admin, so the shorter one reaches the bot too.
+        again = await message.reply(
+            f"Please keep the reason under {MAX_REASON} characters: reply to this message.",
+            reply_markup=ForceReply(selective=True, input_field_placeholder="Reason for rejecting"),
+        )
+        await state.update_data(prompt=again.message_id)
         return
-    data = await state.get_data()
     try:
         response = await _decide(
             services, community, message.from_user, int(data["confession"]), "reject", reason

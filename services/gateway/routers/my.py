@@ -8,12 +8,15 @@ from aiogram.types import Message
 
 from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import TextIs
+from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.routers.context import actor
 from veil.v1 import common_pb2, confessions_pb2
 
 router = Router(name="my")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
 @router.message(Command("my"))

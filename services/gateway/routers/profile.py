@@ -14,9 +14,12 @@ from services.gateway.routers.context import actor
 from veil.v1 import confessions_pb2
 
 router = Router(name="profile")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
-@router.message(Command("me"), PrivateChat())
+@router.message(Command("me"))
 async def me(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """Show confessions sent and approved, comments, reactions received, impact points."""
     assert message.from_user is not None

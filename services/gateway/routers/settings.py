@@ -20,9 +20,12 @@ from services.gateway.routers.context import actor
 from veil.v1 import confessions_pb2
 
 router = Router(name="settings")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
 
 
-@router.message(Command("settings"), PrivateChat())
+@router.message(Command("settings"))
 async def show(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """The current setting with a button for the other value."""
     assert message.from_user is not None
@@ -33,7 +36,7 @@ async def show(message: Message, community: CommunityEntry, services: ServiceCli
     await message.answer(texts.settings(enabled), reply_markup=notifications_keyboard(enabled))
 
 
-@router.callback_query(NotificationsChoice.filter(), PrivateChat())
+@router.callback_query(NotificationsChoice.filter())
 async def choose(
     query: CallbackQuery,
     callback_data: NotificationsChoice,

@@ -22,7 +22,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from services.gateway import texts, threads
 from services.gateway.admins import ONLY_ADMINS, AdminCheck
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import HasText
+from services.gateway.filters import HasText, PrivateChat
 from services.gateway.keyboards import MAIN_MENU
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
@@ -32,6 +32,11 @@ from veil.core.telegram_text import append_line
 from veil.v1 import confessions_pb2, social_pb2
 
 router = Router(name="threads")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
+# Hidden-comment cards live in the admin chat: their buttons have a router of their own.
+admin_router = Router(name="hidden-comments")
 
 READ_OWN_SECONDS = 15.0
 BANNED = "You are banned in this community and cannot comment."
@@ -362,7 +367,7 @@ async def write(
     await state.set_state(None)
 
 
-@router.callback_query(HiddenAction.filter())
+@admin_router.callback_query(HiddenAction.filter())
 async def moderate_hidden(
     query: CallbackQuery,
     callback_data: HiddenAction,

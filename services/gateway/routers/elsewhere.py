@@ -1,0 +1,77 @@
+"""Member commands and buttons outside the private chat: a pointer to it, nothing more.
+
+Member flows show a member's own data and keep per-member state, so every
+member router runs in the private chat only. In a group, or in the admin
+chat, a member command gets a short link to the bot's private chat and a
+member button opens it; nothing is read, stored or started. The admin chat's
+own commands (/settings, /cancel, /help there) are the admin routers', which
+come first.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message, ReplyParameters
+
+from services.gateway import texts
+from services.gateway.commands import MEMBER_COMMAND_NAMES
+from services.gateway.filters import OutsidePrivateChat, TextIs
+from services.gateway.keyboards import DraftAction, EraseChoice, NotificationsChoice
+from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query
+from services.gateway.routers.threads import ThreadLink
+from services.gateway.threads import CommentAction, Compose, ThreadView
+
+router = Router(name="elsewhere")
+router.message.filter(OutsidePrivateChat())
+router.callback_query.filter(OutsidePrivateChat())
+
+
+async def _point(message: Message, community: CommunityEntry, payload: str = "") -> None:
+    """Answer under the command (or plainly, if it was deleted meanwhile) with the link."""
+    await message.answer(
+        texts.private_only(community.bot_username, payload),
+        reply_parameters=ReplyParameters(
+            message_id=message.message_id, allow_sending_without_reply=True
+        ),
+    )
+
+
+@router.message(ThreadLink())
+async def thread_link(message: Message, number: int, community: CommunityEntry) -> None:
+    """``/start c_N`` in a group: the link opens that thread in private."""
+    await _point(message, community, f"c_{number}")
+
+
+@router.message(Command(*MEMBER_COMMAND_NAMES))
+@router.message(TextIs(texts.NEW_CONFESSION, texts.MY_CONFESSIONS, texts.HELP))
+async def member_command(message: Message, community: CommunityEntry) -> None:
+    """A member command in a group: where to send it instead."""
+    await _point(message, community)
+
+
+@router.callback_query(ThreadView.filter())
+@router.callback_query(CommentAction.filter())
+@router.callback_query(Compose.filter())
+async def thread_button(
+    query: CallbackQuery,
+    callback_data: ThreadView | CommentAction | Compose,
+    community: CommunityEntry,
+) -> None:
+    """A thread button under a message in a group: open the thread in private instead.
+
+    The page is never re-rendered here: it would show the presser's own
+    comments (with 🗑) to the whole group.
+    """
+    await answer_query(
+        query, url=texts.private_link(community.bot_username, f"c_{callback_data.n}")
+    )
+
+
+@router.callback_query(DraftAction.filter())
+@router.callback_query(EraseChoice.filter())
+@router.callback_query(NotificationsChoice.filter())
+async def member_button(query: CallbackQuery, community: CommunityEntry) -> None:
+    """Any other member button outside the private chat: open the private chat."""
+    await answer_query(query, url=texts.private_link(community.bot_username))
