@@ -52,6 +52,13 @@ class NotifierServiceStub:
     """
     ListUnreachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]
     """Chats of a community that answered 403, newest first."""
+    Erase: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]
+    """Erases what the queue holds of a member who erased themselves: every
+    message to their chat (texts, chat id, idempotency keys derived from
+    them), its dead letters and 403 mark; and the content of the messages
+    named by key (their cards and channel posts), which are not sent any more
+    if still queued. Idempotent.
+    """
 
 @_typing.type_check_only
 class NotifierServiceAsyncStub(NotifierServiceStub):
@@ -77,6 +84,13 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     """
     ListUnreachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]  # type: ignore[assignment]
     """Chats of a community that answered 403, newest first."""
+    Erase: _aio.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]  # type: ignore[assignment]
+    """Erases what the queue holds of a member who erased themselves: every
+    message to their chat (texts, chat id, idempotency keys derived from
+    them), its dead letters and 403 mark; and the content of the messages
+    named by key (their cards and channel posts), which are not sent any more
+    if still queued. Idempotent.
+    """
 
 class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
     """NotifierService is a durable queue of outgoing Bot API calls. Everything
@@ -135,5 +149,18 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_notifier_pb2.ListUnreachableResponse, _abc.Awaitable[_notifier_pb2.ListUnreachableResponse]]:
         """Chats of a community that answered 403, newest first."""
+
+    @_abc_1.abstractmethod
+    def Erase(
+        self,
+        request: _notifier_pb2.EraseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.EraseResponse, _abc.Awaitable[_notifier_pb2.EraseResponse]]:
+        """Erases what the queue holds of a member who erased themselves: every
+        message to their chat (texts, chat id, idempotency keys derived from
+        them), its dead letters and 403 mark; and the content of the messages
+        named by key (their cards and channel posts), which are not sent any more
+        if still queued. Idempotent.
+        """
 
 def add_NotifierServiceServicer_to_server(servicer: NotifierServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
