@@ -36,13 +36,11 @@ def upgrade() -> None:
         op.create_primary_key(f"{table}_pkey", table, ["comment_id", "subject"])
     # A report names no member any more.
     op.drop_column("reports", "member_id")
-    op.create_index("reactions_member_idx", "reactions", ["member_id"])
     op.create_index("pacers_next_allowed_idx", "pacers", ["next_allowed"])
 
 
 def downgrade() -> None:
     op.drop_index("pacers_next_allowed_idx", "pacers")
-    op.drop_index("reactions_member_idx", "reactions")
     # Markers of erased members have no member to go back to.
     op.execute("DELETE FROM reactions WHERE member_id = 0")
     op.drop_constraint("reactions_pkey", "reactions", type_="primary")
