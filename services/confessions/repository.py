@@ -716,12 +716,16 @@ class ConfessionsRepository:
         return [_confession(row) for row in rows], total
 
     async def get_confession(
-        self, community_id: int, number: int
+        self, community_id: int, number: int, confession_id: int = 0
     ) -> tuple[ConfessionRow, int, int] | None:
-        """A confession by its public number: (row, author's member id, channel message id)."""
+        """A confession by its public number (or internal id): (row, author's member id,
+        channel message id)."""
+        which = (
+            confessions.c.id == confession_id if confession_id else confessions.c.number == number
+        )
         statement = select(
             *_CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.channel_message_id
-        ).where(confessions.c.community_id == community_id, confessions.c.number == number)
+        ).where(confessions.c.community_id == community_id, which)
         async with self._db.read() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:

@@ -289,7 +289,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         self, request: pb.GetConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConfessionResponse:
         """One confession by number, with its author's internal id (never a Telegram id)."""
-        found = await self._repository.get_confession(request.community_id, request.number)
+        found = await self._repository.get_confession(
+            request.community_id, request.number, request.confession_id
+        )
         if found is None:
             raise NotFoundError(f"confession #{request.number} does not exist")
         row, author_member_id, channel_message_id = found

@@ -430,8 +430,10 @@ class SocialRepository:
         async with self._db.read_own() as conn:
             return [int(r) for r in (await conn.execute(statement)).scalars()]
 
-    async def erase_member(self, community_id: int, member_id: int, subject: str) -> int:
-        """Remove a member's comments; returns comments erased.
+    async def erase_member(
+        self, community_id: int, member_id: int, subject: str, carded_at: int = 0
+    ) -> SocialErasure:
+        """Remove a member's comments; returns what that changed elsewhere.
 
         A comment that has replies keeps its place as "[deleted]" with no
         writer and no counts, so the thread keeps its shape; the others are
@@ -446,6 +448,30 @@ class SocialRepository:
                 comments.c.community_id == community_id, comments.c.member_id == member_id
             )
             legacy = f"{LEGACY_SUBJECT}{member_id}"
+            shown = (
+                await conn.execute(
+                    select(comments.c.confession_id, func.min(comments.c.id))
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.member_id == member_id, comments.c.status == VISIBLE)
+                    .group_by(comments.c.confession_id)
+                )
+            ).all()
+            # Reports reached ``carded_at``: the admin chat got a card with the text.
+            carded_ids = (
+                [
+                    int(c)
+                    for c in (
+                        await conn.execute(
+                            select(comments.c.id)
+                            .where(comments.c.community_id == community_id)
+                            .where(comments.c.member_id == member_id)
+                            .where(comments.c.reports >= carded_at)
+                        )
+                    ).scalars()
+                ]
+                if carded_at > 0
+                else []
+            )
             await conn.execute(
                 update(reactions)
                 .where(reactions.c.member_id == member_id)
@@ -500,7 +526,26 @@ class SocialRepository:
             ).all()
             # Batching state names the member (by internal id); it goes too.
             await conn.execute(delete(pacers).where(pacers.c.key.like(f"notify:{member_id}:%")))
-            return len(kept) + len(removed)
+            threads = {
+                int(confession_id): (
+                    await self._visible_count(conn, community_id, int(confession_id)),
+                    int(first),
+                )
+                for confession_id, first in shown
+            }
+            return SocialErasure(len(kept) + len(removed), threads, carded_ids)
+
+
+@dataclass(frozen=True)
+class SocialErasure:
+    """What erasing a member's comments changed beyond them."""
+
+    erased: int
+    # Per thread that lost visible comments: its visible count now, and the id
+    # of one erased comment (names the counter edit without naming the member).
+    threads: dict[int, tuple[int, int]]
+    # Erased comments that reports had put on a card in the admin chat.
+    carded: list[int]
 
 
 # Subject of a report or reaction made before subjects existed (migration 0004).

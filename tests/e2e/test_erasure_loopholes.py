@@ -23,9 +23,11 @@ from tests.social.threads import (
     publish,
     replica_caught_up,
     reply,
+    rows,
+    until,
 )
 from tools.devstack import infra
-from veil.v1 import common_pb2, confessions_pb2
+from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 
 async def erase(member: Member) -> None:
@@ -201,3 +203,64 @@ async def test_bans_are_listed_and_lifted_per_ban_never_per_member(
     assert shown(by_id).startswith("✅ Unbanned ban ")
     assert not await standing(services, community, author.user_id)
     assert shown(await admin_says(community, 1, "/bans")) == "Nobody is banned."
+
+
+async def test_erasure_corrects_the_comment_counter_of_channel_posts(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+) -> None:
+    host, leaver, stayer = community.member(), community.member(), community.member()
+    number = await publish(host, infra_config, "a post whose counter counts", channel_post=True)
+    thread = await services.thread(community, number)
+    leaver_id = await services.member_id(community, leaver.user_id)
+    stayer_id = await services.member_id(community, stayer.user_id)
+    await services.comment(thread, leaver_id, "first of mine")
+    await services.comment(thread, stayer_id, "I stay")
+    await services.comment(thread, leaver_id, "second of mine")
+
+    async def counter_reads(label: str) -> bool:
+        posts = await world.chat_messages(community.bot_id, community.channel_id)
+        return [text for p in posts for row in rows(p) for text, _ in row] == [label]
+
+    await until(lambda: counter_reads("💬 Comments (3)"), "never counted 3", seconds=30)
+    await erase(leaver)
+    await until(lambda: counter_reads("💬 Comments (1)"), "the counter kept erased comments", 30)
+
+
+async def test_erasure_withdraws_the_hidden_comment_card_of_the_writer(
+    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+) -> None:
+    host, writer = community.member(), community.member()
+    number = await publish(host, infra_config, "a thread with a comment that gets hidden")
+    thread = await services.thread(community, number)
+    writer_id = await services.member_id(community, writer.user_id)
+    comment = await services.comment(thread, writer_id, "words the admins must not keep")
+    for _ in range(3):  # the suite's threshold
+        reporter = await services.member_id(community, community.member().user_id)
+        await services.social.ReportComment(
+            social_pb2.ReportCommentRequest(
+                comment_id=comment.id, member_id=reporter, thread=thread
+            )
+        )
+
+    async def admin_chat() -> list[dict[str, object]]:
+        return await world.chat_messages(community.bot_id, community.admin_chat_id)
+
+    async def carded() -> bool:
+        return any("must not keep" in shown(m) for m in await admin_chat())
+
+    await until(carded, "the hidden comment was never carded", seconds=30)
+    await erase(writer)
+
+    async def withdrawn() -> bool:
+        cards = await admin_chat()
+        return not any("must not keep" in shown(m) for m in cards) and any(
+            shown(m) == "⚠️ A hidden comment\n[withdrawn]" and not rows(m) for m in cards
+        )
+
+    await until(withdrawn, "the hidden comment's card kept its text", seconds=30)
+    kept = await _sql(
+        infra_config,
+        "SELECT count(*) FROM notifier.outbox "
+        f"WHERE params::text LIKE '%must not keep%' AND community_id = {community.id}",
+    )
+    assert kept == "0"

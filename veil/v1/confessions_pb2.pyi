@@ -342,17 +342,23 @@ class GetConfessionRequest(_message.Message):
 
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     NUMBER_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     number: _builtins.int
+    confession_id: _builtins.int
+    """Instead of the number: the internal id (for services, e.g. the social
+    service correcting a channel post's comment counter after an erasure).
+    """
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
         number: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "number", b"number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "number", b"number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
