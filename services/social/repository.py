@@ -126,6 +126,11 @@ class SocialRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        """The schema's database (for the modules that own other statements of it)."""
+        return self._db
+
     async def add_comment(
         self,
         *,
@@ -184,12 +189,7 @@ class SocialRepository:
 
     @staticmethod
     async def _visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
-        statement = select(func.count()).where(
-            comments.c.community_id == community_id,
-            comments.c.confession_id == confession_id,
-            comments.c.status == VISIBLE,
-        )
-        return int((await conn.execute(statement)).scalar_one())
+        return await visible_count(conn, community_id, confession_id)
 
     async def thread_page(
         self,
@@ -223,7 +223,12 @@ class SocialRepository:
             .select_from(
                 comments.outerjoin(
                     mine,
-                    and_(mine.c.comment_id == comments.c.id, mine.c.member_id == viewer_member_id),
+                    and_(
+                        mine.c.comment_id == comments.c.id,
+                        mine.c.member_id == viewer_member_id,
+                        # Markers of erased members (member 0) are nobody's.
+                        mine.c.member_id != 0,
+                    ),
                 ).outerjoin(parent, parent.c.id == comments.c.parent_id)
             )
             .where(comments.c.community_id == community_id)
@@ -430,122 +435,15 @@ class SocialRepository:
         async with self._db.read_own() as conn:
             return [int(r) for r in (await conn.execute(statement)).scalars()]
 
-    async def erase_member(
-        self, community_id: int, member_id: int, subject: str, carded_at: int = 0
-    ) -> SocialErasure:
-        """Remove a member's comments; returns what that changed elsewhere.
 
-        A comment that has replies keeps its place as "[deleted]" with no
-        writer and no counts, so the thread keeps its shape; the others are
-        deleted with the reactions and reports they got. The member's own
-        reports and reactions on other comments stay, under ``subject`` alone
-        (the member id goes): the counters they are part of stay right, and a
-        member who joins again cannot report or react to the same comment again.
-        """
-        async with self._db.write() as conn:
-            in_community = select(comments.c.id).where(comments.c.community_id == community_id)
-            theirs = select(comments.c.id).where(
-                comments.c.community_id == community_id, comments.c.member_id == member_id
-            )
-            legacy = f"{LEGACY_SUBJECT}{member_id}"
-            shown = (
-                await conn.execute(
-                    select(comments.c.confession_id, func.min(comments.c.id))
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id, comments.c.status == VISIBLE)
-                    .group_by(comments.c.confession_id)
-                )
-            ).all()
-            # Reports reached ``carded_at``: the admin chat got a card with the text.
-            carded_ids = (
-                [
-                    int(c)
-                    for c in (
-                        await conn.execute(
-                            select(comments.c.id)
-                            .where(comments.c.community_id == community_id)
-                            .where(comments.c.member_id == member_id)
-                            .where(comments.c.reports >= carded_at)
-                        )
-                    ).scalars()
-                ]
-                if carded_at > 0
-                else []
-            )
-            await conn.execute(
-                update(reactions)
-                .where(reactions.c.member_id == member_id)
-                .where(reactions.c.comment_id.in_(in_community))
-                .values(
-                    member_id=0,
-                    subject=case(
-                        (reactions.c.subject == legacy, subject), else_=reactions.c.subject
-                    ),
-                )
-            )
-            await conn.execute(
-                update(reports)
-                .where(reports.c.subject == legacy)
-                .where(reports.c.comment_id.in_(in_community))
-                .values(subject=subject)
-            )
-            child = comments.alias("child")
-            replied = exists().where(child.c.parent_id == comments.c.id)
-            kept = (
-                await conn.execute(
-                    update(comments)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id)
-                    .where(replied)
-                    .values(
-                        status=DELETED,
-                        text=DELETED_TEXT,
-                        pseudonym=DELETED_TEXT,
-                        member_id=0,
-                        idempotency_key=func.concat("erased:", comments.c.id),
-                        likes=0,
-                        dislikes=0,
-                        reports=0,
-                    )
-                    .returning(comments.c.id)
-                )
-            ).all()
-            await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(theirs)))
-            await conn.execute(delete(reports).where(reports.c.comment_id.in_(theirs)))
-            if kept:
-                kept_ids = [row.id for row in kept]
-                await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(kept_ids)))
-                await conn.execute(delete(reports).where(reports.c.comment_id.in_(kept_ids)))
-            removed = (
-                await conn.execute(
-                    delete(comments)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id)
-                    .returning(comments.c.id)
-                )
-            ).all()
-            # Batching state names the member (by internal id); it goes too.
-            await conn.execute(delete(pacers).where(pacers.c.key.like(f"notify:{member_id}:%")))
-            threads = {
-                int(confession_id): (
-                    await self._visible_count(conn, community_id, int(confession_id)),
-                    int(first),
-                )
-                for confession_id, first in shown
-            }
-            return SocialErasure(len(kept) + len(removed), threads, carded_ids)
-
-
-@dataclass(frozen=True)
-class SocialErasure:
-    """What erasing a member's comments changed beyond them."""
-
-    erased: int
-    # Per thread that lost visible comments: its visible count now, and the id
-    # of one erased comment (names the counter edit without naming the member).
-    threads: dict[int, tuple[int, int]]
-    # Erased comments that reports had put on a card in the admin chat.
-    carded: list[int]
+async def visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
+    """Visible comments of a thread, inside ``conn``'s transaction."""
+    statement = select(func.count()).where(
+        comments.c.community_id == community_id,
+        comments.c.confession_id == confession_id,
+        comments.c.status == VISIBLE,
+    )
+    return int((await conn.execute(statement)).scalar_one())
 
 
 # Subject of a report or reaction made before subjects existed (migration 0004).

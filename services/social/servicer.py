@@ -7,6 +7,7 @@ import orjson
 
 from services.social import domain
 from services.social.config import SocialSettings
+from services.social.erasure import erase_member, follow_up
 from services.social.pseudonyms import pseudonym
 from services.social.repository import (
     DELETED,
@@ -283,63 +284,17 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseSocialMemberResponse:
         """Erase a member's comments, reactions and reports (for /deleteme)."""
-        erasure = await self._repository.erase_member(
+        erasure = await erase_member(
+            self._repository.db,
             request.community_id,
             request.member_id,
             _subject(request.subject, request.member_id),
             carded_at=self._settings.report_threshold,
         )
-        if erasure.threads or erasure.carded:
-            listed = await self._confessions.ListCommunities(
-                confessions_pb2.ListCommunitiesRequest()
-            )
-            community = next((c for c in listed.communities if c.id == request.community_id), None)
-            if community is not None:
-                await self._recount(community, erasure.threads)
-                await self._withdraw_cards(community, erasure.carded)
-        return pb.EraseSocialMemberResponse(comments_erased=erasure.erased)
-
-    async def _recount(
-        self, community: confessions_pb2.Community, threads: dict[int, tuple[int, int]]
-    ) -> None:
-        """Correct the "💬 Comments (n)" of channel posts whose threads lost comments."""
-        for confession_id, (count, first_erased) in threads.items():
-            found = await self._confessions.GetConfession(
-                confessions_pb2.GetConfessionRequest(
-                    community_id=community.id, confession_id=confession_id
-                )
-            )
-            thread = pb.ThreadContext(
-                community_id=community.id,
-                confession_id=confession_id,
-                confession_number=found.confession.number,
-                channel_chat_id=community.channel_chat_id,
-                channel_message_id=found.channel_message_id,
-                bot_username=community.bot_username,
-            )
-            # Named by a comment that went, never by the member.
-            await self._queue_counter(thread, count, f"x{first_erased}")
-
-    async def _withdraw_cards(self, community: confessions_pb2.Community, ids: list[int]) -> None:
-        """The hidden-comment cards of erased comments lose the text and buttons, and
-        the notifier's copies of them are emptied."""
-        if not ids:
-            return
-        await self._outbox.send(
-            [
-                OutgoingCall(
-                    community_id=community.id,
-                    method="editMessageText",
-                    chat_id=community.admin_chat_id,
-                    params={"text": domain.WITHDRAWN_CARD, "parse_mode": "HTML"},
-                    idempotency_key=f"hidden-withdrawn:{comment_id}",
-                    priority=Priority.INTERACTIVE,
-                    edit_of=f"hidden:{comment_id}",
-                )
-                for comment_id in ids
-            ]
+        await follow_up(
+            erasure, request.community_id, self._confessions, self._outbox, self._queue_counter
         )
-        await self._outbox.erase(community.id, [], [f"hidden:{comment_id}" for comment_id in ids])
+        return pb.EraseSocialMemberResponse(comments_erased=erasure.erased)
 
     @domain_errors
     async def ResolvePseudonym(
