@@ -138,8 +138,8 @@ async def unban(
     message: Message,
     command: CommandObject,
     community: CommunityEntry,
-    admins: AdminCheck,
     services: ServiceClients,
+    admins: AdminCheck,
 ) -> None:
     """/unban <ban id>|#N|pseudonym: lifts bans by id or label, never per member.
 
