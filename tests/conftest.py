@@ -102,6 +102,8 @@ def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[
             "VEIL_NOTIFIER_MAX_ATTEMPTS": "4",
             "VEIL_NOTIFIER_STATS_SECONDS": "0.5",
             "VEIL_NOTIFIER_REFRESH_SECONDS": "2",
+            # Retention prunes often, so that its tests see aged rows go.
+            "VEIL_RETENTION_INTERVAL_SECONDS": "1",
         },
     )
     stack.migrate()

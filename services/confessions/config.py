@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from veil.core.settings import ServiceSettings
 
@@ -16,4 +16,15 @@ class ConfessionsSettings(ServiceSettings):
     )
     redis_nodes: str = Field(
         description="Redis Cluster startup nodes, host:port,… (cooldowns and daily caps)."
+    )
+    id_hash_key: SecretStr = Field(
+        description="Key of the protected subjects (bans and limits that outlive /deleteme)."
+    )
+    member_event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        description="Member events (RecordMemberActivity's idempotency marks) are kept this long.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often expired rows are pruned."
     )

@@ -1,8 +1,11 @@
 """Per-member submission limits (cooldown, daily cap), counted in Redis Cluster.
 
 One Lua script checks and takes both at once; its keys share the member's hash
-tag, so they live in one cluster slot. Keys carry internal ids only (community
-and member), never a Telegram id, and expire on their own.
+tag, so they live in one cluster slot. Keys carry the community's id and the
+member's protected subject (a keyed token, veil.core.hashing.subject_token),
+never a Telegram id, and expire on their own. The subject, unlike the member's
+internal id, is the same again after /deleteme and a new /start, so erasing
+oneself does not reset the cooldown or the daily cap.
 """
 
 from __future__ import annotations
@@ -56,22 +59,22 @@ class SubmissionLimits:
         self._refund = redis.register_script(_REFUND)
 
     @staticmethod
-    def _keys(community_id: int, member_id: int) -> list[str]:
-        tag = f"{{c{community_id}:m{member_id}}}"
+    def _keys(community_id: int, subject: str) -> list[str]:
+        tag = f"{{c{community_id}:s{subject}}}"
         day = datetime.now(UTC).strftime("%Y%m%d")
         return [f"limits:{tag}:cooldown", f"limits:{tag}:day:{day}"]
 
     async def take(
-        self, community_id: int, member_id: int, *, cooldown_seconds: int, daily_cap: int
+        self, community_id: int, subject: str, *, cooldown_seconds: int, daily_cap: int
     ) -> Refusal | None:
-        """Take one submission; a Refusal when the member must wait."""
+        """Take one submission of ``subject``; a Refusal when the member must wait."""
         code, left = await self._take(
-            keys=self._keys(community_id, member_id), args=[cooldown_seconds * 1000, daily_cap]
+            keys=self._keys(community_id, subject), args=[cooldown_seconds * 1000, daily_cap]
         )
         if int(code) == 0:
             return None
         return Refusal(cap=int(code) == 2, wait_ms=max(0, int(left)))
 
-    async def refund(self, community_id: int, member_id: int) -> None:
+    async def refund(self, community_id: int, subject: str) -> None:
         """Give back a submission that was taken but not stored."""
-        await self._refund(keys=self._keys(community_id, member_id), args=[])
+        await self._refund(keys=self._keys(community_id, subject), args=[])

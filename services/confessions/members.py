@@ -11,7 +11,7 @@ import orjson
 
 from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
 from veil.core.errors import InvalidInputError
-from veil.core.outbox import OutgoingCall, Priority, channel_post_key
+from veil.core.outbox import OutgoingCall, Priority, channel_post_key, publication_key
 from veil.core.proto import optional_time
 from veil.v1 import confessions_pb2 as pb
 
@@ -59,6 +59,68 @@ def check_notice(notice: pb.MemberNotice) -> None:
         raise InvalidInputError("a notice needs community_id, member_id and method")
     if not 1 <= len(notice.idempotency_key) <= 200:
         raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")
+
+
+def withdrawn_card(number: int) -> str:
+    """What a card of an erased member's confession shows instead of it."""
+    return f"<b>#{number}</b>\n{WITHDRAWN_TEXT}"
+
+
+WITHDRAWN_TEXT = "[withdrawn]"
+
+
+def card_key(confession_id: int) -> str:
+    """The idempotency key a confession's admin card is queued under."""
+    return f"card:{confession_id}"
+
+
+def erased_keys(community_id: int, erasure: Erasure) -> list[str]:
+    """Keys of queued messages to others that carry the erased member's content."""
+    keys = []
+    for card in erasure.cards:
+        keys += [card_key(card.confession_id), publication_key(community_id, card.confession_id)]
+    return keys
+
+
+def withdrawal_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
+    """Each card of the member's confessions becomes "[withdrawn]" without buttons.
+
+    The card's message id is known only to the notifier (``edit_of``): a card
+    that was never sent is not edited either. A media card keeps its photo,
+    voice note or video under an edited caption, so it is deleted as well
+    (Telegram allows that for 48 hours; the caption edit holds after that).
+    """
+    calls = []
+    for card in erasure.cards:
+        text = withdrawn_card(card.number)
+        if card.has_media:
+            method, params = "editMessageCaption", {"caption": text, "parse_mode": "HTML"}
+        else:
+            method, params = "editMessageText", {"text": text, "parse_mode": "HTML"}
+        calls.append(
+            OutgoingCall(
+                community_id=community_id,
+                method=method,
+                chat_id=erasure.admin_chat_id,
+                params=params,
+                idempotency_key=f"withdrawn:{card.confession_id}",
+                priority=Priority.INTERACTIVE,
+                edit_of=card_key(card.confession_id),
+            )
+        )
+        if card.has_media:
+            calls.append(
+                OutgoingCall(
+                    community_id=community_id,
+                    method="deleteMessage",
+                    chat_id=erasure.admin_chat_id,
+                    params={},
+                    idempotency_key=f"withdrawn-media:{card.confession_id}",
+                    priority=Priority.INTERACTIVE,
+                    edit_of=card_key(card.confession_id),
+                )
+            )
+    return calls
 
 
 def erasure_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:

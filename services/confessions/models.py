@@ -13,11 +13,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
-    PrimaryKeyConstraint,
     Table,
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 SCHEMA = "confessions"
@@ -100,19 +100,25 @@ confessions = Table(
     Index("confessions_member_status_idx", "member_id", "status"),
 )
 
-# One row per banned member and community; an unban deletes it. ``serial``
-# counts the bans of that member, so each new ban's notice has its own key.
+# One row per ban (0004): bans are listed and lifted one by one, never per
+# member. A ban names its target by ``subject`` only, the keyed token of
+# (community, Telegram user) of veil.core.hashing.subject_token, so that it
+# outlives the member's /deleteme and holds on a member who joins again.
+# ``member_id`` is set only on bans made before 0004, until the service adopts
+# them at start (it computes their subject) or the member is erased.
 bans = Table(
     "bans",
     metadata,
+    Column("id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
-    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=False),
+    Column("subject", Text, nullable=True),
+    Column("member_id", BigInteger, ForeignKey(members.c.id), nullable=True),
     Column("label", Text, nullable=False),
     Column("reason", Text, nullable=False, server_default=""),
     Column("until", DateTime(timezone=True)),
-    Column("serial", Integer, nullable=False, server_default="1"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("community_id", "member_id", name="bans_pkey"),
+    Index("bans_subject_idx", "community_id", "subject"),
+    Index("bans_label_idx", "community_id", func.lower(text("label"))),
 )
 
 FILTER_ACTIONS = ("flag", "reject")
@@ -143,4 +149,6 @@ member_events = Table(
     Column("member_id", BigInteger, ForeignKey(members.c.id, ondelete="CASCADE"), primary_key=True),
     Column("event_key", Text, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Retention prunes by age (0004).
+    Index("member_events_created_idx", "created_at"),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,13 +12,13 @@ from sqlalchemy import (
     RowMapping,
     Text,
     and_,
-    case,
     delete,
     func,
     literal,
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     update,
 )
@@ -36,7 +36,7 @@ from services.confessions.models import (
     members,
 )
 from veil.core.db import Database
-from veil.core.errors import CommunityNotFoundError, NotFoundError
+from veil.core.errors import CommunityNotFoundError
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,13 @@ class ConfessionRow:
 
 @dataclass(frozen=True)
 class BanRow:
-    """A ban in force."""
+    """A ban in force (one of possibly several of one subject)."""
 
-    member_id: int
+    id: int
     label: str
     reason: str
     until: datetime | None
     created_at: datetime
-    serial: int
 
 
 @dataclass(frozen=True)
@@ -158,6 +157,15 @@ class ErasedPost:
 
 
 @dataclass(frozen=True)
+class ErasedCard:
+    """A confession whose card in the admin chat the erasure withdraws."""
+
+    confession_id: int
+    number: int
+    has_media: bool = False
+
+
+@dataclass(frozen=True)
 class Erasure:
     """What erasing one member touches, known before it is committed."""
 
@@ -166,6 +174,8 @@ class Erasure:
     # 'replace' (edit the post to "[deleted]") or 'delete'.
     erased_posts: str
     posts: list[ErasedPost]
+    admin_chat_id: int = 0
+    cards: list[ErasedCard] = field(default_factory=list)
 
 
 ERASED_TEXT = "[deleted]"
@@ -191,12 +201,11 @@ _CONFESSION_COLUMNS = (
     confessions.c.file_id,
 )
 _BAN_COLUMNS = (
-    bans.c.member_id,
+    bans.c.id,
     bans.c.label,
     bans.c.reason,
     bans.c.until,
     bans.c.created_at,
-    bans.c.serial,
 )
 _RULE_COLUMNS = (
     community_rules.c.cooldown_seconds,
@@ -301,8 +310,15 @@ class ConfessionsRepository:
         async with self._db.read_own() as conn:
             return [_community(row) for row in (await conn.execute(statement)).mappings()]
 
-    async def register_member(self, community_id: int, telegram_user_id: int) -> MemberRow:
-        """Find or create the member, with their settings, reachability and ban in force."""
+    async def register_member(
+        self, community_id: int, telegram_user_id: int, subject: str
+    ) -> MemberRow:
+        """Find or create the member, with their settings, reachability and ban in force.
+
+        The ban is looked up by ``subject`` (the keyed token of community and
+        Telegram user), so a ban outlives the member's erasure; of several bans
+        in force the longest counts.
+        """
         upsert = (
             insert(members)
             .values(community_id=community_id, telegram_user_id=telegram_user_id)
@@ -320,23 +336,22 @@ class ConfessionsRepository:
             )
             .cte("m")
         )
-        # One round trip: the upsert and the member's ban in force.
+        strongest = (
+            select(*_BAN_COLUMNS)
+            .where(bans.c.community_id == community_id, bans.c.subject == subject, _in_force())
+            .order_by(bans.c.until.desc().nulls_first())
+            .limit(1)
+            .subquery("ban")
+        )
+        # One round trip: the upsert and the subject's ban in force.
         statement = select(
             upsert.c.id,
             upsert.c.created,
             upsert.c.notifications_enabled,
             upsert.c.unreachable,
-            *_BAN_COLUMNS[1:],
-        ).select_from(
-            upsert.outerjoin(
-                bans,
-                and_(
-                    bans.c.community_id == community_id,
-                    bans.c.member_id == upsert.c.id,
-                    _in_force(),
-                ),
-            )
-        )
+            strongest.c.id.label("ban_id"),
+            *[strongest.c[name] for name in ("label", "reason", "until", "created_at")],
+        ).select_from(upsert.outerjoin(strongest, true()))
         try:
             async with self._db.write_one() as conn:
                 row = (await conn.execute(statement)).mappings().one()
@@ -344,8 +359,8 @@ class ConfessionsRepository:
             # The only constraint an upsert can break here is the community FK.
             raise CommunityNotFoundError(community_id) from error
         ban = None
-        if row["created_at"] is not None:
-            ban = _ban({**row, "member_id": row["id"]})  # type: ignore[arg-type]
+        if row["ban_id"] is not None:
+            ban = _ban({**row, "id": row["ban_id"]})  # type: ignore[arg-type]
         return MemberRow(
             id=int(row["id"]),
             created=bool(row["created"]),
@@ -480,9 +495,13 @@ class ConfessionsRepository:
         self,
         community_id: int,
         telegram_user_id: int,
+        subject: str,
         before_commit: Callable[[Erasure], Awaitable[None]],
     ) -> tuple[Erasure, int] | None:
         """Erase the member: their row goes, their confessions lose text and author.
+
+        What protects the community stays, under ``subject`` alone: their bans
+        (a ban made before bans had subjects gets it here).
 
         ``before_commit`` runs inside the transaction, with the member and their
         published confessions locked: it queues the channel edits, so that they
@@ -504,9 +523,11 @@ class ConfessionsRepository:
                 return None
             community = (
                 await conn.execute(
-                    select(communities.c.channel_chat_id, communities.c.erased_posts).where(
-                        communities.c.id == community_id
-                    )
+                    select(
+                        communities.c.channel_chat_id,
+                        communities.c.admin_chat_id,
+                        communities.c.erased_posts,
+                    ).where(communities.c.id == community_id)
                 )
             ).one()
             posts = (
@@ -524,9 +545,23 @@ class ConfessionsRepository:
                     .with_for_update()
                 )
             ).all()
+            # Every confession of theirs had a card in the admin chat: it is withdrawn.
+            cards = (
+                await conn.execute(
+                    select(confessions.c.id, confessions.c.number, confessions.c.media_kind)
+                    .where(confessions.c.member_id == member_id)
+                    .where(confessions.c.status != "deleted")
+                    .order_by(confessions.c.id)
+                )
+            ).all()
             erasure = Erasure(
                 member_id=int(member_id),
                 channel_chat_id=int(community.channel_chat_id),
+                admin_chat_id=int(community.admin_chat_id),
+                cards=[
+                    ErasedCard(int(c.id), int(c.number), has_media=c.media_kind is not None)
+                    for c in cards
+                ],
                 erased_posts=str(community.erased_posts),
                 posts=[
                     ErasedPost(
@@ -556,8 +591,12 @@ class ConfessionsRepository:
                     .returning(confessions.c.id)
                 )
             ).all()
-            # Nothing is kept to recognise the member by: their bans go too.
-            await conn.execute(delete(bans).where(bans.c.member_id == member_id))
+            # Bans stay, under the subject alone (bans made before subjects get it now).
+            await conn.execute(
+                update(bans)
+                .where(bans.c.member_id == member_id)
+                .values(subject=subject, member_id=None)
+            )
             # member_events go with the row (ON DELETE CASCADE).
             await conn.execute(delete(members).where(members.c.id == member_id))
             return erasure, len(erased)
@@ -677,12 +716,16 @@ class ConfessionsRepository:
         return [_confession(row) for row in rows], total
 
     async def get_confession(
-        self, community_id: int, number: int
+        self, community_id: int, number: int, confession_id: int = 0
     ) -> tuple[ConfessionRow, int, int] | None:
-        """A confession by its public number: (row, author's member id, channel message id)."""
+        """A confession by its public number (or internal id): (row, author's member id,
+        channel message id)."""
+        which = (
+            confessions.c.id == confession_id if confession_id else confessions.c.number == number
+        )
         statement = select(
             *_CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.channel_message_id
-        ).where(confessions.c.community_id == community_id, confessions.c.number == number)
+        ).where(confessions.c.community_id == community_id, which)
         async with self._db.read() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
@@ -833,76 +876,6 @@ class ConfessionsRepository:
         )
         async with self._db.read_own() as conn:
             return (await conn.execute(statement)).scalar_one_or_none() == "deleted"
-
-    async def ban(
-        self,
-        community_id: int,
-        member_id: int,
-        *,
-        until: datetime | None,
-        reason: str,
-        label: str,
-    ) -> tuple[BanRow, int]:
-        """Ban (or re-ban) a member: (the ban, the member's Telegram id, to tell them).
-
-        Banning a member who is banned already updates the ban and keeps its
-        serial (a retried call is the same ban); a ban after an expired one gets
-        the next serial, so its notice is sent again.
-        """
-        values = {
-            "community_id": community_id,
-            "member_id": member_id,
-            "until": until,
-            "reason": reason,
-            "label": label,
-        }
-        active = _in_force()
-        statement = (
-            insert(bans)
-            .values(**values)
-            .on_conflict_do_update(
-                constraint="bans_pkey",
-                set_={
-                    "until": until,
-                    "reason": reason,
-                    "label": label,
-                    "serial": case((active, bans.c.serial), else_=bans.c.serial + 1),
-                    "created_at": case((active, bans.c.created_at), else_=func.now()),
-                },
-            )
-            .returning(*_BAN_COLUMNS)
-        )
-        who = select(members.c.telegram_user_id).where(
-            members.c.id == member_id, members.c.community_id == community_id
-        )
-        async with self._db.write() as conn:
-            telegram_id = (await conn.execute(who)).scalar_one_or_none()
-            if telegram_id is None:
-                raise NotFoundError(f"member {member_id} is not in community {community_id}")
-            row = _ban((await conn.execute(statement)).mappings().one())
-        return row, int(telegram_id)
-
-    async def unban(self, community_id: int, member_id: int) -> bool:
-        """Lift a member's ban; False when there was none in force."""
-        statement = (
-            delete(bans)
-            .where(bans.c.community_id == community_id, bans.c.member_id == member_id)
-            .returning(_in_force().label("active"))
-        )
-        async with self._db.write() as conn:
-            row = (await conn.execute(statement)).one_or_none()
-        return row is not None and bool(row.active)
-
-    async def list_bans(self, community_id: int) -> list[BanRow]:
-        """Bans in force, newest first."""
-        statement = (
-            select(*_BAN_COLUMNS)
-            .where(bans.c.community_id == community_id, _in_force())
-            .order_by(bans.c.created_at.desc())
-            .limit(100)
-        )
-        async with self._db.read_own() as conn:
-            return [_ban(row) for row in (await conn.execute(statement)).mappings()]
 
     async def rules(self, community_id: int) -> Rules:
         """The community's rules (defaults without a row). From the primary: an admin

@@ -10,6 +10,7 @@ import grpc
 from services.confessions import domain, members
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
+from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import (
     BanRow,
     CommunityRow,
@@ -22,6 +23,7 @@ from services.confessions.repository import (
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
+from veil.core.hashing import subject_token
 from veil.core.links import comments_markup, deep_link, post_link
 from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
 from veil.core.proto import optional_time, page_bounds, timestamp
@@ -109,11 +111,18 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         *,
         outbox: Outbox,
         limits: SubmissionLimits,
+        protection: ProtectionRepository,
     ) -> None:
         self._repository = repository
         self._settings = settings
         self._outbox = outbox
         self._limits = limits
+        self._protection = protection
+        self._id_key = settings.id_hash_key.get_secret_value().encode()
+
+    def subject(self, community_id: int, telegram_user_id: int) -> str:
+        """The protected subject of a Telegram user in a community (see protection.py)."""
+        return subject_token(self._id_key, community_id, telegram_user_id)
 
     @domain_errors
     async def UpsertCommunity(
@@ -146,7 +155,10 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     ) -> pb.RegisterMemberResponse:
         """Find or create the member behind the actor."""
         actor = request.actor
-        member = await self._repository.register_member(actor.community_id, actor.telegram_user_id)
+        subject = self.subject(actor.community_id, actor.telegram_user_id)
+        member = await self._repository.register_member(
+            actor.community_id, actor.telegram_user_id, subject
+        )
         if member.unreachable:
             # They wrote to the bot, so they unblocked it: the notifier delivers
             # to them again first, then the flag goes (a failure in between is
@@ -154,7 +166,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             await self._outbox.mark_reachable(actor.community_id, actor.telegram_user_id)
             await self._repository.mark_reachable(member.id)
         return pb.RegisterMemberResponse(
-            member=pb.Member(id=member.id, community_id=actor.community_id),
+            member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
             created=member.created,
             standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
         )
@@ -190,7 +202,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         key: str,
         media: tuple[str, str] | None,
     ) -> Submission:
-        member = await self._repository.register_member(community.id, telegram_user_id)
+        # Limits count per subject: erasing oneself does not reset them.
+        subject = self.subject(community.id, telegram_user_id)
+        member = await self._repository.register_member(community.id, telegram_user_id, subject)
         member_id = member.id
         if member.ban is not None:
             raise RefusedError(domain.banned_refusal(member.ban.until))
@@ -208,7 +222,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             )
         refusal = await self._limits.take(
             community.id,
-            member_id,
+            subject,
             cooldown_seconds=rules.cooldown_seconds,
             daily_cap=rules.daily_cap,
         )
@@ -225,11 +239,11 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 community.id, member_id, text, key, media=media, flagged_word=word
             )
         except BaseException:
-            await self._limits.refund(community.id, member_id)
+            await self._limits.refund(community.id, subject)
             raise
         if not submission.created:
             # A concurrent retry of the same submission stored it first.
-            await self._limits.refund(community.id, member_id)
+            await self._limits.refund(community.id, subject)
         return submission
 
     async def _queue_card(self, community: CommunityRow, submission: Submission) -> None:
@@ -253,7 +267,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                     method=method,
                     chat_id=community.admin_chat_id,
                     params=params,
-                    idempotency_key=f"card:{row.id}",
+                    idempotency_key=members.card_key(row.id),
                     priority=Priority.INTERACTIVE,
                 )
             ]
@@ -275,7 +289,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         self, request: pb.GetConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConfessionResponse:
         """One confession by number, with its author's internal id (never a Telegram id)."""
-        found = await self._repository.get_confession(request.community_id, request.number)
+        found = await self._repository.get_confession(
+            request.community_id, request.number, request.confession_id
+        )
         if found is None:
             raise NotFoundError(f"confession #{request.number} does not exist")
         row, author_member_id, channel_message_id = found
@@ -326,7 +342,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     async def _ban(
         self, community_id: int, member_id: int, *, until: datetime | None, reason: str, label: str
     ) -> BanRow:
-        ban, telegram_id = await self._repository.ban(
+        ban, telegram_id = await self._protection.ban(
             community_id, member_id, until=until, reason=reason, label=label
         )
         community = await self._repository.get_community(community_id)
@@ -341,7 +357,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                         "parse_mode": "HTML",
                     },
                     # One notice per ban: a retried call is the same ban.
-                    idempotency_key=f"ban:{community_id}:{member_id}:{ban.serial}",
+                    idempotency_key=f"ban:{community_id}:{ban.id}",
                 )
             ]
         )
@@ -370,14 +386,24 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         """Erase the actor's identity and confessions; their channel posts are changed
         as the community chose (replaced by "[deleted]", or deleted)."""
         community_id = request.actor.community_id
+        chat_id = request.actor.telegram_user_id
 
         async def queue_channel_edits(erasure: Erasure) -> None:
-            await self._outbox.send(members.erasure_calls(community_id, erasure))
+            await self._outbox.send(
+                members.erasure_calls(community_id, erasure)
+                + members.withdrawal_calls(community_id, erasure)
+            )
+            # What the queue holds of them goes in the same transaction's time.
+            await self._outbox.erase(
+                community_id, [chat_id], members.erased_keys(community_id, erasure)
+            )
 
         erased = await self._repository.erase_member(
-            community_id, request.actor.telegram_user_id, queue_channel_edits
+            community_id, chat_id, self.subject(community_id, chat_id), queue_channel_edits
         )
         if erased is None:
+            # Erased already; a retry after a failure in between erases the queue again.
+            await self._outbox.erase(community_id, [chat_id], [])
             return pb.EraseMemberResponse()
         erasure, count = erased
         return pb.EraseMemberResponse(member_id=erasure.member_id, confessions_erased=count)
@@ -552,18 +578,25 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     async def UnbanMember(
         self, request: pb.UnbanMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.UnbanMemberResponse:
-        """Lift a member's ban."""
-        unbanned = await self._repository.unban(request.community_id, request.member_id)
-        return pb.UnbanMemberResponse(unbanned=unbanned)
+        """Lift bans by id or by label, never per member."""
+        lifted = await self._protection.unban(
+            request.community_id, ban_id=request.ban_id, label=request.label
+        )
+        return pb.UnbanMemberResponse(unbanned=lifted > 0, lifted=lifted)
 
     @domain_errors
     async def ListBans(
         self, request: pb.ListBansRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListBansResponse:
-        """Bans in force, by the label admins gave (never an identity)."""
+        """Bans in force, each its own entry, by id and the label admins gave."""
         bans = []
-        for row in await self._repository.list_bans(request.community_id):
-            ban = pb.Ban(label=row.label, reason=row.reason, created_at=timestamp(row.created_at))
+        for row in await self._protection.list_bans(request.community_id):
+            ban = pb.Ban(
+                id=row.id,
+                label=row.label,
+                reason=row.reason,
+                created_at=timestamp(row.created_at),
+            )
             if row.until is not None:
                 ban.until.CopyFrom(timestamp(row.until))
             bans.append(ban)

@@ -88,11 +88,12 @@ def decided_card(
     return append_line(card_html, escape(outcome(response)), limit)
 
 
-def ban_line(label: str, reason: str, until: datetime | None) -> str:
-    """One line of /bans."""
+def ban_line(label: str, reason: str, until: datetime | None, *, ban_id: int = 0) -> str:
+    """One line of /bans (with the ban's id, which /unban takes)."""
     when = f"until {until:%d %b %Y %H:%M} UTC" if until is not None else "permanent"
     extra = f" — {escape(reason)}" if reason else ""
-    return f"• <b>{escape(label)}</b> · {when}{extra}"
+    number = f"<code>{ban_id}</code> " if ban_id else ""
+    return f"• {number}<b>{escape(label)}</b> · {when}{extra}"
 
 
 def until_of(seconds: int | None) -> datetime | None:

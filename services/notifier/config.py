@@ -29,6 +29,19 @@ class LimitDefaults(BaseSettings):
 class NotifierSettings(ServiceSettings, LimitDefaults):
     """The notifier service: Postgres schema ``notifier``."""
 
+    outbox_retention_days: float = Field(
+        default=7,
+        gt=0,
+        description="Finished messages (sent, dead, dropped, collapsed) are kept this long; "
+        "longer than any retry of an enqueue, which their idempotency keys absorb.",
+    )
+    dead_letter_retention_days: float = Field(
+        default=30, gt=0, description="Dead letters are kept this long."
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often expired rows are pruned."
+    )
+
 
 class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
     """A notifier worker: claims queued messages and sends them to the Bot API."""

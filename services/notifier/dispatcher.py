@@ -22,11 +22,12 @@ import random
 import secrets
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
 from services.notifier.directory import BotTokens, MemberDirectory, Publications
+from services.notifier.erasure import QueueErasure
 from services.notifier.limiter import FloodLimiter, Limits, is_private
 from services.notifier.metrics import WorkerMetrics
 from services.notifier.repository import ClaimedMessage, NotifierRepository
@@ -101,6 +102,7 @@ class Dispatcher:
         members: MemberDirectory,
         metrics: WorkerMetrics,
         publications: Publications | None = None,
+        erasure: QueueErasure | None = None,
     ) -> None:
         self._config = config
         self._repository = repository
@@ -110,6 +112,7 @@ class Dispatcher:
         self._members = members
         self._metrics = metrics
         self._publications = publications
+        self._erasure = erasure
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Task[Literal[True]] | None = None
@@ -208,6 +211,13 @@ class Dispatcher:
                 log.exception("delivery failed", extra={"outbox_id": message.id})
 
     async def _deliver_once(self, message: ClaimedMessage, claimed_at: float) -> None:
+        if message.edit_of:
+            if message.edit_target is None:
+                # The message it edits was never sent (erased while queued).
+                if self._erasure is not None:
+                    await self._erasure.drop_edit(message.id, self._config.worker_id)
+                return
+            message = replace(message, params={**message.params, "message_id": message.edit_target})
         token = await self._tokens.token(message.community_id)
         if token is None:
             await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
@@ -307,7 +317,7 @@ class Dispatcher:
             await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
             # Until this commit a crash sends the message twice.
-            await self._repository.mark_sent(message.id)
+            await self._repository.mark_sent(message.id, answer.message_id or None)
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)

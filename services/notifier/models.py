@@ -51,6 +51,17 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("reason", Text, nullable=True),
     Column("trace_context", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # 0003: the message id Telegram gave a sent message, and for a call that
+    # edits an earlier message of the chat, that message's idempotency key.
+    Column("sent_message_id", BigInteger, nullable=True),
+    Column("edit_of", Text, nullable=True),
+    # 0003: erasure finds a member's messages by chat; retention prunes by age.
+    Index("outbox_chat_idx", "community_id", "chat_id"),
+    Index(
+        "outbox_done_idx",
+        "created_at",
+        postgresql_where=text("status IN ('sent', 'dead', 'dropped', 'collapsed')"),
+    ),
     Index(
         "outbox_queued_idx",
         "community_id",
@@ -85,6 +96,8 @@ dead_letters = Table(
     Column("description", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("dead_letters_created_idx", "created_at"),
+    Index("dead_letters_chat_idx", "community_id", "chat_id"),
 )
 
 unreachable_chats = Table(

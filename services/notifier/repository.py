@@ -36,6 +36,7 @@ class NewMessage:
     collapse_key: str | None
     not_before: datetime | None
     trace_context: dict[str, str] | None = None
+    edit_of: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,10 @@ class ClaimedMessage:
     attempts: int
     trace_context: dict[str, str]
     idempotency_key: str = ""
+    # A call that edits an earlier message: that message's key, and the id
+    # Telegram gave it (None: it was never sent, so there is nothing to edit).
+    edit_of: str | None = None
+    edit_target: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,7 +160,9 @@ _CLAIM = text(
     FROM picked
     WHERE o.id = picked.id
     RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
-              o.trace_context, o.idempotency_key
+              o.trace_context, o.idempotency_key, o.edit_of,
+              (SELECT t.sent_message_id FROM notifier.outbox t
+               WHERE t.idempotency_key = o.edit_of AND t.status = 'sent') AS edit_target
     """
 ).bindparams(
     bindparam("per_bot"),
@@ -195,6 +202,7 @@ class NotifierRepository:
                     "idempotency_key": message.idempotency_key,
                     "collapse_key": message.collapse_key,
                     "trace_context": message.trace_context or {},
+                    "edit_of": message.edit_of,
                 }
                 if message.not_before is not None:
                     values["not_before"] = message.not_before
@@ -279,23 +287,32 @@ class NotifierRepository:
                 attempts=int(r.attempts),
                 trace_context=dict(r.trace_context or {}),
                 idempotency_key=str(r.idempotency_key),
+                edit_of=r.edit_of,
+                edit_target=None if r.edit_target is None else int(r.edit_target),
             )
             for r in rows
         ]
         claimed.sort(key=lambda m: (m.priority, m.id))
         return claimed
 
-    async def mark_sent(self, message_id: int) -> None:
+    async def mark_sent(self, message_id: int, sent_message_id: int | None = None) -> None:
         """Record that Telegram accepted the message: one tiny UPDATE, committed at once.
 
         Not conditioned on the lease: if the lease ran out meanwhile, the
-        message was still delivered and must not be sent again.
+        message was still delivered and must not be sent again. The message id
+        Telegram gave it is kept for later edits of it (``edit_of``).
         """
         async with self._db.write() as conn:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id)
-                .values(status=SENT, sent_at=func.now(), lease_until=None, last_error=None)
+                .values(
+                    status=SENT,
+                    sent_at=func.now(),
+                    lease_until=None,
+                    last_error=None,
+                    sent_message_id=sent_message_id,
+                )
             )
 
     async def retry_later(

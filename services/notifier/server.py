@@ -5,11 +5,13 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from services.notifier.config import NotifierSettings
+from services.notifier.erasure import QueueErasure
 from services.notifier.models import SCHEMA
 from services.notifier.repository import NotifierRepository
 from services.notifier.servicer import NotifierServicer
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
+from veil.core.retention import start_pruner
 from veil.v1 import notifier_pb2, notifier_pb2_grpc
 
 
@@ -18,11 +20,19 @@ def main() -> None:
     settings = NotifierSettings()
 
     async def build(db: Database, closing: AsyncExitStack) -> Registration:
+        erasure = QueueErasure(db)
+        start_pruner(
+            closing,
+            settings.retention_interval_seconds,
+            lambda: erasure.prune(
+                settings.outbox_retention_days, settings.dead_letter_retention_days
+            ),
+        )
         return Registration.of(
             notifier_pb2.DESCRIPTOR,
             "NotifierService",
             notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
-            NotifierServicer(NotifierRepository(db), settings),
+            NotifierServicer(NotifierRepository(db), settings, erasure),
         )
 
     run_database_service(SCHEMA, settings, build)

@@ -7,6 +7,7 @@ import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.notifier.config import LimitDefaults
+from services.notifier.erasure import QueueErasure
 from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
 from veil.core.errors import InvalidInputError
 from veil.core.grpc_errors import domain_errors
@@ -37,6 +38,7 @@ def _new_message(message: pb.OutgoingMessage) -> NewMessage:
         collapse_key=message.collapse_key or None,
         not_before=optional_time(message, "not_before"),
         trace_context=dict(message.trace_context),
+        edit_of=message.edit_of or None,
     )
 
 
@@ -49,9 +51,27 @@ def _positive_or_none(value: float, name: str) -> float | None:
 class NotifierServicer(pb_grpc.NotifierServiceServicer):
     """Thin handlers over :class:`NotifierRepository`."""
 
-    def __init__(self, repository: NotifierRepository, defaults: LimitDefaults) -> None:
+    def __init__(
+        self,
+        repository: NotifierRepository,
+        defaults: LimitDefaults,
+        erasure: QueueErasure | None = None,
+    ) -> None:
         self._repository = repository
         self._defaults = defaults
+        self._erasure = erasure
+
+    @domain_errors
+    async def Erase(
+        self, request: pb.EraseRequest, context: grpc.aio.ServicerContext
+    ) -> pb.EraseResponse:
+        """Erase a member's traces in the queue (see services/notifier/erasure.py)."""
+        if self._erasure is None or request.community_id <= 0:
+            raise InvalidInputError("community_id is required")
+        deleted, scrubbed = await self._erasure.erase(
+            request.community_id, list(request.chat_ids), list(request.idempotency_keys)
+        )
+        return pb.EraseResponse(deleted=deleted, scrubbed=scrubbed)
 
     @domain_errors
     async def Enqueue(

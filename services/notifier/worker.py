@@ -18,6 +18,7 @@ import socket
 from services.notifier.config import WorkerSettings
 from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.dispatcher import DispatchConfig, Dispatcher
+from services.notifier.erasure import QueueErasure
 from services.notifier.limiter import FloodLimiter, Limits
 from services.notifier.metrics import WorkerMetrics
 from services.notifier.models import SCHEMA
@@ -88,6 +89,7 @@ async def run(settings: WorkerSettings) -> None:
         MemberDirectory(confessions),
         metrics,
         Publications(confessions),
+        QueueErasure(db),
     )
     runner = await start_metrics_server(
         metrics.registry,

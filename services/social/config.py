@@ -31,3 +31,12 @@ class SocialSettings(ServiceSettings):
         description="A channel post's comment counter is edited at most once per this "
         "many seconds (a channel allows about 20 edits a minute in all).",
     )
+    pacer_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        description="Pacing rows (notification batching, counter edits) are kept this long "
+        "after their last slot.",
+    )
+    retention_interval_seconds: float = Field(
+        default=3600.0, gt=0, description="How often expired rows are pruned."
+    )

@@ -44,6 +44,10 @@ def hidden_card(thread: pb.ThreadContext, pseudonym: str, text: str, reports: in
     )
 
 
+# A hidden comment's card once its writer erased themselves.
+WITHDRAWN_CARD = "⚠️ A hidden comment\n[withdrawn]"
+
+
 def hidden_card_markup(comment_id: int, number: int) -> dict[str, Any]:
     """Restore / Delete / Delete and ban, in the gateway's callback data format."""
 

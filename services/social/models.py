@@ -41,27 +41,37 @@ comments = Table(
     Column("status", Text, nullable=False, server_default="visible"),
     Column("reports", Integer, nullable=False, server_default="0"),
     Column("by_author", Boolean, nullable=False, server_default="false"),
+    # Counts every change of a reaction to it (0004): names each change, so the
+    # writer's "reactions received" counts each one once (like, unlike, like again).
+    Column("reaction_changes", Integer, nullable=False, server_default="0"),
     UniqueConstraint("community_id", "idempotency_key", name="comments_idempotency_key"),
     Index("comments_thread_idx", "confession_id", "id"),
     # A ban by pseudonym looks the writer up (migration 0003).
     Index("comments_pseudonym_idx", "community_id", func.lower(text("pseudonym"))),
 )
 
-# One reaction per member per comment: +1 (👍) or -1 (👎).
+# One reaction per protected subject per comment: +1 (👍) or -1 (👎). The subject
+# (the keyed token of community and Telegram user, Member.subject) outlives the
+# member's /deleteme, so a member who joins again cannot react twice; member_id
+# marks the viewer's own reaction and is 0 once its member erased themselves.
+# Rows made before 0004 have the subject "m:<member id>".
 reactions = Table(
     "reactions",
     metadata,
     Column("comment_id", BigInteger, primary_key=True),
-    Column("member_id", BigInteger, primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("member_id", BigInteger, nullable=False),
     Column("value", SmallInteger, nullable=False),
+    Index("reactions_member_idx", "member_id"),
 )
 
-# One report per member per comment.
+# One report per protected subject per comment, kept across /deleteme (0004):
+# a report names no member.
 reports = Table(
     "reports",
     metadata,
     Column("comment_id", BigInteger, primary_key=True),
-    Column("member_id", BigInteger, primary_key=True),
+    Column("subject", Text, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
@@ -75,4 +85,6 @@ pacers = Table(
     Column("next_allowed", DateTime(timezone=True), nullable=False),
     Column("scheduled_at", DateTime(timezone=True), nullable=True),
     Column("pending", Integer, nullable=False, server_default="0"),
+    # Retention prunes the ones long past (0004).
+    Index("pacers_next_allowed_idx", "next_allowed"),
 )

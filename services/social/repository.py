@@ -126,6 +126,11 @@ class SocialRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        """The schema's database (for the modules that own other statements of it)."""
+        return self._db
+
     async def add_comment(
         self,
         *,
@@ -184,12 +189,7 @@ class SocialRepository:
 
     @staticmethod
     async def _visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
-        statement = select(func.count()).where(
-            comments.c.community_id == community_id,
-            comments.c.confession_id == confession_id,
-            comments.c.status == VISIBLE,
-        )
-        return int((await conn.execute(statement)).scalar_one())
+        return await visible_count(conn, community_id, confession_id)
 
     async def thread_page(
         self,
@@ -223,7 +223,12 @@ class SocialRepository:
             .select_from(
                 comments.outerjoin(
                     mine,
-                    and_(mine.c.comment_id == comments.c.id, mine.c.member_id == viewer_member_id),
+                    and_(
+                        mine.c.comment_id == comments.c.id,
+                        mine.c.member_id == viewer_member_id,
+                        # Markers of erased members (member 0) are nobody's.
+                        mine.c.member_id != 0,
+                    ),
                 ).outerjoin(parent, parent.c.id == comments.c.parent_id)
             )
             .where(comments.c.community_id == community_id)
@@ -254,10 +259,20 @@ class SocialRepository:
         return _comment(row) if row is not None else None
 
     async def react(
-        self, community_id: int, confession_id: int, comment_id: int, member_id: int, value: int
+        self,
+        community_id: int,
+        confession_id: int,
+        comment_id: int,
+        member_id: int,
+        value: int,
+        subject: str,
     ) -> ReactionResult:
         """Set the member's reaction to ``value`` (+1, -1, or 0 for none) on a
         visible comment of thread ``confession_id``.
+
+        One reaction per protected ``subject``: the reaction a member left
+        before erasing themselves is theirs again when they join again, so
+        they cannot add a second one.
 
         Setting, not toggling, so that a redelivered press changes nothing; the
         gateway turns "press 👍 again" into 0. The comment row is locked first,
@@ -278,16 +293,18 @@ class SocialRepository:
             writer = (await conn.execute(locked)).scalar_one_or_none()
             if writer is None:
                 raise LookupError("comment not found")
-            key = and_(reactions.c.comment_id == comment_id, reactions.c.member_id == member_id)
+            key = and_(
+                reactions.c.comment_id == comment_id,
+                reactions.c.subject.in_(_subjects(subject, member_id)),
+            )
             old = int((await conn.execute(select(reactions.c.value).where(key))).scalar() or 0)
-            if old != value:
-                await conn.execute(delete(reactions).where(key))
-                if value:
-                    await conn.execute(
-                        insert(reactions).values(
-                            comment_id=comment_id, member_id=member_id, value=value
-                        )
+            await conn.execute(delete(reactions).where(key))
+            if value:
+                await conn.execute(
+                    insert(reactions).values(
+                        comment_id=comment_id, subject=subject, member_id=member_id, value=value
                     )
+                )
             counts = (
                 await conn.execute(
                     update(comments)
@@ -295,8 +312,9 @@ class SocialRepository:
                     .values(
                         likes=comments.c.likes + (int(value == 1) - int(old == 1)),
                         dislikes=comments.c.dislikes + (int(value == -1) - int(old == -1)),
+                        reaction_changes=comments.c.reaction_changes + int(old != value),
                     )
-                    .returning(comments.c.likes, comments.c.dislikes)
+                    .returning(comments.c.likes, comments.c.dislikes, comments.c.reaction_changes)
                 )
             ).one()
             return ReactionResult(
@@ -305,14 +323,24 @@ class SocialRepository:
                 my_reaction=value,
                 writer_member_id=int(writer),
                 delta=int(value != 0) - int(old != 0),
-                version=f"{old}>{value}:{counts.likes}:{counts.dislikes}",
+                version=str(counts.reaction_changes),
             )
 
     async def report(
-        self, community_id: int, confession_id: int, comment_id: int, member_id: int, threshold: int
+        self,
+        community_id: int,
+        confession_id: int,
+        comment_id: int,
+        member_id: int,
+        threshold: int,
+        subject: str,
     ) -> ReportResult:
-        """Count one report per member of a comment of thread ``confession_id``; the
-        report that reaches ``threshold`` hides it."""
+        """Count one report per protected subject of a comment of thread ``confession_id``;
+        the one that reaches ``threshold`` hides it.
+
+        The report of a member who erased themselves stays (under the subject
+        alone): joining again does not give them a second one.
+        """
         async with self._db.write() as conn:
             target = select(comments.c.id).where(
                 comments.c.community_id == community_id,
@@ -321,14 +349,20 @@ class SocialRepository:
             )
             if (await conn.execute(target)).scalar_one_or_none() is None:
                 raise LookupError("comment not found")
-            inserted = (
-                await conn.execute(
-                    insert(reports)
-                    .values(comment_id=comment_id, member_id=member_id)
-                    .on_conflict_do_nothing()
-                    .returning(reports.c.comment_id)
-                )
-            ).scalar_one_or_none()
+            reported = exists().where(
+                reports.c.comment_id == comment_id,
+                reports.c.subject.in_(_subjects(subject, member_id)),
+            )
+            inserted = None
+            if not (await conn.execute(select(reported))).scalar_one():
+                inserted = (
+                    await conn.execute(
+                        insert(reports)
+                        .values(comment_id=comment_id, subject=subject)
+                        .on_conflict_do_nothing()
+                        .returning(reports.c.comment_id)
+                    )
+                ).scalar_one_or_none()
             if inserted is None:
                 count = (
                     await conn.execute(
@@ -421,78 +455,24 @@ class SocialRepository:
         async with self._db.read_own() as conn:
             return [int(r) for r in (await conn.execute(statement)).scalars()]
 
-    async def erase_member(self, community_id: int, member_id: int) -> int:
-        """Remove a member's comments, reactions and reports; returns comments erased.
 
-        A comment that has replies keeps its place as "[deleted]" with no
-        writer, so the thread keeps its shape; the others are deleted. Counters
-        of comments the member reacted to are corrected in the same transaction.
-        """
-        async with self._db.write() as conn:
-            theirs = select(comments.c.id).where(
-                comments.c.community_id == community_id, comments.c.member_id == member_id
-            )
-            # Undo the member's reactions on the counters before dropping them.
-            own_reactions = (
-                await conn.execute(
-                    delete(reactions)
-                    .where(reactions.c.member_id == member_id)
-                    .where(
-                        reactions.c.comment_id.in_(
-                            select(comments.c.id).where(comments.c.community_id == community_id)
-                        )
-                    )
-                    .returning(reactions.c.comment_id, reactions.c.value)
-                )
-            ).all()
-            for comment_id, value in own_reactions:
-                await conn.execute(
-                    update(comments)
-                    .where(comments.c.id == comment_id)
-                    .values(
-                        likes=comments.c.likes - (1 if value == 1 else 0),
-                        dislikes=comments.c.dislikes - (1 if value == -1 else 0),
-                    )
-                )
-            await conn.execute(
-                delete(reports).where(
-                    reports.c.member_id == member_id,
-                    reports.c.comment_id.in_(
-                        select(comments.c.id).where(comments.c.community_id == community_id)
-                    ),
-                )
-            )
-            child = comments.alias("child")
-            replied = exists().where(child.c.parent_id == comments.c.id)
-            kept = (
-                await conn.execute(
-                    update(comments)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id)
-                    .where(replied)
-                    .values(
-                        status=DELETED,
-                        text=DELETED_TEXT,
-                        pseudonym=DELETED_TEXT,
-                        member_id=0,
-                        idempotency_key=func.concat("erased:", comments.c.id),
-                    )
-                    .returning(comments.c.id)
-                )
-            ).all()
-            await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(theirs)))
-            await conn.execute(delete(reports).where(reports.c.comment_id.in_(theirs)))
-            removed = (
-                await conn.execute(
-                    delete(comments)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id)
-                    .returning(comments.c.id)
-                )
-            ).all()
-            # Batching state names the member (by internal id); it goes too.
-            await conn.execute(delete(pacers).where(pacers.c.key.like(f"notify:{member_id}:%")))
-            return len(kept) + len(removed)
+async def visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
+    """Visible comments of a thread, inside ``conn``'s transaction."""
+    statement = select(func.count()).where(
+        comments.c.community_id == community_id,
+        comments.c.confession_id == confession_id,
+        comments.c.status == VISIBLE,
+    )
+    return int((await conn.execute(statement)).scalar_one())
+
+
+# Subject of a report or reaction made before subjects existed (migration 0004).
+LEGACY_SUBJECT = "m:"
+
+
+def _subjects(subject: str, member_id: int) -> list[str]:
+    """The member's subject, and the one their markers from before 0004 carry."""
+    return [subject, f"{LEGACY_SUBJECT}{member_id}"]
 
 
 @dataclass(frozen=True)

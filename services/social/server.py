@@ -7,11 +7,13 @@ from contextlib import AsyncExitStack
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
 from services.social.repository import SocialRepository
+from services.social.retention import prune_pacers
 from services.social.servicer import SocialServicer
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.outbox import Outbox
+from veil.core.retention import start_pruner
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
 
 
@@ -27,6 +29,11 @@ def main() -> None:
             [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
         )
         closing.push_async_callback(confessions_channel.close)
+        start_pruner(
+            closing,
+            settings.retention_interval_seconds,
+            lambda: prune_pacers(db, settings.pacer_retention_hours),
+        )
         return Registration.of(
             social_pb2.DESCRIPTOR,
             "SocialService",

@@ -7,11 +7,13 @@ import orjson
 
 from services.social import domain
 from services.social.config import SocialSettings
+from services.social.erasure import erase_member, follow_up
 from services.social.open_threads import require_open
 from services.social.pseudonyms import pseudonym
 from services.social.repository import (
     DELETED,
     HIDDEN,
+    LEGACY_SUBJECT,
     VISIBLE,
     CommentRow,
     Slot,
@@ -51,6 +53,11 @@ def _comment(row: CommentRow, viewer_member_id: int = 0) -> pb.Comment:
         parent_text=row.parent_text or "",
         by_author=row.by_author,
     )
+
+
+def _subject(subject: str, member_id: int) -> str:
+    """The caller's protected subject; a caller that has none is known by member id."""
+    return subject or f"{LEGACY_SUBJECT}{member_id}"
 
 
 def _thread(thread: pb.ThreadContext) -> pb.ThreadContext:
@@ -158,6 +165,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 request.comment_id,
                 request.member_id,
                 request.value,
+                _subject(request.subject, request.member_id),
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
@@ -167,7 +175,8 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     community_id=request.community_id,
                     member_id=result.writer_member_id,
                     reactions_received=result.delta,
-                    event_key=f"reaction:{request.comment_id}:{request.member_id}:{result.version}",
+                    # The comment's n-th reaction change: counted once, whoever made it.
+                    event_key=f"reaction:{request.comment_id}:{result.version}",
                 )
             )
         return pb.ReactResponse(
@@ -188,6 +197,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 request.comment_id,
                 request.member_id,
                 self._settings.report_threshold,
+                _subject(request.subject, request.member_id),
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
@@ -287,8 +297,17 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseSocialMemberResponse:
         """Erase a member's comments, reactions and reports (for /deleteme)."""
-        erased = await self._repository.erase_member(request.community_id, request.member_id)
-        return pb.EraseSocialMemberResponse(comments_erased=erased)
+        erasure = await erase_member(
+            self._repository.db,
+            request.community_id,
+            request.member_id,
+            _subject(request.subject, request.member_id),
+            carded_at=self._settings.report_threshold,
+        )
+        await follow_up(
+            erasure, request.community_id, self._confessions, self._outbox, self._queue_counter
+        )
+        return pb.EraseSocialMemberResponse(comments_erased=erasure.erased)
 
     @domain_errors
     async def ResolvePseudonym(

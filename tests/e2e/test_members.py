@@ -122,12 +122,13 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
 
 
 async def _rows(infra_config: infra.InfraConfig) -> list[tuple[str, dict[str, Any]]]:
-    """Every row of every table of the confessions and social schemas, as JSON."""
+    """Every row of every table of the confessions, social and notifier schemas, as JSON."""
     tables = await asyncio.to_thread(
         infra.psql,
         infra_config,
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-        "WHERE table_schema IN ('confessions', 'social') AND table_type = 'BASE TABLE'",
+        "WHERE table_schema IN ('confessions', 'social', 'notifier') "
+        "AND table_type = 'BASE TABLE'",
     )
     rows: list[tuple[str, dict[str, Any]]] = []
     for table in tables.splitlines():
@@ -214,11 +215,24 @@ async def test_deleteme_leaves_nothing_of_the_member(
     thread = await open_thread(neighbour, theirs)
     assert "I disagree" in thread["text"] and "[deleted]" in thread["text"]
     assert "my hot take" not in thread["text"] and "lonely" not in thread["text"]
-    assert "👍 0" in thread["text"]
+    # The leaver's 👍 stays, under their protected subject alone (it names nobody):
+    # the count stays right, and joining again does not give them a second one.
+    assert "👍 1" in thread["text"]
     await neighbour.start(f"c_{published}")
     assert (await reply(neighbour))["text"] == f"Confession #{published} is not available."
 
-    # Nothing of the member is left in either schema.
+    # The pending confession's card is withdrawn (through the notifier).
+    async def card_withdrawn() -> bool:
+        cards = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return any(
+            c["text"] == f"#{pending.confession.number}\n[withdrawn]"
+            and not (c.get("reply_markup") or {}).get("inline_keyboard")
+            for c in cards
+        )
+
+    await until(card_withdrawn, "the pending card was never withdrawn", seconds=6 * PACE_SECONDS)
+
+    # Nothing of the member is left in any schema, the notifier's queue included.
     texts = ("my secret crush", "still waiting for review", "my hot take", "my lonely comment")
     for table, row in await _rows(infra_config):
         dumped = json.dumps(row, ensure_ascii=False)

@@ -42,7 +42,7 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
         admin_chat_id=-2,
         title="Queries",
     )
-    member = await repository.register_member(community.id, 4242)
+    member = await repository.register_member(community.id, 4242, "subject-4242")
     confession = (
         await repository.submit_confession(community.id, member.id, "counted", "q:1")
     ).confession

@@ -63,7 +63,7 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
         )
         ids.append(row.id)
     for comment_id in ids[:6]:
-        await repository.react(community_id, confession_id, comment_id, 101, 1)
+        await repository.react(community_id, confession_id, comment_id, 101, 1, "s101")
     db = repository._db
     statements: list[str] = []
 

@@ -165,8 +165,10 @@ class Stack:
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
             if name == "confessions":
-                # Cooldowns and daily caps are counted in the Redis Cluster.
+                # Cooldowns and daily caps are counted in the Redis Cluster, per
+                # protected subject (a keyed token that outlives /deleteme).
                 env["VEIL_REDIS_NODES"] = self.infra_config.redis_nodes()
+                env["VEIL_ID_HASH_KEY"] = keys["id_hash_key"]
         elif name == "notifier-worker":
             env |= {
                 "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES["notifier"]),

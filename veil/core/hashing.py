@@ -16,3 +16,14 @@ def keyed_token(key: bytes, *parts: object, length: int = 16) -> str:
     message = "\x1f".join(str(part) for part in parts).encode()
     digest = hmac.new(key, message, hashlib.sha256).digest()[:length]
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def subject_token(key: bytes, community_id: int, telegram_user_id: int) -> str:
+    """The protected subject of a Telegram user in one community.
+
+    What protects a community outlives the member's erasure (bans, submission
+    limits, report and reaction markers) under this token alone: an HMAC under
+    the deployment's id-hash key, so it names nobody without the key and is the
+    same again when the same person joins again after ``/deleteme``.
+    """
+    return keyed_token(key, "subject", community_id, telegram_user_id, length=16)

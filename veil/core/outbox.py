@@ -51,6 +51,9 @@ class OutgoingCall:
     collapse_key: str | None = None
     not_before: datetime | None = None
     trace_context: dict[str, str] = field(default_factory=dict)
+    # The idempotency key of the earlier message (same chat) this call edits:
+    # the worker fills in its message_id once sent, and drops the call if never.
+    edit_of: str | None = None
 
     def to_proto(
         self, default_trace_context: Mapping[str, str] | None = None
@@ -65,6 +68,7 @@ class OutgoingCall:
             idempotency_key=self.idempotency_key,
             collapse_key=self.collapse_key or "",
             trace_context=self.trace_context or default_trace_context or {},
+            edit_of=self.edit_of or "",
         )
         if self.not_before is not None:
             stamp = Timestamp()
@@ -136,3 +140,15 @@ class Outbox:
             notifier_pb2.MarkReachableRequest(community_id=community_id, chat_id=chat_id)
         )
         return bool(response.was_unreachable)
+
+    async def erase(
+        self, community_id: int, chat_ids: Sequence[int], idempotency_keys: Sequence[str]
+    ) -> None:
+        """Erase a member's traces in the queue (see NotifierService.Erase)."""
+        await self._stub.Erase(
+            notifier_pb2.EraseRequest(
+                community_id=community_id,
+                chat_ids=list(chat_ids),
+                idempotency_keys=list(idempotency_keys),
+            )
+        )

@@ -226,9 +226,16 @@ class Member(_message.Message):
     ID_FIELD_NUMBER: _builtins.int
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     JOINED_AT_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Internal id, the only identity other services see."""
     community_id: _builtins.int
+    subject: _builtins.str
+    """The member's protected subject: a keyed, irreversible token of (community,
+    Telegram user) that stays the same after /deleteme and a new /start. Other
+    services key what protects the community by it (one report and one
+    reaction per comment); never shown to anyone.
+    """
     @_builtins.property
     def joined_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -237,10 +244,11 @@ class Member(_message.Message):
         id: _builtins.int = ...,
         community_id: _builtins.int = ...,
         joined_at: _timestamp_pb2.Timestamp | None = ...,
+        subject: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["joined_at", b"joined_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "id", b"id", "joined_at", b"joined_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "id", b"id", "joined_at", b"joined_at", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -334,17 +342,23 @@ class GetConfessionRequest(_message.Message):
 
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     NUMBER_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     number: _builtins.int
+    confession_id: _builtins.int
+    """Instead of the number: the internal id (for services, e.g. the social
+    service correcting a channel post's comment counter after an erasure).
+    """
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
         number: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "number", b"number"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "number", b"number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -906,18 +920,23 @@ class UnbanMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
-    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    BAN_ID_FIELD_NUMBER: _builtins.int
+    LABEL_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
-    member_id: _builtins.int
+    ban_id: _builtins.int
+    """The ban's id (as /bans lists it), or"""
+    label: _builtins.str
+    """the label it was made with ("confession #12", "Misty Heron 417"; any case)."""
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
-        member_id: _builtins.int = ...,
+        ban_id: _builtins.int = ...,
+        label: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ban_id", b"ban_id", "community_id", b"community_id", "label", b"label"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -928,16 +947,20 @@ class UnbanMemberResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     UNBANNED_FIELD_NUMBER: _builtins.int
+    LIFTED_FIELD_NUMBER: _builtins.int
     unbanned: _builtins.bool
-    """False when the member was not banned."""
+    """False when no ban in force had that id or label."""
+    lifted: _builtins.int
+    """How many bans were lifted."""
     def __init__(
         self,
         *,
         unbanned: _builtins.bool = ...,
+        lifted: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["unbanned", b"unbanned"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lifted", b"lifted", "unbanned", b"unbanned"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -972,9 +995,12 @@ class Ban(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UNTIL_FIELD_NUMBER: _builtins.int
+    ID_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     """How admins named the member when banning ("confession #12", a pseudonym)."""
     reason: _builtins.str
+    id: _builtins.int
+    """Names this ban for UnbanMember (two bans of one member are two ids)."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -988,10 +1014,11 @@ class Ban(_message.Message):
         reason: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         until: _timestamp_pb2.Timestamp | None = ...,
+        id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "label", b"label", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "label", b"label", "reason", b"reason", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -243,14 +243,16 @@ class ConfessionsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UnbanMember(self, request, context):
-        """Lifts a member's ban in a community. Idempotent.
+        """Lifts bans one by one (by ban id or by the label a ban was made with),
+        never per member. Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListBans(self, request, context):
-        """The community's bans in force, newest first (labels only, never an identity).
+        """The community's bans in force, newest first, each ban its own entry
+        (ids and labels only, never an identity).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -82,9 +82,13 @@ class ConfessionsServiceStub:
     the author. Idempotent.
     """
     UnbanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]
-    """Lifts a member's ban in a community. Idempotent."""
+    """Lifts bans one by one (by ban id or by the label a ban was made with),
+    never per member. Idempotent.
+    """
     ListBans: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]
-    """The community's bans in force, newest first (labels only, never an identity)."""
+    """The community's bans in force, newest first, each ban its own entry
+    (ids and labels only, never an identity).
+    """
     GetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]
     """A community's rules (the defaults where none were set)."""
     SetCommunityRule: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]
@@ -154,9 +158,13 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     the author. Idempotent.
     """
     UnbanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]  # type: ignore[assignment]
-    """Lifts a member's ban in a community. Idempotent."""
+    """Lifts bans one by one (by ban id or by the label a ban was made with),
+    never per member. Idempotent.
+    """
     ListBans: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]  # type: ignore[assignment]
-    """The community's bans in force, newest first (labels only, never an identity)."""
+    """The community's bans in force, newest first, each ban its own entry
+    (ids and labels only, never an identity).
+    """
     GetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
     """A community's rules (the defaults where none were set)."""
     SetCommunityRule: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
@@ -307,7 +315,9 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _confessions_pb2.UnbanMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.UnbanMemberResponse, _abc.Awaitable[_confessions_pb2.UnbanMemberResponse]]:
-        """Lifts a member's ban in a community. Idempotent."""
+        """Lifts bans one by one (by ban id or by the label a ban was made with),
+        never per member. Idempotent.
+        """
 
     @_abc_1.abstractmethod
     def ListBans(
@@ -315,7 +325,9 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _confessions_pb2.ListBansRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.ListBansResponse, _abc.Awaitable[_confessions_pb2.ListBansResponse]]:
-        """The community's bans in force, newest first (labels only, never an identity)."""
+        """The community's bans in force, newest first, each ban its own entry
+        (ids and labels only, never an identity).
+        """
 
     @_abc_1.abstractmethod
     def GetCommunityRules(

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16veil/v1/notifier.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd9\x02\n\x0fOutgoingMessage\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07\x63hat_id\x18\x03 \x01(\x03\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12#\n\x08priority\x18\x05 \x01(\x0e\x32\x11.veil.v1.Priority\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12.\n\nnot_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ollapse_key\x18\x08 \x01(\t\x12\x41\n\rtrace_context\x18\t \x03(\x0b\x32*.veil.v1.OutgoingMessage.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x0e\x45nqueueRequest\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.veil.v1.OutgoingMessage\"0\n\x0f\x45nqueueResponse\x12\x0b\n\x03ids\x18\x01 \x03(\x03\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x05\"\x16\n\x14GetQueueStatsRequest\"q\n\tQueueStat\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12#\n\x08priority\x18\x02 \x01(\x0e\x32\x11.veil.v1.Priority\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x03\x12\x1a\n\x12oldest_age_seconds\x18\x04 \x01(\x01\"B\n\x0bStatusCount\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\"\x8a\x01\n\x0e\x44\x65\x61\x64LetterStat\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\nerror_code\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\x12*\n\x06latest\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x15GetQueueStatsResponse\x12!\n\x05stats\x18\x01 \x03(\x0b\x32\x12.veil.v1.QueueStat\x12$\n\x06totals\x18\x02 \x03(\x0b\x32\x14.veil.v1.StatusCount\x12-\n\x0c\x64\x65\x61\x64_letters\x18\x03 \x03(\x0b\x32\x17.veil.v1.DeadLetterStat\"~\n\x0f\x43ommunityLimits\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\nper_second\x18\x02 \x01(\x01\x12#\n\x1bper_private_chat_per_second\x18\x03 \x01(\x01\x12\x1c\n\x14per_group_per_minute\x18\x04 \x01(\x01\"1\n\x19GetCommunityLimitsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"=\n\x14MarkReachableRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63hat_id\x18\x02 \x01(\x03\"0\n\x15MarkReachableResponse\x12\x17\n\x0fwas_unreachable\x18\x01 \x01(\x08\".\n\x16ListUnreachableRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"v\n\x0fUnreachableChat\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0cprivate_chat\x18\x04 \x01(\x08J\x04\x08\x01\x10\x02R\x07\x63hat_id\"S\n\x17ListUnreachableResponse\x12\'\n\x05\x63hats\x18\x01 \x03(\x0b\x32\x18.veil.v1.UnreachableChat\x12\x0f\n\x07members\x18\x02 \x01(\x05*r\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x18\n\x14PRIORITY_INTERACTIVE\x10\x01\x12\x19\n\x15PRIORITY_NOTIFICATION\x10\x02\x12\x17\n\x13PRIORITY_BACKGROUND\x10\x03\x32\xe3\x03\n\x0fNotifierService\x12<\n\x07\x45nqueue\x12\x17.veil.v1.EnqueueRequest\x1a\x18.veil.v1.EnqueueResponse\x12N\n\rGetQueueStats\x12\x1d.veil.v1.GetQueueStatsRequest\x1a\x1e.veil.v1.GetQueueStatsResponse\x12H\n\x12SetCommunityLimits\x12\x18.veil.v1.CommunityLimits\x1a\x18.veil.v1.CommunityLimits\x12R\n\x12GetCommunityLimits\x12\".veil.v1.GetCommunityLimitsRequest\x1a\x18.veil.v1.CommunityLimits\x12N\n\rMarkReachable\x12\x1d.veil.v1.MarkReachableRequest\x1a\x1e.veil.v1.MarkReachableResponse\x12T\n\x0fListUnreachable\x12\x1f.veil.v1.ListUnreachableRequest\x1a .veil.v1.ListUnreachableResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16veil/v1/notifier.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x02\n\x0fOutgoingMessage\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0f\n\x07\x63hat_id\x18\x03 \x01(\x03\x12\x13\n\x0bparams_json\x18\x04 \x01(\t\x12#\n\x08priority\x18\x05 \x01(\x0e\x32\x11.veil.v1.Priority\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12.\n\nnot_before\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0c\x63ollapse_key\x18\x08 \x01(\t\x12\x41\n\rtrace_context\x18\t \x03(\x0b\x32*.veil.v1.OutgoingMessage.TraceContextEntry\x12\x0f\n\x07\x65\x64it_of\x18\n \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"<\n\x0e\x45nqueueRequest\x12*\n\x08messages\x18\x01 \x03(\x0b\x32\x18.veil.v1.OutgoingMessage\"0\n\x0f\x45nqueueResponse\x12\x0b\n\x03ids\x18\x01 \x03(\x03\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x02 \x01(\x05\"\x16\n\x14GetQueueStatsRequest\"q\n\tQueueStat\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12#\n\x08priority\x18\x02 \x01(\x0e\x32\x11.veil.v1.Priority\x12\r\n\x05\x64\x65pth\x18\x03 \x01(\x03\x12\x1a\n\x12oldest_age_seconds\x18\x04 \x01(\x01\"B\n\x0bStatusCount\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x03\"\x8a\x01\n\x0e\x44\x65\x61\x64LetterStat\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\nerror_code\x18\x02 \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\r\n\x05\x63ount\x18\x04 \x01(\x03\x12*\n\x06latest\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x15GetQueueStatsResponse\x12!\n\x05stats\x18\x01 \x03(\x0b\x32\x12.veil.v1.QueueStat\x12$\n\x06totals\x18\x02 \x03(\x0b\x32\x14.veil.v1.StatusCount\x12-\n\x0c\x64\x65\x61\x64_letters\x18\x03 \x03(\x0b\x32\x17.veil.v1.DeadLetterStat\"~\n\x0f\x43ommunityLimits\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\nper_second\x18\x02 \x01(\x01\x12#\n\x1bper_private_chat_per_second\x18\x03 \x01(\x01\x12\x1c\n\x14per_group_per_minute\x18\x04 \x01(\x01\"1\n\x19GetCommunityLimitsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"=\n\x14MarkReachableRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x63hat_id\x18\x02 \x01(\x03\"0\n\x15MarkReachableResponse\x12\x17\n\x0fwas_unreachable\x18\x01 \x01(\x08\".\n\x16ListUnreachableRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\"v\n\x0fUnreachableChat\x12)\n\x05since\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x14\n\x0cprivate_chat\x18\x04 \x01(\x08J\x04\x08\x01\x10\x02R\x07\x63hat_id\"S\n\x17ListUnreachableResponse\x12\'\n\x05\x63hats\x18\x01 \x03(\x0b\x32\x18.veil.v1.UnreachableChat\x12\x0f\n\x07members\x18\x02 \x01(\x05\"P\n\x0c\x45raseRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x10\n\x08\x63hat_ids\x18\x02 \x03(\x03\x12\x18\n\x10idempotency_keys\x18\x03 \x03(\t\"2\n\rEraseResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x05\x12\x10\n\x08scrubbed\x18\x02 \x01(\x05*r\n\x08Priority\x12\x18\n\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x18\n\x14PRIORITY_INTERACTIVE\x10\x01\x12\x19\n\x15PRIORITY_NOTIFICATION\x10\x02\x12\x17\n\x13PRIORITY_BACKGROUND\x10\x03\x32\x9b\x04\n\x0fNotifierService\x12<\n\x07\x45nqueue\x12\x17.veil.v1.EnqueueRequest\x1a\x18.veil.v1.EnqueueResponse\x12N\n\rGetQueueStats\x12\x1d.veil.v1.GetQueueStatsRequest\x1a\x1e.veil.v1.GetQueueStatsResponse\x12H\n\x12SetCommunityLimits\x12\x18.veil.v1.CommunityLimits\x1a\x18.veil.v1.CommunityLimits\x12R\n\x12GetCommunityLimits\x12\".veil.v1.GetCommunityLimitsRequest\x1a\x18.veil.v1.CommunityLimits\x12N\n\rMarkReachable\x12\x1d.veil.v1.MarkReachableRequest\x1a\x1e.veil.v1.MarkReachableResponse\x12T\n\x0fListUnreachable\x12\x1f.veil.v1.ListUnreachableRequest\x1a .veil.v1.ListUnreachableResponse\x12\x36\n\x05\x45rase\x12\x15.veil.v1.EraseRequest\x1a\x16.veil.v1.EraseResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,40 +34,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._loaded_options = None
   _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._serialized_options = b'8\001'
-  _globals['_PRIORITY']._serialized_start=1567
-  _globals['_PRIORITY']._serialized_end=1681
+  _globals['_PRIORITY']._serialized_start=1718
+  _globals['_PRIORITY']._serialized_end=1832
   _globals['_OUTGOINGMESSAGE']._serialized_start=69
-  _globals['_OUTGOINGMESSAGE']._serialized_end=414
-  _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._serialized_start=363
-  _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._serialized_end=414
-  _globals['_ENQUEUEREQUEST']._serialized_start=416
-  _globals['_ENQUEUEREQUEST']._serialized_end=476
-  _globals['_ENQUEUERESPONSE']._serialized_start=478
-  _globals['_ENQUEUERESPONSE']._serialized_end=526
-  _globals['_GETQUEUESTATSREQUEST']._serialized_start=528
-  _globals['_GETQUEUESTATSREQUEST']._serialized_end=550
-  _globals['_QUEUESTAT']._serialized_start=552
-  _globals['_QUEUESTAT']._serialized_end=665
-  _globals['_STATUSCOUNT']._serialized_start=667
-  _globals['_STATUSCOUNT']._serialized_end=733
-  _globals['_DEADLETTERSTAT']._serialized_start=736
-  _globals['_DEADLETTERSTAT']._serialized_end=874
-  _globals['_GETQUEUESTATSRESPONSE']._serialized_start=877
-  _globals['_GETQUEUESTATSRESPONSE']._serialized_end=1020
-  _globals['_COMMUNITYLIMITS']._serialized_start=1022
-  _globals['_COMMUNITYLIMITS']._serialized_end=1148
-  _globals['_GETCOMMUNITYLIMITSREQUEST']._serialized_start=1150
-  _globals['_GETCOMMUNITYLIMITSREQUEST']._serialized_end=1199
-  _globals['_MARKREACHABLEREQUEST']._serialized_start=1201
-  _globals['_MARKREACHABLEREQUEST']._serialized_end=1262
-  _globals['_MARKREACHABLERESPONSE']._serialized_start=1264
-  _globals['_MARKREACHABLERESPONSE']._serialized_end=1312
-  _globals['_LISTUNREACHABLEREQUEST']._serialized_start=1314
-  _globals['_LISTUNREACHABLEREQUEST']._serialized_end=1360
-  _globals['_UNREACHABLECHAT']._serialized_start=1362
-  _globals['_UNREACHABLECHAT']._serialized_end=1480
-  _globals['_LISTUNREACHABLERESPONSE']._serialized_start=1482
-  _globals['_LISTUNREACHABLERESPONSE']._serialized_end=1565
-  _globals['_NOTIFIERSERVICE']._serialized_start=1684
-  _globals['_NOTIFIERSERVICE']._serialized_end=2167
+  _globals['_OUTGOINGMESSAGE']._serialized_end=431
+  _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._serialized_start=380
+  _globals['_OUTGOINGMESSAGE_TRACECONTEXTENTRY']._serialized_end=431
+  _globals['_ENQUEUEREQUEST']._serialized_start=433
+  _globals['_ENQUEUEREQUEST']._serialized_end=493
+  _globals['_ENQUEUERESPONSE']._serialized_start=495
+  _globals['_ENQUEUERESPONSE']._serialized_end=543
+  _globals['_GETQUEUESTATSREQUEST']._serialized_start=545
+  _globals['_GETQUEUESTATSREQUEST']._serialized_end=567
+  _globals['_QUEUESTAT']._serialized_start=569
+  _globals['_QUEUESTAT']._serialized_end=682
+  _globals['_STATUSCOUNT']._serialized_start=684
+  _globals['_STATUSCOUNT']._serialized_end=750
+  _globals['_DEADLETTERSTAT']._serialized_start=753
+  _globals['_DEADLETTERSTAT']._serialized_end=891
+  _globals['_GETQUEUESTATSRESPONSE']._serialized_start=894
+  _globals['_GETQUEUESTATSRESPONSE']._serialized_end=1037
+  _globals['_COMMUNITYLIMITS']._serialized_start=1039
+  _globals['_COMMUNITYLIMITS']._serialized_end=1165
+  _globals['_GETCOMMUNITYLIMITSREQUEST']._serialized_start=1167
+  _globals['_GETCOMMUNITYLIMITSREQUEST']._serialized_end=1216
+  _globals['_MARKREACHABLEREQUEST']._serialized_start=1218
+  _globals['_MARKREACHABLEREQUEST']._serialized_end=1279
+  _globals['_MARKREACHABLERESPONSE']._serialized_start=1281
+  _globals['_MARKREACHABLERESPONSE']._serialized_end=1329
+  _globals['_LISTUNREACHABLEREQUEST']._serialized_start=1331
+  _globals['_LISTUNREACHABLEREQUEST']._serialized_end=1377
+  _globals['_UNREACHABLECHAT']._serialized_start=1379
+  _globals['_UNREACHABLECHAT']._serialized_end=1497
+  _globals['_LISTUNREACHABLERESPONSE']._serialized_start=1499
+  _globals['_LISTUNREACHABLERESPONSE']._serialized_end=1582
+  _globals['_ERASEREQUEST']._serialized_start=1584
+  _globals['_ERASEREQUEST']._serialized_end=1664
+  _globals['_ERASERESPONSE']._serialized_start=1666
+  _globals['_ERASERESPONSE']._serialized_end=1716
+  _globals['_NOTIFIERSERVICE']._serialized_start=1835
+  _globals['_NOTIFIERSERVICE']._serialized_end=2374
 # @@protoc_insertion_point(module_scope)

@@ -81,6 +81,7 @@ class OutgoingMessage(_message.Message):
     NOT_BEFORE_FIELD_NUMBER: _builtins.int
     COLLAPSE_KEY_FIELD_NUMBER: _builtins.int
     TRACE_CONTEXT_FIELD_NUMBER: _builtins.int
+    EDIT_OF_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     method: _builtins.str
     """Bot API method, e.g. "sendMessage"."""
@@ -93,6 +94,11 @@ class OutgoingMessage(_message.Message):
     """Unique per message; repeats are ignored."""
     collapse_key: _builtins.str
     """Optional: a newer message with the same key replaces an unsent older one."""
+    edit_of: _builtins.str
+    """Optional: the idempotency key of an earlier message to the same chat that
+    this call edits or deletes. The worker fills in params.message_id with
+    that message's id once it was sent, and drops this call when it never was.
+    """
     @_builtins.property
     def not_before(self) -> _timestamp_pb2.Timestamp:
         """Optional: do not send before this time."""
@@ -113,10 +119,11 @@ class OutgoingMessage(_message.Message):
         not_before: _timestamp_pb2.Timestamp | None = ...,
         collapse_key: _builtins.str = ...,
         trace_context: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        edit_of: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["not_before", b"not_before"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "collapse_key", b"collapse_key", "community_id", b"community_id", "idempotency_key", b"idempotency_key", "method", b"method", "not_before", b"not_before", "params_json", b"params_json", "priority", b"priority", "trace_context", b"trace_context"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "collapse_key", b"collapse_key", "community_id", b"community_id", "edit_of", b"edit_of", "idempotency_key", b"idempotency_key", "method", b"method", "not_before", b"not_before", "params_json", b"params_json", "priority", b"priority", "trace_context", b"trace_context"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -471,3 +478,57 @@ class ListUnreachableResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListUnreachableResponse: _TypeAlias = ListUnreachableResponse  # noqa: Y015
+
+@_typing.final
+class EraseRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CHAT_IDS_FIELD_NUMBER: _builtins.int
+    IDEMPOTENCY_KEYS_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    @_builtins.property
+    def chat_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The member's private chat(s)."""
+
+    @_builtins.property
+    def idempotency_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Messages to others that carry the member's content (cards, posts)."""
+
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        chat_ids: _abc.Iterable[_builtins.int] | None = ...,
+        idempotency_keys: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_ids", b"chat_ids", "community_id", b"community_id", "idempotency_keys", b"idempotency_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseRequest: _TypeAlias = EraseRequest  # noqa: Y015
+
+@_typing.final
+class EraseResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    SCRUBBED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.int
+    """Messages deleted (to the member's chat) and scrubbed (named by key)."""
+    scrubbed: _builtins.int
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.int = ...,
+        scrubbed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "scrubbed", b"scrubbed"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EraseResponse: _TypeAlias = EraseResponse  # noqa: Y015

@@ -67,6 +67,11 @@ class NotifierServiceStub:
                 request_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
                 _registered_method=True)
+        self.Erase = channel.unary_unary(
+                '/veil.v1.NotifierService/Erase',
+                request_serializer=veil_dot_v1_dot_notifier__pb2.EraseRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_notifier__pb2.EraseResponse.FromString,
+                _registered_method=True)
 
 
 class NotifierServiceServicer:
@@ -121,6 +126,17 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Erase(self, request, context):
+        """Erases what the queue holds of a member who erased themselves: every
+        message to their chat (texts, chat id, idempotency keys derived from
+        them), its dead letters and 403 mark; and the content of the messages
+        named by key (their cards and channel posts), which are not sent any more
+        if still queued. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NotifierServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -153,6 +169,11 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.ListUnreachable,
                     request_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.FromString,
                     response_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.SerializeToString,
+            ),
+            'Erase': grpc.unary_unary_rpc_method_handler(
+                    servicer.Erase,
+                    request_deserializer=veil_dot_v1_dot_notifier__pb2.EraseRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_notifier__pb2.EraseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -320,6 +341,33 @@ class NotifierService:
             '/veil.v1.NotifierService/ListUnreachable',
             veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
             veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Erase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.NotifierService/Erase',
+            veil_dot_v1_dot_notifier__pb2.EraseRequest.SerializeToString,
+            veil_dot_v1_dot_notifier__pb2.EraseResponse.FromString,
             options,
             channel_credentials,
             insecure,

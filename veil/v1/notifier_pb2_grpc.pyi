@@ -55,6 +55,13 @@ class NotifierServiceStub:
     Never which chats: a private chat's id is a member's Telegram id, and no
     RPC returns one.
     """
+    Erase: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]
+    """Erases what the queue holds of a member who erased themselves: every
+    message to their chat (texts, chat id, idempotency keys derived from
+    them), its dead letters and 403 mark; and the content of the messages
+    named by key (their cards and channel posts), which are not sent any more
+    if still queued. Idempotent.
+    """
 
 @_typing.type_check_only
 class NotifierServiceAsyncStub(NotifierServiceStub):
@@ -82,6 +89,13 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     """How many chats of a community answered 403, and since when, newest first.
     Never which chats: a private chat's id is a member's Telegram id, and no
     RPC returns one.
+    """
+    Erase: _aio.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]  # type: ignore[assignment]
+    """Erases what the queue holds of a member who erased themselves: every
+    message to their chat (texts, chat id, idempotency keys derived from
+    them), its dead letters and 403 mark; and the content of the messages
+    named by key (their cards and channel posts), which are not sent any more
+    if still queued. Idempotent.
     """
 
 class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -143,6 +157,19 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         """How many chats of a community answered 403, and since when, newest first.
         Never which chats: a private chat's id is a member's Telegram id, and no
         RPC returns one.
+        """
+
+    @_abc_1.abstractmethod
+    def Erase(
+        self,
+        request: _notifier_pb2.EraseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_notifier_pb2.EraseResponse, _abc.Awaitable[_notifier_pb2.EraseResponse]]:
+        """Erases what the queue holds of a member who erased themselves: every
+        message to their chat (texts, chat id, idempotency keys derived from
+        them), its dead letters and 403 mark; and the content of the messages
+        named by key (their cards and channel posts), which are not sent any more
+        if still queued. Idempotent.
         """
 
 def add_NotifierServiceServicer_to_server(servicer: NotifierServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -25,17 +25,17 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/social.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\rThreadContext\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x19\n\x11\x63onfession_number\x18\x03 \x01(\x03\x12\x18\n\x10\x61uthor_member_id\x18\x04 \x01(\x03\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x06 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ot_username\x18\x08 \x01(\t\"\x96\x02\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tparent_id\x18\x03 \x01(\x03\x12\x11\n\tpseudonym\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05likes\x18\x06 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04mine\x18\t \x01(\x08\x12\x13\n\x0bmy_reaction\x18\n \x01(\x05\x12\x18\n\x10parent_pseudonym\x18\x0b \x01(\t\x12\x13\n\x0bparent_text\x18\x0c \x01(\t\x12\x11\n\tby_author\x18\r \x01(\x08\"\xb5\x01\n\x11\x41\x64\x64\x43ommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\x11\n\tparent_id\x18\x04 \x01(\x03\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12&\n\x06thread\x18\x07 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"^\n\x12\x41\x64\x64\x43ommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.veil.v1.Comment\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x14\n\x0cthread_count\x18\x03 \x01(\x03\"\xb3\x01\n\x13ListCommentsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x05\x12\x18\n\x10viewer_member_id\x18\x05 \x01(\x03\x12\"\n\x04sort\x18\x06 \x01(\x0e\x32\x14.veil.v1.CommentSort\x12\x12\n\nconsistent\x18\x07 \x01(\x08\"I\n\x14ListCommentsResponse\x12\"\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x10.veil.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\"C\n\x18\x45raseSocialMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\"4\n\x19\x45raseSocialMemberResponse\x12\x17\n\x0f\x63omments_erased\x18\x01 \x01(\x05\"\x82\x01\n\x0cReactRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\ncomment_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\r\n\x05value\x18\x04 \x01(\x05\x12&\n\x06thread\x18\x05 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"E\n\rReactResponse\x12\r\n\x05likes\x18\x01 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x02 \x01(\x05\x12\x13\n\x0bmy_reaction\x18\x03 \x01(\x05\"e\n\x14ReportCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12&\n\x06thread\x18\x03 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"8\n\x15ReportCommentResponse\x12\x0f\n\x07\x63ounted\x18\x01 \x01(\x08\x12\x0e\n\x06hidden\x18\x02 \x01(\x08\"{\n\x14\x44\x65leteCommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\ncomment_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12&\n\x06thread\x18\x04 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"(\n\x15\x44\x65leteCommentResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"\x80\x01\n\x16ModerateCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\x03\x12*\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x1a.veil.v1.CommentModeration\x12&\n\x06thread\x18\x03 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"\'\n\x17ModerateCommentResponse\x12\x0c\n\x04\x64one\x18\x01 \x01(\x08\"B\n\x17ResolvePseudonymRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tpseudonym\x18\x02 \x01(\t\"-\n\x18ResolvePseudonymResponse\x12\x11\n\tmember_id\x18\x01 \x01(\x03*U\n\x0b\x43ommentSort\x12\x17\n\x13\x43OMMENT_SORT_OLDEST\x10\x00\x12\x17\n\x13\x43OMMENT_SORT_NEWEST\x10\x01\x12\x14\n\x10\x43OMMENT_SORT_TOP\x10\x02*\x9d\x01\n\x11\x43ommentModeration\x12\"\n\x1e\x43OMMENT_MODERATION_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43OMMENT_MODERATION_RESTORE\x10\x01\x12\x1d\n\x19\x43OMMENT_MODERATION_DELETE\x10\x02\x12%\n!COMMENT_MODERATION_DELETE_AND_BAN\x10\x03\x32\x80\x05\n\rSocialService\x12\x45\n\nAddComment\x12\x1a.veil.v1.AddCommentRequest\x1a\x1b.veil.v1.AddCommentResponse\x12K\n\x0cListComments\x12\x1c.veil.v1.ListCommentsRequest\x1a\x1d.veil.v1.ListCommentsResponse\x12T\n\x0b\x45raseMember\x12!.veil.v1.EraseSocialMemberRequest\x1a\".veil.v1.EraseSocialMemberResponse\x12\x36\n\x05React\x12\x15.veil.v1.ReactRequest\x1a\x16.veil.v1.ReactResponse\x12N\n\rReportComment\x12\x1d.veil.v1.ReportCommentRequest\x1a\x1e.veil.v1.ReportCommentResponse\x12N\n\rDeleteComment\x12\x1d.veil.v1.DeleteCommentRequest\x1a\x1e.veil.v1.DeleteCommentResponse\x12T\n\x0fModerateComment\x12\x1f.veil.v1.ModerateCommentRequest\x1a .veil.v1.ModerateCommentResponse\x12W\n\x10ResolvePseudonym\x12 .veil.v1.ResolvePseudonymRequest\x1a!.veil.v1.ResolvePseudonymResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/social.proto\x12\x07veil.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd3\x01\n\rThreadContext\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x19\n\x11\x63onfession_number\x18\x03 \x01(\x03\x12\x18\n\x10\x61uthor_member_id\x18\x04 \x01(\x03\x12\x17\n\x0f\x63hannel_chat_id\x18\x05 \x01(\x03\x12\x1a\n\x12\x63hannel_message_id\x18\x06 \x01(\x03\x12\x15\n\radmin_chat_id\x18\x07 \x01(\x03\x12\x14\n\x0c\x62ot_username\x18\x08 \x01(\t\"\x96\x02\n\x07\x43omment\x12\n\n\x02id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tparent_id\x18\x03 \x01(\x03\x12\x11\n\tpseudonym\x18\x04 \x01(\t\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\r\n\x05likes\x18\x06 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x07 \x01(\x05\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04mine\x18\t \x01(\x08\x12\x13\n\x0bmy_reaction\x18\n \x01(\x05\x12\x18\n\x10parent_pseudonym\x18\x0b \x01(\t\x12\x13\n\x0bparent_text\x18\x0c \x01(\t\x12\x11\n\tby_author\x18\r \x01(\x08\"\xb5\x01\n\x11\x41\x64\x64\x43ommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\x11\n\tparent_id\x18\x04 \x01(\x03\x12\x0c\n\x04text\x18\x05 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\x12&\n\x06thread\x18\x07 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"^\n\x12\x41\x64\x64\x43ommentResponse\x12!\n\x07\x63omment\x18\x01 \x01(\x0b\x32\x10.veil.v1.Comment\x12\x0f\n\x07\x63reated\x18\x02 \x01(\x08\x12\x14\n\x0cthread_count\x18\x03 \x01(\x03\"\xb3\x01\n\x13ListCommentsRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x15\n\rconfession_id\x18\x02 \x01(\x03\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x0e\n\x06offset\x18\x04 \x01(\x05\x12\x18\n\x10viewer_member_id\x18\x05 \x01(\x03\x12\"\n\x04sort\x18\x06 \x01(\x0e\x32\x14.veil.v1.CommentSort\x12\x12\n\nconsistent\x18\x07 \x01(\x08\"I\n\x14ListCommentsResponse\x12\"\n\x08\x63omments\x18\x01 \x03(\x0b\x32\x10.veil.v1.Comment\x12\r\n\x05total\x18\x02 \x01(\x03\"T\n\x18\x45raseSocialMemberRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12\x0f\n\x07subject\x18\x03 \x01(\t\"4\n\x19\x45raseSocialMemberResponse\x12\x17\n\x0f\x63omments_erased\x18\x01 \x01(\x05\"\x93\x01\n\x0cReactRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\ncomment_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12\r\n\x05value\x18\x04 \x01(\x05\x12&\n\x06thread\x18\x05 \x01(\x0b\x32\x16.veil.v1.ThreadContext\x12\x0f\n\x07subject\x18\x06 \x01(\t\"E\n\rReactResponse\x12\r\n\x05likes\x18\x01 \x01(\x05\x12\x10\n\x08\x64islikes\x18\x02 \x01(\x05\x12\x13\n\x0bmy_reaction\x18\x03 \x01(\x05\"v\n\x14ReportCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\x03\x12\x11\n\tmember_id\x18\x02 \x01(\x03\x12&\n\x06thread\x18\x03 \x01(\x0b\x32\x16.veil.v1.ThreadContext\x12\x0f\n\x07subject\x18\x04 \x01(\t\"8\n\x15ReportCommentResponse\x12\x0f\n\x07\x63ounted\x18\x01 \x01(\x08\x12\x0e\n\x06hidden\x18\x02 \x01(\x08\"{\n\x14\x44\x65leteCommentRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x12\n\ncomment_id\x18\x02 \x01(\x03\x12\x11\n\tmember_id\x18\x03 \x01(\x03\x12&\n\x06thread\x18\x04 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"(\n\x15\x44\x65leteCommentResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x08\"\x80\x01\n\x16ModerateCommentRequest\x12\x12\n\ncomment_id\x18\x01 \x01(\x03\x12*\n\x06\x61\x63tion\x18\x02 \x01(\x0e\x32\x1a.veil.v1.CommentModeration\x12&\n\x06thread\x18\x03 \x01(\x0b\x32\x16.veil.v1.ThreadContext\"\'\n\x17ModerateCommentResponse\x12\x0c\n\x04\x64one\x18\x01 \x01(\x08\"B\n\x17ResolvePseudonymRequest\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x11\n\tpseudonym\x18\x02 \x01(\t\"-\n\x18ResolvePseudonymResponse\x12\x11\n\tmember_id\x18\x01 \x01(\x03*U\n\x0b\x43ommentSort\x12\x17\n\x13\x43OMMENT_SORT_OLDEST\x10\x00\x12\x17\n\x13\x43OMMENT_SORT_NEWEST\x10\x01\x12\x14\n\x10\x43OMMENT_SORT_TOP\x10\x02*\x9d\x01\n\x11\x43ommentModeration\x12\"\n\x1e\x43OMMENT_MODERATION_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43OMMENT_MODERATION_RESTORE\x10\x01\x12\x1d\n\x19\x43OMMENT_MODERATION_DELETE\x10\x02\x12%\n!COMMENT_MODERATION_DELETE_AND_BAN\x10\x03\x32\x80\x05\n\rSocialService\x12\x45\n\nAddComment\x12\x1a.veil.v1.AddCommentRequest\x1a\x1b.veil.v1.AddCommentResponse\x12K\n\x0cListComments\x12\x1c.veil.v1.ListCommentsRequest\x1a\x1d.veil.v1.ListCommentsResponse\x12T\n\x0b\x45raseMember\x12!.veil.v1.EraseSocialMemberRequest\x1a\".veil.v1.EraseSocialMemberResponse\x12\x36\n\x05React\x12\x15.veil.v1.ReactRequest\x1a\x16.veil.v1.ReactResponse\x12N\n\rReportComment\x12\x1d.veil.v1.ReportCommentRequest\x1a\x1e.veil.v1.ReportCommentResponse\x12N\n\rDeleteComment\x12\x1d.veil.v1.DeleteCommentRequest\x1a\x1e.veil.v1.DeleteCommentResponse\x12T\n\x0fModerateComment\x12\x1f.veil.v1.ModerateCommentRequest\x1a .veil.v1.ModerateCommentResponse\x12W\n\x10ResolvePseudonym\x12 .veil.v1.ResolvePseudonymRequest\x1a!.veil.v1.ResolvePseudonymResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'veil.v1.social_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_COMMENTSORT']._serialized_start=2040
-  _globals['_COMMENTSORT']._serialized_end=2125
-  _globals['_COMMENTMODERATION']._serialized_start=2128
-  _globals['_COMMENTMODERATION']._serialized_end=2285
+  _globals['_COMMENTSORT']._serialized_start=2091
+  _globals['_COMMENTSORT']._serialized_end=2176
+  _globals['_COMMENTMODERATION']._serialized_start=2179
+  _globals['_COMMENTMODERATION']._serialized_end=2336
   _globals['_THREADCONTEXT']._serialized_start=67
   _globals['_THREADCONTEXT']._serialized_end=278
   _globals['_COMMENT']._serialized_start=281
@@ -49,29 +49,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTCOMMENTSRESPONSE']._serialized_start=1023
   _globals['_LISTCOMMENTSRESPONSE']._serialized_end=1096
   _globals['_ERASESOCIALMEMBERREQUEST']._serialized_start=1098
-  _globals['_ERASESOCIALMEMBERREQUEST']._serialized_end=1165
-  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_start=1167
-  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_end=1219
-  _globals['_REACTREQUEST']._serialized_start=1222
-  _globals['_REACTREQUEST']._serialized_end=1352
-  _globals['_REACTRESPONSE']._serialized_start=1354
-  _globals['_REACTRESPONSE']._serialized_end=1423
-  _globals['_REPORTCOMMENTREQUEST']._serialized_start=1425
-  _globals['_REPORTCOMMENTREQUEST']._serialized_end=1526
-  _globals['_REPORTCOMMENTRESPONSE']._serialized_start=1528
-  _globals['_REPORTCOMMENTRESPONSE']._serialized_end=1584
-  _globals['_DELETECOMMENTREQUEST']._serialized_start=1586
-  _globals['_DELETECOMMENTREQUEST']._serialized_end=1709
-  _globals['_DELETECOMMENTRESPONSE']._serialized_start=1711
-  _globals['_DELETECOMMENTRESPONSE']._serialized_end=1751
-  _globals['_MODERATECOMMENTREQUEST']._serialized_start=1754
-  _globals['_MODERATECOMMENTREQUEST']._serialized_end=1882
-  _globals['_MODERATECOMMENTRESPONSE']._serialized_start=1884
-  _globals['_MODERATECOMMENTRESPONSE']._serialized_end=1923
-  _globals['_RESOLVEPSEUDONYMREQUEST']._serialized_start=1925
-  _globals['_RESOLVEPSEUDONYMREQUEST']._serialized_end=1991
-  _globals['_RESOLVEPSEUDONYMRESPONSE']._serialized_start=1993
-  _globals['_RESOLVEPSEUDONYMRESPONSE']._serialized_end=2038
-  _globals['_SOCIALSERVICE']._serialized_start=2288
-  _globals['_SOCIALSERVICE']._serialized_end=2928
+  _globals['_ERASESOCIALMEMBERREQUEST']._serialized_end=1182
+  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_start=1184
+  _globals['_ERASESOCIALMEMBERRESPONSE']._serialized_end=1236
+  _globals['_REACTREQUEST']._serialized_start=1239
+  _globals['_REACTREQUEST']._serialized_end=1386
+  _globals['_REACTRESPONSE']._serialized_start=1388
+  _globals['_REACTRESPONSE']._serialized_end=1457
+  _globals['_REPORTCOMMENTREQUEST']._serialized_start=1459
+  _globals['_REPORTCOMMENTREQUEST']._serialized_end=1577
+  _globals['_REPORTCOMMENTRESPONSE']._serialized_start=1579
+  _globals['_REPORTCOMMENTRESPONSE']._serialized_end=1635
+  _globals['_DELETECOMMENTREQUEST']._serialized_start=1637
+  _globals['_DELETECOMMENTREQUEST']._serialized_end=1760
+  _globals['_DELETECOMMENTRESPONSE']._serialized_start=1762
+  _globals['_DELETECOMMENTRESPONSE']._serialized_end=1802
+  _globals['_MODERATECOMMENTREQUEST']._serialized_start=1805
+  _globals['_MODERATECOMMENTREQUEST']._serialized_end=1933
+  _globals['_MODERATECOMMENTRESPONSE']._serialized_start=1935
+  _globals['_MODERATECOMMENTRESPONSE']._serialized_end=1974
+  _globals['_RESOLVEPSEUDONYMREQUEST']._serialized_start=1976
+  _globals['_RESOLVEPSEUDONYMREQUEST']._serialized_end=2042
+  _globals['_RESOLVEPSEUDONYMRESPONSE']._serialized_start=2044
+  _globals['_RESOLVEPSEUDONYMRESPONSE']._serialized_end=2089
+  _globals['_SOCIALSERVICE']._serialized_start=2339
+  _globals['_SOCIALSERVICE']._serialized_end=2979
 # @@protoc_insertion_point(module_scope)

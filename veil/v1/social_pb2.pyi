@@ -305,17 +305,24 @@ class EraseSocialMemberRequest(_message.Message):
 
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     MEMBER_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     member_id: _builtins.int
+    subject: _builtins.str
+    """The member's protected subject (Member.subject): their report and
+    reaction markers stay under it, so a member who joins again cannot
+    report or react to the same comment a second time.
+    """
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
         member_id: _builtins.int = ...,
+        subject: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -349,11 +356,16 @@ class ReactRequest(_message.Message):
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
     value: _builtins.int
     """+1 (👍) or -1 (👎)."""
+    subject: _builtins.str
+    """The member's protected subject (Member.subject): one reaction per subject
+    and comment, across /deleteme.
+    """
     @_builtins.property
     def thread(self) -> Global___ThreadContext:
         """The thread the comment was shown in: a comment of another thread, or of
@@ -368,10 +380,11 @@ class ReactRequest(_message.Message):
         member_id: _builtins.int = ...,
         value: _builtins.int = ...,
         thread: Global___ThreadContext | None = ...,
+        subject: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "thread", b"thread", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "subject", b"subject", "thread", b"thread", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -409,8 +422,13 @@ class ReportCommentRequest(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
+    subject: _builtins.str
+    """The member's protected subject (Member.subject): one report per subject
+    and comment, across /deleteme.
+    """
     @_builtins.property
     def thread(self) -> Global___ThreadContext: ...
     def __init__(
@@ -419,10 +437,11 @@ class ReportCommentRequest(_message.Message):
         comment_id: _builtins.int = ...,
         member_id: _builtins.int = ...,
         thread: Global___ThreadContext | None = ...,
+        subject: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

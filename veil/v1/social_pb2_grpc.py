@@ -101,8 +101,9 @@ class SocialServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def EraseMember(self, request, context):
-        """Erases a member's comments, reactions and reports in this service: comments
-        that have replies keep their place as "[deleted]", the rest are removed.
+        """Erases a member's comments in this service: comments that have replies
+        keep their place as "[deleted]", the rest are removed. Their reports and
+        reactions on others' comments stay as markers under the subject alone.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -120,7 +121,7 @@ class SocialServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ReportComment(self, request, context):
-        """Counts one report per member; the report that reaches the community's
+        """Counts one report per protected subject; the report that reaches the community's
         threshold hides the comment and queues a card to the admin chat.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)

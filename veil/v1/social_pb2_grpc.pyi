@@ -43,8 +43,9 @@ class SocialServiceStub:
     ListComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _grpc.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]
-    """Erases a member's comments, reactions and reports in this service: comments
-    that have replies keep their place as "[deleted]", the rest are removed.
+    """Erases a member's comments in this service: comments that have replies
+    keep their place as "[deleted]", the rest are removed. Their reports and
+    reactions on others' comments stay as markers under the subject alone.
     """
     React: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]
     """Toggles (same value again) or switches (the other value) a member's
@@ -54,7 +55,7 @@ class SocialServiceStub:
     published, not withdrawn).
     """
     ReportComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]
-    """Counts one report per member; the report that reaches the community's
+    """Counts one report per protected subject; the report that reaches the community's
     threshold hides the comment and queues a card to the admin chat.
     """
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]
@@ -85,8 +86,9 @@ class SocialServiceAsyncStub(SocialServiceStub):
     ListComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _aio.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]  # type: ignore[assignment]
-    """Erases a member's comments, reactions and reports in this service: comments
-    that have replies keep their place as "[deleted]", the rest are removed.
+    """Erases a member's comments in this service: comments that have replies
+    keep their place as "[deleted]", the rest are removed. Their reports and
+    reactions on others' comments stay as markers under the subject alone.
     """
     React: _aio.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]  # type: ignore[assignment]
     """Toggles (same value again) or switches (the other value) a member's
@@ -96,7 +98,7 @@ class SocialServiceAsyncStub(SocialServiceStub):
     published, not withdrawn).
     """
     ReportComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]  # type: ignore[assignment]
-    """Counts one report per member; the report that reaches the community's
+    """Counts one report per protected subject; the report that reaches the community's
     threshold hides the comment and queues a card to the admin chat.
     """
     DeleteComment: _aio.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]  # type: ignore[assignment]
@@ -142,8 +144,9 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _social_pb2.EraseSocialMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.EraseSocialMemberResponse, _abc.Awaitable[_social_pb2.EraseSocialMemberResponse]]:
-        """Erases a member's comments, reactions and reports in this service: comments
-        that have replies keep their place as "[deleted]", the rest are removed.
+        """Erases a member's comments in this service: comments that have replies
+        keep their place as "[deleted]", the rest are removed. Their reports and
+        reactions on others' comments stay as markers under the subject alone.
         """
 
     @_abc_1.abstractmethod
@@ -165,7 +168,7 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _social_pb2.ReportCommentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.ReportCommentResponse, _abc.Awaitable[_social_pb2.ReportCommentResponse]]:
-        """Counts one report per member; the report that reaches the community's
+        """Counts one report per protected subject; the report that reaches the community's
         threshold hides the comment and queues a card to the admin chat.
         """
 

@@ -37,7 +37,11 @@ BAN_USAGE = (
     "Use <code>/ban #12 [7d] [reason]</code> (the author of confession #12) or "
     "<code>/ban Misty Heron 417 [12h] [reason]</code> (a pseudonym from a thread)."
 )
-UNBAN_USAGE = "Use <code>/unban #12</code> or <code>/unban Misty Heron 417</code>."
+UNBAN_USAGE = (
+    "Use <code>/unban #12</code>, <code>/unban Misty Heron 417</code> (the label a ban was "
+    "made with) or <code>/unban 7</code> (a ban's id, as /bans lists it)."
+)
+_BAN_ID = re.compile(r"^\s*(\d{1,17})\s*$")
 
 
 class TargetError(Exception):
@@ -141,18 +145,30 @@ async def unban(
     services: ServiceClients,
     admins: AdminCheck,
 ) -> None:
-    """/unban #N|pseudonym."""
+    """/unban <ban id>|#N|pseudonym: lifts bans by id or label, never per member.
+
+    Nobody is looked up: the answer depends on the bans alone, so it cannot
+    tell whether a pseudonym belongs to a member banned under another label.
+    """
     if not await _allowed(message, community, admins):
         return
-    target = await _target(message, command, community, services, UNBAN_USAGE)
-    if target is None:
+    args = command.args or ""
+    request = confessions_pb2.UnbanMemberRequest(community_id=community.id)
+    by_id = _BAN_ID.match(args)
+    match = _TARGET.match(args)
+    if by_id is not None:
+        request.ban_id = int(by_id.group(1))
+        label = f"ban {request.ban_id}"
+    elif match is not None and not (match.group(2) or "").strip():
+        target = match.group(1)
+        label = f"confession {target}" if target.startswith("#") else target
+        request.label = label
+    else:
+        await message.answer(UNBAN_USAGE)
         return
-    member_id, label, _ = target
-    response = await services.confessions.UnbanMember(
-        confessions_pb2.UnbanMemberRequest(community_id=community.id, member_id=member_id)
-    )
+    response = await services.confessions.UnbanMember(request)
     await message.answer(
-        f"✅ Unbanned {label}." if response.unbanned else f"{label} was not banned."
+        f"✅ Unbanned {escape(label)}." if response.unbanned else f"No such ban: {escape(label)}."
     )
 
 
@@ -172,7 +188,7 @@ async def bans(
     lines = [f"<b>Bans</b> ({len(response.bans)})"]
     for item in response.bans:
         until = optional_time(item, "until")
-        lines.append(ban_line(item.label, item.reason, until))
+        lines.append(ban_line(item.label, item.reason, until, ban_id=item.id))
     await answer_long(message, "\n".join(lines))
 
 

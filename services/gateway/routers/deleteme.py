@@ -52,7 +52,9 @@ async def choose(
     )
     await services.social.EraseMember(
         social_pb2.EraseSocialMemberRequest(
-            community_id=community.id, member_id=registered.member.id
+            community_id=community.id,
+            member_id=registered.member.id,
+            subject=registered.member.subject,
         )
     )
     await services.confessions.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))

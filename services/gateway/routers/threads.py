@@ -72,11 +72,18 @@ class ThreadNotFoundError(Exception):
     """The confession has no open thread (unknown, pending, rejected or deleted)."""
 
 
-async def _member_id(services: ServiceClients, community: CommunityEntry, user: User) -> int:
+async def _member(
+    services: ServiceClients, community: CommunityEntry, user: User
+) -> confessions_pb2.Member:
     response = await services.confessions.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, user))
     )
-    return int(response.member.id)
+    member: confessions_pb2.Member = response.member
+    return member
+
+
+async def _member_id(services: ServiceClients, community: CommunityEntry, user: User) -> int:
+    return int((await _member(services, community, user)).id)
 
 
 async def _thread(
@@ -229,13 +236,16 @@ async def comment_action(
 ) -> None:
     """👍 / 👎 (set, so a redelivered press is harmless), ⚠️ report, 🗑 delete own."""
     data = callback_data
-    member_id = await _member_id(services, community, query.from_user)
+    member = await _member(services, community, query.from_user)
+    member_id = int(member.id)
     notice: str | None = None
     try:
         # Every action names the thread it was shown in; the social service
         # refuses a comment of another thread, or of a thread no longer open.
         context, _ = await _thread(services, community, data.n)
         if data.a in ("up", "dn"):
+            # One reaction and one report per protected subject: /deleteme and
+            # a new /start do not give a second one.
             await services.social.React(
                 social_pb2.ReactRequest(
                     community_id=community.id,
@@ -243,12 +253,13 @@ async def comment_action(
                     member_id=member_id,
                     value=data.v,
                     thread=context,
+                    subject=member.subject,
                 )
             )
         elif data.a == "rp":
             report = await services.social.ReportComment(
                 social_pb2.ReportCommentRequest(
-                    comment_id=data.c, member_id=member_id, thread=context
+                    comment_id=data.c, member_id=member_id, thread=context, subject=member.subject
                 )
             )
             notice = "Reported. Thank you." if report.counted else "You reported this already."

@@ -94,8 +94,9 @@ dns:///{{ include "veil.fullname" $root }}-{{ .service }}-headless.{{ $root.Rele
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: webhook-secret-key}
 {{- end }}
-{{- if or (eq .component "gateway") (eq .component "notifierWorker") }}
-{{- /* Makes Telegram ids in Redis keys opaque (FSM, rate limits, flood limits). */}}
+{{- if or (eq .component "gateway") (eq .component "notifierWorker") (eq .component "confessions") }}
+{{- /* Makes Telegram ids in Redis keys opaque (FSM, rate limits, flood limits), and
+       keys the protected subjects of bans and limits (confessions). */}}
 - name: VEIL_ID_HASH_KEY
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: id-hash-key}
