@@ -13,6 +13,7 @@ from tests.moderation.helpers import (
     current,
     number_of,
     shown,
+    type_reason,
 )
 from tests.social.threads import button, rows
 from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
@@ -28,7 +29,7 @@ async def _reject_with_typed_reason(community: World.Community, pending: dict[st
     await admin_press(community, 1, pending, button(pending, "Reject with reason"), LONG_NAME)
     picking = await current(community, community.admin_chat_id, pending["message_id"])
     await admin_press(community, 1, picking, button(picking, "Type a reason"), LONG_NAME)
-    return shown(await admin_says(community, 1, REASON, LONG_NAME))
+    return shown(await type_reason(community, 1, REASON, LONG_NAME))
 
 
 async def test_a_long_flagged_confession_is_carded_and_a_long_decision_edits_it(

@@ -7,13 +7,13 @@ from tests.limits.test_admin_answers import admin_answers
 from tests.moderation.helpers import (
     add_to_admin_chat,
     admin_press,
-    admin_says,
     card,
     chat,
     confess,
     current,
     number_of,
     shown,
+    type_reason,
 )
 from tests.social.test_threads import _hidden
 from tests.social.threads import button, rows
@@ -32,7 +32,7 @@ async def test_an_admin_named_like_a_tag_rejects_with_a_typed_reason(
     await admin_press(community, 1, picking, button(picking, "Type a reason"), "<Ann>")
     prompt = [m for m in await chat(community, community.admin_chat_id) if m.get("from_bot")][-1]
     assert shown(prompt).startswith("✍️ <Ann>, type the reason")
-    reply = await admin_says(community, 1, "a <b reason & more", "<Ann>")
+    reply = await type_reason(community, 1, "a <b reason & more", "<Ann>")
     assert shown(reply) == f"❌ Rejected #{number}: the author is told why."
     decided = await current(community, community.admin_chat_id, pending["message_id"])
     assert shown(decided).endswith("❌ Rejected by <Ann>: a <b reason & more")
@@ -53,7 +53,7 @@ async def test_a_typed_reason_after_another_admin_decided_names_them_escaped(
     await admin_press(community, 1, picking, button(picking, "Type a reason"), "<b")
     first = await admin_press(community, other, picking, button(picking, "Spam"), "Q & A")
     assert first["answer"]["text"] == "❌ Rejected by Q & A: Spam or advertising"
-    late = await admin_says(community, 1, "too late", "<b")
+    late = await type_reason(community, 1, "too late", "<b")
     assert shown(late) == f"#{number} was already handled by Q & A."
     decided = await current(community, community.admin_chat_id, pending["message_id"])
     assert shown(decided).endswith("❌ Rejected by Q & A: Spam or advertising")

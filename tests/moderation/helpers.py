@@ -130,3 +130,16 @@ async def admin_says(
         and m["message_id"] > sent["message_id"]
         and not shown(m).startswith("🆕")
     )
+
+
+async def type_reason(
+    community: World.Community, user_id: int, text: str, first_name: str = "Ann"
+) -> dict[str, Any]:
+    """``user_id`` answers the bot's latest "type the reason" prompt with a reply (the
+    only way a reason reaches a bot under privacy mode); returns the bot's answer."""
+    prompt = [
+        m
+        for m in await chat(community, community.admin_chat_id)
+        if m.get("from_bot") and "type the reason" in shown(m)
+    ][-1]
+    return await admin_says(community, user_id, text, first_name, reply_to=prompt["message_id"])

@@ -12,6 +12,7 @@ from tests.moderation.helpers import (
     current,
     number_of,
     shown,
+    type_reason,
 )
 from tests.social.threads import button, replica_caught_up, rows
 from tools.devstack import infra
@@ -64,7 +65,7 @@ async def test_a_typed_reason_for_a_withdrawn_confession(community: World.Commun
     await admin_press(community, 1, picking, button(picking, "Type a reason"), "Cleo")
     # The author erases their data while the admin types.
     await _erase(author)
-    reply = await admin_says(community, 1, "too personal", "Cleo")
+    reply = await type_reason(community, 1, "too personal", "Cleo")
     assert shown(reply) == WITHDRAWN
     now = await current(community, community.admin_chat_id, pending["message_id"])
     _not_decided(shown(now))

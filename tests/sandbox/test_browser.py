@@ -183,7 +183,7 @@ async def test_formatting_edits_deletions_media_and_deep_links_render_as_telegra
     await text.locator("a", has_text="the thread").click()
     await expect(chat.locator(".msg.out").last).to_have_text(re.compile(r"^/start c_999"))
     await expect(chat.locator(".msg.in").last).to_contain_text(
-        "Confession #999 has no comments to show", timeout=WAIT_MS
+        "Confession #999 is not available", timeout=WAIT_MS
     )
 
     # An edit replaces the message in place; a deletion removes it.

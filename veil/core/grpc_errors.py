@@ -2,7 +2,9 @@
 
 :func:`domain_errors` turns a domain error into its status.
 :class:`UnexpectedErrorsInterceptor` turns any other failure into INTERNAL with
-a fixed detail, after logging it without its message (see veil.core.redact):
+a fixed detail (UNAVAILABLE with :data:`DEPENDENCY_DETAIL` when Redis or
+Postgres was out of reach: a failover, a restart), after logging it without its
+message (see veil.core.redact):
 left to gRPC, the exception's text would become the status detail the caller
 sees and logs, gRPC's own log line, and the server span's exception event, and
 that text can quote what a member wrote (a failed statement's values).
@@ -15,7 +17,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import asyncpg
 import grpc
+from redis.exceptions import ClusterError, TryAgainError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
 
 from veil.core.errors import (
     CommunityNotFoundError,
@@ -29,6 +36,38 @@ from veil.core.redact import describe
 log = logging.getLogger(__name__)
 
 INTERNAL_DETAIL = "internal error"
+# A dependency of the service (Redis, Postgres) was out of reach: the call did
+# nothing durable and may be repeated (every write is idempotent). Callers
+# retry it, or have the update redelivered, instead of apologising.
+DEPENDENCY_DETAIL = "dependency unavailable"
+
+_TRANSIENT = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterError,
+    TryAgainError,
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when ``error`` (or what caused it) is a dependency out of reach."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, _TRANSIENT):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
 
 Servicer = TypeVar("Servicer")
 Request = TypeVar("Request")
@@ -93,6 +132,8 @@ class UnexpectedErrorsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[m
                     exc_info=error,
                     extra={"rpc": method, "error_type": describe(error)},
                 )
+                if is_transient(error):
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, DEPENDENCY_DETAIL)
                 await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_DETAIL)
                 raise  # abort() raises; this keeps the type checker honest
 

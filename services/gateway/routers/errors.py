@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.gateway import texts
+from veil.core.grpc_errors import DEPENDENCY_DETAIL
 from veil.core.redact import redact_message
 
 log = logging.getLogger(__name__)
@@ -56,10 +57,22 @@ async def _tell(event: ErrorEvent, bot: Bot, text: str) -> None:
 
 @router.errors(ExceptionTypeFilter(grpc.aio.AioRpcError))
 async def service_failed(event: ErrorEvent, bot: Bot) -> None:
-    """A service call failed: a transient failure asks to retry, others apologise."""
+    """A service call failed: a transient failure asks to retry, others apologise.
+
+    A service whose Redis or Postgres was out of reach (a failover, a restart)
+    did nothing durable: the error propagates, the webhook answers 500, and
+    Telegram redelivers the update once the dependency is back (handlers are
+    idempotent). The member hears nothing until it has worked.
+    """
     error = event.exception
     assert isinstance(error, grpc.aio.AioRpcError)
     code = error.code()
+    if code == grpc.StatusCode.UNAVAILABLE and error.details() == DEPENDENCY_DETAIL:
+        log.warning(
+            "service dependency unavailable, update left for redelivery",
+            extra={"update_id": event.update.update_id},
+        )
+        raise error
     log.warning(
         "service call failed",
         extra={
