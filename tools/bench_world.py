@@ -29,6 +29,7 @@ class BenchCommunity:
 
     id: int
     bot_id: int
+    token: str
     url: str
     secret: str
     admin_chat: int
@@ -39,6 +40,7 @@ class BenchCommunity:
         return {
             "id": self.id,
             "bot_id": self.bot_id,
+            "token": self.token,
             "url": self.url,
             "secret": self.secret,
             "admin_chat": self.admin_chat,
@@ -94,7 +96,7 @@ async def _seed(control: Control, bot: int, admin_chat: int, author: int, thread
     for n in range(threads):
         await control.call("POST", f"{user}/messages", {"text": "✍️ New confession"})
         await control.call("POST", f"{user}/messages", {"text": f"seeded confession {n}"})
-        preview = (await control.last(bot, author, 1))[0]
+        preview = [m for m in await control.last(bot, author, 4) if _data(m, "d:send:")][-1]
         data = _data(preview, "d:send:")[0]
         await control.call(
             "POST", f"{user}/press", {"message_id": preview["message_id"], "data": data}
@@ -121,7 +123,8 @@ async def _seed(control: Control, bot: int, admin_chat: int, author: int, thread
     for number in range(1, threads + 1):
         for text in ("first seeded comment", "second seeded comment"):
             await control.call("POST", f"{user}/start", {"payload": f"c_{number}"})
-            thread = (await control.last(bot, author, 1))[0]
+            # The newest message with buttons: the worker's notices land meanwhile.
+            thread = [m for m in await control.last(bot, author, 4) if _data(m, "cc:")][-1]
             compose = _data(thread, "cc:")
             if not compose:
                 raise RuntimeError(f"thread {number} has no comment button: {thread}")
@@ -157,14 +160,14 @@ async def build(
                         "bot_is_admin": True,
                     },
                 )
-            output = stack.add_community(
-                f"{bot_id}:{secret_part}", channel, admin_chat, f"Bench U{index}"
-            )
+            token = f"{bot_id}:{secret_part}"
+            output = stack.add_community(token, channel, admin_chat, f"Bench U{index}")
             community_id = int(output.split()[1].rstrip(":"))
             result.append(
                 BenchCommunity(
                     community_id,
                     bot_id,
+                    token,
                     f"{stack.gateway_url}/webhook/{community_id}",
                     webhook_secret(key, community_id, bot_id),
                     admin_chat,

@@ -11,6 +11,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from services.gateway.webhook_reply import in_reply
+
 _ANSWERED = "query is too old"
 _UNCHANGED = "message is not modified"
 
@@ -18,9 +20,12 @@ _UNCHANGED = "message is not modified"
 async def answer_query(
     query: CallbackQuery, text: str | None = None, *, alert: bool = False
 ) -> None:
-    """Answer a button press; an already answered (or expired) query is fine."""
+    """Answer a button press; an already answered (or expired) query is fine.
+
+    The answer rides in the webhook's 200 when it can (its result is only ``True``).
+    """
     try:
-        await query.answer(text, show_alert=alert)
+        await in_reply(query.answer(text, show_alert=alert))
     except TelegramBadRequest as error:
         if _ANSWERED not in error.message:
             raise
