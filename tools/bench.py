@@ -227,7 +227,9 @@ def main() -> None:
         path.write_text(json.dumps(config))
         summaries = stack.root / "k6-summary.json"
         print("bench: counting the work of each update kind…", flush=True)
+        reader.monitor_trips(True)
         _k6(path, "count", summaries)
+        reader.monitor_trips(False)
         print_counts(marks.per_kind, marks.seen, marks.seconds)
         print(f"bench: open-loop steps {rates}/s, {step_seconds} s each…", flush=True)
         sampler_result: list[list[tuple[dict[str, float], Counts]]] = []

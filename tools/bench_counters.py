@@ -7,18 +7,23 @@ run still count: the postmaster's cutime+cstime plus its live children.
 Counts (totals across the stack, snapshotted and subtracted): gRPC calls handled
 by the services (their ``veil_rpc_server_handled`` series), SQL statements
 (``pg_stat_statements`` on the primary and the replica), Redis commands (``INFO
-commandstats`` on the cluster's masters, including the commands Lua scripts run,
-with the script calls apart) and Bot API calls (the emulator's stats).
+commandstats`` on the cluster's masters, including the commands Lua scripts run),
+in the count phase Redis round trips (MONITOR: the commands clients sent), and
+Bot API calls (the emulator's stats; the gateway's metrics say how many of them
+rode in a webhook answer).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -53,8 +58,10 @@ _REDIS_OWN = {
     "select",
     "auth",
 }
-_REDIS_SCRIPTS = {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"}
 _RPC_LINE = re.compile(rb"^veil_rpc_server_handled_total\{[^}]*\} ([0-9.e+]+)$", re.M)
+_IN_REPLY_LINE = re.compile(
+    rb'^veil_gateway_bot_api_calls_total\{[^}]*code="webhook answer"[^}]*\} ([0-9.e+]+)$', re.M
+)
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -110,43 +117,73 @@ def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
     return result
 
 
+_FIELDS = ("grpc", "sql", "redis", "redis_trips", "bot_api", "in_reply")
+
+
 @dataclass
 class Counts:
-    """Work done across the stack (cumulative, or a difference of two)."""
+    """Work done across the stack (cumulative, or a difference of two).
+
+    ``redis``: commands Redis ran (commandstats; a Lua script's inner commands
+    included); ``redis_trips``: commands clients sent (MONITOR, count phase
+    only); ``bot_api``: calls the emulator executed, ``in_reply`` of them rode in
+    a webhook answer instead of a request of their own.
+    """
 
     grpc: float = 0.0
     sql: float = 0.0
+    redis: float = 0.0
     redis_trips: float = 0.0
-    redis_in_scripts: float = 0.0
     bot_api: float = 0.0
+    in_reply: float = 0.0
+
+    def _combine(self, other: Counts, sign: float) -> Counts:
+        return Counts(*(getattr(self, f) + sign * getattr(other, f) for f in _FIELDS))
 
     def __sub__(self, other: Counts) -> Counts:
-        return Counts(
-            self.grpc - other.grpc,
-            self.sql - other.sql,
-            self.redis_trips - other.redis_trips,
-            self.redis_in_scripts - other.redis_in_scripts,
-            self.bot_api - other.bot_api,
-        )
+        return self._combine(other, -1.0)
 
     def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.grpc + other.grpc,
-            self.sql + other.sql,
-            self.redis_trips + other.redis_trips,
-            self.redis_in_scripts + other.redis_in_scripts,
-            self.bot_api + other.bot_api,
-        )
+        return self._combine(other, 1.0)
 
     def scaled(self, factor: float) -> Counts:
         """Every count times ``factor``."""
-        return Counts(
-            self.grpc * factor,
-            self.sql * factor,
-            self.redis_trips * factor,
-            self.redis_in_scripts * factor,
-            self.bot_api * factor,
-        )
+        return Counts(*(getattr(self, f) * factor for f in _FIELDS))
+
+
+class RedisTrips:
+    """Commands clients send to the masters (not those Lua scripts run), via MONITOR.
+
+    MONITOR costs Redis CPU, so it runs only in the count phase.
+    """
+
+    def __init__(self, ports: list[int]) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+        self._monitors: list[Any] = []
+        for port in ports:
+            client = redis.Redis(host="127.0.0.1", port=port)
+            if client.info("replication")["role"] == "master":
+                monitor = client.monitor()  # type: ignore[no-untyped-call]
+                monitor.__enter__()
+                self._monitors.append(monitor)
+                threading.Thread(target=self._listen, args=(monitor,), daemon=True).start()
+
+    def _listen(self, monitor: Any) -> None:
+        try:
+            for event in monitor.listen():
+                name = event["command"].split(" ", 1)[0].lower()
+                if event["client_type"] != "lua" and name not in _REDIS_OWN:
+                    with self._lock:
+                        self.count += 1
+        except Exception:  # the connection closed by stop()
+            return
+
+    def stop(self) -> None:
+        """Stop monitoring."""
+        for monitor in self._monitors:
+            with contextlib.suppress(Exception):
+                monitor.connection.disconnect()
 
 
 class CountReader:
@@ -156,7 +193,15 @@ class CountReader:
         self._stack = stack
         self._cfg = cfg
         self._redis = [redis.Redis(host="127.0.0.1", port=p) for p in cfg.redis_ports]
-        self._script_commands = 0
+        self.trips: RedisTrips | None = None
+
+    def monitor_trips(self, on: bool) -> None:
+        """Count Redis round trips (MONITOR) from now on, or stop counting them."""
+        if on and self.trips is None:
+            self.trips = RedisTrips(list(self._cfg.redis_ports))
+        elif not on and self.trips is not None:
+            self.trips.stop()
+            self.trips = None
 
     def enable_sql_counting(self) -> None:
         """Create pg_stat_statements (the library is preloaded by PG_SETTINGS)."""
@@ -173,33 +218,27 @@ class CountReader:
             for port in (self._cfg.pg_port, self._cfg.pg_replica_port)
         )
 
-    def _grpc(self) -> float:
+    def _grpc_and_in_reply(self) -> tuple[float, float]:
         total = 0.0
         for name in SERVICES:
             url = f"http://127.0.0.1:{self._stack.ports.metrics(name)}/metrics"
             with urllib.request.urlopen(url, timeout=5) as response:
                 total += sum(float(v) for v in _RPC_LINE.findall(response.read()))
-        return total
+        url = f"http://127.0.0.1:{self._stack.ports.metrics('gateway')}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            in_reply = sum(float(v) for v in _IN_REPLY_LINE.findall(response.read()))
+        return total, in_reply
 
-    def _redis_counts(self) -> tuple[float, float]:
-        """(commands, script calls) on the masters.
-
-        Commands a Lua script runs are counted in commandstats too (one EVALSHA
-        of the update guard is 1 script call and its ~5 inner commands); the
-        script calls are given apart so round trips can be told from work.
-        """
-        commands = scripts = 0.0
+    def _redis_commands(self) -> float:
+        """Commands the masters ran (a script's inner commands included)."""
+        commands = 0.0
         for client in self._redis:
             if client.info("replication")["role"] != "master":
                 continue
             for key, stats in client.info("commandstats").items():
-                name = key.removeprefix("cmdstat_").split("|")[0]
-                if name in _REDIS_OWN:
-                    continue
-                commands += stats["calls"]
-                if name in _REDIS_SCRIPTS:
-                    scripts += stats["calls"]
-        return commands, scripts
+                if key.removeprefix("cmdstat_").split("|")[0] not in _REDIS_OWN:
+                    commands += stats["calls"]
+        return commands
 
     def _bot_api(self) -> float:
         with urllib.request.urlopen(f"{self._stack.emulator_url}/control/stats", timeout=5) as r:
@@ -207,10 +246,12 @@ class CountReader:
 
     def read(self) -> Counts:
         """The cumulative counts now."""
-        trips, inner = self._redis_counts()
-        return Counts(self._grpc(), self._sql(), trips, inner, self._bot_api())
+        grpc, in_reply = self._grpc_and_in_reply()
+        trips = float(self.trips.count) if self.trips is not None else 0.0
+        return Counts(grpc, self._sql(), self._redis_commands(), trips, self._bot_api(), in_reply)
 
     def close(self) -> None:
         """Close the Redis connections."""
+        self.monitor_trips(False)
         for client in self._redis:
             client.close()

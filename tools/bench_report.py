@@ -84,14 +84,15 @@ class Step:
         )
 
 
-def _counts_row(label: str, c: Counts) -> str:
+def _counts_row(label: str, c: Counts, trips: bool = True) -> str:
+    redis_trips = f"{c.redis_trips:7.2f}" if trips else "      -"
     return (
-        f"  {label:14} {c.grpc:6.2f} {c.sql:6.2f} {c.redis_trips:7.2f} "
-        f"{c.redis_in_scripts:7.2f} {c.bot_api:7.2f}"
+        f"  {label:14} {c.grpc:6.2f} {c.sql:6.2f} {c.redis:7.2f} {redis_trips} "
+        f"{c.bot_api:7.2f} {c.in_reply:7.2f}"
     )
 
 
-_COUNTS_HEADER = "  kind             gRPC    SQL   Redis  (Lua)   Bot API"
+_COUNTS_HEADER = "  kind             gRPC    SQL   Redis   trips  Bot API (in 200)"
 
 
 def print_counts(
@@ -128,7 +129,7 @@ def print_step(step: Step) -> None:
     cpu = " · ".join(f"{name} {ms:.2f}" for name, ms in step.cpu_ms.items())
     print(f"  CPU-ms per update: {cpu} · veil total {step.veil_cpu_ms:.2f}")
     print(_COUNTS_HEADER.replace("kind  ", "mixed "))
-    print(_counts_row("per update", step.counts))
+    print(_counts_row("per update", step.counts, trips=False))
 
 
 def print_summary(steps: list[Step], reference_ms: float, reference_updates: int) -> None:
