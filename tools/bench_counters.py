@@ -161,8 +161,9 @@ class RedisTrips:
         self.count = 0
         self._lock = threading.Lock()
         self._monitors: list[Any] = []
-        for port in ports:
-            client = redis.Redis(host="127.0.0.1", port=port)
+        # Kept referenced: a client that is collected closes its pool, the monitor's too.
+        self._clients = [redis.Redis(host="127.0.0.1", port=port) for port in ports]
+        for client in self._clients:
             if client.info("replication")["role"] == "master":
                 monitor = client.monitor()  # type: ignore[no-untyped-call]
                 monitor.__enter__()
