@@ -14,7 +14,7 @@ help:
 	@echo "make chat    talk to the local bot as a member (after make up)"
 	@echo "make down    stop everything started by make up"
 	@echo "make test    lint, then the whole suite against real Postgres/Redis/gRPC"
-	@echo "make bench   drive realistic updates through the real stack with k6"
+	@echo "make bench   open-loop mixed load through the real stack (k6), against stock aiogram"
 	@echo "make bench-notifier  a burst through the notifier under Telegram's flood limits"
 	@echo "make proto   regenerate gRPC code from protos/"
 

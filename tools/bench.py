@@ -1,149 +1,179 @@
-"""``make bench``: realistic updates through the real stack, measured.
+"""``make bench``: an open-loop mixed workload through the real stack, and a yardstick.
 
-Starts its own stack (Postgres primary + replica, Redis Cluster, emulator, the
-services, the gateway) under ``.veil/bench``, registers members, runs k6
-(``bench/webhook.js``) against the gateway's webhook, then prints updates/s,
-p50/p99 latency and the CPU-ms per update of every process involved
-(utime+stime from /proc over the run, divided by the updates sent).
+Starts its own stack (Postgres primary + replica with pg_stat_statements, Redis
+Cluster, emulator, the services, the gateway) under ``.veil/bench``, creates
+several communities (each with a channel and an admin chat), registers members
+and seeds threads (tools/bench_world.py), then runs k6 (bench/webhook.js) three
+times:
 
-``make bench TRACE=1`` (or ``--trace``) runs the same with tracing on at ratio
-1.0, every process exporting to an OTLP sink inside this process (its CPU, a
-collector's, is not counted).
+1. **count**: every session kind a few times, one update at a time; after each
+   update the bench snapshots gRPC calls, SQL statements, Redis commands and
+   Bot API calls, and prints them per update kind;
+2. **mixed**: stepped arrival rates (``RATES``, ``STEP_SECONDS`` each), printing
+   per step the achieved rate, p50/p99 per update kind, errors and CPU-ms per
+   update of every process;
+3. **reference**: stock aiogram answering trivial handlers in the webhook
+   response (tools/bench_reference.py) at ``REF_RATE`` for ``REF_SECONDS``.
+
+It ends with four stable lines (``veil total … CPU-ms per update``,
+``reference aiogram … CPU-ms per update``, ``ratio …``, ``sustained … updates/s
+at p99 ≤ 100 ms``). ``make bench TRACE=1`` runs with tracing on at ratio 1.0.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
-from concurrent import futures
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import grpc
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
-
-from services.gateway.registry import webhook_secret
+from tools import bench_world
+from tools.bench_counters import (
+    PG_SETTINGS,
+    CountReader,
+    Counts,
+    cpu_seconds,
+    cpu_snapshot,
+    process_groups,
+)
+from tools.bench_report import Step, print_counts, print_step, print_summary
+from tools.bench_trace import OtlpSink
 from tools.devstack import infra
-from tools.devstack.stack import REPO_ROOT, SERVICES, WORKERS, Ports, Stack
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-BOT_ID = 7100000001
+from tools.devstack.stack import REPO_ROOT, Ports, Stack, free_port
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime+stime of one process, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+def _env_list(name: str, default: str) -> list[int]:
+    return [int(x) for x in os.environ.get(name, default).split(",") if x.strip()]
 
 
-def _children(pid: int) -> list[int]:
-    result = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                    result.append(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    return result
+class Marks:
+    """The bench's side of k6's marks: counters per update kind, CPU per step."""
+
+    def __init__(self, reader: CountReader, groups: dict[str, list[int]]) -> None:
+        self.reader = reader
+        self.groups = groups
+        self.per_kind: dict[str, Counts] = defaultdict(Counts)
+        self.seen: dict[str, int] = defaultdict(int)
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._last: Counts | None = None
+        self._last_at = 0.0
+        self.started = threading.Event()
+
+    def mark(self, kind: str | None) -> None:
+        """Attribute what happened since the last mark to ``kind``."""
+        if kind == "__start__":
+            self.started.set()
+            return
+        now, at = self.reader.read(), time.monotonic()
+        if kind is not None and self._last is not None:
+            self.per_kind[kind] = self.per_kind[kind] + (now - self._last)
+            self.seconds[kind] += at - self._last_at
+            self.seen[kind] += 1
+        self._last, self._last_at = now, at
+
+    def serve(self) -> tuple[ThreadingHTTPServer, str]:
+        """An HTTP endpoint k6 posts marks to."""
+        marks = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                marks.mark(json.loads(body).get("kind"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server, f"http://127.0.0.1:{server.server_address[1]}/mark"
 
 
-def _pidfile_pid(path: Path) -> int:
-    return int(path.read_text().split()[0])
-
-
-def process_groups(stack: Stack, cfg: infra.InfraConfig) -> dict[str, list[int]]:
-    """PIDs per named process; Postgres includes its backends, Redis all 6 nodes."""
-    groups = {
-        name: [_pidfile_pid(stack.root / "run" / f"{name}.pid")]
-        for name in ("gateway", *SERVICES, *WORKERS, "emulator")
+def _k6(config: Path, mode: str, summary: Path) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "BENCH_CONFIG": str(config),
+        "MODE": mode,
+        "SUMMARY_PATH": str(summary),
+        "K6_NO_USAGE_REPORT": "true",
     }
-    for label, datadir in (("postgres-primary", "primary"), ("postgres-replica", "replica")):
-        postmaster = _pidfile_pid(cfg.root / "pg" / datadir / "postmaster.pid")
-        groups[label] = [postmaster]
-    groups["redis"] = [_pidfile_pid(p) for p in sorted((cfg.root / "redis").glob("*/*.pid"))]
-    return groups
+    k6 = str(Path(sys.executable).parent / "k6")
+    subprocess.run(
+        [k6, "run", "--quiet", str(REPO_ROOT / "bench" / "webhook.js")],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return dict(json.loads(summary.read_text())["metrics"])
 
 
-def snapshot(groups: dict[str, list[int]]) -> dict[str, float]:
-    """CPU seconds per group; Postgres backends (children) are counted when sampled."""
-    result: dict[str, float] = {}
-    for name, pids in groups.items():
-        total = 0.0
-        for pid in pids:
-            members = [pid, *(_children(pid) if name.startswith("postgres") else [])]
-            for member in members:
-                try:
-                    total += cpu_seconds(member)
-                except OSError:
-                    continue
-        result[name] = total
-    return result
+def _sample_steps(
+    marks: Marks, rates: list[int], seconds: int
+) -> list[tuple[dict[str, float], Counts]]:
+    """CPU and counts at the start of every step and at the end of the last."""
+    samples: list[tuple[dict[str, float], Counts]] = []
+    marks.started.wait(timeout=120)
+    t0 = time.monotonic()
+    for i in range(len(rates) + 1):
+        time.sleep(max(0.0, t0 + i * seconds - time.monotonic()))
+        samples.append((cpu_snapshot(marks.groups), marks.reader.read()))
+    return samples
 
 
-class _OtlpSink(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
-    """Accepts spans over OTLP/gRPC and only counts them."""
+def _reference(root: Path, config: dict[str, Any], summaries: Path) -> tuple[float, int]:
+    """CPU-ms per update of stock aiogram, and the updates it answered."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.bench_reference", "--port", str(port)],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _port_open(port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the reference bot did not start")
+            time.sleep(0.1)
+        path = root / "k6-reference.json"
+        path.write_text(json.dumps({**config, "reference_url": f"http://127.0.0.1:{port}/webhook"}))
+        before = cpu_seconds(process.pid)
+        metrics = _k6(path, "reference", summaries)
+        spent = cpu_seconds(process.pid) - before
+        count = int(metrics["updates{step:ref}"]["values"]["count"])
+        return spent * 1000 / max(count, 1), count
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
-    def __init__(self) -> None:
-        self.spans = 0
-        self._server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(  # type: ignore[no-untyped-call]
-            self, self._server
-        )
-        self.port = self._server.add_insecure_port("127.0.0.1:0")
-        self._server.start()
 
-    def Export(
-        self, request: trace_service_pb2.ExportTraceServiceRequest, context: Any
-    ) -> trace_service_pb2.ExportTraceServiceResponse:
-        """Count and forget."""
-        self.spans += sum(
-            len(scope.spans) for rs in request.resource_spans for scope in rs.scope_spans
-        )
-        return trace_service_pb2.ExportTraceServiceResponse()
+def _port_open(port: int) -> bool:
+    import socket
 
-    def stop(self) -> None:
-        """Stop listening."""
-        self._server.stop(grace=1)
-
-
-async def _register_members(stack: Stack, users: list[int]) -> None:
-    async with aiohttp.ClientSession() as http:
-        semaphore = asyncio.Semaphore(8)
-
-        async def start(user: int) -> None:
-            async with (
-                semaphore,
-                http.post(
-                    f"{stack.emulator_url}/control/bots/{BOT_ID}/users/{user}/start", json={}
-                ) as response,
-            ):
-                assert response.status == 200, await response.text()
-
-        await asyncio.gather(*[start(u) for u in users])
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def main() -> None:
     """Run the benchmark and print its figures."""
-    parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--sessions", type=int, default=int(os.environ.get("SESSIONS", 600)))
-    parser.add_argument("--vus", type=int, default=int(os.environ.get("VUS", 40)))
-    parser.add_argument("--users", type=int, default=400)
-    parser.add_argument("--trace", action="store_true", default=os.environ.get("TRACE") == "1")
-    args = parser.parse_args()
-    sink = _OtlpSink() if args.trace else None
+    rates = _env_list("RATES", "100,200,300,400,600")
+    step_seconds = int(os.environ.get("STEP_SECONDS", "20"))
+    communities = int(os.environ.get("COMMUNITIES", "3"))
+    max_vus = int(os.environ.get("MAX_VUS", "300"))
+    members = max(int(os.environ.get("MEMBERS", "450")), max_vus)
+    trace = os.environ.get("TRACE") == "1" or "--trace" in sys.argv
+    sink = OtlpSink() if trace else None
     tracing = (
         {"VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}", "VEIL_TRACE_SAMPLE_RATIO": "1.0"}
         if sink is not None
         else {}
     )
-
     # Shifted like the suite's ports (VEIL_TEST_PORT_OFFSET) so that a bench and
     # test runs of other checkouts on the same machine do not collide.
     offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
@@ -152,6 +182,7 @@ def main() -> None:
         pg_port=26632 + offset,
         pg_replica_port=26633 + offset,
         redis_ports=tuple(27301 + offset + i for i in range(6)),
+        pg_settings=PG_SETTINGS,
     )
     infra.destroy(cfg)
     stack = Stack(
@@ -169,45 +200,57 @@ def main() -> None:
         print("bench: starting the stack…", flush=True)
         stack.start_infra()
         stack.start_services()
-        token = f"{BOT_ID}:{stack.secrets()['demo_bot_token'].split(':')[1]}"
-        output = stack.add_community(token, -1007100000001, -1007100000002, "Bench U")
-        community_id = int(output.split()[1].rstrip(":"))
-        stack.start_gateway()
-        users = [8_000_000_000 + i for i in range(args.users)]
-        asyncio.run(_register_members(stack, users))
-        secret = webhook_secret(
-            stack.secrets()["webhook_secret_key"].encode(), community_id, BOT_ID
+        reader = CountReader(stack, cfg)
+        reader.enable_sql_counting()
+        print(f"bench: {communities} communities, {members} members, seeding threads…", flush=True)
+        bench_communities, roster = asyncio.run(
+            bench_world.build(stack, communities, members, threads=6)
         )
-        groups = process_groups(stack, cfg)
-        summary = stack.root / "k6-summary.json"
-        env = {
-            **os.environ,
-            "GATEWAY_URL": f"{stack.gateway_url}/webhook/{community_id}",
-            "WEBHOOK_SECRET": secret,
-            "EMULATOR_URL": stack.emulator_url,
-            "BOT_ID": str(BOT_ID),
-            "USER_IDS": json.dumps(users),
-            "SESSIONS": str(args.sessions),
-            "VUS": str(args.vus),
-            "K6_NO_USAGE_REPORT": "true",
+        marks = Marks(reader, process_groups(stack, cfg))
+        server, mark_url = marks.serve()
+        config = {
+            "communities": [c.to_config() for c in bench_communities],
+            "members": roster,
+            "emulator": stack.emulator_url,
+            "rates": rates,
+            "step_seconds": step_seconds,
+            "max_vus": max_vus,
+            "mark_url": mark_url,
+            "settle_seconds": float(os.environ.get("SETTLE_SECONDS", "0.5")),
+            "count_reps": int(os.environ.get("COUNT_REPS", "4")),
+            # Unique per run: a second run on a reused stack is not all duplicates.
+            "update_id_base": (int(time.time()) % 100_000 + 1) * 10_000_000_000,
+            "reference_rate": int(os.environ.get("REF_RATE", "200")),
+            "reference_seconds": int(os.environ.get("REF_SECONDS", "15")),
         }
-        k6 = str(Path(sys.executable).parent / "k6")
-        print(f"bench: k6 — {args.sessions} sessions × 6 updates, {args.vus} VUs", flush=True)
-        before, started = snapshot(groups), time.monotonic()
-        subprocess.run(
-            [
-                k6,
-                "run",
-                "--quiet",
-                "--summary-export",
-                str(summary),
-                str(REPO_ROOT / "bench" / "webhook.js"),
-            ],
-            env=env,
-            check=True,
+        path = stack.root / "k6-config.json"
+        path.write_text(json.dumps(config))
+        summaries = stack.root / "k6-summary.json"
+        print("bench: counting the work of each update kind…", flush=True)
+        reader.monitor_trips(True)
+        _k6(path, "count", summaries)
+        reader.monitor_trips(False)
+        print_counts(marks.per_kind, marks.seen, marks.seconds)
+        print(f"bench: open-loop steps {rates}/s, {step_seconds} s each…", flush=True)
+        sampler_result: list[list[tuple[dict[str, float], Counts]]] = []
+        sampler = threading.Thread(
+            target=lambda: sampler_result.append(_sample_steps(marks, rates, step_seconds))
         )
-        elapsed, after = time.monotonic() - started, snapshot(groups)
-        report(json.loads(summary.read_text()), before, after, elapsed)
+        sampler.start()
+        metrics = _k6(path, "mixed", summaries)
+        sampler.join()
+        samples = sampler_result[0]
+        steps = [
+            Step.from_summary(metrics, i, rate, step_seconds, samples[i], samples[i + 1])
+            for i, rate in enumerate(rates)
+        ]
+        for step in steps:
+            print_step(step)
+        print(f"bench: reference (stock aiogram) at {config['reference_rate']}/s…", flush=True)
+        reference, ref_count = _reference(stack.root, config, summaries)
+        server.shutdown()
+        reader.close()
+        print_summary(steps, reference, ref_count)
         print(f"tracing: {'on, ratio 1.0' if sink else 'off (no VEIL_OTLP_ENDPOINT)'}")
     finally:
         stack.stop_processes()
@@ -215,36 +258,6 @@ def main() -> None:
         if sink is not None:
             print(f"spans exported: {sink.spans}")
             sink.stop()
-
-
-def report(
-    summary: dict[str, Any],
-    before: dict[str, float],
-    after: dict[str, float],
-    elapsed: float,
-) -> None:
-    """Print the figures."""
-    metrics = summary["metrics"]
-    count = int(metrics["updates"]["count"])
-    failed = int(metrics.get("failed_updates", {}).get("count", 0))
-    latency = metrics["webhook_latency"]
-    print(
-        f"\nupdates: {count} in {elapsed:.1f} s → {count / elapsed:.0f} updates/s ({failed} failed)"
-    )
-    print(
-        f"latency: p50 {latency['p(50)']:.1f} ms · p90 {latency['p(90)']:.1f} ms · "
-        f"p99 {latency['p(99)']:.1f} ms · max {latency['max']:.1f} ms"
-    )
-    print("CPU-ms per update:")
-    total = 0.0
-    for name in after:
-        per_update = (after[name] - before[name]) * 1000 / max(count, 1)
-        if name != "emulator":
-            total += per_update
-        print(f"  {name:18} {per_update:6.2f}")
-    print(f"  {'veil total':18} {total:6.2f}   (everything but the emulator and k6)")
-    if failed:
-        sys.exit(f"{failed} updates failed")
 
 
 if __name__ == "__main__":

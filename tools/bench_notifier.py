@@ -19,7 +19,8 @@ from typing import Any
 
 import aiohttp
 
-from tools.bench import process_groups, snapshot
+from tools.bench_counters import cpu_snapshot as snapshot
+from tools.bench_counters import process_groups
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 from veil.core.outbox import Outbox, OutgoingCall

@@ -1,9 +1,12 @@
-"""The update guard: one Redis round trip that drops duplicates and rate-limits.
+"""The update guard: one Redis round trip that drops duplicates, rate-limits and reads the FSM.
 
-Both keys of an update carry the same hash tag (bot + member), so one Lua script
-can claim the ``update_id`` and take a token from the member's bucket atomically
-on a single cluster node. The same update always maps to the same keys, so the
-claim is exact: a duplicate is found however concurrently it arrives.
+Every key of an update carries the same hash tag (bot + member): the claim, the
+member's bucket and the member's FSM records (services/gateway/fsm.py builds
+them on ``tag``), so one Lua script claims the ``update_id``, takes a token from
+the bucket and reads the FSM state and data atomically on a single cluster node,
+and one more marks the update done and writes the FSM changes. The same update
+always maps to the same keys, so the claim is exact: a duplicate is found
+however concurrently it arrives.
 
 A claim is first "in flight" with a short TTL, and becomes "done" with a long
 TTL once the update was handled. A gateway that dies mid-update leaves a claim
@@ -13,15 +16,16 @@ that expires, so Telegram's redelivery is handled rather than dropped.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
 
 from veil.core.hashing import keyed_token
 
-# KEYS[1] claim key, KEYS[2] bucket key.
+# KEYS[1] claim key, KEYS[2] bucket key, KEYS[3..] keys to read when the update goes ahead.
 # ARGV: in-flight TTL (s), burst, refill per ms, bucket TTL (ms).
-# Returns {verdict, retry_after_ms}: 0 go, 1 duplicate, 2 in flight,
-# 3 limited (first refusal: answer politely), 4 limited (already told).
+# Returns {verdict, retry_after_ms, values of KEYS[3..]}: 0 go, 1 duplicate,
+# 2 in flight, 3 limited (first refusal: answer politely), 4 limited (already told).
 _CLAIM_SCRIPT = """
 if not redis.call('SET', KEYS[1], 'p', 'NX', 'EX', ARGV[1]) then
   if redis.call('GET', KEYS[1]) == 'd' then return {1, 0} end
@@ -38,7 +42,9 @@ tokens = math.min(burst, tokens + (now - ts) * rate)
 if tokens >= 1 then
   redis.call('HSET', KEYS[2], 'tokens', tostring(tokens - 1), 'ts', now, 'told', 0)
   redis.call('PEXPIRE', KEYS[2], ARGV[4])
-  return {0, 0}
+  local out = {0, 0}
+  for i = 3, #KEYS do out[i] = redis.call('GET', KEYS[i]) end
+  return out
 end
 local wait = math.ceil((1 - tokens) / rate)
 redis.call('HSET', KEYS[2], 'tokens', tostring(tokens), 'ts', now, 'told', 1)
@@ -46,6 +52,27 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 if b[3] == '1' then return {4, wait} end
 return {3, wait}
 """
+
+
+# KEYS[1] claim key, KEYS[2..] records to write. ARGV[1] done TTL (s), then per
+# record its value ('' deletes it) and TTL (s).
+_FINISH_SCRIPT = """
+redis.call('SET', KEYS[1], 'd', 'EX', ARGV[1])
+for i = 2, #KEYS do
+  local value = ARGV[2 * i - 2]
+  if value == '' then
+    redis.call('DEL', KEYS[i])
+  else
+    redis.call('SET', KEYS[i], value, 'EX', ARGV[2 * i - 1])
+  end
+end
+return 1
+"""
+
+
+def member_tag(id_key: bytes, bot_id: int, user_id: int | None) -> str:
+    """The hash tag of a member's keys; keyed, so Redis never holds a Telegram id."""
+    return keyed_token(id_key, bot_id, user_id if user_id is not None else "-", length=9)
 
 
 class Verdict(enum.IntEnum):
@@ -79,30 +106,67 @@ class UpdateGuard:
         self._bucket_ttl_ms = int(burst / self._rate_per_ms) + 1000
         self._done_ttl = done_ttl_seconds
         self._script = redis.register_script(_CLAIM_SCRIPT)
+        self._finish = redis.register_script(_FINISH_SCRIPT)
+
+    def tag(self, bot_id: int, user_id: int | None) -> str:
+        """The hash tag of every key of this member's updates (keyed: no Telegram id)."""
+        return member_tag(self._id_key, bot_id, user_id)
 
     def _keys(self, bot_id: int, update_id: int, user_id: int | None) -> tuple[str, str]:
-        # The member's Telegram id never appears in Redis: the tag is keyed.
-        tag = keyed_token(self._id_key, bot_id, user_id if user_id is not None else "-", length=9)
+        tag = self.tag(bot_id, user_id)
         return f"g:{{{tag}}}:u:{update_id}", f"g:{{{tag}}}:r"
 
     async def claim(self, bot_id: int, update_id: int, user_id: int | None) -> tuple[Verdict, int]:
         """Claim the update; returns the verdict and, when limited, the wait in ms."""
+        verdict, wait_ms, _ = await self.claim_and_read(bot_id, update_id, user_id, ())
+        return verdict, wait_ms
+
+    async def claim_and_read(
+        self, bot_id: int, update_id: int, user_id: int | None, reads: Sequence[str]
+    ) -> tuple[Verdict, int, list[bytes | None]]:
+        """Claim the update and, if it goes ahead, read ``reads`` in the same round trip.
+
+        ``reads`` must carry this member's ``tag`` (one cluster slot); the values
+        are given in their order (None: no such key), empty unless PROCESS.
+        """
         claim_key, bucket_key = self._keys(bot_id, update_id, user_id)
         if user_id is None:
             # Updates without a member (channel posts, …) are only deduplicated.
             burst, rate = 1_000_000, 1_000_000.0
         else:
             burst, rate = self._burst, self._rate_per_ms
-        verdict, wait_ms = await self._script(
-            keys=[claim_key, bucket_key],
+        answer = await self._script(
+            keys=[claim_key, bucket_key, *reads],
             args=[self.IN_FLIGHT_TTL_SECONDS, burst, repr(rate), self._bucket_ttl_ms],
         )
-        return Verdict(int(verdict)), int(wait_ms)
+        verdict = Verdict(int(answer[0]))
+        values: list[bytes | None] = []
+        if verdict is Verdict.PROCESS:
+            # Redis drops trailing nil replies from a script's array: pad them back.
+            values = [v if isinstance(v, bytes) else None for v in answer[2:]]
+            values += [None] * (len(reads) - len(values))
+        return verdict, int(answer[1]), values
 
-    async def done(self, bot_id: int, update_id: int, user_id: int | None) -> None:
-        """Mark the update handled: later deliveries of it are duplicates."""
+    async def done(
+        self,
+        bot_id: int,
+        update_id: int,
+        user_id: int | None,
+        writes: Mapping[str, tuple[bytes | None, int]] | None = None,
+    ) -> None:
+        """Mark the update handled (later deliveries of it are duplicates) and apply ``writes``.
+
+        ``writes``: key → (value, TTL in seconds), None deleting; the keys must
+        carry this member's ``tag``. One round trip, atomic.
+        """
         claim_key, _ = self._keys(bot_id, update_id, user_id)
-        await self._redis.set(claim_key, b"d", ex=self._done_ttl)
+        if not writes:
+            await self._redis.set(claim_key, b"d", ex=self._done_ttl)
+            return
+        args: list[bytes | int] = [self._done_ttl]
+        for value, ttl in writes.values():
+            args += [value or b"", ttl]
+        await self._finish(keys=[claim_key, *writes], args=args)
 
     async def release(self, bot_id: int, update_id: int, user_id: int | None) -> None:
         """Forget the claim so that Telegram's redelivery is handled."""

@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
+from services.gateway.webhook_reply import in_reply
 from veil.core.telegram_text import alert_text, split_html
 
 _ANSWERED = "query is too old"
@@ -24,10 +25,13 @@ async def answer_query(
 
     ``text`` is plain text (Telegram shows it as written: never escape it), cut
     to the 200 characters an answer may have. ``url`` may be a
-    ``t.me/<bot>?start=…`` link: the client opens the bot with it.
+    ``t.me/<bot>?start=…`` link: the client opens the bot with it. The answer
+    rides in the webhook's 200 when it can (its result is only ``True``).
     """
     try:
-        await query.answer(None if text is None else alert_text(text), show_alert=alert, url=url)
+        await in_reply(
+            query.answer(None if text is None else alert_text(text), show_alert=alert, url=url)
+        )
     except TelegramBadRequest as error:
         if _ANSWERED not in error.message:
             raise

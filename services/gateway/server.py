@@ -25,6 +25,7 @@ from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
 from veil.core.metrics import start_metrics_server
 from veil.core.redis import connect_redis_cluster
+from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.telemetry import init_process, quiet
 
 log = logging.getLogger(__name__)
@@ -136,6 +137,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
                 await asyncio.sleep(settings.community_refresh_seconds)
 
         refresher = asyncio.create_task(refresh_forever())
+        freeze_after_startup()
         app["ready"] = True
         yield
         app["ready"] = False
@@ -167,6 +169,7 @@ def main() -> None:
     """Console entry point: ``python -m services.gateway``."""
     settings = GatewaySettings()  # type: ignore[call-arg]
     telemetry = init_process("gateway", settings)
+    use_uvloop()
     # aiohttp drains in-flight requests for shutdown_timeout on SIGTERM/SIGINT.
     try:
         web.run_app(

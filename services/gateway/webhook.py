@@ -1,10 +1,13 @@
 """The webhook endpoint: the hot path of Veil.
 
 Each request is checked (community, secret token, size, shape), claimed in
-Redis (duplicates dropped, members rate-limited) and handled *before* the
-answer: Telegram gets 200 only once the update was handled, 5xx when it should
-deliver it again. Telegram waits for the answer before sending the next update
-of the same chat, which keeps a member's updates in order.
+Redis (duplicates dropped, members rate-limited, the member's FSM read: one
+round trip) and handled *before* the answer: Telegram gets 200 only once the
+update was handled (and its FSM changes written with "done": one more round
+trip), 5xx when it should deliver it again. The 200 may carry one Bot API call
+whose result nobody needs (services/gateway/webhook_reply.py). Telegram waits
+for the answer before sending the next update of the same chat, which keeps a
+member's updates in order.
 """
 
 from __future__ import annotations
@@ -18,15 +21,19 @@ from typing import Any
 
 import orjson
 from aiogram import Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
 from services.gateway import texts
+from services.gateway.fsm import UpdateFsm, VeilStorage, done_handling, handling
 from services.gateway.guard import UpdateGuard, Verdict
 from services.gateway.metrics import NO_HANDLER, PROBE_KEY, GatewayMetrics, UpdateProbe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.webhook_reply import ReplySlot, answer_with, closing, in_reply, opening
 from veil.core.telemetry import annotate
 
 log = logging.getLogger(__name__)
@@ -164,14 +171,36 @@ class WebhookHandler:
                 )
             annotate({"veil.outcome": outcome})
 
+    def _fsm_keys(
+        self, update: Update, community: CommunityEntry, user_id: int | None
+    ) -> list[str]:
+        """The FSM state and data keys aiogram reads for this update (the claim's slot)."""
+        storage = self._dispatcher.storage
+        if user_id is None or not isinstance(storage, VeilStorage):
+            return []
+        event = UserContextMiddleware.resolve_event_context(update)
+        context = self._dispatcher.fsm.resolve_context(
+            community.bot,
+            event.chat_id,
+            event.user_id,
+            thread_id=event.thread_id,
+            business_connection_id=event.business_connection_id,
+        )
+        if context is None or context.key.user_id != user_id:
+            return []
+        return list(storage.keys(context.key))
+
     async def _claim_and_feed(
         self, community: CommunityEntry, update: Update, probe: UpdateProbe
     ) -> tuple[web.Response, str]:
         """The answer to Telegram and the outcome (for metrics and the span)."""
         user_id = _sender_id(update.event)
         bot = community.bot
+        fsm_keys = self._fsm_keys(update, community, user_id)
         try:
-            verdict, wait_ms = await self._guard.claim(bot.id, update.update_id, user_id)
+            verdict, wait_ms, fsm_values = await self._guard.claim_and_read(
+                bot.id, update.update_id, user_id, fsm_keys
+            )
         except RedisError as error:
             # Without the claim there is no dedupe: Telegram must try again later.
             log.warning(
@@ -199,29 +228,53 @@ class WebhookHandler:
                 await self._answer_limited(community, update, wait_ms)
             await self._guard.done(bot.id, update.update_id, user_id)
             return _ok(), "rate limited"
+        # The member's FSM records as the claim read them; changes are written
+        # with "done", only if the update is handled.
+        update_fsm = UpdateFsm(
+            self._guard.tag(bot.id, user_id), dict(zip(fsm_keys, fsm_values, strict=True))
+        )
+        slot = ReplySlot()
+        fsm_token, slot_token = handling(update_fsm), opening(slot)
         try:
             async with asyncio.timeout(self._deadline):
-                await self._dispatcher.feed_update(
+                result = await self._dispatcher.feed_update(
                     bot, update, community=community, **self._context, **{PROBE_KEY: probe}
                 )
+            if isinstance(result, TelegramMethod):
+                await in_reply(result)
         except Exception as error:
-            # A claim that cannot be released expires by itself (in-flight TTL).
-            with contextlib.suppress(RedisError):
-                await self._guard.release(bot.id, update.update_id, user_id)
-            log.error(
-                "update failed; Telegram will redeliver",
-                extra={
-                    "community": community.id,
-                    "update_id": update.update_id,
-                    "error_type": type(error).__name__,
-                },
-            )
-            return web.Response(status=500, text="try again"), "error"
-        # The update is handled: answer 200 even if Redis cannot record it; the
-        # in-flight claim still turns redeliveries away until it expires.
+            return await self._failed(community, update, user_id, error), "error"
+        finally:
+            closing(slot_token)
+            done_handling(fsm_token)
+        try:
+            await self._guard.done(bot.id, update.update_id, user_id, update_fsm.writes)
+        except RedisError as error:
+            if update_fsm.writes:
+                # The member's new state is not saved: handle the update again.
+                return await self._failed(community, update, user_id, error), "error"
+            # The update is handled: answer 200 even if Redis cannot record it;
+            # the in-flight claim still turns redeliveries away until it expires.
+        if slot.method is not None:
+            self._metrics.bot_api_calls.labels(slot.method.__api_method__, "webhook answer").inc()
+        return await answer_with(bot, slot), "ok"
+
+    async def _failed(
+        self, community: CommunityEntry, update: Update, user_id: int | None, error: Exception
+    ) -> web.Response:
+        """Release the claim and ask Telegram to deliver the update again."""
+        # A claim that cannot be released expires by itself (in-flight TTL).
         with contextlib.suppress(RedisError):
-            await self._guard.done(bot.id, update.update_id, user_id)
-        return _ok(), "ok"
+            await self._guard.release(community.bot.id, update.update_id, user_id)
+        log.error(
+            "update failed; Telegram will redeliver",
+            extra={
+                "community": community.id,
+                "update_id": update.update_id,
+                "error_type": type(error).__name__,
+            },
+        )
+        return web.Response(status=500, text="try again")
 
     async def _answer_limited(
         self, community: CommunityEntry, update: Update, wait_ms: int

@@ -28,6 +28,7 @@ from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.metrics import ReplicaLag, start_metrics_server
 from veil.core.redis import connect_redis_cluster
+from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.telemetry import init_process, quiet
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
@@ -105,6 +106,7 @@ async def run(settings: WorkerSettings) -> None:
         _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
     )
     lag = asyncio.create_task(ReplicaLag(metrics.registry, db).run()) if db.replica else None
+    freeze_after_startup()
     log.info(
         "notifier worker started",
         extra={"worker": worker_id, "metrics": f"{settings.metrics_host}:{settings.metrics_port}"},
@@ -129,6 +131,7 @@ def main() -> None:
     """Console entry point."""
     settings = WorkerSettings()
     telemetry = init_process("notifier-worker", settings)
+    use_uvloop()
     try:
         asyncio.run(run(settings))
     finally:

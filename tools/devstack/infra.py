@@ -105,6 +105,8 @@ class InfraConfig:
     pg_replica_port: int = DEFAULT_PG_REPLICA_PORT
     redis_ports: tuple[int, ...] = DEFAULT_REDIS_PORTS
     database: str = "veil"
+    #: Extra postgresql.conf lines (the bench preloads pg_stat_statements).
+    pg_settings: str = ""
 
     def __post_init__(self) -> None:
         # Servers and `runuser` run with another cwd, and Redis reports its `dir` resolved,
@@ -529,7 +531,7 @@ full_page_writes = off
 # shipped to the replica); a short delay keeps replica lag in tests in the milliseconds.
 wal_writer_delay = 10ms
 log_line_prefix = '%m [%p] %q%u@%d '
-""",
+{cfg.pg_settings}""",
     )
     main_conf = datadir / "postgresql.conf"
     include = "include_if_exists = 'veil.conf'"

@@ -7,6 +7,7 @@ outcome, so a test can act and then look at the result without sleeping.
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import zlib
 from dataclasses import asdict
@@ -315,15 +316,22 @@ class Control:
         return await self._deliver(bot, update)
 
     async def messages(self, request: web.Request) -> web.Response:
-        """A chat's messages, oldest first, in their current state."""
+        """A chat's messages, oldest first, in their current state.
+
+        ``?last=N`` gives only the newest N (a driver that wants the latest
+        message should not pay for the whole chat's history each time).
+        """
         bot = self._bot(request)
         chat = bot.chats.get(int(request.match_info["chat_id"]))
         include_deleted = request.query.get("deleted") in ("1", "true")
-        records = [
-            m.to_record()
-            for m in (chat.messages.values() if chat else ())
+        last = int(request.query.get("last", "0") or 0)
+        kept = (
+            m
+            for m in reversed(chat.messages.values() if chat else ())
             if include_deleted or not m.deleted
-        ]
+        )
+        newest_first = list(itertools.islice(kept, last) if last > 0 else kept)
+        records = [m.to_record() for m in reversed(newest_first)]
         return web.json_response({"messages": records})
 
     async def calls(self, request: web.Request) -> web.Response:

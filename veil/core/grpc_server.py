@@ -26,6 +26,7 @@ from veil.core.db import Database
 from veil.core.grpc_client import service_name
 from veil.core.grpc_errors import UnexpectedErrorsInterceptor
 from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
+from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.settings import ServiceSettings
 from veil.core.telemetry import init_process
 
@@ -106,6 +107,7 @@ async def serve(
         else None
     )
     await server.start()
+    freeze_after_startup()
     for name in ["", *names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC server listening", extra={"address": address, "services": names})
@@ -147,6 +149,7 @@ def run_database_service(
             closing.push_async_callback(db.dispose)
             await serve(settings, [await build(db, closing)], on_shutdown=closing.aclose, db=db)
 
+    use_uvloop()
     try:
         asyncio.run(main())
     finally:

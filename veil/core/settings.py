@@ -52,7 +52,13 @@ class DatabaseSettings(BaseSettings):
     db_replica_dsn: SecretStr | None = Field(
         default=None, description="DSN of the read replica; reads use the primary when unset."
     )
-    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        le=200,
+        description="Connections per engine, all kept open: sized to the calls a process "
+        "handles at once, so no connection is opened and closed per burst.",
+    )
     db_statement_timeout_ms: int = Field(default=5000, ge=100)
     db_replica_retry_seconds: float = Field(
         default=5.0,

@@ -11,6 +11,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.routers.context import actor
+from services.gateway.webhook_reply import in_reply
 from veil.v1 import common_pb2, confessions_pb2
 
 router = Router(name="my")
@@ -34,8 +35,11 @@ async def my_confessions(
     if not response.confessions:
         await message.answer(texts.NO_CONFESSIONS)
         return
-    await message.answer(
-        texts.my_confessions(
-            [(c.number, c.status, c.text) for c in response.confessions], response.total
+    # No message id is needed: the answer rides in the webhook's 200.
+    await in_reply(
+        message.answer(
+            texts.my_confessions(
+                [(c.number, c.status, c.text) for c in response.confessions], response.total
+            )
         )
     )

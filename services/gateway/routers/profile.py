@@ -11,6 +11,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.routers.context import actor
+from services.gateway.webhook_reply import in_reply
 from veil.v1 import confessions_pb2
 
 router = Router(name="profile")
@@ -31,13 +32,16 @@ async def me(message: Message, community: CommunityEntry, services: ServiceClien
         if profile.HasField("joined_at")
         else None
     )
-    await message.answer(
-        texts.profile(
-            profile.confessions_sent,
-            profile.confessions_approved,
-            profile.comments_written,
-            profile.reactions_received,
-            profile.impact_points,
-            joined,
+    # No message id is needed: the answer rides in the webhook's 200.
+    await in_reply(
+        message.answer(
+            texts.profile(
+                profile.confessions_sent,
+                profile.confessions_approved,
+                profile.comments_written,
+                profile.reactions_received,
+                profile.impact_points,
+                joined,
+            )
         )
     )

@@ -1,0 +1,67 @@
+"""Answers that ride in the webhook's 200 (services/gateway/webhook_reply.py).
+
+The gateway's 200 to Telegram may carry one Bot API call whose result nobody
+needs: /me's and /my's answer, the answer to a button press. Only a handled
+update gets it (the failure-table tests prove a failed one is redelivered).
+"""
+
+from __future__ import annotations
+
+import orjson
+
+from tests.e2e.test_webhook_failures import _message_update, _post, _secret
+from tests.e2e.world import World, buttons
+from tests.observability.test_metrics import samples
+
+
+async def test_me_is_answered_in_the_webhook_response(
+    world: World, community: World.Community
+) -> None:
+    member = community.member()
+    await member.start()
+    before = len(await member.bot_messages())
+    status, body = await _post(
+        world,
+        community.id,
+        orjson.dumps(_message_update(910_000_001, member.user_id, "/me")),
+        _secret(world, community),
+    )
+    assert status == 200
+    answer = orjson.loads(body)
+    assert answer["method"] == "sendMessage" and answer["chat_id"] == member.user_id
+    assert "Your profile" in answer["text"] and answer["parse_mode"] == "HTML"
+    # Posted by the test, not by the emulator: nobody executed it, so the bot
+    # made no call of its own for it.
+    assert len(await member.bot_messages()) == before
+    # Through the emulator (as Telegram would) the member does get it.
+    await member.send("/me")
+    assert (await member.last())["html"] == answer["text"]
+
+
+async def test_a_button_press_is_answered_in_the_webhook_response(
+    world: World, community: World.Community
+) -> None:
+    member = community.member()
+    await member.send("✍️ New confession")
+    await member.send("answered in the webhook response")
+    preview = await member.last()
+    pressed = await member.press(preview["message_id"], buttons(preview)["✖️ Cancel"])
+    assert pressed["status"] == 200 and pressed["attempts"] == 1
+    calls = await world.control("GET", f"/bots/{community.bot_id}/calls?method=answerCallbackQuery")
+    answered = [
+        c
+        for c in calls["calls"]
+        if c["params"]["callback_query_id"] == pressed["callback_query_id"]
+    ]
+    assert [c["ok"] for c in answered] == [True]
+    async with world.http.get(
+        f"http://127.0.0.1:{world.stack.ports.metrics('gateway')}/metrics"
+    ) as response:
+        page = await response.text()
+    answered_in_reply = [
+        value
+        for name, labels, value in samples(page)
+        if name == "veil_gateway_bot_api_calls_total"
+        and labels == {"method": "answerCallbackQuery", "code": "webhook answer"}
+    ]
+    assert answered_in_reply and answered_in_reply[0] >= 1

@@ -1,0 +1,93 @@
+"""The FSM records of an update: read by the claim, written with "done", on the real cluster."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from aiogram.fsm.storage.base import StorageKey
+from redis.asyncio.cluster import RedisCluster
+
+from services.gateway.fsm import UpdateFsm, VeilStorage, done_handling, handling
+from services.gateway.guard import UpdateGuard, Verdict
+from tools.devstack import infra
+from veil.core.redis import connect_redis_cluster
+
+BOT, USER = 7_000_000_001, 7_123_450_001
+
+
+@pytest.fixture
+async def redis(infra_config: infra.InfraConfig) -> AsyncIterator[RedisCluster]:
+    client = await connect_redis_cluster(infra_config.redis_nodes())
+    yield client
+    await client.aclose()
+
+
+def _pair(redis: RedisCluster) -> tuple[UpdateGuard, VeilStorage]:
+    id_key = secrets.token_bytes(16)
+    guard = UpdateGuard(redis, id_key=id_key, burst=5, per_minute=60, done_ttl_seconds=60)
+    return guard, VeilStorage(redis, id_key, ttl_seconds=60)
+
+
+async def test_fsm_keys_share_the_claims_slot_and_hide_ids(redis: RedisCluster) -> None:
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    state_key, data_key = storage.keys(key)
+    claim_key = f"g:{{{guard.tag(BOT, USER)}}}:u:1"
+    slots = {redis.keyslot(k) for k in (state_key, data_key, claim_key)}
+    assert len(slots) == 1
+    assert not any(str(USER) in k or str(BOT) in k for k in (state_key, data_key))
+
+
+async def test_writes_wait_for_done_and_reads_see_them(redis: RedisCluster) -> None:
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    reads = list(storage.keys(key))
+    verdict, _, values = await guard.claim_and_read(BOT, 1, USER, reads)
+    assert verdict is Verdict.PROCESS and values == [None, None]
+    update_fsm = UpdateFsm(guard.tag(BOT, USER), dict(zip(reads, values, strict=True)))
+    token = handling(update_fsm)
+    try:
+        await storage.set_state(key, "Draft:writing")
+        await storage.update_data(key, {"draft": "abc"})
+        # Read-your-writes inside the update, nothing in Redis before "done".
+        assert await storage.get_state(key) == "Draft:writing"
+        assert await storage.get_data(key) == {"draft": "abc"}
+        assert await redis.get(reads[0]) is None and await redis.get(reads[1]) is None
+    finally:
+        done_handling(token)
+    await guard.done(BOT, 1, USER, update_fsm.writes)
+    assert (await guard.claim(BOT, 1, USER))[0] is Verdict.DUPLICATE
+    # The next update's claim reads what the first one wrote, in the same round trip.
+    verdict, _, values = await guard.claim_and_read(BOT, 2, USER, reads)
+    assert verdict is Verdict.PROCESS
+    assert values == [b"Draft:writing", b'{"draft":"abc"}']
+    assert 0 < await redis.ttl(reads[0]) <= 60
+    # Clearing deletes the records (with "done" again).
+    update_fsm = UpdateFsm(guard.tag(BOT, USER), dict(zip(reads, values, strict=True)))
+    token = handling(update_fsm)
+    try:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+    finally:
+        done_handling(token)
+    await guard.done(BOT, 2, USER, update_fsm.writes)
+    assert await redis.exists(*reads) == 0
+
+
+async def test_a_failed_update_changes_nothing(redis: RedisCluster) -> None:
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    await storage.set_state(key, "Before")  # outside an update: written at once
+    reads = list(storage.keys(key))
+    verdict, _, values = await guard.claim_and_read(BOT, 3, USER, reads)
+    assert verdict is Verdict.PROCESS and values[0] == b"Before"
+    token = handling(UpdateFsm(guard.tag(BOT, USER), dict(zip(reads, values, strict=True))))
+    try:
+        await storage.set_state(key, "After")
+    finally:
+        done_handling(token)
+    await guard.release(BOT, 3, USER)  # the handler raised: Telegram redelivers
+    assert await storage.get_state(key) == "Before"
+    assert (await guard.claim_and_read(BOT, 3, USER, reads))[2][0] == b"Before"

@@ -1,0 +1,44 @@
+"""The bench's own arithmetic (no timing here: ``make bench`` measures, tests do not)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tools.bench_counters import Counts, cpu_seconds
+from tools.bench_report import Step
+
+
+def test_cpu_of_children_that_exited_is_counted() -> None:
+    """Postgres backends end during a run: their CPU moves to the parent's cutime+cstime."""
+    before = cpu_seconds(os.getpid())
+    subprocess.run([sys.executable, "-c", "sum(i * i for i in range(6_000_000))"], check=True)
+    # Only the child worked; it was reaped by subprocess.run.
+    assert cpu_seconds(os.getpid()) - before >= 0.1
+
+
+def _summary(step: int, updates: int, errors: int, p99: float) -> dict[str, object]:
+    return {
+        f"latency{{step:{step}}}": {"values": {"p(50)": p99 / 4, "p(99)": p99, "count": updates}},
+        f"latency{{step:{step},kind:me}}": {"values": {"p(50)": 5.0, "p(99)": 9.0, "count": 3}},
+        f"latency{{step:{step},kind:open}}": {"values": {"count": 0}},
+        f"updates{{step:{step}}}": {"values": {"count": updates}},
+        f"failures{{step:{step}}}": {"values": {"count": errors}},
+        f"dropped_iterations{{scenario:step{step}}}": {"values": {"count": 0}},
+    }
+
+
+def test_a_step_is_held_only_at_rate_without_errors_within_100_ms() -> None:
+    cpu = ({"gateway": 1.0, "emulator": 5.0}, Counts(grpc=10))
+    cpu_after = ({"gateway": 2.0, "emulator": 9.0}, Counts(grpc=210))
+    held = Step.from_summary(_summary(0, 1000, 0, 80.0), 0, 100, 10, cpu, cpu_after)
+    assert held.achieved == 100 and held.sustained
+    assert held.kinds == {"me": (3, 5.0, 9.0)}
+    # CPU-ms per update; the emulator (the driver's side) is not Veil's.
+    assert held.cpu_ms == {"gateway": 1.0, "emulator": 4.0} and held.veil_cpu_ms == 1.0
+    assert held.counts.grpc == 0.2
+    slow = Step.from_summary(_summary(1, 1000, 0, 120.0), 1, 100, 10, cpu, cpu_after)
+    failing = Step.from_summary(_summary(2, 1000, 1, 80.0), 2, 100, 10, cpu, cpu_after)
+    short = Step.from_summary(_summary(3, 900, 0, 80.0), 3, 100, 10, cpu, cpu_after)
+    assert not (slow.sustained or failing.sustained or short.sustained)
