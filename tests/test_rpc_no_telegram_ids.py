@@ -32,6 +32,7 @@ ALLOWED = {
     "veil.v1.CommunityLimits.community_id": _INTERNAL_ID,
     "veil.v1.CommunityRules.community_id": _INTERNAL_ID,
     "veil.v1.Member.id": _INTERNAL_ID,
+    "veil.v1.Ban.id": _INTERNAL_ID,
     "veil.v1.Member.community_id": _INTERNAL_ID,
     "veil.v1.EraseMemberResponse.member_id": _INTERNAL_ID,
     "veil.v1.ResolvePseudonymResponse.member_id": _INTERNAL_ID,

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
+from veil.core.cards import withdrawn_card
 from veil.core.errors import InvalidInputError
 from veil.core.outbox import OutgoingCall, Priority, channel_post_key, publication_key
 from veil.core.proto import optional_time
@@ -59,14 +60,6 @@ def check_notice(notice: pb.MemberNotice) -> None:
         raise InvalidInputError("a notice needs community_id, member_id and method")
     if not 1 <= len(notice.idempotency_key) <= 200:
         raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")
-
-
-def withdrawn_card(number: int) -> str:
-    """What a card of an erased member's confession shows instead of it."""
-    return f"<b>#{number}</b>\n{WITHDRAWN_TEXT}"
-
-
-WITHDRAWN_TEXT = "[withdrawn]"
 
 
 def card_key(confession_id: int) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from services.gateway.commands import ADMIN_COMMANDS, MEMBER_COMMANDS, command_lines
+from veil.core.cards import WITHDRAWN_NOTE
 
 NEW_CONFESSION = "✍️ New confession"
 MY_CONFESSIONS = "📜 My confessions"
@@ -97,12 +98,7 @@ def thread_unavailable(number: int) -> str:
     return f"Confession #{number} is not available."
 
 
-WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."
-
-
-def withdrawn_card(number: int) -> str:
-    """A card whose confession its author withdrew (erased) while it waited."""
-    return f"🆕 <b>#{number}</b>\n\n[withdrawn]\n\n{WITHDRAWN}"
+WITHDRAWN = WITHDRAWN_NOTE
 
 
 def nobody_behind(number: int) -> str:

@@ -23,6 +23,7 @@ from tests.social.threads import (
     write_comment,
 )
 from tools.devstack import infra
+from veil.core.cards import WITHDRAWN_NOTE
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 
@@ -225,7 +226,7 @@ async def test_deleteme_leaves_nothing_of_the_member(
     async def card_withdrawn() -> bool:
         cards = await world.chat_messages(community.bot_id, community.admin_chat_id)
         return any(
-            c["text"] == f"#{pending.confession.number}\n[withdrawn]"
+            c["text"] == f"🆕 #{pending.confession.number}\n\n[withdrawn]\n\n{WITHDRAWN_NOTE}"
             and not (c.get("reply_markup") or {}).get("inline_keyboard")
             for c in cards
         )

@@ -143,3 +143,14 @@ async def type_reason(
         if m.get("from_bot") and "type the reason" in shown(m)
     ][-1]
     return await admin_says(community, user_id, text, first_name, reply_to=prompt["message_id"])
+
+
+async def erase(member: Member) -> None:
+    """/deleteme → "Erase everything", checked on the confirmation message itself
+    (a batched notice may land in the chat at any moment, so "the last message"
+    is not necessarily the bot's answer)."""
+    await member.send("/deleteme")
+    ask = [m for m in await member.bot_messages() if "Erase all your data" in m["text"]][-1]
+    await member.press(ask["message_id"], button(ask, "Erase everything"))
+    done = next(m for m in await member.bot_messages() if m["message_id"] == ask["message_id"])
+    assert done["text"].startswith("🗑 Done."), done["text"]

@@ -10,8 +10,8 @@ import pytest
 
 from services.gateway.threads import CommentAction
 from tests.e2e.stale_press import stale_press
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_press, card, confess, number_of
+from tests.e2e.world import World
+from tests.moderation.helpers import admin_press, card, confess, erase, number_of
 from tests.social.threads import (
     Services,
     button,
@@ -43,13 +43,6 @@ def _comment_id(thread: dict[str, Any], index: int) -> int:
     return int(data.split(":")[2])
 
 
-async def _erase(member: Member) -> None:
-    await member.send("/deleteme")
-    ask = await member.last()
-    await member.press(ask["message_id"], button(ask, "Erase everything"))
-    assert (await member.last())["text"].startswith("🗑 Done.")
-
-
 async def test_pending_rejected_unknown_and_withdrawn_threads_are_not_available(
     community: World.Community, infra_config: infra.InfraConfig
 ) -> None:
@@ -65,7 +58,7 @@ async def test_pending_rejected_unknown_and_withdrawn_threads_are_not_available(
     reader = community.member()
     stale = await open_thread(reader, withdrawn)
     assert "published then erased" in stale["text"]
-    await _erase(eraser)
+    await erase(eraser)
     await replica_caught_up(infra_config)
     for number in (pending, rejected, withdrawn, 99_999):
         await reader.start(f"c_{number}")
@@ -92,7 +85,7 @@ async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
     # What the gateway knew of the thread before the erasure.
     stale_thread = await services.thread(community, number)
     fan_id = await services.member_id(community, fan.user_id)
-    await _erase(author)
+    await erase(author)
     # Whether a thread is open is read from the replica, like every thread view.
     await replica_caught_up(infra_config)
 

@@ -60,14 +60,19 @@ async def service_failed(event: ErrorEvent, bot: Bot) -> None:
     """A service call failed: a transient failure asks to retry, others apologise.
 
     A service whose Redis or Postgres was out of reach (a failover, a restart)
-    did nothing durable: the error propagates, the webhook answers 500, and
-    Telegram redelivers the update once the dependency is back (handlers are
-    idempotent). The member hears nothing until it has worked.
+    answers UNAVAILABLE "dependency unavailable", or runs out of time while its
+    client waits for the new master (DEADLINE_EXCEEDED): the error propagates,
+    the webhook answers 500, and Telegram redelivers the update once the
+    dependency is back (handlers are idempotent, submissions carry an
+    idempotency key). The member hears nothing until it has worked. A service
+    that cannot be reached at all is answered "try again" at once.
     """
     error = event.exception
     assert isinstance(error, grpc.aio.AioRpcError)
     code = error.code()
-    if code == grpc.StatusCode.UNAVAILABLE and error.details() == DEPENDENCY_DETAIL:
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED or (
+        code == grpc.StatusCode.UNAVAILABLE and error.details() == DEPENDENCY_DETAIL
+    ):
         log.warning(
             "service dependency unavailable, update left for redelivery",
             extra={"update_id": event.update.update_id},

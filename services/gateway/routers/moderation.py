@@ -34,6 +34,7 @@ from services.gateway.moderation import (
 )
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message
+from veil.core.cards import withdrawn_card
 from veil.v1 import confessions_pb2
 
 router = Router(name="moderation")
@@ -130,7 +131,7 @@ async def _finish(
         return
     if _withdrawn(response):
         await answer_query(query, texts.WITHDRAWN, alert=True)
-        await edit_message(card, texts.withdrawn_card(response.confession.number), None)
+        await edit_message(card, withdrawn_card(response.confession.number), None)
         return
     if response.won:
         await answer_query(query, outcome(response))
@@ -272,7 +273,7 @@ async def typed_reason(
         community.bot,
         community.admin_chat_id,
         int(data["card"]),
-        html=texts.withdrawn_card(number)
+        html=withdrawn_card(number)
         if withdrawn
         else decided_card(str(data["card_html"]), response, caption=bool(data.get("caption"))),
         markup=None,
