@@ -31,6 +31,7 @@ from veil.core.errors import (
     RefusedError,
     VeilError,
 )
+from veil.core.grpc_interceptors import Behaviour, UnaryServerInterceptor
 from veil.core.redact import describe
 
 log = logging.getLogger(__name__)
@@ -102,23 +103,15 @@ def domain_errors(
     return wrapper
 
 
-class UnexpectedErrorsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """An unexpected exception of a unary RPC: logged safely, answered INTERNAL.
+class UnexpectedErrorsInterceptor(UnaryServerInterceptor):
+    """An unexpected exception of a unary RPC: logged safely, answered INTERNAL
+    (UNAVAILABLE when a dependency was out of reach).
 
     Registered inside the tracing interceptor, which then sees only the abort.
     """
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        """Wrap unary-unary handlers; streams (health watch, reflection) pass untouched."""
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        behaviour = handler.unary_unary
-        method = str(handler_call_details.method)
+    def wrap(self, behaviour: Behaviour, method: str) -> Behaviour:
+        """``behaviour`` with its unexpected exceptions logged and mapped."""
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
@@ -137,8 +130,4 @@ class UnexpectedErrorsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[m
                 await context.abort(grpc.StatusCode.INTERNAL, INTERNAL_DETAIL)
                 raise  # abort() raises; this keeps the type checker honest
 
-        return grpc.unary_unary_rpc_method_handler(
-            guarded,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return guarded

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
@@ -28,6 +28,7 @@ from prometheus_client import (
 
 from veil.core import telemetry
 from veil.core.db import Database
+from veil.core.grpc_interceptors import Behaviour, UnaryServerInterceptor
 
 log = logging.getLogger(__name__)
 
@@ -92,23 +93,15 @@ class RpcMetrics:
         )
 
 
-class RpcMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class RpcMetricsInterceptor(UnaryServerInterceptor):
     """Counts and times every unary RPC; tags the RPC's span with the ids in its request."""
 
     def __init__(self, metrics: RpcMetrics) -> None:
         self._metrics = metrics
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        """Wrap unary-unary handlers; streams (health watch, reflection) pass untouched."""
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        service, _, method = str(handler_call_details.method).lstrip("/").partition("/")
-        behaviour = handler.unary_unary
+    def wrap(self, behaviour: Behaviour, method_path: str) -> Behaviour:
+        """``behaviour`` counted and timed under its service and method."""
+        service, _, method = method_path.lstrip("/").partition("/")
         handled = self._metrics.handled
         seconds = self._metrics.seconds.labels(service, method)
 
@@ -127,11 +120,7 @@ class RpcMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
                 seconds.observe(time.perf_counter() - started)
                 handled.labels(service, method, code).inc()
 
-        return grpc.unary_unary_rpc_method_handler(
-            observed,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return observed
 
 
 def _code_name(code: Any, default: str) -> str:
