@@ -23,7 +23,7 @@ from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.links import comments_markup, deep_link, post_link
-from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
+from veil.core.outbox import Outbox, OutgoingCall, Priority, card_key, publication_key
 from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -253,7 +253,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                     method=method,
                     chat_id=community.admin_chat_id,
                     params=params,
-                    idempotency_key=f"card:{row.id}",
+                    idempotency_key=card_key(row.id),
                     priority=Priority.INTERACTIVE,
                 )
             ]

@@ -49,3 +49,9 @@ class GatewaySettings(CommonSettings):
     )
     community_refresh_seconds: float = Field(default=30.0, gt=0)
     set_webhooks: bool = Field(default=True, description="Call setWebhook for every community.")
+    miniapp_init_data_max_age_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How old a Mini App's initData (auth_date) may be before it is refused.",
+    )

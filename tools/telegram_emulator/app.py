@@ -15,6 +15,7 @@ from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.sandbox import Sandbox
 from tools.telegram_emulator.state import Emulator
+from tools.telegram_emulator.webapp import routes as webapp_routes
 
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
 # Uploads (photos, documents) may be large; Telegram accepts up to 50 MB.
@@ -75,6 +76,7 @@ def create_app(
             web.get("/healthz", healthz),
             *Control(emulator, deliverer).routes(),
             *sandbox.routes(),
+            *webapp_routes(emulator),
         ]
     )
     return app

@@ -221,6 +221,8 @@ class BotState:
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_RECORDED_CALLS))
     commands: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # setChatMenuButton: per private chat id, 0 for the default.
+    menu_buttons: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Update ids look like Telegram's: large and increasing per bot.

@@ -99,6 +99,21 @@ class ConfessionsServiceStub:
     """
     GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
     """The actor's profile: counters kept as events happen, one SQL statement."""
+    ListPending: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]
+    """Moderation Mini App
+    The community's pending confessions, oldest first, with their count.
+    """
+    RecordCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -171,6 +186,21 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """
     GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
     """The actor's profile: counters kept as events happen, one SQL statement."""
+    ListPending: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]  # type: ignore[assignment]
+    """Moderation Mini App
+    The community's pending confessions, oldest first, with their count.
+    """
+    RecordCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]  # type: ignore[assignment]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]  # type: ignore[assignment]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -354,5 +384,44 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
         """The actor's profile: counters kept as events happen, one SQL statement."""
+
+    @_abc_1.abstractmethod
+    def ListPending(
+        self,
+        request: _confessions_pb2.ListPendingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.ListPendingResponse, _abc.Awaitable[_confessions_pb2.ListPendingResponse]]:
+        """Moderation Mini App
+        The community's pending confessions, oldest first, with their count.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordCard(
+        self,
+        request: _confessions_pb2.RecordCardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.RecordCardResponse, _abc.Awaitable[_confessions_pb2.RecordCardResponse]]:
+        """The notifier worker reports the message id of a confession's card in the
+        admin chat once sent, so that a decision made elsewhere (the Mini App)
+        edits the same card. Idempotent.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCard(
+        self,
+        request: _confessions_pb2.GetCardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.GetCardResponse, _abc.Awaitable[_confessions_pb2.GetCardResponse]]:
+        """The card of a confession as it was sent (its message id is 0 while unsent)."""
+
+    @_abc_1.abstractmethod
+    def GetCommunityStats(
+        self,
+        request: _confessions_pb2.GetCommunityStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityStats, _abc.Awaitable[_confessions_pb2.CommunityStats]]:
+        """Figures of a community: confessions per day, approval rate, median time
+        to a decision, members who confessed. Numbers only.
+        """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -589,3 +589,78 @@ class ResolvePseudonymResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolvePseudonymResponse: _TypeAlias = ResolvePseudonymResponse  # noqa: Y015
+
+@_typing.final
+class GetThreadStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    days: _builtins.int
+    """Days counted back from now; 0: a default."""
+    limit: _builtins.int
+    """How many of the most commented confessions; 0: a default."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        days: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "days", b"days", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetThreadStatsRequest: _TypeAlias = GetThreadStatsRequest  # noqa: Y015
+
+@_typing.final
+class CommentedConfession(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    confession_id: _builtins.int
+    """Internal id of the confession (ConfessionsService gives its number)."""
+    comments: _builtins.int
+    """Visible comments written in the period."""
+    def __init__(
+        self,
+        *,
+        confession_id: _builtins.int = ...,
+        comments: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "confession_id", b"confession_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommentedConfession: _TypeAlias = CommentedConfession  # noqa: Y015
+
+@_typing.final
+class ThreadStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOST_COMMENTED_FIELD_NUMBER: _builtins.int
+    COMMENTING_MEMBERS_FIELD_NUMBER: _builtins.int
+    commenting_members: _builtins.int
+    """Members who commented in the period."""
+    @_builtins.property
+    def most_commented(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentedConfession]: ...
+    def __init__(
+        self,
+        *,
+        most_commented: _abc.Iterable[Global___CommentedConfession] | None = ...,
+        commenting_members: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commenting_members", b"commenting_members", "most_commented", b"most_commented"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThreadStats: _TypeAlias = ThreadStats  # noqa: Y015

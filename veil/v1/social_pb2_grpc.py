@@ -77,6 +77,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
                 _registered_method=True)
+        self.GetThreadStats = channel.unary_unary(
+                '/veil.v1.SocialService/GetThreadStats',
+                request_serializer=veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ThreadStats.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -152,6 +157,14 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetThreadStats(self, request, context):
+        """Figures of a community's threads over the last days: the most commented
+        confessions and how many members commented. Numbers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -194,6 +207,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ResolvePseudonym,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.SerializeToString,
+            ),
+            'GetThreadStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetThreadStats,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ThreadStats.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -415,6 +433,33 @@ class SocialService:
             '/veil.v1.SocialService/ResolvePseudonym',
             veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetThreadStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/GetThreadStats',
+            veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ThreadStats.FromString,
             options,
             channel_credentials,
             insecure,

@@ -69,6 +69,10 @@ class SocialServiceStub:
     by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
     members' pseudonyms coincide in different threads.
     """
+    GetThreadStats: _grpc.UnaryUnaryMultiCallable[_social_pb2.GetThreadStatsRequest, _social_pb2.ThreadStats]
+    """Figures of a community's threads over the last days: the most commented
+    confessions and how many members commented. Numbers only.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -110,6 +114,10 @@ class SocialServiceAsyncStub(SocialServiceStub):
     The internal member id behind a thread pseudonym of a community (to ban
     by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
     members' pseudonyms coincide in different threads.
+    """
+    GetThreadStats: _aio.UnaryUnaryMultiCallable[_social_pb2.GetThreadStatsRequest, _social_pb2.ThreadStats]  # type: ignore[assignment]
+    """Figures of a community's threads over the last days: the most commented
+    confessions and how many members commented. Numbers only.
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -197,6 +205,16 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         The internal member id behind a thread pseudonym of a community (to ban
         by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
         members' pseudonyms coincide in different threads.
+        """
+
+    @_abc_1.abstractmethod
+    def GetThreadStats(
+        self,
+        request: _social_pb2.GetThreadStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ThreadStats, _abc.Awaitable[_social_pb2.ThreadStats]]:
+        """Figures of a community's threads over the last days: the most commented
+        confessions and how many members commented. Numbers only.
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -12,6 +12,7 @@ from services.gateway.routers import (
     fallback,
     moderation,
     my,
+    panel,
     profile,
     settings,
     start,
@@ -30,6 +31,7 @@ def build_root_router() -> Router:
     # the admin chat's routers before confess, whose /cancel is the members'.
     root.include_routers(
         threads.router,
+        panel.router,
         moderation.router,
         admin.router,
         start.router,

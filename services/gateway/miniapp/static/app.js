@@ -1,0 +1,187 @@
+// Veil's moderation Mini App: the queue of pending confessions and the figures.
+// Everything shown comes from /miniapp/<community>/api/…, authenticated with the
+// initData Telegram gives the page. Member text is only ever set as textContent.
+"use strict";
+
+(function () {
+  const community = (location.pathname.match(/\/miniapp\/(\d+)\//) || [])[1];
+  const api = (path) => `/miniapp/${community}/api/${path}`;
+
+  // Telegram passes the launch data in the URL fragment (#tgWebAppData=…);
+  // telegram-web-app.js, when loaded, exposes the same as Telegram.WebApp.initData.
+  function initData() {
+    const webApp = window.Telegram && window.Telegram.WebApp;
+    if (webApp && webApp.initData) return webApp.initData;
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    return fragment.get("tgWebAppData") || window.VEIL_INIT_DATA || "";
+  }
+
+  const $ = (id) => document.getElementById(id);
+  let reasons = [];
+  let maxReason = 100;
+
+  function notice(text, error) {
+    const box = $("notice");
+    box.textContent = text;
+    box.className = error ? "error" : "";
+    box.hidden = !text;
+  }
+
+  async function call(path, body) {
+    const response = await fetch(api(path), {
+      method: body ? "POST" : "GET",
+      headers: { Authorization: `tma ${initData()}`, "Content-Type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const payload = await response.json().catch(() => ({ error: response.statusText }));
+    if (!response.ok) {
+      const hint = response.status === 401 ? " Open the Mini App again from Telegram." : "";
+      throw new Error(`${payload.error || response.status}.${hint}`);
+    }
+    return payload;
+  }
+
+  function age(seconds) {
+    if (seconds < 60) return "just now";
+    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+    if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
+    return `${Math.floor(seconds / 86400)} d ago`;
+  }
+
+  async function decide(item, li, action, reason) {
+    li.querySelectorAll("button").forEach((b) => (b.disabled = true));
+    try {
+      const result = await call(`confessions/${item.id}/decision`, { action, reason });
+      notice(`#${result.number}: ${result.outcome}`);
+    } catch (error) {
+      notice(String(error.message), true);
+    }
+    await loadQueue();
+  }
+
+  function renderItem(item) {
+    const li = $("item-template").content.firstElementChild.cloneNode(true);
+    li.dataset.number = item.number;
+    li.querySelector(".number").textContent = `#${item.number}`;
+    li.querySelector(".age").textContent = age(item.age_seconds);
+    li.querySelector(".text").textContent = item.text || "(no text)";
+    if (item.media) {
+      const media = li.querySelector(".media");
+      media.textContent = item.media;
+      media.hidden = false;
+    }
+    if (item.flagged) {
+      const flag = li.querySelector(".flag");
+      flag.textContent = `⚠️ contains “${item.flagged}”`;
+      flag.hidden = false;
+    }
+    const form = li.querySelector(".reject-form");
+    const select = form.querySelector(".reason");
+    const typed = form.querySelector(".typed");
+    typed.maxLength = maxReason;
+    select.append(new Option("No reason", ""));
+    reasons.forEach((r) => select.append(new Option(r, r)));
+    select.append(new Option("Type a reason…", "\u0000typed"));
+    select.addEventListener("change", () => {
+      typed.hidden = select.value !== "\u0000typed";
+      if (!typed.hidden) typed.focus();
+    });
+    li.querySelector(".approve").addEventListener("click", () => decide(item, li, "approve", ""));
+    li.querySelector(".reject").addEventListener("click", () => (form.hidden = !form.hidden));
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const reason = select.value === "\u0000typed" ? typed.value.trim() : select.value;
+      decide(item, li, "reject", reason);
+    });
+    const confirmBan = li.querySelector(".ban-confirm");
+    li.querySelector(".ban").addEventListener("click", () => (confirmBan.hidden = !confirmBan.hidden));
+    li.querySelector(".confirm-ban").addEventListener("click", () => decide(item, li, "ban", ""));
+    return li;
+  }
+
+  async function loadQueue() {
+    try {
+      const queue = await call("queue");
+      reasons = queue.reasons;
+      maxReason = queue.max_reason;
+      $("title").textContent = `${queue.community} · Moderation`;
+      $("count").textContent = String(queue.count);
+      $("queue-empty").hidden = queue.items.length > 0;
+      $("queue-items").replaceChildren(...queue.items.map(renderItem));
+      document.body.dataset.loaded = "queue";
+    } catch (error) {
+      notice(String(error.message), true);
+      document.body.dataset.loaded = "error";
+    }
+  }
+
+  function figure(label, value) {
+    const div = document.createElement("div");
+    div.className = "figure";
+    const b = document.createElement("b");
+    b.textContent = value;
+    div.append(b, document.createTextNode(label));
+    return div;
+  }
+
+  function duration(seconds) {
+    if (!seconds) return "–";
+    if (seconds < 90) return `${seconds} s`;
+    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+    if (seconds < 129600) return `${Math.round(seconds / 3600)} h`;
+    return `${Math.round(seconds / 86400)} d`;
+  }
+
+  async function loadFigures() {
+    try {
+      const f = await call("stats");
+      const rate = f.approval_rate === null ? "–" : `${Math.round(f.approval_rate * 100)}%`;
+      $("figure-cards").replaceChildren(
+        figure(`confessions in ${f.days} days`, String(f.confessions)),
+        figure("approval rate", rate),
+        figure("median time to decision", duration(f.median_decision_seconds)),
+        figure("members who confessed", String(f.confessing_members)),
+        figure("members who commented", String(f.commenting_members)),
+        figure("pending now", String(f.pending)),
+      );
+      const top = Math.max(1, ...f.per_day.map((d) => d.confessions));
+      $("per-day").replaceChildren(
+        ...f.per_day.map((d) => {
+          const bar = document.createElement("div");
+          bar.className = "bar";
+          bar.title = `${d.day}: ${d.confessions}`;
+          bar.style.height = `${(100 * d.confessions) / top}%`;
+          const n = document.createElement("span");
+          n.textContent = d.confessions ? String(d.confessions) : "";
+          bar.append(n);
+          return bar;
+        }),
+      );
+      $("most-commented").replaceChildren(
+        ...f.most_commented.map((p) => {
+          const li = document.createElement("li");
+          li.textContent = `#${p.number} · ${p.comments} comments`;
+          return li;
+        }),
+      );
+      document.body.dataset.loaded = "figures";
+    } catch (error) {
+      notice(String(error.message), true);
+    }
+  }
+
+  document.querySelectorAll(".tab").forEach((tab) =>
+    tab.addEventListener("click", () => {
+      document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
+      $("queue").hidden = tab.dataset.tab !== "queue";
+      $("figures").hidden = tab.dataset.tab !== "figures";
+      notice("");
+      if (tab.dataset.tab === "figures") loadFigures();
+      else loadQueue();
+    }),
+  );
+
+  if (window.Telegram && window.Telegram.WebApp) window.Telegram.WebApp.ready();
+  if (!initData()) notice("Open this page from the bot in Telegram (/panel in the admin chat).", true);
+  loadQueue();
+})();

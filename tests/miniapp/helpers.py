@@ -1,0 +1,97 @@
+"""Call the moderation Mini App as Telegram would open it: initData from the emulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.e2e.world import World
+from tests.moderation.helpers import card, confess, number_of, wait_for
+from tests.social.threads import Services
+from veil.v1 import confessions_pb2
+
+
+@dataclass
+class Answer:
+    """An API answer: status, parsed JSON and the raw body (for the anonymity scan)."""
+
+    status: int
+    json: dict[str, Any]
+    raw: str
+
+
+async def init_data(
+    community: World.Community,
+    user_id: int,
+    first_name: str = "Ann",
+    auth_date: int | None = None,
+) -> str:
+    """The initData a Telegram client hands the bot's Mini App for ``user_id``."""
+    body: dict[str, Any] = {"first_name": first_name}
+    if auth_date is not None:
+        body["auth_date"] = auth_date
+    answer = await community.world.control(
+        "POST", f"/bots/{community.bot_id}/users/{user_id}/webapp", body
+    )
+    return str(answer["init_data"])
+
+
+async def call(
+    community: World.Community,
+    path: str,
+    data: str | None,
+    body: Any = None,
+    *,
+    community_id: int | None = None,
+    raw_body: bytes | None = None,
+) -> Answer:
+    """``GET`` (or ``POST`` with a body) ``/miniapp/<community>/api/<path>`` with initData."""
+    world = community.world
+    url = f"{world.stack.gateway_url}/miniapp/{community_id or community.id}/api/{path}"
+    headers = {} if data is None else {"Authorization": f"tma {data}"}
+    posting = body is not None or raw_body is not None
+    async with world.http.request(
+        "POST" if posting else "GET",
+        url,
+        headers=headers,
+        json=body if raw_body is None and posting else None,
+        data=raw_body,
+    ) as response:
+        raw = await response.text()
+        return Answer(response.status, await response.json(content_type=None), raw)
+
+
+async def pending_confession(community: World.Community, text: str) -> tuple[int, dict[str, Any]]:
+    """A member confesses; returns the number and the card once it is in the admin chat."""
+    author = community.member()
+    await author.start()
+    number = number_of(await confess(author, text))
+    return number, await card(community, number)
+
+
+async def confession_id(services: Services, community: World.Community, number: int) -> int:
+    """The internal id of confession #number (what the Mini App's buttons carry)."""
+    found = await services.confessions.GetConfession(
+        confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+    )
+    return int(found.confession.id)
+
+
+async def card_recorded(services: Services, community: World.Community, cid: int) -> None:
+    """Wait until the notifier reported the card's message id (a Mini App decision edits it)."""
+
+    async def probe() -> int:
+        answer = await services.confessions.GetCard(
+            confessions_pb2.GetCardRequest(community_id=community.id, confession_id=cid)
+        )
+        return int(answer.message_id)
+
+    await wait_for(probe, bool, "the card's message id was never recorded")
+
+
+async def status_of(services: Services, community: World.Community, number: int) -> int:
+    """Confession #number's status now."""
+    found = await services.confessions.GetConfession(
+        confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+    )
+    return int(found.confession.status)
