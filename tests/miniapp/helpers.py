@@ -95,3 +95,23 @@ async def status_of(services: Services, community: World.Community, number: int)
         confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
     )
     return int(found.confession.status)
+
+
+def assert_anonymous(world: World, *answers: Answer) -> None:
+    """No answer names a member: none of the run's Telegram user ids, no member's name."""
+    for answer in answers:
+        for user_id in world.user_ids:
+            assert str(user_id) not in answer.raw, f"a Telegram id in {answer.raw[:200]}"
+        for name in ("Alice", "u7"):  # members' first name and @username prefix
+            assert name not in answer.raw, f"{name!r} in {answer.raw[:200]}"
+
+
+async def channel_posts(community: World.Community, number: int) -> list[dict[str, Any]]:
+    """The channel's posts of confession #number."""
+    messages = await community.world.chat_messages(community.bot_id, community.channel_id)
+    return [
+        m
+        for m in messages
+        if str(m.get("text") or m.get("caption") or "").startswith(f"#{number}")
+        and not m.get("deleted")
+    ]
