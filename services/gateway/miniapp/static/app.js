@@ -157,6 +157,7 @@
           return bar;
         }),
       );
+      $("no-comments").hidden = f.most_commented.length > 0;
       $("most-commented").replaceChildren(
         ...f.most_commented.map((p) => {
           const li = document.createElement("li");

@@ -1,0 +1,108 @@
+"""The moderation Mini App in a real headless Chromium against the running stack.
+
+The page is opened as a Telegram client opens a Mini App: its URL with
+``#tgWebAppData=<initData>`` (from the emulator, signed with the bot's token).
+The admin sees the queue oldest first, approves a confession in the page, the
+card in the admin chat is edited to say so and the post reaches the channel
+once; a rejection with a typed reason follows, then the figures. The views are
+saved under .veil/test/screenshots/ (the README's docs/miniapp.png is a copy:
+a test run never changes a tracked file).
+"""
+
+from __future__ import annotations
+
+from playwright.async_api import Browser, expect
+
+from tests.e2e.world import World
+from tests.miniapp.helpers import (
+    card_recorded,
+    channel_posts,
+    confession_id,
+    pending_confession,
+)
+from tests.moderation.helpers import admin_says, current, shown, wait_for
+from tests.social.threads import Services
+from tools.devstack.stack import REPO_ROOT
+
+SCREENSHOTS = REPO_ROOT / ".veil" / "test" / "screenshots"
+WAIT_MS = 45_000
+CONFESSIONS = (
+    "I have been pretending to understand linear algebra for three semesters 📐",
+    "I switched majors twice and my parents still think I'm pre-med",
+    "Whoever keeps leaving oat milk in the 3rd floor fridge: thank you, I drink it <3",
+    "I sing in the library elevator when it's empty. It's never empty.",
+)
+
+
+async def test_approve_and_reject_in_the_mini_app(
+    browser: Browser, world: World, services: Services
+) -> None:
+    community = await world.create_community("Riverside College")
+    # A filter word flags a confession for a closer look (shown in the queue).
+    await admin_says(community, 1, "/settings words add fridge")
+    pending = [await pending_confession(community, text) for text in CONFESSIONS]
+    first, first_card = pending[0]
+    await card_recorded(services, community, await confession_id(services, community, first))
+    launch = await world.control(
+        "POST", f"/bots/{community.bot_id}/users/1/webapp", {"first_name": "Ann"}
+    )
+    page = await browser.new_page(viewport={"width": 480, "height": 620})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    await page.goto(
+        f"{world.stack.gateway_url}/miniapp/{community.id}/"
+        f"#{launch['fragment']}&tgWebAppVersion=8.0&tgWebAppPlatform=web"
+    )
+
+    # The queue, oldest first, with its count; member text shown as text.
+    items = page.locator("#queue-items > li")
+    await expect(items).to_have_count(4, timeout=WAIT_MS)
+    await expect(page.locator("#count")).to_have_text("4")
+    await expect(page.locator("#title")).to_have_text("Riverside College · Moderation")
+    await expect(items.nth(0).locator(".number")).to_have_text(f"#{first}")
+    await expect(items.nth(2).locator(".text")).to_have_text(CONFESSIONS[2])
+    await expect(items.nth(2).locator(".flag")).to_have_text("⚠️ contains “fridge”")
+    await expect(items.nth(0).locator(".reject-form")).to_be_hidden()
+
+    # ✅ Approve the oldest: the page says who decided, the queue shrinks.
+    await items.nth(0).locator("button.approve").click()
+    await expect(page.locator("#notice")).to_have_text(
+        f"#{first}: ✅ Approved by Ann", timeout=WAIT_MS
+    )
+    await expect(items).to_have_count(3)
+    await expect(page.locator("#count")).to_have_text("3")
+    # The card in the admin chat agrees, and the post reaches the channel once.
+    card = await current(community, community.admin_chat_id, first_card["message_id"])
+    assert shown(card).endswith("✅ Approved by Ann")
+    await wait_for(lambda: channel_posts(community, first), bool, "never published")
+
+    # ❌ Reject the next one with a typed reason.
+    second = pending[1][0]
+    row = items.nth(0)
+    await row.locator("button.reject").click()
+    await expect(row.locator("input.typed")).to_be_hidden()
+    await row.locator("select.reason").select_option(label="Type a reason…")
+    await row.locator("input.typed").fill("Please keep other people's food out of it")
+    await row.locator("button.confirm-reject").click()
+    await expect(page.locator("#notice")).to_have_text(
+        f"#{second}: ❌ Rejected by Ann: Please keep other people's food out of it",
+        timeout=WAIT_MS,
+    )
+    await expect(items).to_have_count(2)
+    assert len(await channel_posts(community, first)) == 1
+    assert problems == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / "miniapp.png"))
+
+    # 📊 The figures count what happened.
+    await page.click("#tab-figures")
+    cards = page.locator("#figure-cards .figure")
+    await expect(cards).to_have_count(6, timeout=WAIT_MS)
+    await expect(cards.nth(0)).to_contain_text("4confessions in 14 days")
+    await expect(cards.nth(1)).to_contain_text("50%approval rate")
+    await expect(cards.nth(5)).to_contain_text("2pending now")
+    await expect(page.locator("#per-day .bar")).to_have_count(14)
+    await expect(page.locator("#no-comments")).to_be_visible()
+    assert problems == []
+    await page.screenshot(path=str(SCREENSHOTS / "miniapp-figures.png"))
