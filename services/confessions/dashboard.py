@@ -7,6 +7,9 @@ of them returns a member's identity: confessions, numbers and counts only.
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import grpc
 
 from services.confessions import domain
@@ -14,7 +17,7 @@ from services.confessions.config import ConfessionsSettings
 from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.limits import SubmissionLimits
 from services.confessions.repository import ConfessionsRepository
-from services.confessions.servicer import ConfessionsServicer, _confession
+from services.confessions.servicer import ConfessionsServicer, _confession, _rules
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox
@@ -120,3 +123,47 @@ class DashboardServicer(ConfessionsServicer):
             pending=figures.pending,
             numbers=figures.numbers,
         )
+
+    @domain_errors
+    async def SetCommunityRules(
+        self, request: pb.SetCommunityRulesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CommunityRules:
+        """Several rules at once: all checked first, then stored in one statement."""
+        if not request.settings:
+            raise InvalidInputError("no rule to change")
+        rules = await self._repository.rules(request.community_id)
+        changes: dict[str, Any] = {}
+        for setting in request.settings:
+            for name, value in _as_commands(setting):
+                # A replaced list of reasons starts empty (/settings has no "clear" for it).
+                change = (
+                    {"reject_reasons": []}
+                    if (name, value) == ("reasons", "clear")
+                    else domain.apply_rule(rules, name, value)
+                )
+                changes |= change
+                fields: dict[str, Any] = {
+                    k: tuple(v) if isinstance(v, list) else v for k, v in change.items()
+                }
+                rules = replace(rules, **fields)
+        stored = await self._repository.set_rules(request.community_id, changes)
+        return _rules(request.community_id, stored)
+
+
+def _as_commands(setting: pb.RuleSetting) -> list[tuple[str, str]]:
+    """A form's setting as /settings commands: a list replaced is cleared, then refilled."""
+    name = setting.name.strip().lower()
+    if not setting.replace_list:
+        return [(name, setting.value)]
+    items = [item.strip() for item in setting.items]
+    if any(not item or "\n" in item for item in items):
+        raise InvalidInputError(f"{name}: one non-empty line per entry")
+    if name == "words":
+        if any("," in item for item in items):
+            raise InvalidInputError("a filter word may not contain a comma")
+        return [("words", "clear")] + ([("words", "add " + ", ".join(items))] if items else [])
+    if name == "reasons":
+        if len(items) > domain.MAX_REASONS:
+            raise InvalidInputError(f"at most {domain.MAX_REASONS} reasons")
+        return [("reasons", "clear")] + [("reasons", f"add {item}") for item in items]
+    raise InvalidInputError("only words and reasons are lists")

@@ -23,6 +23,7 @@ from tests.miniapp.helpers import (
 from tests.moderation.helpers import admin_says, current, shown, wait_for
 from tests.social.threads import Services
 from tools.devstack.stack import REPO_ROOT
+from veil.v1 import confessions_pb2
 
 SCREENSHOTS = REPO_ROOT / ".veil" / "test" / "screenshots"
 WAIT_MS = 45_000
@@ -106,3 +107,30 @@ async def test_approve_and_reject_in_the_mini_app(
     await expect(page.locator("#no-comments")).to_be_visible()
     assert problems == []
     await page.screenshot(path=str(SCREENSHOTS / "miniapp-figures.png"))
+
+    # ⚙️ The rules form changes a rule (and only what the admin changed).
+    await page.click("#tab-rules")
+    cooldown = page.locator("#rules-form input[name=cooldown]")
+    await expect(cooldown).to_have_value("off", timeout=WAIT_MS)
+    await cooldown.fill("10m")
+    reasons = page.locator("#rules-form textarea[name=reasons]")
+    await reasons.fill((await reasons.input_value()) + "\nMentions a course code")
+    await page.click("#save-rules")
+    await expect(page.locator("#notice")).to_have_text("Rules saved.", timeout=WAIT_MS)
+    rules = await services.confessions.GetCommunityRules(
+        confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
+    )
+    assert rules.cooldown_seconds == 600 and rules.max_length == 4000
+    assert list(rules.filter_words) == ["fridge"]
+    assert rules.reject_reasons[-1] == "Mentions a course code"
+    # A bad value is refused with the rule's own message; nothing changes.
+    await page.fill("#rules-form input[name=maxlen]", "99999")
+    await page.click("#save-rules")
+    await expect(page.locator("#notice.error")).to_contain_text("maxlen must be", timeout=WAIT_MS)
+    assert (
+        await services.confessions.GetCommunityRules(
+            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
+        )
+    ) == rules
+    assert problems == [] or all("400" in p for p in problems), problems
+    await page.screenshot(path=str(SCREENSHOTS / "miniapp-rules.png"))

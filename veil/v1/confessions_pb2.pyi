@@ -1529,3 +1529,62 @@ class CommunityStats(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CommunityStats: _TypeAlias = CommunityStats  # noqa: Y015
+
+@_typing.final
+class RuleSetting(_message.Message):
+    """One rule of a form: as SetCommunityRule takes it ("cooldown" "10m"), or for
+    words and reasons the whole new list.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    REPLACE_LIST_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """cooldown, cap, maxlen, filter, words, reasons, publish"""
+    value: _builtins.str
+    replace_list: _builtins.bool
+    @_builtins.property
+    def items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """With replace_list (words, reasons): the list that replaces the current one."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+        items: _abc.Iterable[_builtins.str] | None = ...,
+        replace_list: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "name", b"name", "replace_list", b"replace_list", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleSetting: _TypeAlias = RuleSetting  # noqa: Y015
+
+@_typing.final
+class SetCommunityRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    @_builtins.property
+    def settings(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleSetting]: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        settings: _abc.Iterable[Global___RuleSetting] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCommunityRulesRequest: _TypeAlias = SetCommunityRulesRequest  # noqa: Y015

@@ -151,6 +151,11 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
                 _registered_method=True)
+        self.SetCommunityRules = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SetCommunityRules',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -340,6 +345,15 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetCommunityRules(self, request, context):
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -457,6 +471,11 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.GetCommunityStats,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.SerializeToString,
+            ),
+            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1082,6 +1101,33 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/GetCommunityStats',
             veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/SetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
             options,
             channel_credentials,
             insecure,

@@ -114,6 +114,11 @@ class ConfessionsServiceStub:
     """Figures of a community: confessions per day, approval rate, median time
     to a decision, members who confessed. Numbers only.
     """
+    SetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]
+    """Changes several rules at once (the Mini App's rules form): every value is
+    checked as SetCommunityRule checks it, and either all are stored or none
+    (INVALID_ARGUMENT with a message for the admin).
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -200,6 +205,11 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
     """Figures of a community: confessions per day, approval rate, median time
     to a decision, members who confessed. Numbers only.
+    """
+    SetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
+    """Changes several rules at once (the Mini App's rules form): every value is
+    checked as SetCommunityRule checks it, and either all are stored or none
+    (INVALID_ARGUMENT with a message for the admin).
     """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -422,6 +432,17 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_confessions_pb2.CommunityStats, _abc.Awaitable[_confessions_pb2.CommunityStats]]:
         """Figures of a community: confessions per day, approval rate, median time
         to a decision, members who confessed. Numbers only.
+        """
+
+    @_abc_1.abstractmethod
+    def SetCommunityRules(
+        self,
+        request: _confessions_pb2.SetCommunityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
         """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

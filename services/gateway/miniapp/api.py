@@ -25,6 +25,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.auth import AuthError, WebAppUser, init_data_of, verify
 from services.gateway.miniapp.decisions import ACTIONS, decide
 from services.gateway.miniapp.figures import figures
+from services.gateway.miniapp.rules import RulesError, rules_json, settings_of
 from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.routers.moderation import MAX_REASON
 from veil.v1 import confessions_pb2
@@ -191,6 +192,28 @@ async def stats(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
     return (await figures(state.services, caller.community.id)).to_json()
 
 
+async def rules(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
+    """The community's rules as the form's fields."""
+    current = await state.services.confessions.GetCommunityRules(
+        confessions_pb2.GetCommunityRulesRequest(community_id=caller.community.id)
+    )
+    return rules_json(current)
+
+
+async def set_rules(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
+    """Store the form: every field checked, all stored or none."""
+    try:
+        settings = settings_of(await _body(request))
+    except RulesError as error:
+        raise ApiError(400, str(error)) from None
+    stored = await state.services.confessions.SetCommunityRules(
+        confessions_pb2.SetCommunityRulesRequest(
+            community_id=caller.community.id, settings=settings
+        )
+    )
+    return rules_json(stored)
+
+
 async def page(request: web.Request) -> web.StreamResponse:
     """The Mini App's page (no data in it: everything comes from the API)."""
     return web.FileResponse(
@@ -213,6 +236,8 @@ def routes() -> list[web.AbstractRouteDef]:
         web.get(base + "/api/queue", api(queue)),
         web.post(base + "/api/confessions/{confession_id:\\d{1,18}}/decision", api(decision)),
         web.get(base + "/api/stats", api(stats)),
+        web.get(base + "/api/rules", api(rules)),
+        web.post(base + "/api/rules", api(set_rules)),
         web.static("/miniapp/static", STATIC),
     ]
 

@@ -171,13 +171,54 @@
     }
   }
 
+  const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+
+  function fillRules(rules) {
+    const form = $("rules-form");
+    for (const name of ["cooldown", "cap", "maxlen", "filter", "publish"]) {
+      form.elements[name].value = rules[name];
+    }
+    form.elements.words.value = rules.words.join("\n");
+    form.elements.reasons.value = rules.reasons.join("\n");
+  }
+
+  async function loadRules() {
+    try {
+      fillRules(await call("rules"));
+      document.body.dataset.loaded = "rules";
+    } catch (error) {
+      notice(String(error.message), true);
+    }
+  }
+
+  $("rules-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = {};
+    for (const name of ["cooldown", "cap", "maxlen", "filter", "publish"]) {
+      body[name] = form.elements[name].value.trim();
+    }
+    body.words = lines(form.elements.words.value);
+    body.reasons = lines(form.elements.reasons.value);
+    $("save-rules").disabled = true;
+    try {
+      fillRules(await call("rules", body));
+      notice("Rules saved.");
+    } catch (error) {
+      notice(String(error.message), true);
+    }
+    $("save-rules").disabled = false;
+  });
+
   document.querySelectorAll(".tab").forEach((tab) =>
     tab.addEventListener("click", () => {
       document.querySelectorAll(".tab").forEach((t) => t.classList.toggle("active", t === tab));
       $("queue").hidden = tab.dataset.tab !== "queue";
       $("figures").hidden = tab.dataset.tab !== "figures";
+      $("rules").hidden = tab.dataset.tab !== "rules";
       notice("");
       if (tab.dataset.tab === "figures") loadFigures();
+      else if (tab.dataset.tab === "rules") loadRules();
       else loadQueue();
     }),
   );
