@@ -72,6 +72,10 @@ ALLOWED = {
     "veil.v1.CommentedConfession.confession_id": _INTERNAL_ID,
     "veil.v1.CommentedConfession.comments": _COUNT,
     "veil.v1.ThreadStats.commenting_members": _COUNT,
+    "veil.v1.GetConfessionNumbersResponse.NumbersEntry.key": _INTERNAL_ID + " (a confession's)",
+    "veil.v1.GetConfessionNumbersResponse.NumbersEntry.value": "the public #N",
+    "veil.v1.AdminComment.id": _INTERNAL_ID,
+    "veil.v1.AdminComment.confession_id": _INTERNAL_ID,
 }
 
 

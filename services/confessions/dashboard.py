@@ -149,6 +149,16 @@ class DashboardServicer(ConfessionsServicer):
         stored = await self._repository.set_rules(request.community_id, changes)
         return _rules(request.community_id, stored)
 
+    @domain_errors
+    async def GetConfessionNumbers(
+        self, request: pb.GetConfessionNumbersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetConfessionNumbersResponse:
+        """Numbers of the community's confessions among the ids asked."""
+        if len(request.confession_ids) > MAX_QUEUE:
+            raise InvalidInputError(f"at most {MAX_QUEUE} ids")
+        numbers = await self._dashboard.numbers(request.community_id, request.confession_ids)
+        return pb.GetConfessionNumbersResponse(numbers=numbers)
+
 
 def _as_commands(setting: pb.RuleSetting) -> list[tuple[str, str]]:
     """A form's setting as /settings commands: a list replaced is cleared, then refilled."""

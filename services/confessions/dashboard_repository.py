@@ -147,6 +147,11 @@ class DashboardRepository:
             _row(found), int(found["message_id"]), approved, rejected, found["flagged_word"]
         )
 
+    async def numbers(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:
+        """confession id -> number for the community's confessions among ``ids`` (replica)."""
+        async with self._db.read() as conn:
+            return await _numbers(conn, community_id, ids)
+
     async def figures(self, community_id: int, days: int, number_of: Sequence[int]) -> Figures:
         """Figures of the last ``days`` days (UTC, today included); read on the replica."""
         today = datetime.now(UTC).date()
@@ -189,17 +194,7 @@ class DashboardRepository:
                     select(func.count()).where(mine, confessions.c.status == "pending")
                 )
             ).scalar_one()
-            numbers = {}
-            if number_of:
-                numbers = dict(
-                    (
-                        await conn.execute(
-                            select(confessions.c.id, confessions.c.number).where(
-                                mine, confessions.c.id.in_(list(number_of))
-                            )
-                        )
-                    ).all()
-                )
+            numbers = await _numbers(conn, community_id, number_of)
         return Figures(
             per_day=[
                 (first + timedelta(days=i), int(counted.get(first + timedelta(days=i), 0)))
@@ -210,8 +205,20 @@ class DashboardRepository:
             median_decision_seconds=float(decided[2] or 0.0),
             confessing_members=int(members),
             pending=int(pending),
-            numbers={int(k): int(v) for k, v in numbers.items()},
+            numbers=numbers,
         )
+
+
+async def _numbers(conn: AsyncConnection, community_id: int, ids: Sequence[int]) -> dict[int, int]:
+    """confession id -> number, for those of ``ids`` that are the community's."""
+    if not ids:
+        return {}
+    rows = await conn.execute(
+        select(confessions.c.id, confessions.c.number).where(
+            confessions.c.community_id == community_id, confessions.c.id.in_(list(ids))
+        )
+    )
+    return {int(i): int(n) for i, n in rows.all()}
 
 
 async def _history(conn: AsyncConnection, member_id: int | None, before_id: int) -> tuple[int, int]:

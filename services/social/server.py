@@ -7,7 +7,7 @@ from contextlib import AsyncExitStack
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
 from services.social.repository import SocialRepository
-from services.social.stats import StatsServicer, ThreadFigures
+from services.social.stats import AdminComments, StatsServicer, ThreadFigures
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.grpc_server import Registration, run_database_service
@@ -34,6 +34,7 @@ def main() -> None:
             StatsServicer(
                 SocialRepository(db),
                 ThreadFigures(db),
+                AdminComments(db),
                 settings,
                 outbox=outbox,
                 confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),

@@ -1,7 +1,8 @@
-"""Figures of a community's threads for the moderation Mini App and ``/stats``.
+"""The social service's reads for the moderation Mini App and ``/stats``.
 
-Counts only: which confessions were most commented and how many members
-commented, never who.
+Figures (which confessions were most commented, how many members commented,
+never who) and comments for admins (hidden ones, or one pseudonym's), shown by
+pseudonym only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from veil.core.db import Database
 from veil.core.errors import InvalidInputError
 from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox
+from veil.core.proto import timestamp
 from veil.v1 import confessions_pb2_grpc
 from veil.v1 import social_pb2 as pb
 
@@ -26,6 +28,8 @@ DEFAULT_DAYS = 14
 MAX_DAYS = 90
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 20
+DEFAULT_COMMENTS = 50
+MAX_COMMENTS = 200
 
 
 class ThreadFigures:
@@ -59,6 +63,46 @@ class ThreadFigures:
         return [(int(c), int(n)) for c, n in top], int(members)
 
 
+class AdminComments:
+    """The SQL behind ListAdminComments (on the primary: a restored comment leaves at once)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __call__(
+        self, community_id: int, *, hidden_only: bool, pseudonym: str, limit: int
+    ) -> list[pb.AdminComment]:
+        """Newest first: the hidden comments, or those under ``pseudonym``."""
+        statement = select(
+            comments.c.id,
+            comments.c.confession_id,
+            comments.c.pseudonym,
+            comments.c.text,
+            comments.c.status,
+            comments.c.reports,
+            comments.c.created_at,
+        ).where(comments.c.community_id == community_id)
+        if hidden_only:
+            statement = statement.where(comments.c.status == "hidden")
+        else:
+            statement = statement.where(func.lower(comments.c.pseudonym) == pseudonym.lower())
+        statement = statement.order_by(comments.c.id.desc()).limit(limit)
+        async with self._db.read_own() as conn:
+            rows = (await conn.execute(statement)).mappings().all()
+        return [
+            pb.AdminComment(
+                id=row["id"],
+                confession_id=row["confession_id"],
+                pseudonym=row["pseudonym"],
+                text=row["text"],
+                status=row["status"],
+                reports=row["reports"],
+                created_at=timestamp(row["created_at"]),
+            )
+            for row in rows
+        ]
+
+
 class StatsServicer(SocialServicer):
     """The social service with the Mini App's thread figures."""
 
@@ -66,6 +110,7 @@ class StatsServicer(SocialServicer):
         self,
         repository: SocialRepository,
         figures: ThreadFigures,
+        admin_comments: AdminComments,
         settings: SocialSettings,
         *,
         outbox: Outbox,
@@ -73,6 +118,25 @@ class StatsServicer(SocialServicer):
     ) -> None:
         super().__init__(repository, settings, outbox=outbox, confessions=confessions)
         self._figures = figures
+        self._admin_comments = admin_comments
+
+    @domain_errors
+    async def ListAdminComments(
+        self, request: pb.ListAdminCommentsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAdminCommentsResponse:
+        """Hidden comments, or one pseudonym's, newest first."""
+        pseudonym = request.pseudonym.strip()
+        if request.hidden_only == bool(pseudonym):
+            raise InvalidInputError("ask for hidden comments or for a pseudonym, not both")
+        if len(pseudonym) > 64 or not 0 <= request.limit <= MAX_COMMENTS:
+            raise InvalidInputError(f"a pseudonym of up to 64 characters, limit 0..{MAX_COMMENTS}")
+        found = await self._admin_comments(
+            request.community_id,
+            hidden_only=request.hidden_only,
+            pseudonym=pseudonym,
+            limit=request.limit or DEFAULT_COMMENTS,
+        )
+        return pb.ListAdminCommentsResponse(comments=found)
 
     @domain_errors
     async def GetThreadStats(

@@ -156,6 +156,11 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
+        self.GetConfessionNumbers = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfessionNumbers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -354,6 +359,14 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetConfessionNumbers(self, request, context):
+        """The public numbers of a community's confessions by internal id (ids of
+        other communities are left out).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -476,6 +489,11 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.SetCommunityRules,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'GetConfessionNumbers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfessionNumbers,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1128,6 +1146,33 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/SetCommunityRules',
             veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfessionNumbers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetConfessionNumbers',
+            veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
             options,
             channel_credentials,
             insecure,

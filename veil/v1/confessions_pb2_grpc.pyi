@@ -119,6 +119,10 @@ class ConfessionsServiceStub:
     checked as SetCommunityRule checks it, and either all are stored or none
     (INVALID_ARGUMENT with a message for the admin).
     """
+    GetConfessionNumbers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -210,6 +214,10 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Changes several rules at once (the Mini App's rules form): every value is
     checked as SetCommunityRule checks it, and either all are stored or none
     (INVALID_ARGUMENT with a message for the admin).
+    """
+    GetConfessionNumbers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]  # type: ignore[assignment]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
     """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -443,6 +451,16 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Changes several rules at once (the Mini App's rules form): every value is
         checked as SetCommunityRule checks it, and either all are stored or none
         (INVALID_ARGUMENT with a message for the admin).
+        """
+
+    @_abc_1.abstractmethod
+    def GetConfessionNumbers(
+        self,
+        request: _confessions_pb2.GetConfessionNumbersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.GetConfessionNumbersResponse, _abc.Awaitable[_confessions_pb2.GetConfessionNumbersResponse]]:
+        """The public numbers of a community's confessions by internal id (ids of
+        other communities are left out).
         """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -73,6 +73,11 @@ class SocialServiceStub:
     """Figures of a community's threads over the last days: the most commented
     confessions and how many members commented. Numbers only.
     """
+    ListAdminComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListAdminCommentsRequest, _social_pb2.ListAdminCommentsResponse]
+    """Comments of a community for its admins (the Mini App): the hidden ones
+    (reports reached the threshold), or those written under a pseudonym.
+    Newest first; pseudonyms only, never a member id.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -118,6 +123,11 @@ class SocialServiceAsyncStub(SocialServiceStub):
     GetThreadStats: _aio.UnaryUnaryMultiCallable[_social_pb2.GetThreadStatsRequest, _social_pb2.ThreadStats]  # type: ignore[assignment]
     """Figures of a community's threads over the last days: the most commented
     confessions and how many members commented. Numbers only.
+    """
+    ListAdminComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListAdminCommentsRequest, _social_pb2.ListAdminCommentsResponse]  # type: ignore[assignment]
+    """Comments of a community for its admins (the Mini App): the hidden ones
+    (reports reached the threshold), or those written under a pseudonym.
+    Newest first; pseudonyms only, never a member id.
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -215,6 +225,17 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_social_pb2.ThreadStats, _abc.Awaitable[_social_pb2.ThreadStats]]:
         """Figures of a community's threads over the last days: the most commented
         confessions and how many members commented. Numbers only.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAdminComments(
+        self,
+        request: _social_pb2.ListAdminCommentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ListAdminCommentsResponse, _abc.Awaitable[_social_pb2.ListAdminCommentsResponse]]:
+        """Comments of a community for its admins (the Mini App): the hidden ones
+        (reports reached the threshold), or those written under a pseudonym.
+        Newest first; pseudonyms only, never a member id.
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

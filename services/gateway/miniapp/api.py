@@ -22,6 +22,7 @@ from aiohttp import web
 
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
+from services.gateway.miniapp import comments
 from services.gateway.miniapp.auth import AuthError, WebAppUser, init_data_of, verify
 from services.gateway.miniapp.decisions import ACTIONS, decide
 from services.gateway.miniapp.figures import figures
@@ -214,6 +215,41 @@ async def set_rules(request: web.Request, state: MiniApp, caller: Caller) -> dic
     return rules_json(stored)
 
 
+async def hidden_comments(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
+    """Comments that reports hid, newest first."""
+    return await comments.hidden(state.services, caller.community.id)
+
+
+async def search(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
+    """``?q=#N`` (a confession) or ``?q=<pseudonym>`` (the comments written under it)."""
+    try:
+        return await comments.search(
+            state.services, caller.community.id, request.query.get("q", "")[:100]
+        )
+    except comments.SearchError as error:
+        raise ApiError(400, str(error)) from None
+
+
+async def comment_decision(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
+    """Restore or delete a hidden comment (``{action, number}``: its thread's #N)."""
+    body = await _body(request)
+    action, number = body.get("action"), body.get("number")
+    if action not in comments.ACTIONS:
+        raise ApiError(400, f"action must be one of {', '.join(comments.ACTIONS)}")
+    if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < 10**17:
+        raise ApiError(400, "number must be the thread's #N")
+    result = await comments.moderate(
+        state.services,
+        caller.community,
+        int(request.match_info["comment_id"]),
+        number,
+        str(action),
+    )
+    if result is None:
+        raise ApiError(404, f"no open thread #{number}")
+    return result
+
+
 async def page(request: web.Request) -> web.StreamResponse:
     """The Mini App's page (no data in it: everything comes from the API)."""
     return web.FileResponse(
@@ -237,6 +273,9 @@ def routes() -> list[web.AbstractRouteDef]:
         web.post(base + "/api/confessions/{confession_id:\\d{1,18}}/decision", api(decision)),
         web.get(base + "/api/stats", api(stats)),
         web.get(base + "/api/rules", api(rules)),
+        web.get(base + "/api/comments/hidden", api(hidden_comments)),
+        web.post(base + "/api/comments/{comment_id:\\d{1,18}}/decision", api(comment_decision)),
+        web.get(base + "/api/search", api(search)),
         web.post(base + "/api/rules", api(set_rules)),
         web.static("/miniapp/static", STATIC),
     ]

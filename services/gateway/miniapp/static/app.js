@@ -171,6 +171,94 @@
     }
   }
 
+  function commentItem(c, withActions) {
+    const li = document.createElement("li");
+    li.className = "comment";
+    li.dataset.id = c.id;
+    const head = document.createElement("div");
+    const who = document.createElement("b");
+    who.textContent = c.pseudonym;
+    const where = document.createElement("span");
+    where.className = "muted";
+    where.textContent = ` on #${c.number} · ${age(c.age_seconds)} · ${c.status}` +
+      (c.reports ? ` · ${c.reports} reports` : "");
+    head.append(who, where);
+    const text = document.createElement("p");
+    text.className = "text";
+    text.textContent = c.text;
+    li.append(head, text);
+    if (withActions) {
+      const actions = document.createElement("div");
+      actions.className = "actions";
+      for (const [action, label] of [["restore", "↩️ Restore"], ["delete", "🗑 Delete"]]) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = action;
+        button.textContent = label;
+        button.addEventListener("click", async () => {
+          actions.querySelectorAll("button").forEach((b) => (b.disabled = true));
+          try {
+            const result = await call(`comments/${c.id}/decision`, { action, number: c.number });
+            notice(`${c.pseudonym} on #${c.number}: ${result.outcome}`);
+          } catch (error) {
+            notice(String(error.message), true);
+          }
+          await loadHidden();
+        });
+        actions.append(button);
+      }
+      li.append(actions);
+    }
+    return li;
+  }
+
+  async function loadHidden() {
+    try {
+      const found = await call("comments/hidden");
+      $("hidden-empty").hidden = found.comments.length > 0;
+      $("hidden-items").replaceChildren(...found.comments.map((c) => commentItem(c, true)));
+      document.body.dataset.loaded = "comments";
+    } catch (error) {
+      notice(String(error.message), true);
+    }
+  }
+
+  $("search-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const q = $("search-query").value.trim();
+    const results = $("search-results");
+    try {
+      const found = await call(`search?q=${encodeURIComponent(q)}`);
+      const shown = [];
+      if (found.confession) {
+        const c = found.confession;
+        const div = document.createElement("div");
+        div.className = "comment confession";
+        const head = document.createElement("b");
+        head.textContent = `#${c.number} · ${c.status} · ${age(c.age_seconds)}`;
+        const text = document.createElement("p");
+        text.className = "text";
+        text.textContent = c.text || "(no text)";
+        div.append(head, text);
+        shown.push(div);
+      }
+      const list = document.createElement("ol");
+      list.append(...found.comments.map((c) => commentItem(c, c.status === "hidden")));
+      if (found.comments.length) shown.push(list);
+      if (!shown.length) {
+        const none = document.createElement("p");
+        none.className = "muted";
+        none.textContent = "Nothing found.";
+        shown.push(none);
+      }
+      results.replaceChildren(...shown);
+      notice("");
+    } catch (error) {
+      results.replaceChildren();
+      notice(String(error.message), true);
+    }
+  });
+
   const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 
   function fillRules(rules) {
@@ -216,8 +304,10 @@
       $("queue").hidden = tab.dataset.tab !== "queue";
       $("figures").hidden = tab.dataset.tab !== "figures";
       $("rules").hidden = tab.dataset.tab !== "rules";
+      $("comments").hidden = tab.dataset.tab !== "comments";
       notice("");
       if (tab.dataset.tab === "figures") loadFigures();
+      else if (tab.dataset.tab === "comments") loadHidden();
       else if (tab.dataset.tab === "rules") loadRules();
       else loadQueue();
     }),
