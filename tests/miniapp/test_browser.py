@@ -11,6 +11,8 @@ a test run never changes a tracked file).
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Browser, expect
 
 from tests.e2e.world import World
@@ -107,6 +109,15 @@ async def test_approve_and_reject_in_the_mini_app(
     await expect(page.locator("#no-comments")).to_be_visible()
     assert problems == []
     await page.screenshot(path=str(SCREENSHOTS / "miniapp-figures.png"))
+
+    # 🔎 Search finds a confession by #N; nothing is hidden yet.
+    await page.click("#tab-comments")
+    await expect(page.locator("#hidden-empty")).to_be_visible(timeout=WAIT_MS)
+    await page.fill("#search-query", f"#{first}")
+    await page.press("#search-query", "Enter")
+    found = page.locator("#search-results .confession")
+    await expect(found).to_contain_text(CONFESSIONS[0], timeout=WAIT_MS)
+    await expect(found.locator("b")).to_have_text(re.compile(rf"^#{first} · (approved|published)"))
 
     # ⚙️ The rules form changes a rule (and only what the admin changed).
     await page.click("#tab-rules")
