@@ -145,3 +145,32 @@ async def test_approve_and_reject_in_the_mini_app(
     ) == rules
     assert problems == [] or all("400" in p for p in problems), problems
     await page.screenshot(path=str(SCREENSHOTS / "miniapp-rules.png"))
+
+
+async def test_the_sandbox_opens_the_mini_app_from_the_admin_group(
+    browser: Browser, world: World
+) -> None:
+    community = await world.create_community("Riverside College")
+    number, _ = await pending_confession(community, "waiting for the sandbox admin")
+    page = await browser.new_page(viewport={"width": 1500, "height": 900})
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    await page.goto(f"{world.stack.emulator_url}/sandbox/?bot={community.bot_id}")
+    await expect(page.locator("#status")).to_have_text("live", timeout=WAIT_MS)
+    # The admin asks for the panel in the admin group: a t.me link to the bot.
+    await page.fill("#admin-input", "/panel")
+    await page.press("#admin-input", "Enter")
+    admin = page.locator("#admin-messages")
+    opener = admin.locator(".msg.in", has_text="waiting for review").locator(
+        "button", has_text="Open moderation"
+    )
+    # Following it as the admin gives the web_app button in their private chat,
+    # which opens the Mini App with initData signed for the bot.
+    async with page.expect_popup() as opened:
+        await opener.click(timeout=WAIT_MS)
+    app = await opened.value
+    app.on("pageerror", lambda error: problems.append(str(error)))
+    await expect(app.locator("#queue-items > li")).to_have_count(1, timeout=WAIT_MS)
+    await expect(app.locator("#queue-items .number")).to_have_text(f"#{number}")
+    assert app.url.startswith(f"{world.stack.gateway_url}/miniapp/{community.id}/#tgWebAppData=")
+    assert problems == []
