@@ -119,7 +119,8 @@ def api(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
 async def _body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise ApiError(413, "body too large")
-    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    # The app's client_max_size bounds a body without (or with a false) length.
+    raw = await request.read()
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "body too large")
     try:
