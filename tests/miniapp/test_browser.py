@@ -2,33 +2,44 @@
 
 The page is opened as a Telegram client opens a Mini App: its URL with
 ``#tgWebAppData=<initData>`` (from the emulator, signed with the bot's token).
-The admin sees the queue oldest first, approves a confession in the page, the
-card in the admin chat is edited to say so and the post reaches the channel
-once; a rejection with a typed reason follows, then the figures. The views are
-saved under .veil/test/screenshots/ (the README's docs/miniapp.png is a copy:
-a test run never changes a tracked file).
+The admin sees the queue oldest first and approves a confession in the page
+while another admin presses its card: one decision wins, both views say whose,
+and the post reaches the channel once. A rejection with a typed reason, a
+search by #N, the figures and the rules form follow. The views are saved under
+.veil/test/screenshots/ (the README's docs/miniapp.png is a copy: a test run
+never changes a tracked file).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.world import World
+from tests.e2e.world import World, new_user_id
 from tests.miniapp.helpers import (
     card_recorded,
     channel_posts,
     confession_id,
     pending_confession,
 )
-from tests.moderation.helpers import admin_says, current, shown, wait_for
-from tests.social.threads import Services
+from tests.moderation.helpers import (
+    add_to_admin_chat,
+    admin_press,
+    admin_says,
+    current,
+    shown,
+    wait_for,
+)
+from tests.social.threads import Services, button
 from tools.devstack.stack import REPO_ROOT
 from veil.v1 import confessions_pb2
 
 SCREENSHOTS = REPO_ROOT / ".veil" / "test" / "screenshots"
 WAIT_MS = 45_000
+# A second admin, pressing the card while Ann decides in the app.
+BOB = new_user_id()
 CONFESSIONS = (
     "I have been pretending to understand linear algebra for three semesters 📐",
     "I switched majors twice and my parents still think I'm pre-med",
@@ -68,16 +79,25 @@ async def test_approve_and_reject_in_the_mini_app(
     await expect(items.nth(2).locator(".flag")).to_have_text("⚠️ contains “fridge”")
     await expect(items.nth(0).locator(".reject-form")).to_be_hidden()
 
-    # ✅ Approve the oldest: the page says who decided, the queue shrinks.
-    await items.nth(0).locator("button.approve").click()
-    await expect(page.locator("#notice")).to_have_text(
-        f"#{first}: ✅ Approved by Ann", timeout=WAIT_MS
+    # ✅ Approve the oldest in the page while Bob presses its card's ✅ Approve
+    # in the admin chat at the same moment: one decision wins, both views say
+    # whose, and the post reaches the channel once.
+    await add_to_admin_chat(community, [BOB])
+    _, pressed = await asyncio.gather(
+        items.nth(0).locator("button.approve").click(),
+        admin_press(community, BOB, first_card, button(first_card, "Approve"), first_name="Bob"),
     )
+    notice = page.locator("#notice")
+    await expect(notice).to_have_text(
+        re.compile(rf"^#{first}: (✅ Approved by Ann|Already handled: ✅ Approved by Bob)$"),
+        timeout=WAIT_MS,
+    )
+    winner = "Bob" if "Already handled" in (await notice.text_content() or "") else "Ann"
+    assert ("Already handled" in str(pressed.get("answer"))) == (winner == "Ann"), pressed
     await expect(items).to_have_count(3)
     await expect(page.locator("#count")).to_have_text("3")
-    # The card in the admin chat agrees, and the post reaches the channel once.
     card = await current(community, community.admin_chat_id, first_card["message_id"])
-    assert shown(card).endswith("✅ Approved by Ann")
+    assert shown(card).endswith(f"✅ Approved by {winner}")
     await wait_for(lambda: channel_posts(community, first), bool, "never published")
 
     # ❌ Reject the next one with a typed reason.
