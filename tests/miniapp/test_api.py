@@ -21,6 +21,7 @@ from tests.miniapp.helpers import (
     confession_id,
     init_data,
     pending_confession,
+    queued_to_channel,
     status_of,
 )
 from tests.moderation.helpers import admin_press, current, shown, wait_for
@@ -54,7 +55,10 @@ async def test_the_queue_lists_pending_confessions_oldest_first(
 
 
 async def test_approving_publishes_once_and_edits_the_card(
-    world: World, community: World.Community, services: Services
+    world: World,
+    community: World.Community,
+    services: Services,
+    infra_config: infra.InfraConfig,
 ) -> None:
     number, pending = await pending_confession(community, "approve me from the app")
     cid = await confession_id(services, community, number)
@@ -79,13 +83,16 @@ async def test_approving_publishes_once_and_edits_the_card(
     assert again.json["outcome"] == "Already handled: ✅ Approved by Ann"
     queue = await call(community, "queue", await init_data(community, 1))
     assert queue.json["count"] == 0 and queue.json["items"] == []
-    await asyncio.sleep(1)  # a second post would have been queued by now
+    assert await queued_to_channel(infra_config, community) == 1
     assert len(await channel_posts(community, number)) == 1
     assert_anonymous(world, answer, again, queue)
 
 
 async def test_the_card_and_the_app_at_the_same_moment_publish_once(
-    world: World, community: World.Community, services: Services
+    world: World,
+    community: World.Community,
+    services: Services,
+    infra_config: infra.InfraConfig,
 ) -> None:
     number, pending = await pending_confession(community, "two admins at once")
     cid = await confession_id(services, community, number)
@@ -101,7 +108,7 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
     assert shown(edited).endswith(f"✅ Approved by {winner}"), shown(edited)
     assert ("Already handled" in str(pressed.get("answer"))) == app.json["won"], pressed
     await wait_for(lambda: channel_posts(community, number), bool, "never published")
-    await asyncio.sleep(1)
+    assert await queued_to_channel(infra_config, community) == 1
     assert len(await channel_posts(community, number)) == 1
 
 
