@@ -13,7 +13,9 @@ never changes a tracked file).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from urllib.parse import quote
 
 from playwright.async_api import Browser, expect
 
@@ -165,6 +167,19 @@ async def test_approve_and_reject_in_the_mini_app(
     ) == rules
     assert problems == [] or all("400" in p for p in problems), problems
     await page.screenshot(path=str(SCREENSHOTS / "miniapp-rules.png"))
+
+    # Telegram's theme (tgWebAppThemeParams in the fragment) colours the page.
+    theme = quote(json.dumps({"bg_color": "#17212b", "text_color": "#f5f5f5"}))
+    dark = await browser.new_page(viewport={"width": 480, "height": 620})
+    await dark.goto(
+        f"{world.stack.gateway_url}/miniapp/{community.id}/"
+        f"#{launch['fragment']}&tgWebAppThemeParams={theme}"
+    )
+    await expect(dark.locator("#queue-items > li")).to_have_count(2, timeout=WAIT_MS)
+    colours = await dark.evaluate(
+        "[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]"
+    )
+    assert colours == ["rgb(23, 33, 43)", "rgb(245, 245, 245)"]
 
 
 async def test_the_sandbox_opens_the_mini_app_from_the_admin_group(

@@ -16,6 +16,21 @@
     return fragment.get("tgWebAppData") || window.VEIL_INIT_DATA || "";
   }
 
+  // Telegram's colours (tgWebAppThemeParams in the fragment) as CSS variables.
+  function applyTheme() {
+    const raw = new URLSearchParams(location.hash.slice(1)).get("tgWebAppThemeParams");
+    if (!raw) return;
+    try {
+      for (const [key, value] of Object.entries(JSON.parse(raw))) {
+        if (/^#[0-9a-f]{3,8}$/i.test(String(value))) {
+          document.documentElement.style.setProperty(`--tg-theme-${key.replace(/_/g, "-")}`, value);
+        }
+      }
+    } catch (error) {
+      // A malformed theme leaves the default colours.
+    }
+  }
+
   const $ = (id) => document.getElementById(id);
   let reasons = [];
   let maxReason = 100;
@@ -313,6 +328,7 @@
     }),
   );
 
+  applyTheme();
   if (window.Telegram && window.Telegram.WebApp) window.Telegram.WebApp.ready();
   if (!initData()) notice("Open this page from the bot in Telegram (/panel in the admin chat).", true);
   loadQueue();
