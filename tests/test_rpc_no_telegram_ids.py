@@ -59,6 +59,24 @@ ALLOWED = {
     "veil.v1.QueueStat.depth": _COUNT,
     "veil.v1.StatusCount.count": _COUNT,
     "veil.v1.DeadLetterStat.count": _COUNT,
+    # Moderation Mini App (issue 17)
+    "veil.v1.ListPendingResponse.total": _COUNT,
+    "veil.v1.GetCardResponse.number": "the public #N",
+    "veil.v1.GetCardResponse.message_id": "a message id in the admin chat",
+    "veil.v1.DayCount.confessions": _COUNT,
+    "veil.v1.CommunityStats.approved": _COUNT,
+    "veil.v1.CommunityStats.rejected": _COUNT,
+    "veil.v1.CommunityStats.pending": _COUNT,
+    "veil.v1.CommunityStats.confessing_members": _COUNT,
+    "veil.v1.CommunityStats.NumbersEntry.key": _INTERNAL_ID + " (a confession's)",
+    "veil.v1.CommunityStats.NumbersEntry.value": "the public #N",
+    "veil.v1.CommentedConfession.confession_id": _INTERNAL_ID,
+    "veil.v1.CommentedConfession.comments": _COUNT,
+    "veil.v1.ThreadStats.commenting_members": _COUNT,
+    "veil.v1.GetConfessionNumbersResponse.NumbersEntry.key": _INTERNAL_ID + " (a confession's)",
+    "veil.v1.GetConfessionNumbersResponse.NumbersEntry.value": "the public #N",
+    "veil.v1.AdminComment.id": _INTERNAL_ID,
+    "veil.v1.AdminComment.confession_id": _INTERNAL_ID,
 }
 
 

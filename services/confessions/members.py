@@ -12,7 +12,7 @@ import orjson
 from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
 from veil.core.cards import withdrawn_card
 from veil.core.errors import InvalidInputError
-from veil.core.outbox import OutgoingCall, Priority, channel_post_key, publication_key
+from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
 from veil.core.proto import optional_time
 from veil.v1 import confessions_pb2 as pb
 
@@ -60,11 +60,6 @@ def check_notice(notice: pb.MemberNotice) -> None:
         raise InvalidInputError("a notice needs community_id, member_id and method")
     if not 1 <= len(notice.idempotency_key) <= 200:
         raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")
-
-
-def card_key(confession_id: int) -> str:
-    """The idempotency key a confession's admin card is queued under."""
-    return f"card:{confession_id}"
 
 
 def erased_keys(community_id: int, erasure: Erasure) -> list[str]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from services.confessions.config import ConfessionsSettings
+from services.confessions.dashboard import DashboardServicer
+from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.limits import SubmissionLimits
 from services.confessions.models import SCHEMA
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
-from services.confessions.servicer import ConfessionsServicer
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
@@ -40,8 +41,9 @@ def main() -> None:
             confessions_pb2.DESCRIPTOR,
             "ConfessionsService",
             confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
-            ConfessionsServicer(
+            DashboardServicer(
                 ConfessionsRepository(db),
+                DashboardRepository(db),
                 settings,
                 outbox=outbox,
                 limits=SubmissionLimits(redis),

@@ -25,7 +25,7 @@ from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.hashing import subject_token
 from veil.core.links import comments_markup, deep_link, post_link
-from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
+from veil.core.outbox import Outbox, OutgoingCall, Priority, card_key, publication_key
 from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -267,7 +267,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                     method=method,
                     chat_id=community.admin_chat_id,
                     params=params,
-                    idempotency_key=members.card_key(row.id),
+                    idempotency_key=card_key(row.id),
                     priority=Priority.INTERACTIVE,
                 )
             ]

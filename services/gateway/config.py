@@ -52,3 +52,9 @@ class GatewaySettings(CommonSettings):
         default=True,
         description="Call setWebhook and setMyCommands for every new or changed community.",
     )
+    miniapp_init_data_max_age_seconds: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=7 * 24 * 3600,
+        description="How old a Mini App's initData (auth_date) may be before it is refused.",
+    )

@@ -20,6 +20,9 @@ from services.gateway.dispatcher import build_dispatcher
 from services.gateway.fsm import create_storage
 from services.gateway.guard import UpdateGuard
 from services.gateway.metrics import GatewayMetrics, install_handler_probe
+from services.gateway.miniapp.api import APP_KEY as MINIAPP
+from services.gateway.miniapp.api import MiniApp
+from services.gateway.miniapp.api import routes as miniapp_routes
 from services.gateway.registry import CommunityEntry, CommunityRegistry, Refreshed
 from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
@@ -115,6 +118,12 @@ def build_app(settings: GatewaySettings) -> web.Application:
             },
             metrics=metrics,
         )
+        app[MINIAPP] = MiniApp(
+            registry,
+            services,
+            AdminCheck(redis, id_key, settings.admin_cache_seconds),
+            settings.miniapp_init_data_max_age_seconds,
+        )
         allowed = dispatcher.resolve_used_update_types()
 
         async def refresh_forever() -> None:
@@ -162,6 +171,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
     app.router.add_post("/webhook/{community_id}", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.add_routes(miniapp_routes())
     return app
 
 

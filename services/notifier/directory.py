@@ -121,3 +121,27 @@ class Publications:
                 continue
             return bool(response.published)
         return False
+
+    async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
+        """Report a confession's card in the admin chat; returns whether it was stored.
+
+        Best effort (one retry): without it, a decision taken in the Mini App
+        leaves the card's buttons, whose next press says who decided.
+        """
+        request = confessions_pb2.RecordCardRequest(
+            community_id=community_id, confession_id=confession_id, message_id=message_id
+        )
+        for attempt in range(2):
+            try:
+                await self._confessions.RecordCard(request)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "RecordCard failed",
+                    extra={"community": community_id, "code": error.code().name},
+                )
+                if error.code() != grpc.StatusCode.UNAVAILABLE or attempt:
+                    return False
+                await asyncio.sleep(0.2)
+                continue
+            return True
+        return False

@@ -32,7 +32,7 @@ from services.notifier.limiter import FloodLimiter, Limits, is_private
 from services.notifier.metrics import WorkerMetrics
 from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.telegram import Answer, BotApi, Outcome
-from veil.core.outbox import parse_publication_key
+from veil.core.outbox import parse_card_key, parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
 
 log = logging.getLogger(__name__)
@@ -322,6 +322,7 @@ class Dispatcher:
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
             await self._report_publication(message, answer)
+            await self._report_card(message, answer)
         elif answer.outcome is Outcome.FLOOD:
             self._metrics.too_many_requests.labels(community).inc()
             await self._limiter.pause(message.community_id, message.chat_id, answer.retry_after)
@@ -368,6 +369,13 @@ class Dispatcher:
                 "channel post not recorded",
                 extra={"community": community_id, "outbox_id": message.id},
             )
+
+    async def _report_card(self, message: ClaimedMessage, answer: Answer) -> None:
+        """A confession's card was sent: its id goes to the confessions service (Mini App)."""
+        confession_id = parse_card_key(message.idempotency_key)
+        if confession_id is None or self._publications is None or not answer.message_id:
+            return
+        await self._publications.record_card(message.community_id, confession_id, answer.message_id)
 
     async def _retry_or_dead(self, message: ClaimedMessage, answer: Answer) -> None:
         if message.attempts >= self._config.max_attempts:

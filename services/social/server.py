@@ -8,7 +8,7 @@ from services.social.config import SocialSettings
 from services.social.models import SCHEMA
 from services.social.repository import SocialRepository
 from services.social.retention import prune_pacers
-from services.social.servicer import SocialServicer
+from services.social.stats import AdminComments, StatsServicer, ThreadFigures
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.grpc_server import Registration, run_database_service
@@ -38,8 +38,10 @@ def main() -> None:
             social_pb2.DESCRIPTOR,
             "SocialService",
             social_pb2_grpc.add_SocialServiceServicer_to_server,
-            SocialServicer(
+            StatsServicer(
                 SocialRepository(db),
+                ThreadFigures(db),
+                AdminComments(db),
                 settings,
                 outbox=outbox,
                 confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),

@@ -406,15 +406,17 @@ def test_migrations_are_pre_install_and_pre_upgrade_hooks_one_per_schema() -> No
     assert not list(of_kind(rendered("minimal"), "Job"))
 
 
-def test_ingress_exposes_only_the_webhook_paths() -> None:
+def test_ingress_exposes_only_the_webhook_and_mini_app_paths() -> None:
     objs = rendered("ingress-on")
     (ingress,) = of_kind(objs, "Ingress")
     (rule,) = ingress["spec"]["rules"]
-    (path,) = rule["http"]["paths"]
+    path, miniapp = rule["http"]["paths"]
     assert rule["host"] == "veil.example.org"
     assert path["path"] == "/webhook/" and path["pathType"] == "Prefix"
-    service = path["backend"]["service"]
-    assert service["name"] == f"{RELEASE}-gateway" and service["port"]["name"] == "http"
+    assert miniapp["path"] == "/miniapp/" and miniapp["pathType"] == "Prefix"
+    for exposed in (path, miniapp):
+        service = exposed["backend"]["service"]
+        assert service["name"] == f"{RELEASE}-gateway" and service["port"]["name"] == "http"
     gateway_service = chart.by_name(objs, "Service", f"{RELEASE}-gateway")
     assert gateway_service["spec"]["ports"][0]["name"] == "http"
     assert not list(of_kind(rendered("default"), "Ingress"))

@@ -125,6 +125,7 @@ def _explain(stack: Stack) -> None:
         bot_id = stack.secrets()["demo_bot_token"].split(":")[0]
         print(f"Telegram emulator at {stack.emulator_url} (demo bot id {bot_id}).")
         print(f"Try it in a browser:            {sandbox_url(stack, bot_id)}")
+        print("Moderate in the Mini App:       /panel in the sandbox's admin group")
         print("Chat with the bot as a member:  make chat")
     print("Stop everything:                make down")
 

@@ -16,6 +16,7 @@ from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.sandbox import Sandbox
 from tools.telegram_emulator.state import Emulator
+from tools.telegram_emulator.webapp import routes as webapp_routes
 
 EMULATOR_KEY = web.AppKey("emulator", Emulator)
 # Uploads (photos, documents) may be large; Telegram accepts up to 50 MB.
@@ -77,6 +78,7 @@ def create_app(
             *Control(emulator, deliverer).routes(),
             *sandbox.routes(),
             *GroupControl(emulator).routes(),
+            *webapp_routes(emulator),
         ]
     )
     return app

@@ -91,3 +91,11 @@ def callback_data_of(markup: dict[str, Any] | None) -> set[str]:
         for button in row
         if "callback_data" in button
     }
+
+
+def has_web_app_button(markup: dict[str, Any] | None) -> bool:
+    """True when an inline keyboard has a ``web_app`` button (private chats only)."""
+    if not is_inline(markup):
+        return False
+    assert markup is not None
+    return any("web_app" in button for row in markup["inline_keyboard"] for button in row)

@@ -23,10 +23,11 @@ from tools.telegram_emulator.errors import BotApiError, bad_request, not_found
 from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.groups import restricted_member
 from tools.telegram_emulator.html_text import clean_text, parse_html, utf16_len
-from tools.telegram_emulator.markup import validate_reply_markup
+from tools.telegram_emulator.markup import has_web_app_button, validate_reply_markup
 from tools.telegram_emulator.model import BotState, Chat, Message, Webhook, error_of, now
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.state import Emulator
+from tools.telegram_emulator.webapp import get_chat_menu_button, set_chat_menu_button
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -110,6 +111,9 @@ def _reply_to(params: Params, chat: Chat) -> int | None:
 
 def _post(em: Emulator, bot: BotState, chat: Chat, params: Params, **content: Any) -> Message:
     """Store a message the bot sends, after Telegram's checks and flood control."""
+    if chat.type != "private" and has_web_app_button(content.get("reply_markup")):
+        # Telegram: web_app buttons are "available only in private chats".
+        raise bad_request("BUTTON_TYPE_INVALID")
     em.flood.admit(bot.id, chat.id, chat.type)
     for key in ("entities", "caption_entities"):
         if content.get(key):
@@ -578,6 +582,8 @@ METHODS: dict[str, Method] = {
     "setmydescription": ok,
     "setmyshortdescription": ok,
     "setmyname": ok,
+    "setchatmenubutton": set_chat_menu_button,
+    "getchatmenubutton": get_chat_menu_button,
     **{f"send{kind}": send_media(kind) for kind in _MEDIA_KINDS},
 }
 

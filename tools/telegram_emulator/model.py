@@ -227,6 +227,8 @@ class BotState:
     # BotFather's /setprivacy: on by default, as on Telegram.
     privacy_mode: bool = True
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # setChatMenuButton: per private chat id, 0 for the default.
+    menu_buttons: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Update ids look like Telegram's: large and increasing per bot.

@@ -99,6 +99,26 @@ def parse_publication_key(key: str) -> tuple[int, int] | None:
     return int(community), int(confession)
 
 
+# A confession's card in the admin chat is queued under this key; the notifier
+# worker reports the card's message id to the confessions service
+# (``RecordCard``) after sending it, so that a decision taken in the moderation
+# Mini App edits the same card as a press of its buttons.
+_CARD = "card:"
+
+
+def card_key(confession_id: int) -> str:
+    """The idempotency key of confession ``confession_id``'s card in the admin chat."""
+    return f"{_CARD}{confession_id}"
+
+
+def parse_card_key(key: str) -> int | None:
+    """The confession id of a card's key; None for any other key."""
+    if not key.startswith(_CARD):
+        return None
+    confession = key.removeprefix(_CARD)
+    return int(confession) if confession.isdigit() else None
+
+
 def channel_post_key(community_id: int, confession_id: int) -> str:
     """Collapse key of every change to one confession's channel post.
 

@@ -1266,3 +1266,417 @@ class Profile(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Profile: _TypeAlias = Profile  # noqa: Y015
+
+@_typing.final
+class ListPendingRequest(_message.Message):
+    """Moderation Mini App"""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    limit: _builtins.int
+    """At most this many (oldest first); 0: a default."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPendingRequest: _TypeAlias = ListPendingRequest  # noqa: Y015
+
+@_typing.final
+class PendingConfession(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSION_FIELD_NUMBER: _builtins.int
+    FLAGGED_WORD_FIELD_NUMBER: _builtins.int
+    flagged_word: _builtins.str
+    """The filter word that flagged it for a closer look, if any."""
+    @_builtins.property
+    def confession(self) -> Global___Confession: ...
+    def __init__(
+        self,
+        *,
+        confession: Global___Confession | None = ...,
+        flagged_word: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "flagged_word", b"flagged_word"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PendingConfession: _TypeAlias = PendingConfession  # noqa: Y015
+
+@_typing.final
+class ListPendingResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSIONS_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    total: _builtins.int
+    """All pending confessions of the community (may exceed the list)."""
+    @_builtins.property
+    def confessions(self) -> _containers.RepeatedCompositeFieldContainer[Global___PendingConfession]: ...
+    def __init__(
+        self,
+        *,
+        confessions: _abc.Iterable[Global___PendingConfession] | None = ...,
+        total: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confessions", b"confessions", "total", b"total"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListPendingResponse: _TypeAlias = ListPendingResponse  # noqa: Y015
+
+@_typing.final
+class RecordCardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    message_id: _builtins.int
+    """The card's message id in the admin chat."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        message_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "message_id", b"message_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCardRequest: _TypeAlias = RecordCardRequest  # noqa: Y015
+
+@_typing.final
+class RecordCardResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordCardResponse: _TypeAlias = RecordCardResponse  # noqa: Y015
+
+@_typing.final
+class GetCardRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCardRequest: _TypeAlias = GetCardRequest  # noqa: Y015
+
+@_typing.final
+class GetCardResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    HTML_FIELD_NUMBER: _builtins.int
+    CAPTION_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    message_id: _builtins.int
+    """0 while the card was not sent (yet)."""
+    html: _builtins.str
+    """The card's HTML as it was sent (the author's history as of then)."""
+    caption: _builtins.bool
+    """True for a media confession: the card is a caption."""
+    number: _builtins.int
+    """The confession's number, shown as "#N"."""
+    def __init__(
+        self,
+        *,
+        message_id: _builtins.int = ...,
+        html: _builtins.str = ...,
+        caption: _builtins.bool = ...,
+        number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["caption", b"caption", "html", b"html", "message_id", b"message_id", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCardResponse: _TypeAlias = GetCardResponse  # noqa: Y015
+
+@_typing.final
+class GetCommunityStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    NUMBER_OF_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    days: _builtins.int
+    """Days counted back from today (UTC), today included; 0: a default."""
+    @_builtins.property
+    def number_of(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """Confession ids whose numbers the caller wants (e.g. the most commented)."""
+
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        days: _builtins.int = ...,
+        number_of: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "days", b"days", "number_of", b"number_of"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommunityStatsRequest: _TypeAlias = GetCommunityStatsRequest  # noqa: Y015
+
+@_typing.final
+class DayCount(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAY_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_FIELD_NUMBER: _builtins.int
+    day: _builtins.str
+    """The day, "YYYY-MM-DD" (UTC)."""
+    confessions: _builtins.int
+    def __init__(
+        self,
+        *,
+        day: _builtins.str = ...,
+        confessions: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confessions", b"confessions", "day", b"day"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DayCount: _TypeAlias = DayCount  # noqa: Y015
+
+@_typing.final
+class CommunityStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class NumbersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.int
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.int = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    DAYS_FIELD_NUMBER: _builtins.int
+    PER_DAY_FIELD_NUMBER: _builtins.int
+    APPROVED_FIELD_NUMBER: _builtins.int
+    REJECTED_FIELD_NUMBER: _builtins.int
+    MEDIAN_DECISION_SECONDS_FIELD_NUMBER: _builtins.int
+    CONFESSING_MEMBERS_FIELD_NUMBER: _builtins.int
+    PENDING_FIELD_NUMBER: _builtins.int
+    NUMBERS_FIELD_NUMBER: _builtins.int
+    days: _builtins.int
+    approved: _builtins.int
+    """Decisions in the period."""
+    rejected: _builtins.int
+    median_decision_seconds: _builtins.float
+    """Median seconds from submission to decision over the period (0: none)."""
+    confessing_members: _builtins.int
+    """Members who sent a confession in the period."""
+    pending: _builtins.int
+    """Pending now."""
+    @_builtins.property
+    def per_day(self) -> _containers.RepeatedCompositeFieldContainer[Global___DayCount]:
+        """One entry per day of the period, oldest first."""
+
+    @_builtins.property
+    def numbers(self) -> _containers.ScalarMap[_builtins.int, _builtins.int]:
+        """confession id -> number, for the ids asked in number_of."""
+
+    def __init__(
+        self,
+        *,
+        days: _builtins.int = ...,
+        per_day: _abc.Iterable[Global___DayCount] | None = ...,
+        approved: _builtins.int = ...,
+        rejected: _builtins.int = ...,
+        median_decision_seconds: _builtins.float = ...,
+        confessing_members: _builtins.int = ...,
+        pending: _builtins.int = ...,
+        numbers: _abc.Mapping[_builtins.int, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved", b"approved", "confessing_members", b"confessing_members", "days", b"days", "median_decision_seconds", b"median_decision_seconds", "numbers", b"numbers", "pending", b"pending", "per_day", b"per_day", "rejected", b"rejected"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommunityStats: _TypeAlias = CommunityStats  # noqa: Y015
+
+@_typing.final
+class RuleSetting(_message.Message):
+    """One rule of a form: as SetCommunityRule takes it ("cooldown" "10m"), or for
+    words and reasons the whole new list.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    REPLACE_LIST_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """cooldown, cap, maxlen, filter, words, reasons, publish"""
+    value: _builtins.str
+    replace_list: _builtins.bool
+    @_builtins.property
+    def items(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """With replace_list (words, reasons): the list that replaces the current one."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+        items: _abc.Iterable[_builtins.str] | None = ...,
+        replace_list: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "name", b"name", "replace_list", b"replace_list", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RuleSetting: _TypeAlias = RuleSetting  # noqa: Y015
+
+@_typing.final
+class SetCommunityRulesRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    SETTINGS_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    @_builtins.property
+    def settings(self) -> _containers.RepeatedCompositeFieldContainer[Global___RuleSetting]: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        settings: _abc.Iterable[Global___RuleSetting] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "settings", b"settings"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetCommunityRulesRequest: _TypeAlias = SetCommunityRulesRequest  # noqa: Y015
+
+@_typing.final
+class GetConfessionNumbersRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_IDS_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    @_builtins.property
+    def confession_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_ids: _abc.Iterable[_builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_ids", b"confession_ids"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfessionNumbersRequest: _TypeAlias = GetConfessionNumbersRequest  # noqa: Y015
+
+@_typing.final
+class GetConfessionNumbersResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class NumbersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.int
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.int = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    NUMBERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def numbers(self) -> _containers.ScalarMap[_builtins.int, _builtins.int]:
+        """confession id -> number"""
+
+    def __init__(
+        self,
+        *,
+        numbers: _abc.Mapping[_builtins.int, _builtins.int] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["numbers", b"numbers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetConfessionNumbersResponse: _TypeAlias = GetConfessionNumbersResponse  # noqa: Y015

@@ -131,6 +131,36 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
                 _registered_method=True)
+        self.ListPending = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListPending',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
+                _registered_method=True)
+        self.RecordCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
+                _registered_method=True)
+        self.GetCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
+                _registered_method=True)
+        self.GetCommunityStats = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCommunityStats',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
+                _registered_method=True)
+        self.SetCommunityRules = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SetCommunityRules',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+                _registered_method=True)
+        self.GetConfessionNumbers = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfessionNumbers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -290,6 +320,55 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPending(self, request, context):
+        """Moderation Mini App
+        The community's pending confessions, oldest first, with their count.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordCard(self, request, context):
+        """The notifier worker reports the message id of a confession's card in the
+        admin chat once sent, so that a decision made elsewhere (the Mini App)
+        edits the same card. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCard(self, request, context):
+        """The card of a confession as it was sent (its message id is 0 while unsent).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCommunityStats(self, request, context):
+        """Figures of a community: confessions per day, approval rate, median time
+        to a decision, members who confessed. Numbers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRules(self, request, context):
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfessionNumbers(self, request, context):
+        """The public numbers of a community's confessions by internal id (ids of
+        other communities are left out).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -387,6 +466,36 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.GetProfile,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
+            ),
+            'ListPending': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPending,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.SerializeToString,
+            ),
+            'RecordCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordCard,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.SerializeToString,
+            ),
+            'GetCard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCard,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.SerializeToString,
+            ),
+            'GetCommunityStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunityStats,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.SerializeToString,
+            ),
+            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'GetConfessionNumbers': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConfessionNumbers,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -904,6 +1013,168 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/GetProfile',
             veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPending(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/ListPending',
+            veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/RecordCard',
+            veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetCard',
+            veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunityStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetCommunityStats',
+            veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/SetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConfessionNumbers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/GetConfessionNumbers',
+            veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -103,6 +103,30 @@ class ConfessionsServiceStub:
     """
     GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
     """The actor's profile: counters kept as events happen, one SQL statement."""
+    ListPending: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]
+    """Moderation Mini App
+    The community's pending confessions, oldest first, with their count.
+    """
+    RecordCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
+    SetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]
+    """Changes several rules at once (the Mini App's rules form): every value is
+    checked as SetCommunityRule checks it, and either all are stored or none
+    (INVALID_ARGUMENT with a message for the admin).
+    """
+    GetConfessionNumbers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -179,6 +203,30 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """
     GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
     """The actor's profile: counters kept as events happen, one SQL statement."""
+    ListPending: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]  # type: ignore[assignment]
+    """Moderation Mini App
+    The community's pending confessions, oldest first, with their count.
+    """
+    RecordCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]  # type: ignore[assignment]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]  # type: ignore[assignment]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
+    SetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
+    """Changes several rules at once (the Mini App's rules form): every value is
+    checked as SetCommunityRule checks it, and either all are stored or none
+    (INVALID_ARGUMENT with a message for the admin).
+    """
+    GetConfessionNumbers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]  # type: ignore[assignment]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
+    """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     """ConfessionsService owns communities, pseudonymous members and confessions
@@ -366,5 +414,65 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
         """The actor's profile: counters kept as events happen, one SQL statement."""
+
+    @_abc_1.abstractmethod
+    def ListPending(
+        self,
+        request: _confessions_pb2.ListPendingRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.ListPendingResponse, _abc.Awaitable[_confessions_pb2.ListPendingResponse]]:
+        """Moderation Mini App
+        The community's pending confessions, oldest first, with their count.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordCard(
+        self,
+        request: _confessions_pb2.RecordCardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.RecordCardResponse, _abc.Awaitable[_confessions_pb2.RecordCardResponse]]:
+        """The notifier worker reports the message id of a confession's card in the
+        admin chat once sent, so that a decision made elsewhere (the Mini App)
+        edits the same card. Idempotent.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCard(
+        self,
+        request: _confessions_pb2.GetCardRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.GetCardResponse, _abc.Awaitable[_confessions_pb2.GetCardResponse]]:
+        """The card of a confession as it was sent (its message id is 0 while unsent)."""
+
+    @_abc_1.abstractmethod
+    def GetCommunityStats(
+        self,
+        request: _confessions_pb2.GetCommunityStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityStats, _abc.Awaitable[_confessions_pb2.CommunityStats]]:
+        """Figures of a community: confessions per day, approval rate, median time
+        to a decision, members who confessed. Numbers only.
+        """
+
+    @_abc_1.abstractmethod
+    def SetCommunityRules(
+        self,
+        request: _confessions_pb2.SetCommunityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+
+    @_abc_1.abstractmethod
+    def GetConfessionNumbers(
+        self,
+        request: _confessions_pb2.GetConfessionNumbersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.GetConfessionNumbersResponse, _abc.Awaitable[_confessions_pb2.GetConfessionNumbersResponse]]:
+        """The public numbers of a community's confessions by internal id (ids of
+        other communities are left out).
+        """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -608,3 +608,169 @@ class ResolvePseudonymResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResolvePseudonymResponse: _TypeAlias = ResolvePseudonymResponse  # noqa: Y015
+
+@_typing.final
+class GetThreadStatsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    days: _builtins.int
+    """Days counted back from now; 0: a default."""
+    limit: _builtins.int
+    """How many of the most commented confessions; 0: a default."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        days: _builtins.int = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "days", b"days", "limit", b"limit"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetThreadStatsRequest: _TypeAlias = GetThreadStatsRequest  # noqa: Y015
+
+@_typing.final
+class CommentedConfession(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    confession_id: _builtins.int
+    """Internal id of the confession (ConfessionsService gives its number)."""
+    comments: _builtins.int
+    """Visible comments written in the period."""
+    def __init__(
+        self,
+        *,
+        confession_id: _builtins.int = ...,
+        comments: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments", "confession_id", b"confession_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommentedConfession: _TypeAlias = CommentedConfession  # noqa: Y015
+
+@_typing.final
+class ThreadStats(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MOST_COMMENTED_FIELD_NUMBER: _builtins.int
+    COMMENTING_MEMBERS_FIELD_NUMBER: _builtins.int
+    commenting_members: _builtins.int
+    """Members who commented in the period."""
+    @_builtins.property
+    def most_commented(self) -> _containers.RepeatedCompositeFieldContainer[Global___CommentedConfession]: ...
+    def __init__(
+        self,
+        *,
+        most_commented: _abc.Iterable[Global___CommentedConfession] | None = ...,
+        commenting_members: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["commenting_members", b"commenting_members", "most_commented", b"most_commented"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ThreadStats: _TypeAlias = ThreadStats  # noqa: Y015
+
+@_typing.final
+class ListAdminCommentsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    HIDDEN_ONLY_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    LIMIT_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    hidden_only: _builtins.bool
+    """Only hidden comments (pseudonym empty), or every comment under pseudonym."""
+    pseudonym: _builtins.str
+    """As shown in a thread, e.g. "Misty Heron 417" (case-insensitive)."""
+    limit: _builtins.int
+    """0: a default."""
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        hidden_only: _builtins.bool = ...,
+        pseudonym: _builtins.str = ...,
+        limit: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "hidden_only", b"hidden_only", "limit", b"limit", "pseudonym", b"pseudonym"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAdminCommentsRequest: _TypeAlias = ListAdminCommentsRequest  # noqa: Y015
+
+@_typing.final
+class AdminComment(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REPORTS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    id: _builtins.int
+    confession_id: _builtins.int
+    """Internal id of the confession (ConfessionsService gives its number)."""
+    pseudonym: _builtins.str
+    text: _builtins.str
+    status: _builtins.str
+    """visible, hidden or deleted"""
+    reports: _builtins.int
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        pseudonym: _builtins.str = ...,
+        text: _builtins.str = ...,
+        status: _builtins.str = ...,
+        reports: _builtins.int = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "id", b"id", "pseudonym", b"pseudonym", "reports", b"reports", "status", b"status", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdminComment: _TypeAlias = AdminComment  # noqa: Y015
+
+@_typing.final
+class ListAdminCommentsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMENTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def comments(self) -> _containers.RepeatedCompositeFieldContainer[Global___AdminComment]: ...
+    def __init__(
+        self,
+        *,
+        comments: _abc.Iterable[Global___AdminComment] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments", b"comments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListAdminCommentsResponse: _TypeAlias = ListAdminCommentsResponse  # noqa: Y015

@@ -77,6 +77,16 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
                 _registered_method=True)
+        self.GetThreadStats = channel.unary_unary(
+                '/veil.v1.SocialService/GetThreadStats',
+                request_serializer=veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ThreadStats.FromString,
+                _registered_method=True)
+        self.ListAdminComments = channel.unary_unary(
+                '/veil.v1.SocialService/ListAdminComments',
+                request_serializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -153,6 +163,23 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetThreadStats(self, request, context):
+        """Figures of a community's threads over the last days: the most commented
+        confessions and how many members commented. Numbers only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAdminComments(self, request, context):
+        """Comments of a community for its admins (the Mini App): the hidden ones
+        (reports reached the threshold), or those written under a pseudonym.
+        Newest first; pseudonyms only, never a member id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -195,6 +222,16 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ResolvePseudonym,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.SerializeToString,
+            ),
+            'GetThreadStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetThreadStats,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ThreadStats.SerializeToString,
+            ),
+            'ListAdminComments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAdminComments,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -416,6 +453,60 @@ class SocialService:
             '/veil.v1.SocialService/ResolvePseudonym',
             veil_dot_v1_dot_social__pb2.ResolvePseudonymRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ResolvePseudonymResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetThreadStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/GetThreadStats',
+            veil_dot_v1_dot_social__pb2.GetThreadStatsRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ThreadStats.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAdminComments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/ListAdminComments',
+            veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

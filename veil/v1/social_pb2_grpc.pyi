@@ -70,6 +70,15 @@ class SocialServiceStub:
     by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
     members' pseudonyms coincide in different threads.
     """
+    GetThreadStats: _grpc.UnaryUnaryMultiCallable[_social_pb2.GetThreadStatsRequest, _social_pb2.ThreadStats]
+    """Figures of a community's threads over the last days: the most commented
+    confessions and how many members commented. Numbers only.
+    """
+    ListAdminComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListAdminCommentsRequest, _social_pb2.ListAdminCommentsResponse]
+    """Comments of a community for its admins (the Mini App): the hidden ones
+    (reports reached the threshold), or those written under a pseudonym.
+    Newest first; pseudonyms only, never a member id.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -112,6 +121,15 @@ class SocialServiceAsyncStub(SocialServiceStub):
     The internal member id behind a thread pseudonym of a community (to ban
     by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
     members' pseudonyms coincide in different threads.
+    """
+    GetThreadStats: _aio.UnaryUnaryMultiCallable[_social_pb2.GetThreadStatsRequest, _social_pb2.ThreadStats]  # type: ignore[assignment]
+    """Figures of a community's threads over the last days: the most commented
+    confessions and how many members commented. Numbers only.
+    """
+    ListAdminComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListAdminCommentsRequest, _social_pb2.ListAdminCommentsResponse]  # type: ignore[assignment]
+    """Comments of a community for its admins (the Mini App): the hidden ones
+    (reports reached the threshold), or those written under a pseudonym.
+    Newest first; pseudonyms only, never a member id.
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -200,6 +218,27 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         The internal member id behind a thread pseudonym of a community (to ban
         by pseudonym). NOT_FOUND when unknown; FAILED_PRECONDITION when two
         members' pseudonyms coincide in different threads.
+        """
+
+    @_abc_1.abstractmethod
+    def GetThreadStats(
+        self,
+        request: _social_pb2.GetThreadStatsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ThreadStats, _abc.Awaitable[_social_pb2.ThreadStats]]:
+        """Figures of a community's threads over the last days: the most commented
+        confessions and how many members commented. Numbers only.
+        """
+
+    @_abc_1.abstractmethod
+    def ListAdminComments(
+        self,
+        request: _social_pb2.ListAdminCommentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ListAdminCommentsResponse, _abc.Awaitable[_social_pb2.ListAdminCommentsResponse]]:
+        """Comments of a community for its admins (the Mini App): the hidden ones
+        (reports reached the threshold), or those written under a pseudonym.
+        Newest first; pseudonyms only, never a member id.
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -13,6 +13,7 @@ from services.gateway.routers import (
     fallback,
     moderation,
     my,
+    panel,
     profile,
     settings,
     start,
@@ -33,6 +34,7 @@ def build_root_router() -> Router:
     root.include_routers(
         threads.router,
         threads.admin_router,
+        panel.router,
         moderation.router,
         admin.router,
         start.router,

@@ -106,6 +106,37 @@ function openLink(url) {
   else toast(`This link works in Telegram only: ${url}`);
 }
 
+// A Mini App (a web_app button) opens in a new tab with the initData Telegram
+// would give it for that user, signed by the emulator with the bot's token.
+// The tab is opened at the click (popup blockers), and sent on once signed.
+async function openMiniApp(userId, name, url, tab) {
+  const launch = await control(`/users/${userId}/webapp`, { first_name: name });
+  if (!launch || !launch.fragment) { if (tab) tab.close(); return; }
+  const target = `${url.split("#")[0]}#${launch.fragment}`;
+  if (tab) tab.location.href = target;
+  else window.open(target, "_blank");
+}
+
+// A deep link pressed in the admin group is followed by the admin: their
+// private chat with the bot is not shown here, so a web_app button in the
+// bot's answer there (e.g. "🗂 Open moderation") is opened at once.
+async function followAsAdmin(payload, tab) {
+  if (state.adminId === null) { if (tab) tab.close(); toast("No admin to act as", "alert"); return; }
+  const started = await control(`/users/${state.adminId}/start`, { first_name: adminName(), payload });
+  let messages = [];
+  try {
+    const response = await fetch(`/control/bots/${state.botId}/chats/${state.adminId}/messages`);
+    messages = (await response.json()).messages || [];
+  } catch (error) { messages = []; }
+  const answers = messages.filter((m) => m.from_bot && !m.deleted);
+  const last = answers[answers.length - 1];
+  const rows = (last && last.reply_markup && last.reply_markup.inline_keyboard) || [];
+  const app = rows.flat().find((b) => b.web_app && b.web_app.url);
+  if (started && app) { await openMiniApp(state.adminId, adminName(), app.web_app.url, tab); return; }
+  if (tab) tab.close();
+  if (last) toast(`${adminName()} got: ${last.text || last.caption || "a message"}`, "info");
+}
+
 // ---- the control API -------------------------------------------------------
 
 async function control(path, body) {
@@ -248,7 +279,21 @@ function inlineKeyboard(chatId, message) {
       } else if (button.url !== undefined) {
         node.classList.add("link");
         node.title = button.url;
-        node.addEventListener("click", () => openLink(button.url));
+        const inAdminGroup = chatId !== state.memberId && chatId !== state.channelId;
+        node.addEventListener("click", () => {
+          const payload = deepLinkPayload(button.url);
+          if (inAdminGroup && payload !== null) followAsAdmin(payload, window.open("about:blank", "_blank"));
+          else openLink(button.url);
+        });
+      } else if (button.web_app !== undefined && button.web_app.url) {
+        node.classList.add("link");
+        node.title = `Mini App: ${button.web_app.url}`;
+        node.addEventListener("click", () => {
+          const asAdmin = chatId !== state.memberId;
+          const userId = asAdmin ? state.adminId : state.memberId;
+          openMiniApp(userId, asAdmin ? adminName() : memberName(), button.web_app.url,
+            window.open("about:blank", "_blank"));
+        });
       } else {
         node.disabled = true;
         node.title = "works in Telegram only";

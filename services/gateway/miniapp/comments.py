@@ -1,0 +1,145 @@
+"""Hidden comments and search in the Mini App.
+
+Comments are shown by thread number and pseudonym only. Restoring or deleting
+a hidden comment is the same ``ModerateComment`` as the buttons of its card in
+the admin chat: only a hidden comment moves, so of the app and a card press
+one wins (the other hears it was already handled).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from services.gateway.clients import ServiceClients
+from services.gateway.miniapp.decisions import STATUS_NAMES
+from services.gateway.registry import CommunityEntry
+from veil.v1 import confessions_pb2, social_pb2
+
+NUMBER = re.compile(r"^#?(\d{1,17})$")
+PSEUDONYM = re.compile(r"^[A-Za-z]+ [A-Za-z]+ \d{1,3}$")
+ACTIONS = {
+    "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
+    "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
+}
+_OPEN = (confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED)
+
+
+class SearchError(ValueError):
+    """A query that is neither ``#N`` nor a pseudonym (400)."""
+
+
+def _age(created: datetime) -> int:
+    return max(0, int((datetime.now(UTC) - created).total_seconds()))
+
+
+async def _comments_json(
+    services: ServiceClients, community_id: int, found: social_pb2.ListAdminCommentsResponse
+) -> list[dict[str, Any]]:
+    ids = sorted({c.confession_id for c in found.comments})
+    numbers: confessions_pb2.GetConfessionNumbersResponse = (
+        await services.confessions.GetConfessionNumbers(
+            confessions_pb2.GetConfessionNumbersRequest(
+                community_id=community_id, confession_ids=ids
+            )
+        )
+    )
+    return [
+        {
+            "id": c.id,
+            "number": numbers.numbers[c.confession_id],
+            "pseudonym": c.pseudonym,
+            "text": c.text,
+            "status": c.status,
+            "reports": c.reports,
+            "age_seconds": _age(c.created_at.ToDatetime(tzinfo=UTC)),
+        }
+        for c in found.comments
+        if c.confession_id in numbers.numbers
+    ]
+
+
+async def hidden(services: ServiceClients, community_id: int) -> dict[str, Any]:
+    """The community's hidden comments, newest first."""
+    found = await services.social.ListAdminComments(
+        social_pb2.ListAdminCommentsRequest(community_id=community_id, hidden_only=True)
+    )
+    return {"comments": await _comments_json(services, community_id, found)}
+
+
+async def search(services: ServiceClients, community_id: int, query: str) -> dict[str, Any]:
+    """``#N``: that confession; a pseudonym: the comments written under it."""
+    query = query.strip()
+    number = NUMBER.match(query)
+    if number is not None:
+        try:
+            found = await services.confessions.GetConfession(
+                confessions_pb2.GetConfessionRequest(
+                    community_id=community_id, number=int(number.group(1))
+                )
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() != grpc.StatusCode.NOT_FOUND:
+                raise
+            return {"confession": None, "comments": []}
+        confession = found.confession
+        return {
+            "confession": {
+                "id": confession.id,
+                "number": confession.number,
+                "status": STATUS_NAMES.get(confession.status, "unknown"),
+                "text": confession.text,
+                "media": confession.media.kind or None,
+                "age_seconds": _age(confession.created_at.ToDatetime(tzinfo=UTC)),
+            },
+            "comments": [],
+        }
+    if PSEUDONYM.match(query) is None:
+        raise SearchError("search for #N or a pseudonym such as Misty Heron 417")
+    found_comments = await services.social.ListAdminComments(
+        social_pb2.ListAdminCommentsRequest(community_id=community_id, pseudonym=query)
+    )
+    return {
+        "confession": None,
+        "comments": await _comments_json(services, community_id, found_comments),
+    }
+
+
+async def moderate(
+    services: ServiceClients, community: CommunityEntry, comment_id: int, number: int, action: str
+) -> dict[str, Any] | None:
+    """Restore or delete a hidden comment of thread ``number``; None when no such thread."""
+    try:
+        found = await services.confessions.GetConfession(
+            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+        )
+    except grpc.aio.AioRpcError as error:
+        if error.code() != grpc.StatusCode.NOT_FOUND:
+            raise
+        return None
+    if found.confession.status not in _OPEN:
+        return None
+    moderation, label = ACTIONS[action]
+    result = await services.social.ModerateComment(
+        social_pb2.ModerateCommentRequest(
+            comment_id=comment_id,
+            action=moderation,
+            thread=social_pb2.ThreadContext(
+                community_id=community.id,
+                confession_id=found.confession.id,
+                confession_number=number,
+                author_member_id=found.author_member_id,
+                channel_chat_id=community.channel_chat_id,
+                channel_message_id=found.channel_message_id,
+                admin_chat_id=community.admin_chat_id,
+                bot_username=community.bot_username,
+            ),
+        )
+    )
+    return {
+        "done": result.done,
+        "outcome": label if result.done else "Already handled (or not hidden).",
+    }
