@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import grpc
 
-from services.confessions import domain, members
+from services.confessions import decision as decision_sql
+from services.confessions import domain, members, submission
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
@@ -16,7 +17,6 @@ from services.confessions.repository import (
     CommunityRow,
     ConfessionRow,
     ConfessionsRepository,
-    Decision,
     Erasure,
     Submission,
 )
@@ -184,31 +184,32 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         actor = request.actor
         key = domain.clean_idempotency_key(request.idempotency_key)
         media = domain.clean_media(request.media.kind, request.media.file_id)
-        community = await self._repository.get_community(actor.community_id)
-        submission = await self._repository.find_submission(community.id, key)
-        if submission is None:
-            submission = await self._submit(community, actor.telegram_user_id, request, key, media)
-        if submission.confession.status == "pending":
-            await self._queue_card(community, submission)
+        # Limits count per subject: erasing oneself does not reset them.
+        subject = self.subject(actor.community_id, actor.telegram_user_id)
+        found = await submission.intake(
+            self._repository.db, actor.community_id, actor.telegram_user_id, subject, key
+        )
+        stored = found.existing
+        if stored is None:
+            stored = await self._submit(actor.community_id, subject, found, request, key, media)
+        if stored.confession.status == "pending":
+            await self._queue_card(actor.community_id, found.admin_chat_id, stored)
         return pb.SubmitConfessionResponse(
-            confession=_confession(submission.confession), created=submission.created
+            confession=_confession(stored.confession), created=stored.created
         )
 
     async def _submit(
         self,
-        community: CommunityRow,
-        telegram_user_id: int,
+        community_id: int,
+        subject: str,
+        found: submission.Intake,
         request: pb.SubmitConfessionRequest,
         key: str,
         media: tuple[str, str] | None,
     ) -> Submission:
-        # Limits count per subject: erasing oneself does not reset them.
-        subject = self.subject(community.id, telegram_user_id)
-        member = await self._repository.register_member(community.id, telegram_user_id, subject)
-        member_id = member.id
-        if member.ban is not None:
-            raise RefusedError(domain.banned_refusal(member.ban.until))
-        rules = await self._repository.rules(community.id)
+        if found.banned:
+            raise RefusedError(domain.banned_refusal(found.ban_until))
+        rules = found.rules
         text = domain.check_text(
             request.text,
             min(rules.max_length, self._settings.confession_max_length),
@@ -221,7 +222,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 "Please rephrase it."
             )
         refusal = await self._limits.take(
-            community.id,
+            community_id,
             subject,
             cooldown_seconds=rules.cooldown_seconds,
             daily_cap=rules.daily_cap,
@@ -235,37 +236,43 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 )
             raise RefusedError(f"Please wait about {wait} before your next confession.")
         try:
-            submission = await self._repository.submit_confession(
-                community.id, member_id, text, key, media=media, flagged_word=word
+            stored = await submission.store(
+                self._repository.db,
+                community_id,
+                found.member_id,
+                text,
+                key,
+                media=media,
+                flagged_word=word,
             )
         except BaseException:
-            await self._limits.refund(community.id, subject)
+            await self._limits.refund(community_id, subject)
             raise
-        if not submission.created:
+        if not stored.created:
             # A concurrent retry of the same submission stored it first.
-            await self._limits.refund(community.id, subject)
-        return submission
+            await self._limits.refund(community_id, subject)
+        return stored
 
-    async def _queue_card(self, community: CommunityRow, submission: Submission) -> None:
-        row = submission.confession
+    async def _queue_card(self, community_id: int, admin_chat_id: int, stored: Submission) -> None:
+        row = stored.confession
         method, params = domain.send_call(
             row.media,
             domain.card(
                 row.number,
                 row.text,
                 media_kind=row.media_kind,
-                approved=submission.approved,
-                rejected=submission.rejected,
-                flagged_word=submission.flagged_word,
+                approved=stored.approved,
+                rejected=stored.rejected,
+                flagged_word=stored.flagged_word,
             ),
             domain.card_markup(row.id),
         )
         await self._outbox.send(
             [
                 OutgoingCall(
-                    community_id=community.id,
+                    community_id=community_id,
                     method=method,
-                    chat_id=community.admin_chat_id,
+                    chat_id=admin_chat_id,
                     params=params,
                     idempotency_key=members.card_key(row.id),
                     priority=Priority.INTERACTIVE,
@@ -467,7 +474,8 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         if target is None:
             raise InvalidInputError("action must be approve, reject or ban")
         reason = request.reason.strip()[: domain.MAX_REASON_LENGTH]
-        decision = await self._repository.moderate(
+        decided = await decision_sql.decide(
+            self._repository.db,
             request.community_id,
             request.confession_id,
             to=target[0],
@@ -475,18 +483,18 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             moderator=request.moderator.strip()[:64] or "an admin",
             reason=reason,
         )
-        if decision is None:
+        if decided is None:
             raise NotFoundError(f"confession {request.confession_id} does not exist")
-        community = await self._repository.get_community(request.community_id)
+        decision = decided.decision
         if decision.won and request.action == pb.MODERATION_ACTION_BAN:
             await self._ban(
-                community.id,
+                request.community_id,
                 decision.member_id,
                 until=None,
                 reason=f"confession #{decision.confession.number}",
                 label=f"confession #{decision.confession.number}",
             )
-        await self._follow_up(community, decision)
+        await self._follow_up(request.community_id, decided)
         return pb.ModerateConfessionResponse(
             won=decision.won,
             confession=_confession(decision.confession),
@@ -495,26 +503,27 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             action=_DECISIONS.get(decision.decision, pb.MODERATION_ACTION_UNSPECIFIED),
         )
 
-    async def _follow_up(self, community: CommunityRow, decision: Decision) -> None:
+    async def _follow_up(self, community_id: int, decided: decision_sql.Decided) -> None:
+        decision = decided.decision
         row = decision.confession
         if row.status == "approved":
             method, params = domain.send_call(
                 row.media,
                 domain.post_text(row.number, row.text, media=row.media is not None),
-                comments_markup(community.bot_username, row.number),
+                comments_markup(decided.bot_username, row.number),
             )
             call = OutgoingCall(
-                community_id=community.id,
+                community_id=community_id,
                 method=method,
-                chat_id=community.channel_chat_id,
+                chat_id=decided.channel_chat_id,
                 params=params,
-                idempotency_key=publication_key(community.id, row.id),
+                idempotency_key=publication_key(community_id, row.id),
                 priority=Priority.NOTIFICATION,
                 not_before=decision.publish_at,
             )
         elif row.status == "rejected":
             call = OutgoingCall(
-                community_id=community.id,
+                community_id=community_id,
                 method="sendMessage",
                 chat_id=decision.author_telegram_id,
                 params={
