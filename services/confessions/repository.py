@@ -390,7 +390,8 @@ class ConfessionsRepository:
             .values(unreachable_since=func.coalesce(members.c.unreachable_since, func.now()))
             .returning(members.c.id)
         )
-        async with self._db.write() as conn:
+        # One statement commits by itself: no BEGIN/COMMIT round trips.
+        async with self._db.write_one() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def set_notifications(
@@ -477,7 +478,8 @@ class ConfessionsRepository:
             )
             .returning(members.c.id)
         )
-        async with self._db.write() as conn:
+        # One statement commits by itself: no BEGIN/COMMIT round trips.
+        async with self._db.write_one() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def profile(self, community_id: int, telegram_user_id: int) -> ProfileRow | None:
@@ -674,7 +676,7 @@ class ConfessionsRepository:
             )
             .returning(*_CONFESSION_COLUMNS, author.label("author"))
         )
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None

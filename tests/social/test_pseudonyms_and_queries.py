@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from services.social import commenting
 from services.social.pseudonyms import pseudonym
 from services.social.repository import SocialRepository, Sort
 from tools.devstack import infra
@@ -51,14 +52,16 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
     community_id, confession_id = 7_000_001, 7_000_002
     ids: list[int] = []
     for i in range(12):
-        row, _, _ = await repository.add_comment(
+        row, _, _ = await commenting.add_comment(
+            repository.db,
             community_id=community_id,
             confession_id=confession_id,
+            author_member_id=99,
             parent_id=ids[0] if ids and i % 2 else None,
             member_id=100 + i % 4,
             pseudonym=f"name {i % 4}",
             by_author=False,
-            text=f"comment {i}",
+            text_=f"comment {i}",
             idempotency_key=f"q{i}",
         )
         ids.append(row.id)

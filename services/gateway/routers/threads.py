@@ -149,9 +149,15 @@ async def _render(
     p: int,
     s: int,
     own_write: bool = False,
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    member_id = await _member_id(services, community, user)
-    context, text = await _thread(services, community, number)
+    # ``known``: the member and thread the handler resolved a moment ago for
+    # this same update (a press or a comment), not asked for twice.
+    if known is None:
+        member_id = await _member_id(services, community, user)
+        context, text = await _thread(services, community, number)
+    else:
+        member_id, context, text = known
     # Right after the member's own reaction, report or deletion the page is read
     # from the primary: the replica may not have replayed that write yet.
     consistent = own_write or await _fresh(state)
@@ -205,10 +211,11 @@ async def _refresh(
     s: int,
     notice: str | None = None,
     own_write: bool = False,
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None,
 ) -> None:
     try:
         text, markup = await _render(
-            services, community, query.from_user, state, number, p, s, own_write
+            services, community, query.from_user, state, number, p, s, own_write, known
         )
     except ThreadNotFoundError:
         await _unavailable(query, number)
@@ -239,10 +246,11 @@ async def comment_action(
     member = await _member(services, community, query.from_user)
     member_id = int(member.id)
     notice: str | None = None
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None
     try:
         # Every action names the thread it was shown in; the social service
         # refuses a comment of another thread, or of a thread no longer open.
-        context, _ = await _thread(services, community, data.n)
+        context, confession_text = await _thread(services, community, data.n)
         if data.a in ("up", "dn"):
             # One reaction and one report per protected subject: /deleteme and
             # a new /start do not give a second one.
@@ -273,6 +281,9 @@ async def comment_action(
                 )
             )
             notice = "Comment deleted." if deleted.deleted else "Only your own comments."
+        # The page re-rendered below shows the same thread: no second lookup.
+        # After a refusal it is looked up again (the thread may have closed).
+        known = (member_id, context, confession_text)
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
@@ -281,7 +292,16 @@ async def comment_action(
         await _unavailable(query, data.n)
         return
     await _refresh(
-        query, community, services, state, data.n, data.p, data.s, notice, own_write=True
+        query,
+        community,
+        services,
+        state,
+        data.n,
+        data.p,
+        data.s,
+        notice,
+        own_write=True,
+        known=known,
     )
 
 
@@ -345,7 +365,7 @@ async def write(
         return
     member_id = int(member.member.id)
     try:
-        context, _ = await _thread(services, community, number)
+        context, confession_text = await _thread(services, community, number)
         added = await services.social.AddComment(
             social_pb2.AddCommentRequest(
                 community_id=community.id,
@@ -372,7 +392,14 @@ async def write(
     await state.update_data(read_own_until=time.time() + READ_OWN_SECONDS)
     last_page = max(0, (int(added.thread_count) - 1) // threads.PAGE_SIZE)
     rendered, markup = await _render(
-        services, community, message.from_user, state, number, last_page, 0
+        services,
+        community,
+        message.from_user,
+        state,
+        number,
+        last_page,
+        0,
+        known=(member_id, context, confession_text),
     )
     await message.answer(rendered, reply_markup=markup)
     await state.set_state(None)
