@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import grpc
 
 from services.confessions import decision as decision_sql
-from services.confessions import domain, members, submission
+from services.confessions import domain, members, registration, submission
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
@@ -156,8 +156,12 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         """Find or create the member behind the actor."""
         actor = request.actor
         subject = self.subject(actor.community_id, actor.telegram_user_id)
-        member = await self._repository.register_member(
-            actor.community_id, actor.telegram_user_id, subject
+        member, thread = await registration.register_member(
+            self._repository.db,
+            actor.community_id,
+            actor.telegram_user_id,
+            subject,
+            request.thread_number,
         )
         if member.unreachable:
             # They wrote to the bot, so they unblocked it: the notifier delivers
@@ -165,11 +169,20 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             # retried on their next update).
             await self._outbox.mark_reachable(actor.community_id, actor.telegram_user_id)
             await self._repository.mark_reachable(member.id)
-        return pb.RegisterMemberResponse(
+        response = pb.RegisterMemberResponse(
             member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
             created=member.created,
             standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
         )
+        if thread is not None:
+            response.thread.CopyFrom(
+                pb.GetConfessionResponse(
+                    confession=_confession(thread.confession),
+                    author_member_id=thread.author_member_id,
+                    channel_message_id=thread.channel_message_id,
+                )
+            )
+        return response
 
     @domain_errors
     async def SubmitConfession(

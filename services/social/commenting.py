@@ -35,6 +35,7 @@ WITH state AS (
     ON CONFLICT (confession_id) DO UPDATE
     SET author_member_id = EXCLUDED.author_member_id
     WHERE thread_states.author_member_id IS NULL AND EXCLUDED.author_member_id IS NOT NULL
+      AND thread_states.closed_at IS NULL
 ), added AS (
     INSERT INTO comments
         (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,

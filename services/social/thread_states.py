@@ -48,7 +48,11 @@ def check(state: str | None, *, known_open: bool) -> None:
 
 
 def close_authors_threads(community_id: int, member_id: int) -> Any:
-    """The UPDATE closing every thread of ``member_id``'s confessions (their erasure)."""
+    """The UPDATE closing every thread of ``member_id``'s confessions (their erasure).
+
+    A closed thread stays closed: a later comment's upsert only fills an
+    author that is unknown on a thread that is open.
+    """
     return (
         update(thread_states)
         .where(
@@ -56,5 +60,6 @@ def close_authors_threads(community_id: int, member_id: int) -> Any:
             thread_states.c.author_member_id == member_id,
             thread_states.c.closed_at.is_(None),
         )
-        .values(closed_at=func.now())
+        # The author's id goes with their erasure (nothing of them stays).
+        .values(closed_at=func.now(), author_member_id=None)
     )
