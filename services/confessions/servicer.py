@@ -325,9 +325,17 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     async def NotifyMembers(
         self, request: pb.NotifyMembersRequest, context: grpc.aio.ServicerContext
     ) -> pb.NotifyMembersResponse:
-        """Queue notices to members by internal id; skip the unreachable and opted out."""
+        """Queue notices to members by internal id; skip the unreachable and opted out.
+
+        With ``activity``, count it first (once per event key), as
+        RecordMemberActivity does.
+        """
         for notice in request.notices:
             members.check_notice(notice)
+        if request.HasField("activity"):
+            await self._record(request.activity)
+        if not request.notices:
+            return pb.NotifyMembersResponse(queued=0)
         recipients = await self._repository.recipients(
             [(n.community_id, n.member_id) for n in request.notices]
         )
@@ -388,6 +396,10 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         self, request: pb.RecordMemberActivityRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordMemberActivityResponse:
         """Add to a member's counters, once per event key."""
+        await self._record(request)
+        return pb.RecordMemberActivityResponse()
+
+    async def _record(self, request: pb.RecordMemberActivityRequest) -> None:
         if not 1 <= len(request.event_key) <= 200:
             raise InvalidInputError("event_key must be 1..200 characters")
         await self._repository.record_activity(
@@ -397,7 +409,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             reactions_received=request.reactions_received,
             event_key=request.event_key,
         )
-        return pb.RecordMemberActivityResponse()
 
     @domain_errors
     async def EraseMember(

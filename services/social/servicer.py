@@ -118,14 +118,16 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         # notifier keeps one of each, and nothing is lost if the first try died
         # between the insert and here.
         await self._queue_counter(thread, count, f"c{row.id}")
-        await self._notify_about(thread, row)
-        await self._record_activity(
+        # The notices and the writer's "comments written" in one call.
+        await self._notify_about(
+            thread,
+            row,
             confessions_pb2.RecordMemberActivityRequest(
                 community_id=thread.community_id,
                 member_id=request.member_id,
                 comments_written=1,
                 event_key=f"comment:{row.id}",
-            )
+            ),
         )
         return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
 
@@ -362,8 +364,14 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             ]
         )
 
-    async def _notify_about(self, thread: pb.ThreadContext, comment: CommentRow) -> None:
-        """Tell the confession's author about a comment and a parent's writer about a reply."""
+    async def _notify_about(
+        self,
+        thread: pb.ThreadContext,
+        comment: CommentRow,
+        activity: confessions_pb2.RecordMemberActivityRequest,
+    ) -> None:
+        """Tell the confession's author about a comment and a parent's writer about a
+        reply; count ``activity`` in the same call."""
         recipients: dict[int, bool] = {}  # member id → is it a reply to them
         if thread.author_member_id and thread.author_member_id != comment.member_id:
             recipients[thread.author_member_id] = False
@@ -400,10 +408,9 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
                 )
             notices.append(notice)
-        if notices:
-            await self._confessions.NotifyMembers(
-                confessions_pb2.NotifyMembersRequest(notices=notices)
-            )
+        await self._confessions.NotifyMembers(
+            confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity)
+        )
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
         # Idempotent on the event key: a redelivered comment or press counts once.

@@ -458,16 +458,24 @@ class NotifyMembersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NOTICES_FIELD_NUMBER: _builtins.int
+    ACTIVITY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberNotice]: ...
+    @_builtins.property
+    def activity(self) -> Global___RecordMemberActivityRequest:
+        """Optional: a member's activity counted in the same call (a comment's
+        "comments written"), as RecordMemberActivity would: one call, not two.
+        """
+
     def __init__(
         self,
         *,
         notices: _abc.Iterable[Global___MemberNotice] | None = ...,
+        activity: Global___RecordMemberActivityRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["notices", b"notices"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "notices", b"notices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
