@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import grpc
 
 from services.confessions import decision as decision_sql
-from services.confessions import domain, members, registration, submission
+from services.confessions import domain, follow_ups, members, registration, submission
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
@@ -24,8 +24,8 @@ from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.hashing import subject_token
-from veil.core.links import comments_markup, deep_link, post_link
-from veil.core.outbox import Outbox, OutgoingCall, Priority, publication_key
+from veil.core.links import deep_link, post_link
+from veil.core.outbox import Outbox, OutgoingCall
 from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -206,7 +206,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         if stored is None:
             stored = await self._submit(actor.community_id, subject, found, request, key, media)
         if stored.confession.status == "pending":
-            await self._queue_card(actor.community_id, found.admin_chat_id, stored)
+            await self._outbox.send(
+                [follow_ups.card_call(actor.community_id, found.admin_chat_id, stored)]
+            )
         return pb.SubmitConfessionResponse(
             confession=_confession(stored.confession), created=stored.created
         )
@@ -265,33 +267,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             # A concurrent retry of the same submission stored it first.
             await self._limits.refund(community_id, subject)
         return stored
-
-    async def _queue_card(self, community_id: int, admin_chat_id: int, stored: Submission) -> None:
-        row = stored.confession
-        method, params = domain.send_call(
-            row.media,
-            domain.card(
-                row.number,
-                row.text,
-                media_kind=row.media_kind,
-                approved=stored.approved,
-                rejected=stored.rejected,
-                flagged_word=stored.flagged_word,
-            ),
-            domain.card_markup(row.id),
-        )
-        await self._outbox.send(
-            [
-                OutgoingCall(
-                    community_id=community_id,
-                    method=method,
-                    chat_id=admin_chat_id,
-                    params=params,
-                    idempotency_key=members.card_key(row.id),
-                    priority=Priority.INTERACTIVE,
-                )
-            ]
-        )
 
     @domain_errors
     async def ListMyConfessions(
@@ -518,7 +493,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 reason=f"confession #{decision.confession.number}",
                 label=f"confession #{decision.confession.number}",
             )
-        await self._follow_up(request.community_id, decided)
+        call = follow_ups.decision_call(request.community_id, decided)
+        if call is not None:
+            await self._outbox.send([call])
         return pb.ModerateConfessionResponse(
             won=decision.won,
             confession=_confession(decision.confession),
@@ -526,39 +503,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             reason=decision.reason,
             action=_DECISIONS.get(decision.decision, pb.MODERATION_ACTION_UNSPECIFIED),
         )
-
-    async def _follow_up(self, community_id: int, decided: decision_sql.Decided) -> None:
-        decision = decided.decision
-        row = decision.confession
-        if row.status == "approved":
-            method, params = domain.send_call(
-                row.media,
-                domain.post_text(row.number, row.text, media=row.media is not None),
-                comments_markup(decided.bot_username, row.number),
-            )
-            call = OutgoingCall(
-                community_id=community_id,
-                method=method,
-                chat_id=decided.channel_chat_id,
-                params=params,
-                idempotency_key=publication_key(community_id, row.id),
-                priority=Priority.NOTIFICATION,
-                not_before=decision.publish_at,
-            )
-        elif row.status == "rejected":
-            call = OutgoingCall(
-                community_id=community_id,
-                method="sendMessage",
-                chat_id=decision.author_telegram_id,
-                params={
-                    "text": domain.rejected_notice(row.number, decision.reason),
-                    "parse_mode": "HTML",
-                },
-                idempotency_key=f"rejected:{row.id}",
-            )
-        else:
-            return
-        await self._outbox.send([call])
 
     @domain_errors
     async def RecordPublication(

@@ -58,7 +58,7 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
             repository.db,
             community_id=community_id,
             confession_id=confession_id,
-            author_member_id=99,
+            author_member_id=9_000_099,
             parent_id=ids[0] if ids and i % 2 else None,
             member_id=100 + i % 4,
             pseudonym=f"name {i % 4}",
@@ -117,14 +117,15 @@ async def test_a_reaction_reads_the_thread_state_here(
 ) -> None:
     """An open thread's reaction: the lock with the thread's state, the old
     reaction removed, the new one with the counters; a closed thread is refused."""
-    community_id, confession_id, author = 7_100_001, 7_100_002, 55
+    community_id, confession_id, author = 7_100_001, 7_100_002, 9_100_055
+    # Member ids far above the stack's own: the erasure tests scan every row for theirs.
     row, _, _ = await commenting.add_comment(
         repository.db,
         community_id=community_id,
         confession_id=confession_id,
         author_member_id=author,
         parent_id=None,
-        member_id=56,
+        member_id=9_100_056,
         pseudonym="someone",
         by_author=False,
         text_="react to me",
@@ -138,7 +139,7 @@ async def test_a_reaction_reads_the_thread_state_here(
 
     event.listen(db.primary.sync_engine, "before_cursor_execute", count)
     try:
-        result = await repository.react(community_id, confession_id, row.id, 57, 1, "s57")
+        result = await repository.react(community_id, confession_id, row.id, 9_100_057, 1, "s57")
     finally:
         event.remove(db.primary.sync_engine, "before_cursor_execute", count)
     assert (result.likes, result.delta) == (1, 1)
@@ -148,8 +149,8 @@ async def test_a_reaction_reads_the_thread_state_here(
     async with db.write() as conn:
         await conn.execute(close_authors_threads(community_id, author))
     for attempt in (
-        repository.react(community_id, confession_id, row.id, 58, 1, "s58"),
-        repository.report(community_id, confession_id, row.id, 58, 3, "s58"),
+        repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58"),
+        repository.report(community_id, confession_id, row.id, 9_100_058, 3, "s58"),
     ):
         with pytest.raises(LookupError):
             await attempt
@@ -160,14 +161,14 @@ async def test_a_reaction_reads_the_thread_state_here(
         confession_id=confession_id,
         author_member_id=author,
         parent_id=None,
-        member_id=59,
+        member_id=9_100_059,
         pseudonym="late",
         by_author=False,
         text_="late",
         idempotency_key="r2",
     )
     with pytest.raises(LookupError):
-        await repository.react(community_id, confession_id, row.id, 58, 1, "s58")
+        await repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58")
     async with db.read_own() as conn:
         kept = (
             await conn.execute(
