@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +24,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.confessions.domain import Rules
 from services.confessions.models import (
@@ -267,6 +266,12 @@ class ConfessionsRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        """The engines, for the hot-path statements kept in their own modules
+        (submission.py, decision.py)."""
+        return self._db
+
     async def upsert_community(
         self,
         *,
@@ -385,7 +390,8 @@ class ConfessionsRepository:
             .values(unreachable_since=func.coalesce(members.c.unreachable_since, func.now()))
             .returning(members.c.id)
         )
-        async with self._db.write() as conn:
+        # One statement commits by itself: no BEGIN/COMMIT round trips.
+        async with self._db.write_one() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def set_notifications(
@@ -472,7 +478,8 @@ class ConfessionsRepository:
             )
             .returning(members.c.id)
         )
-        async with self._db.write() as conn:
+        # One statement commits by itself: no BEGIN/COMMIT round trips.
+        async with self._db.write_one() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def profile(self, community_id: int, telegram_user_id: int) -> ProfileRow | None:
@@ -601,97 +608,6 @@ class ConfessionsRepository:
             await conn.execute(delete(members).where(members.c.id == member_id))
             return erasure, len(erased)
 
-    async def find_submission(self, community_id: int, idempotency_key: str) -> Submission | None:
-        """The confession stored under ``idempotency_key`` (a retried submission), if any."""
-        statement = select(
-            *_CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.flagged_word
-        ).where(
-            confessions.c.community_id == community_id,
-            confessions.c.idempotency_key == idempotency_key,
-        )
-        async with self._db.read_own() as conn:
-            row = (await conn.execute(statement)).mappings().one_or_none()
-            if row is None:
-                return None
-            approved, rejected = await self._history(
-                conn, int(row["member_id"] or 0), int(row["id"])
-            )
-        return Submission(_confession(row), False, approved, rejected, row["flagged_word"])
-
-    @staticmethod
-    async def _history(conn: AsyncConnection, member_id: int, before_id: int) -> tuple[int, int]:
-        """(approved, rejected) confessions of a member before ``before_id``."""
-        statement = select(
-            func.count().filter(confessions.c.status.in_(("approved", "published"))),
-            func.count().filter(confessions.c.status == "rejected"),
-        ).where(confessions.c.member_id == member_id, confessions.c.id < before_id)
-        row = (await conn.execute(statement)).one()
-        return int(row[0]), int(row[1])
-
-    async def submit_confession(
-        self,
-        community_id: int,
-        member_id: int,
-        text: str,
-        idempotency_key: str,
-        *,
-        media: tuple[str, str] | None = None,
-        flagged_word: str | None = None,
-    ) -> Submission:
-        """Store a pending confession; a repeated idempotency key returns the first one."""
-        # The community row lock serialises submissions of one community: "#N"
-        # stays gap-free, and a concurrent retry with the same key waits here and
-        # then finds the first attempt's row (each statement of a READ COMMITTED
-        # transaction sees what committed before it started).
-        lock = (
-            select(communities.c.last_number)
-            .where(communities.c.id == community_id)
-            .with_for_update()
-        )
-        existing = (
-            select(*_CONFESSION_COLUMNS, confessions.c.flagged_word)
-            .where(confessions.c.community_id == community_id)
-            .where(confessions.c.idempotency_key == idempotency_key)
-        )
-        async with self._db.write() as conn:
-            last_number = (await conn.execute(lock)).scalar_one_or_none()
-            if last_number is None:
-                raise CommunityNotFoundError(community_id)
-            found = (await conn.execute(existing)).mappings().one_or_none()
-            if found is not None:
-                approved, rejected = await self._history(conn, member_id, int(found["id"]))
-                return Submission(
-                    _confession(found), False, approved, rejected, found["flagged_word"]
-                )
-            next_number = last_number + 1
-            await conn.execute(
-                update(communities)
-                .where(communities.c.id == community_id)
-                .values(last_number=next_number)
-            )
-            created = (
-                insert(confessions)
-                .values(
-                    community_id=community_id,
-                    number=next_number,
-                    member_id=member_id,
-                    text=text,
-                    idempotency_key=idempotency_key,
-                    flagged_word=flagged_word,
-                    media_kind=media[0] if media else None,
-                    file_id=media[1] if media else None,
-                )
-                .returning(*_CONFESSION_COLUMNS)
-            )
-            row = _confession((await conn.execute(created)).mappings().one())
-            await conn.execute(
-                update(members)
-                .where(members.c.id == member_id)
-                .values(confessions_sent=members.c.confessions_sent + 1)
-            )
-            approved, rejected = await self._history(conn, member_id, row.id)
-            return Submission(row, True, approved, rejected, flagged_word)
-
     async def list_member_confessions(
         self, community_id: int, telegram_user_id: int, limit: int, offset: int
     ) -> tuple[list[ConfessionRow], int]:
@@ -732,109 +648,6 @@ class ConfessionsRepository:
             return None
         return _confession(row), int(row["member_id"] or 0), int(row["channel_message_id"] or 0)
 
-    # -- moderation ------------------------------------------------------------
-
-    async def moderate(
-        self,
-        community_id: int,
-        confession_id: int,
-        *,
-        to: str,
-        decision: str,
-        moderator: str,
-        reason: str,
-    ) -> Decision | None:
-        """Move a pending confession to ``to``; of concurrent calls exactly one wins.
-
-        The transition is one conditional UPDATE (``WHERE status = 'pending'``):
-        Postgres makes a second UPDATE of the row wait for the first and then
-        re-check the condition on the new version, which no longer matches.
-        None when the confession does not exist in the community.
-        """
-        author = _author_chat()
-        transition = (
-            update(confessions)
-            .where(
-                confessions.c.id == confession_id,
-                confessions.c.community_id == community_id,
-                confessions.c.status == "pending",
-            )
-            .values(
-                status=to,
-                moderated_by=moderator,
-                decision=decision,
-                moderated_at=func.now(),
-                reject_reason=reason or None,
-                updated_at=func.now(),
-            )
-            .returning(
-                *_CONFESSION_COLUMNS,
-                confessions.c.member_id,
-                confessions.c.moderated_by,
-                confessions.c.decision,
-                confessions.c.reject_reason,
-                author.label("author"),
-            )
-        )
-        async with self._db.write() as conn:
-            row = (await conn.execute(transition)).mappings().one_or_none()
-            won = row is not None
-            if row is None:
-                current = select(
-                    *_CONFESSION_COLUMNS,
-                    confessions.c.member_id,
-                    confessions.c.moderated_by,
-                    confessions.c.decision,
-                    confessions.c.reject_reason,
-                    author.label("author"),
-                ).where(
-                    confessions.c.id == confession_id, confessions.c.community_id == community_id
-                )
-                row = (await conn.execute(current)).mappings().one_or_none()
-                if row is None:
-                    return None
-            publish_at = None
-            if won and to == "approved":
-                await count_approved(conn, confession_id)
-                publish_at = await self._publish_slot(conn, community_id)
-        return Decision(
-            won=won,
-            confession=_confession(row),
-            moderator=row["moderated_by"] or "",
-            decision=row["decision"] or "",
-            reason=row["reject_reason"] or "",
-            member_id=int(row["member_id"] or 0),
-            author_telegram_id=int(row["author"] or 0),
-            publish_at=publish_at,
-        )
-
-    @staticmethod
-    async def _publish_slot(conn: AsyncConnection, community_id: int) -> datetime | None:
-        """With a publishing interval, take the next free posting moment (None: at once).
-
-        The rules row is locked, so concurrent approvals take one interval each:
-        a burst of approvals leaves one post per interval.
-        """
-        lock = (
-            select(
-                community_rules.c.next_publish_at,
-                community_rules.c.publish_interval_minutes,
-                func.now().label("now"),
-            )
-            .where(community_rules.c.community_id == community_id)
-            .with_for_update()
-        )
-        row = (await conn.execute(lock)).one_or_none()
-        if row is None or row.publish_interval_minutes <= 0:
-            return None
-        at: datetime = max(row.now, row.next_publish_at or row.now)
-        await conn.execute(
-            update(community_rules)
-            .where(community_rules.c.community_id == community_id)
-            .values(next_publish_at=at + timedelta(minutes=row.publish_interval_minutes))
-        )
-        return at if at > row.now else None
-
     async def record_publication(
         self, community_id: int, confession_id: int, channel_message_id: int
     ) -> tuple[ConfessionRow, int] | None:
@@ -863,7 +676,7 @@ class ConfessionsRepository:
             )
             .returning(*_CONFESSION_COLUMNS, author.label("author"))
         )
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
@@ -897,17 +710,3 @@ class ConfessionsRepository:
                 return _rules((await conn.execute(statement)).mappings().one())
         except IntegrityError as error:
             raise CommunityNotFoundError(community_id) from error
-
-
-async def count_approved(conn: AsyncConnection, confession_id: int) -> None:
-    """Add one to the author's "approved" counter, inside the approving transaction.
-
-    For the moderation transition: run it in the same transaction as the
-    conditional UPDATE that won the approval, so it counts exactly once.
-    """
-    author = select(confessions.c.member_id).where(confessions.c.id == confession_id)
-    await conn.execute(
-        update(members)
-        .where(members.c.id == author.scalar_subquery())
-        .values(confessions_approved=members.c.confessions_approved + 1)
-    )

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import grpc
 
-from services.confessions import domain, members
+from services.confessions import decision as decision_sql
+from services.confessions import domain, follow_ups, members, registration, submission
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
@@ -16,7 +17,6 @@ from services.confessions.repository import (
     CommunityRow,
     ConfessionRow,
     ConfessionsRepository,
-    Decision,
     Erasure,
     Submission,
 )
@@ -24,8 +24,8 @@ from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.hashing import subject_token
-from veil.core.links import comments_markup, deep_link, post_link
-from veil.core.outbox import Outbox, OutgoingCall, Priority, card_key, publication_key
+from veil.core.links import deep_link, post_link
+from veil.core.outbox import Outbox, OutgoingCall
 from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -156,8 +156,12 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         """Find or create the member behind the actor."""
         actor = request.actor
         subject = self.subject(actor.community_id, actor.telegram_user_id)
-        member = await self._repository.register_member(
-            actor.community_id, actor.telegram_user_id, subject
+        member, thread = await registration.register_member(
+            self._repository.db,
+            actor.community_id,
+            actor.telegram_user_id,
+            subject,
+            request.thread_number,
         )
         if member.unreachable:
             # They wrote to the bot, so they unblocked it: the notifier delivers
@@ -165,11 +169,20 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             # retried on their next update).
             await self._outbox.mark_reachable(actor.community_id, actor.telegram_user_id)
             await self._repository.mark_reachable(member.id)
-        return pb.RegisterMemberResponse(
+        response = pb.RegisterMemberResponse(
             member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
             created=member.created,
             standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
         )
+        if thread is not None:
+            response.thread.CopyFrom(
+                pb.GetConfessionResponse(
+                    confession=_confession(thread.confession),
+                    author_member_id=thread.author_member_id,
+                    channel_message_id=thread.channel_message_id,
+                )
+            )
+        return response
 
     @domain_errors
     async def SubmitConfession(
@@ -184,31 +197,34 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         actor = request.actor
         key = domain.clean_idempotency_key(request.idempotency_key)
         media = domain.clean_media(request.media.kind, request.media.file_id)
-        community = await self._repository.get_community(actor.community_id)
-        submission = await self._repository.find_submission(community.id, key)
-        if submission is None:
-            submission = await self._submit(community, actor.telegram_user_id, request, key, media)
-        if submission.confession.status == "pending":
-            await self._queue_card(community, submission)
+        # Limits count per subject: erasing oneself does not reset them.
+        subject = self.subject(actor.community_id, actor.telegram_user_id)
+        found = await submission.intake(
+            self._repository.db, actor.community_id, actor.telegram_user_id, subject, key
+        )
+        stored = found.existing
+        if stored is None:
+            stored = await self._submit(actor.community_id, subject, found, request, key, media)
+        if stored.confession.status == "pending":
+            await self._outbox.send(
+                [follow_ups.card_call(actor.community_id, found.admin_chat_id, stored)]
+            )
         return pb.SubmitConfessionResponse(
-            confession=_confession(submission.confession), created=submission.created
+            confession=_confession(stored.confession), created=stored.created
         )
 
     async def _submit(
         self,
-        community: CommunityRow,
-        telegram_user_id: int,
+        community_id: int,
+        subject: str,
+        found: submission.Intake,
         request: pb.SubmitConfessionRequest,
         key: str,
         media: tuple[str, str] | None,
     ) -> Submission:
-        # Limits count per subject: erasing oneself does not reset them.
-        subject = self.subject(community.id, telegram_user_id)
-        member = await self._repository.register_member(community.id, telegram_user_id, subject)
-        member_id = member.id
-        if member.ban is not None:
-            raise RefusedError(domain.banned_refusal(member.ban.until))
-        rules = await self._repository.rules(community.id)
+        if found.banned:
+            raise RefusedError(domain.banned_refusal(found.ban_until))
+        rules = found.rules
         text = domain.check_text(
             request.text,
             min(rules.max_length, self._settings.confession_max_length),
@@ -221,7 +237,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 "Please rephrase it."
             )
         refusal = await self._limits.take(
-            community.id,
+            community_id,
             subject,
             cooldown_seconds=rules.cooldown_seconds,
             daily_cap=rules.daily_cap,
@@ -235,43 +251,22 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 )
             raise RefusedError(f"Please wait about {wait} before your next confession.")
         try:
-            submission = await self._repository.submit_confession(
-                community.id, member_id, text, key, media=media, flagged_word=word
+            stored = await submission.store(
+                self._repository.db,
+                community_id,
+                found.member_id,
+                text,
+                key,
+                media=media,
+                flagged_word=word,
             )
         except BaseException:
-            await self._limits.refund(community.id, subject)
+            await self._limits.refund(community_id, subject)
             raise
-        if not submission.created:
+        if not stored.created:
             # A concurrent retry of the same submission stored it first.
-            await self._limits.refund(community.id, subject)
-        return submission
-
-    async def _queue_card(self, community: CommunityRow, submission: Submission) -> None:
-        row = submission.confession
-        method, params = domain.send_call(
-            row.media,
-            domain.card(
-                row.number,
-                row.text,
-                media_kind=row.media_kind,
-                approved=submission.approved,
-                rejected=submission.rejected,
-                flagged_word=submission.flagged_word,
-            ),
-            domain.card_markup(row.id),
-        )
-        await self._outbox.send(
-            [
-                OutgoingCall(
-                    community_id=community.id,
-                    method=method,
-                    chat_id=community.admin_chat_id,
-                    params=params,
-                    idempotency_key=card_key(row.id),
-                    priority=Priority.INTERACTIVE,
-                )
-            ]
-        )
+            await self._limits.refund(community_id, subject)
+        return stored
 
     @domain_errors
     async def ListMyConfessions(
@@ -305,9 +300,17 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
     async def NotifyMembers(
         self, request: pb.NotifyMembersRequest, context: grpc.aio.ServicerContext
     ) -> pb.NotifyMembersResponse:
-        """Queue notices to members by internal id; skip the unreachable and opted out."""
+        """Queue notices to members by internal id; skip the unreachable and opted out.
+
+        With ``activity``, count it first (once per event key), as
+        RecordMemberActivity does.
+        """
         for notice in request.notices:
             members.check_notice(notice)
+        if request.HasField("activity"):
+            await self._record(request.activity)
+        if not request.notices:
+            return pb.NotifyMembersResponse(queued=0)
         recipients = await self._repository.recipients(
             [(n.community_id, n.member_id) for n in request.notices]
         )
@@ -368,6 +371,10 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         self, request: pb.RecordMemberActivityRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordMemberActivityResponse:
         """Add to a member's counters, once per event key."""
+        await self._record(request)
+        return pb.RecordMemberActivityResponse()
+
+    async def _record(self, request: pb.RecordMemberActivityRequest) -> None:
         if not 1 <= len(request.event_key) <= 200:
             raise InvalidInputError("event_key must be 1..200 characters")
         await self._repository.record_activity(
@@ -377,7 +384,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             reactions_received=request.reactions_received,
             event_key=request.event_key,
         )
-        return pb.RecordMemberActivityResponse()
 
     @domain_errors
     async def EraseMember(
@@ -467,7 +473,8 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         if target is None:
             raise InvalidInputError("action must be approve, reject or ban")
         reason = request.reason.strip()[: domain.MAX_REASON_LENGTH]
-        decision = await self._repository.moderate(
+        decided = await decision_sql.decide(
+            self._repository.db,
             request.community_id,
             request.confession_id,
             to=target[0],
@@ -475,18 +482,20 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             moderator=request.moderator.strip()[:64] or "an admin",
             reason=reason,
         )
-        if decision is None:
+        if decided is None:
             raise NotFoundError(f"confession {request.confession_id} does not exist")
-        community = await self._repository.get_community(request.community_id)
+        decision = decided.decision
         if decision.won and request.action == pb.MODERATION_ACTION_BAN:
             await self._ban(
-                community.id,
+                request.community_id,
                 decision.member_id,
                 until=None,
                 reason=f"confession #{decision.confession.number}",
                 label=f"confession #{decision.confession.number}",
             )
-        await self._follow_up(community, decision)
+        call = follow_ups.decision_call(request.community_id, decided)
+        if call is not None:
+            await self._outbox.send([call])
         return pb.ModerateConfessionResponse(
             won=decision.won,
             confession=_confession(decision.confession),
@@ -494,38 +503,6 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             reason=decision.reason,
             action=_DECISIONS.get(decision.decision, pb.MODERATION_ACTION_UNSPECIFIED),
         )
-
-    async def _follow_up(self, community: CommunityRow, decision: Decision) -> None:
-        row = decision.confession
-        if row.status == "approved":
-            method, params = domain.send_call(
-                row.media,
-                domain.post_text(row.number, row.text, media=row.media is not None),
-                comments_markup(community.bot_username, row.number),
-            )
-            call = OutgoingCall(
-                community_id=community.id,
-                method=method,
-                chat_id=community.channel_chat_id,
-                params=params,
-                idempotency_key=publication_key(community.id, row.id),
-                priority=Priority.NOTIFICATION,
-                not_before=decision.publish_at,
-            )
-        elif row.status == "rejected":
-            call = OutgoingCall(
-                community_id=community.id,
-                method="sendMessage",
-                chat_id=decision.author_telegram_id,
-                params={
-                    "text": domain.rejected_notice(row.number, decision.reason),
-                    "parse_mode": "HTML",
-                },
-                idempotency_key=f"rejected:{row.id}",
-            )
-        else:
-            return
-        await self._outbox.send([call])
 
     @domain_errors
     async def RecordPublication(

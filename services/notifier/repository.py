@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from services.notifier.enqueue_one import enqueue_one
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
 from veil.core.db import Database
 
@@ -188,24 +189,21 @@ class NotifierRepository:
         A new message with a collapse key collapses older *queued* (not leased)
         messages of the same community with that key.
         """
+        if len(messages) == 1:
+            new_id, new = await enqueue_one(
+                self._db,
+                _values(messages[0]),
+                queued=QUEUED,
+                dropped=DROPPED,
+                collapsed=COLLAPSED,
+            )
+            return [new_id], int(new)
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
             blocked = await self._blocked_chats(conn, messages)
             for message in messages:
-                values: dict[str, Any] = {
-                    "community_id": message.community_id,
-                    "chat_id": message.chat_id,
-                    "method": message.method,
-                    "params": message.params,
-                    "priority": message.priority,
-                    "idempotency_key": message.idempotency_key,
-                    "collapse_key": message.collapse_key,
-                    "trace_context": message.trace_context or {},
-                    "edit_of": message.edit_of,
-                }
-                if message.not_before is not None:
-                    values["not_before"] = message.not_before
+                values = _values(message)
                 if (message.community_id, message.chat_id) in blocked:
                     values |= {"status": DROPPED, "reason": "blocked"}
                 statement = (
@@ -569,3 +567,21 @@ __all__ = [
     "StatusCountRow",
     "UnreachableRow",
 ]
+
+
+def _values(message: NewMessage) -> dict[str, Any]:
+    """The outbox columns of a new message."""
+    values: dict[str, Any] = {
+        "community_id": message.community_id,
+        "chat_id": message.chat_id,
+        "method": message.method,
+        "params": message.params,
+        "priority": message.priority,
+        "idempotency_key": message.idempotency_key,
+        "collapse_key": message.collapse_key,
+        "trace_context": message.trace_context or {},
+        "edit_of": message.edit_of,
+    }
+    if message.not_before is not None:
+        values["not_before"] = message.not_before
+    return values

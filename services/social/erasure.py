@@ -22,6 +22,7 @@ from services.social.repository import (
     VISIBLE,
     visible_count,
 )
+from services.social.thread_states import close_authors_threads
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
@@ -56,6 +57,9 @@ async def erase_member(
     member who joins again cannot report or react to the same comment again.
     """
     async with db.write() as conn:
+        # Erasing themselves withdraws the member's confessions: their threads
+        # close here, so reactions and reports on them are refused at once.
+        await conn.execute(close_authors_threads(community_id, member_id))
         in_community = select(comments.c.id).where(comments.c.community_id == community_id)
         theirs = select(comments.c.id).where(
             comments.c.community_id == community_id, comments.c.member_id == member_id

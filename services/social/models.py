@@ -88,3 +88,19 @@ pacers = Table(
     # Retention prunes the ones long past (0004).
     Index("pacers_next_allowed_idx", "next_allowed"),
 )
+
+# What the social service knows of a thread it holds comments for (0005): its
+# author's member id (from the gateway's ThreadContext) and whether the thread
+# was closed, because its confession was withdrawn when the author erased their
+# data. Reactions and reports are refused on a closed thread without asking the
+# confessions service; a thread whose author is unknown (comments older than
+# 0005) is still checked with it.
+thread_states = Table(
+    "thread_states",
+    metadata,
+    Column("confession_id", BigInteger, primary_key=True),
+    Column("community_id", BigInteger, nullable=False),
+    Column("author_member_id", BigInteger, nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Index("thread_states_author_idx", "community_id", "author_member_id"),
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -22,7 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social.models import comments, pacers, reactions, reports
+from services.social import pacing, thread_states
+from services.social.models import comments, reactions, reports
+from services.social.pacing import Slot
 from veil.core.db import Database
 
 VISIBLE = "visible"
@@ -131,62 +133,6 @@ class SocialRepository:
         """The schema's database (for the modules that own other statements of it)."""
         return self._db
 
-    async def add_comment(
-        self,
-        *,
-        community_id: int,
-        confession_id: int,
-        parent_id: int | None,
-        member_id: int,
-        pseudonym: str,
-        by_author: bool,
-        text: str,
-        idempotency_key: str,
-    ) -> tuple[CommentRow, bool, int]:
-        """Insert a comment; a repeated key returns the first one.
-
-        Returns the comment, whether it is new, and the thread's visible count.
-        A reply's parent must be a visible comment of the same thread.
-        """
-        async with self._db.write() as conn:
-            if parent_id is not None:
-                parent_ok = select(
-                    exists().where(
-                        comments.c.id == parent_id,
-                        comments.c.confession_id == confession_id,
-                        comments.c.community_id == community_id,
-                        comments.c.status == VISIBLE,
-                    )
-                )
-                if not (await conn.execute(parent_ok)).scalar_one():
-                    raise LookupError("the comment replied to is gone")
-            statement = (
-                insert(comments)
-                .values(
-                    community_id=community_id,
-                    confession_id=confession_id,
-                    parent_id=parent_id,
-                    member_id=member_id,
-                    pseudonym=pseudonym,
-                    by_author=by_author,
-                    text=text,
-                    idempotency_key=idempotency_key,
-                )
-                .on_conflict_do_nothing(constraint="comments_idempotency_key")
-                .returning(*_COLUMNS)
-            )
-            row = (await conn.execute(statement)).mappings().one_or_none()
-            created = row is not None
-            if row is None:
-                existing = (
-                    select(*_COLUMNS)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.idempotency_key == idempotency_key)
-                )
-                row = (await conn.execute(existing)).mappings().one()
-            count = await self._visible_count(conn, community_id, confession_id)
-            return _comment(row), created, count
-
     @staticmethod
     async def _visible_count(conn: AsyncConnection, community_id: int, confession_id: int) -> int:
         return await visible_count(conn, community_id, confession_id)
@@ -266,6 +212,8 @@ class SocialRepository:
         member_id: int,
         value: int,
         subject: str,
+        *,
+        known_open: bool = False,
     ) -> ReactionResult:
         """Set the member's reaction to ``value`` (+1, -1, or 0 for none) on a
         visible comment of thread ``confession_id``.
@@ -277,46 +225,53 @@ class SocialRepository:
         Setting, not toggling, so that a redelivered press changes nothing; the
         gateway turns "press 👍 again" into 0. The comment row is locked first,
         so concurrent reactions to one comment apply one after another and the
-        counters stay equal to the rows.
+        counters stay equal to the rows. The thread's state is read with the
+        lock (thread_states.py): a closed thread is refused, an unknown one
+        unless ``known_open``.
         """
         async with self._db.write() as conn:
             locked = (
-                select(comments.c.member_id)
+                select(comments.c.member_id, thread_states.state_of(confession_id))
                 .where(
                     comments.c.community_id == community_id,
                     comments.c.confession_id == confession_id,
                     comments.c.id == comment_id,
                     comments.c.status == VISIBLE,
                 )
-                .with_for_update()
+                .with_for_update(of=comments)
             )
-            writer = (await conn.execute(locked)).scalar_one_or_none()
-            if writer is None:
+            found = (await conn.execute(locked)).one_or_none()
+            if found is None:
                 raise LookupError("comment not found")
+            thread_states.check(found[1], known_open=known_open)
+            writer = found[0]
             key = and_(
                 reactions.c.comment_id == comment_id,
                 reactions.c.subject.in_(_subjects(subject, member_id)),
             )
-            old = int((await conn.execute(select(reactions.c.value).where(key))).scalar() or 0)
-            await conn.execute(delete(reactions).where(key))
+            # After the lock: the reaction read here is the latest one.
+            removed = await conn.execute(delete(reactions).where(key).returning(reactions.c.value))
+            old = int(removed.scalar() or 0)
+            counting = (
+                update(comments)
+                .where(comments.c.id == comment_id)
+                .values(
+                    likes=comments.c.likes + (int(value == 1) - int(old == 1)),
+                    dislikes=comments.c.dislikes + (int(value == -1) - int(old == -1)),
+                    reaction_changes=comments.c.reaction_changes + int(old != value),
+                )
+                .returning(comments.c.likes, comments.c.dislikes, comments.c.reaction_changes)
+            )
             if value:
-                await conn.execute(
-                    insert(reactions).values(
+                # The new reaction rides in the counters' statement.
+                counting = counting.add_cte(
+                    insert(reactions)
+                    .values(
                         comment_id=comment_id, subject=subject, member_id=member_id, value=value
                     )
+                    .cte("reacted")
                 )
-            counts = (
-                await conn.execute(
-                    update(comments)
-                    .where(comments.c.id == comment_id)
-                    .values(
-                        likes=comments.c.likes + (int(value == 1) - int(old == 1)),
-                        dislikes=comments.c.dislikes + (int(value == -1) - int(old == -1)),
-                        reaction_changes=comments.c.reaction_changes + int(old != value),
-                    )
-                    .returning(comments.c.likes, comments.c.dislikes, comments.c.reaction_changes)
-                )
-            ).one()
+            counts = (await conn.execute(counting)).one()
             return ReactionResult(
                 likes=int(counts.likes),
                 dislikes=int(counts.dislikes),
@@ -334,6 +289,8 @@ class SocialRepository:
         member_id: int,
         threshold: int,
         subject: str,
+        *,
+        known_open: bool = False,
     ) -> ReportResult:
         """Count one report per protected subject of a comment of thread ``confession_id``;
         the one that reaches ``threshold`` hides it.
@@ -342,13 +299,15 @@ class SocialRepository:
         alone): joining again does not give them a second one.
         """
         async with self._db.write() as conn:
-            target = select(comments.c.id).where(
+            target = select(comments.c.id, thread_states.state_of(confession_id)).where(
                 comments.c.community_id == community_id,
                 comments.c.confession_id == confession_id,
                 comments.c.id == comment_id,
             )
-            if (await conn.execute(target)).scalar_one_or_none() is None:
+            found = (await conn.execute(target)).one_or_none()
+            if found is None:
                 raise LookupError("comment not found")
+            thread_states.check(found[1], known_open=known_open)
             reported = exists().where(
                 reports.c.comment_id == comment_id,
                 reports.c.subject.in_(_subjects(subject, member_id)),
@@ -419,7 +378,7 @@ class SocialRepository:
         )
         if member_id is not None:
             statement = statement.where(comments.c.member_id == member_id)
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         return _comment(row) if row is not None else None
 
@@ -429,13 +388,8 @@ class SocialRepository:
             return await self._visible_count(conn, community_id, confession_id)
 
     async def pace(self, key: str, interval_seconds: float) -> Slot:
-        """Reserve the next slot of a paced send (at most one per ``interval_seconds``).
-
-        The first send of a quiet period leaves at once; later ones within the
-        interval are batched into one send at the end of it.
-        """
-        async with self._db.write() as conn:
-            return await _pace(conn, key, interval_seconds)
+        """Reserve the next slot of a paced send (see pacing.py): one statement."""
+        return await pacing.pace(self._db, key, interval_seconds)
 
     async def members_named(self, community_id: int, pseudonym: str) -> list[int]:
         """Distinct members who wrote under ``pseudonym`` in the community (at most 2).
@@ -473,46 +427,3 @@ LEGACY_SUBJECT = "m:"
 def _subjects(subject: str, member_id: int) -> list[str]:
     """The member's subject, and the one their markers from before 0004 carry."""
     return [subject, f"{LEGACY_SUBJECT}{member_id}"]
-
-
-@dataclass(frozen=True)
-class Slot:
-    """When a paced send leaves: ``at`` None means now; ``pending`` sends it stands for."""
-
-    at: datetime | None
-    pending: int
-
-
-async def _pace(conn: AsyncConnection, key: str, interval_seconds: float) -> Slot:
-    row = (
-        await conn.execute(
-            select(pacers.c.next_allowed, pacers.c.scheduled_at, pacers.c.pending, func.now())
-            .where(pacers.c.key == key)
-            .with_for_update()
-        )
-    ).one_or_none()
-    now: datetime = (await conn.execute(select(func.now()))).scalar_one() if row is None else row[3]
-    interval = timedelta(seconds=interval_seconds)
-    if row is None or (
-        (row.scheduled_at is None or row.scheduled_at <= now) and (row.next_allowed <= now)
-    ):
-        values = {"next_allowed": now + interval, "scheduled_at": None, "pending": 0}
-        slot = Slot(at=None, pending=1)
-    elif row.scheduled_at is not None and row.scheduled_at > now:
-        # A batched send is waiting: this one joins it (the newer call replaces
-        # the queued one through its collapse key).
-        values = {"pending": row.pending + 1}
-        slot = Slot(at=row.scheduled_at, pending=row.pending + 1)
-    else:
-        values = {
-            "scheduled_at": row.next_allowed,
-            "next_allowed": row.next_allowed + interval,
-            "pending": 1,
-        }
-        slot = Slot(at=row.next_allowed, pending=1)
-    await conn.execute(
-        insert(pacers)
-        .values(key=key, **{"next_allowed": now + interval, "pending": 0, **values})
-        .on_conflict_do_update(index_elements=[pacers.c.key], set_=values)
-    )
-    return slot

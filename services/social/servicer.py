@@ -5,10 +5,11 @@ from __future__ import annotations
 import grpc
 import orjson
 
-from services.social import domain
+from services.social import commenting, domain
 from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
-from services.social.open_threads import require_open
+from services.social.open_threads import on_open_thread
+from services.social.pacing import Slot
 from services.social.pseudonyms import pseudonym
 from services.social.repository import (
     DELETED,
@@ -16,7 +17,6 @@ from services.social.repository import (
     LEGACY_SUBJECT,
     VISIBLE,
     CommentRow,
-    Slot,
     SocialRepository,
     Sort,
 )
@@ -98,16 +98,18 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             raise InvalidInputError("idempotency_key is required")
         by_author = request.member_id == thread.author_member_id
         try:
-            row, created, count = await self._repository.add_comment(
+            row, created, count = await commenting.add_comment(
+                self._repository.db,
                 community_id=thread.community_id,
                 confession_id=thread.confession_id,
+                author_member_id=thread.author_member_id,
                 parent_id=request.parent_id or None,
                 member_id=request.member_id,
                 pseudonym=AUTHOR
                 if by_author
                 else pseudonym(self._key, thread.confession_id, request.member_id),
                 by_author=by_author,
-                text=text,
+                text_=text,
                 idempotency_key=request.idempotency_key,
             )
         except LookupError as error:
@@ -116,14 +118,16 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         # notifier keeps one of each, and nothing is lost if the first try died
         # between the insert and here.
         await self._queue_counter(thread, count, f"c{row.id}")
-        await self._notify_about(thread, row)
-        await self._record_activity(
+        # The notices and the writer's "comments written" in one call.
+        await self._notify_about(
+            thread,
+            row,
             confessions_pb2.RecordMemberActivityRequest(
                 community_id=thread.community_id,
                 member_id=request.member_id,
                 comments_written=1,
                 event_key=f"comment:{row.id}",
-            )
+            ),
         )
         return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
 
@@ -157,15 +161,19 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         thread = _thread(request.thread)
         if thread.community_id != request.community_id:
             raise InvalidInputError("the thread is of another community")
-        await require_open(self._confessions, thread)
         try:
-            result = await self._repository.react(
-                thread.community_id,
-                thread.confession_id,
-                request.comment_id,
-                request.member_id,
-                request.value,
-                _subject(request.subject, request.member_id),
+            result = await on_open_thread(
+                self._confessions,
+                thread,
+                lambda known_open: self._repository.react(
+                    thread.community_id,
+                    thread.confession_id,
+                    request.comment_id,
+                    request.member_id,
+                    request.value,
+                    _subject(request.subject, request.member_id),
+                    known_open=known_open,
+                ),
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
@@ -189,15 +197,19 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     ) -> pb.ReportCommentResponse:
         """Count a report; at the threshold hide the comment and tell the admins."""
         thread = _thread(request.thread)
-        await require_open(self._confessions, thread)
         try:
-            result = await self._repository.report(
-                thread.community_id,
-                thread.confession_id,
-                request.comment_id,
-                request.member_id,
-                self._settings.report_threshold,
-                _subject(request.subject, request.member_id),
+            result = await on_open_thread(
+                self._confessions,
+                thread,
+                lambda known_open: self._repository.report(
+                    thread.community_id,
+                    thread.confession_id,
+                    request.comment_id,
+                    request.member_id,
+                    self._settings.report_threshold,
+                    _subject(request.subject, request.member_id),
+                    known_open=known_open,
+                ),
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
@@ -352,8 +364,14 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             ]
         )
 
-    async def _notify_about(self, thread: pb.ThreadContext, comment: CommentRow) -> None:
-        """Tell the confession's author about a comment and a parent's writer about a reply."""
+    async def _notify_about(
+        self,
+        thread: pb.ThreadContext,
+        comment: CommentRow,
+        activity: confessions_pb2.RecordMemberActivityRequest,
+    ) -> None:
+        """Tell the confession's author about a comment and a parent's writer about a
+        reply; count ``activity`` in the same call."""
         recipients: dict[int, bool] = {}  # member id → is it a reply to them
         if thread.author_member_id and thread.author_member_id != comment.member_id:
             recipients[thread.author_member_id] = False
@@ -390,10 +408,9 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
                 )
             notices.append(notice)
-        if notices:
-            await self._confessions.NotifyMembers(
-                confessions_pb2.NotifyMembersRequest(notices=notices)
-            )
+        await self._confessions.NotifyMembers(
+            confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity)
+        )
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
         # Idempotent on the event key: a redelivered comment or press counts once.

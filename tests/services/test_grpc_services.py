@@ -97,6 +97,32 @@ async def test_register_member_is_idempotent(
     assert first.member.id == again.member.id
     # The Telegram id is never echoed back.
     assert str(actor.telegram_user_id) not in str(first)
+    assert not first.HasField("thread")
+
+
+async def test_register_member_brings_the_thread_asked_for(
+    community: World.Community, channels: dict[str, grpc.aio.Channel]
+) -> None:
+    """A thread page resolves its member and its confession in one call."""
+    stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
+    author = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
+    sent = await stub.SubmitConfession(
+        confessions_pb2.SubmitConfessionRequest(actor=author, text="a thread", idempotency_key="t")
+    )
+    author_id = await stub.RegisterMember(confessions_pb2.RegisterMemberRequest(actor=author))
+    reader = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
+    found = await stub.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=reader, thread_number=sent.confession.number)
+    )
+    assert found.created and found.member.id != author_id.member.id
+    assert found.thread.confession.id == sent.confession.id
+    assert found.thread.confession.status == confessions_pb2.CONFESSION_STATUS_PENDING
+    assert found.thread.author_member_id == author_id.member.id
+    assert found.thread.confession.text == "a thread"
+    missing = await stub.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=reader, thread_number=10**9)
+    )
+    assert not missing.HasField("thread") and missing.member.id == found.member.id
 
 
 async def test_listing_communities_hides_tokens_unless_asked(

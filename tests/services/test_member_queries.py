@@ -1,16 +1,19 @@
-"""The cost of a /me view in SQL statements, and the approval counter hook."""
+"""The cost in SQL statements of a /me view, a submission (Send) and an approval."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from services.confessions.repository import ConfessionsRepository, count_approved
+from services.confessions import decision, submission
+from services.confessions.repository import CommunityRow, ConfessionsRepository
 from tools.devstack import infra
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
@@ -44,7 +47,7 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
     )
     member = await repository.register_member(community.id, 4242, "subject-4242")
     confession = (
-        await repository.submit_confession(community.id, member.id, "counted", "q:1")
+        await submission.store(database, community.id, member.id, "counted", "q:1")
     ).confession
     for i in range(3):
         await repository.record_activity(
@@ -57,9 +60,16 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
     await repository.record_activity(
         community.id, member.id, comments_written=0, reactions_received=2, event_key="r"
     )
-    # The moderation transition's hook, inside its own transaction.
-    async with database.write() as conn:
-        await count_approved(conn, confession.id)
+    # The approval counts on the author's profile.
+    await decision.decide(
+        database,
+        community.id,
+        confession.id,
+        to="approved",
+        decision="approve",
+        moderator="A",
+        reason="",
+    )
 
     statements: list[str] = []
 
@@ -84,3 +94,174 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
         profile.comments_written,
         profile.reactions_received,
     ) == (1, 1, 3, 2)
+
+
+@contextmanager
+def counting(database: Database) -> Iterator[list[str]]:
+    """Every statement sent to either engine while the block runs, BEGINs included."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    def begin(conn: Any) -> None:
+        # SQLAlchemy opens its transaction on every connection; the driver
+        # sends BEGIN (and later COMMIT) only outside autocommit.
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            statements.append("BEGIN")
+
+    engines = [database.primary.sync_engine]
+    if database.replica is not None:
+        engines.append(database.replica.sync_engine)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+        event.listen(engine, "begin", begin)
+    try:
+        yield statements
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+            event.remove(engine, "begin", begin)
+
+
+async def _community(repository: ConfessionsRepository) -> CommunityRow:
+    bot_id = next(_bot_ids)
+    return await repository.upsert_community(
+        bot_id=bot_id,
+        bot_token=f"{bot_id}:{'x' * 30}",
+        bot_username="counted_bot",
+        channel_chat_id=-1,
+        admin_chat_id=-2,
+        title="Counted",
+    )
+
+
+async def test_a_submission_is_two_statements(database: Database) -> None:
+    repository = ConfessionsRepository(database)
+    community = await _community(repository)
+    with counting(database) as statements:
+        found = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+        stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
+    # The checks' reads with the member's upsert, then the insert with its number,
+    # the member's counter and the card's history: no BEGIN/COMMIT, no lock between.
+    assert len(statements) == 2
+    assert "BEGIN" not in statements
+    assert found.existing is None and found.member_id > 0 and not found.banned
+    assert found.admin_chat_id == -2
+    assert stored.created and stored.confession.status == "pending"
+    assert (stored.approved, stored.rejected) == (0, 0)
+
+    # A retried Send finds the first one in the first statement.
+    with counting(database) as statements:
+        again = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+    assert len(statements) == 1
+    assert again.existing is not None
+    assert again.existing.confession.id == stored.confession.id
+    assert not again.existing.created
+
+    # The card shows the author's history: one approved, one rejected before.
+    second = await submission.store(database, community.id, found.member_id, "second", "k:2")
+    for row, to, verb in ((stored, "approved", "approve"), (second, "rejected", "reject")):
+        await decision.decide(
+            database,
+            community.id,
+            row.confession.id,
+            to=to,
+            decision=verb,
+            moderator="A",
+            reason="",
+        )
+    third = await submission.store(database, community.id, found.member_id, "third", "k:3")
+    assert (third.approved, third.rejected) == (1, 1)
+    assert [stored.confession.number + n for n in (1, 2)] == [
+        second.confession.number,
+        third.confession.number,
+    ]
+
+
+async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Database) -> None:
+    repository = ConfessionsRepository(database)
+    community = await _community(repository)
+    member = await repository.register_member(community.id, 5252, "subject-5252")
+    first, second = await asyncio.gather(
+        *(submission.store(database, community.id, member.id, "same", "race:1") for _ in "ab")
+    )
+    assert sorted([first.created, second.created]) == [False, True]
+    assert first.confession.id == second.confession.id
+    # The loser's number went back with its failed statement.
+    after = await submission.store(database, community.id, member.id, "next", "race:2")
+    assert after.confession.number == first.confession.number + 1
+    profile = await repository.profile(community.id, 5252)
+    assert profile is not None and profile.confessions_sent == 2
+
+
+async def test_an_approval_is_one_statement_and_counts_once(database: Database) -> None:
+    repository = ConfessionsRepository(database)
+    community = await _community(repository)
+    member = await repository.register_member(community.id, 5353, "subject-5353")
+    stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
+    with counting(database) as statements:
+        won = await decision.decide(
+            database,
+            community.id,
+            stored.confession.id,
+            to="approved",
+            decision="approve",
+            moderator="A",
+            reason="",
+        )
+    # The transition, the author's counter, the publishing slot and the
+    # community's channel for the post: one statement.
+    assert len(statements) == 1
+    assert won is not None and won.decision.won
+    assert won.channel_chat_id == -1 and won.bot_username == "counted_bot"
+    assert won.decision.author_telegram_id == 5353
+    assert won.decision.publish_at is None
+
+    # A second admin loses and reads the decision that stands.
+    with counting(database) as statements:
+        lost = await decision.decide(
+            database,
+            community.id,
+            stored.confession.id,
+            to="rejected",
+            decision="reject",
+            moderator="B",
+            reason="no",
+        )
+    assert len(statements) == 2
+    assert lost is not None and not lost.decision.won
+    assert lost.decision.confession.status == "approved" and lost.decision.moderator == "A"
+    profile = await repository.profile(community.id, 5353)
+    assert profile is not None and profile.confessions_approved == 1
+
+
+async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Database) -> None:
+    repository = ConfessionsRepository(database)
+    community = await _community(repository)
+    await repository.set_rules(community.id, {"publish_interval_minutes": 10})
+    member = await repository.register_member(community.id, 5454, "subject-5454")
+    rows = [
+        await submission.store(database, community.id, member.id, f"c{i}", f"i:{i}")
+        for i in range(3)
+    ]
+    decided = await asyncio.gather(
+        *(
+            decision.decide(
+                database,
+                community.id,
+                row.confession.id,
+                to="approved",
+                decision="approve",
+                moderator="A",
+                reason="",
+            )
+            for row in rows
+        )
+    )
+    slots = sorted(
+        (d.decision.publish_at for d in decided if d is not None and d.decision.publish_at),
+    )
+    # The first goes at once; the others 10 and 20 minutes later.
+    assert len(slots) == 2
+    assert round((slots[1] - slots[0]).total_seconds()) == 600

@@ -18,6 +18,7 @@ from alembic import command
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
 from services.social.repository import SocialRepository
+from services.social.thread_states import ThreadStateUnknownError
 from tools.devstack import infra
 from veil.core import migrations
 from veil.core.db import Database
@@ -123,9 +124,21 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         == "m:10|10|1"
     )
     social = SocialRepository(scratch)
-    again = await social.report(1, 5, 100, 10, 3, "a-new-subject")
+    # The thread got its state row, its author unknown (no author's comment):
+    # the servicer asks the confessions service whether it is open, then retries.
+    assert (
+        await _sql(
+            infra_config,
+            "SELECT confession_id, author_member_id IS NULL, "
+            "closed_at IS NULL FROM social.thread_states",
+        )
+        == "5|t|t"
+    )
+    with pytest.raises(ThreadStateUnknownError):
+        await social.report(1, 5, 100, 10, 3, "a-new-subject")
+    again = await social.report(1, 5, 100, 10, 3, "a-new-subject", known_open=True)
     assert not again.counted and again.reports == 1
-    same = await social.react(1, 5, 100, 10, 1, "a-new-subject")
+    same = await social.react(1, 5, 100, 10, 1, "a-new-subject", known_open=True)
     assert (same.likes, same.delta) == (1, 0)
 
     # Messages stay as they were.

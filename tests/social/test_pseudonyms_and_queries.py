@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from services.social import commenting
+from services.social.models import thread_states
 from services.social.pseudonyms import pseudonym
 from services.social.repository import SocialRepository, Sort
+from services.social.thread_states import close_authors_threads
 from tools.devstack import infra
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
@@ -51,14 +54,16 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
     community_id, confession_id = 7_000_001, 7_000_002
     ids: list[int] = []
     for i in range(12):
-        row, _, _ = await repository.add_comment(
+        row, _, _ = await commenting.add_comment(
+            repository.db,
             community_id=community_id,
             confession_id=confession_id,
+            author_member_id=9_000_099,
             parent_id=ids[0] if ids and i % 2 else None,
             member_id=100 + i % 4,
             pseudonym=f"name {i % 4}",
             by_author=False,
-            text=f"comment {i}",
+            text_=f"comment {i}",
             idempotency_key=f"q{i}",
         )
         ids.append(row.id)
@@ -105,3 +110,71 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
             )
         ).comments
     } == {1}
+
+
+async def test_a_reaction_reads_the_thread_state_here(
+    repository: SocialRepository, stack: Any
+) -> None:
+    """An open thread's reaction: the lock with the thread's state, the old
+    reaction removed, the new one with the counters; a closed thread is refused."""
+    community_id, confession_id, author = 7_100_001, 7_100_002, 9_100_055
+    # Member ids far above the stack's own: the erasure tests scan every row for theirs.
+    row, _, _ = await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=9_100_056,
+        pseudonym="someone",
+        by_author=False,
+        text_="react to me",
+        idempotency_key="r1",
+    )
+    db = repository.db
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.primary.sync_engine, "before_cursor_execute", count)
+    try:
+        result = await repository.react(community_id, confession_id, row.id, 9_100_057, 1, "s57")
+    finally:
+        event.remove(db.primary.sync_engine, "before_cursor_execute", count)
+    assert (result.likes, result.delta) == (1, 1)
+    assert len(statements) == 3
+    assert "thread_states" in statements[0]
+
+    async with db.write() as conn:
+        await conn.execute(close_authors_threads(community_id, author))
+    for attempt in (
+        repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58"),
+        repository.report(community_id, confession_id, row.id, 9_100_058, 3, "s58"),
+    ):
+        with pytest.raises(LookupError):
+            await attempt
+    # A comment arriving later does not reopen it, nor name the author again.
+    await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=9_100_059,
+        pseudonym="late",
+        by_author=False,
+        text_="late",
+        idempotency_key="r2",
+    )
+    with pytest.raises(LookupError):
+        await repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58")
+    async with db.read_own() as conn:
+        kept = (
+            await conn.execute(
+                select(thread_states.c.author_member_id).where(
+                    thread_states.c.confession_id == confession_id
+                )
+            )
+        ).scalar_one()
+    assert kept is None

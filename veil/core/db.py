@@ -46,7 +46,13 @@ def _engine(
         # A failed statement's message must not quote its values (member text):
         # it reaches logs, spans and callers (see veil.core.redact).
         hide_parameters=True,
+        # Compiled SQL per statement shape (the default 500 is shared by every
+        # statement of every table; the hot paths must not be evicted).
+        query_cache_size=2000,
         connect_args={
+            # asyncpg prepares each statement once per connection and keeps it:
+            # a hot statement is parsed and planned once, not per call.
+            "prepared_statement_cache_size": 500,
             "server_settings": {
                 "search_path": schema,
                 "statement_timeout": str(settings.db_statement_timeout_ms),

@@ -291,16 +291,23 @@ class RegisterMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ACTOR_FIELD_NUMBER: _builtins.int
+    THREAD_NUMBER_FIELD_NUMBER: _builtins.int
+    thread_number: _builtins.int
+    """Optional: a thread's confession number. Its confession comes back in the
+    same answer (RegisterMemberResponse.thread), so a thread page resolves the
+    member and the confession in one call instead of two.
+    """
     @_builtins.property
     def actor(self) -> _common_pb2.Actor: ...
     def __init__(
         self,
         *,
         actor: _common_pb2.Actor | None = ...,
+        thread_number: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "thread_number", b"thread_number"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -313,6 +320,7 @@ class RegisterMemberResponse(_message.Message):
     MEMBER_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
     STANDING_FIELD_NUMBER: _builtins.int
+    THREAD_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     """True when this call created the member."""
     @_builtins.property
@@ -321,16 +329,23 @@ class RegisterMemberResponse(_message.Message):
     def standing(self) -> Global___MemberStanding:
         """Ban and notification settings, so the gateway needs no second call."""
 
+    @_builtins.property
+    def thread(self) -> Global___GetConfessionResponse:
+        """The confession of thread_number, when asked for and it exists (any status:
+        the caller decides whether its thread is open).
+        """
+
     def __init__(
         self,
         *,
         member: Global___Member | None = ...,
         created: _builtins.bool = ...,
         standing: Global___MemberStanding | None = ...,
+        thread: Global___GetConfessionResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "standing", b"standing"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "member", b"member", "standing", b"standing"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -443,16 +458,24 @@ class NotifyMembersRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     NOTICES_FIELD_NUMBER: _builtins.int
+    ACTIVITY_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberNotice]: ...
+    @_builtins.property
+    def activity(self) -> Global___RecordMemberActivityRequest:
+        """Optional: a member's activity counted in the same call (a comment's
+        "comments written"), as RecordMemberActivity would: one call, not two.
+        """
+
     def __init__(
         self,
         *,
         notices: _abc.Iterable[Global___MemberNotice] | None = ...,
+        activity: Global___RecordMemberActivityRequest | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["notices", b"notices"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "notices", b"notices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

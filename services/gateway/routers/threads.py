@@ -72,20 +72,6 @@ class ThreadNotFoundError(Exception):
     """The confession has no open thread (unknown, pending, rejected or deleted)."""
 
 
-async def _member(
-    services: ServiceClients, community: CommunityEntry, user: User
-) -> confessions_pb2.Member:
-    response = await services.confessions.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(actor=actor(community, user))
-    )
-    member: confessions_pb2.Member = response.member
-    return member
-
-
-async def _member_id(services: ServiceClients, community: CommunityEntry, user: User) -> int:
-    return int((await _member(services, community, user)).id)
-
-
 async def _thread(
     services: ServiceClients, community: CommunityEntry, number: int
 ) -> tuple[social_pb2.ThreadContext, str]:
@@ -98,6 +84,32 @@ async def _thread(
         if error.code() == grpc.StatusCode.NOT_FOUND:
             raise ThreadNotFoundError from error
         raise
+    return _context(community, number, found)
+
+
+async def _register(
+    services: ServiceClients, community: CommunityEntry, user: User, number: int
+) -> confessions_pb2.RegisterMemberResponse:
+    """The member behind the update and thread ``number``'s confession, in one call."""
+    response: confessions_pb2.RegisterMemberResponse = await services.confessions.RegisterMember(
+        confessions_pb2.RegisterMemberRequest(actor=actor(community, user), thread_number=number)
+    )
+    return response
+
+
+def _open(
+    community: CommunityEntry, number: int, registered: confessions_pb2.RegisterMemberResponse
+) -> tuple[social_pb2.ThreadContext, str]:
+    """The thread that came with the member (see :func:`_register`), if it is open."""
+    if not registered.HasField("thread"):
+        raise ThreadNotFoundError
+    return _context(community, number, registered.thread)
+
+
+def _context(
+    community: CommunityEntry, number: int, found: confessions_pb2.GetConfessionResponse
+) -> tuple[social_pb2.ThreadContext, str]:
+    """Where an open thread lives, and the confession's text."""
     if found.confession.status not in _OPEN:
         raise ThreadNotFoundError
     context = social_pb2.ThreadContext(
@@ -149,9 +161,16 @@ async def _render(
     p: int,
     s: int,
     own_write: bool = False,
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    member_id = await _member_id(services, community, user)
-    context, text = await _thread(services, community, number)
+    # ``known``: the member and thread the handler resolved a moment ago for
+    # this same update (a press or a comment), not asked for twice.
+    if known is None:
+        registered = await _register(services, community, user, number)
+        member_id = int(registered.member.id)
+        context, text = _open(community, number, registered)
+    else:
+        member_id, context, text = known
     # Right after the member's own reaction, report or deletion the page is read
     # from the primary: the replica may not have replayed that write yet.
     consistent = own_write or await _fresh(state)
@@ -205,10 +224,11 @@ async def _refresh(
     s: int,
     notice: str | None = None,
     own_write: bool = False,
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None,
 ) -> None:
     try:
         text, markup = await _render(
-            services, community, query.from_user, state, number, p, s, own_write
+            services, community, query.from_user, state, number, p, s, own_write, known
         )
     except ThreadNotFoundError:
         await _unavailable(query, number)
@@ -236,13 +256,15 @@ async def comment_action(
 ) -> None:
     """👍 / 👎 (set, so a redelivered press is harmless), ⚠️ report, 🗑 delete own."""
     data = callback_data
-    member = await _member(services, community, query.from_user)
+    registered = await _register(services, community, query.from_user, data.n)
+    member = registered.member
     member_id = int(member.id)
     notice: str | None = None
+    known: tuple[int, social_pb2.ThreadContext, str] | None = None
     try:
         # Every action names the thread it was shown in; the social service
         # refuses a comment of another thread, or of a thread no longer open.
-        context, _ = await _thread(services, community, data.n)
+        context, confession_text = _open(community, data.n, registered)
         if data.a in ("up", "dn"):
             # One reaction and one report per protected subject: /deleteme and
             # a new /start do not give a second one.
@@ -273,6 +295,9 @@ async def comment_action(
                 )
             )
             notice = "Comment deleted." if deleted.deleted else "Only your own comments."
+        # The page re-rendered below shows the same thread: no second lookup.
+        # After a refusal it is looked up again (the thread may have closed).
+        known = (member_id, context, confession_text)
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
@@ -281,7 +306,16 @@ async def comment_action(
         await _unavailable(query, data.n)
         return
     await _refresh(
-        query, community, services, state, data.n, data.p, data.s, notice, own_write=True
+        query,
+        community,
+        services,
+        state,
+        data.n,
+        data.p,
+        data.s,
+        notice,
+        own_write=True,
+        known=known,
     )
 
 
@@ -335,9 +369,7 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    member = await services.confessions.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
-    )
+    member = await _register(services, community, message.from_user, number)
     if member.standing.banned:
         # Banned while writing: the comment is not stored.
         await message.answer(BANNED, reply_markup=MAIN_MENU)
@@ -345,7 +377,7 @@ async def write(
         return
     member_id = int(member.member.id)
     try:
-        context, _ = await _thread(services, community, number)
+        context, confession_text = _open(community, number, member)
         added = await services.social.AddComment(
             social_pb2.AddCommentRequest(
                 community_id=community.id,
@@ -372,7 +404,14 @@ async def write(
     await state.update_data(read_own_until=time.time() + READ_OWN_SECONDS)
     last_page = max(0, (int(added.thread_count) - 1) // threads.PAGE_SIZE)
     rendered, markup = await _render(
-        services, community, message.from_user, state, number, last_page, 0
+        services,
+        community,
+        message.from_user,
+        state,
+        number,
+        last_page,
+        0,
+        known=(member_id, context, confession_text),
     )
     await message.answer(rendered, reply_markup=markup)
     await state.set_state(None)

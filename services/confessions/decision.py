@@ -1,0 +1,130 @@
+"""The moderation decision's SQL (ModerateConfession): one statement when it wins.
+
+The transition is a conditional UPDATE (``WHERE status = 'pending'``): Postgres
+makes a second UPDATE of the row wait for the first and then re-check the
+condition on the new version, which no longer matches, so of racing admins
+exactly one wins. In the same statement, only when it won an approval: the
+author's "approved" counter (counted exactly once) and, with a publishing
+interval, the next free posting moment (the rules row is updated from its
+latest version, so a burst of approvals takes one interval each). The
+community's channel and bot ride along for the follow-up. A losing call reads
+the decision that stands in a second statement (a fresh snapshot, which sees
+the winner's commit). The statements are built once, at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import RowMapping, text
+
+from services.confessions.repository import ConfessionRow, Decision
+from veil.core.db import Database
+
+_COLUMNS = (
+    "id, number, community_id, text, status, created_at, media_kind, file_id, "
+    "member_id, moderated_by, decision, reject_reason"
+)
+
+_DECIDE = text(
+    f"""
+WITH t AS (
+    UPDATE confessions
+    SET status = :to, moderated_by = :moderator, decision = :decision,
+        moderated_at = now(), reject_reason = :reason, updated_at = now()
+    WHERE id = :confession_id AND community_id = :community_id AND status = 'pending'
+    RETURNING {_COLUMNS}
+), counted AS (
+    UPDATE members SET confessions_approved = confessions_approved + 1
+    WHERE id = (SELECT member_id FROM t WHERE status = 'approved')
+), slot AS (
+    UPDATE community_rules
+    SET next_publish_at = GREATEST(now(), COALESCE(next_publish_at, now()))
+        + make_interval(mins => publish_interval_minutes)
+    WHERE community_id = :community_id AND publish_interval_minutes > 0
+      AND EXISTS (SELECT 1 FROM t WHERE status = 'approved')
+    RETURNING next_publish_at - make_interval(mins => publish_interval_minutes) AS publish_at
+)
+SELECT t.*, (SELECT telegram_user_id FROM members WHERE id = t.member_id) AS author,
+       k.bot_username, k.channel_chat_id,
+       (SELECT publish_at FROM slot) AS publish_at, now() AS now
+FROM t JOIN communities k ON k.id = t.community_id
+"""
+)
+
+_CURRENT = text(
+    f"""
+SELECT c.{_COLUMNS.replace(", ", ", c.")},
+       (SELECT telegram_user_id FROM members WHERE id = c.member_id) AS author,
+       k.bot_username, k.channel_chat_id
+FROM confessions c JOIN communities k ON k.id = c.community_id
+WHERE c.id = :confession_id AND c.community_id = :community_id
+"""
+)
+
+_CONFESSION_FIELDS = tuple(ConfessionRow.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A decision and where its follow-up goes."""
+
+    decision: Decision
+    bot_username: str
+    channel_chat_id: int
+
+
+def _decided(row: RowMapping, *, won: bool) -> Decided:
+    publish_at = row.get("publish_at") if won else None
+    if publish_at is not None and publish_at <= row["now"]:
+        # The interval has passed since the last post: publish at once.
+        publish_at = None
+    decision = Decision(
+        won=won,
+        confession=ConfessionRow(**{name: row[name] for name in _CONFESSION_FIELDS}),
+        moderator=row["moderated_by"] or "",
+        decision=row["decision"] or "",
+        reason=row["reject_reason"] or "",
+        member_id=int(row["member_id"] or 0),
+        author_telegram_id=int(row["author"] or 0),
+        publish_at=publish_at,
+    )
+    return Decided(decision, row["bot_username"], int(row["channel_chat_id"]))
+
+
+async def decide(
+    db: Database,
+    community_id: int,
+    confession_id: int,
+    *,
+    to: str,
+    decision: str,
+    moderator: str,
+    reason: str,
+) -> Decided | None:
+    """Move a pending confession to ``to``; of concurrent calls exactly one wins.
+
+    None when the confession does not exist in the community.
+    """
+    params = {
+        "community_id": community_id,
+        "confession_id": confession_id,
+        "to": to,
+        "decision": decision,
+        "moderator": moderator,
+        "reason": reason or None,
+    }
+    async with db.write_one() as conn:
+        row = (await conn.execute(_DECIDE, params)).mappings().one_or_none()
+        if row is not None:
+            return _decided(row, won=True)
+        current = (
+            (
+                await conn.execute(
+                    _CURRENT, {"community_id": community_id, "confession_id": confession_id}
+                )
+            )
+            .mappings()
+            .one_or_none()
+        )
+    return None if current is None else _decided(current, won=False)

@@ -1,0 +1,110 @@
+"""AddComment's SQL: one statement for a new comment, and the thread's state.
+
+In one statement: the thread's row in ``thread_states`` is noted (its author,
+from the gateway's ThreadContext), the comment is inserted unless its key was
+used (a redelivered comment) or the comment it replies to is gone, and the
+thread's visible count is read. A statement runs atomically on its own: no
+BEGIN/COMMIT round trips. Only a redelivery or a refused reply needs a second
+statement. Built once, at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+
+from services.social.repository import CommentRow
+from veil.core.db import Database
+
+_COLUMNS = (
+    "id, confession_id, parent_id, member_id, pseudonym, text, likes, dislikes, "
+    "created_at, status, by_author"
+)
+_VISIBLE = (
+    "SELECT count(*) FROM comments "
+    "WHERE community_id = :community_id AND confession_id = :confession_id "
+    "AND status = 'visible'"
+)
+
+_ADD = text(
+    f"""
+WITH state AS (
+    INSERT INTO thread_states (confession_id, community_id, author_member_id)
+    VALUES (:confession_id, :community_id, NULLIF(CAST(:author AS bigint), 0))
+    ON CONFLICT (confession_id) DO UPDATE
+    SET author_member_id = EXCLUDED.author_member_id
+    WHERE thread_states.author_member_id IS NULL AND EXCLUDED.author_member_id IS NOT NULL
+      AND thread_states.closed_at IS NULL
+), added AS (
+    INSERT INTO comments
+        (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,
+         idempotency_key)
+    SELECT CAST(:community_id AS bigint), CAST(:confession_id AS bigint),
+           CAST(:parent_id AS bigint), CAST(:member_id AS bigint), CAST(:pseudonym AS text),
+           CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text)
+    WHERE CAST(:parent_id AS bigint) IS NULL OR EXISTS (
+        SELECT 1 FROM comments p
+        WHERE p.id = :parent_id AND p.confession_id = :confession_id
+          AND p.community_id = :community_id AND p.status = 'visible'
+    )
+    ON CONFLICT ON CONSTRAINT comments_idempotency_key DO NOTHING
+    RETURNING {_COLUMNS}
+)
+-- The statement's snapshot does not show its own insert: the count adds it.
+SELECT added.*, ({_VISIBLE}) + 1 AS visible FROM added
+"""
+)
+
+_EXISTING = text(
+    f"""
+SELECT {_COLUMNS}, ({_VISIBLE}) AS visible
+FROM comments WHERE community_id = :community_id AND idempotency_key = :key
+"""
+)
+
+_FIELDS = tuple(CommentRow.__dataclass_fields__)
+
+
+def _row(row: Any) -> CommentRow:
+    return CommentRow(**{name: row[name] for name in _FIELDS if name in row})
+
+
+async def add_comment(
+    db: Database,
+    *,
+    community_id: int,
+    confession_id: int,
+    author_member_id: int,
+    parent_id: int | None,
+    member_id: int,
+    pseudonym: str,
+    by_author: bool,
+    text_: str,
+    idempotency_key: str,
+) -> tuple[CommentRow, bool, int]:
+    """Insert a comment; a repeated key returns the first one.
+
+    Returns the comment, whether it is new, and the thread's visible count.
+    A reply's parent must be a visible comment of the same thread.
+    """
+    params = {
+        "community_id": community_id,
+        "confession_id": confession_id,
+        "author": author_member_id,
+        "parent_id": parent_id,
+        "member_id": member_id,
+        "pseudonym": pseudonym,
+        "by_author": by_author,
+        "text": text_,
+        "key": idempotency_key,
+    }
+    async with db.write_one() as conn:
+        row = (await conn.execute(_ADD, params)).mappings().one_or_none()
+        if row is not None:
+            return _row(row), True, int(row["visible"])
+        key = {"community_id": community_id, "confession_id": confession_id, "key": idempotency_key}
+        existing = (await conn.execute(_EXISTING, key)).mappings().one_or_none()
+    if existing is None:
+        raise LookupError("the comment replied to is gone")
+    return _row(existing), False, int(existing["visible"])
