@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.confessions import domain, members
+from services.confessions import domain
 from services.confessions.decision import Decided
 from services.confessions.repository import Submission
 from veil.core.links import comments_markup

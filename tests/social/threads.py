@@ -97,15 +97,25 @@ async def post_to_channel(community: World.Community, number: int, text: str) ->
     return int(posted["message_id"])
 
 
+# What the notifier delivers on its own pace (comment notices, a ban, the
+# review of one's confession), as opposed to the bot's answers.
+_NOTICE_STARTS = ("💬 ", "🚫 The admins of ", "✅ Your confession ", "❌ Your confession ")
+
+
 def is_notice(message: dict[str, Any]) -> bool:
-    """A notification the notifier delivered ("💬 New comment on …"), not an answer."""
+    """A comment notification the notifier delivered ("💬 New comment on …")."""
     return str(message.get("text", "")).startswith("💬 ")
+
+
+def is_delivered_notice(message: dict[str, Any]) -> bool:
+    """Any message the notifier delivered at any moment, not an answer."""
+    return str(message.get("text", "")).startswith(_NOTICE_STARTS)
 
 
 async def reply(member: Member) -> dict[str, Any]:
     """The bot's latest answer to the member, skipping notifications that the
     notifier delivers in between at any moment."""
-    answers = [m for m in await member.bot_messages() if not is_notice(m)]
+    answers = [m for m in await member.bot_messages() if not is_delivered_notice(m)]
     assert answers, "the bot answered nothing"
     return answers[-1]
 
