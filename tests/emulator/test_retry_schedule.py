@@ -58,7 +58,7 @@ async def test_delivery_follows_the_schedule_given(receiver: Receiver) -> None:
             failed = await emu.act(f"/bots/{bot.id}/users/{USER}/messages", {"text": "again"})
             assert (failed["status"], failed["attempts"]) == (500, 4)
             _, stats = await emu.control("GET", "/stats")
-            assert stats["webhook_retries"] == 6
+            assert stats["counters"]["webhook_retries"] == 6
             await bot.session.close()
     finally:
         await server.close()
