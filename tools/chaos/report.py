@@ -64,7 +64,9 @@ def fault_lines(struck: list[Struck], seen: list[Seen], start_at: float) -> list
             )
         fired = {s.name for s in mine if s.fired_at is not None}
         missing = [a for a in entry.fault.alerts if a not in fired]
-        if not mine:
+        if not entry.fault.alerts and not mine:
+            lines.append("     → no alert covers it (heals before any alert's `for`)")
+        elif not mine:
             lines.append("     → no alert fired (silent fault)")
         elif missing:
             lines.append(f"     → expected, not fired: {', '.join(missing)}")
@@ -72,11 +74,10 @@ def fault_lines(struck: list[Struck], seen: list[Seen], start_at: float) -> list
 
 
 def silent(struck: list[Struck], seen: list[Seen]) -> list[str]:
-    """Faults during which no alert fired."""
-    ordered = sorted(struck, key=lambda s: s.began)
+    """Faults whose expected alerts did not fire (at any time after the strike)."""
     result = []
-    for n, entry in enumerate(ordered):
-        until = ordered[n + 1].began if n + 1 < len(ordered) else float("inf")
-        if not any(s.fired_at is not None and entry.began <= s.fired_at < until for s in seen):
+    for entry in struck:
+        fired = {s.name for s in seen if s.fired_at is not None and s.fired_at >= entry.began}
+        if any(name not in fired for name in entry.fault.alerts):
             result.append(entry.fault.name)
     return result
