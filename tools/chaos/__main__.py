@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -72,6 +73,8 @@ def _settle(stack: ChaosStack, bots: list[int], timeout: float) -> None:
 
 def main() -> None:
     """Run the chaos scenario and print its ledger and alert table."""
+    # SIGTERM (timeout, Ctrl-C's cousin) still stops every process of the run.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rate = int(os.environ.get("RATE", "50"))
     duration = int(os.environ.get("DURATION", "360"))
     scale = float(os.environ.get("SCALE", "1"))

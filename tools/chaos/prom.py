@@ -25,6 +25,7 @@ import yaml
 
 from tools.chaos.topology import Instance
 from tools.devstack.debs import debian_binary
+from tools.devstack.stack import die_with_parent
 
 NAMESPACE = "veil"
 
@@ -92,6 +93,8 @@ class Prometheus:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A run that is killed takes its nginx/Prometheus along.
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while not _ok(f"{self.url}/-/ready"):

@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.devstack.debs import debian_binary
+from tools.devstack.stack import die_with_parent
 
 
 def render_config(root: Path, port: int, upstreams: list[int]) -> str:
@@ -89,6 +90,8 @@ class Proxy:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                # A run that is killed takes its nginx/Prometheus along.
+                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while True:

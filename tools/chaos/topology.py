@@ -15,6 +15,7 @@ import signal
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tools.chaos.proxy import Proxy
@@ -61,6 +62,12 @@ class ChaosStack(Stack):
 
     instances: list[Instance] = field(default_factory=plan)
     proxy: Proxy | None = None
+    # Processes die with the thread that spawned them (PR_SET_PDEATHSIG): a
+    # fault's thread ends, the pod it restarted must not. One long-lived
+    # thread spawns every instance.
+    spawner: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="chaos-spawner")
+    )
 
     def by_kind(self, kind: str) -> list[Instance]:
         """The instances of one kind."""
@@ -91,7 +98,10 @@ class ChaosStack(Stack):
     def launch(self, item: Instance) -> None:
         """Start one instance (not waiting for it)."""
         instance = None if item.label == item.kind else item.label
-        self.spawn(item.kind, instance=instance, env=self._overrides(item))
+        spawned = self.spawner.submit(
+            self.spawn, item.kind, instance=instance, env=self._overrides(item)
+        )
+        spawned.result()
 
     def wait_ready(self, item: Instance, timeout: float = 60.0) -> None:
         """Block until the instance answers its readiness check."""
@@ -152,6 +162,7 @@ class ChaosStack(Stack):
             for item in self.by_kind(kind):
                 self.stop_process(item.label)
         self.stop_process("emulator")
+        self.spawner.shutdown()
 
 
 def _wait_grpc(port: int, timeout: float, log: object) -> None:
