@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -45,6 +45,14 @@ class Delivery:
         return {"update_id": self.update_id, "status": self.status, "attempts": self.attempts}
 
 
+@dataclass
+class _ChatLock:
+    """One chat's delivery order, and how many deliveries hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 def chat_of(update: dict[str, Any]) -> int:
     """The chat an update belongs to (the unit Telegram keeps in order)."""
     for kind in ("message", "edited_message", "channel_post", "my_chat_member", "chat_member"):
@@ -65,7 +73,7 @@ class Deliverer:
         self._schedule = schedule
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._http: aiohttp.ClientSession | None = None
-        self._chat_locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._chat_locks: dict[tuple[int, int], _ChatLock] = {}
         self._connections: dict[int, tuple[int, asyncio.Semaphore]] = {}
 
     async def start(self) -> None:
@@ -92,13 +100,24 @@ class Deliverer:
             return Delivery(update["update_id"], None, 0)
         if not bot.webhook.wants(update):
             return Delivery(update["update_id"], None, 0)
-        lock = self._chat_locks.setdefault((bot.id, chat_of(update)), asyncio.Lock())
+        key = (bot.id, chat_of(update))
+        entry = self._chat_locks.setdefault(key, _ChatLock())
+        entry.users += 1
         bot.in_delivery += 1
         try:
-            async with lock:
+            async with entry.lock:
                 return await self._attempts(bot, update)
         finally:
             bot.in_delivery -= 1
+            entry.users -= 1
+            # A chat nobody delivers to holds no lock: memory stays bounded over a long run.
+            if entry.users == 0:
+                del self._chat_locks[key]
+
+    @property
+    def chats_in_delivery(self) -> int:
+        """Chats with an update being delivered or waiting for the previous one."""
+        return len(self._chat_locks)
 
     async def _attempts(self, bot: BotState, update: dict[str, Any]) -> Delivery:
         body = orjson.dumps(update)
