@@ -10,7 +10,7 @@ the ledger, latency per fault window, recovery and alerts per fault; exits 1 on
 any lost update, duplicated effect or silent fault.
 
 Knobs (environment): RATE (default 50, half of make bench's sustained 100/s),
-DURATION (360), FAULTS (indices into the script, e.g. ``0,1,2``; default all),
+DURATION (420), FAULTS (indices into the script, e.g. ``0,1,2``; default all),
 SCALE (stretches the script's times), MEMBERS, COMMUNITIES.
 """
 
@@ -76,7 +76,7 @@ def main() -> None:
     # SIGTERM (timeout, Ctrl-C's cousin) still stops every process of the run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     rate = int(os.environ.get("RATE", "50"))
-    duration = int(os.environ.get("DURATION", "360"))
+    duration = int(os.environ.get("DURATION", "420"))
     scale = float(os.environ.get("SCALE", "1"))
     communities = int(os.environ.get("COMMUNITIES", "3"))
     max_vus = int(os.environ.get("MAX_VUS", "300"))

@@ -108,6 +108,14 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
     return strike
 
 
+def primary_restart(stack: ChaosStack) -> None:
+    """The Postgres primary stopped (fast shutdown) and started again at once."""
+    cfg = stack.infra_config
+    # infra has no public restart; stop the primary's postmaster as stop_replica does.
+    infra._pg_ctl_stop(cfg, infra._primary_dir(cfg), infra._primary_log(cfg))
+    infra.start_postgres(cfg)
+
+
 def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[ChaosStack], None]:
     """The Bot API answers ``code`` to the next ``count`` calls (the emulator's /control/fail)."""
 
@@ -150,6 +158,7 @@ def default_script(scale: float = 1.0) -> list[Fault]:
         Fault("replica stopped", at(190), replica_stop()),
         Fault("WAL replay paused 30 s", at(240), wal_replay_paused()),
         Fault("rolling restart (SIGTERM)", at(290), rolling_restart),
+        Fault("Postgres primary restarted", at(380), primary_restart),
     ]
 
 
