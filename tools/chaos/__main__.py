@@ -17,6 +17,7 @@ SCALE (stretches the script's times), MEMBERS, COMMUNITIES.
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import os
 import signal
@@ -75,6 +76,8 @@ def main() -> None:
     """Run the chaos scenario and print its ledger and alert table."""
     # SIGTERM (timeout, Ctrl-C's cousin) still stops every process of the run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # kill -USR1 <pid> prints every thread's stack (a fault that hangs).
+    faulthandler.register(signal.SIGUSR1)
     rate = int(os.environ.get("RATE", "50"))
     duration = int(os.environ.get("DURATION", "420"))
     scale = float(os.environ.get("SCALE", "1"))

@@ -12,6 +12,7 @@ by :meth:`ChaosStack.restart`, as Kubernetes would restart the pod.
 from __future__ import annotations
 
 import signal
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -106,7 +107,8 @@ class ChaosStack(Stack):
     def wait_ready(self, item: Instance, timeout: float = 60.0) -> None:
         """Block until the instance answers its readiness check."""
         if item.kind in SERVICES:
-            _wait_grpc(item.port, timeout, self.log_path(item.label))
+            health = f"http://127.0.0.1:{item.metrics}/healthz"
+            _wait_serving(item.port, health, timeout, self.log_path(item.label))
         elif item.kind == "gateway":
             self.wait_http(item.label, f"http://127.0.0.1:{item.port}/readyz", timeout)
         else:
@@ -165,23 +167,22 @@ class ChaosStack(Stack):
         self.spawner.shutdown()
 
 
-def _wait_grpc(port: int, timeout: float, log: object) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+def _wait_serving(port: int, health: str, timeout: float, log: object) -> None:
+    """The gRPC port accepts connections and the process's /healthz answers.
 
+    Not a gRPC health call: a gRPC channel in this process while another thread
+    forks (a pod restarted) deadlocks in gRPC's fork handlers.
+    """
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while True:
-            try:
-                reply = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gRPC :{port} not serving after {timeout}s; see {log}")
-            time.sleep(0.1)
+    while True:
+        with socket.socket() as sock:
+            sock.settimeout(1)
+            listening = sock.connect_ex(("127.0.0.1", port)) == 0
+        if listening and http_ok(health):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gRPC :{port} not serving after {timeout}s; see {log}")
+        time.sleep(0.1)
 
 
 def metrics_url(item: Instance) -> str:
