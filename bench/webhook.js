@@ -126,7 +126,9 @@ function nextUpdateId() {
 function say(member, kind, text) {
   const c = CFG.communities[member.c];
   if (CFG.via_emulator) {
-    // Telegram's delivery (and its retries) end to end: the emulator makes the update.
+    // Telegram's delivery (and its retries) end to end: the emulator makes the update
+    // (and numbers it); seq still advances so every confession's text is unique.
+    nextUpdateId();
     return viaEmulator(kind, `${c.bot_id}/users/${member.id}/messages`, { text });
   }
   const entities = text.startsWith('/')

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tools.chaos.prom import AlertWatch, Prometheus, render_config
+from tools.chaos.prom import Seen, episodes, render_config
 from tools.chaos.report import fault_lines, silent, windows
 from tools.chaos.script import Fault, Struck
 from tools.chaos.topology import Instance
@@ -35,15 +35,28 @@ def test_prometheus_scrapes_every_instance_labelled_like_the_pod_monitor(tmp_pat
     assert config["rule_files"] == [str(tmp_path / "rules.yml")]
 
 
-def test_alert_watch_records_pending_fired_and_resolved(tmp_path: Path) -> None:
-    watch = AlertWatch(Prometheus(tmp_path, 0, []))
-    down = {"labels": {"alertname": "VeilReplicaDown", "component": "social", "severity": "w"}}
-    watch.observe([{**down, "state": "pending"}], 100.0)
-    watch.observe([{**down, "state": "firing"}], 110.0)
-    watch.observe([], 150.0)
-    (seen,) = watch.seen.values()
-    assert (seen.name, seen.labels) == ("VeilReplicaDown", "component=social")
-    assert (seen.pending_at, seen.fired_at, seen.resolved_at) == (100.0, 110.0, 150.0)
+def _alerts(pod: str, state: str, moments: list[float]) -> dict[str, object]:
+    labels = {"alertname": "VeilProcessDown", "alertstate": state, "pod": pod, "severity": "c"}
+    return {"metric": {"__name__": "ALERTS", **labels}, "values": [[t, "1"] for t in moments]}
+
+
+def test_alert_episodes_from_the_alerts_series() -> None:
+    series = [
+        _alerts("social-2", "pending", [100, 105, 110]),
+        _alerts("social-2", "firing", [115, 120]),
+        _alerts("social-2", "pending", [300]),  # a second, short episode
+        _alerts("gateway", "pending", [40]),
+    ]
+    found = [(s.labels, s.pending_at, s.fired_at, s.resolved_at) for s in episodes(series, 5)]
+    assert found == [
+        ("pod=gateway", 40, None, 45),
+        ("pod=social-2", 100, 115, 125),
+        ("pod=social-2", 300, None, 305),
+    ]
+
+
+def test_fault_table_names_alerts_recovery_and_silent_faults() -> None:
+    seen = Seen("VeilReplicaDown", "component=social", 100.0, 110.0, 150.0)
     stopped = Struck(Fault("replica stopped", 0, _nothing), began=95.0, ended=125.0)
     stopped.recovered = 130.0
     killed = Struck(Fault("kill -9 social", 0, _nothing, ("VeilProcessDown",)), began=200.0)
@@ -54,5 +67,4 @@ def test_alert_watch_records_pending_fired_and_resolved(tmp_path: Path) -> None:
     )
     assert lines[2].startswith("f1 kill -9 social") and "recovered in never" in lines[2]
     assert lines[3] == "     → no alert fired (silent fault)"
-    assert lines[1:2] == [line for line in lines if "VeilReplicaDown" in line]
     assert silent([stopped, killed], [seen]) == ["kill -9 social"]

@@ -30,7 +30,7 @@ from typing import Any
 from tools import bench_world
 from tools.bench import _k6
 from tools.chaos import collect, report
-from tools.chaos.prom import AlertWatch, Prometheus
+from tools.chaos.prom import Prometheus, alert_history
 from tools.chaos.proxy import Proxy
 from tools.chaos.script import Runner, default_script
 from tools.chaos.topology import ChaosStack, plan
@@ -116,8 +116,6 @@ def main() -> None:
         world, roster = asyncio.run(bench_world.build(stack, communities, members, threads=4))
         channels = {c.id: -1007100000000 - 2 * n for n, c in enumerate(world)}
         prometheus.start()
-        watch = AlertWatch(prometheus)
-        watch.start()
         start_at = time.time() + 10
         names = report.windows(script, duration)
         config = {
@@ -149,7 +147,7 @@ def main() -> None:
         bots = [c.bot_id for c in world]
         _settle(stack, bots, timeout=120)
         time.sleep(30)  # alerts resolve on the next evaluations
-        watch.stop()
+        seen = alert_history(prometheus, start_at - 60, time.time())
         pending = collect.pending_updates(stack.emulator_url, bots)
         window_names = [w[0] for w in names]
         offered = collect.offered_from_k6(result, window_names, pending)
@@ -159,7 +157,6 @@ def main() -> None:
         print("\nlatency per window (ms, from the first post to the webhook's 2xx)")
         print("\n".join(report.latency_lines(result, window_names)))
         print("\nfault → recovery → alert")
-        seen = list(watch.seen.values())
         print("\n".join(report.fault_lines(struck, seen, start_at)))
         quiet = report.silent(struck, seen)
         print(

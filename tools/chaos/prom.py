@@ -4,20 +4,20 @@ Debian's ``prometheus`` binary (unpacked by :func:`debian_binary`, never a
 system service) listens on 127.0.0.1 with its data under the run's folder. It
 scrapes every Veil process's /metrics with the labels the chart's PodMonitor
 sets (``namespace``, ``component``, ``pod``) and evaluates the groups of the
-chart's PrometheusRule exactly as Helm renders them. :class:`AlertWatch` polls
-``/api/v1/alerts`` and keeps, per alert, when it fired and when it resolved.
+chart's PrometheusRule exactly as Helm renders them. After the run,
+:func:`alert_history` reads the ``ALERTS`` series back from its TSDB: per alert
+episode, when it went pending, fired and resolved.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,51 +132,51 @@ class Seen:
     resolved_at: float | None = None
 
 
-@dataclass
-class AlertWatch:
-    """Polls Prometheus's alerts in a thread and records their timeline."""
+def episodes(series: list[dict[str, Any]], step: float) -> list[Seen]:
+    """Alert episodes from a range query of ``ALERTS`` (one series per alert and state).
 
-    prometheus: Prometheus
-    every: float = 2.0
-    seen: dict[tuple[str, str], Seen] = field(default_factory=dict)
-    _stop: threading.Event = field(default_factory=threading.Event)
+    An episode is a run of samples no more than ``step`` apart; it fired when
+    a ``firing`` sample falls inside it, and resolved one step after its last.
+    """
+    samples: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for entry in series:
+        labels = entry["metric"]
+        extra = ",".join(
+            f"{k}={v}"
+            for k, v in sorted(labels.items())
+            if k not in ("__name__", "alertname", "alertstate", "severity")
+        )
+        key = (labels["alertname"], extra)
+        samples.setdefault(key, []).extend(
+            (float(t), labels["alertstate"]) for t, _ in entry["values"]
+        )
+    result: list[Seen] = []
+    for (name, extra), points in sorted(samples.items()):
+        current: Seen | None = None
+        last = 0.0
+        for moment, state in sorted(points):
+            if current is None or moment - last > step * 1.5:
+                if current is not None:
+                    current.resolved_at = last + step
+                current = Seen(name, extra, pending_at=moment)
+                result.append(current)
+            if state == "firing" and current.fired_at is None:
+                current.fired_at = moment
+            last = moment
+        if current is not None:
+            current.resolved_at = last + step
+    return result
 
-    def start(self) -> threading.Thread:
-        """Start polling."""
-        thread = threading.Thread(target=self._loop, daemon=True)
-        thread.start()
-        return thread
 
-    def stop(self) -> None:
-        """Stop polling."""
-        self._stop.set()
-
-    def observe(self, alerts: list[dict[str, Any]], now: float) -> None:
-        """Record one poll: new alerts, state changes, and alerts gone (resolved)."""
-        active = set()
-        for alert in alerts:
-            labels = alert["labels"]
-            extra = ",".join(
-                f"{k}={v}" for k, v in sorted(labels.items()) if k not in ("alertname", "severity")
-            )
-            key = (labels["alertname"], extra)
-            active.add(key)
-            entry = self.seen.setdefault(key, Seen(*key))
-            entry.resolved_at = None
-            if entry.pending_at is None:
-                entry.pending_at = now
-            if alert["state"] == "firing" and entry.fired_at is None:
-                entry.fired_at = now
-        for key, entry in self.seen.items():
-            if key not in active and entry.resolved_at is None:
-                entry.resolved_at = now
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.every):
-            try:
-                self.observe(self.prometheus.alerts(), time.time())
-            except (urllib.error.URLError, OSError, ValueError):
-                continue
+def alert_history(prometheus: Prometheus, start: float, end: float) -> list[Seen]:
+    """Every alert episode Prometheus recorded between ``start`` and ``end``."""
+    query = urllib.parse.urlencode(
+        {"query": "ALERTS", "start": start, "end": end, "step": prometheus.interval}
+    )
+    url = f"{prometheus.url}/api/v1/query_range?{query}"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        result = json.loads(answer.read())["data"]["result"]
+    return episodes(list(result), prometheus.interval)
 
 
 def _ok(url: str) -> bool:

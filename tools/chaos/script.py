@@ -101,7 +101,16 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
     """The replica falls behind: WAL replay paused for ``down`` seconds."""
 
     def strike(stack: ChaosStack) -> None:
-        infra.psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+        # The replica may be coming back from an overlapping fault: wait for it.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                infra.psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         time.sleep(down)
         infra.psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
