@@ -5,7 +5,7 @@ faults overlap when the script says so. A fault's ``strike`` does the harm and
 undoes it (a killed pod is started again after ``down`` seconds, as Kubernetes
 would; a stopped replica is started again). Recovery is measured by a probe
 member whose ``/help`` must be answered on the first delivery attempt, with
-every process ready again.
+the fault's victim (if it has one) ready again.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ class Fault:
     at: float
     strike: Callable[[ChaosStack], None]
     alerts: tuple[str, ...] = ()
+    # The instance the fault kills: recovered once it is ready again (and the
+    # probe passes); other faults' victims still down do not count against it.
+    target: str | None = None
 
 
 @dataclass
@@ -151,17 +154,24 @@ def default_script(scale: float = 1.0) -> list[Fault]:
         return seconds * scale
 
     return [
-        Fault("kill -9 confessions", at(20), kill_and_restart("confessions")),
-        Fault("kill -9 gateway mid-update", at(45), kill_and_restart("gateway-2")),
+        Fault("kill -9 confessions", at(20), kill_and_restart("confessions"), (), "confessions"),
+        Fault("kill -9 gateway mid-update", at(45), kill_and_restart("gateway-2"), (), "gateway-2"),
         Fault("Bot API 502 burst", at(50), bot_api_failing(502, 40)),
         Fault(
             "social-2 down 90 s (not restarted)",
             at(75),
             kill_and_restart("social-2", down=90),
             ("VeilProcessDown",),
+            "social-2",
         ),
-        Fault("kill -9 notifier", at(100), kill_and_restart("notifier")),
-        Fault("notifier worker killed while sending", at(105), kill_and_restart("notifier-worker")),
+        Fault("kill -9 notifier", at(100), kill_and_restart("notifier"), (), "notifier"),
+        Fault(
+            "notifier worker killed while sending",
+            at(105),
+            kill_and_restart("notifier-worker"),
+            (),
+            "notifier-worker",
+        ),
         Fault("Bot API 429 burst", at(130), bot_api_failing(429, 40, retry_after=3)),
         Fault("Redis master failover", at(150), redis_failover()),
         Fault("replica stopped", at(190), replica_stop()),
@@ -204,7 +214,8 @@ class Runner:
         entry.ended = time.time()
         deadline = entry.ended + 300
         while time.time() < deadline:
-            if all(self.stack.ready(i) for i in self.stack.instances) and self.probe():
+            target = entry.fault.target
+            if (target is None or self.stack.ready(self.stack.instance(target))) and self.probe():
                 entry.recovered = time.time()
                 return
             time.sleep(1.0)
