@@ -12,6 +12,7 @@ episode, when it went pending, fired and resolved.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import time
 import urllib.error
@@ -75,6 +76,9 @@ class Prometheus:
 
     def start(self, timeout: float = 60.0) -> None:
         """Write rules and config, start Prometheus, wait until it is ready."""
+        # A fresh TSDB: an earlier run's series (and their 5-minute lookback)
+        # would otherwise show up in this run's alert history.
+        shutil.rmtree(self.root / "data", ignore_errors=True)
         self.root.mkdir(parents=True, exist_ok=True)
         rules = self.root / "rules.yml"
         rules.write_text(yaml.safe_dump(rule_groups(), sort_keys=False))
