@@ -7,7 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install proto lint test up down status chat bench bench-notifier clean
+.PHONY: help install proto lint test up down status chat bench bench-notifier chaos clean
 
 help:
 	@echo "make up      run Veil locally (emulator unless VEIL_BOT_TOKEN is set; prints the sandbox URL)"
@@ -16,6 +16,7 @@ help:
 	@echo "make test    lint, then the whole suite against real Postgres/Redis/gRPC"
 	@echo "make bench   open-loop mixed load through the real stack (k6), against stock aiogram"
 	@echo "make bench-notifier  a burst through the notifier under Telegram's flood limits"
+	@echo "make chaos   faults under load (2 of every process behind nginx); ledger and alerts"
 	@echo "make proto   regenerate gRPC code from protos/"
 
 $(STAMP): pyproject.toml
@@ -57,6 +58,9 @@ bench: $(STAMP)
 
 bench-notifier: $(STAMP)
 	$(PY) -m tools.bench_notifier
+
+chaos: $(STAMP)
+	$(PY) -m tools.chaos
 
 clean: down
 	rm -rf .veil

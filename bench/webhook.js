@@ -12,6 +12,9 @@
 // the update like Telegram. Bot messages are looked up with `?last=N`, never by
 // reading a whole chat.
 //
+// MODE=chaos  `make chaos` (tools/chaos): one rate for CFG.duration, every
+// update delivered by the emulator (Telegram's retries), latency tagged by the
+// fault window it started in (CFG.windows, seconds after CFG.start_at);
 // MODE=mixed  the rate steps; MODE=count  each session kind a few times, one
 // update at a time, asking the bench (MARK_URL) to snapshot its counters after
 // each; MODE=reference  plain messages to the stock-aiogram reference bot.
@@ -39,6 +42,11 @@ function scenarios() {
       timeUnit: '1s', duration: `${CFG.reference_seconds}s`, preAllocatedVUs: 50,
       maxVUs: CFG.max_vus, exec: 'reference', tags: { step: 'ref' } } };
   }
+  if (MODE === 'chaos') {
+    return { chaos: { executor: 'constant-arrival-rate', rate: CFG.rate, timeUnit: '1s',
+      duration: `${CFG.duration}s`, preAllocatedVUs: Math.min(CFG.max_vus, 50),
+      maxVUs: CFG.max_vus, exec: 'mixed', gracefulStop: `${CFG.grace_seconds}s` } };
+  }
   const result = {};
   CFG.rates.forEach((rate, i) => {
     result[`step${i}`] = {
@@ -54,6 +62,15 @@ function scenarios() {
 function thresholds() {
   // A threshold per sub-metric makes k6 report it in the summary.
   const result = {};
+  if (MODE === 'chaos') {
+    for (const [name] of CFG.windows) {
+      result[`latency{window:${name}}`] = ['max>=0'];
+      result[`updates{window:${name}}`] = ['count>=0'];
+      result[`failures{window:${name}}`] = ['count>=0'];
+    }
+    result['dropped_iterations'] = ['count>=0'];
+    return result;
+  }
   const steps = MODE === 'mixed' ? CFG.rates.map((_, i) => String(i)) : ['ref'];
   for (const step of steps) {
     result[`latency{step:${step}}`] = ['max>=0'];
@@ -82,12 +99,23 @@ export function handleSummary(data) {
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
 let seq = 0;
 
-function record(kind, res, ok) {
-  latency.add(res.timings.duration, { kind });
-  updates.add(1);
-  if (!ok) failures.add(1, { kind });
+// The fault window (CFG.windows: [name, from, to] in seconds after start_at) now.
+function windowNow() {
+  if (MODE !== 'chaos') return undefined;
+  const t = Date.now() / 1000 - CFG.start_at;
+  const found = CFG.windows.find(([, from, to]) => t >= from && t < to);
+  return found ? found[0] : CFG.windows[CFG.windows.length - 1][0];
+}
+
+function record(kind, res, ok, window) {
+  const tags = window ? { kind, window } : { kind };
+  latency.add(res.timings.duration, tags);
+  updates.add(1, tags);
+  if (!ok) failures.add(1, tags);
   return ok;
 }
+
+const TIMEOUT = CFG.request_timeout || '60s';
 
 function nextUpdateId() {
   seq += 1;
@@ -97,6 +125,12 @@ function nextUpdateId() {
 // A member's message, posted to the webhook as Telegram would.
 function say(member, kind, text) {
   const c = CFG.communities[member.c];
+  if (CFG.via_emulator) {
+    // Telegram's delivery (and its retries) end to end: the emulator makes the update
+    // (and numbers it); seq still advances so every confession's text is unique.
+    nextUpdateId();
+    return viaEmulator(kind, `${c.bot_id}/users/${member.id}/messages`, { text });
+  }
   const entities = text.startsWith('/')
     ? [{ type: 'bot_command', offset: 0, length: text.split(' ')[0].length }] : undefined;
   const update = {
@@ -127,12 +161,14 @@ function runReply(c, body) {
 
 // Through the emulator: it makes the update (callback query id, file id) and delivers it.
 function viaEmulator(kind, path, body) {
+  const window = windowNow();
   const res = http.post(`${CFG.emulator}/control/bots/${path}`, JSON.stringify(body),
-    { headers: JSON_HEADERS, tags: { name: 'emulator' }, responseType: 'text' });
+    { headers: JSON_HEADERS, tags: { name: 'emulator' }, responseType: 'text',
+      timeout: TIMEOUT });
   const ok = check(res, {
     'delivered 200': (r) => r.status === 200 && JSON.parse(r.body).status === 200,
   });
-  return record(kind, res, ok);
+  return record(kind, res, ok, window);
 }
 
 function lastBotMessages(botId, chatId, n) {
@@ -293,6 +329,11 @@ export function reference() {
 }
 
 export function setup() {
+  if (MODE === 'chaos') {
+    // Faults are scheduled against the same wall clock (tools/chaos/script.py).
+    const wait = CFG.start_at - Date.now() / 1000;
+    if (wait > 0) sleep(wait);
+  }
   // Tells the bench the steps start now (it samples CPU at each step boundary).
   if (MODE === 'mixed') {
     http.post(CFG.mark_url, JSON.stringify({ kind: '__start__' }), { headers: JSON_HEADERS });

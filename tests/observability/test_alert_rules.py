@@ -73,6 +73,10 @@ SCENARIOS: dict[str, tuple[list[dict[str, str]], dict[str, str]]] = {
         [_series("veil_db_replica_lag_seconds", "60x30 0x30", component="social")],
         {"component": "social"},
     ),
+    "VeilProcessDown": (
+        [_series("up", "0x30 1x30", component="social", pod="social-2", job="veil")],
+        {"component": "social", "pod": "social-2"},
+    ),
     "VeilReplicaDown": (
         [_series("veil_db_replica_up", "0x30 1x30", component="notifier")],
         {"component": "notifier"},

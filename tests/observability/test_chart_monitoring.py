@@ -22,6 +22,7 @@ ALERTS = {
     "VeilTelegram429Rate",
     "VeilReplicaLag",
     "VeilReplicaDown",
+    "VeilProcessDown",
 }
 
 

@@ -28,15 +28,17 @@ def debian_binary(name: str, package: str, root: Path = TOOLS_ROOT) -> Path:
     if found is not None:
         return Path(found)
     target = root / package
-    binary = target / "usr" / "bin" / name
+    # Daemons (nginx) live in usr/sbin, tools (promtool, prometheus) in usr/bin.
+    candidates = [target / "usr" / folder / name for folder in ("bin", "sbin")]
     root.mkdir(parents=True, exist_ok=True)
     with open(root / f".{package}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not binary.exists():
+        if not any(path.exists() for path in candidates):
             _unpack(package, target)
-    if not binary.exists():
-        raise RuntimeError(f"package {package} has no usr/bin/{name}")
-    return binary
+    for binary in candidates:
+        if binary.exists():
+            return binary
+    raise RuntimeError(f"package {package} has no usr/bin/{name} or usr/sbin/{name}")
 
 
 def _unpack(package: str, target: Path) -> None:

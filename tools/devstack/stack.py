@@ -76,8 +76,9 @@ class Ports:
         return int(getattr(self, f"{name.replace('-', '_')}_metrics"))
 
 
-def _die_with_parent() -> None:
-    # Linux PR_SET_PDEATHSIG: a test run that is killed takes its servers along.
+def die_with_parent() -> None:
+    """In a child before exec: die when the thread that spawned it ends (PR_SET_PDEATHSIG)."""
+    # A test run that is killed takes its servers along.
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGTERM)
 
@@ -242,7 +243,7 @@ class Stack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if self.attached else None,
+                preexec_fn=die_with_parent if self.attached else None,
             )
         self._pidfile(label).write_text(str(process.pid))
         return process

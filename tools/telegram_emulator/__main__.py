@@ -9,6 +9,7 @@ import os
 from aiohttp import web
 
 from tools.telegram_emulator.app import create_app
+from tools.telegram_emulator.retry import SCHEDULES, RetrySchedule
 
 
 def main() -> None:
@@ -21,10 +22,19 @@ def main() -> None:
     parser.add_argument(
         "--flood-limits", action="store_true", help="enforce Telegram's flood limits from the start"
     )
+    parser.add_argument(
+        "--webhook-retries",
+        choices=SCHEDULES,
+        default=os.environ.get("VEIL_EMULATOR_WEBHOOK_RETRIES", "short"),
+        help="short (about 6 s, the suite's) or telegram (growing pauses for about an hour)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     web.run_app(
-        create_app(flood_limits=args.flood_limits),
+        create_app(
+            flood_limits=args.flood_limits,
+            retry_schedule=RetrySchedule.named(args.webhook_retries),
+        ),
         host=args.host,
         port=args.port,
         access_log=None,

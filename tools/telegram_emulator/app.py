@@ -14,6 +14,7 @@ from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.flood import FloodControl, FloodLimits
 from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.retry import RetrySchedule
 from tools.telegram_emulator.sandbox import Sandbox
 from tools.telegram_emulator.state import Emulator
 from tools.telegram_emulator.webapp import routes as webapp_routes
@@ -29,17 +30,21 @@ def create_app(
     webhook_retries: int = 8,
     retry_delay: float = 0.05,
     webhook_timeout: float = 60.0,
+    retry_schedule: RetrySchedule | None = None,
 ) -> web.Application:
     """An emulator; ``flood_limits`` switches Telegram's 429s on from the start.
 
     Failed deliveries are retried ``webhook_retries`` times, the pause doubling
     from ``retry_delay`` up to 2 s (about 6 s in all by default). Telegram keeps
     trying for much longer; this is long enough to ride out a Redis failover
-    and short enough for tests of updates that never succeed.
+    and short enough for tests of updates that never succeed. ``retry_schedule``
+    replaces both (``RetrySchedule.telegram()``: about an hour, as Telegram).
     """
     emulator = Emulator(flood=FloodControl(FloodLimits(enabled=flood_limits)))
     deliverer = Deliverer(
-        emulator, retries=webhook_retries, retry_delay=retry_delay, timeout=webhook_timeout
+        emulator,
+        schedule=retry_schedule or RetrySchedule.short(webhook_retries, retry_delay),
+        timeout=webhook_timeout,
     )
 
     async def bot_api(request: web.Request) -> web.Response:

@@ -236,7 +236,7 @@ class Control:
         if data not in callback_data_of(message.reply_markup):
             raise ControlError(f"message {message_id} has no button with data {data!r}")
         query_id = self._em.world.callback_id()
-        query = bot.callbacks[query_id] = CallbackQuery(query_id, user.id)
+        query = bot.new_callback(CallbackQuery(query_id, user.id))
         update = bot.new_update(
             callback_query={
                 "id": query_id,
@@ -375,6 +375,7 @@ class Control:
                 "too_many_requests": counters.get("error:429", 0),
                 "updates_delivered": counters.get("updates_delivered", 0),
                 "webhook_failures": counters.get("webhook_failures", 0),
+                "chats_in_delivery": self._deliverer.chats_in_delivery,
                 "counters": counters,
             }
         )

@@ -3,8 +3,9 @@
 One update at a time per chat (the next waits for the previous answer), at
 most ``max_connections`` requests at once per bot, the secret token in
 ``X-Telegram-Bot-Api-Secret-Token``, and a non-2xx answer or a connection
-error retried after a growing pause. A 2xx answer may carry a Bot API call
-(``{"method": ...}``), which is executed like Telegram does.
+error retried after a growing pause (tools/telegram_emulator/retry.py). A 2xx
+answer may carry a Bot API call (``{"method": ...}``), which is executed like
+Telegram does.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.methods import call
 from tools.telegram_emulator.model import BotState, now
 from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.retry import RetrySchedule
 from tools.telegram_emulator.state import Emulator
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,14 @@ class Delivery:
         return {"update_id": self.update_id, "status": self.status, "attempts": self.attempts}
 
 
+@dataclass
+class _ChatLock:
+    """One chat's delivery order, and how many deliveries hold or wait for it."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
+
+
 def chat_of(update: dict[str, Any]) -> int:
     """The chat an update belongs to (the unit Telegram keeps in order)."""
     for kind in ("message", "edited_message", "channel_post", "my_chat_member", "chat_member"):
@@ -58,15 +68,12 @@ def chat_of(update: dict[str, Any]) -> int:
 class Deliverer:
     """Sends updates to webhooks, and queues them for getUpdates without one."""
 
-    def __init__(
-        self, emulator: Emulator, *, retries: int, retry_delay: float, timeout: float
-    ) -> None:
+    def __init__(self, emulator: Emulator, *, schedule: RetrySchedule, timeout: float) -> None:
         self._emulator = emulator
-        self._retries = max(1, retries)
-        self._retry_delay = retry_delay
+        self._schedule = schedule
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._http: aiohttp.ClientSession | None = None
-        self._chat_locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._chat_locks: dict[tuple[int, int], _ChatLock] = {}
         self._connections: dict[int, tuple[int, asyncio.Semaphore]] = {}
 
     async def start(self) -> None:
@@ -93,19 +100,30 @@ class Deliverer:
             return Delivery(update["update_id"], None, 0)
         if not bot.webhook.wants(update):
             return Delivery(update["update_id"], None, 0)
-        lock = self._chat_locks.setdefault((bot.id, chat_of(update)), asyncio.Lock())
+        key = (bot.id, chat_of(update))
+        entry = self._chat_locks.setdefault(key, _ChatLock())
+        entry.users += 1
         bot.in_delivery += 1
         try:
-            async with lock:
+            async with entry.lock:
                 return await self._attempts(bot, update)
         finally:
             bot.in_delivery -= 1
+            entry.users -= 1
+            # A chat nobody delivers to holds no lock: memory stays bounded over a long run.
+            if entry.users == 0:
+                del self._chat_locks[key]
+
+    @property
+    def chats_in_delivery(self) -> int:
+        """Chats with an update being delivered or waiting for the previous one."""
+        return len(self._chat_locks)
 
     async def _attempts(self, bot: BotState, update: dict[str, Any]) -> Delivery:
         body = orjson.dumps(update)
         status: int | None = None
         attempts = 0
-        for attempt in range(1, self._retries + 1):
+        for attempt in range(1, self._schedule.attempts + 1):
             hook = bot.webhook
             if hook is None:
                 break  # removed while retrying: report the attempts really made
@@ -130,8 +148,9 @@ class Deliverer:
                 problem = f"Wrong response from the webhook: {status} {reason}"
             self._emulator.stats["webhook_failures"] += 1
             hook.last_error_date, hook.last_error_message = now(), problem
-            if attempt < self._retries:
-                await asyncio.sleep(min(self._retry_delay * 2 ** (attempt - 1), 2.0))
+            if attempt < self._schedule.attempts:
+                self._emulator.stats["webhook_retries"] += 1
+                await asyncio.sleep(self._schedule.pauses[attempt - 1])
         return Delivery(update["update_id"], status, attempts)
 
     async def _run_reply(self, bot: BotState, reply: bytes) -> None:

@@ -15,6 +15,9 @@ from typing import Any
 from tools.telegram_emulator.errors import BotApiError, bad_request, forbidden, unauthorized
 
 MAX_RECORDED_CALLS = 20_000
+# Updates kept for /redeliver and callback queries kept for answerCallbackQuery:
+# the newest this many per bot, so a long run (make chaos) keeps bounded memory.
+MAX_KEPT_UPDATES = 20_000
 # (scope type, chat id, user id, language code) of a command list.
 CommandScope = tuple[str, int | None, int | None, str]
 
@@ -299,7 +302,14 @@ class BotState:
         self.next_update_id += 1
         update = {"update_id": self.next_update_id, **content}
         self.updates[self.next_update_id] = update
+        _keep_newest(self.updates, MAX_KEPT_UPDATES)
         return update
+
+    def new_callback(self, query: CallbackQuery) -> CallbackQuery:
+        """Keep a callback query until it is answered (the newest ones only)."""
+        self.callbacks[query.id] = query
+        _keep_newest(self.callbacks, MAX_KEPT_UPDATES)
+        return query
 
 
 class World:
@@ -340,3 +350,9 @@ class World:
 def error_of(error: BotApiError) -> dict[str, Any]:
     """How a failed call is recorded."""
     return {"error_code": error.error_code, "description": error.description}
+
+
+def _keep_newest(kept: dict[Any, Any], limit: int) -> None:
+    """Drop the oldest entries (dicts keep insertion order) beyond ``limit``."""
+    while len(kept) > limit:
+        del kept[next(iter(kept))]

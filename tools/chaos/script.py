@@ -1,0 +1,230 @@
+"""The faults of a chaos run: what strikes, when, and how long until members are served again.
+
+Each fault runs in its own thread at ``at`` seconds after the load started, so
+faults overlap when the script says so. A fault's ``strike`` does the harm and
+undoes it (a killed pod is started again after ``down`` seconds, as Kubernetes
+would; a stopped replica is started again). Recovery is measured by a probe
+member whose ``/help`` must be answered on the first delivery attempt, with
+the fault's victim (if it has one) ready again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import redis
+
+from tools.chaos.topology import ChaosStack
+from tools.devstack import infra
+
+
+@dataclass
+class Fault:
+    """One scripted fault and the alerts that should name it.
+
+    No alerts: the fault heals faster than any alert's ``for`` (a pod restarted
+    within seconds is not paged); the table says no alert covers it.
+    """
+
+    name: str
+    at: float
+    strike: Callable[[ChaosStack], None]
+    alerts: tuple[str, ...] = ()
+    # The instance the fault kills: recovered once it is ready again (and the
+    # probe passes); other faults' victims still down do not count against it.
+    target: str | None = None
+
+
+@dataclass
+class Struck:
+    """What happened: wall-clock times of the strike, its end, the first good probe."""
+
+    fault: Fault
+    began: float = 0.0
+    ended: float = 0.0
+    recovered: float | None = None
+    error: str = ""
+
+    @property
+    def recovery_seconds(self) -> float | None:
+        """From the strike to members being served on the first attempt again."""
+        return None if self.recovered is None else self.recovered - self.began
+
+
+def kill_and_restart(label: str, down: float = 5.0) -> Callable[[ChaosStack], None]:
+    """kill -9 of one instance, started again ``down`` seconds later."""
+
+    def strike(stack: ChaosStack) -> None:
+        stack.kill(label, signal.SIGKILL)
+        time.sleep(down)
+        stack.restart(label)
+
+    return strike
+
+
+def rolling_restart(stack: ChaosStack) -> None:
+    """SIGTERM each instance in turn, waiting for it to be ready before the next."""
+    for kind in ("notifier-worker", "confessions", "social", "notifier", "gateway"):
+        for item in stack.by_kind(kind):
+            stack.restart(item.label, sig=signal.SIGTERM)
+
+
+def redis_failover(down: float = 20.0) -> Callable[[ChaosStack], None]:
+    """kill -9 of a Redis master; a replica is promoted; the node comes back as a replica."""
+
+    def strike(stack: ChaosStack) -> None:
+        cfg = stack.infra_config
+        victim = next(p for p in cfg.redis_ports if _redis_role(p) == "master")
+        infra.kill_redis_node(cfg, victim)
+        time.sleep(down)
+        infra.start_redis_node(cfg, victim)
+
+    return strike
+
+
+def replica_stop(down: float = 30.0) -> Callable[[ChaosStack], None]:
+    """The Postgres replica stopped, started again ``down`` seconds later."""
+
+    def strike(stack: ChaosStack) -> None:
+        infra.stop_replica(stack.infra_config)
+        time.sleep(down)
+        infra.start_replica(stack.infra_config)
+
+    return strike
+
+
+def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
+    """The replica falls behind: WAL replay paused for ``down`` seconds."""
+
+    def strike(stack: ChaosStack) -> None:
+        # The replica may be coming back from an overlapping fault: wait for it.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                infra.psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+                break
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+        time.sleep(down)
+        infra.psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
+
+    return strike
+
+
+def primary_restart(stack: ChaosStack) -> None:
+    """The Postgres primary stopped (fast shutdown) and started again at once."""
+    cfg = stack.infra_config
+    # infra has no public restart; stop the primary's postmaster as stop_replica does.
+    infra._pg_ctl_stop(cfg, infra._primary_dir(cfg), infra._primary_log(cfg))
+    infra.start_postgres(cfg)
+
+
+def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[ChaosStack], None]:
+    """The Bot API answers ``code`` to the next ``count`` calls (the emulator's /control/fail)."""
+
+    def strike(stack: ChaosStack) -> None:
+        body: dict[str, object] = {"error_code": code, "count": count}
+        if retry_after:
+            body["retry_after"] = retry_after
+        request = urllib.request.Request(
+            f"{stack.emulator_url}/control/fail",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    return strike
+
+
+def default_script(scale: float = 1.0) -> list[Fault]:
+    """The long run's sequence (``scale`` stretches the gaps); some faults overlap."""
+
+    def at(seconds: float) -> float:
+        return seconds * scale
+
+    return [
+        Fault("kill -9 confessions", at(20), kill_and_restart("confessions"), (), "confessions"),
+        Fault("kill -9 gateway mid-update", at(45), kill_and_restart("gateway-2"), (), "gateway-2"),
+        Fault("Bot API 502 burst", at(50), bot_api_failing(502, 40)),
+        Fault(
+            "social-2 down 90 s (not restarted)",
+            at(75),
+            kill_and_restart("social-2", down=90),
+            ("VeilProcessDown",),
+            "social-2",
+        ),
+        Fault("kill -9 notifier", at(100), kill_and_restart("notifier"), (), "notifier"),
+        Fault(
+            "notifier worker killed while sending",
+            at(105),
+            kill_and_restart("notifier-worker"),
+            (),
+            "notifier-worker",
+        ),
+        Fault("Bot API 429 burst", at(130), bot_api_failing(429, 40, retry_after=3)),
+        Fault("Redis master failover", at(150), redis_failover()),
+        Fault("replica stopped", at(190), replica_stop()),
+        Fault("WAL replay paused 30 s", at(240), wal_replay_paused()),
+        Fault("rolling restart (SIGTERM)", at(290), rolling_restart),
+        Fault("Postgres primary restarted", at(380), primary_restart),
+    ]
+
+
+@dataclass
+class Runner:
+    """Strikes the script's faults on time and probes recovery."""
+
+    stack: ChaosStack
+    probe: Callable[[], bool]
+    start_at: float
+    struck: list[Struck] = field(default_factory=list)
+
+    def run(self, script: list[Fault]) -> list[Struck]:
+        """Strike every fault (each in its thread); returns once all have recovered or failed."""
+        threads = []
+        for fault in script:
+            entry = Struck(fault)
+            self.struck.append(entry)
+            thread = threading.Thread(target=self._one, args=(entry,), daemon=True)
+            thread.start()
+            threads.append(thread)
+        for thread in threads:
+            thread.join()
+        return self.struck
+
+    def _one(self, entry: Struck) -> None:
+        time.sleep(max(0.0, self.start_at + entry.fault.at - time.time()))
+        entry.began = time.time()
+        print(f"chaos: {entry.began - self.start_at:6.1f}s  {entry.fault.name}", flush=True)
+        try:
+            entry.fault.strike(self.stack)
+        except Exception as error:  # reported in the table, the run goes on
+            entry.error = f"{type(error).__name__}: {error}"[:200]
+        entry.ended = time.time()
+        deadline = entry.ended + 300
+        while time.time() < deadline:
+            target = entry.fault.target
+            if (target is None or self.stack.ready(self.stack.instance(target))) and self.probe():
+                entry.recovered = time.time()
+                return
+            time.sleep(1.0)
+
+
+def _redis_role(port: int) -> str | None:
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+    with contextlib.closing(client):
+        try:
+            return str(client.info("replication")["role"])
+        except (OSError, redis.RedisError):
+            return None
