@@ -11,11 +11,10 @@ import json
 import urllib.request
 from typing import Any
 
-from services.confessions.members import card_key
 from tools.bench_world import BenchCommunity
 from tools.chaos.ledger import Confession, Ledger, Offered
 from tools.devstack import infra
-from veil.core.outbox import parse_publication_key
+from veil.core.outbox import card_key, parse_publication_key
 
 _CONFESSIONS = (
     "SELECT coalesce(json_agg(json_build_object('id', id, 'community', community_id,"
