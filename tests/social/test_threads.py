@@ -340,7 +340,7 @@ async def test_admins_delete_a_hidden_comment(
 async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
     world: World, community: World.Community, infra_config: infra.InfraConfig
 ) -> None:
-    number, _, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
+    number, author, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
     await replica_caught_up(infra_config)
     before = await open_thread(community.member(), number)
     assert "repeat offender" not in before["text"]
@@ -352,6 +352,16 @@ async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
     # The writer is banned in the community: no more comments from them.
     refused = await writer.press(thread["message_id"], button(thread, "➕ Comment"))
     assert "banned" in refused["answer"]["text"]
+    # Nor react to or report anyone's comment.
+    author_thread = await open_thread(author, number)
+    await write_comment(author, author_thread, "the author is still here")
+    await replica_caught_up(infra_config)
+    view = await open_thread(writer, number)
+    for label in ("👍", "👎", "⚠️"):
+        data = next(d for shown_label, d in comment_row(view, 1) if label in shown_label)
+        refused = await writer.press(view["message_id"], data)
+        assert "cannot react or report" in refused["answer"]["text"]
+    assert "👍 0  👎 0" in (await open_thread(author, number))["text"]
     # The admins see the ban by label, never by identity.
     bans = await admin_says(community, 1, "/bans")
     assert str(writer.user_id) not in bans["text"]

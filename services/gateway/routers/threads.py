@@ -40,6 +40,7 @@ admin_router = Router(name="hidden-comments")
 
 READ_OWN_SECONDS = 15.0
 BANNED = "You are banned in this community and cannot comment."
+BANNED_FROM_ACTING = "You are banned in this community and cannot react or report."
 MAX_COMMENT = 1000
 _OPEN = frozenset(
     {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
@@ -257,6 +258,11 @@ async def comment_action(
     """👍 / 👎 (set, so a redelivered press is harmless), ⚠️ report, 🗑 delete own."""
     data = callback_data
     registered = await _register(services, community, query.from_user, data.n)
+    if registered.standing.banned and data.a in ("up", "dn", "rp"):
+        # A ban holds on every path: a banned member neither reacts nor reports
+        # (a forged or old button included); deleting their own comment stays.
+        await answer_query(query, BANNED_FROM_ACTING, alert=True)
+        return
     member = registered.member
     member_id = int(member.id)
     notice: str | None = None
