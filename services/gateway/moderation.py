@@ -14,6 +14,7 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from services.gateway.clients import ServiceClients
 from veil.core.durations import format_duration
 from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, append_line
 from veil.v1 import confessions_pb2
@@ -129,4 +130,44 @@ def rules_text(rules: confessions_pb2.CommunityRules) -> str:
         "<code>/settings maxlen 1000</code>, <code>/settings filter reject</code>, "
         "<code>/settings words add foo, bar</code>, <code>/settings reasons add Too long</code>, "
         "<code>/settings publish 30m</code> or <code>/settings publish now</code>."
+    )
+
+
+# The decisions a card button or the Mini App can ask for.
+ACTIONS = {
+    "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
+    "reject": confessions_pb2.MODERATION_ACTION_REJECT,
+    "ban": confessions_pb2.MODERATION_ACTION_BAN,
+}
+
+
+async def request_decision(
+    services: ServiceClients,
+    community_id: int,
+    confession_id: int,
+    action: str,
+    *,
+    moderator: str,
+    reason: str = "",
+) -> confessions_pb2.ModerateConfessionResponse:
+    """Ask the confessions service for ``action`` on a confession: exactly one
+    decision wins; the answer says which one stands (and who made it)."""
+    response: confessions_pb2.ModerateConfessionResponse = (
+        await services.confessions.ModerateConfession(
+            confessions_pb2.ModerateConfessionRequest(
+                community_id=community_id,
+                confession_id=confession_id,
+                action=ACTIONS[action],
+                reason=reason,
+                moderator=moderator,
+            )
+        )
+    )
+    return response
+
+
+def is_withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:
+    """The author erased their data while the confession waited: nobody decided it."""
+    return (
+        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
     )

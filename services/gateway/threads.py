@@ -7,12 +7,37 @@ from html import escape
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from services.gateway.registry import CommunityEntry
 from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, share, utf16_len, visible_len
-from veil.v1 import social_pb2
+from veil.v1 import confessions_pb2, social_pb2
 
 PAGE_SIZE = 5
 SORT_LABELS = {0: "⏫ Oldest", 1: "⏬ Newest", 2: "🔥 Top"}
 QUOTE_LENGTH = 80
+
+
+# A thread is open while its confession is approved or published.
+OPEN_STATUSES = frozenset(
+    {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
+)
+
+
+def open_thread_context(
+    community: CommunityEntry, number: int, found: confessions_pb2.GetConfessionResponse
+) -> social_pb2.ThreadContext | None:
+    """Where thread ``number`` lives, for the social service; None unless it is open."""
+    if found.confession.status not in OPEN_STATUSES:
+        return None
+    return social_pb2.ThreadContext(
+        community_id=community.id,
+        confession_id=found.confession.id,
+        confession_number=number,
+        author_member_id=found.author_member_id,
+        channel_chat_id=community.channel_chat_id,
+        channel_message_id=found.channel_message_id,
+        admin_chat_id=community.admin_chat_id,
+        bot_username=community.bot_username,
+    )
 
 
 class ThreadView(CallbackData, prefix="tv"):

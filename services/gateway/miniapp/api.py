@@ -24,9 +24,10 @@ from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.miniapp import comments
 from services.gateway.miniapp.auth import AuthError, WebAppUser, init_data_of, verify
-from services.gateway.miniapp.decisions import ACTIONS, decide
+from services.gateway.miniapp.decisions import decide
 from services.gateway.miniapp.figures import figures
 from services.gateway.miniapp.rules import RulesError, rules_json, settings_of
+from services.gateway.moderation import ACTIONS
 from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.routers.moderation import MAX_REASON
 from veil.v1 import confessions_pb2

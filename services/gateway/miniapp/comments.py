@@ -17,6 +17,7 @@ import grpc
 from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.decisions import STATUS_NAMES
 from services.gateway.registry import CommunityEntry
+from services.gateway.threads import open_thread_context
 from veil.v1 import confessions_pb2, social_pb2
 
 NUMBER = re.compile(r"^#?(\d{1,17})$")
@@ -25,7 +26,6 @@ ACTIONS = {
     "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
     "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
 }
-_OPEN = (confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED)
 
 
 class SearchError(ValueError):
@@ -120,23 +120,15 @@ async def moderate(
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
         return None
-    if found.confession.status not in _OPEN:
+    context = open_thread_context(community, number, found)
+    if context is None:
         return None
     moderation, label = ACTIONS[action]
     result = await services.social.ModerateComment(
         social_pb2.ModerateCommentRequest(
             comment_id=comment_id,
             action=moderation,
-            thread=social_pb2.ThreadContext(
-                community_id=community.id,
-                confession_id=found.confession.id,
-                confession_number=number,
-                author_member_id=found.author_member_id,
-                channel_chat_id=community.channel_chat_id,
-                channel_message_id=found.channel_message_id,
-                admin_chat_id=community.admin_chat_id,
-                bot_username=community.bot_username,
-            ),
+            thread=context,
         )
     )
     return {

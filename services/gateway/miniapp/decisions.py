@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.moderation import decided_card, outcome
+from services.gateway.moderation import decided_card, is_withdrawn, outcome, request_decision
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import edit_card
 from veil.core.cards import withdrawn_card
@@ -21,11 +21,6 @@ from veil.v1 import confessions_pb2
 
 log = logging.getLogger(__name__)
 
-ACTIONS = {
-    "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
-    "reject": confessions_pb2.MODERATION_ACTION_REJECT,
-    "ban": confessions_pb2.MODERATION_ACTION_BAN,
-}
 
 STATUS_NAMES = {
     confessions_pb2.CONFESSION_STATUS_PENDING: "pending",
@@ -64,21 +59,11 @@ async def decide(
     reason: str,
 ) -> Decided:
     """Decide (or learn who decided first), then bring the admin chat's card in line."""
-    response: confessions_pb2.ModerateConfessionResponse = (
-        await services.confessions.ModerateConfession(
-            confessions_pb2.ModerateConfessionRequest(
-                community_id=community.id,
-                confession_id=confession_id,
-                action=ACTIONS[action],
-                reason=reason,
-                moderator=moderator,
-            )
-        )
+    response = await request_decision(
+        services, community.id, confession_id, action, moderator=moderator, reason=reason
     )
     number = response.confession.number
-    withdrawn = (
-        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
-    )
+    withdrawn = is_withdrawn(response)
     await _edit_card(services, community, confession_id, response, withdrawn=withdrawn)
     if withdrawn:
         shown = texts.WITHDRAWN

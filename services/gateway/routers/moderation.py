@@ -23,14 +23,17 @@ from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText, InAdminChat
 from services.gateway.moderation import (
+    ACTIONS,
     BACK,
     TYPE_OWN,
     ModAction,
     ModReason,
     card_keyboard,
     decided_card,
+    is_withdrawn,
     outcome,
     reasons_keyboard,
+    request_decision,
 )
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message
@@ -41,11 +44,6 @@ router = Router(name="moderation")
 # The typed reason is a message in the admin chat; card presses check the chat themselves.
 router.message.filter(InAdminChat())
 
-_ACTIONS = {
-    "approve": confessions_pb2.MODERATION_ACTION_APPROVE,
-    "reject": confessions_pb2.MODERATION_ACTION_REJECT,
-    "ban": confessions_pb2.MODERATION_ACTION_BAN,
-}
 MAX_REASON = 100
 
 
@@ -63,18 +61,9 @@ async def _decide(
     action: str,
     reason: str = "",
 ) -> confessions_pb2.ModerateConfessionResponse:
-    response: confessions_pb2.ModerateConfessionResponse = (
-        await services.confessions.ModerateConfession(
-            confessions_pb2.ModerateConfessionRequest(
-                community_id=community.id,
-                confession_id=confession_id,
-                action=_ACTIONS[action],
-                reason=reason,
-                moderator=admin.first_name,
-            )
-        )
+    return await request_decision(
+        services, community.id, confession_id, action, moderator=admin.first_name, reason=reason
     )
-    return response
 
 
 @router.callback_query(ModAction.filter())
@@ -98,17 +87,10 @@ async def press(
             card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
         )
         return
-    if callback_data.action not in _ACTIONS:
+    if callback_data.action not in ACTIONS:
         await answer_query(query, "Unknown action.", alert=True)
         return
     await _finish(query, card, services, community, callback_data.confession, callback_data.action)
-
-
-def _withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:
-    """The author erased their data while the confession waited: nobody decided it."""
-    return (
-        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
-    )
 
 
 async def _finish(
@@ -129,7 +111,7 @@ async def _finish(
             raise
         await answer_query(query, "That confession is gone.", alert=True)
         return
-    if _withdrawn(response):
+    if is_withdrawn(response):
         await answer_query(query, texts.WITHDRAWN, alert=True)
         await edit_message(card, withdrawn_card(response.confession.number), None)
         return
@@ -262,7 +244,7 @@ async def typed_reason(
         await state.clear()
         return
     number = response.confession.number
-    withdrawn = _withdrawn(response)
+    withdrawn = is_withdrawn(response)
     if withdrawn:
         await message.answer(texts.WITHDRAWN)
     elif response.won:

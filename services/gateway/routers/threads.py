@@ -27,7 +27,13 @@ from services.gateway.keyboards import MAIN_MENU
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
 from services.gateway.routers.context import actor
-from services.gateway.threads import CommentAction, Compose, HiddenAction, ThreadView
+from services.gateway.threads import (
+    CommentAction,
+    Compose,
+    HiddenAction,
+    ThreadView,
+    open_thread_context,
+)
 from veil.core.telegram_text import append_line
 from veil.v1 import confessions_pb2, social_pb2
 
@@ -42,9 +48,6 @@ READ_OWN_SECONDS = 15.0
 BANNED = "You are banned in this community and cannot comment."
 BANNED_FROM_ACTING = "You are banned in this community and cannot react or report."
 MAX_COMMENT = 1000
-_OPEN = frozenset(
-    {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
-)
 _MODERATION = {
     "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
     "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
@@ -111,18 +114,9 @@ def _context(
     community: CommunityEntry, number: int, found: confessions_pb2.GetConfessionResponse
 ) -> tuple[social_pb2.ThreadContext, str]:
     """Where an open thread lives, and the confession's text."""
-    if found.confession.status not in _OPEN:
+    context = open_thread_context(community, number, found)
+    if context is None:
         raise ThreadNotFoundError
-    context = social_pb2.ThreadContext(
-        community_id=community.id,
-        confession_id=found.confession.id,
-        confession_number=number,
-        author_member_id=found.author_member_id,
-        channel_chat_id=community.channel_chat_id,
-        channel_message_id=found.channel_message_id,
-        admin_chat_id=community.admin_chat_id,
-        bot_username=community.bot_username,
-    )
     return context, found.confession.text
 
 
