@@ -12,7 +12,6 @@ emulator.
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import dataclasses
 import os
 import signal
@@ -34,17 +33,12 @@ from tests.e2e.world import World, buttons
 from tests.helm import chart
 from tests.helm.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
 from tools.devstack import infra
-from tools.devstack.stack import REPO_ROOT, Ports, Stack, free_port
+from tools.devstack.stack import REPO_ROOT, Ports, Stack, dying_with_parent, free_port
 
 WORKER_MODULE = REPO_ROOT / "services" / "notifier" / "worker"
 WORKER_PRESENT = (WORKER_MODULE / "__main__.py").exists() or WORKER_MODULE.with_suffix(
     ".py"
 ).exists()
-
-
-def _die_with_parent() -> None:
-    # PR_SET_PDEATHSIG: the processes die with pytest even if it is killed.
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def _argv(ctr: dict[str, Any]) -> list[str]:
@@ -108,14 +102,13 @@ def _spawn(ctr: dict[str, Any], chart_env: dict[str, str], log: Path) -> subproc
     """Start a container's command as a local process logging to ``log``."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            _argv(ctr),
+            dying_with_parent(_argv(ctr)),
             cwd=REPO_ROOT,
             env=_process_env(chart_env),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
         )
 
 

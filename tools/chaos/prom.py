@@ -26,7 +26,7 @@ import yaml
 
 from tools.chaos.topology import Instance
 from tools.devstack.debs import debian_binary
-from tools.devstack.stack import die_with_parent
+from tools.devstack.stack import dying_with_parent
 
 NAMESPACE = "veil"
 
@@ -86,19 +86,20 @@ class Prometheus:
         config.write_text(yaml.safe_dump(render_config(self.instances, rules, self.interval)))
         binary = debian_binary("prometheus", "prometheus")
         with (self.root / "prometheus.log").open("ab") as log:
+            # A run that is killed takes its Prometheus along.
             self.process = subprocess.Popen(
-                [
-                    str(binary),
-                    f"--config.file={config}",
-                    f"--storage.tsdb.path={self.root / 'data'}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                ],
+                dying_with_parent(
+                    [
+                        str(binary),
+                        f"--config.file={config}",
+                        f"--storage.tsdb.path={self.root / 'data'}",
+                        f"--web.listen-address=127.0.0.1:{self.port}",
+                    ]
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                # A run that is killed takes its nginx/Prometheus along.
-                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while not _ok(f"{self.url}/-/ready"):

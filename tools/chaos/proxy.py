@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from tools.devstack.debs import debian_binary
-from tools.devstack.stack import die_with_parent
+from tools.devstack.stack import dying_with_parent
 
 
 def render_config(root: Path, port: int, upstreams: list[int]) -> str:
@@ -84,14 +84,15 @@ class Proxy:
         config.write_text(render_config(self.root, self.port, self.upstreams))
         binary = debian_binary("nginx", "nginx")
         with (self.root / "stderr.log").open("ab") as log:
+            # A run that is killed takes its nginx along.
             self.process = subprocess.Popen(
-                [str(binary), "-e", "stderr", "-p", str(self.root), "-c", str(config)],
+                dying_with_parent(
+                    [str(binary), "-e", "stderr", "-p", str(self.root), "-c", str(config)]
+                ),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                # A run that is killed takes its nginx/Prometheus along.
-                preexec_fn=die_with_parent,
             )
         deadline = time.monotonic() + timeout
         while True:

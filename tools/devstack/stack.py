@@ -9,7 +9,6 @@ Layout under the root folder: ``logs/<process>.log``, ``run/<process>.pid``,
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
@@ -20,7 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,11 +75,18 @@ class Ports:
         return int(getattr(self, f"{name.replace('-', '_')}_metrics"))
 
 
-def die_with_parent() -> None:
-    """In a child before exec: die when the thread that spawned it ends (PR_SET_PDEATHSIG)."""
-    # A test run that is killed takes its servers along.
-    libc = ctypes.CDLL("libc.so.6", use_errno=True)
-    libc.prctl(1, signal.SIGTERM)
+def dying_with_parent(command: Sequence[str]) -> list[str]:
+    """``command`` made to die when the thread that spawns it ends (PR_SET_PDEATHSIG),
+    so that a test run that is killed takes its servers along.
+
+    util-linux's ``setpriv`` sets the signal and then execs the command. A
+    ``preexec_fn`` would do it in Python between fork and exec: that forces a
+    full fork() of a process with gRPC and other threads, whose fork handlers
+    can deadlock the child before it ever execs (seen as a service that never
+    became ready, its log holding only gRPC's "epoll_wait error: Bad file
+    descriptor"). Without ``preexec_fn``, subprocess spawns with vfork.
+    """
+    return ["setpriv", "--pdeathsig", "TERM", "--", *command]
 
 
 @dataclass
@@ -235,15 +241,15 @@ class Stack:
         env = {**os.environ, **self.service_env(name), **(env or {}), "PYTHONUNBUFFERED": "1"}
         env["PYTHONPATH"] = str(REPO_ROOT)
         with self.log_path(label).open("ab") as log:
+            command = self._command(name)
             process = subprocess.Popen(
-                self._command(name),
+                dying_with_parent(command) if self.attached else command,
                 cwd=REPO_ROOT,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=die_with_parent if self.attached else None,
             )
         self._pidfile(label).write_text(str(process.pid))
         return process
