@@ -645,6 +645,11 @@ class ConfessionsRepository:
         async with self._db.read() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
+            # Not on the replica may mean not there yet (an admin's "/ban #N"
+            # right after the card arrived): only the primary can say "none".
+            async with self._db.read_own() as conn:
+                row = (await conn.execute(statement)).mappings().one_or_none()
+        if row is None:
             return None
         return _confession(row), int(row["member_id"] or 0), int(row["channel_message_id"] or 0)
 

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.notifier.models import outbox as outbox_table
 from tests.e2e.world import World
@@ -69,8 +69,23 @@ async def test_a_killed_worker_loses_nothing(
         ]
 
     await wait_for(sent_calls, lambda calls: len(calls) >= len(ids) // 3, within=60)
-    stack.stop_process(victim, signal.SIGKILL)
     dead = f"{socket.gethostname()}:{victim_pid}"
+
+    async def victim_leases() -> int:
+        async with notifier_db.read_own() as conn:
+            return int(
+                (
+                    await conn.execute(
+                        select(func.count()).where(
+                            outbox_table.c.leased_by == dead, outbox_table.c.status == "sending"
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    # Kill it while it holds messages (between two claims it may hold none).
+    await wait_for(victim_leases, lambda held: held > 0, within=30)
+    stack.stop_process(victim, signal.SIGKILL)
     # Right after the kill nobody can have taken its leases over yet.
     async with notifier_db.read_own() as conn:
         held = (
