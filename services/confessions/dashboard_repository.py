@@ -62,12 +62,6 @@ class Figures:
     numbers: dict[int, int]
 
 
-def _row(mapping: object) -> ConfessionRow:
-    return ConfessionRow(
-        **{name: mapping[name] for name in ConfessionRow.__dataclass_fields__}  # type: ignore[index]
-    )
-
-
 class DashboardRepository:
     """Queries of the Mini App on the confessions schema."""
 
@@ -90,7 +84,7 @@ class DashboardRepository:
                     .limit(limit)
                 )
             ).mappings()
-            listed = [PendingRow(_row(r), r["flagged_word"]) for r in rows]
+            listed = [PendingRow(ConfessionRow.of(r), r["flagged_word"]) for r in rows]
             total = (await conn.execute(select(func.count()).where(where))).scalar_one()
         return listed, int(total)
 
@@ -144,7 +138,11 @@ class DashboardRepository:
                 return None
             approved, rejected = await _history(conn, found["member_id"], confession_id)
         return CardRow(
-            _row(found), int(found["message_id"]), approved, rejected, found["flagged_word"]
+            ConfessionRow.of(found),
+            int(found["message_id"]),
+            approved,
+            rejected,
+            found["flagged_word"],
         )
 
     async def numbers(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:

@@ -62,8 +62,6 @@ WHERE c.id = :confession_id AND c.community_id = :community_id
 """
 )
 
-_CONFESSION_FIELDS = tuple(ConfessionRow.__dataclass_fields__)
-
 
 @dataclass(frozen=True)
 class Decided:
@@ -81,7 +79,7 @@ def _decided(row: RowMapping, *, won: bool) -> Decided:
         publish_at = None
     decision = Decision(
         won=won,
-        confession=ConfessionRow(**{name: row[name] for name in _CONFESSION_FIELDS}),
+        confession=ConfessionRow.of(row),
         moderator=row["moderated_by"] or "",
         decision=row["decision"] or "",
         reason=row["reject_reason"] or "",

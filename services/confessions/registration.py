@@ -47,8 +47,6 @@ LEFT JOIN confessions c ON c.community_id = :community_id AND c.number = :thread
 """
 )
 
-_CONFESSION_FIELDS = tuple(ConfessionRow.__dataclass_fields__)
-
 
 @dataclass(frozen=True)
 class ThreadRow:
@@ -63,7 +61,7 @@ def _thread(row: RowMapping) -> ThreadRow | None:
     if row["c_id"] is None:
         return None
     return ThreadRow(
-        ConfessionRow(**{name: row[f"c_{name}"] for name in _CONFESSION_FIELDS}),
+        ConfessionRow.of(row, "c_"),
         int(row["c_author"] or 0),
         int(row["c_channel_message_id"] or 0),
     )

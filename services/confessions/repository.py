@@ -65,6 +65,11 @@ class ConfessionRow:
     media_kind: str | None = None
     file_id: str | None = None
 
+    @classmethod
+    def of(cls, row: Any, prefix: str = "") -> ConfessionRow:
+        """The confession in a result row (its columns named ``prefix`` + field)."""
+        return cls(**{name: row[prefix + name] for name in cls.__dataclass_fields__})
+
     @property
     def media(self) -> tuple[str, str] | None:
         """(kind, file_id) of a media confession."""
@@ -219,10 +224,6 @@ _RULE_COLUMNS = (
 
 def _community(row: RowMapping) -> CommunityRow:
     return CommunityRow(**row)
-
-
-def _confession(row: RowMapping) -> ConfessionRow:
-    return ConfessionRow(**{name: row[name] for name in ConfessionRow.__dataclass_fields__})
 
 
 def _ban(row: RowMapping) -> BanRow:
@@ -629,7 +630,7 @@ class ConfessionsRepository:
         async with self._db.read_own() as conn:
             rows = (await conn.execute(statement)).mappings().all()
         total = int(rows[0]["total"]) if rows else 0
-        return [_confession(row) for row in rows], total
+        return [ConfessionRow.of(row) for row in rows], total
 
     async def get_confession(
         self, community_id: int, number: int, confession_id: int = 0
@@ -651,7 +652,11 @@ class ConfessionsRepository:
                 row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return _confession(row), int(row["member_id"] or 0), int(row["channel_message_id"] or 0)
+        return (
+            ConfessionRow.of(row),
+            int(row["member_id"] or 0),
+            int(row["channel_message_id"] or 0),
+        )
 
     async def record_publication(
         self, community_id: int, confession_id: int, channel_message_id: int
@@ -685,7 +690,7 @@ class ConfessionsRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return _confession(row), int(row["author"] or 0)
+        return ConfessionRow.of(row), int(row["author"] or 0)
 
     async def is_deleted(self, community_id: int, confession_id: int) -> bool:
         """True when the confession was withdrawn or erased (read on the primary)."""

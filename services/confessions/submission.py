@@ -114,8 +114,6 @@ WHERE f.community_id = :community_id AND f.idempotency_key = :key
 """
 )
 
-_CONFESSION_FIELDS = tuple(ConfessionRow.__dataclass_fields__)
-
 
 @dataclass(frozen=True)
 class Intake:
@@ -146,7 +144,7 @@ def _rules(row: RowMapping) -> Rules:
 
 def _submission(row: RowMapping, *, created: bool, flagged_word: str | None) -> Submission:
     return Submission(
-        ConfessionRow(**{name: row[name] for name in _CONFESSION_FIELDS}),
+        ConfessionRow.of(row),
         created,
         int(row["approved"] or 0),
         int(row["rejected"] or 0),
