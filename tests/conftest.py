@@ -21,6 +21,7 @@ from tests.observability.receiver import Receiver
 from tests.social.threads import Services
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
+from veil.core.sealing import Keyring
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
 PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
@@ -113,6 +114,13 @@ def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[
         yield stack
     finally:
         stack.stop_processes()
+
+
+@pytest.fixture(scope="session")
+def seal_keys(stack: Stack) -> Keyring:
+    """The stack's sealing keys, as its processes have them."""
+    env = stack.seal_env()
+    return Keyring.parse(env["VEIL_SEAL_MASTER_KEYS"], env["VEIL_SEAL_LOOKUP_KEY"])
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,10 @@ from typing import Any
 
 from tests.e2e.world import World
 from tests.moderation.helpers import card, confess, number_of, wait_for
+from tests.sealed import chat_key_sql
 from tests.social.threads import Services
 from tools.devstack import infra
+from veil.core.sealing import Keyring
 from veil.v1 import confessions_pb2
 
 
@@ -120,7 +122,9 @@ async def channel_posts(community: World.Community, number: int) -> list[dict[st
     ]
 
 
-async def queued_to_channel(infra_config: infra.InfraConfig, community: World.Community) -> int:
+async def queued_to_channel(
+    infra_config: infra.InfraConfig, community: World.Community, keys: Keyring
+) -> int:
     """How many messages were ever queued for the community's channel (posts and edits).
 
     Queued synchronously by the decision that won: counting them right after the
@@ -130,7 +134,8 @@ async def queued_to_channel(infra_config: infra.InfraConfig, community: World.Co
         infra.psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox WHERE "
-        f"community_id = {community.id} AND chat_id = {community.channel_id} "
+        f"community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(keys, community.id, community.channel_id)} "
         "AND method <> 'editMessageReplyMarkup'",
     )
     return int(count)

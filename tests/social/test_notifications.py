@@ -13,6 +13,7 @@ from typing import Any
 
 from tests.conftest import PACE_SECONDS
 from tests.e2e.world import World
+from tests.sealed import chat_key_sql
 from tests.social.threads import (
     Services,
     button,
@@ -25,6 +26,7 @@ from tests.social.threads import (
     write_comment,
 )
 from tools.devstack import infra
+from veil.core.sealing import Keyring
 
 
 async def _post(world: World, community: World.Community) -> dict[str, Any]:
@@ -122,7 +124,7 @@ async def test_a_reply_notifies_the_commenter_and_the_counter_follows_the_bot(
 
 
 async def test_opting_out_in_settings_stops_comment_notifications(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: infra.InfraConfig, seal_keys: Keyring
 ) -> None:
     author = community.member()
     await author.start()
@@ -143,7 +145,8 @@ async def test_opting_out_in_settings_stops_comment_notifications(
         infra.psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
-        f"WHERE community_id = {community.id} AND chat_id = {author.user_id}",
+        f"WHERE community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(seal_keys, community.id, author.user_id)}",
     )
     assert queued == "0"
 

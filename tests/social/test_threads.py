@@ -10,6 +10,7 @@ import grpc
 
 from tests.e2e.world import Member, World
 from tests.moderation.helpers import admin_says
+from tests.sealed import chat_key_sql
 from tests.social.threads import (
     admin_press,
     button,
@@ -24,6 +25,7 @@ from tests.social.threads import (
 )
 from tools.devstack import infra
 from tools.devstack.stack import Stack
+from veil.core.sealing import Keyring
 from veil.v1 import social_pb2, social_pb2_grpc
 
 
@@ -176,7 +178,7 @@ async def test_member_deletes_own_comment_only(
 
 
 async def test_reports_count_once_and_hide_at_threshold(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: infra.InfraConfig, seal_keys: Keyring
 ) -> None:
     author = community.member()
     await author.start()
@@ -201,7 +203,8 @@ async def test_reports_count_once_and_hide_at_threshold(
         infra.psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
-        f"WHERE community_id = {community.id} AND chat_id = {community.admin_chat_id} "
+        f"WHERE community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(seal_keys, community.id, community.admin_chat_id)} "
         "AND idempotency_key LIKE 'hidden:%'",
     )
     assert queued == "1"  # one card for the admins, whatever the reports after
