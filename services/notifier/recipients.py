@@ -37,3 +37,8 @@ def open_call(keys: Keyring, idempotency_key: str, sealed: bytes) -> tuple[int, 
 def without_recipient(params: dict[str, Any]) -> dict[str, Any]:
     """Parameters as a finished row may keep them: no chat id."""
     return {k: v for k, v in params.items() if k != "chat_id"}
+
+
+def is_private(chat_id: int) -> bool:
+    """A member's private chat: Telegram gives them positive ids, groups and channels negative."""
+    return chat_id > 0

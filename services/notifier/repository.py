@@ -11,9 +11,14 @@ from sqlalchemy import bindparam, delete, func, null, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifier.enqueue_one import enqueue_one
-from services.notifier.limiter import is_private
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
-from services.notifier.recipients import chat_key, open_call, seal_call, without_recipient
+from services.notifier.recipients import (
+    chat_key,
+    is_private,
+    open_call,
+    seal_call,
+    without_recipient,
+)
 from veil.core.db import Database
 from veil.core.sealing import Keyring, SealingError
 
