@@ -34,6 +34,7 @@ from services.confessions.models import (
     member_events,
     members,
 )
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
@@ -187,7 +188,7 @@ ERASED_TEXT = "[deleted]"
 _COMMUNITY_COLUMNS = (
     communities.c.id,
     communities.c.bot_id,
-    communities.c.bot_token,
+    communities.c.sealed_token,
     communities.c.bot_username,
     communities.c.channel_chat_id,
     communities.c.admin_chat_id,
@@ -222,8 +223,9 @@ _RULE_COLUMNS = (
 )
 
 
-def _community(row: RowMapping) -> CommunityRow:
-    return CommunityRow(**row)
+def _community(row: RowMapping, seal: MemberSeal) -> CommunityRow:
+    values = {k: v for k, v in row.items() if k != "sealed_token"}
+    return CommunityRow(**values, bot_token=seal.open_token(row["bot_id"], row["sealed_token"]))
 
 
 def _ban(row: RowMapping) -> BanRow:
@@ -247,13 +249,19 @@ def _rules(row: RowMapping | None) -> Rules:
     )
 
 
-def _author_chat() -> Any:
-    """The author's Telegram id (where their notices go), correlated to the confession."""
-    return (
-        select(members.c.telegram_user_id)
+def _author_sealed() -> list[Any]:
+    """The author's sealed chat (MemberSeal.author_chat opens it), correlated to the confession."""
+    return [
+        select(column)
         .where(members.c.id == confessions.c.member_id)
         .scalar_subquery()
-    )
+        .label(f"author_{name}")
+        for name, column in (
+            ("lookup", members.c.lookup),
+            ("key", members.c.data_key),
+            ("chat", members.c.chat),
+        )
+    ]
 
 
 def _in_force() -> Any:
@@ -264,8 +272,9 @@ def _in_force() -> Any:
 class ConfessionsRepository:
     """Reads and writes of the ``confessions`` schema."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seal: MemberSeal) -> None:
         self._db = db
+        self.seal = seal
 
     @property
     def db(self) -> Database:
@@ -285,7 +294,7 @@ class ConfessionsRepository:
     ) -> CommunityRow:
         """Insert the community, or update the one with the same bot."""
         values = {
-            "bot_token": bot_token,
+            "sealed_token": self.seal.seal_token(bot_id, bot_token),
             "bot_username": bot_username,
             "channel_chat_id": channel_chat_id,
             "admin_chat_id": admin_chat_id,
@@ -298,7 +307,7 @@ class ConfessionsRepository:
             .returning(*_COMMUNITY_COLUMNS)
         )
         async with self._db.write() as conn:
-            return _community((await conn.execute(statement)).mappings().one())
+            return _community((await conn.execute(statement)).mappings().one(), self.seal)
 
     async def get_community(self, community_id: int) -> CommunityRow:
         """One community, from the primary (a community added a moment ago is served)."""
@@ -307,14 +316,16 @@ class ConfessionsRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             raise CommunityNotFoundError(community_id)
-        return _community(row)
+        return _community(row, self.seal)
 
     async def list_communities(self) -> list[CommunityRow]:
         """Every community, oldest first. Read from the primary: the set is tiny
         and a gateway must see a community as soon as it was added."""
         statement = select(*_COMMUNITY_COLUMNS).order_by(communities.c.id)
         async with self._db.read_own() as conn:
-            return [_community(row) for row in (await conn.execute(statement)).mappings()]
+            return [
+                _community(row, self.seal) for row in (await conn.execute(statement)).mappings()
+            ]
 
     async def register_member(
         self, community_id: int, telegram_user_id: int, subject: str
@@ -325,12 +336,15 @@ class ConfessionsRepository:
         Telegram user), so a ban outlives the member's erasure; of several bans
         in force the longest counts.
         """
+        sealed = self.seal.new_member(community_id, telegram_user_id)
         upsert = (
             insert(members)
-            .values(community_id=community_id, telegram_user_id=telegram_user_id)
+            .values(community_id=community_id, **sealed)
             .on_conflict_do_update(
-                constraint="members_community_user_key",
-                set_={"telegram_user_id": telegram_user_id},
+                constraint="members_community_lookup_key",
+                # A no-op that makes RETURNING answer for an existing member too
+                # (who keeps their data key and sealed chat).
+                set_={"lookup": sealed["lookup"]},
             )
             # xmax is 0 only on a freshly inserted tuple: tells insert from update
             # in the same round trip.
@@ -387,7 +401,7 @@ class ConfessionsRepository:
         statement = (
             update(members)
             .where(members.c.community_id == community_id)
-            .where(members.c.telegram_user_id == telegram_user_id)
+            .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
             .values(unreachable_since=func.coalesce(members.c.unreachable_since, func.now()))
             .returning(members.c.id)
         )
@@ -403,11 +417,11 @@ class ConfessionsRepository:
             insert(members)
             .values(
                 community_id=community_id,
-                telegram_user_id=telegram_user_id,
                 notifications_enabled=enabled,
+                **self.seal.new_member(community_id, telegram_user_id),
             )
             .on_conflict_do_update(
-                constraint="members_community_user_key", set_={"notifications_enabled": enabled}
+                constraint="members_community_lookup_key", set_={"notifications_enabled": enabled}
             )
             .returning(members.c.notifications_enabled)
         )
@@ -428,7 +442,9 @@ class ConfessionsRepository:
         statement = select(
             members.c.community_id,
             members.c.id,
-            members.c.telegram_user_id,
+            members.c.lookup,
+            members.c.data_key,
+            members.c.chat,
             members.c.notifications_enabled,
             members.c.unreachable_since.is_not(None).label("unreachable"),
         ).where(tuple_(members.c.community_id, members.c.id).in_(list(set(keys))))
@@ -436,7 +452,9 @@ class ConfessionsRepository:
             rows = (await conn.execute(statement)).all()
         return {
             (int(r.community_id), int(r.id)): Recipient(
-                telegram_user_id=int(r.telegram_user_id),
+                telegram_user_id=self.seal.chat_id(
+                    int(r.community_id), r.lookup, r.data_key, r.chat
+                ),
                 notifications_enabled=bool(r.notifications_enabled),
                 unreachable=bool(r.unreachable),
             )
@@ -493,7 +511,8 @@ class ConfessionsRepository:
             members.c.notifications_enabled,
             members.c.created_at,
         ).where(
-            members.c.community_id == community_id, members.c.telegram_user_id == telegram_user_id
+            members.c.community_id == community_id,
+            members.c.lookup == self.seal.lookup(community_id, telegram_user_id),
         )
         async with self._db.read_own() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
@@ -523,7 +542,7 @@ class ConfessionsRepository:
                 await conn.execute(
                     select(members.c.id)
                     .where(members.c.community_id == community_id)
-                    .where(members.c.telegram_user_id == telegram_user_id)
+                    .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
                     .with_for_update()
                 )
             ).scalar_one_or_none()
@@ -621,7 +640,7 @@ class ConfessionsRepository:
             select(*_CONFESSION_COLUMNS, func.count().over().label("total"))
             .join(members, members.c.id == confessions.c.member_id)
             .where(members.c.community_id == community_id)
-            .where(members.c.telegram_user_id == telegram_user_id)
+            .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
             .where(confessions.c.status != "deleted")
             .order_by(confessions.c.id.desc())
             .limit(limit)
@@ -667,7 +686,6 @@ class ConfessionsRepository:
         same, so the author's notice (idempotent in the notifier) is queued again
         harmlessly. None when the confession is not approved or published.
         """
-        author = _author_chat()
         statement = (
             update(confessions)
             .where(
@@ -684,13 +702,13 @@ class ConfessionsRepository:
             .values(
                 status="published", channel_message_id=channel_message_id, updated_at=func.now()
             )
-            .returning(*_CONFESSION_COLUMNS, author.label("author"))
+            .returning(*_CONFESSION_COLUMNS, *_author_sealed())
         )
         async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return ConfessionRow.of(row), int(row["author"] or 0)
+        return ConfessionRow.of(row), self.seal.author_chat(community_id, row)
 
     async def is_deleted(self, community_id: int, confession_id: int) -> bool:
         """True when the confession was withdrawn or erased (read on the primary)."""

@@ -41,6 +41,14 @@ class MemberSeal:
         dek = self.keys.unwrap(bytes(data_key), bound)
         return int(self.keys.open_with(dek, bytes(chat), bound))
 
+    def author_chat(self, community_id: int, row: Any) -> int:
+        """The chat of a row's author (``author_lookup/_key/_chat``), 0 when erased."""
+        if row["author_lookup"] is None:
+            return 0
+        return self.chat_id(
+            community_id, row["author_lookup"], row["author_key"], row["author_chat"]
+        )
+
     def seal_token(self, bot_id: int, token: str) -> bytes:
         """A bot token as stored in ``communities``."""
         return self.keys.seal(token.encode(), ad("confessions.communities.bot_token", bot_id))

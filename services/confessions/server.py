@@ -11,26 +11,30 @@ from services.confessions.limits import SubmissionLimits
 from services.confessions.models import SCHEMA
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
 from veil.core.outbox import Outbox
 from veil.core.redis import connect_redis_cluster
 from veil.core.retention import start_pruner
+from veil.core.sealing import keyring_or_exit, open_keyring
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 
 def main() -> None:
     """Console entry point: ``python -m services.confessions``."""
     settings = ConfessionsSettings()
+    seal = MemberSeal(keyring_or_exit(settings))
 
     async def build(db: Database, closing: AsyncExitStack) -> Registration:
+        await open_keyring(db, SCHEMA, seal.keys)
         redis = await connect_redis_cluster(settings.redis_nodes)
         closing.push_async_callback(redis.aclose)
         outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
         closing.push_async_callback(notifier_channel.close)
         key = settings.id_hash_key.get_secret_value().encode()
-        protection = ProtectionRepository(db, lambda c, u: subject_token(key, c, u))
+        protection = ProtectionRepository(db, lambda c, u: subject_token(key, c, u), seal)
         await protection.adopt_legacy_bans()
         start_pruner(
             closing,
@@ -42,7 +46,7 @@ def main() -> None:
             "ConfessionsService",
             confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
             DashboardServicer(
-                ConfessionsRepository(db),
+                ConfessionsRepository(db, seal),
                 DashboardRepository(db),
                 settings,
                 outbox=outbox,

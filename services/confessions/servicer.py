@@ -158,6 +158,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         subject = self.subject(actor.community_id, actor.telegram_user_id)
         member, thread = await registration.register_member(
             self._repository.db,
+            self._repository.seal,
             actor.community_id,
             actor.telegram_user_id,
             subject,
@@ -200,7 +201,12 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         # Limits count per subject: erasing oneself does not reset them.
         subject = self.subject(actor.community_id, actor.telegram_user_id)
         found = await submission.intake(
-            self._repository.db, actor.community_id, actor.telegram_user_id, subject, key
+            self._repository.db,
+            self._repository.seal,
+            actor.community_id,
+            actor.telegram_user_id,
+            subject,
+            key,
         )
         stored = found.existing
         if stored is None:
@@ -475,6 +481,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         reason = request.reason.strip()[: domain.MAX_REASON_LENGTH]
         decided = await decision_sql.decide(
             self._repository.db,
+            self._repository.seal,
             request.community_id,
             request.confession_id,
             to=target[0],

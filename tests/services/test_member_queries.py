@@ -14,8 +14,10 @@ from sqlalchemy import event
 
 from services.confessions import decision, submission
 from services.confessions.repository import CommunityRow, ConfessionsRepository
+from services.confessions.sealed import MemberSeal
 from tools.devstack import infra
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 from veil.core.settings import DatabaseSettings
 
 _bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 8_100_000_000)
@@ -33,8 +35,8 @@ async def database(infra_config: infra.InfraConfig, stack: Any) -> AsyncIterator
     await db.dispose()
 
 
-async def test_a_profile_view_is_one_statement(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+async def test_a_profile_view_is_one_statement(database: Database, seal_keys: Keyring) -> None:
+    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
     bot_id = next(_bot_ids)
     # A well-formed token: the gateways serve every community, this one too.
     community = await repository.upsert_community(
@@ -63,6 +65,7 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
     # The approval counts on the author's profile.
     await decision.decide(
         database,
+        repository.seal,
         community.id,
         confession.id,
         to="approved",
@@ -136,11 +139,13 @@ async def _community(repository: ConfessionsRepository) -> CommunityRow:
     )
 
 
-async def test_a_submission_is_two_statements(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+async def test_a_submission_is_two_statements(database: Database, seal_keys: Keyring) -> None:
+    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
     community = await _community(repository)
     with counting(database) as statements:
-        found = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+        found = await submission.intake(
+            database, repository.seal, community.id, 5151, "subject-5151", "k:1"
+        )
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
     # The checks' reads with the member's upsert, then the insert with its number,
     # the member's counter and the card's history: no BEGIN/COMMIT, no lock between.
@@ -153,7 +158,9 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
 
     # A retried Send finds the first one in the first statement.
     with counting(database) as statements:
-        again = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+        again = await submission.intake(
+            database, repository.seal, community.id, 5151, "subject-5151", "k:1"
+        )
     assert len(statements) == 1
     assert again.existing is not None
     assert again.existing.confession.id == stored.confession.id
@@ -164,6 +171,7 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
     for row, to, verb in ((stored, "approved", "approve"), (second, "rejected", "reject")):
         await decision.decide(
             database,
+            repository.seal,
             community.id,
             row.confession.id,
             to=to,
@@ -179,8 +187,10 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
     ]
 
 
-async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+async def test_racing_retries_store_one_and_keep_numbers_gap_free(
+    database: Database, seal_keys: Keyring
+) -> None:
+    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
     community = await _community(repository)
     member = await repository.register_member(community.id, 5252, "subject-5252")
     first, second = await asyncio.gather(
@@ -195,14 +205,17 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Data
     assert profile is not None and profile.confessions_sent == 2
 
 
-async def test_an_approval_is_one_statement_and_counts_once(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+async def test_an_approval_is_one_statement_and_counts_once(
+    database: Database, seal_keys: Keyring
+) -> None:
+    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
     community = await _community(repository)
     member = await repository.register_member(community.id, 5353, "subject-5353")
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
     with counting(database) as statements:
         won = await decision.decide(
             database,
+            repository.seal,
             community.id,
             stored.confession.id,
             to="approved",
@@ -222,6 +235,7 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
     with counting(database) as statements:
         lost = await decision.decide(
             database,
+            repository.seal,
             community.id,
             stored.confession.id,
             to="rejected",
@@ -236,8 +250,10 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
     assert profile is not None and profile.confessions_approved == 1
 
 
-async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+async def test_racing_approvals_with_an_interval_take_one_slot_each(
+    database: Database, seal_keys: Keyring
+) -> None:
+    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
     community = await _community(repository)
     await repository.set_rules(community.id, {"publish_interval_minutes": 10})
     member = await repository.register_member(community.id, 5454, "subject-5454")
@@ -249,6 +265,7 @@ async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Da
         *(
             decision.decide(
                 database,
+                repository.seal,
                 community.id,
                 row.confession.id,
                 to="approved",

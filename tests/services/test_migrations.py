@@ -4,7 +4,8 @@ A scratch database of the suite's Postgres is migrated to the revisions before
 this round (confessions 0003, social 0003, notifier 0002), filled with rows as
 the old code wrote them, and migrated to head: bans keep their members until
 the service adopts them under subjects, reports and reactions keep counting
-for the members who made them, queued messages stay. Then down and up again.
+for the members who made them, queued messages stay. Then down and up again
+where a downgrade is allowed (social); the sealing migrations refuse one.
 """
 
 from __future__ import annotations
@@ -17,17 +18,22 @@ from alembic import command
 
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.sealed import MemberSeal
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
 from tools.devstack import infra
 from veil.core import migrations
 from veil.core.db import Database
 from veil.core.hashing import subject_token
+from veil.core.sealing import Keyring, new_master_key
 from veil.core.settings import DatabaseSettings
 
 SCRATCH = "veil_migration_test"
 BEFORE = {"confessions": "0003", "social": "0003", "notifier": "0002"}
 KEY = b"migration-test-key"
+MASTER_KEYS = f"t1:{new_master_key()}"
+LOOKUP_KEY = "migration-test-lookup-key-0123456789abcdef"
+SEAL = MemberSeal(Keyring.parse(MASTER_KEYS, LOOKUP_KEY))
 USER_A, USER_B = 7_399_000_001, 7_399_000_002
 
 
@@ -45,8 +51,15 @@ async def _migrate(infra_config: infra.InfraConfig, service: str, revision: str)
 
 
 @pytest.fixture
-async def scratch(infra_config: infra.InfraConfig) -> AsyncIterator[Database]:
-    """An empty database with the three schemas, dropped afterwards."""
+async def scratch(
+    infra_config: infra.InfraConfig, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[Database]:
+    """An empty database with the three schemas, dropped afterwards.
+
+    The sealing migrations read the keys from the environment, as in the chart's Jobs.
+    """
+    monkeypatch.setenv("VEIL_SEAL_MASTER_KEYS", MASTER_KEYS)
+    monkeypatch.setenv("VEIL_SEAL_LOOKUP_KEY", LOOKUP_KEY)
     await asyncio.to_thread(infra.psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH}")
     await asyncio.to_thread(infra.psql, infra_config, f"CREATE DATABASE {SCRATCH}")
     await _sql(
@@ -102,7 +115,7 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         )
         == "1|10|t|confession #1\n2|11|t|Misty Heron 417"
     )
-    protection = ProtectionRepository(scratch, lambda c, u: subject_token(KEY, c, u))
+    protection = ProtectionRepository(scratch, lambda c, u: subject_token(KEY, c, u), SEAL)
     assert await protection.adopt_legacy_bans() == 2
     assert (
         await _sql(
@@ -111,7 +124,7 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         == "0"
     )
     assert [b.label for b in await protection.list_bans(1)] == ["Misty Heron 417", "confession #1"]
-    member = await ConfessionsRepository(scratch).register_member(
+    member = await ConfessionsRepository(scratch, SEAL).register_member(
         1, USER_A, subject_token(KEY, 1, USER_A)
     )
     assert member.ban is not None and member.ban.label == "confession #1"
@@ -151,10 +164,12 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         == "card:1|sent|t|t"
     )
 
-    # Down to the revisions before, and up again.
-    for service, revision in BEFORE.items():
-        config = migrations.alembic_config(service, _dsn(infra_config))
-        await asyncio.to_thread(command.downgrade, config, revision)
+    # Down to the revisions before, and up again (social); the sealed schemas refuse.
+    config = migrations.alembic_config("social", _dsn(infra_config))
+    await asyncio.to_thread(command.downgrade, config, BEFORE["social"])
     assert await _sql(infra_config, "SELECT count(*) FROM social.reports") == "1"
-    for service in BEFORE:
-        await _migrate(infra_config, service, "head")
+    await _migrate(infra_config, "social", "head")
+    for service in ("confessions", "notifier"):
+        config = migrations.alembic_config(service, _dsn(infra_config))
+        with pytest.raises(RuntimeError, match="refused"):
+            await asyncio.to_thread(command.downgrade, config, BEFORE[service])
