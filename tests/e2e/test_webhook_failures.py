@@ -9,9 +9,11 @@ from typing import Any
 import aiohttp
 import orjson
 
+from services.confessions.sealed import MemberSeal
 from services.gateway.registry import webhook_secret
 from tests.e2e.world import World, buttons, new_user_id
 from tools.devstack import infra
+from veil.core.sealing import Keyring
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -252,15 +254,17 @@ async def test_bot_api_call_lost_on_the_network_is_redelivered(
 
 
 async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
-    world: World, infra_config: infra.InfraConfig
+    world: World, infra_config: infra.InfraConfig, seal_keys: Keyring
 ) -> None:
     broken_bot = 6_999_000_000 + new_user_id() % 1_000_000
+    # Tokens are stored sealed (services/confessions/sealed.py).
+    token = MemberSeal(seal_keys).seal_token(broken_bot, "not a token").hex()
     await asyncio.to_thread(
         infra.psql,
         infra_config,
         "INSERT INTO confessions.communities "
-        "(bot_id, bot_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
-        f"({broken_bot}, 'not a token', 'broken_bot', -1, -2, 'Broken')",
+        "(bot_id, sealed_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
+        f"({broken_bot}, '\\x{token}', 'broken_bot', -1, -2, 'Broken')",
     )
     try:
         # Gateways refresh their communities with the broken one among them:
