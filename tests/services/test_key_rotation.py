@@ -18,7 +18,7 @@ import sys
 from tests.conftest import ROTATION_KEY_ID, rotation_key
 from tests.e2e.world import World, new_user_id
 from tests.moderation.helpers import admin_says, confess, number_of, shown
-from tests.notifier.conftest import bot_calls, settled, text_call
+from tests.notifier.conftest import bot_calls, settled, started_members, text_call
 from tests.social.threads import Services, until
 from tools.devstack import infra
 from tools.devstack.stack import REPO_ROOT, Stack
@@ -53,7 +53,8 @@ async def test_rotation_under_load_loses_nothing(
     author = community.member()
     await author.start()
     number = number_of(await confess(author, "rotate me"))
-    before = [new_user_id() for _ in range(40)]
+    # Members who opened the bot's chat (the emulator refuses others).
+    before = [m.user_id for m in await started_members(community, 30)]
     ids_before = {u: await services.member_id(community, u) for u in before}
     outbox, channel = Outbox.connect(f"127.0.0.1:{stack.ports.notifier}")
     sent_ids: list[int] = []
