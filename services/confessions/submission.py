@@ -25,7 +25,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import IntegrityError
 
 from services.confessions.domain import DEFAULT_REASONS, Rules
-from services.confessions.repository import ConfessionRow, Submission
+from services.confessions.rows import ConfessionRow, Submission
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
@@ -45,7 +45,8 @@ WITH found AS (
     WHERE community_id = :community_id AND idempotency_key = :key
 ), m AS (
     INSERT INTO members (community_id, lookup, data_key, chat)
-    SELECT CAST(:community_id AS bigint), :lookup, :data_key, :chat
+    SELECT CAST(:community_id AS bigint), CAST(:lookup AS bytea), CAST(:data_key AS bytea),
+           CAST(:chat AS bytea)
     WHERE NOT EXISTS (SELECT 1 FROM found)
     ON CONFLICT ON CONSTRAINT members_community_lookup_key
     DO UPDATE SET lookup = EXCLUDED.lookup

@@ -21,7 +21,7 @@ def main() -> None:
     settings = NotifierSettings()
     keys = keyring_or_exit(settings)
 
-    async def build(db: Database, closing: AsyncExitStack) -> Registration:
+    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
         await open_keyring(db, SCHEMA, keys)
         erasure = QueueErasure(db, keys)
         start_pruner(
@@ -31,11 +31,13 @@ def main() -> None:
                 settings.outbox_retention_days, settings.dead_letter_retention_days
             ),
         )
-        return Registration.of(
-            notifier_pb2.DESCRIPTOR,
-            "NotifierService",
-            notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
-            NotifierServicer(NotifierRepository(db, keys), settings, erasure),
-        )
+        return [
+            Registration.of(
+                notifier_pb2.DESCRIPTOR,
+                "NotifierService",
+                notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
+                NotifierServicer(NotifierRepository(db, keys), settings, erasure),
+            )
+        ]
 
     run_database_service(SCHEMA, settings, build)

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from services.confessions import decision, submission
-from services.confessions.repository import CommunityRow, ConfessionsRepository
+from services.confessions import decision, registration, submission
+from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.members_repository import MembersRepository
+from services.confessions.rows import CommunityRow
 from services.confessions.sealed import MemberSeal
 from tools.devstack import infra
 from veil.core.db import Database
@@ -35,11 +37,17 @@ async def database(infra_config: infra.InfraConfig, stack: Any) -> AsyncIterator
     await db.dispose()
 
 
-async def test_a_profile_view_is_one_statement(database: Database, seal_keys: Keyring) -> None:
-    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
+@pytest.fixture
+def seal(seal_keys: Keyring) -> MemberSeal:
+    """Members and tokens sealed under the stack's keys, as its services seal them."""
+    return MemberSeal(seal_keys)
+
+
+async def test_a_profile_view_is_one_statement(database: Database, seal: MemberSeal) -> None:
+    repository = MembersRepository(database, seal)
     bot_id = next(_bot_ids)
     # A well-formed token: the gateways serve every community, this one too.
-    community = await repository.upsert_community(
+    community = await CommunitiesRepository(database, seal).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="queries_bot",
@@ -47,7 +55,9 @@ async def test_a_profile_view_is_one_statement(database: Database, seal_keys: Ke
         admin_chat_id=-2,
         title="Queries",
     )
-    member = await repository.register_member(community.id, 4242, "subject-4242")
+    member, _ = await registration.register_member(
+        database, seal, community.id, 4242, "subject-4242"
+    )
     confession = (
         await submission.store(database, community.id, member.id, "counted", "q:1")
     ).confession
@@ -65,7 +75,7 @@ async def test_a_profile_view_is_one_statement(database: Database, seal_keys: Ke
     # The approval counts on the author's profile.
     await decision.decide(
         database,
-        repository.seal,
+        seal,
         community.id,
         confession.id,
         to="approved",
@@ -127,9 +137,9 @@ def counting(database: Database) -> Iterator[list[str]]:
             event.remove(engine, "begin", begin)
 
 
-async def _community(repository: ConfessionsRepository) -> CommunityRow:
+async def _community(database: Database, seal: MemberSeal) -> CommunityRow:
     bot_id = next(_bot_ids)
-    return await repository.upsert_community(
+    return await CommunitiesRepository(database, seal).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="counted_bot",
@@ -139,13 +149,10 @@ async def _community(repository: ConfessionsRepository) -> CommunityRow:
     )
 
 
-async def test_a_submission_is_two_statements(database: Database, seal_keys: Keyring) -> None:
-    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
-    community = await _community(repository)
+async def test_a_submission_is_two_statements(database: Database, seal: MemberSeal) -> None:
+    community = await _community(database, seal)
     with counting(database) as statements:
-        found = await submission.intake(
-            database, repository.seal, community.id, 5151, "subject-5151", "k:1"
-        )
+        found = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
     # The checks' reads with the member's upsert, then the insert with its number,
     # the member's counter and the card's history: no BEGIN/COMMIT, no lock between.
@@ -158,9 +165,7 @@ async def test_a_submission_is_two_statements(database: Database, seal_keys: Key
 
     # A retried Send finds the first one in the first statement.
     with counting(database) as statements:
-        again = await submission.intake(
-            database, repository.seal, community.id, 5151, "subject-5151", "k:1"
-        )
+        again = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
     assert len(statements) == 1
     assert again.existing is not None
     assert again.existing.confession.id == stored.confession.id
@@ -171,7 +176,7 @@ async def test_a_submission_is_two_statements(database: Database, seal_keys: Key
     for row, to, verb in ((stored, "approved", "approve"), (second, "rejected", "reject")):
         await decision.decide(
             database,
-            repository.seal,
+            seal,
             community.id,
             row.confession.id,
             to=to,
@@ -188,11 +193,13 @@ async def test_a_submission_is_two_statements(database: Database, seal_keys: Key
 
 
 async def test_racing_retries_store_one_and_keep_numbers_gap_free(
-    database: Database, seal_keys: Keyring
+    database: Database, seal: MemberSeal
 ) -> None:
-    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
-    community = await _community(repository)
-    member = await repository.register_member(community.id, 5252, "subject-5252")
+    repository = MembersRepository(database, seal)
+    community = await _community(database, seal)
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5252, "subject-5252"
+    )
     first, second = await asyncio.gather(
         *(submission.store(database, community.id, member.id, "same", "race:1") for _ in "ab")
     )
@@ -206,16 +213,18 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(
 
 
 async def test_an_approval_is_one_statement_and_counts_once(
-    database: Database, seal_keys: Keyring
+    database: Database, seal: MemberSeal
 ) -> None:
-    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
-    community = await _community(repository)
-    member = await repository.register_member(community.id, 5353, "subject-5353")
+    repository = MembersRepository(database, seal)
+    community = await _community(database, seal)
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5353, "subject-5353"
+    )
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
     with counting(database) as statements:
         won = await decision.decide(
             database,
-            repository.seal,
+            seal,
             community.id,
             stored.confession.id,
             to="approved",
@@ -235,7 +244,7 @@ async def test_an_approval_is_one_statement_and_counts_once(
     with counting(database) as statements:
         lost = await decision.decide(
             database,
-            repository.seal,
+            seal,
             community.id,
             stored.confession.id,
             to="rejected",
@@ -251,12 +260,15 @@ async def test_an_approval_is_one_statement_and_counts_once(
 
 
 async def test_racing_approvals_with_an_interval_take_one_slot_each(
-    database: Database, seal_keys: Keyring
+    database: Database, seal: MemberSeal
 ) -> None:
-    repository = ConfessionsRepository(database, MemberSeal(seal_keys))
-    community = await _community(repository)
-    await repository.set_rules(community.id, {"publish_interval_minutes": 10})
-    member = await repository.register_member(community.id, 5454, "subject-5454")
+    community = await _community(database, seal)
+    await CommunitiesRepository(database, seal).set_rules(
+        community.id, {"publish_interval_minutes": 10}
+    )
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5454, "subject-5454"
+    )
     rows = [
         await submission.store(database, community.id, member.id, f"c{i}", f"i:{i}")
         for i in range(3)
@@ -265,7 +277,7 @@ async def test_racing_approvals_with_an_interval_take_one_slot_each(
         *(
             decision.decide(
                 database,
-                repository.seal,
+                seal,
                 community.id,
                 row.confession.id,
                 to="approved",
