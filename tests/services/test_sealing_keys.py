@@ -59,7 +59,8 @@ async def test_a_wrong_or_missing_key_stops_the_process_before_it_writes(
     stack: Stack, infra_config: infra.InfraConfig, name: str
 ) -> None:
     current = stack.seal_env()
-    kid = current["VEIL_SEAL_MASTER_KEYS"].split(":", 1)[0]
+    first, *others = current["VEIL_SEAL_MASTER_KEYS"].split(",")
+    kid = first.split(":", 1)[0]
     before = await asyncio.to_thread(_seal_rows, infra_config)
     cases: list[tuple[dict[str, str | None], str]] = [
         ({"VEIL_SEAL_MASTER_KEYS": None}, "VEIL_SEAL_MASTER_KEYS is not set"),
@@ -67,7 +68,7 @@ async def test_a_wrong_or_missing_key_stops_the_process_before_it_writes(
         ({"VEIL_SEAL_MASTER_KEYS": "dev1:short"}, "VEIL_SEAL_MASTER_KEYS: key 'dev1'"),
         # The same key id with another key: the schema's key-check value refuses it.
         (
-            {"VEIL_SEAL_MASTER_KEYS": f"{kid}:{new_master_key()}"},
+            {"VEIL_SEAL_MASTER_KEYS": ",".join([f"{kid}:{new_master_key()}", *others])},
             f"VEIL_SEAL_MASTER_KEYS: key '{kid}' is not the key",
         ),
         # Another key id only: data sealed under the real one could not be opened.
