@@ -57,7 +57,7 @@ bench: $(STAMP)
 	$(PY) -m tools.bench
 
 bench-notifier: $(STAMP)
-	$(PY) -m tools.bench_notifier
+	$(PY) -m tools.bench.notifier
 
 chaos: $(STAMP)
 	$(PY) -m tools.chaos

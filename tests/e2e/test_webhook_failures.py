@@ -11,7 +11,8 @@ import orjson
 
 from services.gateway.registry import webhook_secret
 from tests.e2e.world import World, buttons, new_user_id
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -46,17 +47,15 @@ async def _post(
         return response.status, await response.text()
 
 
-def _rows(cfg: infra.InfraConfig, table: str, community_id: int) -> int:
+def _rows(cfg: InfraConfig, table: str, community_id: int) -> int:
     """Rows of a community in ``confessions.<table>``, counted on the primary."""
     return int(
-        infra.psql(
-            cfg, f"SELECT count(*) FROM confessions.{table} WHERE community_id = {community_id}"
-        )
+        psql(cfg, f"SELECT count(*) FROM confessions.{table} WHERE community_id = {community_id}")
     )
 
 
 async def test_duplicate_update_processed_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member()
     preview_result = await member.send("✍️ New confession")
@@ -74,7 +73,7 @@ async def test_duplicate_update_processed_once(
 
 
 async def test_wrong_or_missing_secret_is_rejected(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     body = orjson.dumps(_message_update(1, 7_000_000_001, "/start"))
     assert (await _post(world, community.id, body, "wrong-secret"))[0] == 401
@@ -88,7 +87,7 @@ async def test_wrong_or_missing_secret_is_rejected(
 
 
 async def test_bad_bodies_get_200_and_store_nothing(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     secret = _secret(world, community)
     cases = {
@@ -144,7 +143,7 @@ async def test_flooding_member_is_limited_politely_others_unaffected(
 
 
 async def test_concurrent_delivery_of_one_update_processes_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     """Two deliveries of the same update racing each other: one is handled."""
     user_id = 7_000_000_050 + community.bot_id % 1000
@@ -198,7 +197,7 @@ async def test_gateway_readiness(world: World, http: aiohttp.ClientSession) -> N
 
 
 async def test_failed_bot_api_call_is_redelivered_and_completed_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     """Telegram failing the bot's reply (502): the update is redelivered and finished.
 
@@ -252,11 +251,11 @@ async def test_bot_api_call_lost_on_the_network_is_redelivered(
 
 
 async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
-    world: World, infra_config: infra.InfraConfig
+    world: World, infra_config: InfraConfig
 ) -> None:
     broken_bot = 6_999_000_000 + new_user_id() % 1_000_000
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "INSERT INTO confessions.communities "
         "(bot_id, bot_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
@@ -271,7 +270,7 @@ async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
         assert "Welcome" in (await member.last())["text"]
     finally:
         await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             f"DELETE FROM confessions.communities WHERE bot_id = {broken_bot}",
         )

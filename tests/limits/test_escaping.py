@@ -17,7 +17,7 @@ from tests.moderation.helpers import (
 )
 from tests.social.test_threads import _hidden
 from tests.social.threads import button, rows
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_an_admin_named_like_a_tag_rejects_with_a_typed_reason(
@@ -61,7 +61,7 @@ async def test_a_typed_reason_after_another_admin_decided_names_them_escaped(
 
 
 async def test_a_restored_comment_card_names_an_admin_named_like_a_tag(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     _, _, _, hidden = await _hidden(world, community, infra_config, "a joke <3")
     pressed = await admin_press(community, 1, hidden, button(hidden, "Restore"), "<Ann>")

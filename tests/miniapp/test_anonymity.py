@@ -22,7 +22,7 @@ from tests.miniapp.helpers import (
 from tests.moderation.helpers import confess, number_of
 from tests.social.test_threads import _hidden
 from tests.social.threads import Services
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 
 ENDPOINTS = {
     "queue",
@@ -41,7 +41,7 @@ async def test_no_mini_app_answer_names_an_author(
     world: World,
     community: World.Community,
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     author = community.member(first_name="Quetzalia")
     await author.start()

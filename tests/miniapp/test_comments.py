@@ -14,11 +14,11 @@ from tests.e2e.world import World, new_user_id
 from tests.miniapp.helpers import assert_anonymous, call, init_data
 from tests.social.test_threads import _hidden
 from tests.social.threads import admin_press, button, open_thread, replica_caught_up
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_a_hidden_comment_is_listed_and_restored_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, author, _writer, card = await _hidden(world, community, infra_config, "a dark joke")
     data = await init_data(community, 1)
@@ -52,7 +52,7 @@ async def test_a_hidden_comment_is_listed_and_restored_once(
 
 
 async def test_a_hidden_comment_is_deleted(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, author, _, _ = await _hidden(world, community, infra_config, "delete this one")
     data = await init_data(community, 1)
@@ -69,7 +69,7 @@ async def test_a_hidden_comment_is_deleted(
 
 
 async def test_search_by_number_and_by_pseudonym(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, _, _, _ = await _hidden(world, community, infra_config, "find me by my name")
     data = await init_data(community, 1)
@@ -104,7 +104,7 @@ async def test_search_by_number_and_by_pseudonym(
 async def test_bad_comment_decisions_change_nothing(
     world: World,
     community: World.Community,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
     body: dict[str, object],
 ) -> None:
     await _hidden(world, community, infra_config, f"still hidden {body}")
@@ -118,7 +118,7 @@ async def test_bad_comment_decisions_change_nothing(
 
 
 async def test_other_threads_communities_and_outsiders_change_nothing(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, _, _, _ = await _hidden(world, community, infra_config, "not theirs to restore")
     data = await init_data(community, 1)

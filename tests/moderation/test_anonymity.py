@@ -17,11 +17,11 @@ from tests.moderation.helpers import (
     wait_for,
 )
 from tests.social.threads import button
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_the_author_appears_nowhere_but_in_their_own_chat(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member(first_name="Quetzalia")
     await author.start()

@@ -16,7 +16,7 @@ from tests.moderation.helpers import (
     type_reason,
 )
 from tests.social.threads import button, replica_caught_up, rows
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 
 WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."
 
@@ -66,7 +66,7 @@ async def test_a_typed_reason_for_a_withdrawn_confession(community: World.Commun
 
 
 async def test_ban_by_the_number_of_an_erased_author(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
 from tests.e2e.world import Member, World
-from tools.devstack import infra
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
@@ -53,9 +53,9 @@ async def notifier(stack: Stack) -> AsyncIterator[notifier_pb2_grpc.NotifierServ
 
 
 @pytest.fixture(scope="module")
-async def notifier_db(infra_config: infra.InfraConfig) -> AsyncIterator[Database]:
+async def notifier_db(infra_config: InfraConfig) -> AsyncIterator[Database]:
     """The notifier schema on the primary, to read what became of each message."""
-    dsn = infra_config.pg_dsn(infra.SERVICE_ROLES["notifier"])
+    dsn = infra_config.pg_dsn(SERVICE_ROLES["notifier"])
     db = Database.from_settings(DatabaseSettings(db_primary_dsn=dsn), "notifier")  # type: ignore[arg-type]
     yield db
     await db.dispose()

@@ -14,7 +14,7 @@ from services.social.models import thread_states
 from services.social.pseudonyms import pseudonym
 from services.social.repository import SocialRepository, Sort
 from services.social.thread_states import close_authors_threads
-from tools.devstack import infra
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
 
@@ -40,10 +40,10 @@ def test_pseudonym_needs_the_key() -> None:
 
 
 @pytest.fixture
-async def repository(infra_config: infra.InfraConfig) -> AsyncIterator[SocialRepository]:
+async def repository(infra_config: InfraConfig) -> AsyncIterator[SocialRepository]:
     settings = DatabaseSettings(
-        db_primary_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"]),  # type: ignore[arg-type]
-        db_replica_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
+        db_primary_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"]),  # type: ignore[arg-type]
+        db_replica_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
     )
     db = Database.from_settings(settings, "social")
     yield SocialRepository(db)

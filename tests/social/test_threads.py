@@ -22,13 +22,14 @@ from tests.social.threads import (
     until,
     write_comment,
 )
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
 from veil.v1 import social_pb2, social_pb2_grpc
 
 
 async def test_deep_link_opens_an_empty_thread(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -57,7 +58,7 @@ async def test_unpublished_or_unknown_confession_has_no_thread(
 
 
 async def test_comments_page_and_sort(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -94,7 +95,7 @@ async def test_comments_page_and_sort(
 
 
 async def test_reactions_toggle_switch_and_sort_by_top(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -126,7 +127,7 @@ async def test_reactions_toggle_switch_and_sort_by_top(
 
 
 async def test_reply_quotes_parent_and_author_is_marked(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -144,7 +145,7 @@ async def test_reply_quotes_parent_and_author_is_marked(
 
 
 async def test_member_deletes_own_comment_only(
-    community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+    community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
     author = community.member()
     await author.start()
@@ -176,7 +177,7 @@ async def test_member_deletes_own_comment_only(
 
 
 async def test_reports_count_once_and_hide_at_threshold(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -198,7 +199,7 @@ async def test_reports_count_once_and_hide_at_threshold(
     hidden = await open_thread(reporters[0], number)
     assert "something nasty" not in hidden["text"]
     queued = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
         f"WHERE community_id = {community.id} AND chat_id = {community.admin_chat_id} "
@@ -208,7 +209,7 @@ async def test_reports_count_once_and_hide_at_threshold(
 
 
 async def _hidden(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, text: str
+    world: World, community: World.Community, infra_config: InfraConfig, text: str
 ) -> tuple[int, Member, Member, dict[str, Any]]:
     """A comment hidden by three reports: (confession number, author, writer, admin card)."""
     author = community.member()
@@ -237,7 +238,7 @@ async def _hidden(
 
 
 async def test_admins_restore_a_hidden_comment_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+    world: World, community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
     number, author, writer, card = await _hidden(
         world, community, infra_config, "misunderstood joke"
@@ -272,7 +273,7 @@ async def test_admins_restore_a_hidden_comment_once(
 
 
 async def test_commenter_sees_own_comment_while_replica_lags(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -281,16 +282,14 @@ async def test_commenter_sees_own_comment_while_replica_lags(
     await replica_caught_up(infra_config)
     await open_thread(other, number)
     thread = await open_thread(writer, number)
-    await asyncio.to_thread(infra.psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+    await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
     try:
         thread = await write_comment(writer, thread, "fresh off the press")
         assert "fresh off the press" in thread["text"]
         assert "fresh off the press" in (await open_thread(writer, number))["text"]
         assert "fresh off the press" not in (await open_thread(other, number))["text"]
     finally:
-        await asyncio.to_thread(
-            infra.psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True
-        )
+        await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
     async def other_sees_it() -> bool:
         return "fresh off the press" in (await open_thread(other, number))["text"]
@@ -299,7 +298,7 @@ async def test_commenter_sees_own_comment_while_replica_lags(
 
 
 async def test_oldest_toggle_and_refresh(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     number = await publish(author, infra_config, "toggles")
@@ -322,7 +321,7 @@ async def test_oldest_toggle_and_refresh(
 
 
 async def test_admins_delete_a_hidden_comment(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, _, _, shown = await _hidden(world, community, infra_config, "pure spam")
     pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
@@ -338,7 +337,7 @@ async def test_admins_delete_a_hidden_comment(
 
 
 async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     number, author, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
     await replica_caught_up(infra_config)

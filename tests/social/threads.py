@@ -11,7 +11,8 @@ import grpc
 
 from services.social.domain import comments_markup
 from tests.e2e.world import Member, World
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import (
     common_pb2,
     confessions_pb2,
@@ -45,7 +46,7 @@ def comment_row(message: dict[str, Any], index: int) -> list[tuple[str, str]]:
 
 
 async def publish(
-    member: Member, infra_config: infra.InfraConfig, text: str, *, channel_post: bool = False
+    member: Member, infra_config: InfraConfig, text: str, *, channel_post: bool = False
 ) -> int:
     """The member confesses through the bot; the confession is then marked published.
 
@@ -63,7 +64,7 @@ async def publish(
     number = int(received.split("#")[1].split()[0])
     post_id = await post_to_channel(member.community, number, text) if channel_post else "NULL"
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         f"UPDATE confessions.confessions SET status = 'published', channel_message_id = {post_id} "
         f"WHERE community_id = {member.community.id} AND number = {number}",
@@ -174,17 +175,17 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
         await asyncio.sleep(0.1)
 
 
-async def replica_caught_up(infra_config: infra.InfraConfig) -> None:
+async def replica_caught_up(infra_config: InfraConfig) -> None:
     """Wait until the replica has replayed everything the primary has written so far.
 
     Members other than the writer read threads from the replica; a test that
     has one member read right after another wrote waits for this first.
     """
-    target = await asyncio.to_thread(infra.psql, infra_config, "SELECT pg_current_wal_lsn()")
+    target = await asyncio.to_thread(psql, infra_config, "SELECT pg_current_wal_lsn()")
 
     async def replayed() -> bool:
         lag = await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             f"SELECT pg_wal_lsn_diff('{target}', pg_last_wal_replay_lsn())",
             replica=True,
