@@ -16,17 +16,15 @@ import aiohttp
 import grpc
 import pytest
 
-from tests.e2e.world import World
-from tests.observability.receiver import Receiver
-from tests.social.threads import Services
+from tests.support.otlp import Receiver
+from tests.support.services import Services
+from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
 PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
-# VEIL_NOTIFY_BATCH_SECONDS and VEIL_COUNTER_EDIT_SECONDS of the suite's stack.
-PACE_SECONDS = 4.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

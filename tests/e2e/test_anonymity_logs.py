@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
-from tests.e2e.world import World, buttons
+from tests.support.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
+from tests.support.world import World, buttons
 from tools.devstack.infra.config import InfraConfig
 from veil.core.redis import connect_redis_cluster
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_says, confess, number_of, shown
-from tests.social.threads import (
-    Services,
+from tests.support.moderation import admin_says, confess, number_of, shown
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -26,6 +25,7 @@ from tests.social.threads import (
     rows,
     until,
 )
+from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import common_pb2, confessions_pb2, social_pb2

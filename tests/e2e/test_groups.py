@@ -6,9 +6,9 @@ import itertools
 import time
 from typing import Any
 
-from tests.e2e.world import Member, World, new_user_id
-from tests.moderation.helpers import add_to_admin_chat, chat, confess, shown
-from tests.social.threads import bot_api, comment_row, open_thread, publish, rows, write_comment
+from tests.support.moderation import add_to_admin_chat, chat, confess, shown
+from tests.support.threads import bot_api, comment_row, open_thread, publish, rows, write_comment
+from tests.support.world import Member, World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 
 _group_ids = itertools.count(-(3 * 10**12) - int(time.time()) % 100_000 * 1000)

@@ -7,10 +7,8 @@ import asyncio
 import json
 from typing import Any
 
-from tests.conftest import PACE_SECONDS
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -22,6 +20,7 @@ from tests.social.threads import (
     until,
     write_comment,
 )
+from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.core.cards import WITHDRAWN_NOTE

@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from tests.e2e.world import World, buttons
+from tests.support.world import World, buttons
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 

@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-from tests.e2e.world import Member, World, buttons
+from tests.support.world import Member, World, buttons
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 

@@ -29,9 +29,9 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.world import World, buttons
-from tests.helm import chart
-from tests.helm.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
+from tests.support import chart
+from tests.support.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
+from tests.support.world import World, buttons
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack, dying_with_parent, free_port
 

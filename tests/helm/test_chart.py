@@ -21,8 +21,8 @@ from services.confessions.config import ConfessionsSettings
 from services.gateway.config import GatewaySettings
 from services.notifier.config import NotifierSettings, WorkerSettings
 from services.social.config import SocialSettings
-from tests.helm import chart
-from tests.helm.chart import (
+from tests.support import chart
+from tests.support.chart import (
     CHART,
     COMPONENTS,
     FAKE_SECRETS,

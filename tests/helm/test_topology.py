@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helm import chart
-from tests.helm.chart import (
+from tests.helm.test_chart import SETTINGS
+from tests.support import chart
+from tests.support.chart import (
     CHART,
     COMPONENTS,
     GRPC_SERVICES,
@@ -28,7 +29,6 @@ from tests.helm.chart import (
     of_kind,
     resolve_env,
 )
-from tests.helm.test_chart import SETTINGS
 from tools.devstack.calls import calls, process_name
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import Stack

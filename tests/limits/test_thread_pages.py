@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     open_thread,
     publish,
@@ -14,6 +13,7 @@ from tests.social.threads import (
     reply,
     write_comment,
 )
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, utf16_len
 

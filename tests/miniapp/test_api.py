@@ -11,8 +11,7 @@ import asyncio
 
 import pytest
 
-from tests.e2e.world import World
-from tests.miniapp.helpers import (
+from tests.support.miniapp import (
     Answer,
     assert_anonymous,
     call,
@@ -24,8 +23,10 @@ from tests.miniapp.helpers import (
     queued_to_channel,
     status_of,
 )
-from tests.moderation.helpers import admin_press, current, shown, wait_for
-from tests.social.threads import Services, button, open_thread, replica_caught_up, write_comment
+from tests.support.moderation import admin_press, current, shown, wait_for
+from tests.support.services import Services
+from tests.support.threads import button, open_thread, replica_caught_up, write_comment
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from veil.v1 import confessions_pb2
 

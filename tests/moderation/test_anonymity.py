@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -16,7 +15,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button
+from tests.support.threads import button
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 
 

@@ -6,8 +6,7 @@ import re
 
 import grpc
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -17,7 +16,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, open_thread, publish, write_comment
+from tests.support.threads import button, open_thread, publish, write_comment
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import Stack
 from veil.v1 import confessions_pb2, confessions_pb2_grpc

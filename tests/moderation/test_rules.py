@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, admin_says, card, confess, number_of, shown
-from tests.social.threads import button
+from tests.support.moderation import admin_press, admin_says, card, confess, number_of, shown
+from tests.support.threads import button
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.stale_press import stale_press
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -15,7 +13,9 @@ from tests.moderation.helpers import (
     shown,
     type_reason,
 )
-from tests.social.threads import button, replica_caught_up, rows
+from tests.support.stale_press import stale_press
+from tests.support.threads import button, replica_caught_up, rows
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 
 WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."

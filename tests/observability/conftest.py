@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.world import World
 from tests.observability.load import Load, report_to_threshold
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 
 

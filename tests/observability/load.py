@@ -5,8 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import Member, World
-from tests.social.threads import comment_row, open_thread, publish, replica_caught_up, write_comment
+from tests.support.threads import (
+    comment_row,
+    open_thread,
+    publish,
+    replica_caught_up,
+    write_comment,
+)
+from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 
 # Distinctive, so that a leak is found by a plain substring search.

@@ -13,9 +13,9 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.e2e.world import World, new_user_id
 from tests.services.conftest import SERVICE_NAMES
-from tests.social.threads import replica_caught_up
+from tests.support.threads import replica_caught_up
+from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Stack, free_port

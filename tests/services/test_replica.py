@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import grpc
 
-from tests.e2e.world import World, new_user_id
+from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres import start_replica, stop_replica
 from tools.devstack.infra.postgres_sql import psql

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from tests.e2e.world import World
-from tests.social.threads import Services, until
+from tests.support.services import Services
+from tests.support.threads import until
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack

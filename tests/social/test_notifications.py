@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import PACE_SECONDS
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     notices,
     open_thread,
@@ -24,6 +22,7 @@ from tests.social.threads import (
     until,
     write_comment,
 )
+from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 

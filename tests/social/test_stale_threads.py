@@ -9,11 +9,10 @@ import grpc
 import pytest
 
 from services.gateway.threads import CommentAction
-from tests.e2e.stale_press import stale_press
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, confess, erase, number_of
-from tests.social.threads import (
-    Services,
+from tests.support.moderation import admin_press, card, confess, erase, number_of
+from tests.support.services import Services
+from tests.support.stale_press import stale_press
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -24,6 +23,7 @@ from tests.social.threads import (
     rows,
     write_comment,
 )
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import social_pb2

@@ -4,16 +4,15 @@ reactions, deleting, reports, read-your-writes under replica lag."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import grpc
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_says
-from tests.social.threads import (
+from tests.support.moderation import admin_says
+from tests.support.threads import (
     admin_press,
     button,
     comment_row,
+    hidden_comment,
     open_thread,
     press,
     publish,
@@ -22,6 +21,7 @@ from tests.social.threads import (
     until,
     write_comment,
 )
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
@@ -208,39 +208,10 @@ async def test_reports_count_once_and_hide_at_threshold(
     assert queued == "1"  # one card for the admins, whatever the reports after
 
 
-async def _hidden(
-    world: World, community: World.Community, infra_config: InfraConfig, text: str
-) -> tuple[int, Member, Member, dict[str, Any]]:
-    """A comment hidden by three reports: (confession number, author, writer, admin card)."""
-    author = community.member()
-    await author.start()
-    number = await publish(author, infra_config, "moderate me")
-    writer = community.member()
-    await write_comment(writer, await open_thread(writer, number), text)
-    await replica_caught_up(infra_config)
-    for reporter in [community.member() for _ in range(3)]:
-        view = await open_thread(reporter, number)
-        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
-
-    async def card() -> dict[str, Any] | None:
-        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
-        return next(
-            (m for m in messages if "was hidden after 3 reports" in m.get("text", "")), None
-        )
-
-    async def card_arrived() -> bool:
-        return await card() is not None
-
-    await until(card_arrived, "the admin card never arrived through the notifier")
-    shown = await card()
-    assert shown is not None and text in shown["text"]
-    return number, author, writer, shown
-
-
 async def test_admins_restore_a_hidden_comment_once(
     world: World, community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
-    number, author, writer, card = await _hidden(
+    number, author, writer, card = await hidden_comment(
         world, community, infra_config, "misunderstood joke"
     )
     assert str(writer.user_id) not in card["text"]
@@ -323,7 +294,7 @@ async def test_oldest_toggle_and_refresh(
 async def test_admins_delete_a_hidden_comment(
     world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, _, _, shown = await _hidden(world, community, infra_config, "pure spam")
+    number, _, _, shown = await hidden_comment(world, community, infra_config, "pure spam")
     pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
     assert pressed["answer"]["text"] == "🗑 Deleted"
     edited = next(
@@ -339,7 +310,9 @@ async def test_admins_delete_a_hidden_comment(
 async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
     world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, author, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
+    number, author, writer, shown = await hidden_comment(
+        world, community, infra_config, "repeat offender"
+    )
     await replica_caught_up(infra_config)
     before = await open_thread(community.member(), number)
     assert "repeat offender" not in before["text"]

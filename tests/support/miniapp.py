@@ -6,9 +6,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import card, confess, number_of, wait_for
-from tests.social.threads import Services
+from tests.support.moderation import card, confess, number_of, wait_for
+from tests.support.services import Services
+from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import confessions_pb2

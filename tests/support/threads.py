@@ -7,19 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import grpc
-
 from services.social.domain import comments_markup
-from tests.e2e.world import Member, World
+from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
-from veil.v1 import (
-    common_pb2,
-    confessions_pb2,
-    confessions_pb2_grpc,
-    social_pb2,
-    social_pb2_grpc,
-)
 
 
 def rows(message: dict[str, Any]) -> list[list[tuple[str, str]]]:
@@ -195,54 +186,30 @@ async def replica_caught_up(infra_config: InfraConfig) -> None:
     await until(replayed, "the replica did not catch up")
 
 
-class Services:
-    """gRPC stubs of the running confessions and social services."""
+async def hidden_comment(
+    world: World, community: World.Community, infra_config: InfraConfig, text: str
+) -> tuple[int, Member, Member, dict[str, Any]]:
+    """A comment hidden by three reports: (confession number, author, writer, admin card)."""
+    author = community.member()
+    await author.start()
+    number = await publish(author, infra_config, "moderate me")
+    writer = community.member()
+    await write_comment(writer, await open_thread(writer, number), text)
+    await replica_caught_up(infra_config)
+    for reporter in [community.member() for _ in range(3)]:
+        view = await open_thread(reporter, number)
+        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
 
-    def __init__(self, channels: list[grpc.aio.Channel]) -> None:
-        self.confessions = confessions_pb2_grpc.ConfessionsServiceStub(channels[0])
-        self.social = social_pb2_grpc.SocialServiceStub(channels[1])
-
-    async def member_id(self, community: World.Community, user_id: int) -> int:
-        """The internal id of a Telegram user in the community (registered if new)."""
-        registered = await self.confessions.RegisterMember(
-            confessions_pb2.RegisterMemberRequest(
-                actor=common_pb2.Actor(community_id=community.id, telegram_user_id=user_id)
-            )
-        )
-        return int(registered.member.id)
-
-    async def thread(self, community: World.Community, number: int) -> social_pb2.ThreadContext:
-        """The thread context the gateway builds (from GetConfession and the registry)."""
-        found = await self.confessions.GetConfession(
-            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
-        )
-        me = await bot_api(community, "getMe", {})
-        return social_pb2.ThreadContext(
-            community_id=community.id,
-            confession_id=found.confession.id,
-            confession_number=number,
-            author_member_id=found.author_member_id,
-            channel_chat_id=community.channel_id,
-            channel_message_id=found.channel_message_id,
-            admin_chat_id=community.admin_chat_id,
-            bot_username=me["username"],
+    async def card() -> dict[str, Any] | None:
+        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return next(
+            (m for m in messages if "was hidden after 3 reports" in m.get("text", "")), None
         )
 
-    async def comment(
-        self, thread: social_pb2.ThreadContext, member_id: int, text: str, parent_id: int = 0
-    ) -> social_pb2.Comment:
-        """A comment as the gateway stores it, without the member's three updates
-        (members are rate limited in the suite)."""
-        added: social_pb2.AddCommentResponse = await self.social.AddComment(
-            social_pb2.AddCommentRequest(
-                community_id=thread.community_id,
-                confession_id=thread.confession_id,
-                member_id=member_id,
-                parent_id=parent_id,
-                text=text,
-                idempotency_key=f"test:{thread.confession_id}:{member_id}:{text}",
-                thread=thread,
-            )
-        )
-        comment: social_pb2.Comment = added.comment
-        return comment
+    async def card_arrived() -> bool:
+        return await card() is not None
+
+    await until(card_arrived, "the admin card never arrived through the notifier")
+    shown = await card()
+    assert shown is not None and text in shown["text"]
+    return number, author, writer, shown
