@@ -30,7 +30,9 @@ RULES = Rules(filter_words=("spam",), reject_reasons=("Off-topic", "Hurtful"))
         ("publish", "now", {"publish_interval_minutes": 0}),
     ],
 )
-def test_a_rule_changes_exactly_its_columns(name: str, value: str, changes: dict) -> None:
+def test_a_rule_changes_exactly_its_columns(
+    name: str, value: str, changes: dict[str, object]
+) -> None:
     assert apply_rule(RULES, name, value) == changes
 
 
