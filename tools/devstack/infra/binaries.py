@@ -11,6 +11,7 @@ from tools.devstack.infra.processes import clean_env, is_root, pg_os_ids, run, s
 
 
 def redis_bin(name: str) -> str:
+    """Path of a Redis tool (``redis-server``, ``redis-cli``); RuntimeError when missing."""
     found = shutil.which(name)
     if found is None and Path(f"/usr/bin/{name}").exists():
         found = f"/usr/bin/{name}"  # PATH may be minimal (e.g. under some test runners)
@@ -20,6 +21,7 @@ def redis_bin(name: str) -> str:
 
 
 def psql_bin() -> Path:
+    """The psql binary of Postgres 15 (the versioned one when present)."""
     # The versioned binary is what /usr/bin/psql (Debian's perl pg_wrapper) ends up running;
     # calling it directly saves ~25 ms per call, which matters for the warm no-op path.
     direct = PG_BIN / "psql"
@@ -56,6 +58,3 @@ def ensure_binaries() -> None:
         if shutil.which("runuser") is None:
             raise RuntimeError("running as root needs `runuser` (util-linux) to drop to postgres")
         pg_os_ids()
-
-
-# --------------------------------------------------------------------------- postgres

@@ -40,9 +40,6 @@ _MAX_SOCKET_PATH = 100
 _IDENT_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-# --------------------------------------------------------------------------- configuration
-
-
 def cluster_bus_port(port: int) -> int:
     """Port of a node's cluster bus (node-to-node gossip).
 
@@ -102,26 +99,32 @@ class InfraConfig:
 
 
 def pg_dir(cfg: InfraConfig) -> Path:
+    """Folder of both Postgres servers' data."""
     return cfg.root / "pg"
 
 
 def primary_dir(cfg: InfraConfig) -> Path:
+    """Data folder of the primary."""
     return cfg.root / "pg" / "primary"
 
 
 def replica_dir(cfg: InfraConfig) -> Path:
+    """Data folder of the replica."""
     return cfg.root / "pg" / "replica"
 
 
 def logs_dir(cfg: InfraConfig) -> Path:
+    """Folder of every server's log."""
     return cfg.root / "logs"
 
 
 def primary_log(cfg: InfraConfig) -> Path:
+    """The primary's log."""
     return cfg.root / "logs" / "pg-primary.log"
 
 
 def replica_log(cfg: InfraConfig) -> Path:
+    """The replica's log."""
     return cfg.root / "logs" / "pg-replica.log"
 
 
@@ -138,20 +141,25 @@ def socket_dir(cfg: InfraConfig) -> Path:
 
 
 def redis_root(cfg: InfraConfig) -> Path:
+    """Folder of every Redis node's data."""
     return cfg.root / "redis"
 
 
 def redis_dir(cfg: InfraConfig, port: int) -> Path:
+    """Working folder of the Redis node on ``port``."""
     return cfg.root / "redis" / str(port)
 
 
 def redis_conf(cfg: InfraConfig, port: int) -> Path:
+    """Config file of the Redis node on ``port``."""
     return redis_dir(cfg, port) / "redis.conf"
 
 
 def redis_pidfile(cfg: InfraConfig, port: int) -> Path:
+    """Pidfile of the Redis node on ``port``."""
     return redis_dir(cfg, port) / "redis.pid"
 
 
 def redis_log(cfg: InfraConfig, port: int) -> Path:
+    """Log of the Redis node on ``port``."""
     return cfg.root / "logs" / f"redis-{port}.log"

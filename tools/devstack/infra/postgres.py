@@ -48,6 +48,7 @@ def postmaster_alive(datadir: Path) -> bool:
 
 
 def pg_ready(port: int) -> bool:
+    """The server on ``port`` accepts connections (``pg_isready``)."""
     proc = run(
         [PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"],
         check=False,
@@ -154,6 +155,7 @@ def _pg_ctl_start(cfg: InfraConfig, datadir: Path, port: int, log: Path) -> None
 
 
 def pg_ctl_stop(cfg: InfraConfig, datadir: Path, log: Path) -> None:
+    """Stop the server of ``datadir`` (fast shutdown) if it runs."""
     if not postmaster_alive(datadir):
         return
     run(
@@ -341,6 +343,7 @@ def start_replica(cfg: InfraConfig) -> None:
 
 
 def stop_postgres(cfg: InfraConfig) -> None:
+    """Stop the replica, then the primary (those that run)."""
     # Replica first, so it does not spend the primary's shutdown retrying its connection.
     for datadir, log, what in (
         (replica_dir(cfg), replica_log(cfg), "replica"),

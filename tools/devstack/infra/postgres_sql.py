@@ -16,10 +16,12 @@ from tools.devstack.infra.processes import clean_env, run
 
 
 def quote_ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(value: str) -> str:
+    """``value`` as a quoted SQL string literal."""
     return "'" + value.replace("'", "''") + "'"
 
 

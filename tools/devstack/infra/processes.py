@@ -18,18 +18,19 @@ from pathlib import Path
 
 from tools.devstack.infra.config import PG_OS_USER, InfraConfig
 
-# --------------------------------------------------------------------------- process helpers
-
 
 def say(msg: str) -> None:
+    """A progress line on stderr."""
     print(f"[devstack] {msg}", file=sys.stderr, flush=True)
 
 
 def is_root() -> bool:
+    """This process runs as root."""
     return os.geteuid() == 0
 
 
 def pg_os_ids() -> tuple[int, int]:
+    """(uid, gid) of the postgres OS user; RuntimeError when there is none."""
     try:
         entry = pwd.getpwnam(PG_OS_USER)
     except KeyError as exc:
@@ -48,12 +49,14 @@ def as_pg_user(cmd: Sequence[str]) -> list[str]:
 
 
 def chown_pg(path: Path) -> None:
+    """Give ``path`` to the postgres OS user (when running as root)."""
     if is_root():
         uid, gid = pg_os_ids()
         os.chown(path, uid, gid)
 
 
 def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for our commands: without the caller's libpq variables, plus ``extra``."""
     # Drop the caller's libpq variables (PGHOST, PGDATABASE, PGOPTIONS, PGDATA...): they would
     # silently redirect or alter our commands. LC_ALL=C keeps tool messages in plain English.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
@@ -69,6 +72,7 @@ def _tail(text: str, lines: int = 20) -> str:
 
 
 def file_tail(path: Path, lines: int = 30) -> str:
+    """The last ``lines`` of a file, indented, for an error message."""
     try:
         return _tail(path.read_text(errors="replace"), lines)
     except OSError as exc:
@@ -137,6 +141,7 @@ def run(
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
+    """Poll ``predicate`` until it holds (True) or ``timeout`` seconds pass (False)."""
     deadline = time.monotonic() + timeout
     while True:
         if predicate():
@@ -167,6 +172,7 @@ def pid_alive(pid: int, name: str) -> bool:
 
 
 def read_pid(path: Path) -> int | None:
+    """The pid in a pidfile's first line; None when missing or unreadable."""
     try:
         return int(path.read_text().splitlines()[0].strip())
     except (OSError, ValueError, IndexError):
@@ -181,6 +187,7 @@ def port_open(port: int) -> bool:
 
 
 def check_port_free(port: int, what: str, option: str) -> None:
+    """RuntimeError naming ``option`` when something already listens on ``port``."""
     if port_open(port):
         raise RuntimeError(
             f"cannot start {what} on 127.0.0.1:{port}: the port is already in use by another "
@@ -228,10 +235,12 @@ def lock(cfg: InfraConfig, name: str) -> Iterator[None]:
 
 
 def wait_pid_gone(pid: int, name: str, timeout: float) -> bool:
+    """Wait until ``pid`` (running ``name``) is gone; False on timeout."""
     return wait_until(lambda: not pid_alive(pid, name), timeout=timeout, interval=0.02)
 
 
 def kill_pid(pid: int, name: str, sig: int = signal.SIGKILL, timeout: float = 10.0) -> bool:
+    """Send ``sig`` to ``pid`` and wait until it is gone; False if it survives."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
     return wait_pid_gone(pid, name, timeout)

@@ -195,6 +195,7 @@ def _start_redis_nodes(cfg: InfraConfig) -> list[int]:
 
 
 def stop_redis(cfg: InfraConfig) -> None:
+    """Shut down every node of ours (SHUTDOWN NOSAVE NOW, then SIGKILL if ignored)."""
     if not redis_root(cfg).exists():
         return
     pids: dict[int, int] = {}
@@ -303,6 +304,3 @@ def start_redis_node(cfg: InfraConfig, port: int) -> None:
         return
     _launch_redis_node(cfg, port)
     _wait_redis_up(cfg, [port])
-
-
-# --------------------------------------------------------------------------- whole stack
