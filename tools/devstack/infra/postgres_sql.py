@@ -25,8 +25,11 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def admin_sql(cfg: InfraConfig, port: int, sql: str, database: str = "postgres") -> str:
-    """Run SQL as the bootstrap superuser over our private unix socket (trust auth)."""
+def _run_psql(
+    host: str, port: int, user: str, database: str, sql: str, env: dict[str, str], timeout: float
+) -> str:
+    """Run ``sql`` with psql (no psqlrc, stop at the first error) and return its unaligned,
+    tuples-only output (``-At``) without the trailing newline."""
     proc = run(
         [
             psql_bin(),
@@ -37,21 +40,26 @@ def admin_sql(cfg: InfraConfig, port: int, sql: str, database: str = "postgres")
             "-v",
             "ON_ERROR_STOP=1",
             "-h",
-            socket_dir(cfg),
+            host,
             "-p",
             str(port),
             "-U",
-            PG_SUPERUSER,
+            user,
             "-d",
             database,
             "-f",
             "-",
         ],
         input=sql,
-        env=clean_env({"PGCLIENTENCODING": "UTF8", "PGCONNECT_TIMEOUT": "10"}),
-        timeout=120,
+        env=clean_env({"PGCLIENTENCODING": "UTF8", "PGCONNECT_TIMEOUT": "10", **env}),
+        timeout=timeout,
     )
     return proc.stdout.rstrip("\n")
+
+
+def admin_sql(cfg: InfraConfig, port: int, sql: str, database: str = "postgres") -> str:
+    """Run SQL as the bootstrap superuser over our private unix socket (trust auth)."""
+    return _run_psql(str(socket_dir(cfg)), port, PG_SUPERUSER, database, sql, {}, timeout=120)
 
 
 def bootstrap_sql(cfg: InfraConfig) -> str:
@@ -113,28 +121,4 @@ def psql(
 
     Stops at the first error and raises RuntimeError carrying psql's error message."""
     port = cfg.pg_replica_port if replica else cfg.pg_port
-    proc = run(
-        [
-            psql_bin(),
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-U",
-            role,
-            "-d",
-            cfg.database,
-            "-f",
-            "-",
-        ],
-        input=sql,
-        env=clean_env({"PGPASSWORD": role, "PGCLIENTENCODING": "UTF8", "PGCONNECT_TIMEOUT": "10"}),
-        timeout=timeout,
-    )
-    return proc.stdout.rstrip("\n")
+    return _run_psql("127.0.0.1", port, role, cfg.database, sql, {"PGPASSWORD": role}, timeout)
