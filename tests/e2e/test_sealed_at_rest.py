@@ -17,9 +17,8 @@ import subprocess
 
 import pytest
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_press, admin_says, card, confess, number_of, shown
-from tests.social.threads import (
+from tests.support.moderation import admin_press, admin_says, card, confess, number_of, shown
+from tests.support.threads import (
     button,
     comment_row,
     notices,
@@ -30,7 +29,9 @@ from tests.social.threads import (
     until,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import Member, World
+from tools.devstack.infra import config as infra
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.redis import connect_redis_cluster
 
 NAMES = ("Quillonia", "Brastovan", "Celvirra", "Dorminika", "Evanthor")
@@ -46,7 +47,7 @@ async def _erase(member: Member) -> None:
 async def _published(community: World.Community, number: int, infra_config: object) -> None:
     async def posted() -> bool:
         status = await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,  # type: ignore[arg-type]
             "SELECT status FROM confessions.confessions "
             f"WHERE community_id = {community.id} AND number = {number}",
@@ -59,7 +60,7 @@ async def _published(community: World.Community, number: int, infra_config: obje
 async def _settled(infra_config: infra.InfraConfig) -> None:
     async def idle() -> bool:
         left = await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             "SELECT count(*) FROM notifier.outbox WHERE status IN ('queued', 'sending') "
             "AND not_before <= now()",

@@ -16,11 +16,13 @@ import subprocess
 import sys
 
 from tests.conftest import ROTATION_KEY_ID, rotation_key
-from tests.e2e.world import World, new_user_id
-from tests.moderation.helpers import admin_says, confess, number_of, shown
-from tests.notifier.conftest import bot_calls, settled, started_members, text_call
-from tests.social.threads import Services, until
-from tools.devstack import infra
+from tests.support.moderation import admin_says, confess, number_of, shown
+from tests.support.outbox import bot_calls, settled, started_members, text_call
+from tests.support.services import Services
+from tests.support.threads import until
+from tests.support.world import World, new_user_id
+from tools.devstack.infra import config as infra
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.db import Database
 from veil.core.outbox import Outbox
@@ -112,7 +114,7 @@ async def test_rotation_under_load_loses_nothing(
     for user, member_id in ids_before.items():
         assert await services.member_id(community, user) == member_id
     under = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FILTER (WHERE substring(data_key from 3 for get_byte(data_key, 1)) "
         f"= convert_to('{ROTATION_KEY_ID}', 'UTF8')), count(*) FROM confessions.members "

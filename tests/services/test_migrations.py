@@ -25,7 +25,8 @@ from services.confessions.sealed import MemberSeal
 from services.notifier.repository import NewMessage, NotifierRepository
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
-from tools.devstack import infra
+from tools.devstack.infra.config import ADMIN_ROLE, PG_BIN, InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core import migrations
 from veil.core.db import Database
 from veil.core.hashing import subject_token
@@ -41,22 +42,22 @@ SEAL = MemberSeal(Keyring.parse(MASTER_KEYS, LOOKUP_KEY))
 USER_A, USER_B = 7_399_000_001, 7_399_000_002
 
 
-def _dsn(infra_config: infra.InfraConfig) -> str:
-    role = infra.ADMIN_ROLE
+def _dsn(infra_config: InfraConfig) -> str:
+    role = ADMIN_ROLE
     return f"postgresql+asyncpg://{role}:{role}@127.0.0.1:{infra_config.pg_port}/{SCRATCH}"
 
 
-async def _sql(infra_config: infra.InfraConfig, sql: str) -> str:
-    return await asyncio.to_thread(infra.psql, infra_config, f"\\connect {SCRATCH}\n{sql}")
+async def _sql(infra_config: InfraConfig, sql: str) -> str:
+    return await asyncio.to_thread(psql, infra_config, f"\\connect {SCRATCH}\n{sql}")
 
 
-async def _migrate(infra_config: infra.InfraConfig, service: str, revision: str) -> None:
+async def _migrate(infra_config: InfraConfig, service: str, revision: str) -> None:
     await asyncio.to_thread(migrations.upgrade, service, _dsn(infra_config), revision)
 
 
 @pytest.fixture
 async def scratch(
-    infra_config: infra.InfraConfig, monkeypatch: pytest.MonkeyPatch
+    infra_config: InfraConfig, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Database]:
     """An empty database with the three schemas, dropped afterwards.
 
@@ -64,8 +65,8 @@ async def scratch(
     """
     monkeypatch.setenv("VEIL_SEAL_MASTER_KEYS", MASTER_KEYS)
     monkeypatch.setenv("VEIL_SEAL_LOOKUP_KEY", LOOKUP_KEY)
-    await asyncio.to_thread(infra.psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH}")
-    await asyncio.to_thread(infra.psql, infra_config, f"CREATE DATABASE {SCRATCH}")
+    await asyncio.to_thread(psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH}")
+    await asyncio.to_thread(psql, infra_config, f"CREATE DATABASE {SCRATCH}")
     await _sql(
         infra_config, "CREATE SCHEMA confessions; CREATE SCHEMA social; CREATE SCHEMA notifier"
     )
@@ -75,13 +76,11 @@ async def scratch(
     )
     yield db
     await db.dispose()
-    await asyncio.to_thread(
-        infra.psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"
-    )
+    await asyncio.to_thread(psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
-    infra_config: infra.InfraConfig, scratch: Database
+    infra_config: InfraConfig, scratch: Database
 ) -> None:
     for service, revision in BEFORE.items():
         await _migrate(infra_config, service, revision)
@@ -192,7 +191,7 @@ TOKEN = "7399000099:AAHsecretTokenPartThatMustNotLeak0123"
 
 
 async def test_sealing_migrations_convert_a_filled_database_that_then_still_works(
-    infra_config: infra.InfraConfig, scratch: Database
+    infra_config: InfraConfig, scratch: Database
 ) -> None:
     """Issue 15: a database as the version before sealing wrote it is sealed in place,
     and everything still works on it: notices reach members, bans hold, /me counts,
@@ -242,19 +241,19 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         lambda: (
             subprocess.run(
                 [
-                    str(infra.PG_BIN / "pg_dump"),
+                    str(PG_BIN / "pg_dump"),
                     "-h",
                     "127.0.0.1",
                     "-p",
                     str(infra_config.pg_port),
                     "-U",
-                    infra.ADMIN_ROLE,
+                    ADMIN_ROLE,
                     SCRATCH,
                 ],
                 capture_output=True,
                 text=True,
                 check=True,
-                env={"PGPASSWORD": infra.ADMIN_ROLE},
+                env={"PGPASSWORD": ADMIN_ROLE},
             ).stdout
         )
     )

@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from tools.devstack import infra
+from tools.devstack.infra import config as infra
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.sealing import Keyring, SealingError, ad, new_master_key
 
@@ -45,7 +46,7 @@ def _start(
 
 
 def _seal_rows(infra_config: infra.InfraConfig) -> str:
-    return infra.psql(
+    return psql(
         infra_config,
         "SELECT string_agg(key_id || ':' || encode(check_value, 'hex'), ',' ORDER BY key_id) "
         "FROM confessions.seal_keys UNION ALL "

@@ -6,11 +6,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import card, confess, number_of, wait_for
 from tests.sealed import chat_key_sql
-from tests.social.threads import Services
-from tools.devstack import infra
+from tests.support.moderation import card, confess, number_of, wait_for
+from tests.support.services import Services
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.sealing import Keyring
 from veil.v1 import confessions_pb2
 
@@ -123,7 +124,7 @@ async def channel_posts(community: World.Community, number: int) -> list[dict[st
 
 
 async def queued_to_channel(
-    infra_config: infra.InfraConfig, community: World.Community, keys: Keyring
+    infra_config: InfraConfig, community: World.Community, keys: Keyring
 ) -> int:
     """How many messages were ever queued for the community's channel (posts and edits).
 
@@ -131,7 +132,7 @@ async def queued_to_channel(
     decisions proves there is no second post waiting, without waiting for one.
     """
     count = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox WHERE "
         f"community_id = {community.id} "
