@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.confessions import members, outgoing, registration
+from services.confessions import outgoing, registration
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
@@ -83,7 +83,7 @@ async def notify(
     given); returns how many were queued. The unreachable, the opted out and the
     erased are skipped."""
     for notice in request.notices:
-        members.check_notice(notice)
+        _check_notice(notice)
     if request.HasField("activity"):
         await record_activity(repository, request.activity)
     if not request.notices:
@@ -133,3 +133,11 @@ async def erase(
     if erased is None:
         await outbox.erase(community_id, [telegram_user_id], [])
     return erased
+
+
+def _check_notice(notice: pb.MemberNotice) -> None:
+    """A notice names its community, member, method and idempotency key."""
+    if not (notice.community_id and notice.member_id and notice.method):
+        raise InvalidInputError("a notice needs community_id, member_id and method")
+    if not 1 <= len(notice.idempotency_key) <= 200:
+        raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")
