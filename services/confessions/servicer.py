@@ -303,13 +303,14 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         """Queue notices to members by internal id; skip the unreachable and opted out.
 
         With ``activity``, count it first (once per event key), as
-        RecordMemberActivity does.
+        RecordMemberActivity does; ``calls`` are queued with the notices.
         """
         for notice in request.notices:
             members.check_notice(notice)
         if request.HasField("activity"):
             await self._record(request.activity)
         if not request.notices:
+            await self._outbox.send([], also=request.calls)
             return pb.NotifyMembersResponse(queued=0)
         recipients = await self._repository.recipients(
             [(n.community_id, n.member_id) for n in request.notices]
@@ -321,8 +322,9 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             call = members.notice_call(notice, recipient) if recipient is not None else None
             if call is not None:
                 calls.append(call)
-        # The notices' own idempotency keys make a retried request queue nothing new.
-        await self._outbox.send(calls)
+        # The notices' own idempotency keys make a retried request queue nothing new;
+        # the caller's other calls (a comment's counter edit) ride in the same request.
+        await self._outbox.send(calls, also=request.calls)
         return pb.NotifyMembersResponse(queued=len(calls))
 
     @domain_errors

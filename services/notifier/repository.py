@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from services.notifier.enqueue_many import enqueue_many, fits_one_statement
 from services.notifier.enqueue_one import enqueue_one
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
 from veil.core.db import Database
@@ -183,7 +184,10 @@ class NotifierRepository:
     # -- enqueue ---------------------------------------------------------------
 
     async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
-        """Queue messages in one transaction; returns (ids in order, how many were new).
+        """Queue messages in one statement; returns (ids in order, how many were new).
+
+        A batch repeating a key or a collapse key within itself takes one
+        transaction instead (see enqueue_many.py).
 
         A message to a chat that blocked the bot is stored as ``dropped`` at once.
         A new message with a collapse key collapses older *queued* (not leased)
@@ -198,6 +202,11 @@ class NotifierRepository:
                 collapsed=COLLAPSED,
             )
             return [new_id], int(new)
+        batch = [_values(m) for m in messages]
+        if fits_one_statement(batch):
+            return await enqueue_many(
+                self._db, batch, queued=QUEUED, dropped=DROPPED, collapsed=COLLAPSED
+            )
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
