@@ -106,8 +106,11 @@ def _k6(config: Path, mode: str, summary: Path) -> dict[str, Any]:
         "K6_NO_USAGE_REPORT": "true",
     }
     k6 = str(Path(sys.executable).parent / "k6")
+    # k6's REST API listens on localhost:6565 by default: a second k6 on the
+    # machine (another checkout's bench) would fail to start.
+    api = f"127.0.0.1:{free_port()}"
     subprocess.run(
-        [k6, "run", "--quiet", str(REPO_ROOT / "bench" / "webhook.js")],
+        [k6, "run", "--quiet", "--address", api, str(REPO_ROOT / "bench" / "webhook.js")],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -162,6 +165,14 @@ def _port_open(port: int) -> bool:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        # Anything else starts a stack and runs for minutes.
+        print(__doc__)
+        print(
+            "Knobs (environment): RATES, STEP_SECONDS, COMMUNITIES, MEMBERS, MAX_VUS, "
+            "COUNT_REPS, SETTLE_SECONDS, REF_RATE, REF_SECONDS, TRACE=1 (README: Benchmark)."
+        )
+        return
     rates = _env_list("RATES", "100,200,300,400,600")
     step_seconds = int(os.environ.get("STEP_SECONDS", "20"))
     communities = int(os.environ.get("COMMUNITIES", "3"))
