@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 import grpc
 
 from services.confessions import decision as decision_sql
-from services.confessions import domain, follow_ups, members, registration, submission
+from services.confessions import (
+    domain,
+    follow_ups,
+    members,
+    notify_members,
+    registration,
+    submission,
+)
 from services.confessions.config import ConfessionsSettings
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
@@ -99,6 +106,11 @@ _TARGETS = {
     pb.MODERATION_ACTION_BAN: ("rejected", "ban"),
 }
 _DECISIONS = {stored: action for action, (_, stored) in _TARGETS.items()}
+
+
+def _check_event_key(request: pb.RecordMemberActivityRequest) -> None:
+    if not 1 <= len(request.event_key) <= 200:
+        raise InvalidInputError("event_key must be 1..200 characters")
 
 
 class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
@@ -307,13 +319,17 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         """
         for notice in request.notices:
             members.check_notice(notice)
-        if request.HasField("activity"):
-            await self._record(request.activity)
+        activity = request.activity if request.HasField("activity") else None
         if not request.notices:
+            if activity is not None:
+                await self._record(activity)
             await self._outbox.send([], also=request.calls)
             return pb.NotifyMembersResponse(queued=0)
-        recipients = await self._repository.recipients(
-            [(n.community_id, n.member_id) for n in request.notices]
+        if activity is not None:
+            _check_event_key(activity)
+        # The activity counted and the recipients read in one statement.
+        recipients = await notify_members.count_and_read(
+            self._repository.db, activity, [(n.community_id, n.member_id) for n in request.notices]
         )
         calls = []
         for notice in request.notices:
@@ -377,8 +393,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         return pb.RecordMemberActivityResponse()
 
     async def _record(self, request: pb.RecordMemberActivityRequest) -> None:
-        if not 1 <= len(request.event_key) <= 200:
-            raise InvalidInputError("event_key must be 1..200 characters")
+        _check_event_key(request)
         await self._repository.record_activity(
             request.community_id,
             request.member_id,
