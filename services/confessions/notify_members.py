@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import text
 
-from services.confessions.repository import Recipient
+from services.confessions.rows import Recipient
 from veil.core.db import Database
 from veil.v1 import confessions_pb2 as pb
 

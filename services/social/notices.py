@@ -94,7 +94,7 @@ def _notice(
 
 async def follow_comment(
     repository: SocialRepository,
-    confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+    members: confessions_pb2_grpc.MembersServiceStub,
     *,
     thread: pb.ThreadContext,
     comment: CommentRow,
@@ -105,7 +105,7 @@ async def follow_comment(
     activity: confessions_pb2.RecordMemberActivityRequest,
 ) -> None:
     """Queue a comment's counter edit and notices and count ``activity``: one
-    statement here (the slots), one call to the confessions service.
+    statement here (the slots), one call to the confessions service's MembersService.
 
     A redelivered comment repeats them with the same keys: the notifier keeps
     one of each, and nothing is lost if the first try died before this.
@@ -124,6 +124,6 @@ async def follow_comment(
         _notice(thread, comment, member_id, reply, slots[_notice_key(member_id, thread)])
         for member_id, reply in recipients.items()
     ]
-    await confessions.NotifyMembers(
+    await members.NotifyMembers(
         confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity, calls=calls)
     )
