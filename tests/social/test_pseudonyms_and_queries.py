@@ -186,21 +186,22 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
     """The reply's insert names the parent's writer (to tell them); the slots of the
     counter edit and both notices are taken in one more statement."""
     community_id, confession_id, author = 7_200_001, 7_200_002, 9_200_055
-    common: dict[str, Any] = {
-        "community_id": community_id,
-        "confession_id": confession_id,
-        "author_member_id": author,
-        "by_author": False,
-    }
-    parent = await commenting.add_comment(
-        repository.db,
-        **common,
-        parent_id=None,
-        member_id=9_200_056,
-        pseudonym="first",
-        text_="first",
-        idempotency_key="p1",
-    )
+
+    async def add(member_id: int, parent_id: int | None, key: str) -> commenting.Added:
+        return await commenting.add_comment(
+            repository.db,
+            community_id=community_id,
+            confession_id=confession_id,
+            author_member_id=author,
+            parent_id=parent_id,
+            member_id=member_id,
+            pseudonym=f"writer {member_id}",
+            by_author=False,
+            text_=key,
+            idempotency_key=key,
+        )
+
+    parent = await add(9_200_056, None, "p1")
     assert parent.parent_writer is None and parent.visible == 1
     db = repository.db
     statements: list[str] = []
@@ -212,15 +213,7 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
     keys[f"notify:9200056:{confession_id}"] = 60.0
     event.listen(db.primary.sync_engine, "before_cursor_execute", count)
     try:
-        reply = await commenting.add_comment(
-            repository.db,
-            **common,
-            parent_id=parent.row.id,
-            member_id=9_200_057,
-            pseudonym="second",
-            text_="second",
-            idempotency_key="p2",
-        )
+        reply = await add(9_200_057, parent.row.id, "p2")
         slots = await repository.pace_many(keys)
     finally:
         event.remove(db.primary.sync_engine, "before_cursor_execute", count)
@@ -231,13 +224,5 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
     later = await repository.pace_many(keys)
     assert all(slot.at is not None and slot.pending == 1 for slot in later.values())
     # A redelivered reply finds the first, and its parent's writer.
-    again = await commenting.add_comment(
-        repository.db,
-        **common,
-        parent_id=parent.row.id,
-        member_id=9_200_057,
-        pseudonym="second",
-        text_="second",
-        idempotency_key="p2",
-    )
+    again = await add(9_200_057, parent.row.id, "p2")
     assert (again.created, again.row.id, again.parent_writer) == (False, reply.row.id, 9_200_056)
