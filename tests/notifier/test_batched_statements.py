@@ -23,7 +23,7 @@ from services.notifier.models import outbox as outbox_table
 from services.notifier.models import unreachable_chats
 from services.notifier.repository import NewMessage, NotifierRepository
 from services.notifier.worker.sent_marks import SentMarks
-from tests.notifier.conftest import rows
+from tests.support.outbox import rows
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 
