@@ -71,8 +71,8 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
     ) -> pb.NotifyMembersResponse:
         """Queue notices to members by internal id; skip the unreachable and opted out.
 
-        With ``activity``, count it first (once per event key), as
-        RecordMemberActivity does.
+        With ``activity``, count it (once per event key), as RecordMemberActivity
+        does; ``calls`` are queued with the notices.
         """
         queued = await membership.notify(self._repository, self._outbox, request)
         return pb.NotifyMembersResponse(queued=queued)
