@@ -55,6 +55,9 @@ outbox = Table(
     # edits an earlier message of the chat, that message's idempotency key.
     Column("sent_message_id", BigInteger, nullable=True),
     Column("edit_of", Text, nullable=True),
+    # 0004: a send that may have reached Telegram unrecorded (a card or a post):
+    # the chat's highest known message id when it left; its copy would be above.
+    Column("unsure_after", BigInteger, nullable=True),
     # 0003: erasure finds a member's messages by chat; retention prunes by age.
     Index("outbox_chat_idx", "community_id", "chat_id"),
     Index(

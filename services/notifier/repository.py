@@ -87,6 +87,9 @@ class ClaimedMessage:
     # Telegram gave it (None: it was never sent, so there is nothing to edit).
     edit_of: str | None = None
     edit_target: int | None = None
+    # An earlier attempt may have reached Telegram unrecorded: the chat's highest
+    # known message id when it left (see worker/reconcile.py); None: none did.
+    unsure_after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ _CLAIM = text(
     FROM picked
     WHERE o.id = picked.id
     RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
-              o.trace_context, o.idempotency_key, o.edit_of,
+              o.trace_context, o.idempotency_key, o.edit_of, o.unsure_after,
               (SELECT t.sent_message_id FROM notifier.outbox t
                WHERE t.idempotency_key = o.edit_of AND t.status = 'sent') AS edit_target
     """
@@ -287,6 +290,7 @@ class NotifierRepository:
                 idempotency_key=str(r.idempotency_key),
                 edit_of=r.edit_of,
                 edit_target=None if r.edit_target is None else int(r.edit_target),
+                unsure_after=None if r.unsure_after is None else int(r.unsure_after),
             )
             for r in rows
         ]
@@ -310,16 +314,55 @@ class NotifierRepository:
                     lease_until=None,
                     last_error=None,
                     sent_message_id=sent_message_id,
+                    unsure_after=None,
                 )
             )
 
+    async def mark_unsure(self, message: ClaimedMessage) -> int:
+        """Before a card or post leaves: the chat's highest known message id, kept on the row.
+
+        Until its outcome is recorded, an attempt may have reached Telegram
+        unrecorded; its copy would have a larger id. The first mark stays
+        (an earlier unsure attempt's copy is the one to find). Returns the mark,
+        0 when the chat has no recorded message (nothing to look above).
+        """
+        high = (
+            select(func.coalesce(func.max(outbox.c.sent_message_id), 0))
+            .where(
+                outbox.c.community_id == message.community_id,
+                outbox.c.chat_id == message.chat_id,
+                outbox.c.status == SENT,
+            )
+            .scalar_subquery()
+        )
+        async with self._db.write() as conn:
+            mark = (
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message.id)
+                    .values(unsure_after=func.coalesce(outbox.c.unsure_after, high))
+                    .returning(outbox.c.unsure_after)
+                )
+            ).scalar_one()
+        return int(mark)
+
     async def retry_later(
-        self, message_id: int, worker: str, delay_seconds: float, error: str, *, count: bool
+        self,
+        message_id: int,
+        worker: str,
+        delay_seconds: float,
+        error: str,
+        *,
+        count: bool,
+        sure: bool = False,
     ) -> None:
         """Put a leased message back in the queue, due after ``delay_seconds``.
 
         ``count`` False gives the attempt back (throttled before sending, or a 429).
+        ``sure``: Telegram's answer says no attempt of it arrived (the mark of
+        :meth:`mark_unsure` is cleared).
         """
+        extra: dict[str, Any] = {"unsure_after": None} if sure else {}
         async with self._db.write() as conn:
             await conn.execute(
                 update(outbox)
@@ -335,6 +378,7 @@ class NotifierRepository:
                     retry_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
                     last_error=error,
                     attempts=outbox.c.attempts if count else outbox.c.attempts - 1,
+                    **extra,
                 )
             )
 

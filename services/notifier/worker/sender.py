@@ -31,6 +31,7 @@ from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.limiter import FloodLimiter, Limits, is_private
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.reconcile import find_copy, reconcilable
 from services.notifier.worker.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_card_key, parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
@@ -222,6 +223,12 @@ class OutboxSender:
         if token is None:
             await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
             return
+        if message.unsure_after is not None and reconcilable(message):
+            # An earlier attempt may have arrived unrecorded: look before sending.
+            found = await find_copy(self._api, token, message)
+            if found is not None:
+                await self._send(message, token, None, found)
+                return
         slot = await self._wait_for_slot(message, claimed_at)
         if slot is None:
             return
@@ -301,15 +308,21 @@ class OutboxSender:
         if until > time.monotonic() and until > self._saturated.get(community_id, 0.0):
             self._saturated[community_id] = until
 
-    async def _send(self, message: ClaimedMessage, token: str, slot: str) -> None:
+    async def _send(
+        self, message: ClaimedMessage, token: str, slot: str | None, known: Answer | None = None
+    ) -> None:
+        """Make the call (or take ``known``: a reconciled copy, no slot) and record its outcome."""
         loop = asyncio.get_running_loop()
+        if known is None and reconcilable(message):
+            # Until the outcome is recorded, a copy may exist (worker/reconcile.py).
+            await self._repository.mark_unsure(message)
         started = loop.time()
-        answer = await self._api.call(token, message.method, message.params)
+        answer = known or await self._api.call(token, message.method, message.params)
         answered = loop.time()
         annotate({"veil.outcome": answer.outcome.value, "telegram.error_code": answer.error_code})
         community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
-        if answer.error_code or answer.outcome is Outcome.SENT:
+        if slot is not None and (answer.error_code or answer.outcome is Outcome.SENT):
             # Telegram answered, so the message arrived before the answer. This
             # comes before the sent-marker: once that is committed the chat's next
             # message may be claimed, and its slot must count from this answer.
@@ -332,6 +345,8 @@ class OutboxSender:
                 answer.retry_after,
                 answer.description,
                 count=False,
+                # A 429 is a refusal: this attempt did not arrive (an earlier one may have).
+                sure=message.unsure_after is None,
             )
             log.warning(
                 "429 from Telegram",
