@@ -847,6 +847,12 @@ def start_replica(cfg: InfraConfig) -> None:
         _wait_replica_streaming(cfg)
 
 
+def stop_primary(cfg: InfraConfig) -> None:
+    """Stop the Postgres primary only (fast shutdown); :func:`start_postgres` starts it again."""
+    with _lock(cfg, "pg"):
+        _pg_ctl_stop(cfg, _primary_dir(cfg), _primary_log(cfg))
+
+
 def _stop_postgres(cfg: InfraConfig) -> None:
     # Replica first, so it does not spend the primary's shutdown retrying its connection.
     for datadir, log, what in (
