@@ -93,6 +93,16 @@ class ClaimedMessage:
 
 
 @dataclass(frozen=True)
+class UnreportedPost:
+    """A sent channel post the confessions service has not stored the id of."""
+
+    id: int
+    community_id: int
+    idempotency_key: str
+    message_id: int
+
+
+@dataclass(frozen=True)
 class LimitsRow:
     """A community's stored limits; None means the default."""
 
@@ -297,12 +307,15 @@ class NotifierRepository:
         claimed.sort(key=lambda m: (m.priority, m.id))
         return claimed
 
-    async def mark_sent(self, message_id: int, sent_message_id: int | None = None) -> None:
+    async def mark_sent(
+        self, message_id: int, sent_message_id: int | None = None, *, unreported: bool = False
+    ) -> None:
         """Record that Telegram accepted the message: one tiny UPDATE, committed at once.
 
         Not conditioned on the lease: if the lease ran out meanwhile, the
         message was still delivered and must not be sent again. The message id
         Telegram gave it is kept for later edits of it (``edit_of``).
+        ``unreported``: a channel post, until :meth:`mark_reported`.
         """
         async with self._db.write() as conn:
             await conn.execute(
@@ -315,8 +328,40 @@ class NotifierRepository:
                     last_error=None,
                     sent_message_id=sent_message_id,
                     unsure_after=None,
+                    unreported=unreported,
                 )
             )
+
+    async def mark_reported(self, message_id: int) -> None:
+        """The confessions service has the post's id (or needs it no more)."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.id == message_id).values(unreported=False)
+            )
+
+    async def unreported(self, older_than_seconds: float, limit: int = 50) -> list[UnreportedPost]:
+        """Sent channel posts whose report has been missing for ``older_than_seconds``."""
+        age = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+        async with self._db.read_own() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.community_id,
+                        outbox.c.idempotency_key,
+                        outbox.c.sent_message_id,
+                    )
+                    .where(outbox.c.unreported, outbox.c.sent_at < func.now() - age)
+                    .order_by(outbox.c.sent_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [
+            UnreportedPost(
+                int(r.id), int(r.community_id), str(r.idempotency_key), int(r.sent_message_id or 0)
+            )
+            for r in rows
+        ]
 
     async def mark_unsure(self, message: ClaimedMessage) -> int:
         """Before a card or post leaves: the chat's highest known message id, kept on the row.

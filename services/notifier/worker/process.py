@@ -22,6 +22,7 @@ from services.notifier.repository import NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.limiter import FloodLimiter, Limits
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.reports import report_forever
 from services.notifier.worker.sender import OutboxSender, SenderConfig
 from services.notifier.worker.telegram import BotApi
 from veil.core.db import Database
@@ -61,6 +62,7 @@ async def run(settings: WorkerSettings) -> None:
     api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
     await api.start()
     metrics = WorkerMetrics()
+    publications = Publications(confessions)
     sender = OutboxSender(
         SenderConfig(
             worker_id=worker_id,
@@ -89,7 +91,7 @@ async def run(settings: WorkerSettings) -> None:
         BotTokens(confessions, refresh_seconds=settings.notifier_refresh_seconds),
         MemberDirectory(confessions),
         metrics,
-        Publications(confessions),
+        publications,
         QueueErasure(db),
     )
     runner = await start_metrics_server(
@@ -106,6 +108,14 @@ async def run(settings: WorkerSettings) -> None:
         _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
     )
     lag = asyncio.create_task(ReplicaLag(metrics.registry, db).run()) if db.replica else None
+    reports = asyncio.create_task(
+        report_forever(
+            repository,
+            publications,
+            every=settings.notifier_refresh_seconds,
+            older_than=settings.notifier_lease_seconds,
+        )
+    )
     freeze_after_startup()
     log.info(
         "notifier worker started",
@@ -114,7 +124,7 @@ async def run(settings: WorkerSettings) -> None:
     try:
         await sender.run()
     finally:
-        for task in (gauges, lag):
+        for task in (gauges, lag, reports):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -330,7 +330,10 @@ class OutboxSender:
             await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
             # Until this commit a crash sends the message twice.
-            await self._repository.mark_sent(message.id, answer.message_id or None)
+            post = parse_publication_key(message.idempotency_key) is not None
+            await self._repository.mark_sent(
+                message.id, answer.message_id or None, unreported=post and bool(answer.message_id)
+            )
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
@@ -379,11 +382,15 @@ class OutboxSender:
         if publication is None or self._publications is None or not answer.message_id:
             return
         community_id, confession_id = publication
-        if not await self._publications.record(community_id, confession_id, answer.message_id):
+        stored = await self._publications.record(community_id, confession_id, answer.message_id)
+        if stored is None:
+            # Reported again later by a worker (worker/reports.py): the row stays unreported.
             log.warning(
                 "channel post not recorded",
                 extra={"community": community_id, "outbox_id": message.id},
             )
+            return
+        await self._repository.mark_reported(message.id)
 
     async def _report_card(self, message: ClaimedMessage, answer: Answer) -> None:
         """A confession's card was sent: its id goes to the confessions service (Mini App)."""
