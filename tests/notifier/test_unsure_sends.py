@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
-from tests.e2e.world import World
+from tests.e2e.world import Member, World
 from tests.moderation.helpers import confess, number_of
 from tests.notifier.conftest import bot_calls, wait_for
 from tools.devstack.stack import Stack
@@ -88,36 +88,38 @@ async def _one_card_recorded(
     assert any("not modified" in str(c.get("description", "")) for c in probes), probes
 
 
+async def _member_after_a_first_card(
+    world: World, db: Database, title: str
+) -> tuple[World.Community, Member]:
+    """A community whose admin chat holds one recorded card, and its member."""
+    community = await world.create_community(title)
+    member = community.member()
+    await member.start()
+    # The first card gives the admin chat a recorded message id to look above.
+    await confess(member, f"first {secrets.token_hex(3)}")
+    await _sent_card(db, community)
+    return community, member
+
+
 async def test_a_card_whose_answer_was_lost_is_found_not_sent_again(
     world: World, notifier_db: Database
 ) -> None:
-    community = await world.create_community("Lost answer")
-    member = community.member()
-    await member.start()
-    run = secrets.token_hex(3)
-    # A first card gives the admin chat a recorded message id to look above.
-    await confess(member, f"first {run}")
-    await _sent_card(notifier_db, community)
+    community, member = await _member_after_a_first_card(world, notifier_db, "Lost answer")
     await _lose_next_card_answer(world, community, hold=0)
-    number = number_of(await confess(member, f"second {run}"))
+    number = number_of(await confess(member, f"second {secrets.token_hex(3)}"))
     await _one_card_recorded(world, notifier_db, community, number)
 
 
 async def test_a_worker_killed_mid_send_leaves_no_duplicate_card(
     world: World, stack: Stack, notifier_db: Database
 ) -> None:
-    community = await world.create_community("Killed mid-send")
-    member = community.member()
-    await member.start()
-    run = secrets.token_hex(3)
-    await confess(member, f"first {run}")
-    await _sent_card(notifier_db, community)
+    community, member = await _member_after_a_first_card(world, notifier_db, "Killed mid-send")
     # Telegram holds the answer longer than the worker's request timeout (2 s):
     # the worker is killed while it waits.
     await _lose_next_card_answer(world, community, hold=5)
     pid = int((stack.root / "run" / "notifier-worker.pid").read_text())
     try:
-        number = number_of(await confess(member, f"second {run}"))
+        number = number_of(await confess(member, f"second {secrets.token_hex(3)}"))
         await wait_for(lambda: _cards(world, community, number), bool, within=30, interval=0.02)
         stack.stop_process("notifier-worker", signal.SIGKILL)
         row = await _card_row(notifier_db, community)
