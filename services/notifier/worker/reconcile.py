@@ -20,7 +20,8 @@ two channel posts. So, for these two kinds:
 
 What this cannot close (documented in the README): a chat with no recorded
 message yet (mark 0: nothing to look above, the card is sent again); a copy
-deleted by an admin before the probe (sent again); a bot message sent outside
+deleted by an admin before the probe (sent again); a copy an admin already
+decided on (the probe gives it its buttons back; sent again); a bot message sent outside
 the notifier into the same chat after the lost attempt, which the probe would
 give the card's buttons (the gateway's own replies in the admin chat; a
 warning is logged); more than :data:`PROBES` messages after the mark.
