@@ -139,7 +139,10 @@ def build(
             ledger.private[place] = bot_messages(emulator, bots[place[0]], place[1])
     cards = {card_key(cid): place for cid, place in by_id.items()}
     for row in json.loads(infra.psql(cfg, _UNSENT)):
-        key, reason = row["key"], f"outbox {row['status']}: {row['reason']}"[:120]
+        # A queued row without an error has not had its turn yet: its chat's
+        # earlier messages go first, at Telegram's pace (20 a minute in a group).
+        why = row["reason"] or "waiting for its chat's turn"
+        key, reason = row["key"], f"outbox {row['status']}: {why}"[:120]
         publication = parse_publication_key(key)
         if publication is not None and publication in number_of:
             ledger.on_the_way[(publication[0], number_of[publication])] = reason
