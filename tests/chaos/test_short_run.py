@@ -20,13 +20,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.world import World
-from tests.moderation.helpers import confess
+from tests.support.moderation import confess
+from tests.support.world import World
 from tools.chaos import collect
 from tools.chaos.ledger import Confession, Ledger
 from tools.chaos.prom import Prometheus, Seen, alert_history
 from tools.chaos.topology import Instance
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import SERVICES, Stack, free_port
 from veil.core.outbox import card_key
 
@@ -52,13 +53,13 @@ async def _worker_down_alert(prometheus: Prometheus, began: float) -> list[Seen]
 
 
 async def test_overlapping_faults_under_load_lose_nothing_and_page(
-    world: World, stack: Stack, infra_config: infra.InfraConfig, prometheus: Prometheus
+    world: World, stack: Stack, infra_config: InfraConfig, prometheus: Prometheus
 ) -> None:
     community = await world.create_community("Chaos short")
     # Telegram allows a group 20 messages a minute: cards of a load this dense
     # would take minutes to drain. The emulator enforces no limit here, so the
     # admin chat's is raised (as `veil notifier limits` would).
-    infra.psql(
+    psql(
         infra_config,
         "INSERT INTO notifier.community_limits (community_id, per_group_per_minute)"
         f" VALUES ({community.id}, 1200)",
@@ -137,10 +138,10 @@ async def test_overlapping_faults_under_load_lose_nothing_and_page(
     )
 
 
-def _ledger(world: World, community: World.Community, cfg: infra.InfraConfig) -> Ledger:
+def _ledger(world: World, community: World.Community, cfg: InfraConfig) -> Ledger:
     emulator = world.stack.emulator_url
     rows = json.loads(
-        infra.psql(
+        psql(
             cfg,
             "SELECT coalesce(json_agg(json_build_object('id', id, 'number', number,"
             " 'status', status, 'text', text)), '[]') FROM confessions.confessions"
@@ -155,7 +156,7 @@ def _ledger(world: World, community: World.Community, cfg: infra.InfraConfig) ->
         emulator, community.bot_id, community.admin_chat_id
     )
     unsent = json.loads(
-        infra.psql(
+        psql(
             cfg,
             "SELECT coalesce(json_agg(json_build_object('key', idempotency_key,"
             " 'status', status)), '[]') FROM notifier.outbox"

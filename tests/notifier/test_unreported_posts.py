@@ -15,16 +15,17 @@ import secrets
 from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, confess, number_of
-from tests.notifier.conftest import wait_for
-from tests.social.threads import button
-from tools.devstack import infra
+from tests.support.moderation import admin_press, card, confess, number_of
+from tests.support.outbox import wait_for
+from tests.support.threads import button
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.db import Database
 
 
-def _confession(cfg: infra.InfraConfig, community: World.Community, number: int) -> str:
-    return infra.psql(
+def _confession(cfg: InfraConfig, community: World.Community, number: int) -> str:
+    return psql(
         cfg,
         "SELECT status || ':' || coalesce(channel_message_id::text, '') FROM"
         f" confessions.confessions WHERE community_id = {community.id} AND number = {number}",
@@ -32,7 +33,7 @@ def _confession(cfg: infra.InfraConfig, community: World.Community, number: int)
 
 
 async def test_a_post_whose_report_failed_is_reported_again(
-    world: World, notifier_db: Database, infra_config: infra.InfraConfig
+    world: World, notifier_db: Database, infra_config: InfraConfig
 ) -> None:
     community = await world.create_community("Unreported post")
     member = community.member()
@@ -62,7 +63,7 @@ async def test_a_post_whose_report_failed_is_reported_again(
     assert _confession(infra_config, community, number) == f"published:{message_id}"
 
     # Every RecordPublication retry failed: the confession has no post id.
-    infra.psql(
+    psql(
         infra_config,
         "UPDATE confessions.confessions SET status = 'approved', channel_message_id = NULL"
         f" WHERE community_id = {community.id} AND number = {number};"

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import confess, number_of
-from tests.notifier.conftest import bot_calls, wait_for
+from tests.support.moderation import confess, number_of
+from tests.support.outbox import bot_calls, wait_for
+from tests.support.world import Member, World
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 

@@ -12,9 +12,10 @@ import json
 import urllib.request
 from typing import Any
 
-from tools.bench_world import BenchCommunity
+from tools.bench.world import BenchCommunity
 from tools.chaos.ledger import Confession, Ledger, Notice, Offered
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.outbox import card_key, parse_publication_key
 
 _CONFESSIONS = (
@@ -106,14 +107,14 @@ def _count(metrics: dict[str, Any], key: str) -> int:
 
 
 def build(
-    cfg: infra.InfraConfig,
+    cfg: InfraConfig,
     emulator: str,
     communities: list[BenchCommunity],
     channels: dict[int, int],
     offered: list[Offered],
 ) -> Ledger:
     """The ledger of a finished run (``channels``: community id → channel chat id)."""
-    rows = json.loads(infra.psql(cfg, _CONFESSIONS))
+    rows = json.loads(psql(cfg, _CONFESSIONS))
     number_of = {(r["community"], r["id"]): r["number"] for r in rows}
     by_id = {r["id"]: (r["community"], r["number"]) for r in rows}
     ledger = Ledger(
@@ -126,7 +127,7 @@ def build(
         ledger.posts[c.id] = bot_texts(emulator, c.bot_id, channels[c.id])
         ledger.cards[c.id] = bot_texts(emulator, c.bot_id, c.admin_chat)
     bots = {c.id: c.bot_id for c in communities}
-    for row in json.loads(infra.psql(cfg, _NOTICES)):
+    for row in json.loads(psql(cfg, _NOTICES)):
         if row["community"] not in bots:
             continue
         ledger.notices.append(
@@ -138,7 +139,7 @@ def build(
         if place not in ledger.private:
             ledger.private[place] = bot_messages(emulator, bots[place[0]], place[1])
     cards = {card_key(cid): place for cid, place in by_id.items()}
-    for row in json.loads(infra.psql(cfg, _UNSENT)):
+    for row in json.loads(psql(cfg, _UNSENT)):
         # A queued row without an error has not had its turn yet: its chat's
         # earlier messages go first, at Telegram's pace (20 a minute in a group).
         why = row["reason"] or "waiting for its chat's turn"

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 import redis
 
 from tools.chaos.topology import ChaosStack
-from tools.devstack import infra
+from tools.devstack.infra.postgres import (
+    start_postgres,
+    start_replica,
+    stop_primary,
+    stop_replica,
+)
+from tools.devstack.infra.postgres_sql import psql
+from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 
 
 @dataclass
@@ -86,9 +93,9 @@ def redis_failover(down: float = 20.0) -> Callable[[ChaosStack], None]:
     def strike(stack: ChaosStack) -> None:
         cfg = stack.infra_config
         victim = next(p for p in cfg.redis_ports if _redis_role(p) == "master")
-        infra.kill_redis_node(cfg, victim)
+        kill_redis_node(cfg, victim)
         time.sleep(down)
-        infra.start_redis_node(cfg, victim)
+        start_redis_node(cfg, victim)
 
     return strike
 
@@ -97,9 +104,9 @@ def replica_stop(down: float = 30.0) -> Callable[[ChaosStack], None]:
     """The Postgres replica stopped, started again ``down`` seconds later."""
 
     def strike(stack: ChaosStack) -> None:
-        infra.stop_replica(stack.infra_config)
+        stop_replica(stack.infra_config)
         time.sleep(down)
-        infra.start_replica(stack.infra_config)
+        start_replica(stack.infra_config)
 
     return strike
 
@@ -112,22 +119,22 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                infra.psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+                psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
                 break
             except RuntimeError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
         time.sleep(down)
-        infra.psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
+        psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
     return strike
 
 
 def primary_restart(stack: ChaosStack) -> None:
     """The Postgres primary stopped (fast shutdown) and started again at once."""
-    infra.stop_primary(stack.infra_config)
-    infra.start_postgres(stack.infra_config)
+    stop_primary(stack.infra_config)
+    start_postgres(stack.infra_config)
 
 
 def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[ChaosStack], None]:
