@@ -21,13 +21,17 @@ class SentMarks:
 
     def __init__(self, repository: NotifierRepository) -> None:
         self._repository = repository
-        self._waiting: list[tuple[int, int | None, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[int, int | None, bool, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def mark(self, message_id: int, sent_message_id: int | None) -> None:
-        """Mark one message sent; returns once the mark is committed (raises if it failed)."""
+    async def mark(
+        self, message_id: int, sent_message_id: int | None, *, unreported: bool = False
+    ) -> None:
+        """Mark one message sent; returns once the mark is committed (raises if it failed).
+
+        ``unreported``: a channel post whose id the confessions service has yet to get."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((message_id, sent_message_id, done))
+        self._waiting.append((message_id, sent_message_id, unreported, done))
         if self._writer is None:
             self._writer = asyncio.create_task(self._write())
         await done
@@ -37,7 +41,7 @@ class SentMarks:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 try:
-                    await self._repository.mark_sent_many([(i, m) for i, m, _ in batch])
+                    await self._repository.mark_sent_many([(i, m, u) for i, m, u, _ in batch])
                 except Exception as error:
                     # Each caller logs it; their leases run out and they are sent again.
                     for *_, done in batch:
