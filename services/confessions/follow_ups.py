@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.confessions import domain
 from services.confessions.decision import Decided
 from services.confessions.repository import Submission
+from veil.contracts.callbacks import card_markup
 from veil.core.links import comments_markup
 from veil.core.outbox import OutgoingCall, Priority, card_key, publication_key
 
@@ -22,7 +23,7 @@ def card_call(community_id: int, admin_chat_id: int, stored: Submission) -> Outg
             rejected=stored.rejected,
             flagged_word=stored.flagged_word,
         ),
-        domain.card_markup(row.id),
+        card_markup(row.id),
     )
     return OutgoingCall(
         community_id=community_id,

@@ -9,8 +9,8 @@ from typing import Any
 
 import orjson
 
-from services.confessions.repository import ERASED_TEXT, Erasure, Recipient
-from veil.core.cards import withdrawn_card
+from services.confessions.repository import Erasure, Recipient
+from veil.contracts.texts import DELETED_TEXT, withdrawn_card
 from veil.core.errors import InvalidInputError
 from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
 from veil.core.proto import optional_time
@@ -124,7 +124,7 @@ def erasure_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
             # Without reply_markup the "💬 Comments" button goes too: the thread
             # of an erased confession is closed.
             method = "editMessageText"
-            params["text"] = f"#{post.number}\n{ERASED_TEXT}"
+            params["text"] = f"#{post.number}\n{DELETED_TEXT}"
         calls.append(
             OutgoingCall(
                 community_id=community_id,

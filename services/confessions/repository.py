@@ -34,6 +34,7 @@ from services.confessions.models import (
     member_events,
     members,
 )
+from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
@@ -181,8 +182,6 @@ class Erasure:
     admin_chat_id: int = 0
     cards: list[ErasedCard] = field(default_factory=list)
 
-
-ERASED_TEXT = "[deleted]"
 
 _COMMUNITY_COLUMNS = (
     communities.c.id,
@@ -587,7 +586,7 @@ class ConfessionsRepository:
                     update(confessions)
                     .where(confessions.c.member_id == member_id)
                     .values(
-                        text=ERASED_TEXT,
+                        text=DELETED_TEXT,
                         status="deleted",
                         member_id=None,
                         media_kind=None,

@@ -1,4 +1,9 @@
-"""gRPC stubs of the services the gateway calls."""
+"""The gateway's calls to the services: one typed method per question it asks.
+
+Handlers parse the update, call one of these, and answer; no handler builds a
+protobuf request itself. The stubs stay reachable (``confessions``,
+``social``) for the registry and the Mini App's list views.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +11,95 @@ from dataclasses import dataclass
 
 import grpc
 
+from services.gateway.registry import CommunityEntry
+from veil.contracts.callbacks import CardButton, HiddenButton
+from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.grpc_client import create_channel
 from veil.v1 import (
+    common_pb2,
     confessions_pb2,
     confessions_pb2_grpc,
-    notifier_pb2,
-    notifier_pb2_grpc,
     social_pb2,
     social_pb2_grpc,
 )
 
+# The decisions a card button or the Mini App can ask for.
+DECISIONS = {
+    CardButton.APPROVE: confessions_pb2.MODERATION_ACTION_APPROVE,
+    CardButton.REJECT: confessions_pb2.MODERATION_ACTION_REJECT,
+    CardButton.BAN: confessions_pb2.MODERATION_ACTION_BAN,
+}
+# The decisions on a comment hidden by reports.
+HIDDEN_DECISIONS = {
+    HiddenButton.RESTORE: social_pb2.COMMENT_MODERATION_RESTORE,
+    HiddenButton.DELETE: social_pb2.COMMENT_MODERATION_DELETE,
+    HiddenButton.BAN: social_pb2.COMMENT_MODERATION_DELETE_AND_BAN,
+}
+# A thread is open while its confession is approved or published.
+OPEN_STATUSES = frozenset(
+    {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
+)
+
+
+class ThreadNotFoundError(Exception):
+    """The confession has no open thread (unknown, pending, rejected or deleted)."""
+
+
+@dataclass(frozen=True)
+class Thread:
+    """An open thread: where it lives (for the social service) and its confession's text."""
+
+    context: social_pb2.ThreadContext
+    text: str
+
+
+def actor(community: CommunityEntry, telegram_user_id: int) -> common_pb2.Actor:
+    """The gRPC actor for a Telegram user in ``community``."""
+    return common_pb2.Actor(community_id=community.id, telegram_user_id=telegram_user_id)
+
+
+def open_thread(
+    community: CommunityEntry, number: int, found: confessions_pb2.GetConfessionResponse
+) -> Thread:
+    """Where thread ``number`` lives; ThreadNotFoundError unless it is open."""
+    if found.confession.status not in OPEN_STATUSES:
+        raise ThreadNotFoundError
+    context = social_pb2.ThreadContext(
+        community_id=community.id,
+        confession_id=found.confession.id,
+        confession_number=number,
+        author_member_id=found.author_member_id,
+        channel_chat_id=community.channel_chat_id,
+        channel_message_id=found.channel_message_id,
+        admin_chat_id=community.admin_chat_id,
+        bot_username=community.bot_username,
+    )
+    return Thread(context, found.confession.text)
+
+
+def is_withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:
+    """The author erased their data while the confession waited: nobody decided it."""
+    return bool(
+        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
+    )
+
+
+def not_found(error: grpc.aio.AioRpcError) -> bool:
+    """The service answered NOT_FOUND (anything else is re-raised by the caller)."""
+    return bool(error.code() == grpc.StatusCode.NOT_FOUND)
+
 
 @dataclass(frozen=True)
 class ServiceClients:
-    """One stub per service, sharing nothing but the event loop."""
+    """One stub per service the gateway calls, and the typed calls on them."""
 
     confessions: confessions_pb2_grpc.ConfessionsServiceStub
     social: social_pb2_grpc.SocialServiceStub
-    notifier: notifier_pb2_grpc.NotifierServiceStub
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
-    def connect(cls, confessions: str, social: str, notifier: str) -> ServiceClients:
-        """Open channels to the three services."""
+    def connect(cls, confessions: str, social: str) -> ServiceClients:
+        """Open channels to the confessions and social services."""
         confessions_channel = create_channel(
             confessions,
             [confessions_pb2.DESCRIPTOR.services_by_name["ConfessionsService"].full_name],
@@ -36,17 +107,212 @@ class ServiceClients:
         social_channel = create_channel(
             social, [social_pb2.DESCRIPTOR.services_by_name["SocialService"].full_name]
         )
-        notifier_channel = create_channel(
-            notifier, [notifier_pb2.DESCRIPTOR.services_by_name["NotifierService"].full_name]
-        )
         return cls(
             confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),
             social=social_pb2_grpc.SocialServiceStub(social_channel),
-            notifier=notifier_pb2_grpc.NotifierServiceStub(notifier_channel),
-            channels=(confessions_channel, social_channel, notifier_channel),
+            channels=(confessions_channel, social_channel),
         )
 
     async def close(self) -> None:
         """Close every channel."""
         for channel in self.channels:
             await channel.close()
+
+    # -- members --------------------------------------------------------------
+
+    async def member(
+        self, community: CommunityEntry, telegram_user_id: int, thread: int = 0
+    ) -> confessions_pb2.RegisterMemberResponse:
+        """The member (registered on first sight) with their standing; with
+        ``thread``, that thread's confession too, in the same call."""
+        response: confessions_pb2.RegisterMemberResponse = await self.confessions.RegisterMember(
+            confessions_pb2.RegisterMemberRequest(
+                actor=actor(community, telegram_user_id), thread_number=thread
+            )
+        )
+        return response
+
+    async def set_notifications(
+        self, community: CommunityEntry, telegram_user_id: int, enabled: bool
+    ) -> confessions_pb2.MemberStanding:
+        """Turn the member's optional notifications on or off; their standing after."""
+        standing: confessions_pb2.MemberStanding = await self.confessions.SetNotifications(
+            confessions_pb2.SetNotificationsRequest(
+                actor=actor(community, telegram_user_id), enabled=enabled
+            )
+        )
+        return standing
+
+    async def submit(
+        self,
+        community: CommunityEntry,
+        telegram_user_id: int,
+        text: str,
+        *,
+        key: str,
+        media_kind: str = "",
+        file_id: str = "",
+    ) -> confessions_pb2.SubmitConfessionResponse:
+        """Submit a confession for review; ``key`` makes a repeat return the first one.
+
+        The community's rules refuse with INVALID_ARGUMENT (the draft can be
+        fixed) or FAILED_PRECONDITION (banned, cooling down, over the cap).
+        """
+        response: confessions_pb2.SubmitConfessionResponse = (
+            await self.confessions.SubmitConfession(
+                confessions_pb2.SubmitConfessionRequest(
+                    actor=actor(community, telegram_user_id),
+                    text=text,
+                    idempotency_key=key,
+                    media=confessions_pb2.Media(kind=media_kind, file_id=file_id),
+                )
+            )
+        )
+        return response
+
+    async def erase(self, community: CommunityEntry, telegram_user_id: int) -> None:
+        """Erase the member in every service (idempotent: a repeat finds nothing).
+
+        Social first: it knows the member only by the internal id, which the
+        confessions erasure deletes. A failure in between is redone by the
+        redelivered press.
+        """
+        member = actor(community, telegram_user_id)
+        registered = await self.member(community, telegram_user_id)
+        await self.social.EraseMember(
+            social_pb2.EraseSocialMemberRequest(
+                community_id=community.id,
+                member_id=registered.member.id,
+                subject=registered.member.subject,
+            )
+        )
+        await self.confessions.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
+
+    # -- threads --------------------------------------------------------------
+
+    async def thread(self, community: CommunityEntry, number: int) -> Thread:
+        """Thread ``number``, when open; ThreadNotFoundError otherwise."""
+        try:
+            found = await self.confessions.GetConfession(
+                confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+            )
+        except grpc.aio.AioRpcError as error:
+            if not_found(error):
+                raise ThreadNotFoundError from error
+            raise
+        return open_thread(community, number, found)
+
+    async def comments(
+        self, thread: Thread, member_id: int, page: int, sort: int, *, consistent: bool
+    ) -> social_pb2.ListCommentsResponse:
+        """One page of the thread as ``member_id`` sees it (``consistent``: from the primary)."""
+        response: social_pb2.ListCommentsResponse = await self.social.ListComments(
+            social_pb2.ListCommentsRequest(
+                community_id=thread.context.community_id,
+                confession_id=thread.context.confession_id,
+                limit=COMMENTS_PAGE_SIZE,
+                offset=page * COMMENTS_PAGE_SIZE,
+                viewer_member_id=member_id,
+                sort=social_pb2.CommentSort.ValueType(sort),
+                consistent=consistent,
+            )
+        )
+        return response
+
+    async def add_comment(
+        self, thread: Thread, member_id: int, parent: int, text: str, key: str
+    ) -> social_pb2.AddCommentResponse:
+        """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new."""
+        response: social_pb2.AddCommentResponse = await self.social.AddComment(
+            social_pb2.AddCommentRequest(
+                community_id=thread.context.community_id,
+                confession_id=thread.context.confession_id,
+                member_id=member_id,
+                parent_id=parent,
+                text=text,
+                idempotency_key=key,
+                thread=thread.context,
+            )
+        )
+        return response
+
+    async def react(
+        self, thread: Thread, member: confessions_pb2.Member, comment: int, value: int
+    ) -> None:
+        """Set the member's reaction to ``comment`` (1, -1 or 0 for none)."""
+        await self.social.React(
+            social_pb2.ReactRequest(
+                community_id=thread.context.community_id,
+                comment_id=comment,
+                member_id=member.id,
+                value=value,
+                thread=thread.context,
+                subject=member.subject,
+            )
+        )
+
+    async def report(self, thread: Thread, member: confessions_pb2.Member, comment: int) -> bool:
+        """Report ``comment``; False when this member had reported it already."""
+        response = await self.social.ReportComment(
+            social_pb2.ReportCommentRequest(
+                comment_id=comment,
+                member_id=member.id,
+                thread=thread.context,
+                subject=member.subject,
+            )
+        )
+        return bool(response.counted)
+
+    async def delete_comment(self, thread: Thread, member_id: int, comment: int) -> bool:
+        """Delete the member's own ``comment``; False when it is not theirs."""
+        response = await self.social.DeleteComment(
+            social_pb2.DeleteCommentRequest(
+                community_id=thread.context.community_id,
+                comment_id=comment,
+                member_id=member_id,
+                thread=thread.context,
+            )
+        )
+        return bool(response.deleted)
+
+    async def moderate_comment(self, thread: Thread, comment: int, action: HiddenButton) -> bool:
+        """An admin's decision on a hidden comment; False when it was decided already."""
+        response = await self.social.ModerateComment(
+            social_pb2.ModerateCommentRequest(
+                comment_id=comment, action=HIDDEN_DECISIONS[action], thread=thread.context
+            )
+        )
+        return bool(response.done)
+
+    # -- moderation -----------------------------------------------------------
+
+    async def moderate(
+        self,
+        community: CommunityEntry,
+        confession_id: int,
+        action: CardButton,
+        *,
+        moderator: str,
+        reason: str = "",
+    ) -> confessions_pb2.ModerateConfessionResponse:
+        """Ask for ``action`` on a confession: exactly one decision wins; the
+        answer says which one stands (and who made it)."""
+        response: confessions_pb2.ModerateConfessionResponse = (
+            await self.confessions.ModerateConfession(
+                confessions_pb2.ModerateConfessionRequest(
+                    community_id=community.id,
+                    confession_id=confession_id,
+                    action=DECISIONS[action],
+                    reason=reason,
+                    moderator=moderator,
+                )
+            )
+        )
+        return response
+
+    async def rules(self, community: CommunityEntry) -> confessions_pb2.CommunityRules:
+        """The community's rules (reasons to reject with among them)."""
+        rules: confessions_pb2.CommunityRules = await self.confessions.GetCommunityRules(
+            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
+        )
+        return rules

@@ -23,7 +23,7 @@ from tests.social.threads import (
     write_comment,
 )
 from tools.devstack import infra
-from veil.core.cards import WITHDRAWN_NOTE
+from veil.contracts.texts import WITHDRAWN_NOTE
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 

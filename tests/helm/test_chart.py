@@ -60,7 +60,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 }
 # The gRPC peers each process calls.
 PEERS = {
-    "gateway": {"VEIL_CONFESSIONS_ADDR", "VEIL_SOCIAL_ADDR", "VEIL_NOTIFIER_ADDR"},
+    "gateway": {"VEIL_CONFESSIONS_ADDR", "VEIL_SOCIAL_ADDR"},
     "confessions": {"VEIL_NOTIFIER_ADDR"},
     "social": {"VEIL_CONFESSIONS_ADDR", "VEIL_NOTIFIER_ADDR"},
     "notifier": set(),

@@ -7,7 +7,8 @@ from typing import Any
 from tests.e2e.world import World
 from tests.moderation.helpers import admin_press, card, chat, confess, current, number_of, shown
 from tests.social.threads import Services, button, rows
-from veil.core.telegram_text import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
 
 EMOJI = "😀"

@@ -16,7 +16,8 @@ from tests.moderation.helpers import (
     type_reason,
 )
 from tests.social.threads import button, rows
-from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 
 EMOJI = "😀"
 # Telegram allows first names of up to 64 characters; admins pick their own.

@@ -15,7 +15,8 @@ from tests.social.threads import (
     write_comment,
 )
 from tools.devstack import infra
-from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 
 # Two UTF-16 units each: emoji-heavy text reaches the limit at half the characters.
 EMOJI = "🙂"

@@ -196,7 +196,6 @@ class Stack:
                 "VEIL_TELEGRAM_API_URL": self.api_url,
                 "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_SOCIAL_ADDR": f"127.0.0.1:{self.ports.social}",
-                "VEIL_NOTIFIER_ADDR": f"127.0.0.1:{self.ports.notifier}",
                 "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
                 "VEIL_WEBHOOK_SECRET_KEY": keys["webhook_secret_key"],
                 "VEIL_ID_HASH_KEY": keys["id_hash_key"],

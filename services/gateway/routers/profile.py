@@ -6,11 +6,10 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from services.gateway import texts
-from services.gateway.clients import ServiceClients
+from services.gateway.clients import ServiceClients, actor
 from services.gateway.filters import PrivateChat
 from services.gateway.registry import CommunityEntry
-from services.gateway.routers.context import actor
+from services.gateway.views import texts
 from services.gateway.webhook_reply import in_reply
 from veil.v1 import confessions_pb2
 
@@ -25,7 +24,7 @@ async def me(message: Message, community: CommunityEntry, services: ServiceClien
     """Show confessions sent and approved, comments, reactions received, impact points."""
     assert message.from_user is not None
     profile = await services.confessions.GetProfile(
-        confessions_pb2.GetProfileRequest(actor=actor(community, message.from_user))
+        confessions_pb2.GetProfileRequest(actor=actor(community, message.from_user.id))
     )
     joined = (
         profile.joined_at.ToDatetime().strftime("%d %b %Y")
