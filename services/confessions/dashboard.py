@@ -15,10 +15,10 @@ import grpc
 from services.confessions import domain
 from services.confessions.config import ConfessionsSettings
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
 from services.confessions.servicer import ConfessionsServicer, _confession, _rules
+from services.confessions.submission_limits import SubmissionLimits
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox

@@ -7,10 +7,10 @@ from contextlib import AsyncExitStack
 from services.confessions.config import ConfessionsSettings
 from services.confessions.dashboard import DashboardServicer
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
 from services.confessions.models import SCHEMA
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.submission_limits import SubmissionLimits
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token

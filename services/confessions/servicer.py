@@ -10,7 +10,6 @@ import grpc
 from services.confessions import decision as decision_sql
 from services.confessions import domain, follow_ups, members, registration, submission
 from services.confessions.config import ConfessionsSettings
-from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import (
     BanRow,
@@ -20,6 +19,7 @@ from services.confessions.repository import (
     Erasure,
     Submission,
 )
+from services.confessions.submission_limits import SubmissionLimits
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
