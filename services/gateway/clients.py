@@ -8,13 +8,24 @@ protobuf request itself. The stubs stay reachable (``confessions``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import grpc
 
 from services.gateway.registry import CommunityEntry
+from services.gateway.service_types import (
+    DECISIONS,
+    HIDDEN_DECISIONS,
+    Thread,
+    ThreadNotFoundError,
+    actor,
+    not_found,
+    open_thread,
+)
 from veil.contracts.callbacks import CardButton, HiddenButton
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.grpc_client import create_channel
+from veil.core.proto import timestamp
 from veil.v1 import (
     common_pb2,
     confessions_pb2,
@@ -22,71 +33,6 @@ from veil.v1 import (
     social_pb2,
     social_pb2_grpc,
 )
-
-# The decisions a card button or the Mini App can ask for.
-DECISIONS = {
-    CardButton.APPROVE: confessions_pb2.MODERATION_ACTION_APPROVE,
-    CardButton.REJECT: confessions_pb2.MODERATION_ACTION_REJECT,
-    CardButton.BAN: confessions_pb2.MODERATION_ACTION_BAN,
-}
-# The decisions on a comment hidden by reports.
-HIDDEN_DECISIONS = {
-    HiddenButton.RESTORE: social_pb2.COMMENT_MODERATION_RESTORE,
-    HiddenButton.DELETE: social_pb2.COMMENT_MODERATION_DELETE,
-    HiddenButton.BAN: social_pb2.COMMENT_MODERATION_DELETE_AND_BAN,
-}
-# A thread is open while its confession is approved or published.
-OPEN_STATUSES = frozenset(
-    {confessions_pb2.CONFESSION_STATUS_APPROVED, confessions_pb2.CONFESSION_STATUS_PUBLISHED}
-)
-
-
-class ThreadNotFoundError(Exception):
-    """The confession has no open thread (unknown, pending, rejected or deleted)."""
-
-
-@dataclass(frozen=True)
-class Thread:
-    """An open thread: where it lives (for the social service) and its confession's text."""
-
-    context: social_pb2.ThreadContext
-    text: str
-
-
-def actor(community: CommunityEntry, telegram_user_id: int) -> common_pb2.Actor:
-    """The gRPC actor for a Telegram user in ``community``."""
-    return common_pb2.Actor(community_id=community.id, telegram_user_id=telegram_user_id)
-
-
-def open_thread(
-    community: CommunityEntry, number: int, found: confessions_pb2.GetConfessionResponse
-) -> Thread:
-    """Where thread ``number`` lives; ThreadNotFoundError unless it is open."""
-    if found.confession.status not in OPEN_STATUSES:
-        raise ThreadNotFoundError
-    context = social_pb2.ThreadContext(
-        community_id=community.id,
-        confession_id=found.confession.id,
-        confession_number=number,
-        author_member_id=found.author_member_id,
-        channel_chat_id=community.channel_chat_id,
-        channel_message_id=found.channel_message_id,
-        admin_chat_id=community.admin_chat_id,
-        bot_username=community.bot_username,
-    )
-    return Thread(context, found.confession.text)
-
-
-def is_withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:
-    """The author erased their data while the confession waited: nobody decided it."""
-    return bool(
-        not response.won and response.confession.status == confessions_pb2.CONFESSION_STATUS_DELETED
-    )
-
-
-def not_found(error: grpc.aio.AioRpcError) -> bool:
-    """The service answered NOT_FOUND (anything else is re-raised by the caller)."""
-    return bool(error.code() == grpc.StatusCode.NOT_FOUND)
 
 
 @dataclass(frozen=True)
@@ -316,3 +262,98 @@ class ServiceClients:
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
         return rules
+
+    async def pending(
+        self, community: CommunityEntry, limit: int
+    ) -> confessions_pb2.ListPendingResponse:
+        """The oldest ``limit`` confessions waiting for review, and how many wait."""
+        response: confessions_pb2.ListPendingResponse = await self.confessions.ListPending(
+            confessions_pb2.ListPendingRequest(community_id=community.id, limit=limit)
+        )
+        return response
+
+    # -- the admin chat's commands ---------------------------------------------
+
+    async def author(self, community: CommunityEntry, number: int) -> int:
+        """The internal id of confession ``number``'s author (0: they erased their data)."""
+        found = await self.confessions.GetConfession(
+            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
+        )
+        return int(found.author_member_id)
+
+    async def pseudonym_owner(self, community: CommunityEntry, pseudonym: str) -> int:
+        """The internal id of the member writing under ``pseudonym`` (NOT_FOUND,
+        or FAILED_PRECONDITION when it is ambiguous)."""
+        resolved = await self.social.ResolvePseudonym(
+            social_pb2.ResolvePseudonymRequest(community_id=community.id, pseudonym=pseudonym)
+        )
+        return int(resolved.member_id)
+
+    async def ban(
+        self,
+        community: CommunityEntry,
+        member_id: int,
+        *,
+        label: str,
+        reason: str,
+        until: datetime | None,
+    ) -> None:
+        """Ban a member (until ``until``; None: for good) under ``label``."""
+        request = confessions_pb2.BanMemberRequest(
+            community_id=community.id, member_id=member_id, reason=reason, label=label
+        )
+        if until is not None:
+            request.until.CopyFrom(timestamp(until))
+        await self.confessions.BanMember(request)
+
+    async def unban(self, community: CommunityEntry, *, ban_id: int = 0, label: str = "") -> bool:
+        """Lift the ban with ``ban_id``, or the bans made under ``label``; False: none was."""
+        response = await self.confessions.UnbanMember(
+            confessions_pb2.UnbanMemberRequest(
+                community_id=community.id, ban_id=ban_id, label=label
+            )
+        )
+        return bool(response.unbanned)
+
+    async def bans(self, community: CommunityEntry) -> list[confessions_pb2.Ban]:
+        """The bans in force."""
+        response = await self.confessions.ListBans(
+            confessions_pb2.ListBansRequest(community_id=community.id)
+        )
+        return list(response.bans)
+
+    async def set_rule(
+        self, community: CommunityEntry, name: str, value: str
+    ) -> confessions_pb2.CommunityRules:
+        """Change one rule as an admin typed it (INVALID_ARGUMENT says what is wrong)."""
+        rules: confessions_pb2.CommunityRules = await self.confessions.SetCommunityRule(
+            confessions_pb2.SetCommunityRuleRequest(
+                community_id=community.id, name=name, value=value
+            )
+        )
+        return rules
+
+    # -- the member's own pages ----------------------------------------------------
+
+    async def my_confessions(
+        self, community: CommunityEntry, telegram_user_id: int, limit: int
+    ) -> confessions_pb2.ListMyConfessionsResponse:
+        """The member's latest ``limit`` confessions, and how many they sent."""
+        response: confessions_pb2.ListMyConfessionsResponse = (
+            await self.confessions.ListMyConfessions(
+                confessions_pb2.ListMyConfessionsRequest(
+                    actor=actor(community, telegram_user_id),
+                    page=common_pb2.PageRequest(limit=limit),
+                )
+            )
+        )
+        return response
+
+    async def profile(
+        self, community: CommunityEntry, telegram_user_id: int
+    ) -> confessions_pb2.Profile:
+        """The member's own counters."""
+        profile: confessions_pb2.Profile = await self.confessions.GetProfile(
+            confessions_pb2.GetProfileRequest(actor=actor(community, telegram_user_id))
+        )
+        return profile

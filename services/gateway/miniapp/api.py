@@ -21,13 +21,14 @@ import orjson
 from aiohttp import web
 
 from services.gateway.admins import AdminCheck
-from services.gateway.clients import DECISIONS, ServiceClients
+from services.gateway.clients import ServiceClients
 from services.gateway.miniapp import comments
 from services.gateway.miniapp.auth import AuthError, WebAppUser, init_data_of, verify
 from services.gateway.miniapp.decisions import decide
 from services.gateway.miniapp.figures import figures
 from services.gateway.miniapp.rules import RulesError, rules_json, settings_of
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.service_types import DECISIONS
 from veil.contracts.callbacks import CardButton
 from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
 from veil.v1 import confessions_pb2

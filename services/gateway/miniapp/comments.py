@@ -14,9 +14,10 @@ from typing import Any
 
 import grpc
 
-from services.gateway.clients import ServiceClients, ThreadNotFoundError
+from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.decisions import STATUS_NAMES
 from services.gateway.registry import CommunityEntry
+from services.gateway.service_types import ThreadNotFoundError
 from services.gateway.views import texts
 from veil.contracts.callbacks import HiddenButton
 from veil.v1 import confessions_pb2, social_pb2

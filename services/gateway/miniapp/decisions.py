@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from services.gateway.clients import ServiceClients, is_withdrawn
+from services.gateway.clients import ServiceClients
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import edit_card
+from services.gateway.service_types import is_withdrawn
 from services.gateway.views import texts
 from services.gateway.views.cards import decided_card, outcome
 from veil.contracts.callbacks import CardButton

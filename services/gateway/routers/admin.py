@@ -23,8 +23,7 @@ from services.gateway.views import texts
 from services.gateway.views.texts import ban_line, rules_text
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
-from veil.core.proto import optional_time, timestamp
-from veil.v1 import confessions_pb2, social_pb2
+from veil.core.proto import optional_time
 
 router = Router(name="admin")
 router.message.filter(InAdminChat())
@@ -33,6 +32,8 @@ router.message.filter(InAdminChat())
 _TARGET = re.compile(r"^\s*(#\d{1,17}|[A-Za-z]+ [A-Za-z]+ \d{1,3})(?:\s+(.*))?$", re.DOTALL)
 _DURATION = re.compile(r"^\d{1,6}[smhdw]$", re.IGNORECASE)
 _BAN_ID = re.compile(r"^\s*(\d{1,17})\s*$")
+# A ban keeps this much of the reason typed after /ban.
+BAN_REASON_LENGTH = 200
 
 
 class TargetError(Exception):
@@ -52,18 +53,11 @@ async def _resolve(
     """(internal member id, label) of "#N" or a pseudonym."""
     try:
         if target.startswith("#"):
-            found = await services.confessions.GetConfession(
-                confessions_pb2.GetConfessionRequest(
-                    community_id=community.id, number=int(target[1:])
-                )
-            )
-            if not found.author_member_id:
+            author = await services.author(community, int(target[1:]))
+            if not author:
                 raise TargetError(texts.nobody_behind(int(target[1:])))
-            return int(found.author_member_id), f"confession {target}"
-        resolved = await services.social.ResolvePseudonym(
-            social_pb2.ResolvePseudonymRequest(community_id=community.id, pseudonym=target)
-        )
-        return int(resolved.member_id), target
+            return author, f"confession {target}"
+        return await services.pseudonym_owner(community, target), target
     except grpc.aio.AioRpcError as error:
         if error.code() == grpc.StatusCode.NOT_FOUND:
             raise TargetError(texts.nobody_found(target)) from error
@@ -116,14 +110,9 @@ async def ban(
             await message.answer(texts.warning(str(error)))
             return
         rest = tail.strip()
-    request = confessions_pb2.BanMemberRequest(
-        community_id=community.id, member_id=member_id, reason=rest[:200], label=label
-    )
-    until = until_of(seconds)
-    if until is not None:
-        request.until.CopyFrom(timestamp(until))
-    await services.confessions.BanMember(request)
-    await message.answer(texts.banned(ban_line(label, request.reason, until)))
+    reason, until = rest[:BAN_REASON_LENGTH], until_of(seconds)
+    await services.ban(community, member_id, label=label, reason=reason, until=until)
+    await message.answer(texts.banned(ban_line(label, reason, until)))
 
 
 @router.message(Command("unban"), FromAdmin())
@@ -139,34 +128,30 @@ async def unban(
     tell whether a pseudonym belongs to a member banned under another label.
     """
     args = command.args or ""
-    request = confessions_pb2.UnbanMemberRequest(community_id=community.id)
     by_id = _BAN_ID.match(args)
     match = _TARGET.match(args)
     if by_id is not None:
-        request.ban_id = int(by_id.group(1))
-        label = f"ban {request.ban_id}"
+        label = f"ban {by_id.group(1)}"
+        done = await services.unban(community, ban_id=int(by_id.group(1)))
     elif match is not None and not (match.group(2) or "").strip():
         target = match.group(1)
         label = f"confession {target}" if target.startswith("#") else target
-        request.label = label
+        done = await services.unban(community, label=label)
     else:
         await message.answer(texts.UNBAN_USAGE)
         return
-    response = await services.confessions.UnbanMember(request)
-    await message.answer(texts.unbanned(label, response.unbanned))
+    await message.answer(texts.unbanned(label, done))
 
 
 @router.message(Command("bans"), FromAdmin())
 async def bans(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """/bans: the bans in force."""
-    response = await services.confessions.ListBans(
-        confessions_pb2.ListBansRequest(community_id=community.id)
-    )
-    if not response.bans:
+    in_force = await services.bans(community)
+    if not in_force:
         await message.answer(texts.NOBODY_BANNED)
         return
-    lines = [texts.bans_head(len(response.bans))]
-    for item in response.bans:
+    lines = [texts.bans_head(len(in_force))]
+    for item in in_force:
         until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until, ban_id=item.id))
     await answer_long(message, "\n".join(lines))
@@ -194,17 +179,11 @@ async def settings(
     """/settings shows the rules; /settings <name> <value> changes one."""
     name, _, value = (command.args or "").strip().partition(" ")
     if not name:
-        rules = await services.confessions.GetCommunityRules(
-            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
-        )
+        rules = await services.rules(community)
         await answer_long(message, rules_text(rules))
         return
     try:
-        rules = await services.confessions.SetCommunityRule(
-            confessions_pb2.SetCommunityRuleRequest(
-                community_id=community.id, name=name, value=value
-            )
-        )
+        rules = await services.set_rule(community, name, value)
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise

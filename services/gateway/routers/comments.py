@@ -18,7 +18,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway.clients import ServiceClients, Thread, ThreadNotFoundError, not_found
+from services.gateway.clients import ServiceClients
 from services.gateway.filters import HasText, Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
@@ -30,6 +30,7 @@ from services.gateway.routers.threads import (
     render,
     unavailable,
 )
+from services.gateway.service_types import Thread, ThreadNotFoundError, not_found
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU
 from veil.contracts.callbacks import CommentAction, CommentButton, Compose

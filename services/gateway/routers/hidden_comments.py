@@ -9,10 +9,11 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway.clients import ServiceClients, ThreadNotFoundError
+from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
+from services.gateway.service_types import ThreadNotFoundError
 from services.gateway.views import texts
 from veil.contracts.callbacks import HiddenAction
 from veil.core.telegram_text import append_line

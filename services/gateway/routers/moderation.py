@@ -19,10 +19,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, User
 
 from services.gateway.admins import AdminCheck
-from services.gateway.clients import ServiceClients, is_withdrawn, not_found
+from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message
+from services.gateway.service_types import is_withdrawn, not_found
 from services.gateway.views import texts
 from services.gateway.views.cards import card_keyboard, decided_card, outcome, reasons_keyboard
 from veil.contracts.callbacks import BACK, TYPE_OWN, CardButton, ModAction, ModReason

@@ -31,7 +31,6 @@ from services.gateway.filters import FromAdmin, InAdminChat, PrivateChat
 from services.gateway.miniapp.figures import figures
 from services.gateway.registry import CommunityEntry
 from services.gateway.views import texts
-from veil.v1 import confessions_pb2
 
 router = Router(name="panel")
 
@@ -48,9 +47,7 @@ async def panel_in_admin_chat(
     message: Message, community: CommunityEntry, services: ServiceClients
 ) -> None:
     """The queue's size and a link to the Mini App through the bot's private chat."""
-    pending = await services.confessions.ListPending(
-        confessions_pb2.ListPendingRequest(community_id=community.id, limit=1)
-    )
+    pending = await services.pending(community, limit=1)
     link = f"https://t.me/{community.bot_username}?start={PANEL_PAYLOAD}"
     await message.answer(
         texts.queue_size(pending.total),

@@ -16,11 +16,12 @@ from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from services.gateway.clients import ServiceClients, Thread, ThreadNotFoundError, open_thread
+from services.gateway.clients import ServiceClients
 from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
+from services.gateway.service_types import Thread, ThreadNotFoundError, open_thread
 from services.gateway.views import texts, thread_page
 from veil.contracts.callbacks import ThreadView
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
