@@ -113,46 +113,35 @@ async def _act(
     )
 
 
-_REACTIONS = F.action.in_({CommentButton.UP, CommentButton.DOWN})
+def _handler(act: Act, doc: str) -> Callable[..., Awaitable[None]]:
+    """The press handler running ``act`` (one per button of a comment)."""
+
+    async def handle(
+        query: CallbackQuery,
+        callback_data: CommentAction,
+        community: CommunityEntry,
+        services: ServiceClients,
+        member: MemberLookup,
+        state: FSMContext,
+    ) -> None:
+        await _act(query, callback_data, community, services, member, state, act)
+
+    handle.__doc__ = doc
+    return handle
 
 
-@router.callback_query(Pressed(CommentAction, _REACTIONS))
-async def react(
-    query: CallbackQuery,
-    callback_data: CommentAction,
-    community: CommunityEntry,
-    services: ServiceClients,
-    member: MemberLookup,
-    state: FSMContext,
-) -> None:
-    """👍 / 👎: set the reaction the button carries (a redelivered press is harmless)."""
-    await _act(query, callback_data, community, services, member, state, _react)
-
-
-@router.callback_query(Pressed(CommentAction, F.action == CommentButton.REPORT))
-async def report(
-    query: CallbackQuery,
-    callback_data: CommentAction,
-    community: CommunityEntry,
-    services: ServiceClients,
-    member: MemberLookup,
-    state: FSMContext,
-) -> None:
-    """⚠️ Report a comment (once per member)."""
-    await _act(query, callback_data, community, services, member, state, _report)
-
-
-@router.callback_query(Pressed(CommentAction, F.action == CommentButton.REMOVE))
-async def remove(
-    query: CallbackQuery,
-    callback_data: CommentAction,
-    community: CommunityEntry,
-    services: ServiceClients,
-    member: MemberLookup,
-    state: FSMContext,
-) -> None:
-    """🗑 Delete one's own comment (allowed to a banned member too)."""
-    await _act(query, callback_data, community, services, member, state, _remove)
+router.callback_query.register(
+    _handler(_react, "👍 / 👎: set the reaction the button carries (a redelivery is harmless)."),
+    Pressed(CommentAction, F.action.in_({CommentButton.UP, CommentButton.DOWN})),
+)
+router.callback_query.register(
+    _handler(_report, "⚠️ Report a comment (once per member)."),
+    Pressed(CommentAction, F.action == CommentButton.REPORT),
+)
+router.callback_query.register(
+    _handler(_remove, "🗑 Delete one's own comment (allowed to a banned member too)."),
+    Pressed(CommentAction, F.action == CommentButton.REMOVE),
+)
 
 
 @router.callback_query(Pressed(Compose))
