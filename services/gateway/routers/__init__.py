@@ -6,7 +6,7 @@ from aiogram import Router
 
 from services.gateway.routers import (
     admin,
-    comments,
+    comment_actions,
     confess,
     deleteme,
     elsewhere,
@@ -35,7 +35,7 @@ def build_root_router() -> Router:
     # routers answer admin commands and ``elsewhere`` points members to private.
     root.include_routers(
         threads.router,
-        comments.router,
+        comment_actions.router,
         hidden_comments.router,
         panel.router,
         moderation.router,

@@ -4,7 +4,7 @@ Every press re-renders the thread message from the services, so what a member
 sees is always what is stored. Reads go to the replica, except for a member who
 wrote a moment ago: for ``READ_OWN_SECONDS`` after a comment their views read
 the primary, so they see it at once even when the replica lags. Comments and
-reactions are routers/comments.py's; they re-render through :func:`refresh`.
+reactions are routers/comment_actions.py's; they re-render through :func:`refresh`.
 """
 
 from __future__ import annotations

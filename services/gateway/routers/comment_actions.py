@@ -37,7 +37,7 @@ from veil.contracts.callbacks import CommentAction, CommentButton, Compose
 from veil.contracts.lengths import COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE
 from veil.v1 import confessions_pb2
 
-router = Router(name="comments")
+router = Router(name="comment-actions")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
@@ -126,6 +126,8 @@ def _handler(act: Act, doc: str) -> Callable[..., Awaitable[None]]:
     ) -> None:
         await _act(query, callback_data, community, services, member, state, act)
 
+    # Each its own name in the metrics' handler label: react, report, remove.
+    handle.__name__ = handle.__qualname__ = act.__name__.removeprefix("_")
     handle.__doc__ = doc
     return handle
 
