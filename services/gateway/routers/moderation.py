@@ -98,7 +98,7 @@ async def type_reason(
     )
 
 
-@router.callback_query(Pressed(ModReason, F.reason >= 0), FromAdmin())
+@router.callback_query(Pressed(ModReason, ~F.reason.in_({BACK, TYPE_OWN})), FromAdmin())
 async def pick_reason(
     query: CallbackQuery,
     callback_data: ModReason,
@@ -108,7 +108,7 @@ async def pick_reason(
 ) -> None:
     """A listed reason: reject with it (unless the list changed meanwhile)."""
     rules = await services.rules(community)
-    if callback_data.reason >= len(rules.reject_reasons):
+    if not 0 <= callback_data.reason < len(rules.reject_reasons):
         await answer_query(query, texts.REASON_NO_LONGER_OFFERED, alert=True)
         await edit_message(
             card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
