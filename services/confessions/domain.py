@@ -17,7 +17,7 @@ from veil.contracts.lengths import (
     REJECT_REASON_MAX_LENGTH,
 )
 from veil.core.durations import parse_duration
-from veil.core.errors import InvalidInputError
+from veil.core.errors import InvalidInputError, MemberRefusal
 from veil.core.telegram_text import cut_escaped, utf16_len, visible_len
 
 
@@ -86,8 +86,9 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     # Characters as Telegram counts them (UTF-16 units: most emoji are two).
     length = utf16_len(cleaned)
     if length > limit:
-        raise InvalidInputError(
-            f"Your confession is {length} characters; this community allows at most {limit}."
+        raise MemberRefusal(
+            f"Your confession is {length} characters; this community allows at most {limit}.",
+            fixable=True,
         )
     return cleaned
 

@@ -24,6 +24,7 @@ from services.gateway.service_types import (
 )
 from veil.contracts.callbacks import CardButton, HiddenButton
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
+from veil.core import confessions_stubs
 from veil.core.grpc_client import create_channel
 from veil.core.proto import timestamp
 from veil.v1 import (
@@ -37,24 +38,29 @@ from veil.v1 import (
 
 @dataclass(frozen=True)
 class ServiceClients:
-    """One stub per service the gateway calls, and the typed calls on them."""
+    """One stub per service the gateway calls, and the typed calls on them.
 
+    ``communities``, ``members`` and ``confessions`` are the three services of
+    the confessions process, on one channel.
+    """
+
+    communities: confessions_pb2_grpc.CommunitiesServiceStub
+    members: confessions_pb2_grpc.MembersServiceStub
     confessions: confessions_pb2_grpc.ConfessionsServiceStub
     social: social_pb2_grpc.SocialServiceStub
     channels: tuple[grpc.aio.Channel, ...]
 
     @classmethod
     def connect(cls, confessions: str, social: str) -> ServiceClients:
-        """Open channels to the confessions and social services."""
-        confessions_channel = create_channel(
-            confessions,
-            [confessions_pb2.DESCRIPTOR.services_by_name["ConfessionsService"].full_name],
-        )
+        """Open channels to the confessions and social processes."""
+        upstream, confessions_channel = confessions_stubs.connect(confessions)
         social_channel = create_channel(
             social, [social_pb2.DESCRIPTOR.services_by_name["SocialService"].full_name]
         )
         return cls(
-            confessions=confessions_pb2_grpc.ConfessionsServiceStub(confessions_channel),
+            communities=upstream.communities,
+            members=upstream.members,
+            confessions=upstream.confessions,
             social=social_pb2_grpc.SocialServiceStub(social_channel),
             channels=(confessions_channel, social_channel),
         )
@@ -71,7 +77,7 @@ class ServiceClients:
     ) -> confessions_pb2.RegisterMemberResponse:
         """The member (registered on first sight) with their standing; with
         ``thread``, that thread's confession too, in the same call."""
-        response: confessions_pb2.RegisterMemberResponse = await self.confessions.RegisterMember(
+        response: confessions_pb2.RegisterMemberResponse = await self.members.RegisterMember(
             confessions_pb2.RegisterMemberRequest(
                 actor=actor(community, telegram_user_id), thread_number=thread
             )
@@ -82,7 +88,7 @@ class ServiceClients:
         self, community: CommunityEntry, telegram_user_id: int, enabled: bool
     ) -> confessions_pb2.MemberStanding:
         """Turn the member's optional notifications on or off; their standing after."""
-        standing: confessions_pb2.MemberStanding = await self.confessions.SetNotifications(
+        standing: confessions_pb2.MemberStanding = await self.members.SetNotifications(
             confessions_pb2.SetNotificationsRequest(
                 actor=actor(community, telegram_user_id), enabled=enabled
             )
@@ -132,7 +138,7 @@ class ServiceClients:
                 subject=registered.member.subject,
             )
         )
-        await self.confessions.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
+        await self.members.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
 
     # -- threads --------------------------------------------------------------
 
@@ -258,7 +264,7 @@ class ServiceClients:
 
     async def rules(self, community: CommunityEntry) -> confessions_pb2.CommunityRules:
         """The community's rules (reasons to reject with among them)."""
-        rules: confessions_pb2.CommunityRules = await self.confessions.GetCommunityRules(
+        rules: confessions_pb2.CommunityRules = await self.communities.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
         return rules
@@ -304,11 +310,11 @@ class ServiceClients:
         )
         if until is not None:
             request.until.CopyFrom(timestamp(until))
-        await self.confessions.BanMember(request)
+        await self.members.BanMember(request)
 
     async def unban(self, community: CommunityEntry, *, ban_id: int = 0, label: str = "") -> bool:
         """Lift the ban with ``ban_id``, or the bans made under ``label``; False: none was."""
-        response = await self.confessions.UnbanMember(
+        response = await self.members.UnbanMember(
             confessions_pb2.UnbanMemberRequest(
                 community_id=community.id, ban_id=ban_id, label=label
             )
@@ -317,7 +323,7 @@ class ServiceClients:
 
     async def bans(self, community: CommunityEntry) -> list[confessions_pb2.Ban]:
         """The bans in force."""
-        response = await self.confessions.ListBans(
+        response = await self.members.ListBans(
             confessions_pb2.ListBansRequest(community_id=community.id)
         )
         return list(response.bans)
@@ -326,7 +332,7 @@ class ServiceClients:
         self, community: CommunityEntry, name: str, value: str
     ) -> confessions_pb2.CommunityRules:
         """Change one rule as an admin typed it (INVALID_ARGUMENT says what is wrong)."""
-        rules: confessions_pb2.CommunityRules = await self.confessions.SetCommunityRule(
+        rules: confessions_pb2.CommunityRules = await self.communities.SetCommunityRule(
             confessions_pb2.SetCommunityRuleRequest(
                 community_id=community.id, name=name, value=value
             )
@@ -353,7 +359,7 @@ class ServiceClients:
         self, community: CommunityEntry, telegram_user_id: int
     ) -> confessions_pb2.Profile:
         """The member's own counters."""
-        profile: confessions_pb2.Profile = await self.confessions.GetProfile(
+        profile: confessions_pb2.Profile = await self.members.GetProfile(
             confessions_pb2.GetProfileRequest(actor=actor(community, telegram_user_id))
         )
         return profile

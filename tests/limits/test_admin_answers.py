@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, chat, confess, current, number_of, shown
-from tests.social.threads import Services, button, rows
+from tests.support.moderation import admin_press, card, chat, confess, current, number_of, shown
+from tests.support.services import Services
+from tests.support.threads import button, rows
+from tests.support.world import World
 from veil.contracts.lengths import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT
 from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
@@ -42,7 +43,7 @@ async def test_many_bans_are_listed_over_several_messages(
     for i in range(30):
         member_id = await services.member_id(community, community.member().user_id)
         reasons[f"confession #{i + 1}"] = f"ban {i:02d} " + EMOJI * 100
-        await services.confessions.BanMember(
+        await services.members.BanMember(
             confessions_pb2.BanMemberRequest(
                 community_id=community.id,
                 member_id=member_id,

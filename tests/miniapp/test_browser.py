@@ -19,14 +19,8 @@ from urllib.parse import quote
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import (
-    card_recorded,
-    channel_posts,
-    confession_id,
-    pending_confession,
-)
-from tests.moderation.helpers import (
+from tests.support.miniapp import card_recorded, channel_posts, confession_id, pending_confession
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
@@ -34,7 +28,9 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import Services, button
+from tests.support.services import Services
+from tests.support.threads import button
+from tests.support.world import World, new_user_id
 from tools.devstack.stack import REPO_ROOT
 from veil.v1 import confessions_pb2
 
@@ -150,7 +146,7 @@ async def test_approve_and_reject_in_the_mini_app(
     await reasons.fill((await reasons.input_value()) + "\nMentions a course code")
     await page.click("#save-rules")
     await expect(page.locator("#notice")).to_have_text("Rules saved.", timeout=WAIT_MS)
-    rules = await services.confessions.GetCommunityRules(
+    rules = await services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
     )
     assert rules.cooldown_seconds == 600 and rules.max_length == 4000
@@ -161,7 +157,7 @@ async def test_approve_and_reject_in_the_mini_app(
     await page.click("#save-rules")
     await expect(page.locator("#notice.error")).to_contain_text("maxlen must be", timeout=WAIT_MS)
     assert (
-        await services.confessions.GetCommunityRules(
+        await services.communities.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
     ) == rules

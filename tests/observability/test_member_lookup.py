@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.observability.conftest import Observed
-from tests.observability.receiver import Receiver, Span, wait_for
-from tests.social.threads import comment_row, open_thread, publish, write_comment
-from tools.devstack import infra
+from tests.support.otlp import Receiver, Span, wait_for
+from tests.support.threads import comment_row, open_thread, publish, write_comment
+from tools.devstack.infra.config import InfraConfig
 
 
 async def _gateway_calls(
@@ -53,7 +53,7 @@ async def _gateway_calls(
 
 
 async def test_a_press_on_a_thread_asks_for_the_member_once(
-    observed: Observed, otlp_receiver: Receiver, infra_config: infra.InfraConfig
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
 ) -> None:
     community = observed.community
     member = community.member()

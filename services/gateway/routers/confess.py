@@ -21,6 +21,7 @@ from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU, cancel_keyboard, preview_keyboard
 from veil.contracts.callbacks import DraftAction, DraftButton
 from veil.contracts.lengths import CAPTION_MAX_LENGTH, CONFESSION_MAX_LENGTH
+from veil.core.grpc_errors import member_refusal
 from veil.core.telegram_text import utf16_len
 
 router = Router(name="confess")
@@ -164,19 +165,21 @@ async def send_draft(
             file_id=data.get("file_id") or "",
         )
     except grpc.aio.AioRpcError as error:
-        # The community's rules refused it; the service's message is for the member.
+        # Only a MemberRefusal's text is for the member; any other failure is
+        # answered with a generic text by the error handler.
+        refusal = member_refusal(error)
+        if refusal is None:
+            raise
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
             # Too long, or a filtered word: the draft stays, ✏️ Edit fixes it.
-            await answer_query(query, error.details(), alert=True)
+            await answer_query(query, refusal, alert=True)
             return
-        if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-            # Banned, cooling down or over the daily cap: the draft is dropped.
-            await answer_query(query)
-            if message is not None:
-                await edit_message(message, texts.refused(error.details() or ""), None)
-            await state.clear()
-            return
-        raise
+        # Banned, cooling down or over the daily cap: the draft is dropped.
+        await answer_query(query)
+        if message is not None:
+            await edit_message(message, texts.refused(refusal), None)
+        await state.clear()
+        return
     await answer_query(query)
     if message is not None:
         await edit_message(message, texts.received(response.confession.number), None)

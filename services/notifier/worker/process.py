@@ -24,13 +24,12 @@ from services.notifier.worker.flood_limiter import FloodLimiter, Limits
 from services.notifier.worker.metrics import WorkerMetrics
 from services.notifier.worker.sender import OutboxSender, SenderConfig
 from services.notifier.worker.telegram import BotApi
+from veil.core import confessions_stubs
 from veil.core.db import Database
-from veil.core.grpc_client import create_channel, service_name
 from veil.core.metrics import ReplicaLag, start_metrics_server
 from veil.core.redis import connect_redis_cluster
 from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.telemetry import init_process, quiet
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,7 @@ async def run(settings: WorkerSettings) -> None:
     db = Database.from_settings(settings, SCHEMA)
     repository = NotifierRepository(db)
     redis = await connect_redis_cluster(settings.redis_nodes)
-    channel = create_channel(
-        settings.confessions_addr,
-        [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
-    )
-    confessions = confessions_pb2_grpc.ConfessionsServiceStub(channel)
+    upstream, channel = confessions_stubs.connect(settings.confessions_addr)
     api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
     await api.start()
     metrics = WorkerMetrics()
@@ -86,10 +81,10 @@ async def run(settings: WorkerSettings) -> None:
             horizon_seconds=settings.notifier_slot_horizon_seconds,
         ),
         api,
-        BotTokens(confessions, refresh_seconds=settings.notifier_refresh_seconds),
-        MemberDirectory(confessions),
+        BotTokens(upstream.communities, refresh_seconds=settings.notifier_refresh_seconds),
+        MemberDirectory(upstream.members),
         metrics,
-        Publications(confessions),
+        Publications(upstream.confessions),
         QueueErasure(db),
     )
     runner = await start_metrics_server(

@@ -1,0 +1,158 @@
+"""What one thread page and one reaction cost in SQL statements."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+
+from services.social import commenting
+from services.social.models import thread_states
+from services.social.repository import SocialRepository, Sort
+from services.social.thread_states import close_authors_threads
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
+from veil.core.db import Database
+from veil.core.settings import DatabaseSettings
+
+
+@pytest.fixture
+async def repository(infra_config: InfraConfig) -> AsyncIterator[SocialRepository]:
+    settings = DatabaseSettings(
+        db_primary_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"]),  # type: ignore[arg-type]
+        db_replica_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
+    )
+    db = Database.from_settings(settings, "social")
+    yield SocialRepository(db)
+    await db.dispose()
+
+
+async def test_one_thread_page_is_one_statement(repository: SocialRepository, stack: Any) -> None:
+    community_id, confession_id = 7_000_001, 7_000_002
+    ids: list[int] = []
+    for i in range(12):
+        row, _, _ = await commenting.add_comment(
+            repository.db,
+            community_id=community_id,
+            confession_id=confession_id,
+            author_member_id=9_000_099,
+            parent_id=ids[0] if ids and i % 2 else None,
+            member_id=100 + i % 4,
+            pseudonym=f"name {i % 4}",
+            by_author=False,
+            text_=f"comment {i}",
+            idempotency_key=f"q{i}",
+        )
+        ids.append(row.id)
+    for comment_id in ids[:6]:
+        await repository.react(community_id, confession_id, comment_id, 101, 1, "s101")
+    db = repository._db
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engines = [db.primary.sync_engine] + ([db.replica.sync_engine] if db.replica else [])
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
+    try:
+        for sort in Sort:
+            statements.clear()
+            page = await repository.thread_page(
+                community_id=community_id,
+                confession_id=confession_id,
+                viewer_member_id=101,
+                sort=sort,
+                limit=5,
+                offset=5,
+                consistent=sort is Sort.TOP,
+            )
+            assert len(page.comments) == 5 and page.total == 12
+            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
+            assert any(c.parent_text for c in page.comments)
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+    assert {
+        c.my_reaction
+        for c in (
+            await repository.thread_page(
+                community_id=community_id,
+                confession_id=confession_id,
+                viewer_member_id=101,
+                sort=Sort.OLDEST,
+                limit=5,
+                offset=0,
+                consistent=True,
+            )
+        ).comments
+    } == {1}
+
+
+async def test_a_reaction_reads_the_thread_state_here(
+    repository: SocialRepository, stack: Any
+) -> None:
+    """An open thread's reaction: the lock with the thread's state, the old
+    reaction removed, the new one with the counters; a closed thread is refused."""
+    community_id, confession_id, author = 7_100_001, 7_100_002, 9_100_055
+    # Member ids far above the stack's own: the erasure tests scan every row for theirs.
+    row, _, _ = await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=9_100_056,
+        pseudonym="someone",
+        by_author=False,
+        text_="react to me",
+        idempotency_key="r1",
+    )
+    db = repository.db
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.primary.sync_engine, "before_cursor_execute", count)
+    try:
+        result = await repository.react(community_id, confession_id, row.id, 9_100_057, 1, "s57")
+    finally:
+        event.remove(db.primary.sync_engine, "before_cursor_execute", count)
+    assert (result.likes, result.delta) == (1, 1)
+    assert len(statements) == 3
+    assert "thread_states" in statements[0]
+
+    async with db.write() as conn:
+        await conn.execute(close_authors_threads(community_id, author))
+    for attempt in (
+        repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58"),
+        repository.report(community_id, confession_id, row.id, 9_100_058, 3, "s58"),
+    ):
+        with pytest.raises(LookupError):
+            await attempt
+    # A comment arriving later does not reopen it, nor name the author again.
+    await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=9_100_059,
+        pseudonym="late",
+        by_author=False,
+        text_="late",
+        idempotency_key="r2",
+    )
+    with pytest.raises(LookupError):
+        await repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58")
+    async with db.read_own() as conn:
+        kept = (
+            await conn.execute(
+                select(thread_states.c.author_member_id).where(
+                    thread_states.c.confession_id == confession_id
+                )
+            )
+        ).scalar_one()
+    assert kept is None
