@@ -47,6 +47,7 @@ class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
         self._repository = repository
         self._dashboard = dashboard
         self._moderation = moderation
+        self._outbox = moderation.outbox
         self._limits = limits
         self._subject_of = subject_of
         self._max_length = max_length
@@ -70,7 +71,7 @@ class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
         stored = await submit(
             self._repository.db,
             self._limits,
-            self._moderation.outbox,
+            self._outbox,
             draft,
             max_length=self._max_length,
         )

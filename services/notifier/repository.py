@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from services.notifier.enqueue_many import enqueue_many, fits_one_statement
 from services.notifier.enqueue_one import enqueue_one
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
 from veil.core.db import Database
@@ -174,6 +176,19 @@ _CLAIM = text(
 )
 
 
+# Messages Telegram accepted, with the ids it gave them (a worker marks those
+# answered while its previous mark was being written in one statement).
+_MARK_SENT = text(
+    """
+    UPDATE notifier.outbox o
+    SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
+        sent_message_id = m.sent_message_id
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:message_ids AS bigint[])) AS m(id, sent_message_id)
+    WHERE o.id = m.id
+    """
+)
+
+
 class NotifierRepository:
     """Reads and writes of the ``notifier`` schema."""
 
@@ -183,7 +198,10 @@ class NotifierRepository:
     # -- enqueue ---------------------------------------------------------------
 
     async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
-        """Queue messages in one transaction; returns (ids in order, how many were new).
+        """Queue messages in one statement; returns (ids in order, how many were new).
+
+        A batch repeating a key or a collapse key within itself takes one
+        transaction instead (see enqueue_many.py).
 
         A message to a chat that blocked the bot is stored as ``dropped`` at once.
         A new message with a collapse key collapses older *queued* (not leased)
@@ -198,6 +216,11 @@ class NotifierRepository:
                 collapsed=COLLAPSED,
             )
             return [new_id], int(new)
+        batch = [_values(m) for m in messages]
+        if fits_one_statement(batch):
+            return await enqueue_many(
+                self._db, batch, queued=QUEUED, dropped=DROPPED, collapsed=COLLAPSED
+            )
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
@@ -260,8 +283,10 @@ class NotifierRepository:
         """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``).
 
         Communities in ``skip`` are left alone (their bot cannot send more now).
+        One statement, atomic on its own: no BEGIN/COMMIT round trips (a poll
+        of an idle queue is one statement, not three).
         """
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             rows = (
                 await conn.execute(
                     _CLAIM,
@@ -294,24 +319,22 @@ class NotifierRepository:
         return claimed
 
     async def mark_sent(self, message_id: int, sent_message_id: int | None = None) -> None:
-        """Record that Telegram accepted the message: one tiny UPDATE, committed at once.
+        """Record that Telegram accepted the message (see :meth:`mark_sent_many`)."""
+        await self.mark_sent_many([(message_id, sent_message_id)])
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None]]) -> None:
+        """Record that Telegram accepted messages, given as (queue id, Telegram's
+        message id): one UPDATE, committed at once.
 
         Not conditioned on the lease: if the lease ran out meanwhile, the
         message was still delivered and must not be sent again. The message id
         Telegram gave it is kept for later edits of it (``edit_of``).
         """
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == message_id)
-                .values(
-                    status=SENT,
-                    sent_at=func.now(),
-                    lease_until=None,
-                    last_error=None,
-                    sent_message_id=sent_message_id,
-                )
-            )
+        if not sent:
+            return
+        params = {"ids": [i for i, _ in sent], "message_ids": [m for _, m in sent]}
+        async with self._db.write_one() as conn:
+            await conn.execute(_MARK_SENT, params)
 
     async def retry_later(
         self, message_id: int, worker: str, delay_seconds: float, error: str, *, count: bool
@@ -320,7 +343,7 @@ class NotifierRepository:
 
         ``count`` False gives the attempt back (throttled before sending, or a 429).
         """
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             await conn.execute(
                 update(outbox)
                 .where(
@@ -342,7 +365,7 @@ class NotifierRepository:
         """Give leased messages back untouched (shutdown); returns how many."""
         if not message_ids:
             return 0
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(

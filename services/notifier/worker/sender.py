@@ -6,9 +6,10 @@ One message's life in a worker:
 2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.flood_limiter`),
    waited for; a slot further away than the horizon puts it back with ``retry_at``;
 3. one Bot API call;
-4. the outcome recorded at once: ``sent`` in one tiny UPDATE (the only time in
-   which a crash makes Telegram get it twice), a retry with backoff, a pause on
-   429, a dead letter, or the chat marked unreachable on 403.
+4. the outcome recorded at once: ``sent`` in one tiny UPDATE, shared with the
+   messages answered while the previous one was written (:mod:`.sent_marks`;
+   the only time in which a crash makes Telegram get it twice), a retry with
+   backoff, a pause on 429, a dead letter, or the chat marked unreachable on 403.
 
 On SIGTERM nothing new is claimed; messages still waiting for a slot go back to
 the queue, calls already made are finished and recorded.
@@ -31,6 +32,7 @@ from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.flood_limiter import FloodLimiter, Limits, is_private
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.sent_marks import SentMarks
 from services.notifier.worker.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_card_key, parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
@@ -113,6 +115,7 @@ class OutboxSender:
         self._metrics = metrics
         self._publications = publications
         self._erasure = erasure
+        self._sent = SentMarks(repository)
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Task[Literal[True]] | None = None
@@ -316,8 +319,9 @@ class OutboxSender:
             # (Without an answer the reservation keeps its pessimistic bound.)
             await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
-            # Until this commit a crash sends the message twice.
-            await self._repository.mark_sent(message.id, answer.message_id or None)
+            # Until this commit a crash sends the message twice (it rides with
+            # the marks of the messages answered while the previous was written).
+            await self._sent.mark(message.id, answer.message_id or None)
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
