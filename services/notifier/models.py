@@ -5,7 +5,7 @@ A message's ``status`` moves ``queued`` → ``sending`` (leased by one worker un
 ``dead_letters``), ``dropped`` (the chat blocked the bot) or ``collapsed`` (a newer
 message with the same collapse key replaced it before it was sent).
 
-Sealed (0004, veil/core/sealing.py): no chat id is stored in clear. A message is
+Sealed (0005, veil/core/sealing.py): no chat id is stored in clear. A message is
 found per chat by ``chat_key``, the keyed hash of (community, chat id); its
 recipient and parameters are ``sealed`` (an envelope under a fresh data key
 wrapped by the master key) until it is sent, and emptied once it is finished.
@@ -27,6 +27,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -64,6 +65,11 @@ outbox = Table(
     # edits an earlier message of the chat, that message's idempotency key.
     Column("sent_message_id", BigInteger, nullable=True),
     Column("edit_of", Text, nullable=True),
+    # 0004: a send that may have reached Telegram unrecorded (a card or a post):
+    # the chat's highest known message id when it left; its copy would be above.
+    Column("unsure_after", BigInteger, nullable=True),
+    # 0004: a sent channel post whose id the confessions service has not stored yet.
+    Column("unreported", Boolean, nullable=False, server_default=false()),
     # 0003: erasure finds a member's messages by chat; retention prunes by age.
     Index("outbox_chat_idx", "community_id", "chat_key"),
     Index(
@@ -91,6 +97,7 @@ outbox = Table(
         "collapse_key",
         postgresql_where=text("status = 'queued' AND collapse_key IS NOT NULL"),
     ),
+    Index("outbox_unreported_idx", "sent_at", postgresql_where=text("unreported")),
 )
 
 dead_letters = Table(

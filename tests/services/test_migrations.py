@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic import command
 
-from services.confessions import registration
+from services.confessions import notify_members, registration
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
@@ -186,7 +186,7 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
             await asyncio.to_thread(command.downgrade, config, BEFORE[service])
 
 
-SEALING_BEFORE = {"confessions": "0005", "social": "head", "notifier": "0003"}
+SEALING_BEFORE = {"confessions": "0005", "social": "head", "notifier": "0004"}
 TOKEN = "7399000099:AAHsecretTokenPartThatMustNotLeak0123"
 
 
@@ -217,14 +217,15 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
             (id, community_id, confession_id, member_id, pseudonym, text, idempotency_key)
             VALUES (100, 1, 1, 11, 'Misty Heron 417', 'hello', 'c1');
         INSERT INTO notifier.outbox
-            (community_id, chat_id, method, params, priority, idempotency_key, status)
+            (community_id, chat_id, method, params, priority, idempotency_key, status,
+             unsure_after)
             VALUES
             (1, {USER_A}, 'sendMessage', '{{"chat_id": {USER_A}, "text": "queued"}}', 2,
-             'notice:q', 'queued'),
+             'notice:q', 'queued', 41),
             (1, {USER_A}, 'sendMessage', '{{"chat_id": {USER_A}, "text": "sent"}}', 2,
-             'notice:s', 'sent'),
+             'notice:s', 'sent', NULL),
             (1, {USER_B}, 'sendMessage', '{{"chat_id": {USER_B}, "text": "dead"}}', 2,
-             'notice:d', 'dead');
+             'notice:d', 'dead', NULL);
         INSERT INTO notifier.dead_letters
             (outbox_id, community_id, chat_id, method, params, error_code, description, attempts)
             SELECT id, 1, {USER_B}, 'sendMessage', params, 400, 'Bad Request', 1
@@ -286,7 +287,7 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
             profile.comments_written,
             profile.reactions_received,
         ) == (3, 2, 5, 7)
-        where = await members.recipients([(1, 10), (1, 11)])
+        where = await notify_members.count_and_read(confessions_db, SEAL, None, [(1, 10), (1, 11)])
         assert (where[(1, 10)].telegram_user_id, where[(1, 11)].telegram_user_id) == (
             USER_A,
             USER_B,
@@ -296,7 +297,9 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
 
         notifier = NotifierRepository(notifier_db, SEAL.keys)
         claimed = await notifier.claim("migration-test", 10, 10, 30)
-        assert [(m.chat_id, m.params["text"]) for m in claimed] == [(USER_A, "queued")]
+        assert [(m.chat_id, m.params["text"], m.unsure_after) for m in claimed] == [
+            (USER_A, "queued", 41)
+        ]
         # The blocked chat stays blocked: a new message to it is dropped at once.
         ids, _ = await notifier.enqueue(
             [

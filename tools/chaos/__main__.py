@@ -38,6 +38,7 @@ from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Ports, free_port
+from veil.core.sealing import Keyring
 
 
 def _probe(emulator: str, bot: int, first_user: int) -> Any:
@@ -152,10 +153,19 @@ def main() -> None:
         seen = alert_history(prometheus, start_at - 60, time.time())
         pending = collect.pending_updates(stack.emulator_url, bots)
         window_names = [w[0] for w in names]
-        offered = collect.offered_from_k6(result, window_names, pending)
-        accounts = collect.build(cfg, stack.emulator_url, world, channels, offered).account()
-        print("\nledger")
+        offered = collect.offered_from_emulator(stack.emulator_url, bots)
+        by_k6 = collect.offered_from_k6(result, window_names, pending)
+        seal = stack.seal_env()
+        keys = Keyring.parse(seal["VEIL_SEAL_MASTER_KEYS"], seal["VEIL_SEAL_LOOKUP_KEY"])
+        accounts = collect.build(
+            cfg, stack.emulator_url, world, channels, offered, keys, roster
+        ).account()
+        print("\nledger (every update id the emulator was given, the seeding's and probes' too)")
         print("\n".join(accounts.lines()))
+        print(
+            f"  the load offered {len(by_k6)} of them,"
+            f" {sum(1 for o in by_k6 if o.status is not None)} answered 2xx to k6"
+        )
         print("\nlatency per window (ms, from the first post to the webhook's 2xx)")
         print("\n".join(report.latency_lines(result, window_names)))
         print("\nfault → recovery → alert")

@@ -6,11 +6,13 @@ from aiogram import Router
 
 from services.gateway.routers import (
     admin,
+    comment_actions,
     confess,
     deleteme,
     elsewhere,
     errors,
     fallback,
+    hidden_comments,
     moderation,
     my,
     panel,
@@ -33,7 +35,8 @@ def build_root_router() -> Router:
     # routers answer admin commands and ``elsewhere`` points members to private.
     root.include_routers(
         threads.router,
-        threads.admin_router,
+        comment_actions.router,
+        hidden_comments.router,
         panel.router,
         moderation.router,
         admin.router,

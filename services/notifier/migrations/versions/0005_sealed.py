@@ -1,13 +1,15 @@
 """Sealed recipients: no chat id in clear in the notifier schema.
 
+After 0004 (unsure sends): ``unsure_after`` and ``unreported`` are kept as they are.
+
 ``outbox.chat_id`` becomes ``chat_key`` (keyed hash of (community, chat id)),
 ``params`` becomes ``sealed`` (recipient and parameters in one envelope, kept
 only until the message is finished); dead letters keep their parameters without
 the recipient; ``unreachable_chats`` keeps the keyed hash and whether the chat is
 private. Needs VEIL_SEAL_MASTER_KEYS and VEIL_SEAL_LOOKUP_KEY. Downgrade refuses.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04
 """
 
@@ -22,8 +24,8 @@ from alembic import op
 from services.notifier.recipients import chat_key, seal_call, without_recipient
 from veil.core.sealing import migration_keyring, record_keys, refuse_downgrade
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
