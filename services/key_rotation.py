@@ -126,7 +126,13 @@ async def rotate(dsn: str, schema: str, keys: Keyring, report: Callable[[str], N
 
 
 async def _retire(engine: Any, schema: str, keys: Keyring, report: Callable[[str], None]) -> None:
-    """Forget the check rows of key ids no row is under any more."""
+    """Retire the key ids no row is under any more (see veil/core/sealing.py).
+
+    Their check rows stay: a process still configured with such an id must have
+    the same key (a wrong one is refused as before), and one without it starts.
+    A retired id that has data again (written by a process whose current key it
+    still was) is made required again.
+    """
     async with engine.begin() as conn:
         stored = [
             str(r.key_id)
@@ -149,15 +155,16 @@ async def _retire(engine: Any, schema: str, keys: Keyring, report: Callable[[str
                         )
                     ).scalar_one()
                 )
+            await conn.execute(
+                text(f"UPDATE {schema}.seal_keys SET retired = :retired WHERE key_id = :kid"),
+                {"kid": kid, "retired": not left},
+            )
             if left:
                 report(
                     f"{schema}: {left} rows still under {kid!r} (written by a process whose "
                     "current key it still is): roll every process, then run this again"
                 )
             else:
-                await conn.execute(
-                    text(f"DELETE FROM {schema}.seal_keys WHERE key_id = :kid"), {"kid": kid}
-                )
                 report(f"{schema}: no data under {kid!r} any more; it may be removed")
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -185,4 +186,7 @@ seal_keys = Table(
     Column("key_id", Text, primary_key=True),
     Column("check_value", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # No data under this key any more (``veil keys rotate``): it may leave the
+    # settings, but its check value stays, so the id cannot come back as another key.
+    Column("retired", Boolean, nullable=False, server_default=false()),
 )

@@ -25,7 +25,9 @@ Formats (all bytes, stored as ``bytea``)::
 
 Wrong keys are refused at start (:func:`verify_keys`): each schema keeps a
 key-check value per master key id and one for the lookup key (``seal_keys``),
-so a process given another key stops before it writes anything with it.
+so a process given another key stops before it writes anything with it. A key
+no data is under any more is *retired* by ``veil keys rotate``, not forgotten:
+it may leave the settings, and its id cannot come back as another key.
 """
 
 from __future__ import annotations
@@ -260,7 +262,9 @@ async def verify_keys(conn: Any, schema: str, keys: Keyring) -> None:
     await conn.execute(
         text(
             f"INSERT INTO {schema}.seal_keys (key_id, check_value) VALUES (:k, :v), (:c, :w) "
-            "ON CONFLICT (key_id) DO NOTHING"
+            # A retired key made current again (its value checked above) has data again.
+            "ON CONFLICT (key_id) DO UPDATE SET retired = false "
+            f"WHERE {schema}.seal_keys.key_id = :c AND {schema}.seal_keys.retired"
         ),
         {
             "k": LOOKUP_CHECK_ID,
@@ -275,8 +279,11 @@ async def verify_keys(conn: Any, schema: str, keys: Keyring) -> None:
 
 
 async def _check_stored(conn: Any, schema: str, keys: Keyring) -> None:
-    rows = (await conn.execute(text(f"SELECT key_id, check_value FROM {schema}.seal_keys"))).all()
+    rows = (
+        await conn.execute(text(f"SELECT key_id, check_value, retired FROM {schema}.seal_keys"))
+    ).all()
     stored = {str(r.key_id): bytes(r.check_value) for r in rows}
+    retired = {str(r.key_id) for r in rows if r.retired}
     for kid, check in stored.items():
         if kid == LOOKUP_CHECK_ID:
             if not keys.matches(kid, check):
@@ -286,6 +293,8 @@ async def _check_stored(conn: Any, schema: str, keys: Keyring) -> None:
                 )
             continue
         if kid not in keys.masters:
+            if kid in retired:
+                continue  # no data under it: it may be gone from the settings
             raise SealingError(
                 f"{MASTER_KEYS_SETTING} lacks master key {kid!r}, which data in the "
                 f"{schema} schema is sealed under: refusing to start"

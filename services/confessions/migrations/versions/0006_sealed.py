@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
+        sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     record_keys(bind, seal.keys)
     for column in ("lookup", "data_key", "chat"):

@@ -49,6 +49,7 @@ def upgrade() -> None:
         sa.Column(
             "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
+        sa.Column("retired", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     record_keys(bind, keys)
     op.add_column("outbox", sa.Column("chat_key", sa.LargeBinary, nullable=True))
