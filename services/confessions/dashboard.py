@@ -96,6 +96,7 @@ class DashboardServicer(ConfessionsServicer):
             approved=found.approved,
             rejected=found.rejected,
             flagged_word=found.flagged_word,
+            shadowed=found.shadowed,
         )
         return pb.GetCardResponse(
             message_id=found.message_id,

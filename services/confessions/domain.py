@@ -108,6 +108,7 @@ def card(
     approved: int,
     rejected: int,
     flagged_word: str | None,
+    shadowed: bool = False,
 ) -> str:
     """The admin chat's card: number, text, the author's history in numbers only.
 
@@ -123,11 +124,17 @@ def card(
         if flagged_word is not None:
             word = cut_escaped(flagged_word, FLAGGED_WORD_SHOWN)
             lines.append(f"⚠️ Flagged: contains “{word}”")
+        if shadowed:
+            lines.append(SHADOW_MARK)
         return "\n".join(lines)
 
     limit = CAPTION_LIMIT if media_kind is not None else MESSAGE_TEXT_LIMIT
     room = limit - DECISION_RESERVE - (visible_len(layout("-")) - 1)
     return layout(cut_escaped(text, room))
+
+
+# The card line of a confession sent while its author was shadow-banned.
+SHADOW_MARK = "👻 Shadow-banned author: never published unless you approve it"
 
 
 def card_markup(confession_id: int) -> dict[str, Any]:
@@ -140,6 +147,11 @@ def card_markup(confession_id: int) -> dict[str, Any]:
         "inline_keyboard": [
             [button("✅ Approve", "approve"), button("❌ Reject", "reject")],
             [button("📝 Reject with reason", "reason"), button("🚫 Ban author", "ban")],
+            # The gateway's ``sf:`` buttons (services/gateway/safety.py).
+            [
+                {"text": "⚠️ Warn", "callback_data": f"sf:warn:c:{confession_id}"},
+                {"text": "👻 Shadow-ban", "callback_data": f"sf:shadow:c:{confession_id}"},
+            ],
         ]
     }
 

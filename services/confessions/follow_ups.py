@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.confessions import domain
 from services.confessions.decision import Decided
 from services.confessions.repository import Submission
-from veil.core.links import comments_markup
+from veil.core.links import comments_markup, write_markup
 from veil.core.outbox import OutgoingCall, Priority, card_key, publication_key
 
 
@@ -21,6 +21,7 @@ def card_call(community_id: int, admin_chat_id: int, stored: Submission) -> Outg
             approved=stored.approved,
             rejected=stored.rejected,
             flagged_word=stored.flagged_word,
+            shadowed=stored.shadowed,
         ),
         domain.card_markup(row.id),
     )
@@ -63,6 +64,7 @@ def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
             params={
                 "text": domain.rejected_notice(row.number, decision.reason),
                 "parse_mode": "HTML",
+                "reply_markup": write_markup(decided.bot_username),
             },
             idempotency_key=f"rejected:{row.id}",
         )

@@ -87,6 +87,8 @@ class BanRow:
     reason: str
     until: datetime | None
     created_at: datetime
+    # A shadow ban (the member is not told and may still write).
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class Submission:
     approved: int
     rejected: int
     flagged_word: str | None
+    # Sent while its author was shadow-banned: the card says so.
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class MemberRow:
     unreachable: bool
     # The member's ban in force, if any.
     ban: BanRow | None = None
+    # A shadow ban in force (not a ban: the member may act, unaware).
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)

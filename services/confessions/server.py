@@ -5,12 +5,14 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from services.confessions.config import ConfessionsSettings
-from services.confessions.dashboard import DashboardServicer
+from services.confessions.conversations import ConversationsRepository
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
+from services.confessions.limits import HourlyLimit, SubmissionLimits
 from services.confessions.models import SCHEMA
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.safety import SafetyServicer
+from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
@@ -31,23 +33,30 @@ def main() -> None:
         closing.push_async_callback(notifier_channel.close)
         key = settings.id_hash_key.get_secret_value().encode()
         protection = ProtectionRepository(db, lambda c, u: subject_token(key, c, u))
+        warns = WarnsRepository(db, lambda c, u: subject_token(key, c, u))
         await protection.adopt_legacy_bans()
-        start_pruner(
-            closing,
-            settings.retention_interval_seconds,
-            lambda: protection.prune(settings.member_event_retention_days),
-        )
+
+        async def prune() -> dict[str, int]:
+            return await protection.prune(settings.member_event_retention_days) | {
+                "warns": await warns.prune()
+            }
+
+        start_pruner(closing, settings.retention_interval_seconds, prune)
         return Registration.of(
             confessions_pb2.DESCRIPTOR,
             "ConfessionsService",
             confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
-            DashboardServicer(
+            SafetyServicer(
                 ConfessionsRepository(db),
                 DashboardRepository(db),
                 settings,
                 outbox=outbox,
                 limits=SubmissionLimits(redis),
                 protection=protection,
+            ).attach_safety(
+                warns,
+                ConversationsRepository(db),
+                HourlyLimit(redis, "write", settings.admin_messages_per_hour),
             ),
         )
 

@@ -24,7 +24,7 @@ from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
 from veil.core.hashing import subject_token
-from veil.core.links import deep_link, post_link
+from veil.core.links import deep_link, post_link, write_markup
 from veil.core.outbox import Outbox, OutgoingCall
 from veil.core.proto import optional_time, page_bounds, timestamp
 from veil.v1 import confessions_pb2 as pb
@@ -68,9 +68,11 @@ def _confession(row: ConfessionRow) -> pb.Confession:
     return message
 
 
-def _standing(ban: BanRow | None, *, notifications_enabled: bool = True) -> pb.MemberStanding:
+def _standing(
+    ban: BanRow | None, *, notifications_enabled: bool = True, shadowed: bool = False
+) -> pb.MemberStanding:
     standing = pb.MemberStanding(
-        banned=ban is not None, notifications_enabled=notifications_enabled
+        banned=ban is not None, notifications_enabled=notifications_enabled, shadowed=shadowed
     )
     if ban is not None and ban.until is not None:
         standing.banned_until.CopyFrom(timestamp(ban.until))
@@ -172,7 +174,11 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         response = pb.RegisterMemberResponse(
             member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
             created=member.created,
-            standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
+            standing=_standing(
+                member.ban,
+                notifications_enabled=member.notifications_enabled,
+                shadowed=member.shadowed,
+            ),
         )
         if thread is not None:
             response.thread.CopyFrom(
@@ -259,6 +265,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 key,
                 media=media,
                 flagged_word=word,
+                shadowed=found.shadowed,
             )
         except BaseException:
             await self._limits.refund(community_id, subject)
@@ -339,15 +346,28 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             until=until,
             reason=request.reason.strip()[:200],
             label=request.label.strip()[:64] or "a member",
+            shadow=request.shadow,
         )
+        if ban.shadow:
+            return pb.BanMemberResponse(standing=_standing(None, shadowed=True))
         return pb.BanMemberResponse(standing=_standing(ban))
 
     async def _ban(
-        self, community_id: int, member_id: int, *, until: datetime | None, reason: str, label: str
+        self,
+        community_id: int,
+        member_id: int,
+        *,
+        until: datetime | None,
+        reason: str,
+        label: str,
+        shadow: bool = False,
     ) -> BanRow:
         ban, telegram_id = await self._protection.ban(
-            community_id, member_id, until=until, reason=reason, label=label
+            community_id, member_id, until=until, reason=reason, label=label, shadow=shadow
         )
+        if shadow:
+            # Nobody is told of a shadow ban, the member least of all.
+            return ban
         community = await self._repository.get_community(community_id)
         await self._outbox.send(
             [
@@ -358,6 +378,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                     params={
                         "text": domain.banned_notice(community.title, ban.until),
                         "parse_mode": "HTML",
+                        "reply_markup": write_markup(community.bot_username),
                     },
                     # One notice per ban: a retried call is the same ban.
                     idempotency_key=f"ban:{community_id}:{ban.id}",
@@ -573,6 +594,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 label=row.label,
                 reason=row.reason,
                 created_at=timestamp(row.created_at),
+                shadow=row.shadow,
             )
             if row.until is not None:
                 ban.until.CopyFrom(timestamp(row.until))

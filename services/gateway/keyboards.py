@@ -11,6 +11,7 @@ from aiogram.types import (
 )
 
 from services.gateway import texts
+from services.gateway.safety import WRITE_TO_ADMINS
 
 
 class DraftAction(CallbackData, prefix="d"):
@@ -44,6 +45,7 @@ MAIN_MENU = ReplyKeyboardMarkup(
     keyboard=[
         [KeyboardButton(text=texts.NEW_CONFESSION)],
         [KeyboardButton(text=texts.MY_CONFESSIONS), KeyboardButton(text=texts.HELP)],
+        [KeyboardButton(text=WRITE_TO_ADMINS)],
     ],
     resize_keyboard=True,
     is_persistent=True,

@@ -58,5 +58,7 @@ def hidden_card_markup(comment_id: int, number: int) -> dict[str, Any]:
         "inline_keyboard": [
             [button("↩️ Restore", "restore"), button("🗑 Delete", "delete")],
             [button("🚫 Delete and ban", "ban")],
+            # The gateway's ``sf:`` button (services/gateway/safety.py).
+            [{"text": "⚠️ Warn", "callback_data": f"sf:warn:h:{comment_id}"}],
         ]
     }

@@ -15,6 +15,7 @@ from services.social.repository import (
     DELETED,
     HIDDEN,
     LEGACY_SUBJECT,
+    SHADOW,
     VISIBLE,
     CommentRow,
     SocialRepository,
@@ -111,9 +112,13 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 by_author=by_author,
                 text_=text,
                 idempotency_key=request.idempotency_key,
+                shadow=request.shadow,
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
+        if row.status == SHADOW:
+            # Nobody else learns of it: no counter edit, no notice.
+            return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
         # A redelivered comment repeats the follow-ups with the same keys: the
         # notifier keeps one of each, and nothing is lost if the first try died
         # between the insert and here.
@@ -254,7 +259,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             thread.confession_id,
             request.comment_id,
             to=DELETED,
-            only_from=(VISIBLE, HIDDEN),
+            only_from=(VISIBLE, HIDDEN, SHADOW),
             member_id=request.member_id,
         )
         if row is not None:

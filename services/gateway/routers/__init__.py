@@ -7,6 +7,7 @@ from aiogram import Router
 from services.gateway.routers import (
     admin,
     confess,
+    conversations,
     deleteme,
     elsewhere,
     errors,
@@ -18,6 +19,7 @@ from services.gateway.routers import (
     settings,
     start,
     threads,
+    warns,
 )
 
 
@@ -34,6 +36,10 @@ def build_root_router() -> Router:
     root.include_routers(
         threads.router,
         threads.admin_router,
+        # Before admin (its /settings warn_…) and start (/start write).
+        warns.router,
+        conversations.admin_router,
+        conversations.router,
         panel.router,
         moderation.router,
         admin.router,

@@ -22,10 +22,11 @@ from services.gateway.filters import InAdminChat
 from services.gateway.moderation import ban_line, rules_text, until_of
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long
+from services.gateway.safety import warn_line
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time, timestamp
-from veil.v1 import confessions_pb2, social_pb2
+from veil.v1 import confessions_pb2, safety_pb2, social_pb2
 
 router = Router(name="admin")
 router.message.filter(InAdminChat())
@@ -176,19 +177,26 @@ async def unban(
 async def bans(
     message: Message, community: CommunityEntry, services: ServiceClients, admins: AdminCheck
 ) -> None:
-    """/bans: the bans in force."""
+    """/bans: the bans in force, then the warns in force (each its own entry)."""
     if not await _allowed(message, community, admins):
         return
     response = await services.confessions.ListBans(
         confessions_pb2.ListBansRequest(community_id=community.id)
     )
-    if not response.bans:
-        await message.answer("Nobody is banned.")
+    warns = await services.confessions.ListWarns(
+        safety_pb2.ListWarnsRequest(community_id=community.id)
+    )
+    if not response.bans and not warns.warns:
+        await message.answer("Nobody is banned or warned.")
         return
     lines = [f"<b>Bans</b> ({len(response.bans)})"]
     for item in response.bans:
         until = optional_time(item, "until")
-        lines.append(ban_line(item.label, item.reason, until, ban_id=item.id))
+        line = ban_line(item.label, item.reason, until, ban_id=item.id)
+        lines.append(line.replace("• ", "• 👻 ", 1) if item.shadow else line)
+    if warns.warns:
+        lines += ["", f"<b>Warns</b> ({len(warns.warns)})"]
+        lines += [warn_line(warn) for warn in warns.warns]
     await answer_long(message, "\n".join(lines))
 
 

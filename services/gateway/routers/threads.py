@@ -389,6 +389,8 @@ async def write(
                 # Telegram delivers the message.
                 idempotency_key=f"comment:{data['key']}",
                 thread=context,
+                # Shadow-banned: stored, shown to them only (they are not told).
+                shadow=member.standing.shadowed,
             )
         )
     except ThreadNotFoundError:
