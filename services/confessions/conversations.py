@@ -19,7 +19,7 @@ from services.confessions.models import communities, conversations, members
 from veil.core.db import Database
 from veil.core.errors import NotFoundError, RefusedError
 
-BLOCKED = "The admins of this community do not take messages from this conversation any more."
+BLOCKED = "Your conversation was blocked: the admins do not take messages from it any more."
 
 
 def label(conversation_id: int) -> str:

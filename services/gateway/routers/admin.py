@@ -187,7 +187,7 @@ async def bans(
         safety_pb2.ListWarnsRequest(community_id=community.id)
     )
     if not response.bans and not warns.warns:
-        await message.answer("Nobody is banned or warned.")
+        await message.answer("Nobody is banned.")
         return
     lines = [f"<b>Bans</b> ({len(response.bans)})"]
     for item in response.bans:
