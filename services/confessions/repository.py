@@ -233,7 +233,7 @@ def _community(row: RowMapping) -> CommunityRow:
 
 
 def _ban(row: RowMapping) -> BanRow:
-    return BanRow(**{name: row[name] for name in BanRow.__dataclass_fields__})
+    return BanRow(**{name: row[name] for name in BanRow.__dataclass_fields__ if name in row})
 
 
 def _rules(row: RowMapping | None) -> Rules:
@@ -350,7 +350,12 @@ class ConfessionsRepository:
         )
         strongest = (
             select(*_BAN_COLUMNS)
-            .where(bans.c.community_id == community_id, bans.c.subject == subject, _in_force())
+            .where(
+                bans.c.community_id == community_id,
+                bans.c.subject == subject,
+                _in_force(),
+                bans.c.shadow.is_(False),
+            )
             .order_by(bans.c.until.desc().nulls_first())
             .limit(1)
             .subquery("ban")
