@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-from veil.v1 import confessions_pb2, notifier_pb2, social_pb2
+from veil.v1 import confessions_pb2, notifier_pb2, safety_pb2, social_pb2
 
 _WIDE = {
     FieldDescriptor.TYPE_INT64,
@@ -99,7 +99,7 @@ def _wide_fields(message: Descriptor, seen: set[str]) -> set[str]:
 
 def test_no_response_field_can_carry_a_telegram_id() -> None:
     found: dict[str, set[str]] = {}
-    for module in (confessions_pb2, social_pb2, notifier_pb2):
+    for module in (confessions_pb2, social_pb2, notifier_pb2, safety_pb2):
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:
                 for name in _wide_fields(method.output_type, set()):

@@ -15,18 +15,20 @@ from datetime import UTC, datetime, timedelta
 import grpc
 
 from services.confessions import conversations as conv
+from services.confessions import membership
+from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.conversations import ConversationsRepository
-from services.confessions.dashboard import DashboardServicer
 from services.confessions.limits import HourlyLimit
+from services.confessions.protection import ProtectionRepository, SubjectOf
 from services.confessions.warns import WarnRow, WarnsRepository, apply_safety_rule
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
-from veil.core.grpc_errors import domain_errors
 from veil.core.links import write_markup
-from veil.core.outbox import OutgoingCall, Priority
+from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.core.proto import timestamp
 from veil.core.telegram_text import cut_escaped
 from veil.v1 import safety_pb2 as spb
+from veil.v1 import safety_pb2_grpc as spb_grpc
 
 MAX_MESSAGE = 1000
 # Room for the framing around a member's or an admin's text.
@@ -73,24 +75,30 @@ MEMBER_MARKUP = {
 }
 
 
-class SafetyServicer(DashboardServicer):
-    """The confessions service with warns and conversations with the admins."""
+class SafetyServicer(spb_grpc.SafetyServiceServicer):
+    """Thin handlers over the warns and conversations repositories."""
 
-    def attach_safety(
+    def __init__(
         self,
+        *,
         warns: WarnsRepository,
         conversations: ConversationsRepository,
         write_limit: HourlyLimit,
-    ) -> SafetyServicer:
-        """Give the servicer its safety repositories (kept apart from the base's arguments)."""
+        communities: CommunitiesRepository,
+        protection: ProtectionRepository,
+        outbox: Outbox,
+        subject_of: SubjectOf,
+    ) -> None:
         self._warns = warns
         self._conversations = conversations
         self._write_limit = write_limit
-        return self
+        self._communities = communities
+        self._protection = protection
+        self._outbox = outbox
+        self._subject_of = subject_of
 
     # -- warns -------------------------------------------------------------------
 
-    @domain_errors
     async def WarnMember(
         self, request: spb.WarnMemberRequest, context: grpc.aio.ServicerContext
     ) -> spb.WarnMemberResponse:
@@ -104,7 +112,7 @@ class SafetyServicer(DashboardServicer):
             request.community_id, request.member_id, label=label, reason=reason, key=key
         )
         rules = warned.rules
-        community = await self._repository.get_community(request.community_id)
+        community = await self._communities.get_community(request.community_id)
         why = f"\nReason: {html.escape(reason)}" if reason else ""
         notice = (
             f"⚠️ The admins of <b>{html.escape(community.title)}</b> warned you.{why}\n"
@@ -131,7 +139,10 @@ class SafetyServicer(DashboardServicer):
         if warned.reaches_limit:
             # Under the label of the warn that reached the limit: the ban is one
             # more entry of /bans, and the answer to the admin is the same.
-            await self._ban(
+            await membership.ban(
+                self._protection,
+                self._communities,
+                self._outbox,
                 request.community_id,
                 request.member_id,
                 until=datetime.now(UTC) + timedelta(seconds=rules.warn_ban_seconds),
@@ -140,7 +151,6 @@ class SafetyServicer(DashboardServicer):
             )
         return spb.WarnMemberResponse(warn=_warn(warned.warn), created=warned.created)
 
-    @domain_errors
     async def ListWarns(
         self, request: spb.ListWarnsRequest, context: grpc.aio.ServicerContext
     ) -> spb.ListWarnsResponse:
@@ -148,7 +158,6 @@ class SafetyServicer(DashboardServicer):
         rows = await self._warns.list_warns(request.community_id)
         return spb.ListWarnsResponse(warns=[_warn(row) for row in rows])
 
-    @domain_errors
     async def RemoveWarn(
         self, request: spb.RemoveWarnRequest, context: grpc.aio.ServicerContext
     ) -> spb.RemoveWarnResponse:
@@ -156,7 +165,6 @@ class SafetyServicer(DashboardServicer):
         removed = await self._warns.remove(request.community_id, request.warn_id)
         return spb.RemoveWarnResponse(removed=removed)
 
-    @domain_errors
     async def GetSafetyRules(
         self, request: spb.GetSafetyRulesRequest, context: grpc.aio.ServicerContext
     ) -> spb.SafetyRules:
@@ -169,7 +177,6 @@ class SafetyServicer(DashboardServicer):
             warn_ban_seconds=rules.warn_ban_seconds,
         )
 
-    @domain_errors
     async def SetSafetyRule(
         self, request: spb.SetSafetyRuleRequest, context: grpc.aio.ServicerContext
     ) -> spb.SafetyRules:
@@ -186,7 +193,6 @@ class SafetyServicer(DashboardServicer):
 
     # -- conversations with the admins ----------------------------------------------
 
-    @domain_errors
     async def WriteToAdmins(
         self, request: spb.WriteToAdminsRequest, context: grpc.aio.ServicerContext
     ) -> spb.WriteToAdminsResponse:
@@ -196,7 +202,7 @@ class SafetyServicer(DashboardServicer):
         key = request.idempotency_key.strip()
         if not 1 <= len(key) <= 100:
             raise InvalidInputError("idempotency_key must be 1..100 characters")
-        subject = self.subject(actor.community_id, actor.telegram_user_id)
+        subject = self._subject_of(actor.community_id, actor.telegram_user_id)
         wait_ms = await self._write_limit.take(actor.community_id, subject)
         if wait_ms:
             wait = format_duration(max(1, -(-wait_ms // 60_000)) * 60)
@@ -226,7 +232,6 @@ class SafetyServicer(DashboardServicer):
         )
         return spb.WriteToAdminsResponse(label=name, opened=opened.opened)
 
-    @domain_errors
     async def AnswerConversation(
         self, request: spb.AnswerConversationRequest, context: grpc.aio.ServicerContext
     ) -> spb.AnswerConversationResponse:
@@ -255,7 +260,6 @@ class SafetyServicer(DashboardServicer):
         )
         return spb.AnswerConversationResponse(delivered=True)
 
-    @domain_errors
     async def CloseConversation(
         self, request: spb.CloseConversationRequest, context: grpc.aio.ServicerContext
     ) -> spb.CloseConversationResponse:
@@ -299,7 +303,6 @@ class SafetyServicer(DashboardServicer):
         await self._outbox.send([call])
         return spb.CloseConversationResponse(closed=True, label=name)
 
-    @domain_errors
     async def BlockConversation(
         self, request: spb.BlockConversationRequest, context: grpc.aio.ServicerContext
     ) -> spb.BlockConversationResponse:

@@ -7,14 +7,12 @@ import grpc
 
 from services.social.stats import StatsServicer
 from veil.core.errors import NotFoundError
-from veil.core.grpc_errors import domain_errors
 from veil.v1 import social_pb2 as pb
 
 
 class WritersServicer(StatsServicer):
     """The social service with GetCommentWriter."""
 
-    @domain_errors
     async def GetCommentWriter(
         self, request: pb.GetCommentWriterRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetCommentWriterResponse:

@@ -4,7 +4,6 @@ import grpc
 import warnings
 
 from veil.v1 import confessions_pb2 as veil_dot_v1_dot_confessions__pb2
-from veil.v1 import safety_pb2 as veil_dot_v1_dot_safety__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -26,9 +25,14 @@ if _version_not_supported:
     )
 
 
-class ConfessionsServiceStub:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceStub:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     def __init__(self, channel):
@@ -38,180 +42,40 @@ class ConfessionsServiceStub:
             channel: A grpc.Channel.
         """
         self.UpsertCommunity = channel.unary_unary(
-                '/veil.v1.ConfessionsService/UpsertCommunity',
+                '/veil.v1.CommunitiesService/UpsertCommunity',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.Community.FromString,
                 _registered_method=True)
         self.ListCommunities = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListCommunities',
+                '/veil.v1.CommunitiesService/ListCommunities',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
                 _registered_method=True)
-        self.RegisterMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RegisterMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
-                _registered_method=True)
-        self.SubmitConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SubmitConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionResponse.FromString,
-                _registered_method=True)
-        self.ListMyConfessions = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListMyConfessions',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
-                _registered_method=True)
-        self.GetConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
-                _registered_method=True)
-        self.NotifyMembers = channel.unary_unary(
-                '/veil.v1.ConfessionsService/NotifyMembers',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
-                _registered_method=True)
-        self.BanMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/BanMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
-                _registered_method=True)
-        self.RecordMemberActivity = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordMemberActivity',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
-                _registered_method=True)
-        self.EraseMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/EraseMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
-                _registered_method=True)
-        self.SetNotifications = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetNotifications',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
-                _registered_method=True)
-        self.ModerateConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ModerateConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
-                _registered_method=True)
-        self.RecordPublication = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordPublication',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
-                _registered_method=True)
-        self.UnbanMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/UnbanMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
-                _registered_method=True)
-        self.ListBans = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListBans',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
-                _registered_method=True)
         self.GetCommunityRules = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCommunityRules',
+                '/veil.v1.CommunitiesService/GetCommunityRules',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
         self.SetCommunityRule = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetCommunityRule',
+                '/veil.v1.CommunitiesService/SetCommunityRule',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
-        self.MarkUnreachable = channel.unary_unary(
-                '/veil.v1.ConfessionsService/MarkUnreachable',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
-                _registered_method=True)
-        self.GetProfile = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetProfile',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
-                _registered_method=True)
-        self.ListPending = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListPending',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
-                _registered_method=True)
-        self.RecordCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
-                _registered_method=True)
-        self.GetCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
-                _registered_method=True)
-        self.GetCommunityStats = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCommunityStats',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
-                _registered_method=True)
         self.SetCommunityRules = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetCommunityRules',
+                '/veil.v1.CommunitiesService/SetCommunityRules',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
-        self.GetConfessionNumbers = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetConfessionNumbers',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
-                _registered_method=True)
-        self.WarnMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/WarnMember',
-                request_serializer=veil_dot_v1_dot_safety__pb2.WarnMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.WarnMemberResponse.FromString,
-                _registered_method=True)
-        self.ListWarns = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListWarns',
-                request_serializer=veil_dot_v1_dot_safety__pb2.ListWarnsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.ListWarnsResponse.FromString,
-                _registered_method=True)
-        self.RemoveWarn = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RemoveWarn',
-                request_serializer=veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.FromString,
-                _registered_method=True)
-        self.GetSafetyRules = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetSafetyRules',
-                request_serializer=veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
-                _registered_method=True)
-        self.SetSafetyRule = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetSafetyRule',
-                request_serializer=veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
-                _registered_method=True)
-        self.WriteToAdmins = channel.unary_unary(
-                '/veil.v1.ConfessionsService/WriteToAdmins',
-                request_serializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.FromString,
-                _registered_method=True)
-        self.AnswerConversation = channel.unary_unary(
-                '/veil.v1.ConfessionsService/AnswerConversation',
-                request_serializer=veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.FromString,
-                _registered_method=True)
-        self.CloseConversation = channel.unary_unary(
-                '/veil.v1.ConfessionsService/CloseConversation',
-                request_serializer=veil_dot_v1_dot_safety__pb2.CloseConversationRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.CloseConversationResponse.FromString,
-                _registered_method=True)
-        self.BlockConversation = channel.unary_unary(
-                '/veil.v1.ConfessionsService/BlockConversation',
-                request_serializer=veil_dot_v1_dot_safety__pb2.BlockConversationRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_safety__pb2.BlockConversationResponse.FromString,
-                _registered_method=True)
 
 
-class ConfessionsServiceServicer:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceServicer:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     def UpsertCommunity(self, request, context):
@@ -229,33 +93,282 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCommunityRules(self, request, context):
+        """A community's rules (the defaults where none were set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRule(self, request, context):
+        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+        value is INVALID_ARGUMENT with a message for the admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRules(self, request, context):
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CommunitiesServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'UpsertCommunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertCommunity,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.Community.SerializeToString,
+            ),
+            'ListCommunities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCommunities,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.SerializeToString,
+            ),
+            'GetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'SetCommunityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRule,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'veil.v1.CommunitiesService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('veil.v1.CommunitiesService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CommunitiesService:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
+    """
+
+    @staticmethod
+    def UpsertCommunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/UpsertCommunity',
+            veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.Community.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCommunities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/ListCommunities',
+            veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/GetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/SetCommunityRule',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/SetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class MembersServiceStub:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.RegisterMember = channel.unary_unary(
+                '/veil.v1.MembersService/RegisterMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
+                _registered_method=True)
+        self.NotifyMembers = channel.unary_unary(
+                '/veil.v1.MembersService/NotifyMembers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+                _registered_method=True)
+        self.BanMember = channel.unary_unary(
+                '/veil.v1.MembersService/BanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+                _registered_method=True)
+        self.UnbanMember = channel.unary_unary(
+                '/veil.v1.MembersService/UnbanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+                _registered_method=True)
+        self.ListBans = channel.unary_unary(
+                '/veil.v1.MembersService/ListBans',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+                _registered_method=True)
+        self.RecordMemberActivity = channel.unary_unary(
+                '/veil.v1.MembersService/RecordMemberActivity',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+                _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/veil.v1.MembersService/EraseMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+                _registered_method=True)
+        self.SetNotifications = channel.unary_unary(
+                '/veil.v1.MembersService/SetNotifications',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+                _registered_method=True)
+        self.MarkUnreachable = channel.unary_unary(
+                '/veil.v1.MembersService/MarkUnreachable',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+                _registered_method=True)
+        self.GetProfile = channel.unary_unary(
+                '/veil.v1.MembersService/GetProfile',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+                _registered_method=True)
+
+
+class MembersServiceServicer:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
     def RegisterMember(self, request, context):
         """Finds or creates the member behind an actor. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SubmitConfession(self, request, context):
-        """Stores a new confession as pending. Idempotent on idempotency_key.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListMyConfessions(self, request, context):
-        """Lists the actor's own confessions, newest first, read from the primary so
-        that a member always sees what they just sent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetConfession(self, request, context):
-        """One confession of a community by its public number (for threads, deep links
-        and admin actions). Carries the author's internal member id for other
-        services (the social service marks the author in a thread); callers never
-        show it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -272,6 +385,22 @@ class ConfessionsServiceServicer:
 
     def BanMember(self, request, context):
         """Bans a member of a community, optionally until a time. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnbanMember(self, request, context):
+        """Lifts bans one by one (by ban id or by the label a ban was made with),
+        never per member. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBans(self, request, context):
+        """The community's bans in force, newest first, each ban its own entry
+        (ids and labels only, never an identity).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -299,9 +428,456 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkUnreachable(self, request, context):
+        """Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProfile(self, request, context):
+        """The actor's profile: counters kept as events happen, one SQL statement.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_MembersServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'RegisterMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.SerializeToString,
+            ),
+            'NotifyMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyMembers,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
+            ),
+            'BanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.BanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.SerializeToString,
+            ),
+            'UnbanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnbanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.SerializeToString,
+            ),
+            'ListBans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBans,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.SerializeToString,
+            ),
+            'RecordMemberActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMemberActivity,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.SerializeToString,
+            ),
+            'SetNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNotifications,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
+            ),
+            'MarkUnreachable': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkUnreachable,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.SerializeToString,
+            ),
+            'GetProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProfile,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'veil.v1.MembersService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('veil.v1.MembersService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class MembersService:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    @staticmethod
+    def RegisterMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/RegisterMember',
+            veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/NotifyMembers',
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/BanMember',
+            veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnbanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/UnbanMember',
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/ListBans',
+            veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMemberActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/RecordMemberActivity',
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/EraseMember',
+            veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/SetNotifications',
+            veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkUnreachable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/MarkUnreachable',
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/GetProfile',
+            veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ConfessionsServiceStub:
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.SubmitConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SubmitConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionResponse.FromString,
+                _registered_method=True)
+        self.ListMyConfessions = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListMyConfessions',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
+                _registered_method=True)
+        self.GetConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
+                _registered_method=True)
+        self.ModerateConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ModerateConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
+                _registered_method=True)
+        self.RecordPublication = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordPublication',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
+                _registered_method=True)
+        self.ListPending = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListPending',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
+                _registered_method=True)
+        self.RecordCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
+                _registered_method=True)
+        self.GetCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
+                _registered_method=True)
+        self.GetCommunityStats = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCommunityStats',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
+                _registered_method=True)
+        self.GetConfessionNumbers = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfessionNumbers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
+                _registered_method=True)
+
+
+class ConfessionsServiceServicer:
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    def SubmitConfession(self, request, context):
+        """Stores a new confession as pending. Idempotent on idempotency_key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyConfessions(self, request, context):
+        """Lists the actor's own confessions, newest first, read from the primary so
+        that a member always sees what they just sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfession(self, request, context):
+        """One confession of a community by its public number (for threads, deep links
+        and admin actions). Carries the author's internal member id for other
+        services (the social service marks the author in a thread); callers never
+        show it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ModerateConfession(self, request, context):
-        """Moderation
-        An admin's decision on a pending confession: approve (queues the channel
+        """An admin's decision on a pending confession: approve (queues the channel
         post), reject (optionally with a reason) or reject and ban the author.
         Exactly one decision wins: the transition is one conditional UPDATE.
         """
@@ -318,57 +894,8 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def UnbanMember(self, request, context):
-        """Lifts bans one by one (by ban id or by the label a ban was made with),
-        never per member. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListBans(self, request, context):
-        """The community's bans in force, newest first, each ban its own entry
-        (ids and labels only, never an identity).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetCommunityRules(self, request, context):
-        """A community's rules (the defaults where none were set).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SetCommunityRule(self, request, context):
-        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
-        value is INVALID_ARGUMENT with a message for the admin.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def MarkUnreachable(self, request, context):
-        """Members
-        Records that the bot got a 403 from a member's private chat (they blocked
-        it): optional and other notices to them are skipped until they write to
-        the bot again (RegisterMember clears it). Called by the notifier workers.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetProfile(self, request, context):
-        """The actor's profile: counters kept as events happen, one SQL statement.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def ListPending(self, request, context):
-        """Moderation Mini App
-        The community's pending confessions, oldest first, with their count.
+        """The community's pending confessions, oldest first, with their count.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -398,15 +925,6 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SetCommunityRules(self, request, context):
-        """Changes several rules at once (the Mini App's rules form): every value is
-        checked as SetCommunityRule checks it, and either all are stored or none
-        (INVALID_ARGUMENT with a message for the admin).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def GetConfessionNumbers(self, request, context):
         """The public numbers of a community's confessions by internal id (ids of
         other communities are left out).
@@ -415,90 +933,9 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def WarnMember(self, request, context):
-        """Trust and safety (messages in safety.proto)
-        Warns a member (named by the label the admin used); the member is told,
-        and the community's warn_limit-th warn in force bans them for warn_ban
-        hours. Idempotent on idempotency_key.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListWarns(self, request, context):
-        """Warns in force, each its own entry (never grouped per member).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def RemoveWarn(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetSafetyRules(self, request, context):
-        """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SetSafetyRule(self, request, context):
-        """A bad value is INVALID_ARGUMENT with a message for the admin.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def WriteToAdmins(self, request, context):
-        """A member writes to the admins: the message goes to the admin chat under
-        the conversation's label (opened on the first message). Rate-limited.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def AnswerConversation(self, request, context):
-        """An admin's answer, delivered to the member's private chat.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def CloseConversation(self, request, context):
-        """Either side closes a conversation.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def BlockConversation(self, request, context):
-        """Admins block (or unblock) a conversation: its member cannot write to the
-        admins any more, whoever they are.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'UpsertCommunity': grpc.unary_unary_rpc_method_handler(
-                    servicer.UpsertCommunity,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.Community.SerializeToString,
-            ),
-            'ListCommunities': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListCommunities,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.SerializeToString,
-            ),
-            'RegisterMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.RegisterMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.SerializeToString,
-            ),
             'SubmitConfession': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitConfession,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.FromString,
@@ -514,31 +951,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.SerializeToString,
             ),
-            'NotifyMembers': grpc.unary_unary_rpc_method_handler(
-                    servicer.NotifyMembers,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
-            ),
-            'BanMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.BanMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.SerializeToString,
-            ),
-            'RecordMemberActivity': grpc.unary_unary_rpc_method_handler(
-                    servicer.RecordMemberActivity,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.SerializeToString,
-            ),
-            'EraseMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.EraseMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.SerializeToString,
-            ),
-            'SetNotifications': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetNotifications,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
-            ),
             'ModerateConfession': grpc.unary_unary_rpc_method_handler(
                     servicer.ModerateConfession,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.FromString,
@@ -548,36 +960,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.RecordPublication,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.SerializeToString,
-            ),
-            'UnbanMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.UnbanMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.SerializeToString,
-            ),
-            'ListBans': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListBans,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.SerializeToString,
-            ),
-            'GetCommunityRules': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCommunityRules,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
-            'SetCommunityRule': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetCommunityRule,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
-            'MarkUnreachable': grpc.unary_unary_rpc_method_handler(
-                    servicer.MarkUnreachable,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.SerializeToString,
-            ),
-            'GetProfile': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetProfile,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
             ),
             'ListPending': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPending,
@@ -599,60 +981,10 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.SerializeToString,
             ),
-            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetCommunityRules,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
             'GetConfessionNumbers': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConfessionNumbers,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.SerializeToString,
-            ),
-            'WarnMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.WarnMember,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.WarnMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.WarnMemberResponse.SerializeToString,
-            ),
-            'ListWarns': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListWarns,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.ListWarnsRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.ListWarnsResponse.SerializeToString,
-            ),
-            'RemoveWarn': grpc.unary_unary_rpc_method_handler(
-                    servicer.RemoveWarn,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.SerializeToString,
-            ),
-            'GetSafetyRules': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetSafetyRules,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.SafetyRules.SerializeToString,
-            ),
-            'SetSafetyRule': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetSafetyRule,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.SafetyRules.SerializeToString,
-            ),
-            'WriteToAdmins': grpc.unary_unary_rpc_method_handler(
-                    servicer.WriteToAdmins,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.SerializeToString,
-            ),
-            'AnswerConversation': grpc.unary_unary_rpc_method_handler(
-                    servicer.AnswerConversation,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.SerializeToString,
-            ),
-            'CloseConversation': grpc.unary_unary_rpc_method_handler(
-                    servicer.CloseConversation,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.CloseConversationRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.CloseConversationResponse.SerializeToString,
-            ),
-            'BlockConversation': grpc.unary_unary_rpc_method_handler(
-                    servicer.BlockConversation,
-                    request_deserializer=veil_dot_v1_dot_safety__pb2.BlockConversationRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_safety__pb2.BlockConversationResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -663,90 +995,10 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ConfessionsService:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
     """
-
-    @staticmethod
-    def UpsertCommunity(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/UpsertCommunity',
-            veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.Community.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListCommunities(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/ListCommunities',
-            veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RegisterMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RegisterMember',
-            veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
 
     @staticmethod
     def SubmitConfession(request,
@@ -830,141 +1082,6 @@ class ConfessionsService:
             _registered_method=True)
 
     @staticmethod
-    def NotifyMembers(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/NotifyMembers',
-            veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def BanMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/BanMember',
-            veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RecordMemberActivity(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RecordMemberActivity',
-            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def EraseMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/EraseMember',
-            veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetNotifications(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetNotifications',
-            veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def ModerateConfession(request,
             target,
             options=(),
@@ -1008,168 +1125,6 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/RecordPublication',
             veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UnbanMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/UnbanMember',
-            veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListBans(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/ListBans',
-            veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCommunityRules(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetCommunityRules',
-            veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetCommunityRule(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetCommunityRule',
-            veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def MarkUnreachable(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/MarkUnreachable',
-            veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetProfile(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetProfile',
-            veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.Profile.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1289,33 +1244,6 @@ class ConfessionsService:
             _registered_method=True)
 
     @staticmethod
-    def SetCommunityRules(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetCommunityRules',
-            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def GetConfessionNumbers(request,
             target,
             options=(),
@@ -1332,249 +1260,6 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/GetConfessionNumbers',
             veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def WarnMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/WarnMember',
-            veil_dot_v1_dot_safety__pb2.WarnMemberRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.WarnMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListWarns(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/ListWarns',
-            veil_dot_v1_dot_safety__pb2.ListWarnsRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.ListWarnsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RemoveWarn(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RemoveWarn',
-            veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetSafetyRules(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetSafetyRules',
-            veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetSafetyRule(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetSafetyRule',
-            veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def WriteToAdmins(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/WriteToAdmins',
-            veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def AnswerConversation(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/AnswerConversation',
-            veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def CloseConversation(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/CloseConversation',
-            veil_dot_v1_dot_safety__pb2.CloseConversationRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.CloseConversationResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def BlockConversation(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/BlockConversation',
-            veil_dot_v1_dot_safety__pb2.BlockConversationRequest.SerializeToString,
-            veil_dot_v1_dot_safety__pb2.BlockConversationResponse.FromString,
             options,
             channel_credentials,
             insecure,

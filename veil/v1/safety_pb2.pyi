@@ -22,13 +22,7 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class Warn(_message.Message):
-    """Trust and safety messages of ConfessionsService: warns, the community's warn
-    rules, and members' conversations with the admins. None carries a member's
-    identity: warns are named by the label an admin gave, conversations by a
-    label made for each conversation.
-
-    Warn as admins see it, one entry per warn (never per member).
-    """
+    """Warn as admins see it, one entry per warn (never per member)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

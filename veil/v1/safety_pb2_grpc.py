@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from veil.v1 import safety_pb2 as veil_dot_v1_dot_safety__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -22,3 +23,442 @@ if _version_not_supported:
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
+
+
+class SafetyServiceStub:
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.WarnMember = channel.unary_unary(
+                '/veil.v1.SafetyService/WarnMember',
+                request_serializer=veil_dot_v1_dot_safety__pb2.WarnMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.WarnMemberResponse.FromString,
+                _registered_method=True)
+        self.ListWarns = channel.unary_unary(
+                '/veil.v1.SafetyService/ListWarns',
+                request_serializer=veil_dot_v1_dot_safety__pb2.ListWarnsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.ListWarnsResponse.FromString,
+                _registered_method=True)
+        self.RemoveWarn = channel.unary_unary(
+                '/veil.v1.SafetyService/RemoveWarn',
+                request_serializer=veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.FromString,
+                _registered_method=True)
+        self.GetSafetyRules = channel.unary_unary(
+                '/veil.v1.SafetyService/GetSafetyRules',
+                request_serializer=veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
+                _registered_method=True)
+        self.SetSafetyRule = channel.unary_unary(
+                '/veil.v1.SafetyService/SetSafetyRule',
+                request_serializer=veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
+                _registered_method=True)
+        self.WriteToAdmins = channel.unary_unary(
+                '/veil.v1.SafetyService/WriteToAdmins',
+                request_serializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.FromString,
+                _registered_method=True)
+        self.AnswerConversation = channel.unary_unary(
+                '/veil.v1.SafetyService/AnswerConversation',
+                request_serializer=veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.FromString,
+                _registered_method=True)
+        self.CloseConversation = channel.unary_unary(
+                '/veil.v1.SafetyService/CloseConversation',
+                request_serializer=veil_dot_v1_dot_safety__pb2.CloseConversationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.CloseConversationResponse.FromString,
+                _registered_method=True)
+        self.BlockConversation = channel.unary_unary(
+                '/veil.v1.SafetyService/BlockConversation',
+                request_serializer=veil_dot_v1_dot_safety__pb2.BlockConversationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_safety__pb2.BlockConversationResponse.FromString,
+                _registered_method=True)
+
+
+class SafetyServiceServicer:
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    def WarnMember(self, request, context):
+        """Warns a member (named by the label the admin used); the member is told,
+        and the community's warn_limit-th warn in force bans them for warn_ban.
+        Idempotent on idempotency_key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWarns(self, request, context):
+        """Warns in force, each its own entry (never grouped per member).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveWarn(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSafetyRules(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetSafetyRule(self, request, context):
+        """A bad value is INVALID_ARGUMENT with a message for the admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WriteToAdmins(self, request, context):
+        """A member writes to the admins: the message goes to the admin chat under
+        the conversation's label (opened on the first message). Rate-limited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AnswerConversation(self, request, context):
+        """An admin's answer, delivered to the member's private chat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseConversation(self, request, context):
+        """Either side closes a conversation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BlockConversation(self, request, context):
+        """Admins block (or unblock) a conversation: its member cannot write to the
+        admins any more, whoever they are.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_SafetyServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'WarnMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.WarnMember,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.WarnMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.WarnMemberResponse.SerializeToString,
+            ),
+            'ListWarns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWarns,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.ListWarnsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.ListWarnsResponse.SerializeToString,
+            ),
+            'RemoveWarn': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveWarn,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.SerializeToString,
+            ),
+            'GetSafetyRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSafetyRules,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.SafetyRules.SerializeToString,
+            ),
+            'SetSafetyRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetSafetyRule,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.SafetyRules.SerializeToString,
+            ),
+            'WriteToAdmins': grpc.unary_unary_rpc_method_handler(
+                    servicer.WriteToAdmins,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.SerializeToString,
+            ),
+            'AnswerConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnswerConversation,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.SerializeToString,
+            ),
+            'CloseConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseConversation,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.CloseConversationRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.CloseConversationResponse.SerializeToString,
+            ),
+            'BlockConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.BlockConversation,
+                    request_deserializer=veil_dot_v1_dot_safety__pb2.BlockConversationRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_safety__pb2.BlockConversationResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'veil.v1.SafetyService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('veil.v1.SafetyService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class SafetyService:
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    @staticmethod
+    def WarnMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/WarnMember',
+            veil_dot_v1_dot_safety__pb2.WarnMemberRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.WarnMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWarns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/ListWarns',
+            veil_dot_v1_dot_safety__pb2.ListWarnsRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.ListWarnsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveWarn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/RemoveWarn',
+            veil_dot_v1_dot_safety__pb2.RemoveWarnRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.RemoveWarnResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSafetyRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/GetSafetyRules',
+            veil_dot_v1_dot_safety__pb2.GetSafetyRulesRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetSafetyRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/SetSafetyRule',
+            veil_dot_v1_dot_safety__pb2.SetSafetyRuleRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.SafetyRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WriteToAdmins(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/WriteToAdmins',
+            veil_dot_v1_dot_safety__pb2.WriteToAdminsRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.WriteToAdminsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnswerConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/AnswerConversation',
+            veil_dot_v1_dot_safety__pb2.AnswerConversationRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.AnswerConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/CloseConversation',
+            veil_dot_v1_dot_safety__pb2.CloseConversationRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.CloseConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BlockConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SafetyService/BlockConversation',
+            veil_dot_v1_dot_safety__pb2.BlockConversationRequest.SerializeToString,
+            veil_dot_v1_dot_safety__pb2.BlockConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

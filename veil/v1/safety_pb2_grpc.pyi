@@ -5,9 +5,16 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from veil.v1 import safety_pb2 as _safety_pb2
 import abc as _abc_1
 import grpc as _grpc
+import sys
 import typing as _typing
+
+if sys.version_info >= (3, 11):
+    from typing import Self as _Self
+else:
+    from typing_extensions import Self as _Self
 
 _T = _typing.TypeVar("_T")
 
@@ -18,3 +25,157 @@ class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ig
 
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
+
+class SafetyServiceStub:
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> SafetyServiceAsyncStub: ...
+    WarnMember: _grpc.UnaryUnaryMultiCallable[_safety_pb2.WarnMemberRequest, _safety_pb2.WarnMemberResponse]
+    """Warns a member (named by the label the admin used); the member is told,
+    and the community's warn_limit-th warn in force bans them for warn_ban.
+    Idempotent on idempotency_key.
+    """
+    ListWarns: _grpc.UnaryUnaryMultiCallable[_safety_pb2.ListWarnsRequest, _safety_pb2.ListWarnsResponse]
+    """Warns in force, each its own entry (never grouped per member)."""
+    RemoveWarn: _grpc.UnaryUnaryMultiCallable[_safety_pb2.RemoveWarnRequest, _safety_pb2.RemoveWarnResponse]
+    GetSafetyRules: _grpc.UnaryUnaryMultiCallable[_safety_pb2.GetSafetyRulesRequest, _safety_pb2.SafetyRules]
+    SetSafetyRule: _grpc.UnaryUnaryMultiCallable[_safety_pb2.SetSafetyRuleRequest, _safety_pb2.SafetyRules]
+    """A bad value is INVALID_ARGUMENT with a message for the admin."""
+    WriteToAdmins: _grpc.UnaryUnaryMultiCallable[_safety_pb2.WriteToAdminsRequest, _safety_pb2.WriteToAdminsResponse]
+    """A member writes to the admins: the message goes to the admin chat under
+    the conversation's label (opened on the first message). Rate-limited.
+    """
+    AnswerConversation: _grpc.UnaryUnaryMultiCallable[_safety_pb2.AnswerConversationRequest, _safety_pb2.AnswerConversationResponse]
+    """An admin's answer, delivered to the member's private chat."""
+    CloseConversation: _grpc.UnaryUnaryMultiCallable[_safety_pb2.CloseConversationRequest, _safety_pb2.CloseConversationResponse]
+    """Either side closes a conversation."""
+    BlockConversation: _grpc.UnaryUnaryMultiCallable[_safety_pb2.BlockConversationRequest, _safety_pb2.BlockConversationResponse]
+    """Admins block (or unblock) a conversation: its member cannot write to the
+    admins any more, whoever they are.
+    """
+
+@_typing.type_check_only
+class SafetyServiceAsyncStub(SafetyServiceStub):
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    WarnMember: _aio.UnaryUnaryMultiCallable[_safety_pb2.WarnMemberRequest, _safety_pb2.WarnMemberResponse]  # type: ignore[assignment]
+    """Warns a member (named by the label the admin used); the member is told,
+    and the community's warn_limit-th warn in force bans them for warn_ban.
+    Idempotent on idempotency_key.
+    """
+    ListWarns: _aio.UnaryUnaryMultiCallable[_safety_pb2.ListWarnsRequest, _safety_pb2.ListWarnsResponse]  # type: ignore[assignment]
+    """Warns in force, each its own entry (never grouped per member)."""
+    RemoveWarn: _aio.UnaryUnaryMultiCallable[_safety_pb2.RemoveWarnRequest, _safety_pb2.RemoveWarnResponse]  # type: ignore[assignment]
+    GetSafetyRules: _aio.UnaryUnaryMultiCallable[_safety_pb2.GetSafetyRulesRequest, _safety_pb2.SafetyRules]  # type: ignore[assignment]
+    SetSafetyRule: _aio.UnaryUnaryMultiCallable[_safety_pb2.SetSafetyRuleRequest, _safety_pb2.SafetyRules]  # type: ignore[assignment]
+    """A bad value is INVALID_ARGUMENT with a message for the admin."""
+    WriteToAdmins: _aio.UnaryUnaryMultiCallable[_safety_pb2.WriteToAdminsRequest, _safety_pb2.WriteToAdminsResponse]  # type: ignore[assignment]
+    """A member writes to the admins: the message goes to the admin chat under
+    the conversation's label (opened on the first message). Rate-limited.
+    """
+    AnswerConversation: _aio.UnaryUnaryMultiCallable[_safety_pb2.AnswerConversationRequest, _safety_pb2.AnswerConversationResponse]  # type: ignore[assignment]
+    """An admin's answer, delivered to the member's private chat."""
+    CloseConversation: _aio.UnaryUnaryMultiCallable[_safety_pb2.CloseConversationRequest, _safety_pb2.CloseConversationResponse]  # type: ignore[assignment]
+    """Either side closes a conversation."""
+    BlockConversation: _aio.UnaryUnaryMultiCallable[_safety_pb2.BlockConversationRequest, _safety_pb2.BlockConversationResponse]  # type: ignore[assignment]
+    """Admins block (or unblock) a conversation: its member cannot write to the
+    admins any more, whoever they are.
+    """
+
+class SafetyServiceServicer(metaclass=_abc_1.ABCMeta):
+    """SafetyService (served by the confessions process, on its schema): warns, the
+    community's warn rules, and members' conversations with the admins. No
+    answer carries a member's identity: warns are named by the label an admin
+    gave, conversations by a label made for each conversation.
+    """
+
+    @_abc_1.abstractmethod
+    def WarnMember(
+        self,
+        request: _safety_pb2.WarnMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.WarnMemberResponse, _abc.Awaitable[_safety_pb2.WarnMemberResponse]]:
+        """Warns a member (named by the label the admin used); the member is told,
+        and the community's warn_limit-th warn in force bans them for warn_ban.
+        Idempotent on idempotency_key.
+        """
+
+    @_abc_1.abstractmethod
+    def ListWarns(
+        self,
+        request: _safety_pb2.ListWarnsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.ListWarnsResponse, _abc.Awaitable[_safety_pb2.ListWarnsResponse]]:
+        """Warns in force, each its own entry (never grouped per member)."""
+
+    @_abc_1.abstractmethod
+    def RemoveWarn(
+        self,
+        request: _safety_pb2.RemoveWarnRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.RemoveWarnResponse, _abc.Awaitable[_safety_pb2.RemoveWarnResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetSafetyRules(
+        self,
+        request: _safety_pb2.GetSafetyRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.SafetyRules, _abc.Awaitable[_safety_pb2.SafetyRules]]: ...
+
+    @_abc_1.abstractmethod
+    def SetSafetyRule(
+        self,
+        request: _safety_pb2.SetSafetyRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.SafetyRules, _abc.Awaitable[_safety_pb2.SafetyRules]]:
+        """A bad value is INVALID_ARGUMENT with a message for the admin."""
+
+    @_abc_1.abstractmethod
+    def WriteToAdmins(
+        self,
+        request: _safety_pb2.WriteToAdminsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.WriteToAdminsResponse, _abc.Awaitable[_safety_pb2.WriteToAdminsResponse]]:
+        """A member writes to the admins: the message goes to the admin chat under
+        the conversation's label (opened on the first message). Rate-limited.
+        """
+
+    @_abc_1.abstractmethod
+    def AnswerConversation(
+        self,
+        request: _safety_pb2.AnswerConversationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.AnswerConversationResponse, _abc.Awaitable[_safety_pb2.AnswerConversationResponse]]:
+        """An admin's answer, delivered to the member's private chat."""
+
+    @_abc_1.abstractmethod
+    def CloseConversation(
+        self,
+        request: _safety_pb2.CloseConversationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.CloseConversationResponse, _abc.Awaitable[_safety_pb2.CloseConversationResponse]]:
+        """Either side closes a conversation."""
+
+    @_abc_1.abstractmethod
+    def BlockConversation(
+        self,
+        request: _safety_pb2.BlockConversationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_safety_pb2.BlockConversationResponse, _abc.Awaitable[_safety_pb2.BlockConversationResponse]]:
+        """Admins block (or unblock) a conversation: its member cannot write to the
+        admins any more, whoever they are.
+        """
+
+def add_SafetyServiceServicer_to_server(servicer: SafetyServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -99,7 +99,7 @@ async def written(
         )
         return
     try:
-        await services.confessions.WriteToAdmins(
+        await services.safety.WriteToAdmins(
             safety_pb2.WriteToAdminsRequest(
                 actor=actor(community, message.from_user),
                 text=text,
@@ -134,7 +134,7 @@ async def member_press(
         if isinstance(query.message, Message):
             await _ask(query.message, state)
         return
-    response = await services.confessions.CloseConversation(
+    response = await services.safety.CloseConversation(
         safety_pb2.CloseConversationRequest(actor=actor(community, query.from_user))
     )
     await answer_query(query, CONVERSATION_CLOSED if response.closed else NO_CONVERSATION)
@@ -175,7 +175,7 @@ async def answer(
     if len(text) > MAX_MESSAGE:
         await message.reply(f"Please keep an answer under {MAX_MESSAGE} characters.")
         return
-    response = await services.confessions.AnswerConversation(
+    response = await services.safety.AnswerConversation(
         safety_pb2.AnswerConversationRequest(
             community_id=community.id,
             conversation=conversation,
@@ -204,13 +204,13 @@ async def admin_press(
         return
     number = callback_data.conversation
     if callback_data.action == "close":
-        closed = await services.confessions.CloseConversation(
+        closed = await services.safety.CloseConversation(
             safety_pb2.CloseConversationRequest(community_id=community.id, conversation=number)
         )
         done = closed.closed
         note = f"✖️ Guest {number}: conversation closed by {query.from_user.first_name}."
     else:
-        blocked = await services.confessions.BlockConversation(
+        blocked = await services.safety.BlockConversation(
             safety_pb2.BlockConversationRequest(community_id=community.id, conversation=number)
         )
         done = blocked.done
@@ -237,7 +237,7 @@ async def unblock(
         await message.answer("Use <code>/unblock Guest 17</code>.")
         return
     number = int(match.group(1))
-    response = await services.confessions.BlockConversation(
+    response = await services.safety.BlockConversation(
         safety_pb2.BlockConversationRequest(
             community_id=community.id, conversation=number, unblock=True
         )

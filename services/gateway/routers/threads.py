@@ -95,7 +95,7 @@ async def _register(
     services: ServiceClients, community: CommunityEntry, user: User, number: int
 ) -> confessions_pb2.RegisterMemberResponse:
     """The member behind the update and thread ``number``'s confession, in one call."""
-    response: confessions_pb2.RegisterMemberResponse = await services.confessions.RegisterMember(
+    response: confessions_pb2.RegisterMemberResponse = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, user), thread_number=number)
     )
     return response
@@ -328,7 +328,7 @@ async def compose(
     state: FSMContext,
 ) -> None:
     """➕ Comment or ↩️ Reply: ask for the text."""
-    standing = await services.confessions.RegisterMember(
+    standing = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, query.from_user))
     )
     if standing.standing.banned:

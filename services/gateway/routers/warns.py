@@ -59,7 +59,7 @@ async def _warn(
     reason: str,
     key: str,
 ) -> safety_pb2.WarnMemberResponse:
-    response: safety_pb2.WarnMemberResponse = await services.confessions.WarnMember(
+    response: safety_pb2.WarnMemberResponse = await services.safety.WarnMember(
         safety_pb2.WarnMemberRequest(
             community_id=community.id,
             member_id=member_id,
@@ -112,7 +112,7 @@ async def unwarn(
     if match is None:
         await message.answer("Use <code>/unwarn w7</code> (a warn's id, as /bans lists it).")
         return
-    response = await services.confessions.RemoveWarn(
+    response = await services.safety.RemoveWarn(
         safety_pb2.RemoveWarnRequest(community_id=community.id, warn_id=int(match.group(1)))
     )
     warn_id = match.group(1)
@@ -151,7 +151,7 @@ async def shadowban(
     until = until_of(seconds)
     if until is not None:
         request.until.CopyFrom(timestamp(until))
-    await services.confessions.BanMember(request)
+    await services.members.BanMember(request)
     await message.answer(
         "👻 Shadow-banned " + ban_line(label, request.reason, until).removeprefix("• ")
     )
@@ -170,13 +170,13 @@ async def warn_settings(
         return
     name, _, value = (command.args or "").strip().partition(" ")
     if name.lower() == "warns" or not value.strip():
-        rules = await services.confessions.GetSafetyRules(
+        rules = await services.safety.GetSafetyRules(
             safety_pb2.GetSafetyRulesRequest(community_id=community.id)
         )
         await message.answer(safety_rules_text(rules))
         return
     try:
-        rules = await services.confessions.SetSafetyRule(
+        rules = await services.safety.SetSafetyRule(
             safety_pb2.SetSafetyRuleRequest(community_id=community.id, name=name, value=value)
         )
     except grpc.aio.AioRpcError as error:
@@ -241,7 +241,7 @@ async def press(
         if response.created:
             await card.answer(_warned(label, ""))
         return
-    await services.confessions.BanMember(
+    await services.members.BanMember(
         confessions_pb2.BanMemberRequest(
             community_id=community.id, member_id=member_id, label=label, shadow=True
         )
