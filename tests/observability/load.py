@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import Member, World
-from tests.social.threads import comment_row, open_thread, publish, replica_caught_up, write_comment
-from tools.devstack import infra
+from tests.support.threads import (
+    comment_row,
+    open_thread,
+    publish,
+    replica_caught_up,
+    write_comment,
+)
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
 
 # Distinctive, so that a leak is found by a plain substring search.
 CONFESSION_TEXT = "Observability confession: I hum the Tetris theme in lifts"
@@ -27,7 +33,7 @@ class Load:
 
 
 async def report_to_threshold(
-    community: World.Community, infra_config: infra.InfraConfig, threshold: int = 3
+    community: World.Community, infra_config: InfraConfig, threshold: int = 3
 ) -> Load:
     """A confession, a comment on it, ``threshold`` reports that hide the comment,
     and Telegram delivering the last report again (a duplicate, dropped).
