@@ -8,10 +8,10 @@ import json
 import re
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, admin_says, chat, shown, wait_for
-from tests.social.threads import button, reply
-from tools.devstack import infra
+from tests.support.moderation import admin_press, admin_says, chat, shown, wait_for
+from tests.support.threads import button, reply
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 
 async def _from_member(community: World.Community, text: str) -> dict[str, Any]:
@@ -25,7 +25,7 @@ async def _from_member(community: World.Community, text: str) -> dict[str, Any]:
 
 
 async def test_a_conversation_with_the_admins_round_trip(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member(first_name="Ophelianne")
     await member.start()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
@@ -18,7 +17,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, reply
+from tests.support.threads import button, reply
+from tests.support.world import World
 
 # Admin 2 lists, admin 3 warns, admin 1 sets the rules: each admin is rate-limited
 # like any member (a burst of 10 updates), so the test spreads its commands.

@@ -6,23 +6,23 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_says, card, confess, number_of, shown, wait_for
-from tests.social.test_threads import _hidden
-from tests.social.threads import (
+from tests.support.moderation import admin_says, card, confess, number_of, shown, wait_for
+from tests.support.threads import (
     admin_press,
     button,
+    hidden_comment,
     notices,
     open_thread,
     publish,
     replica_caught_up,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_a_shadow_banned_member_sees_their_comment_and_nobody_else_does(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author, shadowed, other = community.member(), community.member(), community.member()
     # The shadowed member makes 10 updates in all (the gateway's burst): no /start.
@@ -69,9 +69,9 @@ async def test_a_shadow_banned_member_sees_their_comment_and_nobody_else_does(
 
 
 async def test_the_hidden_comment_card_warns_its_writer_by_pseudonym(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, _, writer, hidden = await _hidden(world, community, infra_config, "rude remark")
+    number, _, writer, hidden = await hidden_comment(world, community, infra_config, "rude remark")
     pressed = await admin_press(community, hidden, button(hidden, "Warn"))
     pseudonym = hidden["text"].split("\n\n", 1)[1].split(":", 1)[0]
     assert pressed["answer"]["text"] == f"⚠️ Warned {pseudonym}.", pressed
