@@ -14,8 +14,8 @@ from services.confessions import domain, mapping, moderate
 from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.dashboard import DashboardRpcs
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import SubjectOf
+from services.confessions.submission_limits import SubmissionLimits
 from services.confessions.submit import Draft, submit
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.proto import page_bounds
@@ -47,6 +47,7 @@ class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
         self._repository = repository
         self._dashboard = dashboard
         self._moderation = moderation
+        self._outbox = moderation.outbox
         self._limits = limits
         self._subject_of = subject_of
         self._max_length = max_length
@@ -70,7 +71,7 @@ class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
         stored = await submit(
             self._repository.db,
             self._limits,
-            self._moderation.outbox,
+            self._outbox,
             draft,
             max_length=self._max_length,
         )

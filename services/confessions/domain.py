@@ -9,15 +9,16 @@ from datetime import datetime
 from typing import Any
 
 from services.confessions.models import FILTER_ACTIONS
+from veil.contracts.lengths import (
+    CAPTION_LIMIT,
+    CAPTION_MAX_LENGTH,
+    CONFESSION_MAX_LENGTH,
+    MESSAGE_TEXT_LIMIT,
+    REJECT_REASON_MAX_LENGTH,
+)
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError, MemberRefusal
-from veil.core.telegram_text import (
-    CAPTION_LIMIT,
-    MESSAGE_TEXT_LIMIT,
-    cut_escaped,
-    utf16_len,
-    visible_len,
-)
+from veil.core.telegram_text import cut_escaped, utf16_len, visible_len
 
 
 def parse_bot_id(bot_token: str) -> int:
@@ -50,7 +51,7 @@ DEFAULT_REASONS = (
 )
 MAX_FILTER_WORDS = 200
 MAX_REASONS = 8
-MAX_REASON_LENGTH = 100
+MAX_REASON_LENGTH = REJECT_REASON_MAX_LENGTH
 _SEND_METHODS = {"photo": "sendPhoto", "voice": "sendVoice", "video": "sendVideo"}
 
 
@@ -60,7 +61,7 @@ class Rules:
 
     cooldown_seconds: int = 0
     daily_cap: int = 0
-    max_length: int = 4000
+    max_length: int = CONFESSION_MAX_LENGTH
     filter_words: tuple[str, ...] = ()
     filter_action: str = "flag"
     reject_reasons: tuple[str, ...] = DEFAULT_REASONS
@@ -81,7 +82,7 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     cleaned = text.strip()
     if not cleaned and not media:
         raise InvalidInputError("confession text is empty")
-    limit = min(max_length, CAPTION_LIMIT - 100) if media else max_length
+    limit = min(max_length, CAPTION_MAX_LENGTH) if media else max_length
     # Characters as Telegram counts them (UTF-16 units: most emoji are two).
     length = utf16_len(cleaned)
     if length > limit:
@@ -138,25 +139,6 @@ def card(
 SHADOW_MARK = "👻 Shadow-banned author: never published unless you approve it"
 
 
-def card_markup(confession_id: int) -> dict[str, Any]:
-    """Approve / Reject / Reject with reason / Ban author, in the gateway's ``mod:`` format."""
-
-    def button(label: str, action: str) -> dict[str, str]:
-        return {"text": label, "callback_data": f"mod:{action}:{confession_id}"}
-
-    return {
-        "inline_keyboard": [
-            [button("✅ Approve", "approve"), button("❌ Reject", "reject")],
-            [button("📝 Reject with reason", "reason"), button("🚫 Ban author", "ban")],
-            # The gateway's ``sf:`` buttons (services/gateway/safety.py).
-            [
-                {"text": "⚠️ Warn", "callback_data": f"sf:warn:c:{confession_id}"},
-                {"text": "👻 Shadow-ban", "callback_data": f"sf:shadow:c:{confession_id}"},
-            ],
-        ]
-    }
-
-
 def send_call(
     media: tuple[str, str] | None, text: str, reply_markup: dict[str, Any]
 ) -> tuple[str, dict[str, Any]]:
@@ -207,6 +189,22 @@ def banned_refusal(until: datetime | None) -> str:
     return f"🚫 You are banned in this community{when} and cannot send confessions."
 
 
+# Impact points: an approved confession is what a community is for; a comment
+# keeps a thread alive; a reaction is someone else saying the comment mattered.
+POINTS_PER_APPROVED = 10
+POINTS_PER_COMMENT = 2
+POINTS_PER_REACTION = 1
+
+
+def impact_points(approved: int, comments: int, reactions: int) -> int:
+    """10 per approved confession + 2 per comment written + 1 per reaction received."""
+    return (
+        POINTS_PER_APPROVED * approved
+        + POINTS_PER_COMMENT * comments
+        + POINTS_PER_REACTION * max(reactions, 0)
+    )
+
+
 def _words(value: str) -> list[str]:
     return [w.strip() for w in value.split(",") if w.strip()]
 
@@ -221,7 +219,7 @@ def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
     if name == "cap":
         return {"daily_cap": _integer(value, "cap", 0, 1000, off=True)}
     if name == "maxlen":
-        return {"max_length": _integer(value, "maxlen", 1, 4000)}
+        return {"max_length": _integer(value, "maxlen", 1, CONFESSION_MAX_LENGTH)}
     if name == "filter":
         if value.lower() not in FILTER_ACTIONS:
             raise InvalidInputError("filter must be flag or reject")

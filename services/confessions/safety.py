@@ -18,9 +18,10 @@ from services.confessions import conversations as conv
 from services.confessions import membership
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.conversations import ConversationsRepository
-from services.confessions.limits import HourlyLimit
 from services.confessions.protection import ProtectionRepository, SubjectOf
+from services.confessions.submission_limits import HourlyLimit
 from services.confessions.warns import WarnRow, WarnsRepository, apply_safety_rule
+from veil.contracts.callbacks import admin_conversation_markup, member_conversation_markup
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.links import write_markup
@@ -50,29 +51,6 @@ def _text(value: str) -> str:
     if not 1 <= len(text) <= MAX_MESSAGE:
         raise InvalidInputError(f"a message must be 1..{MAX_MESSAGE} characters")
     return text
-
-
-def admin_markup(conversation_id: int) -> dict[str, object]:
-    """Close / Block under a member's message in the admin chat (the gateway's ``cv:``)."""
-    return {
-        "inline_keyboard": [
-            [
-                {"text": "✖️ Close", "callback_data": f"cv:close:{conversation_id}"},
-                {"text": "⛔ Block", "callback_data": f"cv:block:{conversation_id}"},
-            ]
-        ]
-    }
-
-
-# Under an admins' answer in the member's chat (the gateway's ``cv:`` too).
-MEMBER_MARKUP = {
-    "inline_keyboard": [
-        [
-            {"text": "↩️ Reply", "callback_data": "cv:reply:0"},
-            {"text": "✖️ Close", "callback_data": "cv:end:0"},
-        ]
-    ]
-}
 
 
 class SafetyServicer(spb_grpc.SafetyServiceServicer):
@@ -222,7 +200,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
                         "text": f"{head}\n\n{cut_escaped(text, _SHOWN)}\n\n"
                         "<i>Reply to this message to answer.</i>",
                         "parse_mode": "HTML",
-                        "reply_markup": admin_markup(opened.id),
+                        "reply_markup": admin_conversation_markup(opened.id),
                     },
                     # The member's message id: a redelivered message is sent once.
                     idempotency_key=f"conv:{opened.id}:{key}",
@@ -251,7 +229,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
                     params={
                         "text": f"✉️ <b>The admins answered:</b>\n\n{cut_escaped(text, _SHOWN)}",
                         "parse_mode": "HTML",
-                        "reply_markup": MEMBER_MARKUP,
+                        "reply_markup": member_conversation_markup(),
                     },
                     idempotency_key=f"conv-answer:{target.id}:{request.idempotency_key}",
                     priority=Priority.INTERACTIVE,

@@ -13,13 +13,13 @@ from services.confessions.confessions_servicer import ConfessionsServicer
 from services.confessions.config import ConfessionsSettings
 from services.confessions.conversations import ConversationsRepository
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import HourlyLimit, SubmissionLimits
 from services.confessions.members_repository import MembersRepository
 from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
 from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository
 from services.confessions.safety import SafetyServicer
+from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
 from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service

@@ -11,7 +11,6 @@ answer in their private chat. Either side closes; admins block.
 from __future__ import annotations
 
 import re
-from html import escape
 
 import grpc
 from aiogram import F, Router
@@ -21,25 +20,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway import texts
-from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import HasText, InAdminChat, PrivateChat, TextIs
-from services.gateway.keyboards import MAIN_MENU
+from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed, PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message
-from services.gateway.routers.context import actor
-from services.gateway.safety import (
-    CONVERSATION_CLOSED,
-    NO_CONVERSATION,
-    WRITE_CANCELLED,
-    WRITE_PROMPT,
-    WRITE_SENT,
-    WRITE_TO_ADMINS,
-    ConversationAction,
-)
+from services.gateway.views import safety_texts, texts
+from services.gateway.views.keyboards import MAIN_MENU
+from veil.contracts.callbacks import ConversationAction, ConversationButton
 from veil.core.links import WRITE_PAYLOAD
-from veil.v1 import safety_pb2
 
 router = Router(name="conversations")
 router.message.filter(PrivateChat())
@@ -48,12 +36,11 @@ router.callback_query.filter(PrivateChat())
 admin_router = Router(name="conversations_admin")
 admin_router.message.filter(InAdminChat())
 
-MAX_MESSAGE = 1000
 # The head of a member's message in the admin chat (services/confessions/safety.py).
 _LABEL = re.compile(r"^✉️ Guest (\d{1,17})\b")
 _GUEST = re.compile(r"^\s*(?:Guest\s+)?(\d{1,17})\s*$", re.IGNORECASE)
 # Menu buttons pressed while writing leave the message unwritten.
-_MENU = frozenset({texts.NEW_CONFESSION, texts.MY_CONFESSIONS, texts.HELP, WRITE_TO_ADMINS})
+_MENU = frozenset({texts.NEW_CONFESSION, texts.MY_CONFESSIONS, texts.HELP, texts.WRITE_TO_ADMINS})
 
 
 class Writing(StatesGroup):
@@ -63,13 +50,13 @@ class Writing(StatesGroup):
 
 
 async def _ask(message: Message, state: FSMContext) -> None:
-    await message.answer(WRITE_PROMPT)
+    await message.answer(safety_texts.WRITE_PROMPT)
     await state.set_state(Writing.message)
 
 
 @router.message(CommandStart(deep_link=True, magic=F.args == WRITE_PAYLOAD))
 @router.message(Command("write"))
-@router.message(TextIs(WRITE_TO_ADMINS))
+@router.message(TextIs(texts.WRITE_TO_ADMINS))
 async def begin(message: Message, state: FSMContext) -> None:
     """Ask for the message."""
     await _ask(message, state)
@@ -79,7 +66,7 @@ async def begin(message: Message, state: FSMContext) -> None:
 async def cancel(message: Message, state: FSMContext) -> None:
     """Stop writing; nothing is sent."""
     await state.clear()
-    await message.answer(WRITE_CANCELLED, reply_markup=MAIN_MENU)
+    await message.answer(safety_texts.WRITE_CANCELLED, reply_markup=MAIN_MENU)
 
 
 @router.message(StateFilter(Writing.message), HasText())
@@ -92,20 +79,13 @@ async def written(
     if text in _MENU:
         await state.clear()
         raise SkipHandler
-    if len(text) > MAX_MESSAGE:
-        await message.answer(
-            f"That is {len(text)} characters; a message holds up to {MAX_MESSAGE}. "
-            "Please shorten it."
-        )
+    if len(text) > safety_texts.WRITE_MAX_LENGTH:
+        await message.answer(safety_texts.write_too_long(len(text)))
         return
     try:
-        await services.safety.WriteToAdmins(
-            safety_pb2.WriteToAdminsRequest(
-                actor=actor(community, message.from_user),
-                text=text,
-                # The message's id in this chat: a redelivered message is sent once.
-                idempotency_key=f"m{message.message_id}",
-            )
+        # The message's id in this chat: a redelivered message is sent once.
+        await services.write_to_admins(
+            community, message.from_user.id, text, key=f"m{message.message_id}"
         )
     except grpc.aio.AioRpcError as error:
         if error.code() not in (
@@ -114,30 +94,31 @@ async def written(
         ):
             raise
         await state.clear()
-        await message.answer(f"⚠️ {escape(error.details() or 'Not sent.')}", reply_markup=MAIN_MENU)
+        await message.answer(
+            texts.warning(error.details() or texts.INVALID_VALUE), reply_markup=MAIN_MENU
+        )
         return
     await state.clear()
-    await message.answer(WRITE_SENT, reply_markup=MAIN_MENU)
+    await message.answer(safety_texts.WRITE_SENT, reply_markup=MAIN_MENU)
 
 
-@router.callback_query(ConversationAction.filter(F.action.in_({"reply", "end"})))
-async def member_press(
-    query: CallbackQuery,
-    callback_data: ConversationAction,
-    state: FSMContext,
-    community: CommunityEntry,
-    services: ServiceClients,
+@router.callback_query(Pressed(ConversationAction, F.action == ConversationButton.REPLY))
+async def member_reply(query: CallbackQuery, state: FSMContext) -> None:
+    """↩️ Reply under the admins' answer: ask for the message."""
+    await answer_query(query)
+    if isinstance(query.message, Message):
+        await _ask(query.message, state)
+
+
+@router.callback_query(Pressed(ConversationAction, F.action == ConversationButton.END))
+async def member_close(
+    query: CallbackQuery, community: CommunityEntry, services: ServiceClients
 ) -> None:
-    """↩️ Reply or ✖️ Close under the admins' answer."""
-    if callback_data.action == "reply":
-        await answer_query(query)
-        if isinstance(query.message, Message):
-            await _ask(query.message, state)
-        return
-    response = await services.safety.CloseConversation(
-        safety_pb2.CloseConversationRequest(actor=actor(community, query.from_user))
+    """✖️ Close under the admins' answer."""
+    closed = await services.close_own_conversation(community, query.from_user.id)
+    await answer_query(
+        query, safety_texts.CONVERSATION_CLOSED if closed else safety_texts.NO_CONVERSATION
     )
-    await answer_query(query, CONVERSATION_CLOSED if response.closed else NO_CONVERSATION)
     if isinstance(query.message, Message):
         await edit_message(query.message, None, None)
 
@@ -159,91 +140,68 @@ class RepliesToConversation(Filter):
         return False if found is None else {"conversation": found}
 
 
-@admin_router.message(HasText(), RepliesToConversation())
+@admin_router.message(HasText(), RepliesToConversation(), FromAdmin())
 async def answer(
-    message: Message,
-    conversation: int,
-    community: CommunityEntry,
-    services: ServiceClients,
-    admins: AdminCheck,
+    message: Message, conversation: int, community: CommunityEntry, services: ServiceClients
 ) -> None:
     """An admin's reply: delivered to the member's private chat."""
-    assert message.from_user is not None
-    if not await admins(community.bot, community.admin_chat_id, message.from_user.id):
-        return
     text = (message.text or "").strip()
-    if len(text) > MAX_MESSAGE:
-        await message.reply(f"Please keep an answer under {MAX_MESSAGE} characters.")
+    if len(text) > safety_texts.WRITE_MAX_LENGTH:
+        await message.reply(safety_texts.ANSWER_TOO_LONG)
         return
-    response = await services.safety.AnswerConversation(
-        safety_pb2.AnswerConversationRequest(
-            community_id=community.id,
-            conversation=conversation,
-            text=text,
-            idempotency_key=f"{message.chat.id}:{message.message_id}",
-        )
+    delivered = await services.answer_conversation(
+        community, conversation, text, key=f"{message.chat.id}:{message.message_id}"
     )
-    await message.reply(
-        f"✅ Sent to Guest {conversation}."
-        if response.delivered
-        else f"Guest {conversation}'s conversation is closed: nothing was sent."
-    )
+    await message.reply(safety_texts.answered(conversation, delivered))
 
 
-@admin_router.callback_query(ConversationAction.filter(F.action.in_({"close", "block"})))
+@admin_router.callback_query(
+    Pressed(ConversationAction, F.action.in_({ConversationButton.CLOSE, ConversationButton.BLOCK})),
+    FromAdmin(),
+)
 async def admin_press(
     query: CallbackQuery,
     callback_data: ConversationAction,
+    card: Message,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
     """✖️ Close or ⛔ Block under a member's message."""
-    card = await admins.card(query, community)
-    if card is None:
-        return
     number = callback_data.conversation
-    if callback_data.action == "close":
-        closed = await services.safety.CloseConversation(
-            safety_pb2.CloseConversationRequest(community_id=community.id, conversation=number)
-        )
-        done = closed.closed
-        note = f"✖️ Guest {number}: conversation closed by {query.from_user.first_name}."
+    admin = query.from_user.first_name
+    if callback_data.action == ConversationButton.CLOSE:
+        done = await services.close_conversation(community, number)
+        note = safety_texts.conversation_closed_by(number, admin)
     else:
-        blocked = await services.safety.BlockConversation(
-            safety_pb2.BlockConversationRequest(community_id=community.id, conversation=number)
-        )
-        done = blocked.done
-        note = f"⛔ Guest {number}: blocked by {query.from_user.first_name}."
-    await answer_query(query, "Done." if done else "Already done.")
+        done = await services.block_conversation(community, number)
+        note = safety_texts.conversation_blocked_by(number, admin)
+    await answer_query(query, safety_texts.DONE if done else safety_texts.ALREADY_DONE)
     if done:
-        await card.answer(escape(note))
+        await card.answer(note)
+
+
+@admin_router.callback_query(
+    Pressed(ConversationAction, F.action.in_({ConversationButton.CLOSE, ConversationButton.BLOCK}))
+)
+async def refuse(query: CallbackQuery) -> None:
+    """Close / Block pressed by someone not in the admin chat."""
+    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+
+
+@admin_router.message(Command("unblock"), FromAdmin())
+async def unblock(
+    message: Message, command: CommandObject, community: CommunityEntry, services: ServiceClients
+) -> None:
+    """/unblock Guest 17: the conversation's member may write to the admins again."""
+    match = _GUEST.match(command.args or "")
+    if match is None:
+        await message.answer(safety_texts.UNBLOCK_USAGE)
+        return
+    number = int(match.group(1))
+    done = await services.block_conversation(community, number, unblock=True)
+    await message.answer(safety_texts.unblocked(number, done))
 
 
 @admin_router.message(Command("unblock"))
-async def unblock(
-    message: Message,
-    command: CommandObject,
-    community: CommunityEntry,
-    services: ServiceClients,
-    admins: AdminCheck,
-) -> None:
-    """/unblock Guest 17: the conversation's member may write to the admins again."""
-    assert message.from_user is not None
-    if not await admins(community.bot, community.admin_chat_id, message.from_user.id):
-        return
-    match = _GUEST.match(command.args or "")
-    if match is None:
-        await message.answer("Use <code>/unblock Guest 17</code>.")
-        return
-    number = int(match.group(1))
-    response = await services.safety.BlockConversation(
-        safety_pb2.BlockConversationRequest(
-            community_id=community.id, conversation=number, unblock=True
-        )
-    )
-    await message.answer(
-        f"✅ Guest {number} may write again."
-        if response.done
-        else f"Guest {number} is not blocked."
-    )
+async def not_admin(message: Message) -> None:
+    """/unblock from someone not (or no longer) in the admin chat: no answer."""

@@ -1,8 +1,7 @@
-"""Keyboards and callback data."""
+"""The member's keyboards (their callback data is veil/contracts/callbacks.py's)."""
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -10,49 +9,27 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from services.gateway import texts
-from services.gateway.safety import WRITE_TO_ADMINS
-
-
-class DraftAction(CallbackData, prefix="d"):
-    """A button under a confession preview: send, edit or cancel.
-
-    ``draft`` names the draft the button belongs to, so a button under an old
-    preview can never act on a newer draft.
-    """
-
-    action: str
-    draft: str
-
-
-class NotificationsChoice(CallbackData, prefix="ns"):
-    """/settings: turn optional notifications on (1) or off (0).
-
-    The button carries the target value, not "toggle", so a redelivered press
-    changes nothing.
-    """
-
-    on: int
-
-
-class EraseChoice(CallbackData, prefix="er"):
-    """/deleteme: ``erase`` (confirmed) or ``keep``."""
-
-    action: str
-
+from services.gateway.views import texts
+from veil.contracts.callbacks import (
+    DraftAction,
+    DraftButton,
+    EraseButton,
+    EraseChoice,
+    NotificationsChoice,
+)
 
 MAIN_MENU = ReplyKeyboardMarkup(
     keyboard=[
         [KeyboardButton(text=texts.NEW_CONFESSION)],
         [KeyboardButton(text=texts.MY_CONFESSIONS), KeyboardButton(text=texts.HELP)],
-        [KeyboardButton(text=WRITE_TO_ADMINS)],
+        [KeyboardButton(text=texts.WRITE_TO_ADMINS)],
     ],
     resize_keyboard=True,
     is_persistent=True,
 )
 
 
-def _button(text: str, action: str, draft: str) -> InlineKeyboardButton:
+def _button(text: str, action: DraftButton, draft: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(
         text=text, callback_data=DraftAction(action=action, draft=draft).pack()
     )
@@ -63,9 +40,9 @@ def preview_keyboard(draft: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                _button("✅ Send", "send", draft),
-                _button("✏️ Edit", "edit", draft),
-                _button("✖️ Cancel", "cancel", draft),
+                _button("✅ Send", DraftButton.SEND, draft),
+                _button("✏️ Edit", DraftButton.EDIT, draft),
+                _button("✖️ Cancel", DraftButton.CANCEL, draft),
             ]
         ]
     )
@@ -73,7 +50,7 @@ def preview_keyboard(draft: str) -> InlineKeyboardMarkup:
 
 def cancel_keyboard(draft: str) -> InlineKeyboardMarkup:
     """Cancel while writing."""
-    return InlineKeyboardMarkup(inline_keyboard=[[_button("✖️ Cancel", "cancel", draft)]])
+    return InlineKeyboardMarkup(inline_keyboard=[[_button("✖️ Cancel", DraftButton.CANCEL, draft)]])
 
 
 def notifications_keyboard(enabled: bool) -> InlineKeyboardMarkup:
@@ -96,10 +73,11 @@ def erase_keyboard() -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text="🗑 Erase everything", callback_data=EraseChoice(action="erase").pack()
+                    text="🗑 Erase everything",
+                    callback_data=EraseChoice(action=EraseButton.ERASE).pack(),
                 ),
                 InlineKeyboardButton(
-                    text="✖️ Keep my data", callback_data=EraseChoice(action="keep").pack()
+                    text="✖️ Keep my data", callback_data=EraseChoice(action=EraseButton.KEEP).pack()
                 ),
             ]
         ]

@@ -1,0 +1,177 @@
+"""Callback data: what the services pack, the gateway parses, within Telegram's 64 bytes.
+
+Pure: no stack. The services' keyboards (the confessions service's card, the
+social service's hidden-comment card) are parsed by the gateway's own filter,
+and every button packs within the limit at the largest values its fields take.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiogram import F
+from aiogram.types import CallbackQuery, User
+
+from services.gateway.filters import Pressed
+from services.social.domain import hidden_card_markup
+from veil.contracts import callbacks
+from veil.contracts.callbacks import (
+    BACK,
+    MAX_ID,
+    MAX_PAGE,
+    TYPE_OWN,
+    CardButton,
+    CommentAction,
+    CommentButton,
+    Compose,
+    ConversationAction,
+    ConversationButton,
+    DraftAction,
+    DraftButton,
+    EraseButton,
+    EraseChoice,
+    HiddenAction,
+    HiddenButton,
+    ModAction,
+    ModReason,
+    NotificationsChoice,
+    SafetyAction,
+    SafetyButton,
+    SafetyTarget,
+    ThreadView,
+    admin_conversation_markup,
+    card_markup,
+    member_conversation_markup,
+)
+from veil.contracts.lengths import CALLBACK_DATA_LIMIT
+
+
+def _press(data: str, kind: type[callbacks.Callback], rule: Any = None) -> Any:
+    query = CallbackQuery(
+        id="1", from_user=User(id=1, is_bot=False, first_name="A"), chat_instance="c", data=data
+    )
+    return asyncio.run(Pressed(kind, rule)(query))
+
+
+def _buttons(markup: dict[str, Any]) -> list[dict[str, str]]:
+    return [button for row in markup["inline_keyboard"] for button in row]
+
+
+def test_the_card_the_confessions_service_sends_parses_in_the_gateway() -> None:
+    buttons = _buttons(card_markup(MAX_ID))
+    pressed = [_press(b["callback_data"], ModAction) for b in buttons[:4]]
+    assert [p["callback_data"] for p in pressed] == [
+        ModAction(CardButton.APPROVE, MAX_ID),
+        ModAction(CardButton.REJECT, MAX_ID),
+        ModAction(CardButton.REASON, MAX_ID),
+        ModAction(CardButton.BAN, MAX_ID),
+    ]
+    # Its last row: ⚠️ Warn and 👻 Shadow-ban the confession's author.
+    safety = [_press(b["callback_data"], SafetyAction)["callback_data"] for b in buttons[4:]]
+    assert safety == [
+        SafetyAction(SafetyButton.WARN, SafetyTarget.CONFESSION, MAX_ID),
+        SafetyAction(SafetyButton.SHADOW, SafetyTarget.CONFESSION, MAX_ID),
+    ]
+    assert not _press(buttons[4]["callback_data"], ModAction)
+    assert [b["callback_data"] for b in _buttons(card_markup(7))[4:]] == [
+        "sf:warn:c:7",
+        "sf:shadow:c:7",
+    ]
+    # The wire format the cards already in admin chats carry.
+    assert _buttons(card_markup(7))[0]["callback_data"] == "mod:approve:7"
+
+
+def test_the_hidden_comment_card_the_social_service_sends_parses_in_the_gateway() -> None:
+    buttons = _buttons(hidden_card_markup(MAX_ID, MAX_ID))
+    parsed = [_press(b["callback_data"], HiddenAction)["callback_data"] for b in buttons[:3]]
+    assert [p.action for p in parsed] == [
+        HiddenButton.RESTORE,
+        HiddenButton.DELETE,
+        HiddenButton.BAN,
+    ]
+    assert all(p.comment == MAX_ID and p.number == MAX_ID for p in parsed)
+    # ⚠️ Warn the hidden comment's writer.
+    warn = _press(buttons[3]["callback_data"], SafetyAction, F.action == SafetyButton.WARN)
+    assert warn["callback_data"] == SafetyAction(
+        SafetyButton.WARN, SafetyTarget.HIDDEN_COMMENT, MAX_ID
+    )
+    assert _buttons(hidden_card_markup(5, 12))[3]["callback_data"] == "sf:warn:h:5"
+    assert _buttons(hidden_card_markup(5, 12))[2]["callback_data"] == "hc:ban:5:12"
+
+
+def test_the_conversation_buttons_the_confessions_service_sends_parse_in_the_gateway() -> None:
+    admin = [b["callback_data"] for b in _buttons(admin_conversation_markup(MAX_ID))]
+    closing = {ConversationButton.CLOSE, ConversationButton.BLOCK}
+    assert [
+        _press(data, ConversationAction, F.action.in_(closing))["callback_data"] for data in admin
+    ] == [
+        ConversationAction(ConversationButton.CLOSE, MAX_ID),
+        ConversationAction(ConversationButton.BLOCK, MAX_ID),
+    ]
+    member = [b["callback_data"] for b in _buttons(member_conversation_markup())]
+    assert member == ["cv:reply:0", "cv:end:0"]
+    # The member's buttons never pass the admin side's rule.
+    assert not any(_press(data, ConversationAction, F.action.in_(closing)) for data in member)
+    assert not _press("cv:open:1", ConversationAction)
+    assert not _press("sf:warn:x:1", SafetyAction)
+
+
+def test_a_rule_picks_one_action_and_other_kinds_do_not_match() -> None:
+    data = ModAction(CardButton.BAN, 3).pack()
+    assert _press(data, ModAction, F.action == CardButton.BAN)
+    assert not _press(data, ModAction, F.action == CardButton.APPROVE)
+    assert not _press(data, ModReason)
+    assert not _press(data, HiddenAction)
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["mod:approve", "mod:approve:1:2", "mod:nope:1", "mod:approve:x", "mod:approve:+1", "mod::1"],
+)
+def test_malformed_data_matches_nothing(data: str) -> None:
+    assert not _press(data, ModAction)
+
+
+# Every button at the largest values its fields can take.
+LARGEST = [
+    ModAction(CardButton.REASON, MAX_ID),
+    ModReason(MAX_ID, TYPE_OWN),
+    ModReason(MAX_ID, BACK),
+    HiddenAction(HiddenButton.RESTORE, MAX_ID, MAX_ID),
+    ThreadView(MAX_ID, MAX_PAGE, 2),
+    CommentAction(CommentButton.DOWN, MAX_ID, MAX_ID, MAX_PAGE, 2, -1),
+    Compose(MAX_ID, MAX_ID),
+    DraftAction(DraftButton.CANCEL, "f" * 16),
+    NotificationsChoice(1),
+    EraseChoice(EraseButton.ERASE),
+    SafetyAction(SafetyButton.SHADOW, SafetyTarget.HIDDEN_COMMENT, MAX_ID),
+    ConversationAction(ConversationButton.BLOCK, MAX_ID),
+]
+
+
+@pytest.mark.parametrize("button", LARGEST, ids=lambda b: type(b).__name__)
+def test_every_button_fits_64_bytes_and_round_trips(button: callbacks.Callback) -> None:
+    data = button.pack()
+    assert len(data.encode()) <= CALLBACK_DATA_LIMIT
+    assert type(button).unpack(data) == button
+
+
+def test_every_button_kind_is_covered_and_prefixes_are_unique() -> None:
+    kinds = {
+        cls
+        for cls in vars(callbacks).values()
+        if isinstance(cls, type)
+        and issubclass(cls, callbacks.Callback)
+        and cls is not callbacks.Callback
+    }
+    assert kinds == {type(button) for button in LARGEST}
+    assert len({kind.prefix for kind in kinds}) == len(kinds)
+
+
+def test_pack_refuses_what_would_not_parse_back() -> None:
+    with pytest.raises(ValueError):
+        DraftAction(DraftButton.SEND, "a:b").pack()
+    with pytest.raises(ValueError):
+        DraftAction(DraftButton.SEND, "x" * 64).pack()
