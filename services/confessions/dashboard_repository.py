@@ -37,6 +37,7 @@ class CardRow:
     approved: int
     rejected: int
     flagged_word: str | None
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class DashboardRepository:
                             *CONFESSION_COLUMNS,
                             confessions.c.member_id,
                             confessions.c.flagged_word,
+                            confessions.c.author_shadowed,
                             func.coalesce(admin_cards.c.message_id, 0).label("message_id"),
                         )
                         .select_from(confessions.outerjoin(admin_cards))
@@ -133,6 +135,7 @@ class DashboardRepository:
             approved,
             rejected,
             found["flagged_word"],
+            bool(found["author_shadowed"]),
         )
 
     async def numbers(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:

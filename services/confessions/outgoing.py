@@ -27,7 +27,7 @@ from services.confessions.rows import (
 from veil.contracts.callbacks import card_markup
 from veil.contracts.texts import DELETED_TEXT, withdrawn_card
 from veil.core.errors import InvalidInputError
-from veil.core.links import comments_markup, deep_link, post_link
+from veil.core.links import comments_markup, deep_link, post_link, write_markup
 from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
 from veil.core.proto import optional_time
 from veil.v1 import confessions_pb2 as pb
@@ -46,6 +46,8 @@ class Carded(Protocol):
     def rejected(self) -> int: ...
     @property
     def flagged_word(self) -> str | None: ...
+    @property
+    def shadowed(self) -> bool: ...
 
 
 def card_text(carded: Carded) -> str:
@@ -58,6 +60,7 @@ def card_text(carded: Carded) -> str:
         approved=carded.approved,
         rejected=carded.rejected,
         flagged_word=carded.flagged_word,
+        shadowed=carded.shadowed,
     )
 
 
@@ -104,6 +107,7 @@ def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
             params={
                 "text": domain.rejected_notice(row.number, decision.reason),
                 "parse_mode": "HTML",
+                "reply_markup": write_markup(decided.bot_username),
             },
             idempotency_key=f"rejected:{row.id}",
         )
@@ -153,7 +157,11 @@ def ban_call(community: CommunityRow, ban: BanRow, chat_id: int) -> OutgoingCall
         community_id=community.id,
         method="sendMessage",
         chat_id=chat_id,
-        params={"text": domain.banned_notice(community.title, ban.until), "parse_mode": "HTML"},
+        params={
+            "text": domain.banned_notice(community.title, ban.until),
+            "parse_mode": "HTML",
+            "reply_markup": write_markup(community.bot_username),
+        },
         idempotency_key=f"ban:{community.id}:{ban.id}",
     )
 

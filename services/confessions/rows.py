@@ -62,6 +62,8 @@ class BanRow:
     reason: str
     until: datetime | None
     created_at: datetime
+    # A shadow ban (the member is not told and may still write).
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Submission:
     approved: int
     rejected: int
     flagged_word: str | None
+    # Sent while its author was shadow-banned: the card says so.
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +105,8 @@ class MemberRow:
     unreachable: bool
     # The member's ban in force, if any.
     ban: BanRow | None = None
+    # A shadow ban in force (not a ban: the member may act, unaware).
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)

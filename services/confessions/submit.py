@@ -86,6 +86,7 @@ async def _store(
             draft.key,
             media=draft.media,
             flagged_word=word,
+            shadowed=found.shadowed,
         )
     except BaseException:
         await limits.refund(draft.community_id, draft.subject)

@@ -13,6 +13,7 @@ from datetime import datetime
 import grpc
 
 from services.gateway.registry import CommunityEntry
+from services.gateway.safety_calls import SafetyCalls
 from services.gateway.service_types import (
     DECISIONS,
     HIDDEN_DECISIONS,
@@ -31,13 +32,14 @@ from veil.v1 import (
     common_pb2,
     confessions_pb2,
     confessions_pb2_grpc,
+    safety_pb2_grpc,
     social_pb2,
     social_pb2_grpc,
 )
 
 
 @dataclass(frozen=True)
-class ServiceClients:
+class ServiceClients(SafetyCalls):
     """One stub per service the gateway calls, and the typed calls on them.
 
     ``communities``, ``members`` and ``confessions`` are the three services of
@@ -47,6 +49,7 @@ class ServiceClients:
     communities: confessions_pb2_grpc.CommunitiesServiceStub
     members: confessions_pb2_grpc.MembersServiceStub
     confessions: confessions_pb2_grpc.ConfessionsServiceStub
+    safety: safety_pb2_grpc.SafetyServiceStub
     social: social_pb2_grpc.SocialServiceStub
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -61,6 +64,7 @@ class ServiceClients:
             communities=upstream.communities,
             members=upstream.members,
             confessions=upstream.confessions,
+            safety=upstream.safety,
             social=social_pb2_grpc.SocialServiceStub(social_channel),
             channels=(confessions_channel, social_channel),
         )
@@ -172,9 +176,19 @@ class ServiceClients:
         return response
 
     async def add_comment(
-        self, thread: Thread, member_id: int, parent: int, text: str, key: str
+        self,
+        thread: Thread,
+        member_id: int,
+        parent: int,
+        text: str,
+        key: str,
+        *,
+        shadow: bool = False,
     ) -> social_pb2.AddCommentResponse:
-        """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new."""
+        """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new.
+
+        ``shadow``: the writer is shadow-banned, the comment shows to them only.
+        """
         response: social_pb2.AddCommentResponse = await self.social.AddComment(
             social_pb2.AddCommentRequest(
                 community_id=thread.context.community_id,
@@ -184,6 +198,7 @@ class ServiceClients:
                 text=text,
                 idempotency_key=key,
                 thread=thread.context,
+                shadow=shadow,
             )
         )
         return response
@@ -303,10 +318,16 @@ class ServiceClients:
         label: str,
         reason: str,
         until: datetime | None,
+        shadow: bool = False,
     ) -> None:
-        """Ban a member (until ``until``; None: for good) under ``label``."""
+        """Ban a member (until ``until``; None: for good) under ``label``; ``shadow``:
+        their comments show to themselves only and nobody is told."""
         request = confessions_pb2.BanMemberRequest(
-            community_id=community.id, member_id=member_id, reason=reason, label=label
+            community_id=community.id,
+            member_id=member_id,
+            reason=reason,
+            label=label,
+            shadow=shadow,
         )
         if until is not None:
             request.until.CopyFrom(timestamp(until))

@@ -45,10 +45,11 @@ WITH state AS (
 ), added AS (
     INSERT INTO comments
         (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,
-         idempotency_key)
+         idempotency_key, status)
     SELECT CAST(:community_id AS bigint), CAST(:confession_id AS bigint),
            CAST(:parent_id AS bigint), CAST(:member_id AS bigint), CAST(:pseudonym AS text),
-           CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text)
+           CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text),
+           CAST(:status AS text)
     WHERE CAST(:parent_id AS bigint) IS NULL OR EXISTS (
         SELECT 1 FROM comments p
         WHERE p.id = :parent_id AND p.confession_id = :confession_id
@@ -58,7 +59,7 @@ WITH state AS (
     RETURNING {_COLUMNS}
 )
 -- The statement's snapshot does not show its own insert: the count adds it.
-SELECT added.*, ({_VISIBLE}) + 1 AS visible,
+SELECT added.*, ({_VISIBLE}) + CASE WHEN added.status = 'visible' THEN 1 ELSE 0 END AS visible,
        ({_PARENT_WRITER.format(c="added")}) AS parent_writer
 FROM added
 """
@@ -109,6 +110,7 @@ async def add_comment(
     by_author: bool,
     text_: str,
     idempotency_key: str,
+    shadow: bool = False,
 ) -> Added:
     """Insert a comment; a repeated key returns the first one.
 
@@ -124,6 +126,8 @@ async def add_comment(
         "by_author": by_author,
         "text": text_,
         "key": idempotency_key,
+        # A shadow-banned writer's comment is shown to them only.
+        "status": "shadow" if shadow else "visible",
     }
     async with db.write_one() as conn:
         row = (await conn.execute(_ADD, params)).mappings().one_or_none()

@@ -17,6 +17,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -32,6 +33,8 @@ from veil.core.db import Database
 VISIBLE = "visible"
 HIDDEN = "hidden"
 DELETED = "deleted"
+# Written while shadow-banned: shown to its writer only, counted nowhere.
+SHADOW = "shadow"
 
 
 class Sort(Enum):
@@ -180,7 +183,17 @@ class SocialRepository:
             )
             .where(comments.c.community_id == community_id)
             .where(comments.c.confession_id == confession_id)
-            .where(comments.c.status == VISIBLE)
+            .where(
+                or_(
+                    comments.c.status == VISIBLE,
+                    # A shadow-banned writer sees their own comments, nobody else does.
+                    and_(
+                        comments.c.status == SHADOW,
+                        comments.c.member_id == viewer_member_id,
+                        comments.c.member_id != 0,
+                    ),
+                )
+            )
             .order_by(*_order(sort))
             .limit(limit)
             .offset(offset)

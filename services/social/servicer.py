@@ -13,6 +13,7 @@ from services.social.repository import (
     DELETED,
     HIDDEN,
     LEGACY_SUBJECT,
+    SHADOW,
     VISIBLE,
     CommentRow,
     SocialRepository,
@@ -108,10 +109,16 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 by_author=by_author,
                 text_=text,
                 idempotency_key=request.idempotency_key,
+                shadow=request.shadow,
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
         row, count = added.row, added.visible
+        if row.status == SHADOW:
+            # Nobody else learns of it: no counter edit, no notice.
+            return pb.AddCommentResponse(
+                comment=_comment(row), created=added.created, thread_count=count
+            )
         # The counter edit, the notices and the writer's "comments written" in one call.
         await notices.follow_comment(
             self._repository,
@@ -252,7 +259,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             thread.confession_id,
             request.comment_id,
             to=DELETED,
-            only_from=(VISIBLE, HIDDEN),
+            only_from=(VISIBLE, HIDDEN, SHADOW),
             member_id=request.member_id,
         )
         if row is not None:

@@ -186,7 +186,7 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
             await asyncio.to_thread(command.downgrade, config, BEFORE[service])
 
 
-SEALING_BEFORE = {"confessions": "0005", "social": "head", "notifier": "0004"}
+SEALING_BEFORE = {"confessions": "0006", "social": "head", "notifier": "0004"}
 TOKEN = "7399000099:AAHsecretTokenPartThatMustNotLeak0123"
 
 

@@ -8,6 +8,7 @@ from services.gateway.routers import (
     admin,
     comment_actions,
     confess,
+    conversations,
     deleteme,
     elsewhere,
     errors,
@@ -20,6 +21,7 @@ from services.gateway.routers import (
     settings,
     start,
     threads,
+    warns,
 )
 
 
@@ -37,6 +39,10 @@ def build_root_router() -> Router:
         threads.router,
         comment_actions.router,
         hidden_comments.router,
+        # Before admin (its /settings warn_…) and start (/start write).
+        warns.router,
+        conversations.admin_router,
+        conversations.router,
         panel.router,
         moderation.router,
         admin.router,

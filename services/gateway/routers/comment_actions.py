@@ -187,7 +187,8 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    if (await member(number)).standing.banned:
+    standing = (await member(number)).standing
+    if standing.banned:
         # Banned while writing: the comment is not stored.
         await message.answer(texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)
         await state.set_state(None)
@@ -196,8 +197,14 @@ async def write(
         member_id, thread = await member_and_thread(member, community, number)
         # The same draft always stores the same comment, however often
         # Telegram delivers the message.
+        # Shadow-banned: stored, shown to them only (they are not told).
         added = await services.add_comment(
-            thread, member_id, int(data.get("parent", 0)), text, f"comment:{data['key']}"
+            thread,
+            member_id,
+            int(data.get("parent", 0)),
+            text,
+            f"comment:{data['key']}",
+            shadow=standing.shadowed,
         )
     except ThreadNotFoundError:
         await message.answer(texts.thread_unavailable(number), reply_markup=MAIN_MENU)

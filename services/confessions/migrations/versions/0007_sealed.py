@@ -9,8 +9,8 @@ VEIL_SEAL_LOOKUP_KEY. Downgrade refuses (it would unseal).
 Bans made before 0004 that still name a member keep their ``member_id``: the
 service adopts them at start by opening the member's sealed chat id.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-04
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 from services.confessions.sealed import MemberSeal
 from veil.core.sealing import migration_keyring, record_keys, refuse_downgrade
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
