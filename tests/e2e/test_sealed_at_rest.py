@@ -1,11 +1,12 @@
 """Issue 15: a database dump, a backup or a Redis scan names nobody.
 
 A full flow through the bot (members confess, are approved and rejected,
-comment, reply, react, report, are banned, are notified, one blocks the bot,
-one erases themselves), then ``pg_dumpall`` of the primary and of the replica
-and a scan of every Redis key and value: none of the members' Telegram ids (in
-decimal, hexadecimal, as 8 raw bytes either way round, or base64), first names
-or usernames, and not the bot token.
+comment, reply, react, report, are warned, are banned, are notified, write to
+the admins and are answered, one blocks the bot, one erases themselves), then
+``pg_dumpall`` of the primary and of the replica and a scan of every Redis key
+and value: none of the members' Telegram ids (in decimal, hexadecimal, as 8 raw
+bytes either way round, or base64), first names or usernames, and not the bot
+token.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import base64
 import re
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -156,6 +158,36 @@ async def test_a_dump_of_primary_and_replica_and_a_redis_scan_name_nobody(
         return bool(await notices(a))
 
     await until(notified, "the author was never notified", seconds=60)
+
+    # A is warned (and told); B writes to the admins, who answer (a conversation).
+    warned = shown(await admin_says(community, 1, f"/warn #{numbers['Quillonia']} careful"))
+    assert warned.startswith("⚠️ Warned"), warned
+
+    async def told_of_warn() -> bool:
+        return any("warned you" in shown(m) for m in await a.bot_messages())
+
+    await until(told_of_warn, "the warned author was never told", seconds=60)
+    await b.send("✉️ Write to the admins")
+    await reply(b)
+    await b.send("A question for the admins")
+    assert shown(await reply(b)).startswith("✉️ Sent to the admins.")
+
+    async def questions() -> list[dict[str, Any]]:
+        messages = await community.world.chat_messages(community.bot_id, community.admin_chat_id)
+        return [m for m in messages if "A question for the admins" in shown(m)]
+
+    async def asked() -> bool:
+        return bool(await questions())
+
+    await until(asked, "the question never reached the admin chat", seconds=60)
+    question = (await questions())[0]
+    answered = await admin_says(community, 1, "Our answer", reply_to=question["message_id"])
+    assert shown(answered).startswith("✅ Sent to Guest")
+
+    async def got_answer() -> bool:
+        return any("Our answer" in shown(m) for m in await b.bot_messages())
+
+    await until(got_answer, "the admins' answer never reached the member", seconds=60)
 
     # C is banned (and told so); D blocks the bot and is then sent a notice.
     banned = await admin_says(community, 1, f"/ban #{numbers['Celvirra']} rude")
