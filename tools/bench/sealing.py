@@ -1,4 +1,4 @@
-"""CPU cost of sealing, per operation and per update: ``python -m tools.bench_sealing``.
+"""CPU cost of sealing, per operation and per update: ``python -m tools.bench.sealing``.
 
 A micro-measure (timeit, one core, no I/O) of what sealing adds to the hot
 paths: every update registers its member (the lookup hash and a new member's
