@@ -18,6 +18,7 @@ from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.safety_rules import SAFETY_FIELDS
 from services.confessions.servicer import ConfessionsServicer, _confession, _rules
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.grpc_errors import domain_errors
@@ -96,6 +97,7 @@ class DashboardServicer(ConfessionsServicer):
             approved=found.approved,
             rejected=found.rejected,
             flagged_word=found.flagged_word,
+            pii_found=found.pii_found,
         )
         return pb.GetCardResponse(
             message_id=found.message_id,
@@ -147,7 +149,13 @@ class DashboardServicer(ConfessionsServicer):
                 fields: dict[str, Any] = {
                     k: tuple(v) if isinstance(v, list) else v for k, v in change.items()
                 }
-                rules = replace(rules, **fields)
+                # The trust-and-safety rules live in rules.safety (safety_rules.py).
+                safety = {k: v for k, v in fields.items() if k in SAFETY_FIELDS}
+                rules = replace(
+                    rules,
+                    **{k: v for k, v in fields.items() if k not in safety},
+                    safety=replace(rules.safety, **safety),
+                )
         stored = await self._repository.set_rules(request.community_id, changes)
         return _rules(request.community_id, stored)
 

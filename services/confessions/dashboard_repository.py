@@ -47,6 +47,7 @@ class CardRow:
     approved: int
     rejected: int
     flagged_word: str | None
+    pii_found: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,7 @@ class DashboardRepository:
                             *_ROW_COLUMNS,
                             confessions.c.member_id,
                             confessions.c.flagged_word,
+                            confessions.c.pii_found,
                             func.coalesce(admin_cards.c.message_id, 0).label("message_id"),
                         )
                         .select_from(confessions.outerjoin(admin_cards))
@@ -143,6 +145,7 @@ class DashboardRepository:
             approved,
             rejected,
             found["flagged_word"],
+            found["pii_found"],
         )
 
     async def numbers(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:

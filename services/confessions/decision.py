@@ -26,6 +26,12 @@ _COLUMNS = (
     "member_id, moderated_by, decision, reject_reason"
 )
 
+# The community's /settings previews (off without a rules row): the post's link previews.
+_PREVIEWS = (
+    "COALESCE((SELECT link_previews FROM community_rules "
+    "WHERE community_id = {c}.community_id), false) AS link_previews"
+)
+
 _DECIDE = text(
     f"""
 WITH t AS (
@@ -46,7 +52,7 @@ WITH t AS (
     RETURNING next_publish_at - make_interval(mins => publish_interval_minutes) AS publish_at
 )
 SELECT t.*, (SELECT telegram_user_id FROM members WHERE id = t.member_id) AS author,
-       k.bot_username, k.channel_chat_id,
+       k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="t")},
        (SELECT publish_at FROM slot) AS publish_at, now() AS now
 FROM t JOIN communities k ON k.id = t.community_id
 """
@@ -56,7 +62,7 @@ _CURRENT = text(
     f"""
 SELECT c.{_COLUMNS.replace(", ", ", c.")},
        (SELECT telegram_user_id FROM members WHERE id = c.member_id) AS author,
-       k.bot_username, k.channel_chat_id
+       k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="c")}
 FROM confessions c JOIN communities k ON k.id = c.community_id
 WHERE c.id = :confession_id AND c.community_id = :community_id
 """
@@ -70,6 +76,8 @@ class Decided:
     decision: Decision
     bot_username: str
     channel_chat_id: int
+    # /settings previews: channel posts show link previews (default off).
+    link_previews: bool = False
 
 
 def _decided(row: RowMapping, *, won: bool) -> Decided:
@@ -87,7 +95,9 @@ def _decided(row: RowMapping, *, won: bool) -> Decided:
         author_telegram_id=int(row["author"] or 0),
         publish_at=publish_at,
     )
-    return Decided(decision, row["bot_username"], int(row["channel_chat_id"]))
+    return Decided(
+        decision, row["bot_username"], int(row["channel_chat_id"]), bool(row["link_previews"])
+    )
 
 
 async def decide(

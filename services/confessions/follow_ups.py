@@ -21,6 +21,7 @@ def card_call(community_id: int, admin_chat_id: int, stored: Submission) -> Outg
             approved=stored.approved,
             rejected=stored.rejected,
             flagged_word=stored.flagged_word,
+            pii_found=stored.pii_found,
         ),
         domain.card_markup(row.id),
     )
@@ -46,6 +47,10 @@ def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
             domain.post_text(row.number, row.text, media=row.media is not None),
             comments_markup(decided.bot_username, row.number),
         )
+        if method == "sendMessage":
+            # A link in a post shows no preview unless the community wants them:
+            # a preview can show a person's page to everyone (/settings previews).
+            params["link_preview_options"] = {"is_disabled": not decided.link_previews}
         return OutgoingCall(
             community_id=community_id,
             method=method,

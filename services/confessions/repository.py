@@ -34,6 +34,7 @@ from services.confessions.models import (
     member_events,
     members,
 )
+from services.confessions.safety_rules import SafetyRules
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
@@ -114,6 +115,8 @@ class Submission:
     approved: int
     rejected: int
     flagged_word: str | None
+    # What the doxxing guard found and left in (rule flag), e.g. "a phone number".
+    pii_found: str | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,9 @@ class MemberRow:
     unreachable: bool
     # The member's ban in force, if any.
     ban: BanRow | None = None
+    # A report's weight reads these (issue 16).
+    joined_at: datetime | None = None
+    confessions_approved: int = 0
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,10 @@ _RULE_COLUMNS = (
     community_rules.c.filter_action,
     community_rules.c.reject_reasons,
     community_rules.c.publish_interval_minutes,
+    community_rules.c.pii_action,
+    community_rules.c.filter_comments,
+    community_rules.c.report_threshold,
+    community_rules.c.link_previews,
 )
 
 
@@ -244,6 +254,7 @@ def _rules(row: RowMapping | None) -> Rules:
         if row["reject_reasons"] is not None
         else defaults.reject_reasons,
         publish_interval_minutes=row["publish_interval_minutes"],
+        safety=SafetyRules.of(row),
     )
 
 

@@ -20,6 +20,7 @@ from services.confessions.repository import (
     Erasure,
     Submission,
 )
+from veil.core import pii
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.grpc_errors import domain_errors
@@ -89,6 +90,7 @@ def _rules(community_id: int, rules: domain.Rules) -> pb.CommunityRules:
         else pb.WORD_FILTER_ACTION_FLAG,
         reject_reasons=list(rules.reject_reasons),
         publish_interval_minutes=rules.publish_interval_minutes,
+        **rules.safety.proto_fields(),
     )
 
 
@@ -170,7 +172,13 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
             await self._outbox.mark_reachable(actor.community_id, actor.telegram_user_id)
             await self._repository.mark_reachable(member.id)
         response = pb.RegisterMemberResponse(
-            member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
+            member=pb.Member(
+                id=member.id,
+                community_id=actor.community_id,
+                subject=subject,
+                joined_at=timestamp(member.joined_at) if member.joined_at else None,
+                confessions_approved=member.confessions_approved,
+            ),
             created=member.created,
             standing=_standing(member.ban, notifications_enabled=member.notifications_enabled),
         )
@@ -182,6 +190,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                     channel_message_id=thread.channel_message_id,
                 )
             )
+            response.comment_rules.CopyFrom(thread.comment_rules)
         return response
 
     @domain_errors
@@ -225,8 +234,15 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
         if found.banned:
             raise RefusedError(domain.banned_refusal(found.ban_until))
         rules = found.rules
-        text = domain.check_text(
+        # Personal information first: a redaction is what the other checks see.
+        guarded = pii.apply(
             request.text,
+            ((e.type, e.offset, e.length) for e in request.entities),
+            rules.safety.pii_action,
+            "confession",
+        )
+        text = domain.check_text(
+            guarded.text,
             min(rules.max_length, self._settings.confession_max_length),
             media=media is not None,
         )
@@ -259,6 +275,7 @@ class ConfessionsServicer(pb_grpc.ConfessionsServiceServicer):
                 key,
                 media=media,
                 flagged_word=word,
+                pii_found=guarded.flagged or None,
             )
         except BaseException:
             await self._limits.refund(community_id, subject)

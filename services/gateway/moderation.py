@@ -124,12 +124,31 @@ def rules_text(rules: confessions_pb2.CommunityRules) -> str:
         f"maxlen: {rules.max_length} characters\n"
         f"filter: {action} · words: {words}\n"
         f"publish: {publish}\n"
+        f"{safety_text(rules)}\n"
         f"reasons:\n{reasons}\n\n"
         "Change one with <code>/settings &lt;name&gt; &lt;value&gt;</code>, e.g. "
         "<code>/settings cooldown 10m</code>, <code>/settings cap 3</code>, "
         "<code>/settings maxlen 1000</code>, <code>/settings filter reject</code>, "
         "<code>/settings words add foo, bar</code>, <code>/settings reasons add Too long</code>, "
-        "<code>/settings publish 30m</code> or <code>/settings publish now</code>."
+        "<code>/settings publish 30m</code>, <code>/settings publish now</code>, "
+        "<code>/settings pii redact</code>, <code>/settings commentfilter off</code>, "
+        "<code>/settings reports 2.5</code> or <code>/settings previews on</code>."
+    )
+
+
+def safety_text(rules: confessions_pb2.CommunityRules) -> str:
+    """The trust-and-safety rules' lines of /settings (issue 16)."""
+    threshold = (
+        f"{rules.report_threshold_hundredths / 100:g}"
+        if rules.report_threshold_hundredths
+        else "default"
+    )
+    return (
+        f"pii: {rules.pii_action or 'flag'} (phone numbers, e-mails, @mentions, links)\n"
+        f"commentfilter: {'on' if rules.filter_comments else 'off'} "
+        "(the word filter on comments)\n"
+        f"reports: {threshold} (weighted reports that hide a comment)\n"
+        f"previews: {'on' if rules.link_previews else 'off'} (link previews in posts)"
     )
 
 
