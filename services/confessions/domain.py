@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +19,9 @@ from veil.core.telegram_text import (
     utf16_len,
     visible_len,
 )
+
+# The confessions' word filter, shared with comments (veil/core/word_filter.py).
+from veil.core.word_filter import filtered_word as filtered_word
 
 
 def parse_bot_id(bot_token: str) -> int:
@@ -93,15 +95,6 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
             f"Your confession is {length} characters; this community allows at most {limit}."
         )
     return cleaned
-
-
-def filtered_word(text: str, words: tuple[str, ...]) -> str | None:
-    """The first filter word in ``text`` (whole words, case-insensitive), if any."""
-    lowered = text.casefold()
-    for word in words:
-        if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
-            return word
-    return None
 
 
 def card(

@@ -33,7 +33,7 @@ WITH m AS (
 )
 SELECT m.id, m.created, m.notifications_enabled, m.unreachable,
        m.created_at AS joined_at, m.confessions_approved,
-       r.filter_words, r.filter_action, r.pii_action, r.filter_comments,
+       r.filter_words, r.filter_action, r.max_length, r.pii_action, r.filter_comments,
        r.report_threshold, r.link_previews,
        b.id AS ban_id, b.label, b.reason, b.until, b.created_at,
        c.id AS c_id, c.number AS c_number, c.community_id AS c_community_id,
@@ -73,7 +73,9 @@ def _thread(row: RowMapping) -> ThreadRow | None:
         int(row["c_author"] or 0),
         int(row["c_channel_message_id"] or 0),
         SafetyRules.of(row).comment_rules(
-            tuple(row["filter_words"] or ()), row["filter_action"] or "flag"
+            tuple(row["filter_words"] or ()),
+            row["filter_action"] or "flag",
+            int(row["max_length"] or 4000),
         ),
     )
 

@@ -58,7 +58,7 @@ class SafetyRules:
         }
 
     def comment_rules(
-        self, filter_words: tuple[str, ...], filter_action: str
+        self, filter_words: tuple[str, ...], filter_action: str, max_length: int
     ) -> common_pb2.CommentRules:
         """What the social service applies to a comment and a report."""
         return common_pb2.CommentRules(
@@ -67,6 +67,7 @@ class SafetyRules:
             filter_action=filter_action,
             pii_action=self.pii_action,
             report_threshold_hundredths=self.report_threshold or 0,
+            max_length=max_length,
         )
 
 

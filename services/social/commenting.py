@@ -39,10 +39,11 @@ WITH state AS (
 ), added AS (
     INSERT INTO comments
         (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,
-         idempotency_key)
+         idempotency_key, flagged)
     SELECT CAST(:community_id AS bigint), CAST(:confession_id AS bigint),
            CAST(:parent_id AS bigint), CAST(:member_id AS bigint), CAST(:pseudonym AS text),
-           CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text)
+           CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text),
+           CAST(:flagged AS text)
     WHERE CAST(:parent_id AS bigint) IS NULL OR EXISTS (
         SELECT 1 FROM comments p
         WHERE p.id = :parent_id AND p.confession_id = :confession_id
@@ -82,6 +83,7 @@ async def add_comment(
     by_author: bool,
     text_: str,
     idempotency_key: str,
+    flagged: str | None = None,
 ) -> tuple[CommentRow, bool, int]:
     """Insert a comment; a repeated key returns the first one.
 
@@ -98,6 +100,7 @@ async def add_comment(
         "by_author": by_author,
         "text": text_,
         "key": idempotency_key,
+        "flagged": flagged,
     }
     async with db.write_one() as conn:
         row = (await conn.execute(_ADD, params)).mappings().one_or_none()

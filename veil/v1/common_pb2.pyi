@@ -122,6 +122,7 @@ class CommentRules(_message.Message):
     FILTER_ACTION_FIELD_NUMBER: _builtins.int
     PII_ACTION_FIELD_NUMBER: _builtins.int
     REPORT_THRESHOLD_HUNDREDTHS_FIELD_NUMBER: _builtins.int
+    MAX_LENGTH_FIELD_NUMBER: _builtins.int
     filter_comments: _builtins.bool
     """The word filter applies to comments too (its words and action are the
     confessions' ones).
@@ -134,6 +135,10 @@ class CommentRules(_message.Message):
     """Weighted reports that hide a comment, in hundredths of a full report
     (0: the deployment's default, VEIL_REPORT_THRESHOLD).
     """
+    max_length: _builtins.int
+    """The community's maxlen (a comment is held to the smaller of it and the
+    service's own comment limit).
+    """
     @_builtins.property
     def filter_words(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -144,10 +149,11 @@ class CommentRules(_message.Message):
         filter_action: _builtins.str = ...,
         pii_action: _builtins.str = ...,
         report_threshold_hundredths: _builtins.int = ...,
+        max_length: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_action", b"filter_action", "filter_comments", b"filter_comments", "filter_words", b"filter_words", "pii_action", b"pii_action", "report_threshold_hundredths", b"report_threshold_hundredths"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_action", b"filter_action", "filter_comments", b"filter_comments", "filter_words", b"filter_words", "max_length", b"max_length", "pii_action", b"pii_action", "report_threshold_hundredths", b"report_threshold_hundredths"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

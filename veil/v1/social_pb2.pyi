@@ -565,8 +565,13 @@ class ModerateCommentRequest(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     ACTION_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    FLAGGED_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.int
     action: Global___CommentModeration.ValueType
+    flagged: _builtins.bool
+    """From the card of a comment a rule flagged: it may still be visible (a
+    hidden comment's card acts only on a hidden one).
+    """
     @_builtins.property
     def thread(self) -> Global___ThreadContext: ...
     def __init__(
@@ -575,10 +580,11 @@ class ModerateCommentRequest(_message.Message):
         comment_id: _builtins.int = ...,
         action: Global___CommentModeration.ValueType = ...,
         thread: Global___ThreadContext | None = ...,
+        flagged: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment_id", b"comment_id", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment_id", b"comment_id", "flagged", b"flagged", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

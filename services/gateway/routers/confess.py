@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway import texts
 from services.gateway.clients import ServiceClients
+from services.gateway.entities import as_proto, trimmed_entities
 from services.gateway.filters import HasMedia, HasText, PrivateChat, TextIs
 from services.gateway.keyboards import (
     MAIN_MENU,
@@ -81,7 +82,9 @@ async def write(message: Message, state: FSMContext) -> None:
     if utf16_len(text) > MAX_LENGTH:
         await message.answer(texts.too_long(utf16_len(text), MAX_LENGTH))
         return
-    data = await state.update_data(text=text, media_kind=None, file_id=None)
+    # Telegram's entities go with the draft: the doxxing guard reads them at Send.
+    entities = trimmed_entities(message.text or "", message.entities)
+    data = await state.update_data(text=text, media_kind=None, file_id=None, entities=entities)
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
     await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
@@ -95,7 +98,10 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
     if utf16_len(caption) > MAX_CAPTION:
         await message.answer(texts.too_long(utf16_len(caption), MAX_CAPTION))
         return
-    data = await state.update_data(text=caption, media_kind=media_kind, file_id=file_id)
+    entities = trimmed_entities(message.caption or "", message.caption_entities)
+    data = await state.update_data(
+        text=caption, media_kind=media_kind, file_id=file_id, entities=entities
+    )
     # Re-sent by file_id, never forwarded: a forward would carry the author.
     await send_media(
         message,
@@ -156,12 +162,14 @@ async def draft_action(
                 media=confessions_pb2.Media(
                     kind=data.get("media_kind") or "", file_id=data.get("file_id") or ""
                 ),
+                entities=as_proto(data.get("entities") or ()),
             )
         )
     except grpc.aio.AioRpcError as error:
         # The community's rules refused it; the service's message is for the member.
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-            # Too long, or a filtered word: the draft stays, ✏️ Edit fixes it.
+            # Too long, a filtered word or personal information the community
+            # refuses: the draft stays, ✏️ Edit fixes it.
             await answer_query(query, error.details(), alert=True)
             return
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:

@@ -19,9 +19,10 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 
-from services.gateway import texts, threads
+from services.gateway import reports, texts, threads
 from services.gateway.admins import ONLY_ADMINS, AdminCheck
 from services.gateway.clients import ServiceClients
+from services.gateway.entities import as_proto, trimmed_entities
 from services.gateway.filters import HasText, PrivateChat
 from services.gateway.keyboards import MAIN_MENU
 from services.gateway.registry import CommunityEntry
@@ -52,7 +53,11 @@ _MODERATION = {
     "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
     "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
     "ban": (social_pb2.COMMENT_MODERATION_DELETE_AND_BAN, "🚫 Deleted, writer banned"),
+    # The card of a comment a rule flagged (it may still be visible).
+    "fdelete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
+    "fban": (social_pb2.COMMENT_MODERATION_DELETE_AND_BAN, "🚫 Deleted, writer banned"),
 }
+KEPT = "✔️ Kept"
 
 
 class Commenting(StatesGroup):
@@ -257,6 +262,16 @@ async def comment_action(
         # (a forged or old button included); deleting their own comment stays.
         await answer_query(query, BANNED_FROM_ACTING, alert=True)
         return
+    if data.a == "rp" and data.v not in reports.REASONS:
+        # ⚠️ asks for a reason first; nothing is filed until one is pressed.
+        await answer_query(query, reports.ASK_REASON)
+        if isinstance(query.message, Message):
+            await edit_text(
+                query.message,
+                query.message.html_text,
+                reports.reasons_keyboard(data.c, data.n, data.p, data.s),
+            )
+        return
     member = registered.member
     member_id = int(member.id)
     notice: str | None = None
@@ -279,9 +294,16 @@ async def comment_action(
                 )
             )
         elif data.a == "rp":
+            # Weighted by the reporter's standing; the threshold is the community's.
             report = await services.social.ReportComment(
                 social_pb2.ReportCommentRequest(
-                    comment_id=data.c, member_id=member_id, thread=context, subject=member.subject
+                    comment_id=data.c,
+                    member_id=member_id,
+                    thread=context,
+                    subject=member.subject,
+                    reason=reports.REASONS[data.v][0],
+                    reporter=reports.reporter_standing(member),
+                    rules=registered.comment_rules,
                 )
             )
             notice = "Reported. Thank you." if report.counted else "You reported this already."
@@ -389,6 +411,9 @@ async def write(
                 # Telegram delivers the message.
                 idempotency_key=f"comment:{data['key']}",
                 thread=context,
+                # The community's rules are applied by the social service, in-process.
+                rules=member.comment_rules,
+                entities=as_proto(trimmed_entities(message.text or "", message.entities)),
             )
         )
     except ThreadNotFoundError:
@@ -396,6 +421,11 @@ async def write(
         await state.set_state(None)
         return
     except grpc.aio.AioRpcError as error:
+        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            # A community rule refused it (personal information, a filtered
+            # word): they are still writing, and the same draft key is kept.
+            await message.answer(f"{error.details()}\n/cancel to stop.")
+            return
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise
         await message.answer("The comment you replied to is gone.", reply_markup=MAIN_MENU)
@@ -425,13 +455,20 @@ async def moderate_hidden(
     services: ServiceClients,
     admins: AdminCheck,
 ) -> None:
-    """Restore, delete, or delete and ban: a comment that reports hid (admin chat only)."""
+    """Restore, delete, or delete and ban: a comment that reports hid, or that a rule
+    flagged (then keep, delete, or delete and ban) (admin chat only)."""
     action = _MODERATION.get(callback_data.action)
-    if action is None:
+    if action is None and callback_data.action != "fkeep":
         await answer_query(query, ONLY_ADMINS, alert=True)
         return
     message = await admins.card(query, community)
     if message is None:
+        return
+    if action is None:
+        # Keep a flagged comment: nothing changes but the card.
+        await answer_query(query, KEPT)
+        line = f"{KEPT} by {escape(query.from_user.first_name)}."
+        await edit_text(message, append_line(message.html_text, line))
         return
     try:
         context, _ = await _thread(services, community, callback_data.number)
@@ -440,7 +477,10 @@ async def moderate_hidden(
         return
     result = await services.social.ModerateComment(
         social_pb2.ModerateCommentRequest(
-            comment_id=callback_data.comment, action=action[0], thread=context
+            comment_id=callback_data.comment,
+            action=action[0],
+            thread=context,
+            flagged=callback_data.action.startswith("f"),
         )
     )
     if not result.done:
