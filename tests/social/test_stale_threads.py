@@ -129,7 +129,7 @@ async def test_every_comment_action_refuses_a_comment_of_another_thread(
     view = await open_thread(other, second)
 
     # A forged report under thread two's number: not counted, not carded.
-    forged = CommentAction(a="rp", c=comment_id, n=second, p=0, s=0).pack()
+    forged = CommentAction(a="rp", c=comment_id, n=second, p=0, s=0, v=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200
     forged = CommentAction(a="up", c=comment_id, n=second, p=0, s=0, v=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 
 from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_says
+from tests.moderation.helpers import admin_says, set_report_threshold
 from tests.social.threads import (
     admin_press,
     button,
@@ -18,6 +18,7 @@ from tests.social.threads import (
     press,
     publish,
     replica_caught_up,
+    report,
     rows,
     until,
     write_comment,
@@ -181,19 +182,19 @@ async def test_reports_count_once_and_hide_at_threshold(
     author = community.member()
     await author.start()
     number = await publish(author, infra_config, "report")
+    # Three fresh accounts weigh 0.6 together: the threshold here.
+    await set_report_threshold(community, "0.6")
     troll = community.member()
     await write_comment(troll, await open_thread(troll, number), "something nasty")
     reporters = [community.member() for _ in range(3)]
     await replica_caught_up(infra_config)
-    view = await open_thread(reporters[0], number)
-    report = next(d for label, d in comment_row(view, 1) if label == "⚠️")
-    first = await press(reporters[0], view, report)
+    first = await report(reporters[0], number, 1)
     assert first["answer"]["text"] == "Reported. Thank you."
-    again = await press(reporters[0], view, report)
+    again = await report(reporters[0], number, 1)
     assert again["answer"]["text"] == "You reported this already."
     assert "something nasty" in again["text"]  # 1 report: still visible
     for reporter in reporters[1:]:
-        await press(reporter, await open_thread(reporter, number), report)
+        await report(reporter, number, 1)
     await replica_caught_up(infra_config)
     hidden = await open_thread(reporters[0], number)
     assert "something nasty" not in hidden["text"]
@@ -210,7 +211,9 @@ async def test_reports_count_once_and_hide_at_threshold(
 async def _hidden(
     world: World, community: World.Community, infra_config: infra.InfraConfig, text: str
 ) -> tuple[int, Member, Member, dict[str, Any]]:
-    """A comment hidden by three reports: (confession number, author, writer, admin card)."""
+    """A comment hidden by three reports of fresh accounts (the threshold set to their
+    0.6): (confession number, author, writer, admin card)."""
+    await set_report_threshold(community, "0.6")
     author = community.member()
     await author.start()
     number = await publish(author, infra_config, "moderate me")
@@ -218,8 +221,7 @@ async def _hidden(
     await write_comment(writer, await open_thread(writer, number), text)
     await replica_caught_up(infra_config)
     for reporter in [community.member() for _ in range(3)]:
-        view = await open_thread(reporter, number)
-        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
+        await report(reporter, number, 1)
 
     async def card() -> dict[str, Any] | None:
         messages = await world.chat_messages(community.bot_id, community.admin_chat_id)

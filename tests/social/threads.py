@@ -245,3 +245,13 @@ class Services:
         )
         comment: social_pb2.Comment = added.comment
         return comment
+
+
+async def report(member: Member, number: int, index: int, reason: str = "Spam") -> dict[str, Any]:
+    """Open thread ``number``, press ⚠️ under its ``index``-th comment and pick ``reason``;
+    returns the thread message as edited, with the press's answer."""
+    view = await open_thread(member, number)
+    ask = next(d for label, d in comment_row(view, index) if label == "⚠️")
+    picker = await press(member, view, ask)
+    assert picker["answer"]["text"] == "Why are you reporting this comment?", picker
+    return await press(member, picker, button(picker, reason))
