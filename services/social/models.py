@@ -53,7 +53,7 @@ comments = Table(
     Index("comments_thread_idx", "confession_id", "id"),
     # A ban by pseudonym looks the writer up (migration 0003).
     Index("comments_pseudonym_idx", "community_id", func.lower(text("pseudonym"))),
-    # A reporter's "comments not hidden" (0006).
+    # A member's comments (0002): erasure, a reporter's "comments not hidden".
     Index("comments_member_idx", "community_id", "member_id"),
 )
 

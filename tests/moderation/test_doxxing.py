@@ -60,8 +60,10 @@ async def test_a_comment_with_a_phone_number_and_a_mention_in_each_mode(
     await replica_caught_up(infra_config)
     assert "+44 7700 900123" not in shown(await open_thread(community.member(), number))
 
-    # redact: nobody ever sees the number or the handle.
+    # redact: nobody ever sees the number or the handle. (A member per mode: members
+    # are rate limited in the suite.)
     await admin_says(community, 1, "/settings pii redact")
+    writer = community.member()
     thread = await write_comment(
         writer, await open_thread(writer, number), "text +44 7700 900124, @other_handle knows"
     )
@@ -70,6 +72,7 @@ async def test_a_comment_with_a_phone_number_and_a_mention_in_each_mode(
 
     # reject: told what to remove; still writing, the corrected text is stored.
     await admin_says(community, 1, "/settings pii reject")
+    writer = community.member()
     view = await open_thread(writer, number)
     await writer.press(view["message_id"], button(view, "➕ Comment"))
     await writer.send("mail me at bob@example.com or +44 7700 900125")
@@ -106,6 +109,7 @@ async def test_the_word_filter_applies_to_comments_with_its_own_switch(
     thread = await write_comment(writer, await open_thread(writer, number), "Durian is the best")
     assert "Durian is the best" in shown(thread)
     # flag marks a card instead.
+    writer = community.member()
     await admin_says(community, 1, "/settings commentfilter on")
     await admin_says(community, 1, "/settings filter flag")
     await write_comment(writer, await open_thread(writer, number), "more durian please")

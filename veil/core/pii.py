@@ -159,17 +159,14 @@ class Checked:
 
 
 def apply(text: str, entities: Iterable[tuple[str, int, int]], action: str, what: str) -> Checked:
-    """Apply rule ``action`` to ``text``; raises :class:`PersonalInfoRefusedError` on reject."""
+    """Apply rule ``action`` to ``text``; under reject, raises InvalidInputError with the
+    member's message (what to remove)."""
     found = find(text, entities)
     if not found:
         return Checked(text)
     description = describe(found)
     if action == "reject":
-        raise PersonalInfoRefusedError(refusal(description, what))
+        raise InvalidInputError(refusal(description, what))
     if action == "redact":
         return Checked(redact(text, found))
     return Checked(text, description)
-
-
-class PersonalInfoRefusedError(InvalidInputError):
-    """The community rejects personal information; the message says what to remove."""

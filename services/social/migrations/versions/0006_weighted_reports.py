@@ -35,12 +35,9 @@ def upgrade() -> None:
     op.execute("UPDATE comments SET report_weight = reports * 100 WHERE reports > 0")
     # What the doxxing guard or the word filter flagged (a card went to the admins).
     op.add_column("comments", sa.Column("flagged", sa.Text, nullable=True))
-    # A reporter's "comments not hidden" is counted per member.
-    op.create_index("comments_member_idx", "comments", ["community_id", "member_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("comments_member_idx", table_name="comments")
     op.drop_column("comments", "flagged")
     op.drop_column("comments", "report_weight")
     op.drop_index("reports_subject_idx", table_name="reports")
