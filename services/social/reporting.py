@@ -128,6 +128,24 @@ async def reasons_of(conn: AsyncConnection, comment_id: int) -> str:
     return " · ".join(f"{REASONS.get(reason, reason)}: {count}" for reason, count in rows)
 
 
+async def reasons_by_comment(conn: AsyncConnection, ids: list[int]) -> dict[int, list[str]]:
+    """comment id → ["spam: 2", …] for the comments among ``ids`` that were reported."""
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(reports.c.comment_id, reports.c.reason, func.count())
+            .where(reports.c.comment_id.in_(ids))
+            .group_by(reports.c.comment_id, reports.c.reason)
+            .order_by(reports.c.comment_id, func.count().desc(), reports.c.reason)
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for comment_id, reason, count in rows:
+        found.setdefault(int(comment_id), []).append(f"{REASONS.get(reason, reason)}: {count}")
+    return found
+
+
 async def report(
     db: Database,
     *,
