@@ -5,12 +5,12 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 
 from services.confessions.config import ConfessionsSettings
-from services.confessions.dashboard import DashboardServicer
 from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.limits import SubmissionLimits
 from services.confessions.models import SCHEMA
 from services.confessions.protection import ProtectionRepository
 from services.confessions.repository import ConfessionsRepository
+from services.confessions.take_down import SafetyServicer
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
@@ -41,7 +41,7 @@ def main() -> None:
             confessions_pb2.DESCRIPTOR,
             "ConfessionsService",
             confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
-            DashboardServicer(
+            SafetyServicer(
                 ConfessionsRepository(db),
                 DashboardRepository(db),
                 settings,

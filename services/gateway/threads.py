@@ -79,6 +79,21 @@ class HiddenAction(CallbackData, prefix="hc"):
     number: int
 
 
+class ConfessionReport(CallbackData, prefix="cr"):
+    """🚩 Report confession ``n`` (``v`` 0: pick a reason; 1-4: the reason picked)."""
+
+    n: int
+    v: int = 0
+
+
+class ConfessionVerdict(CallbackData, prefix="cf"):
+    """An admin's verdict on a reported confession: ``down`` (take down) or ``keep``
+    (sent by the social service as ``cf:<action>:<N>``)."""
+
+    action: str
+    number: int
+
+
 def _quote(text: str) -> str:
     return cut_escaped(text, QUOTE_LENGTH)
 
@@ -184,6 +199,13 @@ def keyboard(
                 text="➕ Comment", callback_data=Compose(n=number, parent=0).pack()
             ),
             InlineKeyboardButton(text="🔄", callback_data=ThreadView(n=number, p=p, s=s).pack()),
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text="🚩 Report confession", callback_data=ConfessionReport(n=number).pack()
+            )
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)

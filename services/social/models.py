@@ -118,3 +118,17 @@ thread_states = Table(
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Index("thread_states_author_idx", "community_id", "author_member_id"),
 )
+
+# Reports of confessions on the channel (0007): one per protected subject and
+# confession, weighted like a comment's (services/social/reporting.py). Names no
+# member; a card goes to the admins once the weights reach the threshold.
+confession_reports = Table(
+    "confession_reports",
+    metadata,
+    Column("confession_id", BigInteger, primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("community_id", BigInteger, nullable=False),
+    Column("weight", SmallInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)

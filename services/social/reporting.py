@@ -85,7 +85,7 @@ class WeightedReport:
     reasons: str = ""
 
 
-async def _record(
+async def record(
     conn: AsyncConnection, community_id: int, member_id: int, subjects: list[str]
 ) -> tuple[int, int, int]:
     """(their comments not hidden (up to 6), reports upheld, reports restored)."""
@@ -191,7 +191,7 @@ async def report(
         ).scalar_one()
         if already:
             return WeightedReport(False, False, int(found.reports), 0, int(found.report_weight))
-        shown, upheld, restored = await _record(conn, community_id, member_id, subjects)
+        shown, upheld, restored = await record(conn, community_id, member_id, subjects)
         weighs = weight(
             Standing(
                 days_member=reporter.days_member,

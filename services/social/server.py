@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from services.social.confession_reports import SafetyServicer
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
 from services.social.repository import SocialRepository
 from services.social.retention import prune_pacers
-from services.social.stats import AdminComments, StatsServicer, ThreadFigures
+from services.social.stats import AdminComments, ThreadFigures
 from veil.core.db import Database
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.grpc_server import Registration, run_database_service
@@ -38,7 +39,7 @@ def main() -> None:
             social_pb2.DESCRIPTOR,
             "SocialService",
             social_pb2_grpc.add_SocialServiceServicer_to_server,
-            StatsServicer(
+            SafetyServicer(
                 SocialRepository(db),
                 ThreadFigures(db),
                 AdminComments(db),

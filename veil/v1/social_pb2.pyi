@@ -829,3 +829,72 @@ class ListAdminCommentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAdminCommentsResponse: _TypeAlias = ListAdminCommentsResponse  # noqa: Y015
+
+@_typing.final
+class ReportConfessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THREAD_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.int
+    subject: _builtins.str
+    reason: _builtins.str
+    """spam, harassment, personal or other."""
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext:
+        """The confession's thread (an open one: approved or published)."""
+
+    @_builtins.property
+    def reporter(self) -> _common_pb2.ReporterStanding: ...
+    @_builtins.property
+    def rules(self) -> _common_pb2.CommentRules: ...
+    def __init__(
+        self,
+        *,
+        thread: Global___ThreadContext | None = ...,
+        member_id: _builtins.int = ...,
+        subject: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        reporter: _common_pb2.ReporterStanding | None = ...,
+        rules: _common_pb2.CommentRules | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reporter", b"reporter", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_id", b"member_id", "reason", b"reason", "reporter", b"reporter", "rules", b"rules", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportConfessionRequest: _TypeAlias = ReportConfessionRequest  # noqa: Y015
+
+@_typing.final
+class ReportConfessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTED_FIELD_NUMBER: _builtins.int
+    CARDED_FIELD_NUMBER: _builtins.int
+    WEIGHT_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    counted: _builtins.bool
+    carded: _builtins.bool
+    """True when this report brought the admins' card."""
+    weight: _builtins.int
+    total: _builtins.int
+    def __init__(
+        self,
+        *,
+        counted: _builtins.bool = ...,
+        carded: _builtins.bool = ...,
+        weight: _builtins.int = ...,
+        total: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carded", b"carded", "counted", b"counted", "total", b"total", "weight", b"weight"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportConfessionResponse: _TypeAlias = ReportConfessionResponse  # noqa: Y015

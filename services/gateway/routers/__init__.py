@@ -7,6 +7,7 @@ from aiogram import Router
 from services.gateway.routers import (
     admin,
     confess,
+    confession_reports,
     deleteme,
     elsewhere,
     errors,
@@ -34,6 +35,8 @@ def build_root_router() -> Router:
     root.include_routers(
         threads.router,
         threads.admin_router,
+        confession_reports.router,
+        confession_reports.admin_router,
         panel.router,
         moderation.router,
         admin.router,
