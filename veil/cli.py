@@ -22,8 +22,9 @@ import grpc
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from veil.core import confessions_stubs
 from veil.core.grpc_client import create_channel, service_name
-from veil.v1 import confessions_pb2, confessions_pb2_grpc, notifier_pb2, notifier_pb2_grpc
+from veil.v1 import confessions_pb2, notifier_pb2, notifier_pb2_grpc
 
 SERVICES = ("confessions", "social", "notifier")
 
@@ -55,11 +56,9 @@ async def _bot_username(token: str, api_url: str) -> str:
 
 async def _community_add(args: argparse.Namespace, settings: CliSettings) -> None:
     username = args.username or await _bot_username(args.token, settings.telegram_api_url)
-    channel = create_channel(
-        settings.confessions_addr, [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")]
-    )
+    stubs, channel = confessions_stubs.connect(settings.confessions_addr)
     async with channel:
-        community = await confessions_pb2_grpc.ConfessionsServiceStub(channel).UpsertCommunity(
+        community = await stubs.communities.UpsertCommunity(
             confessions_pb2.UpsertCommunityRequest(
                 bot_token=args.token,
                 bot_username=username,
@@ -73,13 +72,9 @@ async def _community_add(args: argparse.Namespace, settings: CliSettings) -> Non
 
 
 async def _community_list(settings: CliSettings) -> None:
-    channel = create_channel(
-        settings.confessions_addr, [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")]
-    )
+    stubs, channel = confessions_stubs.connect(settings.confessions_addr)
     async with channel:
-        response = await confessions_pb2_grpc.ConfessionsServiceStub(channel).ListCommunities(
-            confessions_pb2.ListCommunitiesRequest()
-        )
+        response = await stubs.communities.ListCommunities(confessions_pb2.ListCommunitiesRequest())
     for c in response.communities:
         print(
             f"{c.id}\t@{c.bot_username}\t{c.title}\tchannel={c.channel_chat_id}"
@@ -95,12 +90,10 @@ def _notifier_channel(settings: CliSettings) -> grpc.aio.Channel:
 
 async def _bot_names(settings: CliSettings) -> dict[int, str]:
     """Community id → "@bot" (empty when the confessions service cannot say)."""
-    channel = create_channel(
-        settings.confessions_addr, [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")]
-    )
+    stubs, channel = confessions_stubs.connect(settings.confessions_addr)
     try:
         async with channel:
-            response = await confessions_pb2_grpc.ConfessionsServiceStub(channel).ListCommunities(
+            response = await stubs.communities.ListCommunities(
                 confessions_pb2.ListCommunitiesRequest(), timeout=5
             )
     except grpc.aio.AioRpcError:

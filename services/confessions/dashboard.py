@@ -1,28 +1,18 @@
-"""RPCs of the moderation Mini App, on top of :class:`ConfessionsServicer`.
+"""RPCs of the moderation Mini App, part of :class:`ConfessionsServicer`.
 
 The queue of pending confessions, the card each one got in the admin chat (so
 that a decision taken in the Mini App edits the same card), and figures. None
 of them returns a member's identity: confessions, numbers and counts only.
+(The rules form's SetCommunityRules is CommunitiesService's.)
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any
-
 import grpc
 
-from services.confessions import domain
-from services.confessions.config import ConfessionsSettings
+from services.confessions import mapping, outgoing
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
-from services.confessions.protection import ProtectionRepository
-from services.confessions.repository import ConfessionsRepository
-from services.confessions.safety_rules import SAFETY_FIELDS
-from services.confessions.servicer import ConfessionsServicer, _confession, _rules
 from veil.core.errors import InvalidInputError, NotFoundError
-from veil.core.grpc_errors import domain_errors
-from veil.core.outbox import Outbox
 from veil.v1 import confessions_pb2 as pb
 
 DEFAULT_QUEUE = 50
@@ -32,23 +22,11 @@ MAX_DAYS = 90
 MAX_NUMBERS = 50
 
 
-class DashboardServicer(ConfessionsServicer):
-    """The confessions service with the Mini App's RPCs."""
+class DashboardRpcs:
+    """The Mini App's RPCs of ConfessionsService, over :class:`DashboardRepository`."""
 
-    def __init__(
-        self,
-        repository: ConfessionsRepository,
-        dashboard: DashboardRepository,
-        settings: ConfessionsSettings,
-        *,
-        outbox: Outbox,
-        limits: SubmissionLimits,
-        protection: ProtectionRepository,
-    ) -> None:
-        super().__init__(repository, settings, outbox=outbox, limits=limits, protection=protection)
-        self._dashboard = dashboard
+    _dashboard: DashboardRepository
 
-    @domain_errors
     async def ListPending(
         self, request: pb.ListPendingRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPendingResponse:
@@ -61,14 +39,14 @@ class DashboardServicer(ConfessionsServicer):
         return pb.ListPendingResponse(
             confessions=[
                 pb.PendingConfession(
-                    confession=_confession(row.confession), flagged_word=row.flagged_word or ""
+                    confession=mapping.confession(row.confession),
+                    flagged_word=row.flagged_word or "",
                 )
                 for row in rows
             ],
             total=total,
         )
 
-    @domain_errors
     async def RecordCard(
         self, request: pb.RecordCardRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordCardResponse:
@@ -81,7 +59,6 @@ class DashboardServicer(ConfessionsServicer):
             raise NotFoundError("no such confession in this community")
         return pb.RecordCardResponse()
 
-    @domain_errors
     async def GetCard(
         self, request: pb.GetCardRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetCardResponse:
@@ -89,24 +66,13 @@ class DashboardServicer(ConfessionsServicer):
         found = await self._dashboard.card(request.community_id, request.confession_id)
         if found is None:
             raise NotFoundError("no such confession in this community")
-        row = found.confession
-        html = domain.card(
-            row.number,
-            row.text,
-            media_kind=row.media_kind,
-            approved=found.approved,
-            rejected=found.rejected,
-            flagged_word=found.flagged_word,
-            pii_found=found.pii_found,
-        )
         return pb.GetCardResponse(
             message_id=found.message_id,
-            html=html,
-            caption=row.media_kind is not None,
-            number=row.number,
+            html=outgoing.card_text(found),
+            caption=found.confession.media_kind is not None,
+            number=found.confession.number,
         )
 
-    @domain_errors
     async def GetCommunityStats(
         self, request: pb.GetCommunityStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.CommunityStats:
@@ -128,38 +94,6 @@ class DashboardServicer(ConfessionsServicer):
             numbers=figures.numbers,
         )
 
-    @domain_errors
-    async def SetCommunityRules(
-        self, request: pb.SetCommunityRulesRequest, context: grpc.aio.ServicerContext
-    ) -> pb.CommunityRules:
-        """Several rules at once: all checked first, then stored in one statement."""
-        if not request.settings:
-            raise InvalidInputError("no rule to change")
-        rules = await self._repository.rules(request.community_id)
-        changes: dict[str, Any] = {}
-        for setting in request.settings:
-            for name, value in _as_commands(setting):
-                # A replaced list of reasons starts empty (/settings has no "clear" for it).
-                change = (
-                    {"reject_reasons": []}
-                    if (name, value) == ("reasons", "clear")
-                    else domain.apply_rule(rules, name, value)
-                )
-                changes |= change
-                fields: dict[str, Any] = {
-                    k: tuple(v) if isinstance(v, list) else v for k, v in change.items()
-                }
-                # The trust-and-safety rules live in rules.safety (safety_rules.py).
-                safety = {k: v for k, v in fields.items() if k in SAFETY_FIELDS}
-                rules = replace(
-                    rules,
-                    **{k: v for k, v in fields.items() if k not in safety},
-                    safety=replace(rules.safety, **safety),
-                )
-        stored = await self._repository.set_rules(request.community_id, changes)
-        return _rules(request.community_id, stored)
-
-    @domain_errors
     async def GetConfessionNumbers(
         self, request: pb.GetConfessionNumbersRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetConfessionNumbersResponse:
@@ -168,22 +102,3 @@ class DashboardServicer(ConfessionsServicer):
             raise InvalidInputError(f"at most {MAX_QUEUE} ids")
         numbers = await self._dashboard.numbers(request.community_id, request.confession_ids)
         return pb.GetConfessionNumbersResponse(numbers=numbers)
-
-
-def _as_commands(setting: pb.RuleSetting) -> list[tuple[str, str]]:
-    """A form's setting as /settings commands: a list replaced is cleared, then refilled."""
-    name = setting.name.strip().lower()
-    if not setting.replace_list:
-        return [(name, setting.value)]
-    items = [item.strip() for item in setting.items]
-    if any(not item or "\n" in item for item in items):
-        raise InvalidInputError(f"{name}: one non-empty line per entry")
-    if name == "words":
-        if any("," in item for item in items):
-            raise InvalidInputError("a filter word may not contain a comma")
-        return [("words", "clear")] + ([("words", "add " + ", ".join(items))] if items else [])
-    if name == "reasons":
-        if len(items) > domain.MAX_REASONS:
-            raise InvalidInputError(f"at most {domain.MAX_REASONS} reasons")
-        return [("reasons", "clear")] + [("reasons", f"add {item}") for item in items]
-    raise InvalidInputError("only words and reasons are lists")

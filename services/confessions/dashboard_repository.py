@@ -1,6 +1,6 @@
 """SQL behind the moderation Mini App: the pending queue, card message ids, figures.
 
-Kept apart from :mod:`services.confessions.repository`; nothing here reads or
+Kept apart from :mod:`services.confessions.confessions_repository`; nothing here reads or
 returns a member's identity (only counts of members).
 """
 
@@ -14,20 +14,10 @@ from sqlalchemy import Date, and_, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.confessions.confessions_repository import CONFESSION_COLUMNS
 from services.confessions.models import admin_cards, confessions
-from services.confessions.repository import ConfessionRow
+from services.confessions.rows import ConfessionRow
 from veil.core.db import Database
-
-_ROW_COLUMNS = (
-    confessions.c.id,
-    confessions.c.number,
-    confessions.c.community_id,
-    confessions.c.text,
-    confessions.c.status,
-    confessions.c.created_at,
-    confessions.c.media_kind,
-    confessions.c.file_id,
-)
 
 
 @dataclass(frozen=True)
@@ -79,7 +69,7 @@ class DashboardRepository:
         async with self._db.read_own() as conn:
             rows = (
                 await conn.execute(
-                    select(*_ROW_COLUMNS, confessions.c.flagged_word)
+                    select(*CONFESSION_COLUMNS, confessions.c.flagged_word)
                     .where(where)
                     .order_by(confessions.c.id)
                     .limit(limit)
@@ -120,7 +110,7 @@ class DashboardRepository:
                 (
                     await conn.execute(
                         select(
-                            *_ROW_COLUMNS,
+                            *CONFESSION_COLUMNS,
                             confessions.c.member_id,
                             confessions.c.flagged_word,
                             confessions.c.pii_found,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import RowMapping, text
 
-from services.confessions.repository import ConfessionRow, Decision
+from services.confessions.rows import ConfessionRow, Decision
 from veil.core.db import Database
 
 _COLUMNS = (

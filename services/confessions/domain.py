@@ -11,7 +11,7 @@ from services.confessions import safety_rules
 from services.confessions.models import FILTER_ACTIONS
 from veil.core import pii
 from veil.core.durations import parse_duration
-from veil.core.errors import InvalidInputError
+from veil.core.errors import InvalidInputError, MemberRefusal
 from veil.core.telegram_text import (
     CAPTION_LIMIT,
     MESSAGE_TEXT_LIMIT,
@@ -91,8 +91,9 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     # Characters as Telegram counts them (UTF-16 units: most emoji are two).
     length = utf16_len(cleaned)
     if length > limit:
-        raise InvalidInputError(
-            f"Your confession is {length} characters; this community allows at most {limit}."
+        raise MemberRefusal(
+            f"Your confession is {length} characters; this community allows at most {limit}.",
+            fixable=True,
         )
     return cleaned
 

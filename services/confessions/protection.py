@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, func, or_, select, tuple_, update
 
 from services.confessions.models import bans, member_events, members
-from services.confessions.repository import BanRow
+from services.confessions.rows import BanRow
 from veil.core.db import Database
 from veil.core.errors import NotFoundError
 

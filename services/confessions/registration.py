@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import IntegrityError
 
-from services.confessions.repository import BanRow, ConfessionRow, MemberRow
+from services.confessions.rows import BanRow, ConfessionRow, MemberRow
 from services.confessions.safety_rules import SafetyRules
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError

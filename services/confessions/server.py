@@ -1,16 +1,23 @@
-"""Wiring of the confessions service: settings → database, Redis, outbox → servicer → gRPC."""
+"""Wiring of the confessions service: settings → database, Redis, outbox →
+repositories → use cases → the three servicers (communities, members,
+confessions) → one gRPC server."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.communities_servicer import CommunitiesServicer
+from services.confessions.confessions_repository import ConfessionsRepository
+from services.confessions.confessions_servicer import ConfessionsServicer
 from services.confessions.config import ConfessionsSettings
 from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.limits import SubmissionLimits
+from services.confessions.members_repository import MembersRepository
+from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
+from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository
-from services.confessions.repository import ConfessionsRepository
-from services.confessions.take_down import SafetyServicer
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
@@ -24,31 +31,51 @@ def main() -> None:
     """Console entry point: ``python -m services.confessions``."""
     settings = ConfessionsSettings()
 
-    async def build(db: Database, closing: AsyncExitStack) -> Registration:
+    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
         redis = await connect_redis_cluster(settings.redis_nodes)
         closing.push_async_callback(redis.aclose)
         outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
         closing.push_async_callback(notifier_channel.close)
         key = settings.id_hash_key.get_secret_value().encode()
-        protection = ProtectionRepository(db, lambda c, u: subject_token(key, c, u))
+
+        def subject_of(community_id: int, telegram_user_id: int) -> str:
+            return subject_token(key, community_id, telegram_user_id)
+
+        protection = ProtectionRepository(db, subject_of)
         await protection.adopt_legacy_bans()
         start_pruner(
             closing,
             settings.retention_interval_seconds,
             lambda: protection.prune(settings.member_event_retention_days),
         )
-        return Registration.of(
-            confessions_pb2.DESCRIPTOR,
-            "ConfessionsService",
-            confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
-            SafetyServicer(
-                ConfessionsRepository(db),
-                DashboardRepository(db),
-                settings,
-                outbox=outbox,
-                limits=SubmissionLimits(redis),
-                protection=protection,
+        communities = CommunitiesRepository(db)
+        moderation = Moderation(ConfessionsRepository(db), communities, protection, outbox)
+        return [
+            Registration.of(
+                confessions_pb2.DESCRIPTOR,
+                "CommunitiesService",
+                confessions_pb2_grpc.add_CommunitiesServiceServicer_to_server,
+                CommunitiesServicer(communities),
             ),
-        )
+            Registration.of(
+                confessions_pb2.DESCRIPTOR,
+                "MembersService",
+                confessions_pb2_grpc.add_MembersServiceServicer_to_server,
+                MembersServicer(MembersRepository(db), communities, protection, outbox, subject_of),
+            ),
+            Registration.of(
+                confessions_pb2.DESCRIPTOR,
+                "ConfessionsService",
+                confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
+                ConfessionsServicer(
+                    moderation.confessions,
+                    DashboardRepository(db),
+                    moderation,
+                    limits=SubmissionLimits(redis),
+                    subject_of=subject_of,
+                    max_length=settings.confession_max_length,
+                ),
+            ),
+        ]
 
     run_database_service(SCHEMA, settings, build)

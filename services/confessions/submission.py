@@ -25,7 +25,7 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import IntegrityError
 
 from services.confessions.domain import DEFAULT_REASONS, Rules
-from services.confessions.repository import ConfessionRow, Submission
+from services.confessions.rows import ConfessionRow, Submission
 from services.confessions.safety_rules import SafetyRules
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError

@@ -9,9 +9,9 @@ from __future__ import annotations
 import grpc
 from sqlalchemy import text
 
-from services.confessions.dashboard import DashboardServicer
+from services.confessions.confessions_repository import ConfessionsRepository
+from services.confessions.moderate import Moderation
 from veil.core.db import Database
-from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import OutgoingCall, Priority, channel_post_key
 from veil.v1 import confessions_pb2 as pb
 
@@ -55,10 +55,13 @@ async def take_down(db: Database, community_id: int, number: int) -> OutgoingCal
     )
 
 
-class SafetyServicer(DashboardServicer):
-    """The confessions service with the take-down of a reported confession."""
+class TakeDownRpcs:
+    """ConfessionsService's take-down of a reported confession (a part of
+    :class:`ConfessionsServicer`, as the Mini App's RPCs are)."""
 
-    @domain_errors
+    _repository: ConfessionsRepository
+    _moderation: Moderation
+
     async def TakeDownConfession(
         self, request: pb.TakeDownConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.TakeDownConfessionResponse:
@@ -67,5 +70,5 @@ class SafetyServicer(DashboardServicer):
         if call is False:
             return pb.TakeDownConfessionResponse(done=False)
         if isinstance(call, OutgoingCall):
-            await self._outbox.send([call])
+            await self._moderation.outbox.send([call])
         return pb.TakeDownConfessionResponse(done=True)

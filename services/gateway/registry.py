@@ -69,13 +69,13 @@ class CommunityRegistry:
 
     def __init__(
         self,
-        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        communities: confessions_pb2_grpc.CommunitiesServiceStub,
         session: AiohttpSession,
         secret_key: bytes,
         *,
         min_refresh_seconds: float = 2.0,
     ) -> None:
-        self._confessions = confessions
+        self._communities = communities
         self._session = session
         self._secret_key = secret_key
         self._entries: dict[int, CommunityEntry] = {}
@@ -115,7 +115,7 @@ class CommunityRegistry:
         """Reload communities; returns the ones that are new or changed."""
         async with self._lock:
             self._last_refresh = time.monotonic()
-            response = await self._confessions.ListCommunities(
+            response = await self._communities.ListCommunities(
                 confessions_pb2.ListCommunitiesRequest(include_secrets=True)
             )
             changed: list[Refreshed] = []

@@ -94,7 +94,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
         )
         session = BotApiSession(metrics, api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
-            services.confessions, session, settings.webhook_secret_key.get_secret_value().encode()
+            services.communities, session, settings.webhook_secret_key.get_secret_value().encode()
         )
         dispatcher = build_dispatcher(create_storage(redis, id_key, settings.fsm_ttl_seconds))
         install_handler_probe(dispatcher)

@@ -71,7 +71,7 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
         ge=0,
         le=1,
         description="A bot sends at 1/(1 + this) of its limit; the difference is each "
-        "message's tolerance for arriving late (see services/notifier/limiter.py).",
+        "message's tolerance for arriving late (see services/notifier/worker/limiter.py).",
     )
     notifier_slot_horizon_seconds: float = Field(
         default=0.25,

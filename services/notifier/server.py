@@ -19,7 +19,7 @@ def main() -> None:
     """Console entry point: ``python -m services.notifier``."""
     settings = NotifierSettings()
 
-    async def build(db: Database, closing: AsyncExitStack) -> Registration:
+    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
         erasure = QueueErasure(db)
         start_pruner(
             closing,
@@ -28,11 +28,13 @@ def main() -> None:
                 settings.outbox_retention_days, settings.dead_letter_retention_days
             ),
         )
-        return Registration.of(
-            notifier_pb2.DESCRIPTOR,
-            "NotifierService",
-            notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
-            NotifierServicer(NotifierRepository(db), settings, erasure),
-        )
+        return [
+            Registration.of(
+                notifier_pb2.DESCRIPTOR,
+                "NotifierService",
+                notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
+                NotifierServicer(NotifierRepository(db), settings, erasure),
+            )
+        ]
 
     run_database_service(SCHEMA, settings, build)

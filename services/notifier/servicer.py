@@ -10,7 +10,6 @@ from services.notifier.config import LimitDefaults
 from services.notifier.erasure import QueueErasure
 from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
 from veil.core.errors import InvalidInputError
-from veil.core.grpc_errors import domain_errors
 from veil.core.proto import optional_time
 from veil.v1 import notifier_pb2 as pb
 from veil.v1 import notifier_pb2_grpc as pb_grpc
@@ -61,7 +60,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         self._defaults = defaults
         self._erasure = erasure
 
-    @domain_errors
     async def Erase(
         self, request: pb.EraseRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseResponse:
@@ -73,7 +71,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         )
         return pb.EraseResponse(deleted=deleted, scrubbed=scrubbed)
 
-    @domain_errors
     async def Enqueue(
         self, request: pb.EnqueueRequest, context: grpc.aio.ServicerContext
     ) -> pb.EnqueueResponse:
@@ -83,7 +80,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         ids, accepted = await self._repository.enqueue([_new_message(m) for m in request.messages])
         return pb.EnqueueResponse(ids=ids, accepted=accepted)
 
-    @domain_errors
     async def GetQueueStats(
         self, request: pb.GetQueueStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetQueueStatsResponse:
@@ -131,7 +127,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
             or d.notifier_per_group_per_minute,
         )
 
-    @domain_errors
     async def SetCommunityLimits(
         self, request: pb.CommunityLimits, context: grpc.aio.ServicerContext
     ) -> pb.CommunityLimits:
@@ -151,7 +146,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         await self._repository.set_limits(row)
         return self._limits(request.community_id, row)
 
-    @domain_errors
     async def GetCommunityLimits(
         self, request: pb.GetCommunityLimitsRequest, context: grpc.aio.ServicerContext
     ) -> pb.CommunityLimits:
@@ -159,7 +153,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         row = await self._repository.get_limits(request.community_id)
         return self._limits(request.community_id, row)
 
-    @domain_errors
     async def MarkReachable(
         self, request: pb.MarkReachableRequest, context: grpc.aio.ServicerContext
     ) -> pb.MarkReachableResponse:
@@ -167,7 +160,6 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         was = await self._repository.mark_reachable(request.community_id, request.chat_id)
         return pb.MarkReachableResponse(was_unreachable=was)
 
-    @domain_errors
     async def ListUnreachable(
         self, request: pb.ListUnreachableRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListUnreachableResponse:

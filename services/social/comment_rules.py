@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from veil.core import pii
-from veil.core.errors import InvalidInputError
+from veil.core.errors import MemberRefusal
 from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, utf16_len, visible_len
 from veil.core.word_filter import filtered_word
 from veil.v1 import common_pb2
@@ -45,7 +45,7 @@ def check(
 ) -> CheckedComment:
     """Apply the community's rules to a comment's text (as sent, with its entities).
 
-    Raises InvalidInputError with the member's message when a rule refuses it.
+    Raises a fixable MemberRefusal (the member's message) when a rule refuses it.
     """
     guarded = pii.apply(
         text,
@@ -56,14 +56,17 @@ def check(
     cleaned = guarded.text.strip()
     limit = min(service_max, rules.max_length or service_max)
     if not 1 <= utf16_len(cleaned) <= limit:
-        raise InvalidInputError(f"comment must be 1..{limit} characters")
+        raise MemberRefusal(
+            f"A comment holds 1 to {limit} characters here; please shorten it.", fixable=True
+        )
     flags = [pii.flag_line(guarded.flagged)] if guarded.flagged else []
     if rules.filter_comments:
         word = filtered_word(cleaned, rules.filter_words)
         if word is not None and rules.filter_action == "reject":
-            raise InvalidInputError(
+            raise MemberRefusal(
                 f"Your comment contains “{word}”, which this community does not allow. "
-                "Please rephrase it."
+                "Please rephrase it.",
+                fixable=True,
             )
         if word is not None:
             flags.append(f"⚠️ Flagged: contains “{word[:WORD_SHOWN]}”")

@@ -20,7 +20,6 @@ from services.social.repository import _subjects as subjects_of
 from services.social.stats import StatsServicer
 from veil.core.db import Database
 from veil.core.errors import InvalidInputError
-from veil.core.grpc_errors import domain_errors
 from veil.core.links import post_link
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.v1 import common_pb2
@@ -137,7 +136,6 @@ def reported_card_markup(number: int) -> dict[str, Any]:
 class SafetyServicer(StatsServicer):
     """The social service with reports of confessions (issue 16)."""
 
-    @domain_errors
     async def ReportConfession(
         self, request: pb.ReportConfessionRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportConfessionResponse:

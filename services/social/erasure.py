@@ -24,9 +24,10 @@ from services.social.repository import (
     visible_count,
 )
 from services.social.thread_states import close_authors_threads
+from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
 
 # The servicer's paced "💬 Comments (n)" edit: (thread, count, event).
@@ -161,19 +162,19 @@ async def erase_member(
 async def follow_up(
     erasure: SocialErasure,
     community_id: int,
-    confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+    upstream: ConfessionsStubs,
     outbox: Outbox,
     queue_counter: QueueCounter,
 ) -> None:
     """Correct the counters of the threads that lost comments; withdraw the cards."""
     if not (erasure.threads or erasure.carded):
         return
-    listed = await confessions.ListCommunities(confessions_pb2.ListCommunitiesRequest())
+    listed = await upstream.communities.ListCommunities(confessions_pb2.ListCommunitiesRequest())
     community = next((c for c in listed.communities if c.id == community_id), None)
     if community is None:
         return
     for confession_id, (count, first_erased) in erasure.threads.items():
-        found = await confessions.GetConfession(
+        found = await upstream.confessions.GetConfession(
             confessions_pb2.GetConfessionRequest(
                 community_id=community.id, confession_id=confession_id
             )

@@ -21,11 +21,11 @@ from services.social.repository import (
     Sort,
 )
 from services.social.repository import _subjects as subjects_of
+from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
-from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox, OutgoingCall, Priority, channel_post_key
 from veil.core.proto import page_bounds, timestamp
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
 from veil.v1 import social_pb2_grpc as pb_grpc
 
@@ -76,15 +76,14 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         settings: SocialSettings,
         *,
         outbox: Outbox,
-        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        upstream: ConfessionsStubs,
     ) -> None:
         self._repository = repository
         self._settings = settings
         self._key = settings.pseudonym_key.get_secret_value().encode()
         self._outbox = outbox
-        self._confessions = confessions
+        self._upstream = upstream
 
-    @domain_errors
     async def AddComment(
         self, request: pb.AddCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.AddCommentResponse:
@@ -134,7 +133,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         )
         return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
 
-    @domain_errors
     async def ListComments(
         self, request: pb.ListCommentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCommentsResponse:
@@ -154,7 +152,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             total=page.total,
         )
 
-    @domain_errors
     async def React(
         self, request: pb.ReactRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReactResponse:
@@ -166,7 +163,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             raise InvalidInputError("the thread is of another community")
         try:
             result = await on_open_thread(
-                self._confessions,
+                self._upstream.confessions,
                 thread,
                 lambda known_open: self._repository.react(
                     thread.community_id,
@@ -194,7 +191,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             likes=result.likes, dislikes=result.dislikes, my_reaction=result.my_reaction
         )
 
-    @domain_errors
     async def ReportComment(
         self, request: pb.ReportCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportCommentResponse:
@@ -206,7 +202,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             thread,
             subjects_of(subject, request.member_id),
             repository=self._repository,
-            confessions=self._confessions,
+            confessions=self._upstream.confessions,
             outbox=self._outbox,
             default_threshold=self._settings.report_threshold,
         )
@@ -223,7 +219,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             total=result.total,
         )
 
-    @domain_errors
     async def DeleteComment(
         self, request: pb.DeleteCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteCommentResponse:
@@ -245,7 +240,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             )
         return pb.DeleteCommentResponse(deleted=row is not None)
 
-    @domain_errors
     async def ModerateComment(
         self, request: pb.ModerateCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.ModerateCommentResponse:
@@ -270,7 +264,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         if row is None:
             return pb.ModerateCommentResponse(done=False)
         if request.action == pb.COMMENT_MODERATION_DELETE_AND_BAN:
-            await self._confessions.BanMember(
+            await self._upstream.members.BanMember(
                 confessions_pb2.BanMemberRequest(
                     community_id=thread.community_id,
                     member_id=row.member_id,
@@ -286,7 +280,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         )
         return pb.ModerateCommentResponse(done=True)
 
-    @domain_errors
     async def EraseMember(
         self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseSocialMemberResponse:
@@ -298,11 +291,10 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             _subject(request.subject, request.member_id),
         )
         await follow_up(
-            erasure, request.community_id, self._confessions, self._outbox, self._queue_counter
+            erasure, request.community_id, self._upstream, self._outbox, self._queue_counter
         )
         return pb.EraseSocialMemberResponse(comments_erased=erasure.erased)
 
-    @domain_errors
     async def ResolvePseudonym(
         self, request: pb.ResolvePseudonymRequest, context: grpc.aio.ServicerContext
     ) -> pb.ResolvePseudonymResponse:
@@ -389,10 +381,10 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                     f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
                 )
             notices.append(notice)
-        await self._confessions.NotifyMembers(
+        await self._upstream.members.NotifyMembers(
             confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity)
         )
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
         # Idempotent on the event key: a redelivered comment or press counts once.
-        await self._confessions.RecordMemberActivity(request)
+        await self._upstream.members.RecordMemberActivity(request)

@@ -17,12 +17,11 @@ from services.social.config import SocialSettings
 from services.social.models import comments
 from services.social.repository import SocialRepository
 from services.social.servicer import SocialServicer
+from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.db import Database
 from veil.core.errors import InvalidInputError
-from veil.core.grpc_errors import domain_errors
 from veil.core.outbox import Outbox
 from veil.core.proto import timestamp
-from veil.v1 import confessions_pb2_grpc
 from veil.v1 import social_pb2 as pb
 
 DEFAULT_DAYS = 14
@@ -120,13 +119,12 @@ class StatsServicer(SocialServicer):
         settings: SocialSettings,
         *,
         outbox: Outbox,
-        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        upstream: ConfessionsStubs,
     ) -> None:
-        super().__init__(repository, settings, outbox=outbox, confessions=confessions)
+        super().__init__(repository, settings, outbox=outbox, upstream=upstream)
         self._figures = figures
         self._admin_comments = admin_comments
 
-    @domain_errors
     async def ListAdminComments(
         self, request: pb.ListAdminCommentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAdminCommentsResponse:
@@ -144,7 +142,6 @@ class StatsServicer(SocialServicer):
         )
         return pb.ListAdminCommentsResponse(comments=found)
 
-    @domain_errors
     async def GetThreadStats(
         self, request: pb.GetThreadStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ThreadStats:

@@ -48,7 +48,7 @@ async def said_after(member: Member, text: str) -> list[str]:
 
 async def standing(services: Services, community: World.Community, user_id: int) -> bool:
     """Whether the Telegram user is banned in the community now."""
-    registered = await services.confessions.RegisterMember(
+    registered = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(
             actor=common_pb2.Actor(community_id=community.id, telegram_user_id=user_id)
         )
@@ -157,7 +157,7 @@ async def test_likes_and_reactions_received_are_not_farmed_by_erasing_and_rejoin
         infra_config, f"SELECT likes, dislikes FROM social.comments WHERE id = {target.id}"
     )
     assert counts == "1|0"
-    profile = await services.confessions.GetProfile(
+    profile = await services.members.GetProfile(
         confessions_pb2.GetProfileRequest(
             actor=common_pb2.Actor(community_id=community.id, telegram_user_id=writer.user_id)
         )

@@ -100,11 +100,11 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
         return flag == "t"
 
     await community.world.control("POST", f"/bots/{community.bot_id}/users/{member.user_id}/block")
-    first = await services.confessions.NotifyMembers(notice("a"))
+    first = await services.members.NotifyMembers(notice("a"))
     assert first.queued == 1
     # The worker's send gets 403 and tells the confessions service.
     await until(unreachable, "the member was never marked unreachable")
-    skipped = await services.confessions.NotifyMembers(notice("b"))
+    skipped = await services.members.NotifyMembers(notice("b"))
     assert skipped.queued == 0
 
     await community.world.control(
@@ -112,7 +112,7 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
     )
     await member.start()
     assert not await unreachable()
-    again = await services.confessions.NotifyMembers(notice("c"))
+    again = await services.members.NotifyMembers(notice("c"))
     assert again.queued == 1
 
     async def delivered() -> bool:

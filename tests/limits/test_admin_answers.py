@@ -41,7 +41,7 @@ async def test_many_bans_are_listed_over_several_messages(
     for i in range(30):
         member_id = await services.member_id(community, community.member().user_id)
         reasons[f"confession #{i + 1}"] = f"ban {i:02d} " + EMOJI * 100
-        await services.confessions.BanMember(
+        await services.members.BanMember(
             confessions_pb2.BanMemberRequest(
                 community_id=community.id,
                 member_id=member_id,

@@ -137,7 +137,7 @@ async def test_banning_the_author_rejects_and_bans(
     answer = await decide(community, cid, {"action": "ban"})
     assert answer.status == 200, answer.raw
     assert answer.json["outcome"] == "🚫 Rejected and author banned by Ann"
-    bans = await services.confessions.ListBans(
+    bans = await services.members.ListBans(
         confessions_pb2.ListBansRequest(community_id=community.id)
     )
     assert len(bans.bans) == 1

@@ -150,7 +150,7 @@ async def test_approve_and_reject_in_the_mini_app(
     await reasons.fill((await reasons.input_value()) + "\nMentions a course code")
     await page.click("#save-rules")
     await expect(page.locator("#notice")).to_have_text("Rules saved.", timeout=WAIT_MS)
-    rules = await services.confessions.GetCommunityRules(
+    rules = await services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
     )
     assert rules.cooldown_seconds == 600 and rules.max_length == 4000
@@ -161,7 +161,7 @@ async def test_approve_and_reject_in_the_mini_app(
     await page.click("#save-rules")
     await expect(page.locator("#notice.error")).to_contain_text("maxlen must be", timeout=WAIT_MS)
     assert (
-        await services.confessions.GetCommunityRules(
+        await services.communities.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
     ) == rules

@@ -24,7 +24,7 @@ DEFAULTS = {
 
 async def stored(services: Services, community: World.Community) -> confessions_pb2.CommunityRules:
     """The community's rules as the confessions service has them."""
-    rules: confessions_pb2.CommunityRules = await services.confessions.GetCommunityRules(
+    rules: confessions_pb2.CommunityRules = await services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
     )
     return rules

@@ -85,7 +85,7 @@ async def test_one_update_is_one_trace_through_every_hop(
         s for s in spans if s.service == "veil-confessions" and s.parent_id == client.span_id
     )
     assert server.kind == "server"
-    assert server.attributes["rpc.service"] == "veil.v1.ConfessionsService"
+    assert server.attributes["rpc.service"] == "veil.v1.MembersService"
     assert server.attributes["veil.community_id"] == community.id
 
     # The confessions service's SQL, inside its RPC.

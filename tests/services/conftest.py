@@ -9,10 +9,15 @@ import pytest
 
 from tools.devstack.stack import Stack
 
+# Process → the gRPC services it serves.
 SERVICE_NAMES = {
-    "confessions": "veil.v1.ConfessionsService",
-    "social": "veil.v1.SocialService",
-    "notifier": "veil.v1.NotifierService",
+    "confessions": (
+        "veil.v1.CommunitiesService",
+        "veil.v1.MembersService",
+        "veil.v1.ConfessionsService",
+    ),
+    "social": ("veil.v1.SocialService",),
+    "notifier": ("veil.v1.NotifierService",),
 }
 
 

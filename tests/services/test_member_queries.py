@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from services.confessions import decision, submission
-from services.confessions.repository import CommunityRow, ConfessionsRepository
+from services.confessions import decision, registration, submission
+from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.members_repository import MembersRepository
+from services.confessions.rows import CommunityRow
 from tools.devstack import infra
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
@@ -34,10 +36,10 @@ async def database(infra_config: infra.InfraConfig, stack: Any) -> AsyncIterator
 
 
 async def test_a_profile_view_is_one_statement(database: Database) -> None:
-    repository = ConfessionsRepository(database)
+    repository = MembersRepository(database)
     bot_id = next(_bot_ids)
     # A well-formed token: the gateways serve every community, this one too.
-    community = await repository.upsert_community(
+    community = await CommunitiesRepository(database).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="queries_bot",
@@ -45,7 +47,7 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
         admin_chat_id=-2,
         title="Queries",
     )
-    member = await repository.register_member(community.id, 4242, "subject-4242")
+    member, _ = await registration.register_member(database, community.id, 4242, "subject-4242")
     confession = (
         await submission.store(database, community.id, member.id, "counted", "q:1")
     ).confession
@@ -124,9 +126,9 @@ def counting(database: Database) -> Iterator[list[str]]:
             event.remove(engine, "begin", begin)
 
 
-async def _community(repository: ConfessionsRepository) -> CommunityRow:
+async def _community(database: Database) -> CommunityRow:
     bot_id = next(_bot_ids)
-    return await repository.upsert_community(
+    return await CommunitiesRepository(database).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="counted_bot",
@@ -137,8 +139,7 @@ async def _community(repository: ConfessionsRepository) -> CommunityRow:
 
 
 async def test_a_submission_is_two_statements(database: Database) -> None:
-    repository = ConfessionsRepository(database)
-    community = await _community(repository)
+    community = await _community(database)
     with counting(database) as statements:
         found = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
@@ -180,9 +181,9 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
 
 
 async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Database) -> None:
-    repository = ConfessionsRepository(database)
-    community = await _community(repository)
-    member = await repository.register_member(community.id, 5252, "subject-5252")
+    repository = MembersRepository(database)
+    community = await _community(database)
+    member, _ = await registration.register_member(database, community.id, 5252, "subject-5252")
     first, second = await asyncio.gather(
         *(submission.store(database, community.id, member.id, "same", "race:1") for _ in "ab")
     )
@@ -196,9 +197,9 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Data
 
 
 async def test_an_approval_is_one_statement_and_counts_once(database: Database) -> None:
-    repository = ConfessionsRepository(database)
-    community = await _community(repository)
-    member = await repository.register_member(community.id, 5353, "subject-5353")
+    repository = MembersRepository(database)
+    community = await _community(database)
+    member, _ = await registration.register_member(database, community.id, 5353, "subject-5353")
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
     with counting(database) as statements:
         won = await decision.decide(
@@ -237,10 +238,9 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
 
 
 async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Database) -> None:
-    repository = ConfessionsRepository(database)
-    community = await _community(repository)
-    await repository.set_rules(community.id, {"publish_interval_minutes": 10})
-    member = await repository.register_member(community.id, 5454, "subject-5454")
+    community = await _community(database)
+    await CommunitiesRepository(database).set_rules(community.id, {"publish_interval_minutes": 10})
+    member, _ = await registration.register_member(database, community.id, 5454, "subject-5454")
     rows = [
         await submission.store(database, community.id, member.id, f"c{i}", f"i:{i}")
         for i in range(3)

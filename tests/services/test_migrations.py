@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import pytest
 from alembic import command
 
+from services.confessions import registration
 from services.confessions.protection import ProtectionRepository
-from services.confessions.repository import ConfessionsRepository
 from services.social import reporting
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
@@ -113,9 +113,17 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         == "0"
     )
     assert [b.label for b in await protection.list_bans(1)] == ["Misty Heron 417", "confession #1"]
-    member = await ConfessionsRepository(scratch).register_member(
-        1, USER_A, subject_token(KEY, 1, USER_A)
+    # RegisterMember's statement names its tables as the service's search path has them.
+    confessions_db = Database.from_settings(
+        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
+        "confessions",
     )
+    try:
+        member, _ = await registration.register_member(
+            confessions_db, 1, USER_A, subject_token(KEY, 1, USER_A)
+        )
+    finally:
+        await confessions_db.dispose()
     assert member.ban is not None and member.ban.label == "confession #1"
     assert await _sql(infra_config, "SELECT count(*) FROM confessions.member_events") == "1"
 

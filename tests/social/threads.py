@@ -198,12 +198,14 @@ class Services:
     """gRPC stubs of the running confessions and social services."""
 
     def __init__(self, channels: list[grpc.aio.Channel]) -> None:
+        self.communities = confessions_pb2_grpc.CommunitiesServiceStub(channels[0])
+        self.members = confessions_pb2_grpc.MembersServiceStub(channels[0])
         self.confessions = confessions_pb2_grpc.ConfessionsServiceStub(channels[0])
         self.social = social_pb2_grpc.SocialServiceStub(channels[1])
 
     async def member_id(self, community: World.Community, user_id: int) -> int:
         """The internal id of a Telegram user in the community (registered if new)."""
-        registered = await self.confessions.RegisterMember(
+        registered = await self.members.RegisterMember(
             confessions_pb2.RegisterMemberRequest(
                 actor=common_pb2.Actor(community_id=community.id, telegram_user_id=user_id)
             )

@@ -28,3 +28,18 @@ class RefusedError(VeilError):
 
     The message is written for the member and shown to them as it is.
     """
+
+
+class MemberRefusal(VeilError):
+    """A member's request refused with a message written for that member.
+
+    The only error whose text the gateway shows a member: any other error's
+    text (internal validation, a failed lookup) becomes a generic apology, so a
+    check written for developers can never reach a member. ``fixable``: the
+    member can change the request and send it again (too long, a filtered
+    word), rather than wait (banned, cooling down, over the daily cap).
+    """
+
+    def __init__(self, text: str, *, fixable: bool = False) -> None:
+        super().__init__(text)
+        self.fixable = fixable

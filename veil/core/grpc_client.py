@@ -67,3 +67,9 @@ def create_channel(
 def service_name(file_descriptor: FileDescriptor, service: str) -> str:
     """Fully qualified name of ``service`` declared in ``file_descriptor``."""
     return str(file_descriptor.services_by_name[service].full_name)
+
+
+def service_names(file_descriptor: FileDescriptor) -> list[str]:
+    """Fully qualified names of every service declared in ``file_descriptor`` (a
+    channel to a process serving them all retries every one of them)."""
+    return [str(service.full_name) for service in file_descriptor.services_by_name.values()]

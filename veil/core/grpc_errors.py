@@ -1,6 +1,10 @@
-"""Map domain errors to gRPC status codes, once for every servicer.
+"""Map domain errors to gRPC status codes, once for every server.
 
-:func:`domain_errors` turns a domain error into its status.
+:class:`DomainErrorsInterceptor` turns a domain error (veil.core.errors) raised
+by any RPC into its status: no servicer method needs to remember to.
+A :class:`MemberRefusal` also carries the :data:`MEMBER_REFUSAL_KEY` trailing
+metadata, by which :func:`member_refusal` tells callers its text is for the
+member.
 :class:`UnexpectedErrorsInterceptor` turns any other failure into INTERNAL with
 a fixed detail (UNAVAILABLE with :data:`DEPENDENCY_DETAIL` when Redis or
 Postgres was out of reach: a failover, a restart), after logging it without its
@@ -12,10 +16,8 @@ that text can quote what a member wrote (a failed statement's values).
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import asyncpg
 import grpc
@@ -27,6 +29,7 @@ from sqlalchemy.exc import DBAPIError
 from veil.core.errors import (
     CommunityNotFoundError,
     InvalidInputError,
+    MemberRefusal,
     NotFoundError,
     RefusedError,
     VeilError,
@@ -70,37 +73,55 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
-Servicer = TypeVar("Servicer")
-Request = TypeVar("Request")
-Response = TypeVar("Response")
-
 _STATUS: dict[type[VeilError], grpc.StatusCode] = {
     InvalidInputError: grpc.StatusCode.INVALID_ARGUMENT,
     CommunityNotFoundError: grpc.StatusCode.NOT_FOUND,
     NotFoundError: grpc.StatusCode.NOT_FOUND,
     RefusedError: grpc.StatusCode.FAILED_PRECONDITION,
 }
+# Trailing metadata that marks a status's detail as a MemberRefusal's text.
+MEMBER_REFUSAL_KEY = "veil-member-refusal"
 
-Handler = Callable[[Servicer, Request, grpc.aio.ServicerContext], Awaitable[Response]]
+
+def status_of(error: VeilError) -> grpc.StatusCode:
+    """The status a domain error is answered with."""
+    if isinstance(error, MemberRefusal):
+        return (
+            grpc.StatusCode.INVALID_ARGUMENT
+            if error.fixable
+            else grpc.StatusCode.FAILED_PRECONDITION
+        )
+    return _STATUS.get(type(error), grpc.StatusCode.FAILED_PRECONDITION)
 
 
-def domain_errors(
-    method: Handler[Servicer, Request, Response],
-) -> Handler[Servicer, Request, Response]:
-    """Decorate a servicer method: a domain error aborts the call with its status."""
+def member_refusal(error: grpc.aio.AioRpcError) -> str | None:
+    """The text for the member when ``error`` is a :class:`MemberRefusal`, else None
+    (the caller then shows a generic text, never the detail)."""
+    trailing = error.trailing_metadata() or ()
+    if any(key == MEMBER_REFUSAL_KEY for key, _ in trailing):
+        return error.details() or None
+    return None
 
-    @functools.wraps(method)
-    async def wrapper(
-        self: Servicer, request: Request, context: grpc.aio.ServicerContext
-    ) -> Response:
-        try:
-            return await method(self, request, context)
-        except VeilError as error:
-            status = _STATUS.get(type(error), grpc.StatusCode.FAILED_PRECONDITION)
-            await context.abort(status, str(error))
-            raise  # abort() raises; this keeps the type checker honest
 
-    return wrapper
+class DomainErrorsInterceptor(UnaryServerInterceptor):
+    """A domain error raised by a unary RPC aborts it with its status and message.
+
+    Registered inside the metrics interceptor (which counts the status) and
+    outside :class:`UnexpectedErrorsInterceptor`'s catch-all.
+    """
+
+    def wrap(self, behaviour: Behaviour, method: str) -> Behaviour:
+        """``behaviour`` with its domain errors mapped to statuses."""
+
+        async def mapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            try:
+                return await behaviour(request, context)
+            except VeilError as error:
+                marker = ((MEMBER_REFUSAL_KEY, "1"),) if isinstance(error, MemberRefusal) else ()
+                await context.abort(status_of(error), str(error), marker)
+                raise  # abort() raises; this keeps the type checker honest
+
+        return mapped
 
 
 class UnexpectedErrorsInterceptor(UnaryServerInterceptor):

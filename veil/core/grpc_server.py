@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from veil.core.db import Database
 from veil.core.grpc_client import service_name
-from veil.core.grpc_errors import UnexpectedErrorsInterceptor
+from veil.core.grpc_errors import DomainErrorsInterceptor, UnexpectedErrorsInterceptor
 from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
 from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.settings import ServiceSettings
@@ -55,6 +55,18 @@ class Registration:
         )
 
 
+def interceptors(registry: CollectorRegistry) -> list[grpc.aio.ServerInterceptor]:
+    """What wraps every unary RPC of a Veil server, outermost first (tracing is
+    put before them): metrics see the status an error was turned into; domain
+    errors are mapped to theirs (no servicer method needs a decorator) inside
+    the catch-all that turns anything else into INTERNAL."""
+    return [
+        RpcMetricsInterceptor(RpcMetrics(registry)),
+        UnexpectedErrorsInterceptor(),
+        DomainErrorsInterceptor(),
+    ]
+
+
 async def serve(
     settings: ServiceSettings,
     registrations: Sequence[Registration],
@@ -70,9 +82,7 @@ async def serve(
     """
     registry = CollectorRegistry()
     server = grpc.aio.server(
-        # Outermost first (tracing is put before both): metrics see the status
-        # an unexpected error was turned into.
-        interceptors=[RpcMetricsInterceptor(RpcMetrics(registry)), UnexpectedErrorsInterceptor()],
+        interceptors=interceptors(registry),
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", 30_000),
@@ -132,12 +142,13 @@ async def serve(
 def run_database_service(
     name: str,
     settings: ServiceSettings,
-    build: Callable[[Database, AsyncExitStack], Awaitable[Registration]],
+    build: Callable[[Database, AsyncExitStack], Awaitable[Sequence[Registration]]],
 ) -> None:
     """Process entry point of a service backed by its own schema ``name``.
 
     Configures logging and tracing, opens the engines, serves until SIGTERM,
-    disposes them and flushes the last spans. ``build`` gets the database and an
+    disposes them and flushes the last spans. ``build`` returns the services to
+    serve (one process may serve several); it gets the database and an
     exit stack for what else it opens (the channels to other services): it is
     closed on shutdown, after the drain.
     """
@@ -147,7 +158,7 @@ def run_database_service(
         async with AsyncExitStack() as closing:
             db = Database.from_settings(settings, name)
             closing.push_async_callback(db.dispose)
-            await serve(settings, [await build(db, closing)], on_shutdown=closing.aclose, db=db)
+            await serve(settings, await build(db, closing), on_shutdown=closing.aclose, db=db)
 
     use_uvloop()
     try:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from veil.core.errors import InvalidInputError
+from veil.core.errors import MemberRefusal
 
 ACTIONS = ("flag", "redact", "reject")
 DEFAULT_ACTION = "flag"
@@ -159,14 +159,14 @@ class Checked:
 
 
 def apply(text: str, entities: Iterable[tuple[str, int, int]], action: str, what: str) -> Checked:
-    """Apply rule ``action`` to ``text``; under reject, raises InvalidInputError with the
-    member's message (what to remove)."""
+    """Apply rule ``action`` to ``text``; under reject, raises a fixable MemberRefusal
+    that says what to remove (the member's draft stays)."""
     found = find(text, entities)
     if not found:
         return Checked(text)
     description = describe(found)
     if action == "reject":
-        raise InvalidInputError(refusal(description, what))
+        raise MemberRefusal(refusal(description, what), fixable=True)
     if action == "redact":
         return Checked(redact(text, found))
     return Checked(text, description)

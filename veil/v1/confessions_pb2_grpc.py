@@ -25,9 +25,14 @@ if _version_not_supported:
     )
 
 
-class ConfessionsServiceStub:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceStub:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     def __init__(self, channel):
@@ -37,140 +42,40 @@ class ConfessionsServiceStub:
             channel: A grpc.Channel.
         """
         self.UpsertCommunity = channel.unary_unary(
-                '/veil.v1.ConfessionsService/UpsertCommunity',
+                '/veil.v1.CommunitiesService/UpsertCommunity',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.Community.FromString,
                 _registered_method=True)
         self.ListCommunities = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListCommunities',
+                '/veil.v1.CommunitiesService/ListCommunities',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
                 _registered_method=True)
-        self.RegisterMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RegisterMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
-                _registered_method=True)
-        self.SubmitConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SubmitConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionResponse.FromString,
-                _registered_method=True)
-        self.ListMyConfessions = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListMyConfessions',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
-                _registered_method=True)
-        self.GetConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
-                _registered_method=True)
-        self.NotifyMembers = channel.unary_unary(
-                '/veil.v1.ConfessionsService/NotifyMembers',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
-                _registered_method=True)
-        self.BanMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/BanMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
-                _registered_method=True)
-        self.RecordMemberActivity = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordMemberActivity',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
-                _registered_method=True)
-        self.EraseMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/EraseMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
-                _registered_method=True)
-        self.SetNotifications = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetNotifications',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
-                _registered_method=True)
-        self.ModerateConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ModerateConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
-                _registered_method=True)
-        self.RecordPublication = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordPublication',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
-                _registered_method=True)
-        self.UnbanMember = channel.unary_unary(
-                '/veil.v1.ConfessionsService/UnbanMember',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
-                _registered_method=True)
-        self.ListBans = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListBans',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
-                _registered_method=True)
         self.GetCommunityRules = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCommunityRules',
+                '/veil.v1.CommunitiesService/GetCommunityRules',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
         self.SetCommunityRule = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetCommunityRule',
+                '/veil.v1.CommunitiesService/SetCommunityRule',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
-        self.MarkUnreachable = channel.unary_unary(
-                '/veil.v1.ConfessionsService/MarkUnreachable',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
-                _registered_method=True)
-        self.GetProfile = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetProfile',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
-                _registered_method=True)
-        self.ListPending = channel.unary_unary(
-                '/veil.v1.ConfessionsService/ListPending',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
-                _registered_method=True)
-        self.RecordCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
-                _registered_method=True)
-        self.GetCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
-                _registered_method=True)
-        self.GetCommunityStats = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCommunityStats',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
-                _registered_method=True)
         self.SetCommunityRules = channel.unary_unary(
-                '/veil.v1.ConfessionsService/SetCommunityRules',
+                '/veil.v1.CommunitiesService/SetCommunityRules',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
                 _registered_method=True)
-        self.GetConfessionNumbers = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetConfessionNumbers',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
-                _registered_method=True)
-        self.TakeDownConfession = channel.unary_unary(
-                '/veil.v1.ConfessionsService/TakeDownConfession',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionResponse.FromString,
-                _registered_method=True)
 
 
-class ConfessionsServiceServicer:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceServicer:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     def UpsertCommunity(self, request, context):
@@ -188,33 +93,282 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCommunityRules(self, request, context):
+        """A community's rules (the defaults where none were set).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRule(self, request, context):
+        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+        value is INVALID_ARGUMENT with a message for the admin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetCommunityRules(self, request, context):
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CommunitiesServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'UpsertCommunity': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpsertCommunity,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.Community.SerializeToString,
+            ),
+            'ListCommunities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCommunities,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.SerializeToString,
+            ),
+            'GetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'SetCommunityRule': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRule,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetCommunityRules,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'veil.v1.CommunitiesService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('veil.v1.CommunitiesService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CommunitiesService:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
+    """
+
+    @staticmethod
+    def UpsertCommunity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/UpsertCommunity',
+            veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.Community.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCommunities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/ListCommunities',
+            veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/GetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/SetCommunityRule',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetCommunityRules(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.CommunitiesService/SetCommunityRules',
+            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class MembersServiceStub:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.RegisterMember = channel.unary_unary(
+                '/veil.v1.MembersService/RegisterMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
+                _registered_method=True)
+        self.NotifyMembers = channel.unary_unary(
+                '/veil.v1.MembersService/NotifyMembers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+                _registered_method=True)
+        self.BanMember = channel.unary_unary(
+                '/veil.v1.MembersService/BanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+                _registered_method=True)
+        self.UnbanMember = channel.unary_unary(
+                '/veil.v1.MembersService/UnbanMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+                _registered_method=True)
+        self.ListBans = channel.unary_unary(
+                '/veil.v1.MembersService/ListBans',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+                _registered_method=True)
+        self.RecordMemberActivity = channel.unary_unary(
+                '/veil.v1.MembersService/RecordMemberActivity',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+                _registered_method=True)
+        self.EraseMember = channel.unary_unary(
+                '/veil.v1.MembersService/EraseMember',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+                _registered_method=True)
+        self.SetNotifications = channel.unary_unary(
+                '/veil.v1.MembersService/SetNotifications',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+                _registered_method=True)
+        self.MarkUnreachable = channel.unary_unary(
+                '/veil.v1.MembersService/MarkUnreachable',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+                _registered_method=True)
+        self.GetProfile = channel.unary_unary(
+                '/veil.v1.MembersService/GetProfile',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+                _registered_method=True)
+
+
+class MembersServiceServicer:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
     def RegisterMember(self, request, context):
         """Finds or creates the member behind an actor. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SubmitConfession(self, request, context):
-        """Stores a new confession as pending. Idempotent on idempotency_key.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListMyConfessions(self, request, context):
-        """Lists the actor's own confessions, newest first, read from the primary so
-        that a member always sees what they just sent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetConfession(self, request, context):
-        """One confession of a community by its public number (for threads, deep links
-        and admin actions). Carries the author's internal member id for other
-        services (the social service marks the author in a thread); callers never
-        show it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -231,6 +385,22 @@ class ConfessionsServiceServicer:
 
     def BanMember(self, request, context):
         """Bans a member of a community, optionally until a time. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnbanMember(self, request, context):
+        """Lifts bans one by one (by ban id or by the label a ban was made with),
+        never per member. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListBans(self, request, context):
+        """The community's bans in force, newest first, each ban its own entry
+        (ids and labels only, never an identity).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -258,9 +428,461 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def MarkUnreachable(self, request, context):
+        """Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProfile(self, request, context):
+        """The actor's profile: counters kept as events happen, one SQL statement.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_MembersServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'RegisterMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.SerializeToString,
+            ),
+            'NotifyMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyMembers,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
+            ),
+            'BanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.BanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.SerializeToString,
+            ),
+            'UnbanMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnbanMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.SerializeToString,
+            ),
+            'ListBans': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBans,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.SerializeToString,
+            ),
+            'RecordMemberActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordMemberActivity,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.SerializeToString,
+            ),
+            'EraseMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseMember,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.SerializeToString,
+            ),
+            'SetNotifications': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetNotifications,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
+            ),
+            'MarkUnreachable': grpc.unary_unary_rpc_method_handler(
+                    servicer.MarkUnreachable,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.SerializeToString,
+            ),
+            'GetProfile': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProfile,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'veil.v1.MembersService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('veil.v1.MembersService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class MembersService:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    @staticmethod
+    def RegisterMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/RegisterMember',
+            veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/NotifyMembers',
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/BanMember',
+            veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnbanMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/UnbanMember',
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBans(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/ListBans',
+            veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordMemberActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/RecordMemberActivity',
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/EraseMember',
+            veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetNotifications(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/SetNotifications',
+            veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def MarkUnreachable(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/MarkUnreachable',
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProfile(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/GetProfile',
+            veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.Profile.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class ConfessionsServiceStub:
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.SubmitConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/SubmitConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionResponse.FromString,
+                _registered_method=True)
+        self.ListMyConfessions = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListMyConfessions',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListMyConfessionsResponse.FromString,
+                _registered_method=True)
+        self.GetConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.FromString,
+                _registered_method=True)
+        self.ModerateConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ModerateConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionResponse.FromString,
+                _registered_method=True)
+        self.RecordPublication = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordPublication',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
+                _registered_method=True)
+        self.ListPending = channel.unary_unary(
+                '/veil.v1.ConfessionsService/ListPending',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
+                _registered_method=True)
+        self.RecordCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/RecordCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
+                _registered_method=True)
+        self.GetCard = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCard',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
+                _registered_method=True)
+        self.GetCommunityStats = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetCommunityStats',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
+                _registered_method=True)
+        self.GetConfessionNumbers = channel.unary_unary(
+                '/veil.v1.ConfessionsService/GetConfessionNumbers',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
+                _registered_method=True)
+        self.TakeDownConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/TakeDownConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionResponse.FromString,
+                _registered_method=True)
+
+
+class ConfessionsServiceServicer:
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    def SubmitConfession(self, request, context):
+        """Stores a new confession as pending. Idempotent on idempotency_key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMyConfessions(self, request, context):
+        """Lists the actor's own confessions, newest first, read from the primary so
+        that a member always sees what they just sent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConfession(self, request, context):
+        """One confession of a community by its public number (for threads, deep links
+        and admin actions). Carries the author's internal member id for other
+        services (the social service marks the author in a thread); callers never
+        show it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ModerateConfession(self, request, context):
-        """Moderation
-        An admin's decision on a pending confession: approve (queues the channel
+        """An admin's decision on a pending confession: approve (queues the channel
         post), reject (optionally with a reason) or reject and ban the author.
         Exactly one decision wins: the transition is one conditional UPDATE.
         """
@@ -277,57 +899,8 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def UnbanMember(self, request, context):
-        """Lifts bans one by one (by ban id or by the label a ban was made with),
-        never per member. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListBans(self, request, context):
-        """The community's bans in force, newest first, each ban its own entry
-        (ids and labels only, never an identity).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetCommunityRules(self, request, context):
-        """A community's rules (the defaults where none were set).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def SetCommunityRule(self, request, context):
-        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
-        value is INVALID_ARGUMENT with a message for the admin.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def MarkUnreachable(self, request, context):
-        """Members
-        Records that the bot got a 403 from a member's private chat (they blocked
-        it): optional and other notices to them are skipped until they write to
-        the bot again (RegisterMember clears it). Called by the notifier workers.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetProfile(self, request, context):
-        """The actor's profile: counters kept as events happen, one SQL statement.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def ListPending(self, request, context):
-        """Moderation Mini App
-        The community's pending confessions, oldest first, with their count.
+        """The community's pending confessions, oldest first, with their count.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -357,15 +930,6 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def SetCommunityRules(self, request, context):
-        """Changes several rules at once (the Mini App's rules form): every value is
-        checked as SetCommunityRule checks it, and either all are stored or none
-        (INVALID_ARGUMENT with a message for the admin).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def GetConfessionNumbers(self, request, context):
         """The public numbers of a community's confessions by internal id (ids of
         other communities are left out).
@@ -387,21 +951,6 @@ class ConfessionsServiceServicer:
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
-            'UpsertCommunity': grpc.unary_unary_rpc_method_handler(
-                    servicer.UpsertCommunity,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.Community.SerializeToString,
-            ),
-            'ListCommunities': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListCommunities,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.SerializeToString,
-            ),
-            'RegisterMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.RegisterMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.SerializeToString,
-            ),
             'SubmitConfession': grpc.unary_unary_rpc_method_handler(
                     servicer.SubmitConfession,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.SubmitConfessionRequest.FromString,
@@ -417,31 +966,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionResponse.SerializeToString,
             ),
-            'NotifyMembers': grpc.unary_unary_rpc_method_handler(
-                    servicer.NotifyMembers,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
-            ),
-            'BanMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.BanMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberResponse.SerializeToString,
-            ),
-            'RecordMemberActivity': grpc.unary_unary_rpc_method_handler(
-                    servicer.RecordMemberActivity,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.SerializeToString,
-            ),
-            'EraseMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.EraseMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.SerializeToString,
-            ),
-            'SetNotifications': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetNotifications,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.MemberStanding.SerializeToString,
-            ),
             'ModerateConfession': grpc.unary_unary_rpc_method_handler(
                     servicer.ModerateConfession,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.ModerateConfessionRequest.FromString,
@@ -451,36 +975,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.RecordPublication,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.SerializeToString,
-            ),
-            'UnbanMember': grpc.unary_unary_rpc_method_handler(
-                    servicer.UnbanMember,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.SerializeToString,
-            ),
-            'ListBans': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListBans,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.ListBansRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.ListBansResponse.SerializeToString,
-            ),
-            'GetCommunityRules': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCommunityRules,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
-            'SetCommunityRule': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetCommunityRule,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
-            'MarkUnreachable': grpc.unary_unary_rpc_method_handler(
-                    servicer.MarkUnreachable,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.SerializeToString,
-            ),
-            'GetProfile': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetProfile,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetProfileRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.Profile.SerializeToString,
             ),
             'ListPending': grpc.unary_unary_rpc_method_handler(
                     servicer.ListPending,
@@ -502,11 +996,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityStats.SerializeToString,
             ),
-            'SetCommunityRules': grpc.unary_unary_rpc_method_handler(
-                    servicer.SetCommunityRules,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.CommunityRules.SerializeToString,
-            ),
             'GetConfessionNumbers': grpc.unary_unary_rpc_method_handler(
                     servicer.GetConfessionNumbers,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.FromString,
@@ -526,90 +1015,10 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ConfessionsService:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
     """
-
-    @staticmethod
-    def UpsertCommunity(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/UpsertCommunity',
-            veil_dot_v1_dot_confessions__pb2.UpsertCommunityRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.Community.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListCommunities(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/ListCommunities',
-            veil_dot_v1_dot_confessions__pb2.ListCommunitiesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.ListCommunitiesResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RegisterMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RegisterMember',
-            veil_dot_v1_dot_confessions__pb2.RegisterMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.RegisterMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
 
     @staticmethod
     def SubmitConfession(request,
@@ -693,141 +1102,6 @@ class ConfessionsService:
             _registered_method=True)
 
     @staticmethod
-    def NotifyMembers(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/NotifyMembers',
-            veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def BanMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/BanMember',
-            veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.BanMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RecordMemberActivity(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RecordMemberActivity',
-            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.RecordMemberActivityResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def EraseMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/EraseMember',
-            veil_dot_v1_dot_confessions__pb2.EraseMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.EraseMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetNotifications(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetNotifications',
-            veil_dot_v1_dot_confessions__pb2.SetNotificationsRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.MemberStanding.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
     def ModerateConfession(request,
             target,
             options=(),
@@ -871,168 +1145,6 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/RecordPublication',
             veil_dot_v1_dot_confessions__pb2.RecordPublicationRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.RecordPublicationResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UnbanMember(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/UnbanMember',
-            veil_dot_v1_dot_confessions__pb2.UnbanMemberRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.UnbanMemberResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListBans(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/ListBans',
-            veil_dot_v1_dot_confessions__pb2.ListBansRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.ListBansResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCommunityRules(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetCommunityRules',
-            veil_dot_v1_dot_confessions__pb2.GetCommunityRulesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetCommunityRule(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetCommunityRule',
-            veil_dot_v1_dot_confessions__pb2.SetCommunityRuleRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def MarkUnreachable(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/MarkUnreachable',
-            veil_dot_v1_dot_confessions__pb2.MarkUnreachableRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.MarkUnreachableResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetProfile(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetProfile',
-            veil_dot_v1_dot_confessions__pb2.GetProfileRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.Profile.FromString,
             options,
             channel_credentials,
             insecure,
@@ -1141,33 +1253,6 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/GetCommunityStats',
             veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.CommunityStats.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def SetCommunityRules(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/SetCommunityRules',
-            veil_dot_v1_dot_confessions__pb2.SetCommunityRulesRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.CommunityRules.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,118 +26,47 @@ class _ServicerContext(_grpc.ServicerContext, _aio.ServicerContext):  # type: ig
 GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
-class ConfessionsServiceStub:
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceStub:
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
-    def __new__(cls, channel: _aio.Channel) -> ConfessionsServiceAsyncStub: ...
+    def __new__(cls, channel: _aio.Channel) -> CommunitiesServiceAsyncStub: ...
     UpsertCommunity: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UpsertCommunityRequest, _confessions_pb2.Community]
     """Registers a community (one Telegram bot, its channel and admin chat).
     Idempotent on the bot id: registering the same bot again updates it.
     """
     ListCommunities: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListCommunitiesRequest, _confessions_pb2.ListCommunitiesResponse]
     """Lists every active community; the gateway serves one webhook per entry."""
-    RegisterMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RegisterMemberRequest, _confessions_pb2.RegisterMemberResponse]
-    """Finds or creates the member behind an actor. Idempotent."""
-    SubmitConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SubmitConfessionRequest, _confessions_pb2.SubmitConfessionResponse]
-    """Stores a new confession as pending. Idempotent on idempotency_key."""
-    ListMyConfessions: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListMyConfessionsRequest, _confessions_pb2.ListMyConfessionsResponse]
-    """Lists the actor's own confessions, newest first, read from the primary so
-    that a member always sees what they just sent.
-    """
-    GetConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]
-    """One confession of a community by its public number (for threads, deep links
-    and admin actions). Carries the author's internal member id for other
-    services (the social service marks the author in a thread); callers never
-    show it.
-    """
-    NotifyMembers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]
-    """Sends a message to members known only by internal id: the service looks up
-    where to deliver, skips members who are unreachable or opted out, and
-    queues the calls in the notifier. Idempotent per notice.
-    """
-    BanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]
-    """Bans a member of a community, optionally until a time. Idempotent."""
-    RecordMemberActivity: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]
-    """Adds to a member's profile counters (comments written, reactions received)
-    as events happen in other services. Idempotent on event_key.
-    """
-    EraseMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]
-    """Erases a member's identity and content in this service. Irreversible."""
-    SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
-    """Turns a member's optional notifications (new comments, replies) on or off."""
-    ModerateConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]
-    """Moderation
-    An admin's decision on a pending confession: approve (queues the channel
-    post), reject (optionally with a reason) or reject and ban the author.
-    Exactly one decision wins: the transition is one conditional UPDATE.
-    """
-    RecordPublication: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]
-    """The notifier worker reports that a confession's channel post was sent:
-    stores the post's message id, moves the confession to published and tells
-    the author. Idempotent.
-    """
-    UnbanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]
-    """Lifts bans one by one (by ban id or by the label a ban was made with),
-    never per member. Idempotent.
-    """
-    ListBans: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]
-    """The community's bans in force, newest first, each ban its own entry
-    (ids and labels only, never an identity).
-    """
     GetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]
     """A community's rules (the defaults where none were set)."""
     SetCommunityRule: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]
     """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
     value is INVALID_ARGUMENT with a message for the admin.
     """
-    MarkUnreachable: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]
-    """Members
-    Records that the bot got a 403 from a member's private chat (they blocked
-    it): optional and other notices to them are skipped until they write to
-    the bot again (RegisterMember clears it). Called by the notifier workers.
-    """
-    GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
-    """The actor's profile: counters kept as events happen, one SQL statement."""
-    ListPending: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]
-    """Moderation Mini App
-    The community's pending confessions, oldest first, with their count.
-    """
-    RecordCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]
-    """The notifier worker reports the message id of a confession's card in the
-    admin chat once sent, so that a decision made elsewhere (the Mini App)
-    edits the same card. Idempotent.
-    """
-    GetCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]
-    """The card of a confession as it was sent (its message id is 0 while unsent)."""
-    GetCommunityStats: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]
-    """Figures of a community: confessions per day, approval rate, median time
-    to a decision, members who confessed. Numbers only.
-    """
     SetCommunityRules: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]
     """Changes several rules at once (the Mini App's rules form): every value is
     checked as SetCommunityRule checks it, and either all are stored or none
     (INVALID_ARGUMENT with a message for the admin).
     """
-    GetConfessionNumbers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]
-    """The public numbers of a community's confessions by internal id (ids of
-    other communities are left out).
-    """
-    TakeDownConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]
-    """Takes an approved or published confession down after reports (an admin's
-    "take down" on the reported-confession card): status deleted, its channel
-    post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
-    """
 
 @_typing.type_check_only
-class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceAsyncStub(CommunitiesServiceStub):
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -147,102 +76,26 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """
     ListCommunities: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListCommunitiesRequest, _confessions_pb2.ListCommunitiesResponse]  # type: ignore[assignment]
     """Lists every active community; the gateway serves one webhook per entry."""
-    RegisterMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RegisterMemberRequest, _confessions_pb2.RegisterMemberResponse]  # type: ignore[assignment]
-    """Finds or creates the member behind an actor. Idempotent."""
-    SubmitConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SubmitConfessionRequest, _confessions_pb2.SubmitConfessionResponse]  # type: ignore[assignment]
-    """Stores a new confession as pending. Idempotent on idempotency_key."""
-    ListMyConfessions: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListMyConfessionsRequest, _confessions_pb2.ListMyConfessionsResponse]  # type: ignore[assignment]
-    """Lists the actor's own confessions, newest first, read from the primary so
-    that a member always sees what they just sent.
-    """
-    GetConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]  # type: ignore[assignment]
-    """One confession of a community by its public number (for threads, deep links
-    and admin actions). Carries the author's internal member id for other
-    services (the social service marks the author in a thread); callers never
-    show it.
-    """
-    NotifyMembers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]  # type: ignore[assignment]
-    """Sends a message to members known only by internal id: the service looks up
-    where to deliver, skips members who are unreachable or opted out, and
-    queues the calls in the notifier. Idempotent per notice.
-    """
-    BanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]  # type: ignore[assignment]
-    """Bans a member of a community, optionally until a time. Idempotent."""
-    RecordMemberActivity: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]  # type: ignore[assignment]
-    """Adds to a member's profile counters (comments written, reactions received)
-    as events happen in other services. Idempotent on event_key.
-    """
-    EraseMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]  # type: ignore[assignment]
-    """Erases a member's identity and content in this service. Irreversible."""
-    SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
-    """Turns a member's optional notifications (new comments, replies) on or off."""
-    ModerateConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]  # type: ignore[assignment]
-    """Moderation
-    An admin's decision on a pending confession: approve (queues the channel
-    post), reject (optionally with a reason) or reject and ban the author.
-    Exactly one decision wins: the transition is one conditional UPDATE.
-    """
-    RecordPublication: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]  # type: ignore[assignment]
-    """The notifier worker reports that a confession's channel post was sent:
-    stores the post's message id, moves the confession to published and tells
-    the author. Idempotent.
-    """
-    UnbanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]  # type: ignore[assignment]
-    """Lifts bans one by one (by ban id or by the label a ban was made with),
-    never per member. Idempotent.
-    """
-    ListBans: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]  # type: ignore[assignment]
-    """The community's bans in force, newest first, each ban its own entry
-    (ids and labels only, never an identity).
-    """
     GetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
     """A community's rules (the defaults where none were set)."""
     SetCommunityRule: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRuleRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
     """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
     value is INVALID_ARGUMENT with a message for the admin.
     """
-    MarkUnreachable: _aio.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]  # type: ignore[assignment]
-    """Members
-    Records that the bot got a 403 from a member's private chat (they blocked
-    it): optional and other notices to them are skipped until they write to
-    the bot again (RegisterMember clears it). Called by the notifier workers.
-    """
-    GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
-    """The actor's profile: counters kept as events happen, one SQL statement."""
-    ListPending: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]  # type: ignore[assignment]
-    """Moderation Mini App
-    The community's pending confessions, oldest first, with their count.
-    """
-    RecordCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]  # type: ignore[assignment]
-    """The notifier worker reports the message id of a confession's card in the
-    admin chat once sent, so that a decision made elsewhere (the Mini App)
-    edits the same card. Idempotent.
-    """
-    GetCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]  # type: ignore[assignment]
-    """The card of a confession as it was sent (its message id is 0 while unsent)."""
-    GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
-    """Figures of a community: confessions per day, approval rate, median time
-    to a decision, members who confessed. Numbers only.
-    """
     SetCommunityRules: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetCommunityRulesRequest, _confessions_pb2.CommunityRules]  # type: ignore[assignment]
     """Changes several rules at once (the Mini App's rules form): every value is
     checked as SetCommunityRule checks it, and either all are stored or none
     (INVALID_ARGUMENT with a message for the admin).
     """
-    GetConfessionNumbers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]  # type: ignore[assignment]
-    """The public numbers of a community's confessions by internal id (ids of
-    other communities are left out).
-    """
-    TakeDownConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]  # type: ignore[assignment]
-    """Takes an approved or published confession down after reports (an admin's
-    "take down" on the reported-confession card): status deleted, its channel
-    post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
-    """
 
-class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
-    """ConfessionsService owns communities, pseudonymous members and confessions
-    with their moderation lifecycle. Its data lives in the `confessions` schema.
+class CommunitiesServiceServicer(metaclass=_abc_1.ABCMeta):
+    """The confessions service (one process, one `confessions` schema) serves three
+    gRPC services, one per concern: CommunitiesService, MembersService and
+    ConfessionsService. A client of the process opens one channel and uses the
+    stubs it needs.
+
+    CommunitiesService owns communities (one Telegram bot, its channel and admin
+    chat) and the rules their admins set.
     """
 
     @_abc_1.abstractmethod
@@ -264,12 +117,332 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Lists every active community; the gateway serves one webhook per entry."""
 
     @_abc_1.abstractmethod
+    def GetCommunityRules(
+        self,
+        request: _confessions_pb2.GetCommunityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """A community's rules (the defaults where none were set)."""
+
+    @_abc_1.abstractmethod
+    def SetCommunityRule(
+        self,
+        request: _confessions_pb2.SetCommunityRuleRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
+        value is INVALID_ARGUMENT with a message for the admin.
+        """
+
+    @_abc_1.abstractmethod
+    def SetCommunityRules(
+        self,
+        request: _confessions_pb2.SetCommunityRulesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
+        """Changes several rules at once (the Mini App's rules form): every value is
+        checked as SetCommunityRule checks it, and either all are stored or none
+        (INVALID_ARGUMENT with a message for the admin).
+        """
+
+def add_CommunitiesServiceServicer_to_server(servicer: CommunitiesServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class MembersServiceStub:
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> MembersServiceAsyncStub: ...
+    RegisterMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RegisterMemberRequest, _confessions_pb2.RegisterMemberResponse]
+    """Finds or creates the member behind an actor. Idempotent."""
+    NotifyMembers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]
+    """Sends a message to members known only by internal id: the service looks up
+    where to deliver, skips members who are unreachable or opted out, and
+    queues the calls in the notifier. Idempotent per notice.
+    """
+    BanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]
+    """Bans a member of a community, optionally until a time. Idempotent."""
+    UnbanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]
+    """Lifts bans one by one (by ban id or by the label a ban was made with),
+    never per member. Idempotent.
+    """
+    ListBans: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]
+    """The community's bans in force, newest first, each ban its own entry
+    (ids and labels only, never an identity).
+    """
+    RecordMemberActivity: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]
+    """Adds to a member's profile counters (comments written, reactions received)
+    as events happen in other services. Idempotent on event_key.
+    """
+    EraseMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]
+    """Erases a member's identity and content in this service. Irreversible."""
+    SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
+    """Turns a member's optional notifications (new comments, replies) on or off."""
+    MarkUnreachable: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]
+    """Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
+
+@_typing.type_check_only
+class MembersServiceAsyncStub(MembersServiceStub):
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    RegisterMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RegisterMemberRequest, _confessions_pb2.RegisterMemberResponse]  # type: ignore[assignment]
+    """Finds or creates the member behind an actor. Idempotent."""
+    NotifyMembers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersRequest, _confessions_pb2.NotifyMembersResponse]  # type: ignore[assignment]
+    """Sends a message to members known only by internal id: the service looks up
+    where to deliver, skips members who are unreachable or opted out, and
+    queues the calls in the notifier. Idempotent per notice.
+    """
+    BanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]  # type: ignore[assignment]
+    """Bans a member of a community, optionally until a time. Idempotent."""
+    UnbanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]  # type: ignore[assignment]
+    """Lifts bans one by one (by ban id or by the label a ban was made with),
+    never per member. Idempotent.
+    """
+    ListBans: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListBansRequest, _confessions_pb2.ListBansResponse]  # type: ignore[assignment]
+    """The community's bans in force, newest first, each ban its own entry
+    (ids and labels only, never an identity).
+    """
+    RecordMemberActivity: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordMemberActivityRequest, _confessions_pb2.RecordMemberActivityResponse]  # type: ignore[assignment]
+    """Adds to a member's profile counters (comments written, reactions received)
+    as events happen in other services. Idempotent on event_key.
+    """
+    EraseMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]  # type: ignore[assignment]
+    """Erases a member's identity and content in this service. Irreversible."""
+    SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
+    """Turns a member's optional notifications (new comments, replies) on or off."""
+    MarkUnreachable: _aio.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]  # type: ignore[assignment]
+    """Records that the bot got a 403 from a member's private chat (they blocked
+    it): optional and other notices to them are skipped until they write to
+    the bot again (RegisterMember clears it). Called by the notifier workers.
+    """
+    GetProfile: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetProfileRequest, _confessions_pb2.Profile]  # type: ignore[assignment]
+    """The actor's profile: counters kept as events happen, one SQL statement."""
+
+class MembersServiceServicer(metaclass=_abc_1.ABCMeta):
+    """MembersService owns pseudonymous members: registration, bans, notices to
+    members by internal id, profile counters, reachability and erasure.
+    """
+
+    @_abc_1.abstractmethod
     def RegisterMember(
         self,
         request: _confessions_pb2.RegisterMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.RegisterMemberResponse, _abc.Awaitable[_confessions_pb2.RegisterMemberResponse]]:
         """Finds or creates the member behind an actor. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def NotifyMembers(
+        self,
+        request: _confessions_pb2.NotifyMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.NotifyMembersResponse, _abc.Awaitable[_confessions_pb2.NotifyMembersResponse]]:
+        """Sends a message to members known only by internal id: the service looks up
+        where to deliver, skips members who are unreachable or opted out, and
+        queues the calls in the notifier. Idempotent per notice.
+        """
+
+    @_abc_1.abstractmethod
+    def BanMember(
+        self,
+        request: _confessions_pb2.BanMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.BanMemberResponse, _abc.Awaitable[_confessions_pb2.BanMemberResponse]]:
+        """Bans a member of a community, optionally until a time. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def UnbanMember(
+        self,
+        request: _confessions_pb2.UnbanMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.UnbanMemberResponse, _abc.Awaitable[_confessions_pb2.UnbanMemberResponse]]:
+        """Lifts bans one by one (by ban id or by the label a ban was made with),
+        never per member. Idempotent.
+        """
+
+    @_abc_1.abstractmethod
+    def ListBans(
+        self,
+        request: _confessions_pb2.ListBansRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.ListBansResponse, _abc.Awaitable[_confessions_pb2.ListBansResponse]]:
+        """The community's bans in force, newest first, each ban its own entry
+        (ids and labels only, never an identity).
+        """
+
+    @_abc_1.abstractmethod
+    def RecordMemberActivity(
+        self,
+        request: _confessions_pb2.RecordMemberActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.RecordMemberActivityResponse, _abc.Awaitable[_confessions_pb2.RecordMemberActivityResponse]]:
+        """Adds to a member's profile counters (comments written, reactions received)
+        as events happen in other services. Idempotent on event_key.
+        """
+
+    @_abc_1.abstractmethod
+    def EraseMember(
+        self,
+        request: _confessions_pb2.EraseMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.EraseMemberResponse, _abc.Awaitable[_confessions_pb2.EraseMemberResponse]]:
+        """Erases a member's identity and content in this service. Irreversible."""
+
+    @_abc_1.abstractmethod
+    def SetNotifications(
+        self,
+        request: _confessions_pb2.SetNotificationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.MemberStanding, _abc.Awaitable[_confessions_pb2.MemberStanding]]:
+        """Turns a member's optional notifications (new comments, replies) on or off."""
+
+    @_abc_1.abstractmethod
+    def MarkUnreachable(
+        self,
+        request: _confessions_pb2.MarkUnreachableRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.MarkUnreachableResponse, _abc.Awaitable[_confessions_pb2.MarkUnreachableResponse]]:
+        """Records that the bot got a 403 from a member's private chat (they blocked
+        it): optional and other notices to them are skipped until they write to
+        the bot again (RegisterMember clears it). Called by the notifier workers.
+        """
+
+    @_abc_1.abstractmethod
+    def GetProfile(
+        self,
+        request: _confessions_pb2.GetProfileRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
+        """The actor's profile: counters kept as events happen, one SQL statement."""
+
+def add_MembersServiceServicer_to_server(servicer: MembersServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class ConfessionsServiceStub:
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> ConfessionsServiceAsyncStub: ...
+    SubmitConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SubmitConfessionRequest, _confessions_pb2.SubmitConfessionResponse]
+    """Stores a new confession as pending. Idempotent on idempotency_key."""
+    ListMyConfessions: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListMyConfessionsRequest, _confessions_pb2.ListMyConfessionsResponse]
+    """Lists the actor's own confessions, newest first, read from the primary so
+    that a member always sees what they just sent.
+    """
+    GetConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]
+    """One confession of a community by its public number (for threads, deep links
+    and admin actions). Carries the author's internal member id for other
+    services (the social service marks the author in a thread); callers never
+    show it.
+    """
+    ModerateConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]
+    """An admin's decision on a pending confession: approve (queues the channel
+    post), reject (optionally with a reason) or reject and ban the author.
+    Exactly one decision wins: the transition is one conditional UPDATE.
+    """
+    RecordPublication: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]
+    """The notifier worker reports that a confession's channel post was sent:
+    stores the post's message id, moves the confession to published and tells
+    the author. Idempotent.
+    """
+    ListPending: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]
+    """The community's pending confessions, oldest first, with their count."""
+    RecordCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
+    GetConfessionNumbers: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
+    """
+    TakeDownConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]
+    """Takes an approved or published confession down after reports (an admin's
+    "take down" on the reported-confession card): status deleted, its channel
+    post deleted through the notifier (a post still on its way is deleted when
+    it lands). Of two admins, one wins.
+    """
+
+@_typing.type_check_only
+class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    SubmitConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SubmitConfessionRequest, _confessions_pb2.SubmitConfessionResponse]  # type: ignore[assignment]
+    """Stores a new confession as pending. Idempotent on idempotency_key."""
+    ListMyConfessions: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListMyConfessionsRequest, _confessions_pb2.ListMyConfessionsResponse]  # type: ignore[assignment]
+    """Lists the actor's own confessions, newest first, read from the primary so
+    that a member always sees what they just sent.
+    """
+    GetConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionRequest, _confessions_pb2.GetConfessionResponse]  # type: ignore[assignment]
+    """One confession of a community by its public number (for threads, deep links
+    and admin actions). Carries the author's internal member id for other
+    services (the social service marks the author in a thread); callers never
+    show it.
+    """
+    ModerateConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ModerateConfessionRequest, _confessions_pb2.ModerateConfessionResponse]  # type: ignore[assignment]
+    """An admin's decision on a pending confession: approve (queues the channel
+    post), reject (optionally with a reason) or reject and ban the author.
+    Exactly one decision wins: the transition is one conditional UPDATE.
+    """
+    RecordPublication: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]  # type: ignore[assignment]
+    """The notifier worker reports that a confession's channel post was sent:
+    stores the post's message id, moves the confession to published and tells
+    the author. Idempotent.
+    """
+    ListPending: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]  # type: ignore[assignment]
+    """The community's pending confessions, oldest first, with their count."""
+    RecordCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]  # type: ignore[assignment]
+    """The notifier worker reports the message id of a confession's card in the
+    admin chat once sent, so that a decision made elsewhere (the Mini App)
+    edits the same card. Idempotent.
+    """
+    GetCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]  # type: ignore[assignment]
+    """The card of a confession as it was sent (its message id is 0 while unsent)."""
+    GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
+    """Figures of a community: confessions per day, approval rate, median time
+    to a decision, members who confessed. Numbers only.
+    """
+    GetConfessionNumbers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]  # type: ignore[assignment]
+    """The public numbers of a community's confessions by internal id (ids of
+    other communities are left out).
+    """
+    TakeDownConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]  # type: ignore[assignment]
+    """Takes an approved or published confession down after reports (an admin's
+    "take down" on the reported-confession card): status deleted, its channel
+    post deleted through the notifier (a post still on its way is deleted when
+    it lands). Of two admins, one wins.
+    """
+
+class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
+    """ConfessionsService owns confessions and their moderation lifecycle: submission,
+    the admins' card, the decision, the channel post's publication, and the
+    moderation Mini App's queue and figures.
+    """
 
     @_abc_1.abstractmethod
     def SubmitConfession(
@@ -302,58 +475,12 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
-    def NotifyMembers(
-        self,
-        request: _confessions_pb2.NotifyMembersRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.NotifyMembersResponse, _abc.Awaitable[_confessions_pb2.NotifyMembersResponse]]:
-        """Sends a message to members known only by internal id: the service looks up
-        where to deliver, skips members who are unreachable or opted out, and
-        queues the calls in the notifier. Idempotent per notice.
-        """
-
-    @_abc_1.abstractmethod
-    def BanMember(
-        self,
-        request: _confessions_pb2.BanMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.BanMemberResponse, _abc.Awaitable[_confessions_pb2.BanMemberResponse]]:
-        """Bans a member of a community, optionally until a time. Idempotent."""
-
-    @_abc_1.abstractmethod
-    def RecordMemberActivity(
-        self,
-        request: _confessions_pb2.RecordMemberActivityRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.RecordMemberActivityResponse, _abc.Awaitable[_confessions_pb2.RecordMemberActivityResponse]]:
-        """Adds to a member's profile counters (comments written, reactions received)
-        as events happen in other services. Idempotent on event_key.
-        """
-
-    @_abc_1.abstractmethod
-    def EraseMember(
-        self,
-        request: _confessions_pb2.EraseMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.EraseMemberResponse, _abc.Awaitable[_confessions_pb2.EraseMemberResponse]]:
-        """Erases a member's identity and content in this service. Irreversible."""
-
-    @_abc_1.abstractmethod
-    def SetNotifications(
-        self,
-        request: _confessions_pb2.SetNotificationsRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.MemberStanding, _abc.Awaitable[_confessions_pb2.MemberStanding]]:
-        """Turns a member's optional notifications (new comments, replies) on or off."""
-
-    @_abc_1.abstractmethod
     def ModerateConfession(
         self,
         request: _confessions_pb2.ModerateConfessionRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.ModerateConfessionResponse, _abc.Awaitable[_confessions_pb2.ModerateConfessionResponse]]:
-        """Moderation
-        An admin's decision on a pending confession: approve (queues the channel
+        """An admin's decision on a pending confession: approve (queues the channel
         post), reject (optionally with a reason) or reject and ban the author.
         Exactly one decision wins: the transition is one conditional UPDATE.
         """
@@ -370,72 +497,12 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """
 
     @_abc_1.abstractmethod
-    def UnbanMember(
-        self,
-        request: _confessions_pb2.UnbanMemberRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.UnbanMemberResponse, _abc.Awaitable[_confessions_pb2.UnbanMemberResponse]]:
-        """Lifts bans one by one (by ban id or by the label a ban was made with),
-        never per member. Idempotent.
-        """
-
-    @_abc_1.abstractmethod
-    def ListBans(
-        self,
-        request: _confessions_pb2.ListBansRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.ListBansResponse, _abc.Awaitable[_confessions_pb2.ListBansResponse]]:
-        """The community's bans in force, newest first, each ban its own entry
-        (ids and labels only, never an identity).
-        """
-
-    @_abc_1.abstractmethod
-    def GetCommunityRules(
-        self,
-        request: _confessions_pb2.GetCommunityRulesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
-        """A community's rules (the defaults where none were set)."""
-
-    @_abc_1.abstractmethod
-    def SetCommunityRule(
-        self,
-        request: _confessions_pb2.SetCommunityRuleRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
-        """Changes one rule from an admin's text ("cooldown 10m", "cap 3", …); a bad
-        value is INVALID_ARGUMENT with a message for the admin.
-        """
-
-    @_abc_1.abstractmethod
-    def MarkUnreachable(
-        self,
-        request: _confessions_pb2.MarkUnreachableRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.MarkUnreachableResponse, _abc.Awaitable[_confessions_pb2.MarkUnreachableResponse]]:
-        """Members
-        Records that the bot got a 403 from a member's private chat (they blocked
-        it): optional and other notices to them are skipped until they write to
-        the bot again (RegisterMember clears it). Called by the notifier workers.
-        """
-
-    @_abc_1.abstractmethod
-    def GetProfile(
-        self,
-        request: _confessions_pb2.GetProfileRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.Profile, _abc.Awaitable[_confessions_pb2.Profile]]:
-        """The actor's profile: counters kept as events happen, one SQL statement."""
-
-    @_abc_1.abstractmethod
     def ListPending(
         self,
         request: _confessions_pb2.ListPendingRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.ListPendingResponse, _abc.Awaitable[_confessions_pb2.ListPendingResponse]]:
-        """Moderation Mini App
-        The community's pending confessions, oldest first, with their count.
-        """
+        """The community's pending confessions, oldest first, with their count."""
 
     @_abc_1.abstractmethod
     def RecordCard(
@@ -464,17 +531,6 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_confessions_pb2.CommunityStats, _abc.Awaitable[_confessions_pb2.CommunityStats]]:
         """Figures of a community: confessions per day, approval rate, median time
         to a decision, members who confessed. Numbers only.
-        """
-
-    @_abc_1.abstractmethod
-    def SetCommunityRules(
-        self,
-        request: _confessions_pb2.SetCommunityRulesRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.CommunityRules, _abc.Awaitable[_confessions_pb2.CommunityRules]]:
-        """Changes several rules at once (the Mini App's rules form): every value is
-        checked as SetCommunityRule checks it, and either all are stored or none
-        (INVALID_ARGUMENT with a message for the admin).
         """
 
     @_abc_1.abstractmethod

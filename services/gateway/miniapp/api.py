@@ -143,7 +143,7 @@ async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
     pending: confessions_pb2.ListPendingResponse = await state.services.confessions.ListPending(
         confessions_pb2.ListPendingRequest(community_id=community_id, limit=QUEUE_SIZE)
     )
-    rules: confessions_pb2.CommunityRules = await state.services.confessions.GetCommunityRules(
+    rules: confessions_pb2.CommunityRules = await state.services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=community_id)
     )
     return {
@@ -197,7 +197,7 @@ async def stats(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
 
 async def rules(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
     """The community's rules as the form's fields."""
-    current = await state.services.confessions.GetCommunityRules(
+    current = await state.services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=caller.community.id)
     )
     return rules_json(current)
@@ -209,7 +209,7 @@ async def set_rules(request: web.Request, state: MiniApp, caller: Caller) -> dic
         settings = settings_of(await _body(request))
     except RulesError as error:
         raise ApiError(400, str(error)) from None
-    stored = await state.services.confessions.SetCommunityRules(
+    stored = await state.services.communities.SetCommunityRules(
         confessions_pb2.SetCommunityRulesRequest(
             community_id=caller.community.id, settings=settings
         )

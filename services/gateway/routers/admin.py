@@ -133,7 +133,7 @@ async def ban(
     until = until_of(seconds)
     if until is not None:
         request.until.CopyFrom(timestamp(until))
-    await services.confessions.BanMember(request)
+    await services.members.BanMember(request)
     await message.answer("🚫 Banned " + ban_line(label, request.reason, until).removeprefix("• "))
 
 
@@ -166,7 +166,7 @@ async def unban(
     else:
         await message.answer(UNBAN_USAGE)
         return
-    response = await services.confessions.UnbanMember(request)
+    response = await services.members.UnbanMember(request)
     await message.answer(
         f"✅ Unbanned {escape(label)}." if response.unbanned else f"No such ban: {escape(label)}."
     )
@@ -179,7 +179,7 @@ async def bans(
     """/bans: the bans in force."""
     if not await _allowed(message, community, admins):
         return
-    response = await services.confessions.ListBans(
+    response = await services.members.ListBans(
         confessions_pb2.ListBansRequest(community_id=community.id)
     )
     if not response.bans:
@@ -218,13 +218,13 @@ async def settings(
         return
     name, _, value = (command.args or "").strip().partition(" ")
     if not name:
-        rules = await services.confessions.GetCommunityRules(
+        rules = await services.communities.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
         await answer_long(message, rules_text(rules))
         return
     try:
-        rules = await services.confessions.SetCommunityRule(
+        rules = await services.communities.SetCommunityRule(
             confessions_pb2.SetCommunityRuleRequest(
                 community_id=community.id, name=name, value=value
             )

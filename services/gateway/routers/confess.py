@@ -24,6 +24,7 @@ from services.gateway.keyboards import (
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, send_media
 from services.gateway.routers.context import actor
+from veil.core.grpc_errors import member_refusal
 from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
 
@@ -51,7 +52,7 @@ async def begin(
 ) -> None:
     """Start a new draft; its id becomes the idempotency key of the submission."""
     assert message.from_user is not None
-    member = await services.confessions.RegisterMember(
+    member = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
     )
     if member.standing.banned:
@@ -166,20 +167,22 @@ async def draft_action(
             )
         )
     except grpc.aio.AioRpcError as error:
-        # The community's rules refused it; the service's message is for the member.
+        # Only a MemberRefusal's text is for the member; any other failure is
+        # answered with a generic text by the error handler.
+        refusal = member_refusal(error)
+        if refusal is None:
+            raise
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
             # Too long, a filtered word or personal information the community
             # refuses: the draft stays, ✏️ Edit fixes it.
-            await answer_query(query, error.details(), alert=True)
+            await answer_query(query, refusal, alert=True)
             return
-        if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-            # Banned, cooling down or over the daily cap: the draft is dropped.
-            await answer_query(query)
-            if message is not None:
-                await edit_message(message, texts.refused(error.details() or ""), None)
-            await state.clear()
-            return
-        raise
+        # Banned, cooling down or over the daily cap: the draft is dropped.
+        await answer_query(query)
+        if message is not None:
+            await edit_message(message, texts.refused(refusal), None)
+        await state.clear()
+        return
     await answer_query(query)
     if message is not None:
         await edit_message(message, texts.received(response.confession.number), None)

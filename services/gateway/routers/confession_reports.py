@@ -47,7 +47,7 @@ async def report(
 ) -> None:
     """🚩: a message asking why; a reason: the weighted report."""
     number = callback_data.n
-    registered = await services.confessions.RegisterMember(
+    registered = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(
             actor=actor(community, query.from_user), thread_number=number
         )

@@ -47,7 +47,7 @@ async def choose(
     # Social first: it knows the member only by the internal id, which the
     # confessions erasure deletes. A failure in between is redone by the
     # redelivered press (both erasures are idempotent).
-    registered = await services.confessions.RegisterMember(
+    registered = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=member)
     )
     await services.social.EraseMember(
@@ -57,7 +57,7 @@ async def choose(
             subject=registered.member.subject,
         )
     )
-    await services.confessions.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
+    await services.members.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
     await answer_query(query, "Erased.")
     if message is not None:
         await edit_text(message, texts.ERASED)

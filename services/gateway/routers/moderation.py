@@ -79,7 +79,7 @@ async def press(
     if card is None:
         return
     if callback_data.action == "reason":
-        rules = await services.confessions.GetCommunityRules(
+        rules = await services.communities.GetCommunityRules(
             confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
         )
         await answer_query(query)
@@ -157,7 +157,7 @@ async def pick_reason(
             }
         )
         return
-    rules = await services.confessions.GetCommunityRules(
+    rules = await services.communities.GetCommunityRules(
         confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
     )
     if not 0 <= callback_data.reason < len(rules.reject_reasons):

@@ -24,7 +24,7 @@ router.callback_query.filter(PrivateChat())
 async def me(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """Show confessions sent and approved, comments, reactions received, impact points."""
     assert message.from_user is not None
-    profile = await services.confessions.GetProfile(
+    profile = await services.members.GetProfile(
         confessions_pb2.GetProfileRequest(actor=actor(community, message.from_user))
     )
     joined = (

@@ -29,7 +29,7 @@ router.callback_query.filter(PrivateChat())
 async def show(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """The current setting with a button for the other value."""
     assert message.from_user is not None
-    response = await services.confessions.RegisterMember(
+    response = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
     )
     enabled = response.standing.notifications_enabled
@@ -44,7 +44,7 @@ async def choose(
     services: ServiceClients,
 ) -> None:
     """Store the pressed value (a set, so a redelivered press is harmless) and show it."""
-    standing = await services.confessions.SetNotifications(
+    standing = await services.members.SetNotifications(
         confessions_pb2.SetNotificationsRequest(
             actor=actor(community, query.from_user), enabled=bool(callback_data.on)
         )

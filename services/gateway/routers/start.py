@@ -24,7 +24,7 @@ router.callback_query.filter(PrivateChat())
 async def start(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """Register the member and greet them with the main menu."""
     assert message.from_user is not None
-    response = await services.confessions.RegisterMember(
+    response = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
     )
     await message.answer(texts.welcome(community.title, response.created), reply_markup=MAIN_MENU)

@@ -35,6 +35,7 @@ from services.gateway.threads import (
     ThreadView,
     open_thread_context,
 )
+from veil.core.grpc_errors import member_refusal
 from veil.core.telegram_text import append_line
 from veil.v1 import confessions_pb2, social_pb2
 
@@ -100,7 +101,7 @@ async def _register(
     services: ServiceClients, community: CommunityEntry, user: User, number: int
 ) -> confessions_pb2.RegisterMemberResponse:
     """The member behind the update and thread ``number``'s confession, in one call."""
-    response: confessions_pb2.RegisterMemberResponse = await services.confessions.RegisterMember(
+    response: confessions_pb2.RegisterMemberResponse = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, user), thread_number=number)
     )
     return response
@@ -350,7 +351,7 @@ async def compose(
     state: FSMContext,
 ) -> None:
     """➕ Comment or ↩️ Reply: ask for the text."""
-    standing = await services.confessions.RegisterMember(
+    standing = await services.members.RegisterMember(
         confessions_pb2.RegisterMemberRequest(actor=actor(community, query.from_user))
     )
     if standing.standing.banned:
@@ -421,10 +422,11 @@ async def write(
         await state.set_state(None)
         return
     except grpc.aio.AioRpcError as error:
-        if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+        refusal = member_refusal(error)
+        if refusal is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT:
             # A community rule refused it (personal information, a filtered
-            # word): they are still writing, and the same draft key is kept.
-            await message.answer(f"{error.details()}\n/cancel to stop.")
+            # word, the length): they are still writing, the same draft key kept.
+            await message.answer(f"{refusal}\n/cancel to stop.")
             return
         if error.code() != grpc.StatusCode.NOT_FOUND:
             raise

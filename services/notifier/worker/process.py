@@ -1,4 +1,4 @@
-"""A notifier worker process: ``python -m services.notifier.worker``.
+"""A notifier worker process: ``python -m services.notifier.worker`` (its entry point).
 
 Claims queued Bot API calls from the notifier schema and sends them within
 Telegram's limits (shared with every other worker through Redis Cluster).
@@ -16,21 +16,20 @@ import signal
 import socket
 
 from services.notifier.config import WorkerSettings
-from services.notifier.directory import BotTokens, MemberDirectory, Publications
-from services.notifier.dispatcher import DispatchConfig, Dispatcher
 from services.notifier.erasure import QueueErasure
-from services.notifier.limiter import FloodLimiter, Limits
-from services.notifier.metrics import WorkerMetrics
 from services.notifier.models import SCHEMA
 from services.notifier.repository import NotifierRepository
-from services.notifier.telegram import BotApi
+from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
+from services.notifier.worker.limiter import FloodLimiter, Limits
+from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.sender import OutboxSender, SenderConfig
+from services.notifier.worker.telegram import BotApi
+from veil.core import confessions_stubs
 from veil.core.db import Database
-from veil.core.grpc_client import create_channel, service_name
 from veil.core.metrics import ReplicaLag, start_metrics_server
 from veil.core.redis import connect_redis_cluster
 from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.telemetry import init_process, quiet
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -53,16 +52,12 @@ async def run(settings: WorkerSettings) -> None:
     db = Database.from_settings(settings, SCHEMA)
     repository = NotifierRepository(db)
     redis = await connect_redis_cluster(settings.redis_nodes)
-    channel = create_channel(
-        settings.confessions_addr,
-        [service_name(confessions_pb2.DESCRIPTOR, "ConfessionsService")],
-    )
-    confessions = confessions_pb2_grpc.ConfessionsServiceStub(channel)
+    upstream, channel = confessions_stubs.connect(settings.confessions_addr)
     api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
     await api.start()
     metrics = WorkerMetrics()
-    dispatcher = Dispatcher(
-        DispatchConfig(
+    sender = OutboxSender(
+        SenderConfig(
             worker_id=worker_id,
             lease_seconds=settings.notifier_lease_seconds,
             batch_size=settings.notifier_batch_size,
@@ -86,22 +81,22 @@ async def run(settings: WorkerSettings) -> None:
             horizon_seconds=settings.notifier_slot_horizon_seconds,
         ),
         api,
-        BotTokens(confessions, refresh_seconds=settings.notifier_refresh_seconds),
-        MemberDirectory(confessions),
+        BotTokens(upstream.communities, refresh_seconds=settings.notifier_refresh_seconds),
+        MemberDirectory(upstream.members),
         metrics,
-        Publications(confessions),
+        Publications(upstream.confessions),
         QueueErasure(db),
     )
     runner = await start_metrics_server(
         metrics.registry,
         settings.metrics_host,
         settings.metrics_port,
-        health=lambda: {"in_flight": dispatcher.in_flight},
+        health=lambda: {"in_flight": sender.in_flight},
         before_scrape=metrics.refresh_quantiles,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, dispatcher.stop)
+        loop.add_signal_handler(sig, sender.stop)
     gauges = asyncio.create_task(
         _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
     )
@@ -112,7 +107,7 @@ async def run(settings: WorkerSettings) -> None:
         extra={"worker": worker_id, "metrics": f"{settings.metrics_host}:{settings.metrics_port}"},
     )
     try:
-        await dispatcher.run()
+        await sender.run()
     finally:
         for task in (gauges, lag):
             if task is not None:

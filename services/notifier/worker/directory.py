@@ -25,11 +25,11 @@ class BotTokens:
 
     def __init__(
         self,
-        confessions: confessions_pb2_grpc.ConfessionsServiceStub,
+        communities: confessions_pb2_grpc.CommunitiesServiceStub,
         *,
         refresh_seconds: float,
     ) -> None:
-        self._confessions = confessions
+        self._communities = communities
         self._tokens: dict[int, str] = {}
         self._loaded_at = 0.0
         # When the reload that produced ``_tokens`` was started.
@@ -51,7 +51,7 @@ class BotTokens:
             if asked_at is not None and self._load_started >= asked_at:
                 return
             started = time.monotonic()
-            response = await self._confessions.ListCommunities(
+            response = await self._communities.ListCommunities(
                 confessions_pb2.ListCommunitiesRequest(include_secrets=True)
             )
             self._tokens = {c.id: c.bot_token for c in response.communities}
@@ -63,18 +63,18 @@ class MemberDirectory:
     """Tells the confessions service that a member blocked the bot.
 
     The notifier keeps its own record (``notifier.unreachable_chats``) and drops
-    the chat's messages whatever happens here; ``ConfessionsService.MarkUnreachable``
+    the chat's messages whatever happens here; ``MembersService.MarkUnreachable``
     makes the confessions service skip notices to the member until they write
     to the bot again.
     """
 
-    def __init__(self, confessions: confessions_pb2_grpc.ConfessionsServiceStub) -> None:
-        self._confessions = confessions
+    def __init__(self, members: confessions_pb2_grpc.MembersServiceStub) -> None:
+        self._members = members
 
     async def mark_unreachable(self, community_id: int, telegram_user_id: int) -> bool:
         """Tell confessions; returns whether the call succeeded."""
         try:
-            await self._confessions.MarkUnreachable(
+            await self._members.MarkUnreachable(
                 confessions_pb2.MarkUnreachableRequest(
                     community_id=community_id, telegram_user_id=telegram_user_id
                 )

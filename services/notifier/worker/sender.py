@@ -3,7 +3,7 @@
 One message's life in a worker:
 
 1. claimed (``sending``, leased) as the head of its chat (see repository._CLAIM);
-2. a sending slot reserved for its bot and chat (:mod:`services.notifier.limiter`),
+2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.limiter`),
    waited for; a slot further away than the horizon puts it back with ``retry_at``;
 3. one Bot API call;
 4. the outcome recorded at once: ``sent`` in one tiny UPDATE (the only time in
@@ -26,12 +26,12 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal
 
-from services.notifier.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.erasure import QueueErasure
-from services.notifier.limiter import FloodLimiter, Limits, is_private
-from services.notifier.metrics import WorkerMetrics
 from services.notifier.repository import ClaimedMessage, NotifierRepository
-from services.notifier.telegram import Answer, BotApi, Outcome
+from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
+from services.notifier.worker.limiter import FloodLimiter, Limits, is_private
+from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_card_key, parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class DispatchConfig:
+class SenderConfig:
     """Tuning of one worker (from :class:`WorkerSettings`)."""
 
     worker_id: str
@@ -89,12 +89,12 @@ class LimitsCache:
         return self._limits.get(community_id, self._defaults)
 
 
-class Dispatcher:
+class OutboxSender:
     """Claims and delivers messages until stopped."""
 
     def __init__(
         self,
-        config: DispatchConfig,
+        config: SenderConfig,
         repository: NotifierRepository,
         limiter: FloodLimiter,
         api: BotApi,

@@ -1,0 +1,135 @@
+"""Use cases of MembersService that do more than one thing: registering (and
+becoming reachable again), banning, notices by internal id, erasure.
+
+Each queues its Bot API calls (built in :mod:`services.confessions.outgoing`)
+in the notifier through the :class:`Outbox`; the SQL is in the repositories.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from services.confessions import members, outgoing, registration
+from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.members_repository import MembersRepository
+from services.confessions.protection import ProtectionRepository
+from services.confessions.registration import ThreadRow
+from services.confessions.rows import BanRow, Erasure, MemberRow
+from veil.core.errors import InvalidInputError
+from veil.core.outbox import Outbox
+from veil.v1 import confessions_pb2 as pb
+
+
+async def register(
+    repository: MembersRepository,
+    outbox: Outbox,
+    community_id: int,
+    telegram_user_id: int,
+    subject: str,
+    thread_number: int,
+) -> tuple[MemberRow, ThreadRow | None]:
+    """Find or create the member (and a thread's confession, when asked for)."""
+    member, thread = await registration.register_member(
+        repository.db, community_id, telegram_user_id, subject, thread_number
+    )
+    if member.unreachable:
+        # They wrote to the bot, so they unblocked it: the notifier delivers
+        # to them again first, then the flag goes (a failure in between is
+        # retried on their next update).
+        await outbox.mark_reachable(community_id, telegram_user_id)
+        await repository.mark_reachable(member.id)
+    return member, thread
+
+
+async def ban(
+    protection: ProtectionRepository,
+    communities: CommunitiesRepository,
+    outbox: Outbox,
+    community_id: int,
+    member_id: int,
+    *,
+    until: datetime | None,
+    reason: str,
+    label: str,
+) -> BanRow:
+    """Ban a member's subject and tell them, once per ban."""
+    row, telegram_id = await protection.ban(
+        community_id, member_id, until=until, reason=reason, label=label
+    )
+    community = await communities.get_community(community_id)
+    await outbox.send([outgoing.ban_call(community, row, telegram_id)])
+    return row
+
+
+async def record_activity(
+    repository: MembersRepository, request: pb.RecordMemberActivityRequest
+) -> None:
+    """Add to a member's counters, once per event key."""
+    if not 1 <= len(request.event_key) <= 200:
+        raise InvalidInputError("event_key must be 1..200 characters")
+    await repository.record_activity(
+        request.community_id,
+        request.member_id,
+        comments_written=request.comments_written,
+        reactions_received=request.reactions_received,
+        event_key=request.event_key,
+    )
+
+
+async def notify(
+    repository: MembersRepository, outbox: Outbox, request: pb.NotifyMembersRequest
+) -> int:
+    """Queue notices to members by internal id (the activity counted first, when
+    given); returns how many were queued. The unreachable, the opted out and the
+    erased are skipped."""
+    for notice in request.notices:
+        members.check_notice(notice)
+    if request.HasField("activity"):
+        await record_activity(repository, request.activity)
+    if not request.notices:
+        return 0
+    recipients = await repository.recipients(
+        [(n.community_id, n.member_id) for n in request.notices]
+    )
+    calls = []
+    for notice in request.notices:
+        recipient = recipients.get((notice.community_id, notice.member_id))
+        # A member who erased their data is no longer there to tell.
+        call = outgoing.notice_call(notice, recipient) if recipient is not None else None
+        if call is not None:
+            calls.append(call)
+    # The notices' own idempotency keys make a retried request queue nothing new.
+    await outbox.send(calls)
+    return len(calls)
+
+
+async def erase(
+    repository: MembersRepository,
+    outbox: Outbox,
+    community_id: int,
+    telegram_user_id: int,
+    subject: str,
+) -> tuple[Erasure, int] | None:
+    """Erase the member and their confessions; their channel posts are changed as
+    the community chose ("[deleted]", or deleted) and their cards withdrawn.
+
+    None when they were erased already (the queue is erased again: a retry
+    after a failure in between).
+    """
+
+    async def queue_channel_edits(erasure: Erasure) -> None:
+        await outbox.send(
+            outgoing.erasure_calls(community_id, erasure)
+            + outgoing.withdrawal_calls(community_id, erasure)
+        )
+        # What the queue holds of them goes in the same transaction's time.
+        await outbox.erase(
+            community_id, [telegram_user_id], outgoing.erased_keys(community_id, erasure)
+        )
+
+    erased = await repository.erase_member(
+        community_id, telegram_user_id, subject, queue_channel_edits
+    )
+    if erased is None:
+        await outbox.erase(community_id, [telegram_user_id], [])
+    return erased

@@ -1,0 +1,3 @@
+from services.notifier.worker.process import main
+
+main()
