@@ -7,13 +7,14 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install proto lint test up down status chat bench bench-notifier chaos clean
+.PHONY: help install proto lint test unit up down status chat bench bench-notifier chaos clean
 
 help:
 	@echo "make up      run Veil locally (emulator unless VEIL_BOT_TOKEN is set; prints the sandbox URL)"
 	@echo "make chat    talk to the local bot as a member (after make up)"
 	@echo "make down    stop everything started by make up"
 	@echo "make test    lint, then the whole suite against real Postgres/Redis/gRPC"
+	@echo "make unit    the unit layer only (tests/unit: pure code, no stack; seconds)"
 	@echo "make bench   open-loop mixed load through the real stack (k6), against stock aiogram"
 	@echo "make bench-notifier  a burst through the notifier under Telegram's flood limits"
 	@echo "make chaos   faults under load (2 of every process behind nginx); ledger and alerts"
@@ -41,6 +42,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
 up: $(STAMP)
 	$(PY) -m tools.devstack up
 
@@ -57,7 +61,7 @@ bench: $(STAMP)
 	$(PY) -m tools.bench
 
 bench-notifier: $(STAMP)
-	$(PY) -m tools.bench_notifier
+	$(PY) -m tools.bench.notifier
 
 chaos: $(STAMP)
 	$(PY) -m tools.chaos

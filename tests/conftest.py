@@ -16,16 +16,15 @@ import aiohttp
 import grpc
 import pytest
 
-from tests.e2e.world import World
-from tests.observability.receiver import Receiver
-from tests.social.threads import Services
-from tools.devstack import infra
+from tests.support.otlp import Receiver
+from tests.support.services import Services
+from tests.support.world import PACE_SECONDS, World
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
 PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
-# VEIL_NOTIFY_BATCH_SECONDS and VEIL_COUNTER_EDIT_SECONDS of the suite's stack.
-PACE_SECONDS = 4.0
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,9 +37,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def infra_config() -> Iterator[infra.InfraConfig]:
+def infra_config() -> Iterator[InfraConfig]:
     """Test infrastructure, started fresh for the run and stopped at its end."""
-    cfg = infra.InfraConfig(
+    cfg = InfraConfig(
         root=TEST_ROOT,
         pg_port=26432 + PORT_OFFSET,
         pg_replica_port=26433 + PORT_OFFSET,
@@ -48,10 +47,10 @@ def infra_config() -> Iterator[infra.InfraConfig]:
     )
     # Every run starts from empty databases: no community of an earlier run is
     # served again, and a cold start is only a few seconds.
-    infra.destroy(cfg)
-    infra.start(cfg)
+    lifecycle.destroy(cfg)
+    lifecycle.start(cfg)
     yield cfg
-    infra.stop(cfg)
+    lifecycle.stop(cfg)
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +63,7 @@ def otlp_receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture(scope="session")
-def stack(infra_config: infra.InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]:
+def stack(infra_config: InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]:
     """The whole system as real processes, dying with the test run."""
     for log in (infra_config.root / "logs").glob("*.log"):
         if log.stem in {

@@ -6,8 +6,8 @@ import os
 import subprocess
 import sys
 
-from tools.bench_counters import Counts, cpu_seconds
-from tools.bench_report import Step
+from tools.bench.counters import Counts, cpu_seconds
+from tools.bench.report import Step
 
 
 def test_cpu_of_children_that_exited_is_counted() -> None:

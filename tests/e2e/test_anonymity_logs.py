@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
-from tests.e2e.world import World, buttons
-from tools.devstack import infra
+from tests.support.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
+from tests.support.world import World, buttons
+from tools.devstack.infra.config import InfraConfig
 from veil.core.redis import connect_redis_cluster
 
 
 @pytest.mark.last
 async def test_no_member_identity_in_logs_or_redis(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member(first_name="Zelda")
     await member.start()

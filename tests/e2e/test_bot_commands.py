@@ -6,8 +6,8 @@ import asyncio
 from typing import Any
 
 from services.gateway.commands import ADMIN_COMMANDS, MEMBER_COMMANDS
-from tests.e2e.world import World
-from tests.social.threads import bot_api, until
+from tests.support.threads import bot_api, until
+from tests.support.world import World
 
 PRIVATE = {"type": "all_private_chats"}
 

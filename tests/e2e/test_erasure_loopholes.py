@@ -12,10 +12,9 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_says, confess, number_of, set_report_threshold, shown
-from tests.social.threads import (
-    Services,
+from tests.support.moderation import admin_says, confess, number_of, set_report_threshold, shown
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -27,7 +26,9 @@ from tests.social.threads import (
     rows,
     until,
 )
-from tools.devstack import infra
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 
@@ -56,8 +57,8 @@ async def standing(services: Services, community: World.Community, user_id: int)
     return bool(registered.standing.banned)
 
 
-async def _sql(infra_config: infra.InfraConfig, sql: str) -> str:
-    return await asyncio.to_thread(infra.psql, infra_config, sql)
+async def _sql(infra_config: InfraConfig, sql: str) -> str:
+    return await asyncio.to_thread(psql, infra_config, sql)
 
 
 async def test_a_banned_member_is_still_banned_after_erasing_themselves(
@@ -102,7 +103,7 @@ async def test_the_cooldown_and_the_daily_cap_survive_erasure(
 
 
 async def test_one_account_cannot_hide_a_comment_by_reporting_erasing_and_rejoining(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     host, writer, troll = community.member(), community.member(), community.member()
     number = await publish(host, infra_config, "a thread with a comment someone dislikes")
@@ -136,7 +137,7 @@ async def test_one_account_cannot_hide_a_comment_by_reporting_erasing_and_rejoin
 
 
 async def test_likes_and_reactions_received_are_not_farmed_by_erasing_and_rejoining(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     host, writer, fan = community.member(), community.member(), community.member()
     number = await publish(host, infra_config, "a thread with a comment someone loves")
@@ -166,7 +167,7 @@ async def test_likes_and_reactions_received_are_not_farmed_by_erasing_and_rejoin
 
 
 async def test_bans_are_listed_and_lifted_per_ban_never_per_member(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     author, host = community.member(), community.member()
     await author.start()
@@ -210,7 +211,7 @@ async def test_bans_are_listed_and_lifted_per_ban_never_per_member(
 
 
 async def test_erasure_corrects_the_comment_counter_of_channel_posts(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+    world: World, community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     host, leaver, stayer = community.member(), community.member(), community.member()
     number = await publish(host, infra_config, "a post whose counter counts", channel_post=True)
@@ -231,7 +232,7 @@ async def test_erasure_corrects_the_comment_counter_of_channel_posts(
 
 
 async def test_erasure_withdraws_the_hidden_comment_card_of_the_writer(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+    world: World, community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     host, writer = community.member(), community.member()
     number = await publish(host, infra_config, "a thread with a comment that gets hidden")

@@ -6,10 +6,10 @@ import itertools
 import time
 from typing import Any
 
-from tests.e2e.world import Member, World, new_user_id
-from tests.moderation.helpers import add_to_admin_chat, chat, confess, shown
-from tests.social.threads import bot_api, comment_row, open_thread, publish, rows, write_comment
-from tools.devstack import infra
+from tests.support.moderation import add_to_admin_chat, chat, confess, shown
+from tests.support.threads import bot_api, comment_row, open_thread, publish, rows, write_comment
+from tests.support.world import Member, World, new_user_id
+from tools.devstack.infra.config import InfraConfig
 
 _group_ids = itertools.count(-(3 * 10**12) - int(time.time()) % 100_000 * 1000)
 
@@ -113,7 +113,7 @@ async def test_the_admin_chat_answers_admin_commands_only(community: World.Commu
 
 
 async def test_thread_buttons_in_a_group_open_the_private_chat(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author, commenter = community.member(), community.member(first_name="Cy")
     await author.start()

@@ -7,10 +7,8 @@ import asyncio
 import json
 from typing import Any
 
-from tests.conftest import PACE_SECONDS
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -22,7 +20,9 @@ from tests.social.threads import (
     until,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import PACE_SECONDS, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.cards import WITHDRAWN_NOTE
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
@@ -33,7 +33,7 @@ def _stat(profile: dict[str, Any], label: str) -> int:
 
 
 async def test_profile_counts_as_things_happen(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     member = community.member()
     await member.send("/me")
@@ -72,7 +72,7 @@ async def test_profile_counts_as_things_happen(
 
 
 async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     member = community.member()
     await member.start()
@@ -93,7 +93,7 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
 
     async def unreachable() -> bool:
         flag = await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             f"SELECT unreachable_since IS NOT NULL FROM confessions.members WHERE id = {member_id}",
         )
@@ -122,10 +122,10 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
     assert not any(m["text"] in ("notice a", "notice b") for m in await member.bot_messages())
 
 
-async def _rows(infra_config: infra.InfraConfig) -> list[tuple[str, dict[str, Any]]]:
+async def _rows(infra_config: InfraConfig) -> list[tuple[str, dict[str, Any]]]:
     """Every row of every table of the confessions, social and notifier schemas, as JSON."""
     tables = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
         "WHERE table_schema IN ('confessions', 'social', 'notifier') "
@@ -133,9 +133,7 @@ async def _rows(infra_config: infra.InfraConfig) -> list[tuple[str, dict[str, An
     )
     rows: list[tuple[str, dict[str, Any]]] = []
     for table in tables.splitlines():
-        dump = await asyncio.to_thread(
-            infra.psql, infra_config, f"SELECT row_to_json(t) FROM {table} t"
-        )
+        dump = await asyncio.to_thread(psql, infra_config, f"SELECT row_to_json(t) FROM {table} t")
         rows.extend((table, json.loads(line)) for line in dump.splitlines() if line)
     return rows
 
@@ -143,7 +141,7 @@ async def _rows(infra_config: infra.InfraConfig) -> list[tuple[str, dict[str, An
 async def test_deleteme_leaves_nothing_of_the_member(
     world: World,
     community: World.Community,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
     services: Services,
 ) -> None:
     leaver = community.member(first_name="Leaver")
@@ -252,10 +250,10 @@ async def test_deleteme_leaves_nothing_of_the_member(
 
 
 async def test_deleteme_deletes_posts_when_the_community_says_so(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         f"UPDATE confessions.communities SET erased_posts = 'delete' WHERE id = {community.id}",
     )
@@ -273,7 +271,7 @@ async def test_deleteme_deletes_posts_when_the_community_says_so(
 
 
 async def test_a_post_that_lands_after_the_erasure_is_taken_down(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, services: Services
+    world: World, community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     leaver = community.member()
     number = await publish(leaver, infra_config, "approved, then erased")

@@ -9,8 +9,9 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from tests.e2e.world import World, buttons
-from tools.devstack import infra
+from tests.support.world import World, buttons
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 
 
 async def _role(port: int) -> str | None:
@@ -26,7 +27,7 @@ async def _role(port: int) -> str | None:
 
 @pytest.mark.last
 async def test_member_flow_survives_master_failover(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member()
     await member.send("✍️ New confession")
@@ -36,7 +37,7 @@ async def test_member_flow_survives_master_failover(
     masters = [port for port, role in roles.items() if role == "master"]
     assert len(masters) == 3, roles
     victim = masters[0]
-    infra.kill_redis_node(infra_config, victim)
+    kill_redis_node(infra_config, victim)
     try:
         # Straight away, while the cluster is electing a new master: the update is
         # retried (by the client, and by Telegram on a 5xx) until it goes through.
@@ -56,4 +57,4 @@ async def test_member_flow_survives_master_failover(
         await member.send("/my")
         assert "written before the failover" in (await member.last())["text"]
     finally:
-        infra.start_redis_node(infra_config, victim)
+        start_redis_node(infra_config, victim)

@@ -11,8 +11,9 @@ import asyncio
 import time
 from typing import Any
 
-from tests.e2e.world import Member, World, buttons
-from tools.devstack import infra
+from tests.support.world import Member, World, buttons
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 async def _write_and_preview(member: Member, text: str) -> dict[str, Any]:
@@ -142,7 +143,7 @@ async def test_double_send_stores_once(community: World.Community) -> None:
 
 
 async def test_row_on_primary_arrives_on_replica(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member()
     preview = await _write_and_preview(member, "replicated confession")
@@ -151,12 +152,12 @@ async def test_row_on_primary_arrives_on_replica(
         "SELECT number, status, text FROM confessions.confessions "
         f"WHERE community_id = {community.id}"
     )
-    assert infra.psql(infra_config, query).strip() == "1|pending|replicated confession"
+    assert psql(infra_config, query).strip() == "1|pending|replicated confession"
     deadline = time.monotonic() + 10
     while True:
-        on_replica = infra.psql(infra_config, query, replica=True).strip()
+        on_replica = psql(infra_config, query, replica=True).strip()
         if on_replica == "1|pending|replicated confession":
             break
         assert time.monotonic() < deadline, f"replica still shows {on_replica!r}"
         await asyncio.sleep(0.1)
-    assert infra.psql(infra_config, "SELECT pg_is_in_recovery()", replica=True).strip() == "t"
+    assert psql(infra_config, "SELECT pg_is_in_recovery()", replica=True).strip() == "t"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import orjson
 
-from tests.e2e.test_webhook_failures import _message_update, _post, _secret
-from tests.e2e.world import World, buttons
-from tests.observability.test_metrics import samples
+from tests.support.metrics import samples
+from tests.support.webhook import community_secret, message_update, post_update
+from tests.support.world import World, buttons
 
 
 async def test_me_is_answered_in_the_webhook_response(
@@ -20,11 +20,11 @@ async def test_me_is_answered_in_the_webhook_response(
     member = community.member()
     await member.start()
     before = len(await member.bot_messages())
-    status, body = await _post(
+    status, body = await post_update(
         world,
         community.id,
-        orjson.dumps(_message_update(910_000_001, member.user_id, "/me")),
-        _secret(world, community),
+        orjson.dumps(message_update(910_000_001, member.user_id, "/me")),
+        community_secret(world, community),
     )
     assert status == 200
     answer = orjson.loads(body)

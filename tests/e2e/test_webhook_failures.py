@@ -4,59 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 import aiohttp
 import orjson
 
-from services.gateway.registry import webhook_secret
-from tests.e2e.world import World, buttons, new_user_id
-from tools.devstack import infra
-
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-def _secret(world: World, community: World.Community) -> str:
-    key = world.stack.secrets()["webhook_secret_key"].encode()
-    return webhook_secret(key, community.id, community.bot_id)
+from tests.support.webhook import community_secret, message_update, post_update
+from tests.support.world import World, buttons, new_user_id
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
-def _message_update(update_id: int, user_id: int, text: str) -> dict[str, Any]:
-    return {
-        "update_id": update_id,
-        "message": {
-            "message_id": 1,
-            "date": 1_700_000_000,
-            "chat": {"id": user_id, "type": "private", "first_name": "Eve"},
-            "from": {"id": user_id, "is_bot": False, "first_name": "Eve"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-        },
-    }
-
-
-async def _post(
-    world: World, community_id: int | str, body: bytes, secret: str | None
-) -> tuple[int, str]:
-    headers = {"Content-Type": "application/json"}
-    if secret is not None:
-        headers[SECRET_HEADER] = secret
-    url = f"{world.stack.gateway_url}/webhook/{community_id}"
-    async with world.http.post(url, data=body, headers=headers) as response:
-        return response.status, await response.text()
-
-
-def _rows(cfg: infra.InfraConfig, table: str, community_id: int) -> int:
+def _rows(cfg: InfraConfig, table: str, community_id: int) -> int:
     """Rows of a community in ``confessions.<table>``, counted on the primary."""
     return int(
-        infra.psql(
-            cfg, f"SELECT count(*) FROM confessions.{table} WHERE community_id = {community_id}"
-        )
+        psql(cfg, f"SELECT count(*) FROM confessions.{table} WHERE community_id = {community_id}")
     )
 
 
 async def test_duplicate_update_processed_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     member = community.member()
     preview_result = await member.send("✍️ New confession")
@@ -74,34 +40,36 @@ async def test_duplicate_update_processed_once(
 
 
 async def test_wrong_or_missing_secret_is_rejected(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    body = orjson.dumps(_message_update(1, 7_000_000_001, "/start"))
-    assert (await _post(world, community.id, body, "wrong-secret"))[0] == 401
-    assert (await _post(world, community.id, body, None))[0] == 401
+    body = orjson.dumps(message_update(1, 7_000_000_001, "/start"))
+    assert (await post_update(world, community.id, body, "wrong-secret"))[0] == 401
+    assert (await post_update(world, community.id, body, None))[0] == 401
     # The right secret of another community is wrong here too.
     other = await world.create_community()
-    assert (await _post(world, community.id, body, _secret(world, other)))[0] == 401
+    assert (await post_update(world, community.id, body, community_secret(world, other)))[0] == 401
     assert _rows(infra_config, "members", community.id) == 0
-    assert (await _post(world, community.id, body, _secret(world, community)))[0] == 200
+    assert (await post_update(world, community.id, body, community_secret(world, community)))[
+        0
+    ] == 200
     assert _rows(infra_config, "members", community.id) == 1
 
 
 async def test_bad_bodies_get_200_and_store_nothing(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    secret = _secret(world, community)
+    secret = community_secret(world, community)
     cases = {
         "malformed json": b"{not json",
         "not an object": b"[1, 2, 3]",
         "no update_id": b'{"message": {}}',
         "invalid message": orjson.dumps({"update_id": 5, "message": {"text": 12}}),
         "unknown update type": orjson.dumps({"update_id": 6, "future_thing": {"x": 1}}),
-        "oversized": orjson.dumps(_message_update(7, 7_000_000_002, "/start " + "x" * 400_000)),
+        "oversized": orjson.dumps(message_update(7, 7_000_000_002, "/start " + "x" * 400_000)),
         "hostile nesting": b"[" * 100_000 + b"]" * 100_000,
     }
     for reason, body in cases.items():
-        status, _ = await _post(world, community.id, body, secret)
+        status, _ = await post_update(world, community.id, body, secret)
         assert status == 200, reason
     assert _rows(infra_config, "members", community.id) == 0
     log = world.stack.log_path("gateway").read_text()
@@ -122,9 +90,9 @@ async def test_bad_bodies_get_200_and_store_nothing(
 
 
 async def test_unknown_bot_gets_404(world: World) -> None:
-    body = orjson.dumps(_message_update(1, 7_000_000_003, "/start"))
-    assert (await _post(world, 999_999_999, body, "x"))[0] == 404
-    assert (await _post(world, "not-a-number", body, "x"))[0] == 404
+    body = orjson.dumps(message_update(1, 7_000_000_003, "/start"))
+    assert (await post_update(world, 999_999_999, body, "x"))[0] == 404
+    assert (await post_update(world, "not-a-number", body, "x"))[0] == 404
 
 
 async def test_flooding_member_is_limited_politely_others_unaffected(
@@ -144,7 +112,7 @@ async def test_flooding_member_is_limited_politely_others_unaffected(
 
 
 async def test_concurrent_delivery_of_one_update_processes_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     """Two deliveries of the same update racing each other: one is handled."""
     user_id = 7_000_000_050 + community.bot_id % 1000
@@ -152,9 +120,11 @@ async def test_concurrent_delivery_of_one_update_processes_once(
     await world.control(
         "POST", f"/bots/{community.bot_id}/users/{user_id}/messages", {"text": "hi"}
     )
-    secret = _secret(world, community)
-    body = orjson.dumps(_message_update(10_000, user_id, "/start"))
-    statuses = await asyncio.gather(*[_post(world, community.id, body, secret) for _ in range(8)])
+    secret = community_secret(world, community)
+    body = orjson.dumps(message_update(10_000, user_id, "/start"))
+    statuses = await asyncio.gather(
+        *[post_update(world, community.id, body, secret) for _ in range(8)]
+    )
     codes = sorted(code for code, _ in statuses)
     # One 200 that handled it; the others are duplicates (200) or in flight (503,
     # which Telegram would redeliver and then find it done).
@@ -198,7 +168,7 @@ async def test_gateway_readiness(world: World, http: aiohttp.ClientSession) -> N
 
 
 async def test_failed_bot_api_call_is_redelivered_and_completed_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     """Telegram failing the bot's reply (502): the update is redelivered and finished.
 
@@ -252,11 +222,11 @@ async def test_bot_api_call_lost_on_the_network_is_redelivered(
 
 
 async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
-    world: World, infra_config: infra.InfraConfig
+    world: World, infra_config: InfraConfig
 ) -> None:
     broken_bot = 6_999_000_000 + new_user_id() % 1_000_000
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "INSERT INTO confessions.communities "
         "(bot_id, bot_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
@@ -271,7 +241,7 @@ async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
         assert "Welcome" in (await member.last())["text"]
     finally:
         await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             f"DELETE FROM confessions.communities WHERE bot_id = {broken_bot}",
         )

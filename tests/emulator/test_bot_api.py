@@ -12,7 +12,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.emulator.conftest import Emulator, started_member
+from tests.support.emulator import Emulator, started_member
 
 USER = 4_000_000_001
 

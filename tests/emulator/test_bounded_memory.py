@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Emulator, Receiver
+from tests.support.emulator import Emulator, Receiver
 from tools.telegram_emulator.model import MAX_KEPT_UPDATES, BotState, CallbackQuery
 
 

@@ -13,7 +13,7 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 
-from tests.emulator.conftest import Emulator, Receiver, started_member
+from tests.support.emulator import Emulator, Receiver, started_member
 from tools.chat import (
     Chat,
     Press,

@@ -10,7 +10,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramConflictError
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.emulator.conftest import Emulator, Receiver, started_member, wait_for
+from tests.support.emulator import Emulator, Receiver, started_member, wait_for
 
 USER = 4_100_000_001
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

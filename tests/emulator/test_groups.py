@@ -15,7 +15,7 @@ from aiogram.types import (
     ChatMemberRestricted,
 )
 
-from tests.emulator.conftest import Emulator, Receiver
+from tests.support.emulator import Emulator, Receiver
 
 GROUP = -1_000_300
 USERS = (4_200_000_001, 4_200_000_002)

@@ -19,7 +19,7 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 
-from tests.emulator.conftest import Emulator, started_member
+from tests.support.emulator import Emulator, started_member
 
 USER = 4_200_000_001
 

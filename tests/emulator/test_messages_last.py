@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.emulator.conftest import Emulator, started_member
+from tests.support.emulator import Emulator, started_member
 
 USER = 4_000_000_031
 

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 
-from tests.emulator.conftest import Emulator, Receiver
+from tests.support.emulator import Emulator, Receiver
 from tools.telegram_emulator.app import create_app
 from tools.telegram_emulator.retry import RetrySchedule
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiogram.types import BufferedInputFile
 
-from tests.emulator.conftest import Emulator, Receiver, started_member
-from tests.sandbox.events import stream
+from tests.support.emulator import Emulator, Receiver, started_member
+from tests.support.sandbox_events import stream
 
 USER = 4_400_000_001
 ADMIN = 4_400_000_002

@@ -8,7 +8,7 @@ import pytest
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
-from tests.emulator.conftest import Emulator, Receiver, started_member
+from tests.support.emulator import Emulator, Receiver, started_member
 
 USER = 4_300_000_001
 # One code point, two UTF-16 code units (outside the Basic Multilingual Plane).

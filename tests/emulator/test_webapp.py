@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, quote
 import pytest
 
 from services.gateway.miniapp.auth import AuthError, verify
-from tests.emulator.conftest import Emulator, started_member
+from tests.support.emulator import Emulator, started_member
 
 
 async def test_init_data_is_signed_with_the_bots_token(emulator: Emulator) -> None:

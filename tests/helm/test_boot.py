@@ -29,10 +29,10 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.e2e.world import World, buttons
-from tests.helm import chart
-from tests.helm.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
-from tools.devstack import infra
+from tests.support import chart
+from tests.support.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
+from tests.support.world import World, buttons
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack, dying_with_parent, free_port
 
 WORKER_MODULE = REPO_ROOT / "services" / "notifier" / "worker"
@@ -113,7 +113,7 @@ def _spawn(ctr: dict[str, Any], chart_env: dict[str, str], log: Path) -> subproc
 
 
 @pytest.fixture
-def boot_stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
+def boot_stack(infra_config: InfraConfig) -> Iterator[Stack]:
     """An emulator of its own, and a folder for the chart-run processes' logs."""
     # Own root: the session `stack` fixture's pidfiles and logs are left alone.
     config = dataclasses.replace(infra_config, root=infra_config.root / "helm-boot")
@@ -126,7 +126,7 @@ def boot_stack(infra_config: infra.InfraConfig) -> Iterator[Stack]:
         stack.stop_process("emulator")
 
 
-def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, Any]:
+def _local_values(stack: Stack, infra_config: InfraConfig) -> dict[str, Any]:
     """Values that point the chart at this machine; only hosts and ports differ."""
     ports = stack.ports
     return merge(
@@ -141,8 +141,8 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
                 "primary": {"host": "127.0.0.1", "port": infra_config.pg_port},
                 "replica": {"host": "127.0.0.1", "port": infra_config.pg_replica_port},
             },
-            # The local roles' passwords are their names (tools/devstack/infra.py).
-            "secrets": {"dbPasswords": dict(infra.SERVICE_ROLES)},
+            # The local roles' passwords are their names (tools/devstack/infra/).
+            "secrets": {"dbPasswords": dict(SERVICE_ROLES)},
             # Every process gets its own metrics port here (one pod each in a cluster).
             "gateway": {
                 "httpPort": ports.gateway,
@@ -153,7 +153,7 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
                 name: {
                     "grpcPort": getattr(ports, name),
                     "metricsPort": free_port(),
-                    "dbUser": infra.SERVICE_ROLES[name],
+                    "dbUser": SERVICE_ROLES[name],
                 }
                 for name in GRPC_SERVICES
             },
@@ -168,7 +168,7 @@ def _local_values(stack: Stack, infra_config: infra.InfraConfig) -> dict[str, An
 
 
 async def test_the_charts_commands_boot_veil_and_a_confession_goes_through(
-    boot_stack: Stack, infra_config: infra.InfraConfig, http: aiohttp.ClientSession
+    boot_stack: Stack, infra_config: InfraConfig, http: aiohttp.ClientSession
 ) -> None:
     objs = chart.objects(_local_values(boot_stack, infra_config))
     logs = boot_stack.root / "logs"

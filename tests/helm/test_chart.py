@@ -21,8 +21,8 @@ from services.confessions.config import ConfessionsSettings
 from services.gateway.config import GatewaySettings
 from services.notifier.config import NotifierSettings, WorkerSettings
 from services.social.config import SocialSettings
-from tests.helm import chart
-from tests.helm.chart import (
+from tests.support import chart
+from tests.support.chart import (
     CHART,
     COMPONENTS,
     FAKE_SECRETS,
@@ -437,10 +437,9 @@ def test_network_policies() -> None:
         if not rule.get("from")
     ]
     assert open_to_outside == [f"{RELEASE}-gateway-ingress"]
+    # Each gRPC service admits only its callers (tests/helm/test_topology.py).
     for service in GRPC_SERVICES:
-        spec = policies[f"{RELEASE}-{service}-ingress"]
-        (rule,) = spec["ingress"]
-        assert rule["from"] == [{"podSelector": {"matchLabels": release_pods}}]
+        assert f"{RELEASE}-{service}-ingress" in policies
     # Prometheus may scrape the metrics port, from the configured peers only.
     (scrape,) = policies[f"{RELEASE}-metrics-ingress"]["ingress"]
     assert scrape["ports"] == [{"port": "metrics", "protocol": "TCP"}]

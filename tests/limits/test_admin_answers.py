@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, chat, confess, current, number_of, shown
-from tests.social.threads import Services, button, rows
+from tests.support.moderation import admin_press, card, chat, confess, current, number_of, shown
+from tests.support.services import Services
+from tests.support.threads import button, rows
+from tests.support.world import World
 from veil.core.telegram_text import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
 from veil.v1 import confessions_pb2
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -15,7 +14,8 @@ from tests.moderation.helpers import (
     shown,
     type_reason,
 )
-from tests.social.threads import button, rows
+from tests.support.threads import button, rows
+from tests.support.world import World
 from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
 
 EMOJI = "😀"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.world import World
 from tests.limits.test_admin_answers import admin_answers
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     card,
@@ -15,9 +14,9 @@ from tests.moderation.helpers import (
     shown,
     type_reason,
 )
-from tests.social.test_threads import _hidden
-from tests.social.threads import button, rows
-from tools.devstack import infra
+from tests.support.threads import button, hidden_comment, rows
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_an_admin_named_like_a_tag_rejects_with_a_typed_reason(
@@ -61,9 +60,9 @@ async def test_a_typed_reason_after_another_admin_decided_names_them_escaped(
 
 
 async def test_a_restored_comment_card_names_an_admin_named_like_a_tag(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    _, _, _, hidden = await _hidden(world, community, infra_config, "a joke <3")
+    _, _, _, hidden = await hidden_comment(world, community, infra_config, "a joke <3")
     pressed = await admin_press(community, 1, hidden, button(hidden, "Restore"), "<Ann>")
     assert pressed["answer"]["text"] == "↩️ Restored"
     edited = await current(community, community.admin_chat_id, hidden["message_id"])

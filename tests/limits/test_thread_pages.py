@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     open_thread,
     publish,
@@ -14,7 +13,8 @@ from tests.social.threads import (
     reply,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, utf16_len
 
 # Two UTF-16 units each: emoji-heavy text reaches the limit at half the characters.
@@ -34,7 +34,7 @@ async def _commenter_is_done(member: Any) -> None:
 
 
 async def test_a_confession_near_the_limit_with_a_long_comment(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -58,7 +58,7 @@ async def test_a_confession_near_the_limit_with_a_long_comment(
 
 
 async def test_a_page_of_five_long_emoji_comments(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     author = community.member()
     await author.start()

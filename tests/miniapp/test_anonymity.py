@@ -10,8 +10,7 @@ from __future__ import annotations
 from aiohttp.web import RouteDef
 
 from services.gateway.miniapp.api import routes
-from tests.e2e.world import World
-from tests.miniapp.helpers import (
+from tests.support.miniapp import (
     Answer,
     assert_anonymous,
     call,
@@ -19,10 +18,11 @@ from tests.miniapp.helpers import (
     init_data,
     pending_confession,
 )
-from tests.moderation.helpers import confess, number_of
-from tests.social.test_threads import _hidden
-from tests.social.threads import Services
-from tools.devstack import infra
+from tests.support.moderation import confess, number_of
+from tests.support.services import Services
+from tests.support.threads import hidden_comment
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 ENDPOINTS = {
     "queue",
@@ -41,12 +41,12 @@ async def test_no_mini_app_answer_names_an_author(
     world: World,
     community: World.Community,
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     author = community.member(first_name="Quetzalia")
     await author.start()
     mine = number_of(await confess(author, "written by someone with a rare name"))
-    number, _, _, _ = await _hidden(world, community, infra_config, "a comment to hide")
+    number, _, _, _ = await hidden_comment(world, community, infra_config, "a comment to hide")
     await pending_confession(community, "one more in the queue")
     data = await init_data(community, 1)
     answers: dict[str, Answer] = {}

@@ -11,8 +11,7 @@ import asyncio
 
 import pytest
 
-from tests.e2e.world import World
-from tests.miniapp.helpers import (
+from tests.support.miniapp import (
     Answer,
     assert_anonymous,
     call,
@@ -24,9 +23,11 @@ from tests.miniapp.helpers import (
     queued_to_channel,
     status_of,
 )
-from tests.moderation.helpers import admin_press, current, shown, wait_for
-from tests.social.threads import Services, button, open_thread, replica_caught_up, write_comment
-from tools.devstack import infra
+from tests.support.moderation import admin_press, current, shown, wait_for
+from tests.support.services import Services
+from tests.support.threads import button, open_thread, replica_caught_up, write_comment
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 from veil.v1 import confessions_pb2
 
 
@@ -58,7 +59,7 @@ async def test_approving_publishes_once_and_edits_the_card(
     world: World,
     community: World.Community,
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     number, pending = await pending_confession(community, "approve me from the app")
     cid = await confession_id(services, community, number)
@@ -92,7 +93,7 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
     world: World,
     community: World.Community,
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     number, pending = await pending_confession(community, "two admins at once")
     cid = await confession_id(services, community, number)
@@ -192,7 +193,7 @@ async def test_figures_count_what_happened(
     world: World,
     community: World.Community,
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     approved, _ = await pending_confession(community, "figures: approved")
     rejected, _ = await pending_confession(community, "figures: rejected")

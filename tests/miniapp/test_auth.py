@@ -11,16 +11,11 @@ from urllib.parse import parse_qsl, urlencode
 
 import pytest
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import (
-    call,
-    confession_id,
-    init_data,
-    pending_confession,
-    status_of,
-)
-from tests.moderation.helpers import add_to_admin_chat, current
-from tests.social.threads import Services, button
+from tests.support.miniapp import call, confession_id, init_data, pending_confession, status_of
+from tests.support.moderation import add_to_admin_chat, current
+from tests.support.services import Services
+from tests.support.threads import button
+from tests.support.world import World, new_user_id
 from veil.v1 import confessions_pb2
 
 

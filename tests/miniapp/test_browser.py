@@ -19,14 +19,8 @@ from urllib.parse import quote
 
 from playwright.async_api import Browser, expect
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import (
-    card_recorded,
-    channel_posts,
-    confession_id,
-    pending_confession,
-)
-from tests.moderation.helpers import (
+from tests.support.miniapp import card_recorded, channel_posts, confession_id, pending_confession
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
@@ -34,7 +28,9 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import Services, button
+from tests.support.services import Services
+from tests.support.threads import button
+from tests.support.world import World, new_user_id
 from tools.devstack.stack import REPO_ROOT
 from veil.v1 import confessions_pb2
 

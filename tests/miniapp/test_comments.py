@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import assert_anonymous, call, init_data
-from tests.social.test_threads import _hidden
-from tests.social.threads import admin_press, button, open_thread, replica_caught_up
-from tools.devstack import infra
+from tests.support.miniapp import assert_anonymous, call, init_data
+from tests.support.threads import (
+    admin_press,
+    button,
+    hidden_comment,
+    open_thread,
+    replica_caught_up,
+)
+from tests.support.world import World, new_user_id
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_a_hidden_comment_is_listed_and_restored_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, author, _writer, card = await _hidden(world, community, infra_config, "a dark joke")
+    number, author, _writer, card = await hidden_comment(
+        world, community, infra_config, "a dark joke"
+    )
     data = await init_data(community, 1)
     listed = await call(community, "comments/hidden", data)
     assert listed.status == 200, listed.raw
@@ -64,9 +71,9 @@ async def test_a_hidden_comment_is_listed_and_restored_once(
 
 
 async def test_a_hidden_comment_is_deleted(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, author, _, _ = await _hidden(world, community, infra_config, "delete this one")
+    number, author, _, _ = await hidden_comment(world, community, infra_config, "delete this one")
     data = await init_data(community, 1)
     [comment] = (await call(community, "comments/hidden", data)).json["comments"]
     deleted = await call(
@@ -81,9 +88,9 @@ async def test_a_hidden_comment_is_deleted(
 
 
 async def test_search_by_number_and_by_pseudonym(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, _, _, _ = await _hidden(world, community, infra_config, "find me by my name")
+    number, _, _, _ = await hidden_comment(world, community, infra_config, "find me by my name")
     data = await init_data(community, 1)
     [hidden] = (await call(community, "comments/hidden", data)).json["comments"]
     by_number = await call(community, f"search?q=%23{number}", data)
@@ -116,10 +123,10 @@ async def test_search_by_number_and_by_pseudonym(
 async def test_bad_comment_decisions_change_nothing(
     world: World,
     community: World.Community,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
     body: dict[str, object],
 ) -> None:
-    await _hidden(world, community, infra_config, f"still hidden {body}")
+    await hidden_comment(world, community, infra_config, f"still hidden {body}")
     data = await init_data(community, 1)
     [comment] = (await call(community, "comments/hidden", data)).json["comments"]
     answer = await call(community, f"comments/{comment['id']}/decision", data, body)
@@ -130,9 +137,9 @@ async def test_bad_comment_decisions_change_nothing(
 
 
 async def test_other_threads_communities_and_outsiders_change_nothing(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, _, _, _ = await _hidden(world, community, infra_config, "not theirs to restore")
+    number, _, _, _ = await hidden_comment(world, community, infra_config, "not theirs to restore")
     data = await init_data(community, 1)
     [comment] = (await call(community, "comments/hidden", data)).json["comments"]
     path = f"comments/{comment['id']}/decision"

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import pending_confession
-from tests.moderation.helpers import admin_says, chat, shown
-from tests.social.threads import bot_api
+from tests.support.miniapp import pending_confession
+from tests.support.moderation import admin_says, chat, shown
+from tests.support.threads import bot_api
+from tests.support.world import World, new_user_id
 
 
 async def start_panel(community: World.Community, user_id: int, name: str) -> dict[str, Any]:

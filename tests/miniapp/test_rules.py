@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.world import World, new_user_id
-from tests.miniapp.helpers import assert_anonymous, call, init_data
-from tests.moderation.helpers import admin_says, shown
-from tests.social.threads import Services
+from tests.support.miniapp import assert_anonymous, call, init_data
+from tests.support.moderation import admin_says, shown
+from tests.support.services import Services
+from tests.support.world import World, new_user_id
 from veil.v1 import confessions_pb2
 
 DEFAULTS = {

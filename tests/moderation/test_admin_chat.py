@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World, new_user_id
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
@@ -17,7 +16,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, rows
+from tests.support.threads import button, rows
+from tests.support.world import World, new_user_id
 
 
 async def _set_bot_admin(community: World.Community, is_admin: bool) -> None:

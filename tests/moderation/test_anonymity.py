@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -16,12 +15,13 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button
-from tools.devstack import infra
+from tests.support.threads import button
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 
 async def test_the_author_appears_nowhere_but_in_their_own_chat(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member(first_name="Quetzalia")
     await author.start()

@@ -6,8 +6,7 @@ import re
 
 import grpc
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -17,14 +16,15 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, open_thread, publish, write_comment
-from tools.devstack import infra
+from tests.support.threads import button, open_thread, publish, write_comment
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import Stack
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 
 async def test_ban_author_from_the_card_then_attempts_are_refused(
-    community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+    community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
     author = community.member()
     await author.start()
@@ -70,7 +70,7 @@ async def test_ban_author_from_the_card_then_attempts_are_refused(
 
 
 async def test_ban_by_number_with_a_duration_and_by_pseudonym(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author, commenter = community.member(), community.member()
     await author.start()

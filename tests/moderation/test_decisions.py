@@ -7,8 +7,7 @@ from typing import Any
 
 import grpc
 
-from tests.e2e.world import World, new_user_id
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
@@ -19,7 +18,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, rows
+from tests.support.threads import button, rows
+from tests.support.world import World, new_user_id
 from tools.devstack.stack import Stack
 from veil.v1 import common_pb2, confessions_pb2, confessions_pb2_grpc
 

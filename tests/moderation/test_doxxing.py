@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -19,7 +18,7 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import (
+from tests.support.threads import (
     button,
     open_thread,
     publish,
@@ -27,7 +26,9 @@ from tests.social.threads import (
     reply,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 DOX = "call me at +44 7700 900123 or ask @misty_heron"
 
@@ -42,7 +43,7 @@ async def _flagged_card(community: World.Community, text: str) -> dict[str, Any]
 
 
 async def test_a_comment_with_a_phone_number_and_a_mention_in_each_mode(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -89,7 +90,7 @@ async def test_a_comment_with_a_phone_number_and_a_mention_in_each_mode(
 
 
 async def test_the_word_filter_applies_to_comments_with_its_own_switch(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     await admin_says(community, 1, "/settings words add durian")
     await admin_says(community, 1, "/settings filter reject")
@@ -144,14 +145,14 @@ async def test_confessions_with_personal_information_in_each_mode(
 
 
 async def test_channel_posts_have_link_previews_off_unless_turned_on(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     async def published_with_previews(text: str) -> str:
         number = number_of(await confess(community.member(), text))
         pending = await card(community, number)
         await admin_press(community, 1, pending, button(pending, "Approve"))
         return await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             "SELECT params->'link_preview_options'->>'is_disabled' FROM notifier.outbox "
             f"WHERE community_id = {community.id} AND chat_id = {community.channel_id} "

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     card,
     chat,
@@ -13,7 +12,8 @@ from tests.moderation.helpers import (
     shown,
     wait_for,
 )
-from tests.social.threads import button, rows
+from tests.support.threads import button, rows
+from tests.support.world import World
 
 
 async def test_approve_publishes_with_a_working_deep_link_and_tells_the_author(

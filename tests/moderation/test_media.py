@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, chat, current, shown, wait_for
-from tests.social.threads import button
+from tests.support.moderation import admin_press, card, chat, current, shown, wait_for
+from tests.support.threads import button
+from tests.support.world import World
 
 
 def _file_id(message: dict[str, Any]) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, admin_says, card, confess, number_of, shown
-from tests.social.threads import button
-from tools.devstack import infra
+from tests.support.moderation import admin_press, admin_says, card, confess, number_of, shown
+from tests.support.threads import button
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 async def _send_draft(member: object, text: str) -> dict[str, object]:
@@ -64,7 +65,7 @@ async def test_word_filter_flags_or_rejects_and_length_is_capped(
 
 
 async def test_publishing_at_most_one_post_per_interval(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     saved = await admin_says(community, 1, "/settings publish 30m")
     assert "at most one post per 30 min" in shown(saved)
@@ -75,7 +76,7 @@ async def test_publishing_at_most_one_post_per_interval(
         await admin_press(community, 1, pending, button(pending, "Approve"))
     # The first post leaves at once, the second is queued half an hour later.
     rows = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT round(extract(epoch FROM not_before - now()) / 60) FROM notifier.outbox "
         f"WHERE community_id = {community.id} AND idempotency_key LIKE 'publish:%' ORDER BY id",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.stale_press import stale_press
-from tests.e2e.world import World
-from tests.moderation.helpers import (
+from tests.support.moderation import (
     admin_press,
     admin_says,
     card,
@@ -15,8 +13,10 @@ from tests.moderation.helpers import (
     shown,
     type_reason,
 )
-from tests.social.threads import button, replica_caught_up, rows
-from tools.devstack import infra
+from tests.support.stale_press import stale_press
+from tests.support.threads import button, replica_caught_up, rows
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 WITHDRAWN = "🗑 Withdrawn by its author: there is nothing to decide."
 
@@ -66,7 +66,7 @@ async def test_a_typed_reason_for_a_withdrawn_confession(community: World.Commun
 
 
 async def test_ban_by_the_number_of_an_erased_author(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()

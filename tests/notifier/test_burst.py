@@ -16,8 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from tests.e2e.world import World
-from tests.notifier.conftest import (
+from tests.support.outbox import (
     TELEGRAM_LIMITS,
     bot_calls,
     scrape,
@@ -25,6 +24,7 @@ from tests.notifier.conftest import (
     started_members,
     text_call,
 )
+from tests.support.world import World
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.outbox import Outbox

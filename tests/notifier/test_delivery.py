@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from tests.e2e.world import World
-from tests.notifier.conftest import wait_for
+from tests.support.outbox import wait_for
+from tests.support.world import World
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 
 

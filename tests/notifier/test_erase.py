@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from services.notifier.models import dead_letters, unreachable_chats
 from services.notifier.models import outbox as outbox_table
-from tests.e2e.world import World
-from tests.notifier.conftest import rows, settled, text_call
+from tests.support.outbox import rows, settled, text_call
+from tests.support.world import World
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import select
 
 from services.notifier.models import dead_letters
-from tests.e2e.world import World
-from tests.notifier.conftest import bot_calls, settled, text_call, wait_for
+from tests.support.outbox import bot_calls, settled, text_call, wait_for
+from tests.support.world import World
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.v1 import notifier_pb2, notifier_pb2_grpc

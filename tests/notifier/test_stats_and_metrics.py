@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from tests.e2e.world import World
-from tests.notifier.conftest import labels_key, scrape, settled, text_call, wait_for
+from tests.support.outbox import labels_key, scrape, settled, text_call, wait_for
+from tests.support.world import World
 from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority

@@ -20,8 +20,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from services.notifier.models import outbox as outbox_table
-from tests.e2e.world import World
-from tests.notifier.conftest import (
+from tests.support.outbox import (
     bot_calls,
     labels_key,
     scrape,
@@ -30,6 +29,7 @@ from tests.notifier.conftest import (
     text_call,
     wait_for,
 )
+from tests.support.world import World
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.outbox import Outbox

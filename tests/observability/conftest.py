@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.e2e.world import World
 from tests.observability.load import Load, report_to_threshold
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class Observed:
 
 
 @pytest.fixture(scope="session")
-async def observed(world: World, infra_config: infra.InfraConfig) -> Observed:
+async def observed(world: World, infra_config: InfraConfig) -> Observed:
     """A confession, a comment, reports that hide it (an admin card), a redelivery."""
     community = await world.create_community("Observability University")
     return Observed(community, await report_to_threshold(community, infra_config))

@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import set_report_threshold
-from tests.social.threads import (
+from tests.support.moderation import set_report_threshold
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -16,7 +15,8 @@ from tests.social.threads import (
     replica_caught_up,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
 
 # Distinctive, so that a leak is found by a plain substring search.
 CONFESSION_TEXT = "Observability confession: I hum the Tetris theme in lifts"
@@ -36,7 +36,7 @@ class Load:
 
 
 async def report_to_threshold(
-    community: World.Community, infra_config: infra.InfraConfig, threshold: int = 3
+    community: World.Community, infra_config: InfraConfig, threshold: int = 3
 ) -> Load:
     """A confession, a comment on it, ``threshold`` reports that hide the comment,
     and Telegram delivering the last report again (a duplicate, dropped).

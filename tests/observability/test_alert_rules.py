@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from tests.observability.test_chart_monitoring import ALERTS, shipped_dashboard_and_rules
+from tests.observability.test_chart_monitoring import ALERTS
+from tests.support.chart import shipped_dashboard_and_rules
 from tools.devstack.debs import debian_binary
 
 NS = 'namespace="veil"'

@@ -1,6 +1,6 @@
 """The chart ships a Grafana dashboard, a PodMonitor and PrometheusRule alerts.
 
-Rendered by the real Helm engine (tests/helm/chart.py). The Prometheus Operator's
+Rendered by the real Helm engine (tests/support/chart.py). The Prometheus Operator's
 objects appear when the cluster has monitoring.coreos.com/v1 (which an offline
 render cannot show) or when the values enable them.
 """
@@ -8,11 +8,17 @@ render cannot show) or when the values enable them.
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from tests.helm.chart import REQUIRED, by_name, merge, objects, of_kind
+from tests.support.chart import (
+    OPERATOR_ON,
+    REQUIRED,
+    by_name,
+    merge,
+    objects,
+    of_kind,
+    shipped_dashboard_and_rules,
+)
 
-OPERATOR_ON = {"monitoring": {"podMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}}}
 ALERTS = {
     "VeilWebhookErrorRatio",
     "VeilRpcErrorRatio",
@@ -24,13 +30,6 @@ ALERTS = {
     "VeilReplicaDown",
     "VeilProcessDown",
 }
-
-
-def shipped_dashboard_and_rules() -> tuple[dict[str, Any], dict[str, Any]]:
-    """The dashboard JSON from its ConfigMap and the PrometheusRule, as rendered."""
-    objs = objects(merge(REQUIRED, OPERATOR_ON))
-    configmap = by_name(objs, "ConfigMap", "veil-dashboards")
-    return json.loads(configmap["data"]["veil.json"]), by_name(objs, "PrometheusRule", "veil")
 
 
 def test_the_dashboard_configmap_is_labelled_for_grafana_and_parses() -> None:

@@ -7,65 +7,13 @@ process's ``/metrics`` is scraped and parsed with prometheus_client's parser.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
-
 import aiohttp
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.observability.conftest import Observed
-from tests.observability.receiver import wait_for
-from tests.observability.test_chart_monitoring import shipped_dashboard_and_rules
-from tools.devstack.stack import SERVICES, WORKERS, Stack
-
-PROCESSES = ("gateway", *SERVICES, *WORKERS)
-# Series names in PromQL: veil_… (label names and functions never start so).
-_SERIES = re.compile(r"\bveil_[a-z0-9_]+")
-# What a family of each type exposes besides its own name.
-_SUFFIXES = {
-    "counter": ("_total", "_created"),
-    "histogram": ("_bucket", "_count", "_sum", "_created"),
-    "summary": ("_count", "_sum", "_created"),
-    "gauge": (),
-}
-
-
-async def scrape(http: aiohttp.ClientSession, stack: Stack, name: str) -> str:
-    """The /metrics page of one process."""
-    async with http.get(f"http://127.0.0.1:{stack.ports.metrics(name)}/metrics") as response:
-        assert response.status == 200, name
-        return await response.text()
-
-
-def samples(page: str) -> list[tuple[str, dict[str, str], float]]:
-    """(series name, labels, value) of every sample on a page."""
-    return [
-        (s.name, dict(s.labels), s.value)
-        for family in text_string_to_metric_families(page)
-        for s in family.samples
-    ]
-
-
-def exported_series(pages: Iterable[str]) -> set[str]:
-    """Every series name the pages declare (also those without samples yet)."""
-    names: set[str] = set()
-    for page in pages:
-        for line in page.splitlines():
-            if line.startswith("# TYPE "):
-                _, _, name, kind = line.split(" ", 3)
-                names.add(name)
-                base = name.removesuffix("_total")
-                names.update(base + suffix for suffix in _SUFFIXES.get(kind, ()))
-    return names
-
-
-def total(page: str, name: str, **labels: str) -> float:
-    """Sum of the samples of ``name`` whose labels include ``labels``."""
-    return sum(
-        value
-        for series, got, value in samples(page)
-        if series == name and labels.items() <= got.items()
-    )
+from tests.support.chart import shipped_dashboard_and_rules
+from tests.support.metrics import PROCESSES, SERIES, exported_series, samples, scrape, total
+from tests.support.otlp import wait_for
+from tools.devstack.stack import Stack
 
 
 async def test_every_process_serves_red_metrics_after_a_small_load(
@@ -113,7 +61,7 @@ async def test_the_dashboard_and_alerts_query_only_exported_metrics(
     assert {"Webhook updates/s by handler", "RPC errors/s", "Queue depth", "Replica lag"} <= titles
     exprs = [t["expr"] for panel in dashboard["panels"] for t in panel.get("targets", [])]
     exprs += [rule["expr"] for group in rules["spec"]["groups"] for rule in group["rules"]]
-    queried = {name for expr in exprs for name in _SERIES.findall(expr)}
+    queried = {name for expr in exprs for name in SERIES.findall(expr)}
     assert len(queried) > 10
     exported = exported_series([await scrape(http, stack, name) for name in PROCESSES])
     assert queried <= exported, sorted(queried - exported)

@@ -12,11 +12,11 @@ import json
 
 import aiohttp
 
-from tests.e2e.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
 from tests.observability.conftest import Observed
 from tests.observability.load import COMMENT_TEXT, CONFESSION_TEXT, MEMBER_NAME
-from tests.observability.receiver import Receiver, wait_for
-from tests.observability.test_metrics import PROCESSES, scrape
+from tests.support.forced_error import FORCED_TEXT, PARAMETERS_MARK, force_database_error
+from tests.support.metrics import PROCESSES, scrape
+from tests.support.otlp import Receiver, wait_for
 from tools.devstack.stack import Stack
 
 

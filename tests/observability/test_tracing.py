@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import World
 from tests.observability.conftest import Observed
-from tests.observability.receiver import Receiver, Span, ancestors, wait_for
+from tests.support.otlp import Receiver, Span, ancestors, wait_for
+from tests.support.world import World
 
 
 def _server_span_of(receiver: Receiver, update_id: int, community_id: int) -> Span | None:

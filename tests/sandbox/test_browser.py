@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from tests.e2e.world import World
-from tests.social.threads import bot_api
+from tests.support.threads import bot_api
+from tests.support.world import World
 from tools.devstack.browser import chromium
 from tools.devstack.stack import REPO_ROOT
 

@@ -7,7 +7,7 @@ import time
 
 import aiohttp
 
-from tests.sandbox.events import stream
+from tests.support.sandbox_events import stream
 from tools.devstack.__main__ import (
     DEMO_ADMIN,
     DEMO_ADMIN_CHAT,

@@ -13,10 +13,11 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.e2e.world import World, new_user_id
 from tests.services.conftest import SERVICE_NAMES
-from tests.social.threads import replica_caught_up
-from tools.devstack import infra
+from tests.support.threads import replica_caught_up
+from tests.support.world import World, new_user_id
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Stack, free_port
 from veil.v1 import (
     common_pb2,
@@ -181,7 +182,7 @@ async def test_comments_idempotent_with_thread_pseudonyms(
 
 
 async def test_notifier_enqueue_is_idempotent(
-    channels: dict[str, grpc.aio.Channel], infra_config: infra.InfraConfig
+    channels: dict[str, grpc.aio.Channel], infra_config: InfraConfig
 ) -> None:
     stub = notifier_pb2_grpc.NotifierServiceStub(channels["notifier"])
     community_id = 2 * 10**9 + new_user_id() % 10**6
@@ -219,20 +220,17 @@ async def test_notifier_enqueue_is_idempotent(
     assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_roles_cannot_cross_schemas(infra_config: infra.InfraConfig) -> None:
+def test_roles_cannot_cross_schemas(infra_config: InfraConfig) -> None:
     with pytest.raises(RuntimeError, match="permission denied"):
-        infra.psql(infra_config, "SELECT count(*) FROM confessions.members", role="veil_social")
+        psql(infra_config, "SELECT count(*) FROM confessions.members", role="veil_social")
     with pytest.raises(RuntimeError, match="permission denied"):
-        infra.psql(infra_config, "SELECT count(*) FROM notifier.outbox", role="veil_confessions")
+        psql(infra_config, "SELECT count(*) FROM notifier.outbox", role="veil_confessions")
     assert (
-        infra.psql(infra_config, "SELECT count(*) >= 0 FROM outbox", role="veil_notifier").strip()
-        == "t"
+        psql(infra_config, "SELECT count(*) >= 0 FROM outbox", role="veil_notifier").strip() == "t"
     )
 
 
-async def test_sigterm_drains_and_exits_cleanly(
-    stack: Stack, infra_config: infra.InfraConfig
-) -> None:
+async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: InfraConfig) -> None:
     """A service stops on SIGTERM: health turns NOT_SERVING, in-flight calls finish."""
     port = free_port()
     env = {
@@ -267,7 +265,7 @@ async def test_sigterm_drains_and_exits_cleanly(
             # could outlast).
             locker = asyncio.ensure_future(
                 asyncio.to_thread(
-                    infra.psql,
+                    psql,
                     infra_config,
                     "SET application_name = 'veil-test-locker'; BEGIN; "
                     "LOCK TABLE confessions.communities IN ACCESS EXCLUSIVE MODE; "
@@ -279,7 +277,7 @@ async def test_sigterm_drains_and_exits_cleanly(
                 "WHERE c.relname = 'communities' AND l.mode = 'AccessExclusiveLock' AND l.granted"
             )
             for _ in range(100):
-                if await asyncio.to_thread(infra.psql, infra_config, held) == "1":
+                if await asyncio.to_thread(psql, infra_config, held) == "1":
                     break
                 await asyncio.sleep(0.05)
             else:
@@ -292,7 +290,7 @@ async def test_sigterm_drains_and_exits_cleanly(
                 stub.ListCommunities(confessions_pb2.ListCommunitiesRequest(), timeout=15)
             )
             for _ in range(100):
-                if await asyncio.to_thread(infra.psql, infra_config, waiting) == "1":
+                if await asyncio.to_thread(psql, infra_config, waiting) == "1":
                     break
                 await asyncio.sleep(0.05)
             else:
@@ -312,7 +310,7 @@ async def test_sigterm_drains_and_exits_cleanly(
                 raise AssertionError("the service kept serving after SIGTERM")
             assert not in_flight.done()
             await asyncio.to_thread(
-                infra.psql,
+                psql,
                 infra_config,
                 "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
                 "WHERE application_name = 'veil-test-locker'",

@@ -16,7 +16,7 @@ from services.confessions import decision, registration, submission
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.rows import CommunityRow
-from tools.devstack import infra
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
 
@@ -24,8 +24,8 @@ _bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 8_100_000_000)
 
 
 @pytest.fixture
-async def database(infra_config: infra.InfraConfig, stack: Any) -> AsyncIterator[Database]:
-    role = infra.SERVICE_ROLES["confessions"]
+async def database(infra_config: InfraConfig, stack: Any) -> AsyncIterator[Database]:
+    role = SERVICE_ROLES["confessions"]
     settings = DatabaseSettings(
         db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
         db_replica_dsn=infra_config.pg_dsn(role, replica=True),  # type: ignore[arg-type]

@@ -20,7 +20,8 @@ from services.confessions.protection import ProtectionRepository
 from services.social import reporting
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
-from tools.devstack import infra
+from tools.devstack.infra.config import ADMIN_ROLE, InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core import migrations
 from veil.core.db import Database
 from veil.core.hashing import subject_token
@@ -33,24 +34,24 @@ KEY = b"migration-test-key"
 USER_A, USER_B = 7_399_000_001, 7_399_000_002
 
 
-def _dsn(infra_config: infra.InfraConfig) -> str:
-    role = infra.ADMIN_ROLE
+def _dsn(infra_config: InfraConfig) -> str:
+    role = ADMIN_ROLE
     return f"postgresql+asyncpg://{role}:{role}@127.0.0.1:{infra_config.pg_port}/{SCRATCH}"
 
 
-async def _sql(infra_config: infra.InfraConfig, sql: str) -> str:
-    return await asyncio.to_thread(infra.psql, infra_config, f"\\connect {SCRATCH}\n{sql}")
+async def _sql(infra_config: InfraConfig, sql: str) -> str:
+    return await asyncio.to_thread(psql, infra_config, f"\\connect {SCRATCH}\n{sql}")
 
 
-async def _migrate(infra_config: infra.InfraConfig, service: str, revision: str) -> None:
+async def _migrate(infra_config: InfraConfig, service: str, revision: str) -> None:
     await asyncio.to_thread(migrations.upgrade, service, _dsn(infra_config), revision)
 
 
 @pytest.fixture
-async def scratch(infra_config: infra.InfraConfig) -> AsyncIterator[Database]:
+async def scratch(infra_config: InfraConfig) -> AsyncIterator[Database]:
     """An empty database with the three schemas, dropped afterwards."""
-    await asyncio.to_thread(infra.psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH}")
-    await asyncio.to_thread(infra.psql, infra_config, f"CREATE DATABASE {SCRATCH}")
+    await asyncio.to_thread(psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH}")
+    await asyncio.to_thread(psql, infra_config, f"CREATE DATABASE {SCRATCH}")
     await _sql(
         infra_config, "CREATE SCHEMA confessions; CREATE SCHEMA social; CREATE SCHEMA notifier"
     )
@@ -60,13 +61,11 @@ async def scratch(infra_config: infra.InfraConfig) -> AsyncIterator[Database]:
     )
     yield db
     await db.dispose()
-    await asyncio.to_thread(
-        infra.psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)"
-    )
+    await asyncio.to_thread(psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
 
 
 async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
-    infra_config: infra.InfraConfig, scratch: Database
+    infra_config: InfraConfig, scratch: Database
 ) -> None:
     for service, revision in BEFORE.items():
         await _migrate(infra_config, service, revision)

@@ -8,8 +8,10 @@ from collections.abc import Callable
 
 import grpc
 
-from tests.e2e.world import World, new_user_id
-from tools.devstack import infra
+from tests.support.world import World, new_user_id
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres import start_replica, stop_replica
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
 from veil.v1 import common_pb2, confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
 
@@ -24,13 +26,13 @@ async def _until(predicate: Callable[[], bool], what: str) -> None:
 async def test_member_sees_own_write_while_replica_lags(
     community: World.Community,
     channels: dict[str, grpc.aio.Channel],
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
 ) -> None:
     stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
     actor = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
     on_replica = f"SELECT count(*) FROM confessions.confessions WHERE community_id = {community.id}"
     # Replay paused: the replica lags behind the primary for as long as we like.
-    infra.psql(infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+    psql(infra_config, "SELECT pg_wal_replay_pause()", replica=True)
     try:
         submitted = await stub.SubmitConfession(
             confessions_pb2.SubmitConfessionRequest(
@@ -41,17 +43,17 @@ async def test_member_sees_own_write_while_replica_lags(
             confessions_pb2.ListMyConfessionsRequest(actor=actor)
         )
         assert [c.id for c in listing.confessions] == [submitted.confession.id]
-        assert infra.psql(infra_config, on_replica, replica=True) == "0"
+        assert psql(infra_config, on_replica, replica=True) == "0"
     finally:
-        infra.psql(infra_config, "SELECT pg_wal_replay_resume()", replica=True)
+        psql(infra_config, "SELECT pg_wal_replay_resume()", replica=True)
     await _until(
-        lambda: infra.psql(infra_config, on_replica, replica=True) == "1",
+        lambda: psql(infra_config, on_replica, replica=True) == "1",
         "the replica never caught up after replay resumed",
     )
 
 
 async def test_reads_fall_back_to_primary_when_replica_is_down(
-    stack: Stack, channels: dict[str, grpc.aio.Channel], infra_config: infra.InfraConfig
+    stack: Stack, channels: dict[str, grpc.aio.Channel], infra_config: InfraConfig
 ) -> None:
     stub = social_pb2_grpc.SocialServiceStub(channels["social"])
     community_id = 2 * 10**9 + new_user_id() % 10**6
@@ -81,11 +83,11 @@ async def test_reads_fall_back_to_primary_when_replica_is_down(
     # those must be noticed dead, not used.
     replicated = f"SELECT count(*) FROM social.comments WHERE community_id = {community_id}"
     await _until(
-        lambda: infra.psql(infra_config, replicated, replica=True) == "1",
+        lambda: psql(infra_config, replicated, replica=True) == "1",
         "the comment never reached the replica",
     )
     assert await listed() == ["comment before"]
-    infra.stop_replica(infra_config)
+    stop_replica(infra_config)
     try:
         await comment("during")
         assert await listed() == ["comment before", "comment during"]
@@ -93,5 +95,5 @@ async def test_reads_fall_back_to_primary_when_replica_is_down(
         log = stack.log_path("social").read_text()
         assert "replica unreachable, reading from primary" in log
     finally:
-        infra.start_replica(infra_config)
-    assert infra.psql(infra_config, "SELECT pg_is_in_recovery()", replica=True) == "t"
+        start_replica(infra_config)
+    assert psql(infra_config, "SELECT pg_is_in_recovery()", replica=True) == "t"

@@ -12,18 +12,20 @@ from __future__ import annotations
 import asyncio
 import secrets
 
-from tests.e2e.world import World
-from tests.social.threads import Services, until
-from tools.devstack import infra
+from tests.support.services import Services
+from tests.support.threads import until
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
 
 
-async def _sql(infra_config: infra.InfraConfig, sql: str) -> str:
-    return await asyncio.to_thread(infra.psql, infra_config, sql)
+async def _sql(infra_config: InfraConfig, sql: str) -> str:
+    return await asyncio.to_thread(psql, infra_config, sql)
 
 
 async def test_old_rows_are_pruned_and_young_ones_kept(
-    stack: Stack, infra_config: infra.InfraConfig, community: World.Community, services: Services
+    stack: Stack, infra_config: InfraConfig, community: World.Community, services: Services
 ) -> None:
     tag = secrets.token_hex(4)
     # A community of its own, so no worker ever holds a token for these messages.

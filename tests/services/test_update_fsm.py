@@ -11,14 +11,14 @@ from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.fsm import UpdateFsm, VeilStorage, done_handling, handling
 from services.gateway.guard import UpdateGuard, Verdict
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 from veil.core.redis import connect_redis_cluster
 
 BOT, USER = 7_000_000_001, 7_123_450_001
 
 
 @pytest.fixture
-async def redis(infra_config: infra.InfraConfig) -> AsyncIterator[RedisCluster]:
+async def redis(infra_config: InfraConfig) -> AsyncIterator[RedisCluster]:
     client = await connect_redis_cluster(infra_config.redis_nodes())
     yield client
     await client.aclose()

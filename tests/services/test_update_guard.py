@@ -10,12 +10,12 @@ import pytest
 from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.guard import UpdateGuard, Verdict
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
 from veil.core.redis import connect_redis_cluster
 
 
 @pytest.fixture
-async def redis(infra_config: infra.InfraConfig) -> AsyncIterator[RedisCluster]:
+async def redis(infra_config: InfraConfig) -> AsyncIterator[RedisCluster]:
     client = await connect_redis_cluster(infra_config.redis_nodes())
     yield client
     await client.aclose()

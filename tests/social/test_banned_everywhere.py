@@ -9,11 +9,10 @@ import re
 from typing import Any
 
 from services.gateway.threads import CommentAction, Compose
-from tests.e2e.stale_press import stale_press
-from tests.e2e.world import Member, World
-from tests.miniapp.helpers import call, init_data
-from tests.moderation.helpers import admin_says, shown
-from tests.social.threads import (
+from tests.support.miniapp import call, init_data
+from tests.support.moderation import admin_says, shown
+from tests.support.stale_press import stale_press
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -22,7 +21,9 @@ from tests.social.threads import (
     reply,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 async def _press(member: Member, view: dict[str, Any], data: str) -> str:
@@ -38,7 +39,7 @@ async def _press(member: Member, view: dict[str, Any], data: str) -> str:
 
 
 async def test_a_banned_member_cannot_comment_reply_react_or_report_by_any_path(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -83,7 +84,7 @@ async def test_a_banned_member_cannot_comment_reply_react_or_report_by_any_path(
     thread = shown(await open_thread(author, number))
     assert "while banned" not in thread and "👍 0  👎 0" in thread
     counted = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT (SELECT count(*) FROM social.reports WHERE comment_id = "
         f"{target}) + (SELECT count(*) FROM social.reactions WHERE comment_id = {target})",

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.e2e.world import Member, World
-from tests.miniapp.helpers import channel_posts
-from tests.moderation.helpers import admin_press, chat, set_report_threshold, shown, wait_for
-from tests.social.threads import button, open_thread, publish, reply
+from tests.support.miniapp import channel_posts
+from tests.support.moderation import admin_press, chat, set_report_threshold, shown, wait_for
+from tests.support.threads import button, open_thread, publish, reply
+from tests.support.world import Member, World
 
 
 async def _report(member: Member, number: int, reason: str) -> str:

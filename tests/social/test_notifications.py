@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.conftest import PACE_SECONDS
-from tests.e2e.world import World
-from tests.social.threads import (
-    Services,
+from tests.support.services import Services
+from tests.support.threads import (
     button,
     notices,
     open_thread,
@@ -24,7 +22,9 @@ from tests.social.threads import (
     until,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import PACE_SECONDS, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 async def _post(world: World, community: World.Community) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def _label(markup: Any) -> str:
 async def test_a_busy_thread_notifies_the_author_once_per_interval_and_paces_the_counter(
     world: World,
     community: World.Community,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
     services: Services,
 ) -> None:
     author = community.member()
@@ -90,7 +90,7 @@ async def test_a_busy_thread_notifies_the_author_once_per_interval_and_paces_the
 
 
 async def test_a_reply_notifies_the_commenter_and_the_counter_follows_the_bot(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -122,7 +122,7 @@ async def test_a_reply_notifies_the_commenter_and_the_counter_follows_the_bot(
 
 
 async def test_opting_out_in_settings_stops_comment_notifications(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -140,7 +140,7 @@ async def test_opting_out_in_settings_stops_comment_notifications(
     await write_comment(reader, await open_thread(reader, number), "hello?")
     # The comment's notices are queued (or skipped) before the webhook answered.
     queued = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
         f"WHERE community_id = {community.id} AND chat_id = {author.user_id}",

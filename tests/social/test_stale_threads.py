@@ -9,11 +9,10 @@ import grpc
 import pytest
 
 from services.gateway.threads import CommentAction
-from tests.e2e.stale_press import stale_press
-from tests.e2e.world import World
-from tests.moderation.helpers import admin_press, card, confess, erase, number_of
-from tests.social.threads import (
-    Services,
+from tests.support.moderation import admin_press, card, confess, erase, number_of
+from tests.support.services import Services
+from tests.support.stale_press import stale_press
+from tests.support.threads import (
     button,
     comment_row,
     open_thread,
@@ -24,16 +23,16 @@ from tests.social.threads import (
     rows,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import social_pb2
 
 
-def _count(infra_config: infra.InfraConfig, table: str, comment_id: int) -> int:
+def _count(infra_config: InfraConfig, table: str, comment_id: int) -> int:
     """Rows of ``social.<table>`` about one comment, on the primary."""
     return int(
-        infra.psql(
-            infra_config, f"SELECT count(*) FROM social.{table} WHERE comment_id = {comment_id}"
-        )
+        psql(infra_config, f"SELECT count(*) FROM social.{table} WHERE comment_id = {comment_id}")
     )
 
 
@@ -44,7 +43,7 @@ def _comment_id(thread: dict[str, Any], index: int) -> int:
 
 
 async def test_pending_rejected_unknown_and_withdrawn_threads_are_not_available(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -72,7 +71,7 @@ async def test_pending_rejected_unknown_and_withdrawn_threads_are_not_available(
 
 
 async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     author = community.member()
     await author.start()
@@ -116,7 +115,7 @@ async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
 
 
 async def test_every_comment_action_refuses_a_comment_of_another_thread(
-    community: World.Community, infra_config: infra.InfraConfig, services: Services
+    community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
     author = community.member()
     await author.start()
@@ -180,7 +179,7 @@ async def test_every_comment_action_refuses_a_comment_of_another_thread(
     assert _count(infra_config, "reports", comment_id) == 0
     assert _count(infra_config, "reactions", comment_id) == 0
     status = await asyncio.to_thread(
-        infra.psql, infra_config, f"SELECT status FROM social.comments WHERE id = {comment_id}"
+        psql, infra_config, f"SELECT status FROM social.comments WHERE id = {comment_id}"
     )
     assert status == "visible"
     # Under its own thread the same reaction is stored: the thread made the difference.

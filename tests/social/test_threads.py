@@ -4,16 +4,15 @@ reactions, deleting, reports, read-your-writes under replica lag."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import grpc
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import admin_says, set_report_threshold
-from tests.social.threads import (
+from tests.support.moderation import admin_says, set_report_threshold
+from tests.support.threads import (
     admin_press,
     button,
     comment_row,
+    hidden_comment,
     open_thread,
     press,
     publish,
@@ -23,13 +22,15 @@ from tests.social.threads import (
     until,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
 from veil.v1 import social_pb2, social_pb2_grpc
 
 
 async def test_deep_link_opens_an_empty_thread(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -58,7 +59,7 @@ async def test_unpublished_or_unknown_confession_has_no_thread(
 
 
 async def test_comments_page_and_sort(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -95,7 +96,7 @@ async def test_comments_page_and_sort(
 
 
 async def test_reactions_toggle_switch_and_sort_by_top(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -127,7 +128,7 @@ async def test_reactions_toggle_switch_and_sort_by_top(
 
 
 async def test_reply_quotes_parent_and_author_is_marked(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -145,7 +146,7 @@ async def test_reply_quotes_parent_and_author_is_marked(
 
 
 async def test_member_deletes_own_comment_only(
-    community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+    community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
     author = community.member()
     await author.start()
@@ -177,7 +178,7 @@ async def test_member_deletes_own_comment_only(
 
 
 async def test_reports_count_once_and_hide_at_threshold(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -199,7 +200,7 @@ async def test_reports_count_once_and_hide_at_threshold(
     hidden = await open_thread(reporters[0], number)
     assert "something nasty" not in hidden["text"]
     queued = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
         f"WHERE community_id = {community.id} AND chat_id = {community.admin_chat_id} "
@@ -208,40 +209,10 @@ async def test_reports_count_once_and_hide_at_threshold(
     assert queued == "1"  # one card for the admins, whatever the reports after
 
 
-async def _hidden(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, text: str
-) -> tuple[int, Member, Member, dict[str, Any]]:
-    """A comment hidden by three reports of fresh accounts (the threshold set to their
-    0.6): (confession number, author, writer, admin card)."""
-    await set_report_threshold(community, "0.6")
-    author = community.member()
-    await author.start()
-    number = await publish(author, infra_config, "moderate me")
-    writer = community.member()
-    await write_comment(writer, await open_thread(writer, number), text)
-    await replica_caught_up(infra_config)
-    for reporter in [community.member() for _ in range(3)]:
-        await report(reporter, number, 1)
-
-    async def card() -> dict[str, Any] | None:
-        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
-        return next(
-            (m for m in messages if "was hidden after 3 reports" in m.get("text", "")), None
-        )
-
-    async def card_arrived() -> bool:
-        return await card() is not None
-
-    await until(card_arrived, "the admin card never arrived through the notifier")
-    shown = await card()
-    assert shown is not None and text in shown["text"]
-    return number, author, writer, shown
-
-
 async def test_admins_restore_a_hidden_comment_once(
-    world: World, community: World.Community, infra_config: infra.InfraConfig, stack: Stack
+    world: World, community: World.Community, infra_config: InfraConfig, stack: Stack
 ) -> None:
-    number, author, writer, card = await _hidden(
+    number, author, writer, card = await hidden_comment(
         world, community, infra_config, "misunderstood joke"
     )
     assert str(writer.user_id) not in card["text"]
@@ -274,7 +245,7 @@ async def test_admins_restore_a_hidden_comment_once(
 
 
 async def test_commenter_sees_own_comment_while_replica_lags(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -283,16 +254,14 @@ async def test_commenter_sees_own_comment_while_replica_lags(
     await replica_caught_up(infra_config)
     await open_thread(other, number)
     thread = await open_thread(writer, number)
-    await asyncio.to_thread(infra.psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+    await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
     try:
         thread = await write_comment(writer, thread, "fresh off the press")
         assert "fresh off the press" in thread["text"]
         assert "fresh off the press" in (await open_thread(writer, number))["text"]
         assert "fresh off the press" not in (await open_thread(other, number))["text"]
     finally:
-        await asyncio.to_thread(
-            infra.psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True
-        )
+        await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
     async def other_sees_it() -> bool:
         return "fresh off the press" in (await open_thread(other, number))["text"]
@@ -301,7 +270,7 @@ async def test_commenter_sees_own_comment_while_replica_lags(
 
 
 async def test_oldest_toggle_and_refresh(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     number = await publish(author, infra_config, "toggles")
@@ -324,9 +293,9 @@ async def test_oldest_toggle_and_refresh(
 
 
 async def test_admins_delete_a_hidden_comment(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, _, _, shown = await _hidden(world, community, infra_config, "pure spam")
+    number, _, _, shown = await hidden_comment(world, community, infra_config, "pure spam")
     pressed = await admin_press(community, shown, button(shown, "🗑 Delete"))
     assert pressed["answer"]["text"] == "🗑 Deleted"
     edited = next(
@@ -340,9 +309,11 @@ async def test_admins_delete_a_hidden_comment(
 
 
 async def test_admins_delete_a_hidden_comment_and_ban_its_writer(
-    world: World, community: World.Community, infra_config: infra.InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig
 ) -> None:
-    number, author, writer, shown = await _hidden(world, community, infra_config, "repeat offender")
+    number, author, writer, shown = await hidden_comment(
+        world, community, infra_config, "repeat offender"
+    )
     await replica_caught_up(infra_config)
     before = await open_thread(community.member(), number)
     assert "repeat offender" not in before["text"]

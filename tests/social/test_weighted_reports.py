@@ -8,10 +8,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.e2e.world import Member, World
-from tests.moderation.helpers import set_report_threshold, wait_for
-from tests.social.threads import (
-    Services,
+from tests.support.moderation import set_report_threshold, wait_for
+from tests.support.services import Services
+from tests.support.threads import (
     admin_press,
     button,
     open_thread,
@@ -20,12 +19,14 @@ from tests.social.threads import (
     report,
     write_comment,
 )
-from tools.devstack import infra
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 async def _establish(
     services: Services,
-    infra_config: infra.InfraConfig,
+    infra_config: InfraConfig,
     community: World.Community,
     members: list[Member],
     number: int,
@@ -38,7 +39,7 @@ async def _establish(
         await member.start()
     users = ", ".join(str(member.user_id) for member in members)
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "UPDATE confessions.members SET created_at = now() - interval '40 days', "
         f"confessions_approved = 2 WHERE community_id = {community.id} "
@@ -56,14 +57,14 @@ async def _admin_chat(community: World.Community) -> list[dict[str, Any]]:
 
 
 async def _visible_to_all(
-    community: World.Community, infra_config: infra.InfraConfig, number: int
+    community: World.Community, infra_config: InfraConfig, number: int
 ) -> str:
     await replica_caught_up(infra_config)
     return str((await open_thread(community.member(), number))["text"])
 
 
 async def test_fresh_accounts_cannot_hide_an_established_members_comment_established_can(
-    community: World.Community, services: Services, infra_config: infra.InfraConfig
+    community: World.Community, services: Services, infra_config: InfraConfig
 ) -> None:
     author = community.member()
     await author.start()
@@ -110,7 +111,7 @@ async def test_fresh_accounts_cannot_hide_an_established_members_comment_establi
 
 
 async def test_a_reporter_whose_reports_keep_being_restored_loses_weight(
-    community: World.Community, infra_config: infra.InfraConfig
+    community: World.Community, infra_config: InfraConfig
 ) -> None:
     # A full report weighs 1; five fresh accounts (0.2 each) reach this one.
     await set_report_threshold(community, "1")

@@ -3,8 +3,8 @@
 Starts its own stack under ``.veil/chaos`` (tools/chaos/topology.py: two of
 every process behind nginx, three notifier workers, Postgres primary+replica,
 Redis Cluster, the emulator retrying like Telegram), seeds the bench's
-communities (tools/bench_world.py), starts Prometheus with the chart's alert
-rules, then runs the bench's k6 mix (bench/webhook.js, MODE=chaos) at ``RATE``
+communities (tools/bench/world.py), starts Prometheus with the chart's alert
+rules, then runs the bench's k6 mix (tools/bench/webhook.js, MODE=chaos) at ``RATE``
 updates/s for ``DURATION`` seconds while tools/chaos/script.py strikes. Prints
 the ledger, latency per fault window, recovery and alerts per fault; exits 1 on
 any lost update, duplicated effect or silent fault.
@@ -27,14 +27,16 @@ import time
 import urllib.request
 from typing import Any
 
-from tools import bench_world
-from tools.bench import _k6
+from tools.bench import world as bench_world
+from tools.bench.k6 import run_k6
 from tools.chaos import collect, report
 from tools.chaos.prom import Prometheus, alert_history
 from tools.chaos.proxy import Proxy
 from tools.chaos.script import Runner, default_script
 from tools.chaos.topology import ChaosStack, plan
-from tools.devstack import infra
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Ports, free_port
 
 
@@ -64,7 +66,7 @@ def _settle(stack: ChaosStack, bots: list[int], timeout: float) -> None:
     """Wait until the emulator retries nothing and the outbox is empty (or ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        unsent = infra.psql(
+        unsent = psql(
             stack.infra_config, "SELECT count(*) FROM notifier.outbox WHERE status <> 'sent'"
         )
         if collect.pending_updates(stack.emulator_url, bots) == 0 and unsent.strip() == "0":
@@ -89,13 +91,13 @@ def main() -> None:
         script = [script[int(i)] for i in os.environ["FAULTS"].split(",")]
     offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
     root = REPO_ROOT / ".veil" / "chaos"
-    cfg = infra.InfraConfig(
+    cfg = InfraConfig(
         root=root,
         pg_port=26832 + offset,
         pg_replica_port=26833 + offset,
         redis_ports=tuple(27501 + offset + i for i in range(6)),
     )
-    infra.destroy(cfg)
+    lifecycle.destroy(cfg)
     instances = plan()
     proxy = Proxy(root / "nginx", free_port(), [i.port for i in instances if i.kind == "gateway"])
     stack = ChaosStack(
@@ -138,7 +140,7 @@ def main() -> None:
         print(f"chaos: {rate}/s for {duration}s, {len(script)} faults…", flush=True)
         result: dict[str, Any] = {}
         load = threading.Thread(
-            target=lambda: result.update(_k6(path, "chaos", root / "k6-summary.json"))
+            target=lambda: result.update(run_k6(path, "chaos", root / "k6-summary.json"))
         )
         load.start()
         probe = _probe(stack.emulator_url, world[0].bot_id, bench_world.FIRST_MEMBER_ID + 900_000)
@@ -168,7 +170,7 @@ def main() -> None:
     finally:
         prometheus.stop()
         stack.stop_all()
-        infra.stop(cfg)
+        lifecycle.stop(cfg)
 
 
 if __name__ == "__main__":

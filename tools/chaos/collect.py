@@ -11,9 +11,10 @@ import json
 import urllib.request
 from typing import Any
 
-from tools.bench_world import BenchCommunity
+from tools.bench.world import BenchCommunity
 from tools.chaos.ledger import Confession, Ledger, Offered
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.outbox import card_key, parse_publication_key
 
 _CONFESSIONS = (
@@ -69,14 +70,14 @@ def _count(metrics: dict[str, Any], key: str) -> int:
 
 
 def build(
-    cfg: infra.InfraConfig,
+    cfg: InfraConfig,
     emulator: str,
     communities: list[BenchCommunity],
     channels: dict[int, int],
     offered: list[Offered],
 ) -> Ledger:
     """The ledger of a finished run (``channels``: community id → channel chat id)."""
-    rows = json.loads(infra.psql(cfg, _CONFESSIONS))
+    rows = json.loads(psql(cfg, _CONFESSIONS))
     number_of = {(r["community"], r["id"]): r["number"] for r in rows}
     by_id = {r["id"]: (r["community"], r["number"]) for r in rows}
     ledger = Ledger(
@@ -89,7 +90,7 @@ def build(
         ledger.posts[c.id] = bot_texts(emulator, c.bot_id, channels[c.id])
         ledger.cards[c.id] = bot_texts(emulator, c.bot_id, c.admin_chat)
     cards = {card_key(cid): place for cid, place in by_id.items()}
-    for row in json.loads(infra.psql(cfg, _UNSENT)):
+    for row in json.loads(psql(cfg, _UNSENT)):
         key, reason = row["key"], f"outbox {row['status']}: {row['reason']}"[:120]
         publication = parse_publication_key(key)
         if publication is not None and publication in number_of:

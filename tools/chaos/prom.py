@@ -33,7 +33,7 @@ NAMESPACE = "veil"
 
 def rule_groups() -> dict[str, Any]:
     """The chart's PrometheusRule ``groups``, rendered by the real Helm engine."""
-    from tests.observability.test_chart_monitoring import shipped_dashboard_and_rules
+    from tests.support.chart import shipped_dashboard_and_rules
 
     _, rule = shipped_dashboard_and_rules()
     return {"groups": rule["spec"]["groups"]}

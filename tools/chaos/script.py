@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 import redis
 
 from tools.chaos.topology import ChaosStack
-from tools.devstack import infra
+from tools.devstack.infra.config import primary_dir, primary_log
+from tools.devstack.infra.postgres import pg_ctl_stop, start_postgres, start_replica, stop_replica
+from tools.devstack.infra.postgres_sql import psql
+from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 
 
 @dataclass
@@ -82,9 +85,9 @@ def redis_failover(down: float = 20.0) -> Callable[[ChaosStack], None]:
     def strike(stack: ChaosStack) -> None:
         cfg = stack.infra_config
         victim = next(p for p in cfg.redis_ports if _redis_role(p) == "master")
-        infra.kill_redis_node(cfg, victim)
+        kill_redis_node(cfg, victim)
         time.sleep(down)
-        infra.start_redis_node(cfg, victim)
+        start_redis_node(cfg, victim)
 
     return strike
 
@@ -93,9 +96,9 @@ def replica_stop(down: float = 30.0) -> Callable[[ChaosStack], None]:
     """The Postgres replica stopped, started again ``down`` seconds later."""
 
     def strike(stack: ChaosStack) -> None:
-        infra.stop_replica(stack.infra_config)
+        stop_replica(stack.infra_config)
         time.sleep(down)
-        infra.start_replica(stack.infra_config)
+        start_replica(stack.infra_config)
 
     return strike
 
@@ -108,14 +111,14 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                infra.psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+                psql(stack.infra_config, "SELECT pg_wal_replay_pause()", replica=True)
                 break
             except RuntimeError:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
         time.sleep(down)
-        infra.psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
+        psql(stack.infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
     return strike
 
@@ -123,9 +126,9 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
 def primary_restart(stack: ChaosStack) -> None:
     """The Postgres primary stopped (fast shutdown) and started again at once."""
     cfg = stack.infra_config
-    # infra has no public restart; stop the primary's postmaster as stop_replica does.
-    infra._pg_ctl_stop(cfg, infra._primary_dir(cfg), infra._primary_log(cfg))
-    infra.start_postgres(cfg)
+    # There is no public restart of the primary: stop the primary's postmaster as stop_replica does.
+    pg_ctl_stop(cfg, primary_dir(cfg), primary_log(cfg))
+    start_postgres(cfg)
 
 
 def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[ChaosStack], None]:

@@ -18,7 +18,8 @@ import os
 import sys
 import urllib.request
 
-from tools.devstack import infra
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import DEFAULT_ROOT, InfraConfig
 from tools.devstack.stack import SERVICES, WORKERS, Stack
 
 DEMO_CHANNEL = -1007000000001
@@ -28,7 +29,7 @@ DEMO_MEMBER = 1001
 
 
 def _stack() -> Stack:
-    cfg = infra.InfraConfig(root=infra.DEFAULT_ROOT)
+    cfg = InfraConfig(root=DEFAULT_ROOT)
     # Spans go to .veil/dev/traces/<process>.jsonl (README: "Observability").
     traces = cfg.root / "traces"
     if os.environ.get("VEIL_BOT_TOKEN"):
@@ -134,7 +135,7 @@ def down() -> None:
     """Stop every process and the infrastructure (data is kept)."""
     stack = _stack()
     stack.stop_processes()
-    infra.stop(stack.infra_config)
+    lifecycle.stop(stack.infra_config)
     print("Veil is down.")
 
 
@@ -143,7 +144,7 @@ def status() -> None:
     stack = _stack()
     for name in ("emulator", *SERVICES, *WORKERS, "gateway"):
         print(f"{name:12} {'up' if stack.running(name) else 'down'}")
-    for name, ok in infra.status(stack.infra_config).items():
+    for name, ok in lifecycle.status(stack.infra_config).items():
         print(f"{name:12} {'up' if ok else 'down'}")
 
 

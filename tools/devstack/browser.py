@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tools.devstack.infra import DEFAULT_ROOT
+from tools.devstack.infra.config import DEFAULT_ROOT
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
 EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")

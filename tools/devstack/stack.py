@@ -1,7 +1,8 @@
 """Run the whole Veil system locally as real processes.
 
 Used by ``make up``/``make down`` (detached, long-lived), by the test suite
-(processes die with the test run) and by ``make bench``. Stdlib plus grpcio only.
+(processes die with the test run) and by ``make bench``. Stdlib, grpcio and PyYAML
+(who calls whom comes from the chart's values.yaml, :mod:`tools.devstack.calls`).
 
 Layout under the root folder: ``logs/<process>.log``, ``run/<process>.pid``,
 ``secrets.json`` (random local keys, never a real token).
@@ -23,7 +24,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tools.devstack import infra
+from tools.devstack.calls import calls
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("confessions", "social", "notifier")
@@ -97,7 +100,7 @@ class Stack:
     ``attached`` processes die with the Python process that started them.
     """
 
-    infra_config: infra.InfraConfig
+    infra_config: InfraConfig
     ports: Ports = field(default_factory=Ports)
     telegram_api_url: str | None = None
     public_url: str | None = None
@@ -157,17 +160,13 @@ class Stack:
             if self.trace_dir is not None:
                 env["VEIL_TRACE_FILE"] = str(self.trace_dir / f"{name}.jsonl")
         if name in SERVICES:
-            role = infra.SERVICE_ROLES[name]
+            role = SERVICE_ROLES[name]
             env |= {
                 "VEIL_GRPC_HOST": "127.0.0.1",
                 "VEIL_GRPC_PORT": str(getattr(self.ports, name)),
                 "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(role),
                 "VEIL_DB_REPLICA_DSN": self.infra_config.pg_dsn(role, replica=True),
                 "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
-                # Services call each other: social asks confessions about members and
-                # confessions; everything sent to a third party goes through the notifier.
-                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
-                "VEIL_NOTIFIER_ADDR": f"127.0.0.1:{self.ports.notifier}",
             }
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
@@ -178,11 +177,10 @@ class Stack:
                 env["VEIL_ID_HASH_KEY"] = keys["id_hash_key"]
         elif name == "notifier-worker":
             env |= {
-                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES["notifier"]),
+                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(SERVICE_ROLES["notifier"]),
                 "VEIL_DB_REPLICA_DSN": self.infra_config.pg_dsn(
-                    infra.SERVICE_ROLES["notifier"], replica=True
+                    SERVICE_ROLES["notifier"], replica=True
                 ),
-                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
                 "VEIL_ID_HASH_KEY": keys["id_hash_key"],
                 "VEIL_TELEGRAM_API_URL": self.api_url,
@@ -194,9 +192,6 @@ class Stack:
                 "VEIL_HTTP_PORT": str(self.ports.gateway),
                 "VEIL_PUBLIC_URL": self.public_url or self.gateway_url,
                 "VEIL_TELEGRAM_API_URL": self.api_url,
-                "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
-                "VEIL_SOCIAL_ADDR": f"127.0.0.1:{self.ports.social}",
-                "VEIL_NOTIFIER_ADDR": f"127.0.0.1:{self.ports.notifier}",
                 "VEIL_REDIS_NODES": self.infra_config.redis_nodes(),
                 "VEIL_WEBHOOK_SECRET_KEY": keys["webhook_secret_key"],
                 "VEIL_ID_HASH_KEY": keys["id_hash_key"],
@@ -211,6 +206,9 @@ class Stack:
                 "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_TELEGRAM_API_URL": self.api_url,
             }
+        # The services it calls, as the chart's values.yaml `components` says.
+        for peer in calls().get(name, ()):
+            env[f"VEIL_{peer.upper()}_ADDR"] = f"127.0.0.1:{getattr(self.ports, peer)}"
         return env | self.extra_env
 
     def _command(self, name: str) -> list[str]:
@@ -260,7 +258,7 @@ class Stack:
             env = {
                 **os.environ,
                 "PYTHONPATH": str(REPO_ROOT),
-                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(infra.SERVICE_ROLES[name]),
+                "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(SERVICE_ROLES[name]),
             }
             _run([sys.executable, "-m", "veil.cli", "migrate", name], env)
 
@@ -306,7 +304,7 @@ class Stack:
 
     def start_infra(self) -> None:
         """Postgres (primary + replica) and the Redis Cluster, then migrations."""
-        infra.start(self.infra_config)
+        lifecycle.start(self.infra_config)
         self.migrate()
 
     def start_services(self) -> None:

@@ -19,9 +19,10 @@ from typing import Any
 
 import aiohttp
 
-from tools.bench_counters import cpu_snapshot as snapshot
-from tools.bench_counters import process_groups
-from tools.devstack import infra
+from tools.bench.counters import cpu_snapshot as snapshot
+from tools.bench.counters import process_groups
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
 from veil.core.outbox import Outbox, OutgoingCall
 
@@ -104,13 +105,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=int(os.environ.get("MEMBERS", 250)))
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("ROUNDS", 6)))
     args = parser.parse_args()
-    cfg = infra.InfraConfig(
+    cfg = InfraConfig(
         root=REPO_ROOT / ".veil" / "bench-notifier",
         pg_port=26952,
         pg_replica_port=26953,
         redis_ports=(27961, 27962, 27963, 27964, 27965, 27966),
     )
-    infra.destroy(cfg)
+    lifecycle.destroy(cfg)
     stack = Stack(cfg, ports=Ports.ephemeral(), attached=True, log_level="WARNING")
     try:
         print("bench-notifier: starting the stack…", flush=True)
@@ -141,7 +142,7 @@ def main() -> None:
         report(result, before, after)
     finally:
         stack.stop_processes()
-        infra.stop(cfg)
+        lifecycle.stop(cfg)
 
 
 def report(result: dict[str, Any], before: dict[str, float], after: dict[str, float]) -> None:

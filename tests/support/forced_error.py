@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import grpc
 
-from tests.e2e.world import World, buttons
+from tests.support.world import World, buttons
 from veil.v1 import common_pb2, confessions_pb2, confessions_pb2_grpc
 
 # Distinctive, so that a leak is found by a plain substring search.

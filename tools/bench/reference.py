@@ -3,7 +3,7 @@
 aiogram 3's own ``SimpleRequestHandler`` with ``handle_in_background=False``,
 two handlers (``/start`` and any other message) that return their answer, which
 aiogram writes into the webhook response: no Bot API call, no Redis, no
-database. Run on loopback by the bench (``python -m tools.bench_reference
+database. Run on loopback by the bench (``python -m tools.bench.reference
 --port N``) and driven by the same k6 at a fixed rate; its CPU per update is
 the reference Veil's whole path is compared with.
 """
@@ -36,7 +36,7 @@ async def echo(message: Message) -> SendMessage:
 
 def main() -> None:
     """Serve the reference bot on 127.0.0.1."""
-    parser = argparse.ArgumentParser(prog="bench_reference")
+    parser = argparse.ArgumentParser(prog="tools.bench.reference")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     bot = Bot("123456:reference-bot-token-not-used-for-any-call")

@@ -1,8 +1,7 @@
-"""Pseudonyms (keyed, per thread) and the cost of one thread page in SQL statements."""
+"""What one thread page and one reaction cost in SQL statements."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,40 +10,19 @@ from sqlalchemy import event, select
 
 from services.social import commenting, reporting
 from services.social.models import thread_states
-from services.social.pseudonyms import pseudonym
 from services.social.repository import SocialRepository, Sort
 from services.social.thread_states import close_authors_threads
-from tools.devstack import infra
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
 from veil.v1 import common_pb2
 
-KEY = b"k" * 32
-
-
-def test_pseudonym_stable_within_a_thread_and_different_across() -> None:
-    assert pseudonym(KEY, 7, 42) == pseudonym(KEY, 7, 42)
-    names = {pseudonym(KEY, confession, 42) for confession in range(1, 51)}
-    assert len(names) > 45  # 50 threads, nearly all different names
-    assert pseudonym(KEY, 7, 42) != pseudonym(KEY, 7, 43)
-
-
-def test_pseudonym_needs_the_key() -> None:
-    member, confession = 42, 7
-    name = pseudonym(KEY, confession, member)
-    assert name != pseudonym(b"another key" * 3, confession, member)
-    # Nothing computable from the ids alone yields the name.
-    for guess_key in (b"", str(member).encode(), f"{confession}:{member}".encode()):
-        assert pseudonym(guess_key, confession, member) != name
-    unkeyed = hashlib.sha256(f"{confession}:{member}".encode()).hexdigest()
-    assert unkeyed not in name and str(member) not in name.split()[:2]
-
 
 @pytest.fixture
-async def repository(infra_config: infra.InfraConfig) -> AsyncIterator[SocialRepository]:
+async def repository(infra_config: InfraConfig) -> AsyncIterator[SocialRepository]:
     settings = DatabaseSettings(
-        db_primary_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"]),  # type: ignore[arg-type]
-        db_replica_dsn=infra_config.pg_dsn(infra.SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
+        db_primary_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"]),  # type: ignore[arg-type]
+        db_replica_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
     )
     db = Database.from_settings(settings, "social")
     yield SocialRepository(db)

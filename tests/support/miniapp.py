@@ -6,10 +6,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from tests.e2e.world import World
-from tests.moderation.helpers import card, confess, number_of, wait_for
-from tests.social.threads import Services
-from tools.devstack import infra
+from tests.support.moderation import card, confess, number_of, wait_for
+from tests.support.services import Services
+from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.v1 import confessions_pb2
 
 
@@ -120,14 +121,14 @@ async def channel_posts(community: World.Community, number: int) -> list[dict[st
     ]
 
 
-async def queued_to_channel(infra_config: infra.InfraConfig, community: World.Community) -> int:
+async def queued_to_channel(infra_config: InfraConfig, community: World.Community) -> int:
     """How many messages were ever queued for the community's channel (posts and edits).
 
     Queued synchronously by the decision that won: counting them right after the
     decisions proves there is no second post waiting, without waiting for one.
     """
     count = await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox WHERE "
         f"community_id = {community.id} AND chat_id = {community.channel_id} "

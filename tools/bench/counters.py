@@ -27,7 +27,8 @@ from typing import Any
 
 import redis
 
-from tools.devstack import infra
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import admin_sql
 from tools.devstack.stack import SERVICES, WORKERS, Stack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -90,7 +91,7 @@ def _pidfile_pid(path: Path) -> int:
     return int(path.read_text().split()[0])
 
 
-def process_groups(stack: Stack, cfg: infra.InfraConfig) -> dict[str, list[int]]:
+def process_groups(stack: Stack, cfg: InfraConfig) -> dict[str, list[int]]:
     """PIDs per named process; Postgres includes its backends, Redis all 6 nodes."""
     groups = {
         name: [_pidfile_pid(stack.root / "run" / f"{name}.pid")]
@@ -190,7 +191,7 @@ class RedisTrips:
 class CountReader:
     """Reads the cumulative counts of a running bench stack."""
 
-    def __init__(self, stack: Stack, cfg: infra.InfraConfig) -> None:
+    def __init__(self, stack: Stack, cfg: InfraConfig) -> None:
         self._stack = stack
         self._cfg = cfg
         self._redis = [redis.Redis(host="127.0.0.1", port=p) for p in cfg.redis_ports]
@@ -206,7 +207,7 @@ class CountReader:
 
     def enable_sql_counting(self) -> None:
         """Create pg_stat_statements (the library is preloaded by PG_SETTINGS)."""
-        infra._pg_admin_sql(
+        admin_sql(
             self._cfg,
             self._cfg.pg_port,
             "CREATE EXTENSION IF NOT EXISTS pg_stat_statements",
@@ -215,7 +216,7 @@ class CountReader:
 
     def _sql(self) -> float:
         return sum(
-            float(infra._pg_admin_sql(self._cfg, port, _SQL_COUNT, database=self._cfg.database))
+            float(admin_sql(self._cfg, port, _SQL_COUNT, database=self._cfg.database))
             for port in (self._cfg.pg_port, self._cfg.pg_replica_port)
         )
 

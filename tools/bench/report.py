@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.bench_counters import Counts
+from tools.bench.counters import Counts
 
 #: Processes outside Veil's own cost (the driver's side of the emulator).
 NOT_VEIL = ("emulator",)

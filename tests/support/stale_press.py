@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 from services.gateway.registry import webhook_secret
-from tests.e2e.world import World
+from tests.support.world import World
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Far above the emulator's own update ids, so that none is dropped as a duplicate.

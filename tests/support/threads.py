@@ -7,18 +7,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import grpc
-
 from services.social.domain import comments_markup
-from tests.e2e.world import Member, World
-from tools.devstack import infra
-from veil.v1 import (
-    common_pb2,
-    confessions_pb2,
-    confessions_pb2_grpc,
-    social_pb2,
-    social_pb2_grpc,
-)
+from tests.support.world import Member, World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 
 
 def rows(message: dict[str, Any]) -> list[list[tuple[str, str]]]:
@@ -45,7 +37,7 @@ def comment_row(message: dict[str, Any], index: int) -> list[tuple[str, str]]:
 
 
 async def publish(
-    member: Member, infra_config: infra.InfraConfig, text: str, *, channel_post: bool = False
+    member: Member, infra_config: InfraConfig, text: str, *, channel_post: bool = False
 ) -> int:
     """The member confesses through the bot; the confession is then marked published.
 
@@ -63,7 +55,7 @@ async def publish(
     number = int(received.split("#")[1].split()[0])
     post_id = await post_to_channel(member.community, number, text) if channel_post else "NULL"
     await asyncio.to_thread(
-        infra.psql,
+        psql,
         infra_config,
         f"UPDATE confessions.confessions SET status = 'published', channel_message_id = {post_id} "
         f"WHERE community_id = {member.community.id} AND number = {number}",
@@ -174,17 +166,17 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
         await asyncio.sleep(0.1)
 
 
-async def replica_caught_up(infra_config: infra.InfraConfig) -> None:
+async def replica_caught_up(infra_config: InfraConfig) -> None:
     """Wait until the replica has replayed everything the primary has written so far.
 
     Members other than the writer read threads from the replica; a test that
     has one member read right after another wrote waits for this first.
     """
-    target = await asyncio.to_thread(infra.psql, infra_config, "SELECT pg_current_wal_lsn()")
+    target = await asyncio.to_thread(psql, infra_config, "SELECT pg_current_wal_lsn()")
 
     async def replayed() -> bool:
         lag = await asyncio.to_thread(
-            infra.psql,
+            psql,
             infra_config,
             f"SELECT pg_wal_lsn_diff('{target}', pg_last_wal_replay_lsn())",
             replica=True,
@@ -194,59 +186,37 @@ async def replica_caught_up(infra_config: infra.InfraConfig) -> None:
     await until(replayed, "the replica did not catch up")
 
 
-class Services:
-    """gRPC stubs of the running confessions and social services."""
+async def hidden_comment(
+    world: World, community: World.Community, infra_config: InfraConfig, text: str
+) -> tuple[int, Member, Member, dict[str, Any]]:
+    """A comment hidden by three reports of fresh accounts (the threshold set to their
+    0.6): (confession number, author, writer, admin card)."""
+    # Imported here: tests.support.moderation imports this module.
+    from tests.support.moderation import set_report_threshold
 
-    def __init__(self, channels: list[grpc.aio.Channel]) -> None:
-        self.communities = confessions_pb2_grpc.CommunitiesServiceStub(channels[0])
-        self.members = confessions_pb2_grpc.MembersServiceStub(channels[0])
-        self.confessions = confessions_pb2_grpc.ConfessionsServiceStub(channels[0])
-        self.social = social_pb2_grpc.SocialServiceStub(channels[1])
+    await set_report_threshold(community, "0.6")
+    author = community.member()
+    await author.start()
+    number = await publish(author, infra_config, "moderate me")
+    writer = community.member()
+    await write_comment(writer, await open_thread(writer, number), text)
+    await replica_caught_up(infra_config)
+    for reporter in [community.member() for _ in range(3)]:
+        await report(reporter, number, 1)
 
-    async def member_id(self, community: World.Community, user_id: int) -> int:
-        """The internal id of a Telegram user in the community (registered if new)."""
-        registered = await self.members.RegisterMember(
-            confessions_pb2.RegisterMemberRequest(
-                actor=common_pb2.Actor(community_id=community.id, telegram_user_id=user_id)
-            )
-        )
-        return int(registered.member.id)
-
-    async def thread(self, community: World.Community, number: int) -> social_pb2.ThreadContext:
-        """The thread context the gateway builds (from GetConfession and the registry)."""
-        found = await self.confessions.GetConfession(
-            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
-        )
-        me = await bot_api(community, "getMe", {})
-        return social_pb2.ThreadContext(
-            community_id=community.id,
-            confession_id=found.confession.id,
-            confession_number=number,
-            author_member_id=found.author_member_id,
-            channel_chat_id=community.channel_id,
-            channel_message_id=found.channel_message_id,
-            admin_chat_id=community.admin_chat_id,
-            bot_username=me["username"],
+    async def card() -> dict[str, Any] | None:
+        messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return next(
+            (m for m in messages if "was hidden after 3 reports" in m.get("text", "")), None
         )
 
-    async def comment(
-        self, thread: social_pb2.ThreadContext, member_id: int, text: str, parent_id: int = 0
-    ) -> social_pb2.Comment:
-        """A comment as the gateway stores it, without the member's three updates
-        (members are rate limited in the suite)."""
-        added: social_pb2.AddCommentResponse = await self.social.AddComment(
-            social_pb2.AddCommentRequest(
-                community_id=thread.community_id,
-                confession_id=thread.confession_id,
-                member_id=member_id,
-                parent_id=parent_id,
-                text=text,
-                idempotency_key=f"test:{thread.confession_id}:{member_id}:{text}",
-                thread=thread,
-            )
-        )
-        comment: social_pb2.Comment = added.comment
-        return comment
+    async def card_arrived() -> bool:
+        return await card() is not None
+
+    await until(card_arrived, "the admin card never arrived through the notifier")
+    shown = await card()
+    assert shown is not None and text in shown["text"]
+    return number, author, writer, shown
 
 
 async def report(member: Member, number: int, index: int, reason: str = "Spam") -> dict[str, Any]:

@@ -19,6 +19,8 @@ from tools.devstack.stack import Stack
 
 _bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 6_100_000_000)
 _user_ids = itertools.count(int(time.time()) % 100_000 * 100 + 7_300_000_000)
+# VEIL_NOTIFY_BATCH_SECONDS and VEIL_COUNTER_EDIT_SECONDS of the suite's stack.
+PACE_SECONDS = 4.0
 
 
 def new_user_id() -> int:

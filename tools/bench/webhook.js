@@ -1,4 +1,4 @@
-// k6 load for `make bench` (tools/bench.py writes the config this reads).
+// k6 load for `make bench` (tools/bench/run.py writes the config this reads).
 //
 // Open-loop: each scenario is one rate step (`constant-arrival-rate`), each
 // iteration sends ONE update. A VU plays its own members through short

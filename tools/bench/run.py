@@ -3,7 +3,7 @@
 Starts its own stack (Postgres primary + replica with pg_stat_statements, Redis
 Cluster, emulator, the services, the gateway) under ``.veil/bench``, creates
 several communities (each with a channel and an admin chat), registers members
-and seeds threads (tools/bench_world.py), then runs k6 (bench/webhook.js) three
+and seeds threads (tools/bench/world.py), then runs k6 (tools/bench/webhook.js) three
 times:
 
 1. **count**: every session kind a few times, one update at a time; after each
@@ -13,7 +13,7 @@ times:
    per step the achieved rate, p50/p99 per update kind, errors and CPU-ms per
    update of every process;
 3. **reference**: stock aiogram answering trivial handlers in the webhook
-   response (tools/bench_reference.py) at ``REF_RATE`` for ``REF_SECONDS``.
+   response (tools/bench/reference.py) at ``REF_RATE`` for ``REF_SECONDS``.
 
 It ends with four stable lines (``veil total … CPU-ms per update``,
 ``reference aiogram … CPU-ms per update``, ``ratio …``, ``sustained … updates/s
@@ -34,8 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tools import bench_world
-from tools.bench_counters import (
+from tools.bench import world as bench_world
+from tools.bench.counters import (
     PG_SETTINGS,
     CountReader,
     Counts,
@@ -43,9 +43,11 @@ from tools.bench_counters import (
     cpu_snapshot,
     process_groups,
 )
-from tools.bench_report import Step, print_counts, print_step, print_summary
-from tools.bench_trace import OtlpSink
-from tools.devstack import infra
+from tools.bench.k6 import run_k6
+from tools.bench.report import Step, print_counts, print_step, print_summary
+from tools.bench.trace import OtlpSink
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack, free_port
 
 
@@ -97,24 +99,6 @@ class Marks:
         return server, f"http://127.0.0.1:{server.server_address[1]}/mark"
 
 
-def _k6(config: Path, mode: str, summary: Path) -> dict[str, Any]:
-    env = {
-        **os.environ,
-        "BENCH_CONFIG": str(config),
-        "MODE": mode,
-        "SUMMARY_PATH": str(summary),
-        "K6_NO_USAGE_REPORT": "true",
-    }
-    k6 = str(Path(sys.executable).parent / "k6")
-    subprocess.run(
-        [k6, "run", "--quiet", str(REPO_ROOT / "bench" / "webhook.js")],
-        env=env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return dict(json.loads(summary.read_text())["metrics"])
-
-
 def _sample_steps(
     marks: Marks, rates: list[int], seconds: int
 ) -> list[tuple[dict[str, float], Counts]]:
@@ -132,7 +116,7 @@ def _reference(root: Path, config: dict[str, Any], summaries: Path) -> tuple[flo
     """CPU-ms per update of stock aiogram, and the updates it answered."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tools.bench_reference", "--port", str(port)],
+        [sys.executable, "-m", "tools.bench.reference", "--port", str(port)],
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )
     try:
@@ -144,7 +128,7 @@ def _reference(root: Path, config: dict[str, Any], summaries: Path) -> tuple[flo
         path = root / "k6-reference.json"
         path.write_text(json.dumps({**config, "reference_url": f"http://127.0.0.1:{port}/webhook"}))
         before = cpu_seconds(process.pid)
-        metrics = _k6(path, "reference", summaries)
+        metrics = run_k6(path, "reference", summaries)
         spent = cpu_seconds(process.pid) - before
         count = int(metrics["updates{step:ref}"]["values"]["count"])
         return spent * 1000 / max(count, 1), count
@@ -177,14 +161,14 @@ def main() -> None:
     # Shifted like the suite's ports (VEIL_TEST_PORT_OFFSET) so that a bench and
     # test runs of other checkouts on the same machine do not collide.
     offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
-    cfg = infra.InfraConfig(
+    cfg = InfraConfig(
         root=REPO_ROOT / ".veil" / "bench",
         pg_port=26632 + offset,
         pg_replica_port=26633 + offset,
         redis_ports=tuple(27301 + offset + i for i in range(6)),
         pg_settings=PG_SETTINGS,
     )
-    infra.destroy(cfg)
+    lifecycle.destroy(cfg)
     stack = Stack(
         cfg,
         ports=Ports.ephemeral(),
@@ -228,7 +212,7 @@ def main() -> None:
         summaries = stack.root / "k6-summary.json"
         print("bench: counting the work of each update kind…", flush=True)
         reader.monitor_trips(True)
-        _k6(path, "count", summaries)
+        run_k6(path, "count", summaries)
         reader.monitor_trips(False)
         print_counts(marks.per_kind, marks.seen, marks.seconds)
         print(f"bench: open-loop steps {rates}/s, {step_seconds} s each…", flush=True)
@@ -237,7 +221,7 @@ def main() -> None:
             target=lambda: sampler_result.append(_sample_steps(marks, rates, step_seconds))
         )
         sampler.start()
-        metrics = _k6(path, "mixed", summaries)
+        metrics = run_k6(path, "mixed", summaries)
         sampler.join()
         samples = sampler_result[0]
         steps = [
@@ -254,11 +238,7 @@ def main() -> None:
         print(f"tracing: {'on, ratio 1.0' if sink else 'off (no VEIL_OTLP_ENDPOINT)'}")
     finally:
         stack.stop_processes()
-        infra.stop(cfg)
+        lifecycle.stop(cfg)
         if sink is not None:
             print(f"spans exported: {sink.spans}")
             sink.stop()
-
-
-if __name__ == "__main__":
-    main()

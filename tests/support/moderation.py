@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from tests.e2e.world import Member, World
-from tests.notifier.conftest import wait_for as notifier_wait_for
-from tests.social.threads import button
+from tests.support.outbox import wait_for as notifier_wait_for
+from tests.support.threads import button
+from tests.support.world import Member, World
 
 T = TypeVar("T")
 

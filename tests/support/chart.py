@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -180,3 +181,14 @@ def resolve_env(objs: list[dict[str, Any]], ctr: Mapping[str, Any]) -> dict[str,
 def repo_path(*parts: str) -> Path:
     """A path inside the repository."""
     return REPO_ROOT.joinpath(*parts)
+
+
+# Values that turn on the Prometheus Operator's objects (PodMonitor, PrometheusRule).
+OPERATOR_ON = {"monitoring": {"podMonitor": {"enabled": True}, "prometheusRule": {"enabled": True}}}
+
+
+def shipped_dashboard_and_rules() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dashboard JSON from its ConfigMap and the PrometheusRule, as rendered."""
+    objs = objects(merge(REQUIRED, OPERATOR_ON))
+    configmap = by_name(objs, "ConfigMap", "veil-dashboards")
+    return json.loads(configmap["data"]["veil.json"]), by_name(objs, "PrometheusRule", "veil")
