@@ -21,7 +21,7 @@ from typing import Any
 
 from veil.core import pii
 from veil.core.errors import MemberRefusal
-from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, utf16_len, visible_len
+from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, visible_len
 from veil.core.word_filter import filtered_word
 from veil.v1 import common_pb2
 from veil.v1 import social_pb2 as pb
@@ -55,7 +55,8 @@ def check(
     )
     cleaned = guarded.text.strip()
     limit = min(service_max, rules.max_length or service_max)
-    if not 1 <= utf16_len(cleaned) <= limit:
+    # Characters as the gateway counts a comment's (its 1,000 is the same number).
+    if not 1 <= len(cleaned) <= limit:
         raise MemberRefusal(
             f"A comment holds 1 to {limit} characters here; please shorten it.", fixable=True
         )
