@@ -48,6 +48,7 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
         self._repository = repository
         self._dashboard = dashboard
         self._moderation = moderation
+        self._outbox = moderation.outbox
         self._limits = limits
         self._subject_of = subject_of
         self._max_length = max_length
@@ -72,7 +73,7 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
         stored = await submit(
             self._repository.db,
             self._limits,
-            self._moderation.outbox,
+            self._outbox,
             draft,
             max_length=self._max_length,
         )

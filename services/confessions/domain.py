@@ -195,6 +195,22 @@ def banned_refusal(until: datetime | None) -> str:
     return f"🚫 You are banned in this community{when} and cannot send confessions."
 
 
+# Impact points: an approved confession is what a community is for; a comment
+# keeps a thread alive; a reaction is someone else saying the comment mattered.
+POINTS_PER_APPROVED = 10
+POINTS_PER_COMMENT = 2
+POINTS_PER_REACTION = 1
+
+
+def impact_points(approved: int, comments: int, reactions: int) -> int:
+    """10 per approved confession + 2 per comment written + 1 per reaction received."""
+    return (
+        POINTS_PER_APPROVED * approved
+        + POINTS_PER_COMMENT * comments
+        + POINTS_PER_REACTION * max(reactions, 0)
+    )
+
+
 def _words(value: str) -> list[str]:
     return [w.strip() for w in value.split(",") if w.strip()]
 

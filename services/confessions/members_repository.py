@@ -1,15 +1,16 @@
-"""SQL of MembersService: settings, reachability, notice recipients, counters, erasure.
+"""SQL of MembersService: settings, reachability, counters, erasure.
 
-Registration (:mod:`services.confessions.registration`) and bans
-(:mod:`services.confessions.protection`) have their own modules.
+Registration (:mod:`services.confessions.registration`), bans
+(:mod:`services.confessions.protection`) and the recipients of notices
+(:mod:`services.confessions.notify_members`) have their own modules.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
-from sqlalchemy import Text, delete, func, literal, select, tuple_, update
+from sqlalchemy import Text, delete, func, literal, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -21,7 +22,6 @@ from services.confessions.rows import (
     ErasedPost,
     Erasure,
     ProfileRow,
-    Recipient,
 )
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
@@ -79,32 +79,6 @@ class MembersRepository:
                 return bool((await conn.execute(statement)).scalar_one())
         except IntegrityError as error:
             raise CommunityNotFoundError(community_id) from error
-
-    async def recipients(self, keys: Sequence[tuple[int, int]]) -> dict[tuple[int, int], Recipient]:
-        """Delivery details of members by (community id, member id), in one statement.
-
-        Read on the primary: a member who just turned notifications off must not
-        get the next one because the replica had not replayed it yet.
-        """
-        if not keys:
-            return {}
-        statement = select(
-            members.c.community_id,
-            members.c.id,
-            members.c.telegram_user_id,
-            members.c.notifications_enabled,
-            members.c.unreachable_since.is_not(None).label("unreachable"),
-        ).where(tuple_(members.c.community_id, members.c.id).in_(list(set(keys))))
-        async with self._db.read_own() as conn:
-            rows = (await conn.execute(statement)).all()
-        return {
-            (int(r.community_id), int(r.id)): Recipient(
-                telegram_user_id=int(r.telegram_user_id),
-                notifications_enabled=bool(r.notifications_enabled),
-                unreachable=bool(r.unreachable),
-            )
-            for r in rows
-        }
 
     async def record_activity(
         self,

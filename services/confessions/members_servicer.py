@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import grpc
 
-from services.confessions import mapping, members, membership
+from services.confessions import domain, mapping, membership
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository, SubjectOf
@@ -79,8 +79,8 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
     ) -> pb.NotifyMembersResponse:
         """Queue notices to members by internal id; skip the unreachable and opted out.
 
-        With ``activity``, count it first (once per event key), as
-        RecordMemberActivity does.
+        With ``activity``, count it (once per event key), as RecordMemberActivity
+        does; ``calls`` are queued with the notices.
         """
         queued = await membership.notify(self._repository, self._outbox, request)
         return pb.NotifyMembersResponse(queued=queued)
@@ -176,7 +176,7 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
             confessions_approved=row.confessions_approved,
             comments_written=row.comments_written,
             reactions_received=row.reactions_received,
-            impact_points=members.impact_points(
+            impact_points=domain.impact_points(
                 row.confessions_approved, row.comments_written, row.reactions_received
             ),
             joined_at=timestamp(row.created_at),

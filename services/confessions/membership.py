@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.confessions import members, outgoing, registration
+from services.confessions import notify_members, outgoing, registration
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
@@ -61,12 +61,16 @@ async def ban(
     return row
 
 
+def _check_event_key(request: pb.RecordMemberActivityRequest) -> None:
+    if not 1 <= len(request.event_key) <= 200:
+        raise InvalidInputError("event_key must be 1..200 characters")
+
+
 async def record_activity(
     repository: MembersRepository, request: pb.RecordMemberActivityRequest
 ) -> None:
     """Add to a member's counters, once per event key."""
-    if not 1 <= len(request.event_key) <= 200:
-        raise InvalidInputError("event_key must be 1..200 characters")
+    _check_event_key(request)
     await repository.record_activity(
         request.community_id,
         request.member_id,
@@ -79,17 +83,23 @@ async def record_activity(
 async def notify(
     repository: MembersRepository, outbox: Outbox, request: pb.NotifyMembersRequest
 ) -> int:
-    """Queue notices to members by internal id (the activity counted first, when
+    """Queue notices to members by internal id (the activity counted too, when
     given); returns how many were queued. The unreachable, the opted out and the
-    erased are skipped."""
+    erased are skipped. The request's other ``calls`` (a comment's counter edit)
+    are queued in the same Enqueue."""
     for notice in request.notices:
-        members.check_notice(notice)
-    if request.HasField("activity"):
-        await record_activity(repository, request.activity)
+        _check_notice(notice)
+    activity = request.activity if request.HasField("activity") else None
     if not request.notices:
+        if activity is not None:
+            await record_activity(repository, activity)
+        await outbox.send([], also=request.calls)
         return 0
-    recipients = await repository.recipients(
-        [(n.community_id, n.member_id) for n in request.notices]
+    if activity is not None:
+        _check_event_key(activity)
+    # The activity counted and the recipients read in one statement.
+    recipients = await notify_members.count_and_read(
+        repository.db, activity, [(n.community_id, n.member_id) for n in request.notices]
     )
     calls = []
     for notice in request.notices:
@@ -98,8 +108,9 @@ async def notify(
         call = outgoing.notice_call(notice, recipient) if recipient is not None else None
         if call is not None:
             calls.append(call)
-    # The notices' own idempotency keys make a retried request queue nothing new.
-    await outbox.send(calls)
+    # The notices' own idempotency keys make a retried request queue nothing new;
+    # the caller's other calls ride in the same request.
+    await outbox.send(calls, also=request.calls)
     return len(calls)
 
 
@@ -133,3 +144,11 @@ async def erase(
     if erased is None:
         await outbox.erase(community_id, [telegram_user_id], [])
     return erased
+
+
+def _check_notice(notice: pb.MemberNotice) -> None:
+    """A notice names its community, member, method and idempotency key."""
+    if not (notice.community_id and notice.member_id and notice.method):
+        raise InvalidInputError("a notice needs community_id, member_id and method")
+    if not 1 <= len(notice.idempotency_key) <= 200:
+        raise InvalidInputError("a notice needs an idempotency_key of 1..200 characters")

@@ -14,12 +14,12 @@ The publication loop, across three processes:
    call while the decision stands, so a retried press that lost to its own
    first attempt still finishes the work; the notifier keeps one per key.
 2. **The notifier worker sends it** when its time comes, within the bot's
-   rate limits (services/notifier/worker.py and dispatcher.py), and retries
+   rate limits (services/notifier/worker/sender.py), and retries
    Telegram's transient failures.
 3. **The worker reports the post's message id back** through
-   ``ConfessionsService.RecordPublication``: services/notifier/dispatcher.py
-   recognises the call by its key (``parse_publication_key``) and
-   services/notifier/directory.py makes the RPC.
+   ``ConfessionsService.RecordPublication``: the sender recognises the call
+   by its key (``parse_publication_key``) and
+   services/notifier/worker/directory.py makes the RPC.
    :func:`record_publication` stores the id, moves approved → published and
    queues the author's "approved" notice with links to the post and its
    thread. A confession erased while its post was on the way is taken down

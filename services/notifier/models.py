@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -55,6 +57,11 @@ outbox = Table(
     # edits an earlier message of the chat, that message's idempotency key.
     Column("sent_message_id", BigInteger, nullable=True),
     Column("edit_of", Text, nullable=True),
+    # 0004: a send that may have reached Telegram unrecorded (a card or a post):
+    # the chat's highest known message id when it left; its copy would be above.
+    Column("unsure_after", BigInteger, nullable=True),
+    # 0004: a sent channel post whose id the confessions service has not stored yet.
+    Column("unreported", Boolean, nullable=False, server_default=false()),
     # 0003: erasure finds a member's messages by chat; retention prunes by age.
     Index("outbox_chat_idx", "community_id", "chat_id"),
     Index(
@@ -82,6 +89,7 @@ outbox = Table(
         "collapse_key",
         postgresql_where=text("status = 'queued' AND collapse_key IS NOT NULL"),
     ),
+    Index("outbox_unreported_idx", "sent_at", postgresql_where=text("unreported")),
 )
 
 dead_letters = Table(

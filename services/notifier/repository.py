@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
+from services.notifier.enqueue_many import enqueue_many, fits_one_statement
 from services.notifier.enqueue_one import enqueue_one
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
 from veil.core.db import Database
@@ -87,6 +89,19 @@ class ClaimedMessage:
     # Telegram gave it (None: it was never sent, so there is nothing to edit).
     edit_of: str | None = None
     edit_target: int | None = None
+    # An earlier attempt may have reached Telegram unrecorded: the chat's highest
+    # known message id when it left (see worker/reconcile.py); None: none did.
+    unsure_after: int | None = None
+
+
+@dataclass(frozen=True)
+class UnreportedPost:
+    """A sent channel post the confessions service has not stored the id of."""
+
+    id: int
+    community_id: int
+    idempotency_key: str
+    message_id: int
 
 
 @dataclass(frozen=True)
@@ -161,7 +176,7 @@ _CLAIM = text(
     FROM picked
     WHERE o.id = picked.id
     RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
-              o.trace_context, o.idempotency_key, o.edit_of,
+              o.trace_context, o.idempotency_key, o.edit_of, o.unsure_after,
               (SELECT t.sent_message_id FROM notifier.outbox t
                WHERE t.idempotency_key = o.edit_of AND t.status = 'sent') AS edit_target
     """
@@ -174,6 +189,21 @@ _CLAIM = text(
 )
 
 
+# Messages Telegram accepted, with the ids it gave them (a worker marks those
+# answered while its previous mark was being written in one statement).
+_MARK_SENT = text(
+    """
+    UPDATE notifier.outbox o
+    SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
+        sent_message_id = m.sent_message_id, unsure_after = NULL, unreported = m.unreported
+    FROM unnest(
+        CAST(:ids AS bigint[]), CAST(:message_ids AS bigint[]), CAST(:unreported AS boolean[])
+    ) AS m(id, sent_message_id, unreported)
+    WHERE o.id = m.id
+    """
+)
+
+
 class NotifierRepository:
     """Reads and writes of the ``notifier`` schema."""
 
@@ -183,7 +213,10 @@ class NotifierRepository:
     # -- enqueue ---------------------------------------------------------------
 
     async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
-        """Queue messages in one transaction; returns (ids in order, how many were new).
+        """Queue messages in one statement; returns (ids in order, how many were new).
+
+        A batch repeating a key or a collapse key within itself takes one
+        transaction instead (see enqueue_many.py).
 
         A message to a chat that blocked the bot is stored as ``dropped`` at once.
         A new message with a collapse key collapses older *queued* (not leased)
@@ -198,6 +231,11 @@ class NotifierRepository:
                 collapsed=COLLAPSED,
             )
             return [new_id], int(new)
+        batch = [_values(m) for m in messages]
+        if fits_one_statement(batch):
+            return await enqueue_many(
+                self._db, batch, queued=QUEUED, dropped=DROPPED, collapsed=COLLAPSED
+            )
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
@@ -260,8 +298,10 @@ class NotifierRepository:
         """Lease up to ``limit`` chat heads to ``worker`` (see ``_CLAIM``).
 
         Communities in ``skip`` are left alone (their bot cannot send more now).
+        One statement, atomic on its own: no BEGIN/COMMIT round trips (a poll
+        of an idle queue is one statement, not three).
         """
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             rows = (
                 await conn.execute(
                     _CLAIM,
@@ -287,40 +327,115 @@ class NotifierRepository:
                 idempotency_key=str(r.idempotency_key),
                 edit_of=r.edit_of,
                 edit_target=None if r.edit_target is None else int(r.edit_target),
+                unsure_after=None if r.unsure_after is None else int(r.unsure_after),
             )
             for r in rows
         ]
         claimed.sort(key=lambda m: (m.priority, m.id))
         return claimed
 
-    async def mark_sent(self, message_id: int, sent_message_id: int | None = None) -> None:
-        """Record that Telegram accepted the message: one tiny UPDATE, committed at once.
+    async def mark_sent(
+        self, message_id: int, sent_message_id: int | None = None, *, unreported: bool = False
+    ) -> None:
+        """Record that Telegram accepted the message (see :meth:`mark_sent_many`)."""
+        await self.mark_sent_many([(message_id, sent_message_id, unreported)])
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, int | None, bool]]) -> None:
+        """Record that Telegram accepted messages, given as (queue id, Telegram's
+        message id, unreported): one UPDATE, committed at once.
 
         Not conditioned on the lease: if the lease ran out meanwhile, the
         message was still delivered and must not be sent again. The message id
         Telegram gave it is kept for later edits of it (``edit_of``).
+        ``unreported``: a channel post, until :meth:`mark_reported`.
         """
+        if not sent:
+            return
+        params = {
+            "ids": [i for i, _, _ in sent],
+            "message_ids": [m for _, m, _ in sent],
+            "unreported": [u for _, _, u in sent],
+        }
+        async with self._db.write_one() as conn:
+            await conn.execute(_MARK_SENT, params)
+
+    async def mark_reported(self, message_id: int) -> None:
+        """The confessions service has the post's id (or needs it no more)."""
         async with self._db.write() as conn:
             await conn.execute(
-                update(outbox)
-                .where(outbox.c.id == message_id)
-                .values(
-                    status=SENT,
-                    sent_at=func.now(),
-                    lease_until=None,
-                    last_error=None,
-                    sent_message_id=sent_message_id,
-                )
+                update(outbox).where(outbox.c.id == message_id).values(unreported=False)
             )
 
+    async def unreported(self, older_than_seconds: float, limit: int = 50) -> list[UnreportedPost]:
+        """Sent channel posts whose report has been missing for ``older_than_seconds``."""
+        age = func.make_interval(0, 0, 0, 0, 0, 0, older_than_seconds)
+        async with self._db.read_own() as conn:
+            rows = (
+                await conn.execute(
+                    select(
+                        outbox.c.id,
+                        outbox.c.community_id,
+                        outbox.c.idempotency_key,
+                        outbox.c.sent_message_id,
+                    )
+                    .where(outbox.c.unreported, outbox.c.sent_at < func.now() - age)
+                    .order_by(outbox.c.sent_at)
+                    .limit(limit)
+                )
+            ).all()
+        return [
+            UnreportedPost(
+                int(r.id), int(r.community_id), str(r.idempotency_key), int(r.sent_message_id or 0)
+            )
+            for r in rows
+        ]
+
+    async def mark_unsure(self, message: ClaimedMessage) -> int:
+        """Before a card or post leaves: the chat's highest known message id, kept on the row.
+
+        Until its outcome is recorded, an attempt may have reached Telegram
+        unrecorded; its copy would have a larger id. The first mark stays
+        (an earlier unsure attempt's copy is the one to find). Returns the mark,
+        0 when the chat has no recorded message (nothing to look above).
+        """
+        high = (
+            select(func.coalesce(func.max(outbox.c.sent_message_id), 0))
+            .where(
+                outbox.c.community_id == message.community_id,
+                outbox.c.chat_id == message.chat_id,
+                outbox.c.status == SENT,
+            )
+            .scalar_subquery()
+        )
+        async with self._db.write() as conn:
+            mark = (
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == message.id)
+                    .values(unsure_after=func.coalesce(outbox.c.unsure_after, high))
+                    .returning(outbox.c.unsure_after)
+                )
+            ).scalar_one()
+        return int(mark)
+
     async def retry_later(
-        self, message_id: int, worker: str, delay_seconds: float, error: str, *, count: bool
+        self,
+        message_id: int,
+        worker: str,
+        delay_seconds: float,
+        error: str,
+        *,
+        count: bool,
+        sure: bool = False,
     ) -> None:
         """Put a leased message back in the queue, due after ``delay_seconds``.
 
         ``count`` False gives the attempt back (throttled before sending, or a 429).
+        ``sure``: Telegram's answer says no attempt of it arrived (the mark of
+        :meth:`mark_unsure` is cleared).
         """
-        async with self._db.write() as conn:
+        extra: dict[str, Any] = {"unsure_after": None} if sure else {}
+        async with self._db.write_one() as conn:
             await conn.execute(
                 update(outbox)
                 .where(
@@ -335,6 +450,7 @@ class NotifierRepository:
                     retry_at=func.now() + func.make_interval(0, 0, 0, 0, 0, 0, delay_seconds),
                     last_error=error,
                     attempts=outbox.c.attempts if count else outbox.c.attempts - 1,
+                    **extra,
                 )
             )
 
@@ -342,7 +458,7 @@ class NotifierRepository:
         """Give leased messages back untouched (shutdown); returns how many."""
         if not message_ids:
             return 0
-        async with self._db.write() as conn:
+        async with self._db.write_one() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(

@@ -3,14 +3,15 @@
 In one statement: the thread's row in ``thread_states`` is noted (its author,
 from the gateway's ThreadContext), the comment is inserted unless its key was
 used (a redelivered comment) or the comment it replies to is gone, and the
-thread's visible count is read. A statement runs atomically on its own: no
+thread's visible count and the replied-to comment's writer (to tell them) are
+read. A statement runs atomically on its own: no
 BEGIN/COMMIT round trips. Only a redelivery or a refused reply needs a second
 statement. Built once, at import.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 
@@ -25,6 +26,11 @@ _VISIBLE = (
     "SELECT count(*) FROM comments "
     "WHERE community_id = :community_id AND confession_id = :confession_id "
     "AND status = 'visible'"
+)
+# The writer of the comment replied to (None for a top-level comment).
+_PARENT_WRITER = (
+    "SELECT p.member_id FROM comments p "
+    "WHERE p.id = {c}.parent_id AND p.community_id = :community_id"
 )
 
 _ADD = text(
@@ -53,13 +59,16 @@ WITH state AS (
     RETURNING {_COLUMNS}
 )
 -- The statement's snapshot does not show its own insert: the count adds it.
-SELECT added.*, ({_VISIBLE}) + 1 AS visible FROM added
+SELECT added.*, ({_VISIBLE}) + 1 AS visible,
+       ({_PARENT_WRITER.format(c="added")}) AS parent_writer
+FROM added
 """
 )
 
 _EXISTING = text(
     f"""
-SELECT {_COLUMNS}, ({_VISIBLE}) AS visible
+SELECT {_COLUMNS}, ({_VISIBLE}) AS visible,
+       ({_PARENT_WRITER.format(c="comments")}) AS parent_writer
 FROM comments WHERE community_id = :community_id AND idempotency_key = :key
 """
 )
@@ -67,8 +76,26 @@ FROM comments WHERE community_id = :community_id AND idempotency_key = :key
 _FIELDS = tuple(CommentRow.__dataclass_fields__)
 
 
-def _row(row: Any) -> CommentRow:
-    return CommentRow(**{name: row[name] for name in _FIELDS if name in row})
+class Added(NamedTuple):
+    """What AddComment stored (or found, for a repeated key)."""
+
+    row: CommentRow
+    # False for a repeated key: the first comment.
+    created: bool
+    # The thread's visible comments, this one included.
+    visible: int
+    # Who wrote the comment this one replies to (None: not a reply).
+    parent_writer: int | None
+
+
+def _added(row: Any, created: bool) -> Added:
+    parent_writer = row["parent_writer"]
+    return Added(
+        CommentRow(**{name: row[name] for name in _FIELDS if name in row}),
+        created,
+        int(row["visible"]),
+        None if parent_writer is None else int(parent_writer),
+    )
 
 
 async def add_comment(
@@ -84,10 +111,9 @@ async def add_comment(
     text_: str,
     idempotency_key: str,
     flagged: str | None = None,
-) -> tuple[CommentRow, bool, int]:
+) -> Added:
     """Insert a comment; a repeated key returns the first one.
 
-    Returns the comment, whether it is new, and the thread's visible count.
     A reply's parent must be a visible comment of the same thread.
     """
     params = {
@@ -105,9 +131,9 @@ async def add_comment(
     async with db.write_one() as conn:
         row = (await conn.execute(_ADD, params)).mappings().one_or_none()
         if row is not None:
-            return _row(row), True, int(row["visible"])
+            return _added(row, True)
         key = {"community_id": community_id, "confession_id": confession_id, "key": idempotency_key}
         existing = (await conn.execute(_EXISTING, key)).mappings().one_or_none()
     if existing is None:
         raise LookupError("the comment replied to is gone")
-    return _row(existing), False, int(existing["visible"])
+    return _added(existing, False)

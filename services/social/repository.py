@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -307,6 +308,10 @@ class SocialRepository:
     async def pace(self, key: str, interval_seconds: float) -> Slot:
         """Reserve the next slot of a paced send (see pacing.py): one statement."""
         return await pacing.pace(self._db, key, interval_seconds)
+
+    async def pace_many(self, intervals: Mapping[str, float]) -> dict[str, Slot]:
+        """Reserve the next slot of each key's paced send (key → seconds): one statement."""
+        return await pacing.pace_many(self._db, intervals)
 
     async def members_named(self, community_id: int, pseudonym: str) -> list[int]:
         """Distinct members who wrote under ``pseudonym`` in the community (at most 2).

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import grpc
-import orjson
 
-from services.social import comment_rules, commenting, domain, reporting, safety
+from services.social import comment_rules, commenting, notices, reporting, safety
 from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
 from services.social.open_threads import on_open_thread
-from services.social.pacing import Slot
 from services.social.pseudonyms import pseudonym
 from services.social.repository import (
     DELETED,
@@ -23,7 +21,7 @@ from services.social.repository import (
 from services.social.repository import _subjects as subjects_of
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
-from veil.core.outbox import Outbox, OutgoingCall, Priority, channel_post_key
+from veil.core.outbox import Outbox
 from veil.core.proto import page_bounds, timestamp
 from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
@@ -97,7 +95,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             raise InvalidInputError("idempotency_key is required")
         by_author = request.member_id == thread.author_member_id
         try:
-            row, created, count = await commenting.add_comment(
+            added = await commenting.add_comment(
                 self._repository.db,
                 community_id=thread.community_id,
                 confession_id=thread.confession_id,
@@ -114,24 +112,30 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
-        # A redelivered comment repeats the follow-ups with the same keys: the
-        # notifier keeps one of each, and nothing is lost if the first try died
-        # between the insert and here.
-        await self._queue_counter(thread, count, f"c{row.id}")
+        row, count = added.row, added.visible
         if checked.flagged:
+            # A rule flagged it: the admins get a card (the same key on a redelivery).
             await safety.flag_card(self._outbox, thread, row, checked.flagged)
-        # The notices and the writer's "comments written" in one call.
-        await self._notify_about(
-            thread,
-            row,
-            confessions_pb2.RecordMemberActivityRequest(
+        # The counter edit, the notices and the writer's "comments written" in one call.
+        await notices.follow_comment(
+            self._repository,
+            self._upstream.members,
+            thread=thread,
+            comment=row,
+            parent_writer=added.parent_writer,
+            count=count,
+            notify_seconds=self._settings.notify_batch_seconds,
+            counter_seconds=self._settings.counter_edit_seconds,
+            activity=confessions_pb2.RecordMemberActivityRequest(
                 community_id=thread.community_id,
                 member_id=request.member_id,
                 comments_written=1,
                 event_key=f"comment:{row.id}",
             ),
         )
-        return pb.AddCommentResponse(comment=_comment(row), created=created, thread_count=count)
+        return pb.AddCommentResponse(
+            comment=_comment(row), created=added.created, thread_count=count
+        )
 
     async def ListComments(
         self, request: pb.ListCommentsRequest, context: grpc.aio.ServicerContext
@@ -311,79 +315,11 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
 
     async def _queue_counter(self, thread: pb.ThreadContext, count: int, event: str) -> None:
         """Edit the channel post's "💬 Comments (n)", at most once per post per interval."""
-        if not thread.channel_message_id or not thread.bot_username:
+        key = notices.counter_key(thread)
+        if key is None:
             return
-        slot: Slot = await self._repository.pace(
-            f"counter:{thread.confession_id}", self._settings.counter_edit_seconds
-        )
-        await self._outbox.send(
-            [
-                OutgoingCall(
-                    community_id=thread.community_id,
-                    method="editMessageReplyMarkup",
-                    chat_id=thread.channel_chat_id,
-                    params={
-                        "message_id": thread.channel_message_id,
-                        "reply_markup": domain.comments_markup(
-                            thread.bot_username, thread.confession_number, count
-                        ),
-                    },
-                    idempotency_key=f"counter:{thread.confession_id}:{event}",
-                    # The newest count replaces an edit still waiting for its slot.
-                    collapse_key=channel_post_key(thread.community_id, thread.confession_id),
-                    priority=Priority.BACKGROUND,
-                    not_before=slot.at,
-                )
-            ]
-        )
-
-    async def _notify_about(
-        self,
-        thread: pb.ThreadContext,
-        comment: CommentRow,
-        activity: confessions_pb2.RecordMemberActivityRequest,
-    ) -> None:
-        """Tell the confession's author about a comment and a parent's writer about a
-        reply; count ``activity`` in the same call."""
-        recipients: dict[int, bool] = {}  # member id → is it a reply to them
-        if thread.author_member_id and thread.author_member_id != comment.member_id:
-            recipients[thread.author_member_id] = False
-        if comment.parent_id:
-            parent = await self._repository.get_comment(thread.community_id, comment.parent_id)
-            if parent is not None and parent.member_id not in (0, comment.member_id):
-                recipients[parent.member_id] = True
-        notices = []
-        for member_id, reply in recipients.items():
-            slot = await self._repository.pace(
-                f"notify:{member_id}:{thread.confession_id}", self._settings.notify_batch_seconds
-            )
-            notice = confessions_pb2.MemberNotice(
-                community_id=thread.community_id,
-                member_id=member_id,
-                method="sendMessage",
-                params_json=orjson.dumps(
-                    {
-                        "text": domain.comment_notice(thread, slot.pending, reply=reply),
-                        "parse_mode": "HTML",
-                        "link_preview_options": {"is_disabled": True},
-                    }
-                ).decode(),
-                idempotency_key=f"notify:{member_id}:c{comment.id}",
-                optional=True,
-            )
-            if slot.at is not None:
-                notice.not_before.CopyFrom(timestamp(slot.at))
-                # Notices batched into one slot replace each other; the last
-                # one carries the count of all of them. The key names the slot:
-                # a notice of an earlier slot (or the one sent at once) counts
-                # other comments and must not be replaced while still queued.
-                notice.collapse_key = (
-                    f"notify:{member_id}:{thread.confession_id}:{slot.at.timestamp():.6f}"
-                )
-            notices.append(notice)
-        await self._upstream.members.NotifyMembers(
-            confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity)
-        )
+        slot = await self._repository.pace(key, self._settings.counter_edit_seconds)
+        await self._outbox.send([notices.counter_call(thread, count, event, slot)])
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
         # Idempotent on the event key: a redelivered comment or press counts once.

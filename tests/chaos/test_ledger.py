@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tools.chaos.ledger import Confession, Ledger, Offered
+from tools.chaos.ledger import Confession, Ledger, Notice, Offered
 
 
 def _clean_run() -> Ledger:
@@ -74,3 +74,37 @@ def test_a_post_whose_id_was_never_recorded_is_reported() -> None:
     accounts = ledger.account()
     assert accounts.unrecorded == ["#8 in 1"]
     assert accounts.clean  # the member sees the post once; the record is what is off
+
+
+def test_every_update_id_is_accounted_for_with_its_reason() -> None:
+    ledger = _clean_run()
+    ledger.offered = [
+        Offered("update", 200, update_id=11),
+        Offered("update", 502, update_id=12, reason="Wrong response from the webhook: 502"),
+        Offered("update", None, pending=True, update_id=13, reason="attempt 3: Read timeout"),
+    ]
+    accounts = ledger.account()
+    assert accounts.completed == 1
+    assert accounts.lost == ["update 12 (Wrong response from the webhook: 502): delivery ended 502"]
+    assert accounts.pending == ["update 13 (attempt 3: Read timeout): still being retried"]
+
+
+def test_notices_shown_twice_are_duplicated_dead_ones_lost_queued_ones_pending() -> None:
+    ledger = _clean_run()
+    ledger.notices = [
+        Notice(1, 500, "rejected:1", "Your #1 was rejected", "sent"),
+        Notice(1, 500, "comment:9", "New comment on #2", "sent"),
+        Notice(1, 500, "comment:10", "New comment on #2", "sent"),
+        Notice(1, 501, "approved:3", "#3 is published", "sent"),
+        Notice(1, 502, "rejected:4", "Your #4 was rejected", "dead", "Bad Request"),
+        Notice(1, 503, "rejected:5", "Your #5 was rejected", "queued", "HTTP 502"),
+        Notice(1, 504, "rejected:6", "Your #6 was rejected", "dropped", "blocked"),
+    ]
+    ledger.private = {
+        (1, 500): ["Welcome", "Your #1 was rejected", "New comment on #2", "New comment on #2"],
+        (1, 501): ["#3 is published", "#3 is published"],
+    }
+    accounts = ledger.account()
+    assert accounts.duplicated == ["2 notices approved:3"]
+    assert accounts.lost == ["notice rejected:4: dead (Bad Request)"]
+    assert accounts.pending == ["notice rejected:5: queued (HTTP 502)"]

@@ -68,3 +68,16 @@ def test_fault_table_names_alerts_recovery_and_silent_faults() -> None:
     assert lines[2].startswith("f1 kill -9 social") and "recovered in never" in lines[2]
     assert lines[3] == "     → no alert fired (silent fault)"
     assert silent([stopped, killed], [seen]) == ["kill -9 social"]
+
+
+def test_a_fault_too_short_to_page_says_why_and_one_without_a_reason_is_silent() -> None:
+    pending = Seen("VeilReplicaLag", "component=social", 100.0, None, 130.0)
+    paused = Struck(Fault("WAL paused", 0, _nothing, unpaged="30 s < for 5m"), began=95.0)
+    unexplained = Struck(Fault("mystery", 0, _nothing), began=200.0)
+    lines = fault_lines([paused, unexplained], [pending], start_at=90.0)
+    assert lines[1] == (
+        "     → VeilReplicaLag{component=social} pending 10s fired never resolved 40s"
+    )
+    assert lines[2] == "     → not paged, on purpose: 30 s < for 5m"
+    assert lines[4] == "     → no alert fired, no reason given (silent fault)"
+    assert silent([paused, unexplained], [pending]) == ["mystery"]

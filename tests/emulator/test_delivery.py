@@ -50,6 +50,34 @@ async def test_non_2xx_is_retried_and_reported(emulator: Emulator, receiver: Rec
     assert (failed["status"], failed["attempts"]) == (503, 3)
 
 
+async def test_every_update_id_has_a_delivery_record(
+    emulator: Emulator, receiver: Receiver
+) -> None:
+    bot = await _hooked(emulator, receiver)
+    done = await emulator.act(f"/bots/{bot.id}/users/{USER}/messages", {"text": "one"})
+    receiver.statuses = [502, 502, 502]
+    failed = await emulator.act(f"/bots/{bot.id}/users/{USER}/messages", {"text": "two"})
+    status, answer = await emulator.control("GET", f"/bots/{bot.id}/deliveries")
+    assert status == 200
+    records = answer["deliveries"]
+    assert records == [
+        {
+            "update_id": done["update_id"],
+            "state": "delivered",
+            "attempts": 1,
+            "status": 200,
+            "error": "",
+        },
+        {
+            "update_id": failed["update_id"],
+            "state": "failed",
+            "attempts": 3,
+            "status": 502,
+            "error": "Wrong response from the webhook: 502 Bad Gateway",
+        },
+    ]
+
+
 async def test_webhook_removed_while_retrying(emulator: Emulator, receiver: Receiver) -> None:
     bot = await _hooked(emulator, receiver)
 

@@ -150,3 +150,17 @@ def test_every_shipped_alert_fires_and_resolves_under_promtool(tmp_path: Path) -
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr
+
+
+def test_every_shipped_alert_has_a_runbook_line() -> None:
+    """deploy/helm/README.md: a row per alert with what it means and three things to look at."""
+    readme = (Path(__file__).parents[2] / "deploy" / "helm" / "README.md").read_text()
+    rows = {
+        line.split("`")[1]: line
+        for line in readme.splitlines()
+        if line.startswith("| `Veil") and line.count(" | ") >= 2
+    }
+    assert set(rows) == ALERTS
+    for name, row in rows.items():
+        looks = row.split(" | ")[2]
+        assert all(f"{n}. " in looks for n in (1, 2, 3)), name

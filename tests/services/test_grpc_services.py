@@ -19,6 +19,7 @@ from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Stack, free_port
+from veil.core.grpc_errors import member_refusal
 from veil.v1 import (
     common_pb2,
     confessions_pb2,
@@ -66,6 +67,8 @@ async def test_submit_is_idempotent_and_validated(
         )
     assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "empty" in (empty.value.details() or "")
+    # A check written for developers: never shown to a member as it is.
+    assert member_refusal(empty.value) is None
     with pytest.raises(grpc.aio.AioRpcError) as long:
         await stub.SubmitConfession(
             confessions_pb2.SubmitConfessionRequest(
@@ -73,6 +76,10 @@ async def test_submit_is_idempotent_and_validated(
             )
         )
     assert long.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # The community's rule, written for the member who broke it.
+    assert member_refusal(long.value) == (
+        "Your confession is 4001 characters; this community allows at most 4000."
+    )
     with pytest.raises(grpc.aio.AioRpcError) as unknown:
         await stub.SubmitConfession(
             confessions_pb2.SubmitConfessionRequest(
@@ -82,6 +89,7 @@ async def test_submit_is_idempotent_and_validated(
             )
         )
     assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    assert member_refusal(unknown.value) is None
     listing = await stub.ListMyConfessions(confessions_pb2.ListMyConfessionsRequest(actor=actor))
     assert [c.number for c in listing.confessions] == [first.confession.number]
     assert listing.total == 1

@@ -1,4 +1,5 @@
-"""The cost in SQL statements of a /me view, a submission (Send) and an approval."""
+"""The cost in SQL statements of a /me view, a submission (Send), an approval and a
+comment's notices."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from services.confessions import decision, registration, submission
+from services.confessions import decision, notify_members, registration, submission
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
-from services.confessions.rows import CommunityRow
+from services.confessions.rows import CommunityRow, Recipient
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
+from veil.v1 import confessions_pb2
 
 _bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 8_100_000_000)
 
@@ -235,6 +237,32 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
     assert lost.decision.confession.status == "approved" and lost.decision.moderator == "A"
     profile = await repository.profile(community.id, 5353)
     assert profile is not None and profile.confessions_approved == 1
+
+
+async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_statement(
+    database: Database,
+) -> None:
+    repository = MembersRepository(database)
+    community = await _community(database)
+    writer, _ = await registration.register_member(database, community.id, 5555, "subject-5555")
+    author, _ = await registration.register_member(database, community.id, 5556, "subject-5556")
+    activity = confessions_pb2.RecordMemberActivityRequest(
+        community_id=community.id, member_id=writer.id, comments_written=1, event_key="comment:1"
+    )
+    keys = [(community.id, author.id), (community.id, author.id), (community.id, 987_654_321)]
+    with counting(database) as statements:
+        found = await notify_members.count_and_read(database, activity, keys)
+    assert len(statements) == 1
+    # A member who is not there (erased) is not found.
+    assert found == {(community.id, author.id): Recipient(5556, True, False)}
+    # A retried call counts once; a call without activity counts nothing.
+    await notify_members.count_and_read(database, activity, keys[:1])
+    await notify_members.count_and_read(database, None, keys[:1])
+    await repository.record_activity(
+        community.id, writer.id, comments_written=1, reactions_received=0, event_key="comment:1"
+    )
+    profile = await repository.profile(community.id, 5555)
+    assert profile is not None and profile.comments_written == 1
 
 
 async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Database) -> None:

@@ -33,7 +33,7 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
     community_id, confession_id = 7_000_001, 7_000_002
     ids: list[int] = []
     for i in range(12):
-        row, _, _ = await commenting.add_comment(
+        row, *_ = await commenting.add_comment(
             repository.db,
             community_id=community_id,
             confession_id=confession_id,
@@ -98,7 +98,7 @@ async def test_a_reaction_reads_the_thread_state_here(
     reaction removed, the new one with the counters; a closed thread is refused."""
     community_id, confession_id, author = 7_100_001, 7_100_002, 9_100_055
     # Member ids far above the stack's own: the erasure tests scan every row for theirs.
-    row, _, _ = await commenting.add_comment(
+    row, *_ = await commenting.add_comment(
         repository.db,
         community_id=community_id,
         confession_id=confession_id,
@@ -167,3 +167,51 @@ async def test_a_reaction_reads_the_thread_state_here(
             )
         ).scalar_one()
     assert kept is None
+
+
+async def test_a_reply_and_its_follow_up_slots_are_two_statements(
+    repository: SocialRepository, stack: Any
+) -> None:
+    """The reply's insert names the parent's writer (to tell them); the slots of the
+    counter edit and both notices are taken in one more statement."""
+    community_id, confession_id, author = 7_200_001, 7_200_002, 9_200_055
+
+    async def add(member_id: int, parent_id: int | None, key: str) -> commenting.Added:
+        return await commenting.add_comment(
+            repository.db,
+            community_id=community_id,
+            confession_id=confession_id,
+            author_member_id=author,
+            parent_id=parent_id,
+            member_id=member_id,
+            pseudonym=f"writer {member_id}",
+            by_author=False,
+            text_=key,
+            idempotency_key=key,
+        )
+
+    parent = await add(9_200_056, None, "p1")
+    assert parent.parent_writer is None and parent.visible == 1
+    db = repository.db
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    keys = {f"counter:{confession_id}": 10.0, f"notify:{author}:{confession_id}": 60.0}
+    keys[f"notify:9200056:{confession_id}"] = 60.0
+    event.listen(db.primary.sync_engine, "before_cursor_execute", count)
+    try:
+        reply = await add(9_200_057, parent.row.id, "p2")
+        slots = await repository.pace_many(keys)
+    finally:
+        event.remove(db.primary.sync_engine, "before_cursor_execute", count)
+    assert len(statements) == 2
+    assert (reply.created, reply.visible, reply.parent_writer) == (True, 2, 9_200_056)
+    # The first send of a quiet period leaves at once; the next one waits its interval.
+    assert {slot.at for slot in slots.values()} == {None}
+    later = await repository.pace_many(keys)
+    assert all(slot.at is not None and slot.pending == 1 for slot in later.values())
+    # A redelivered reply finds the first, and its parent's writer.
+    again = await add(9_200_057, parent.row.id, "p2")
+    assert (again.created, again.row.id, again.parent_writer) == (False, reply.row.id, 9_200_056)

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tools.devstack.stack import free_port
+
 SCRIPT = Path(__file__).resolve().parent / "webhook.js"
 
 
@@ -23,8 +25,11 @@ def run_k6(config: Path, mode: str, summary: Path) -> dict[str, Any]:
         "K6_NO_USAGE_REPORT": "true",
     }
     k6 = str(Path(sys.executable).parent / "k6")
+    # k6's REST API listens on localhost:6565 by default: a second k6 on the
+    # machine (another checkout's bench) would fail to start.
+    api = f"127.0.0.1:{free_port()}"
     subprocess.run(
-        [k6, "run", "--quiet", str(SCRIPT)],
+        [k6, "run", "--quiet", "--address", api, str(SCRIPT)],
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,

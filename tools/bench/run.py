@@ -146,6 +146,14 @@ def _port_open(port: int) -> bool:
 
 def main() -> None:
     """Run the benchmark and print its figures."""
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        # Anything else starts a stack and runs for minutes.
+        print(__doc__)
+        print(
+            "Knobs (environment): RATES, STEP_SECONDS, COMMUNITIES, MEMBERS, MAX_VUS, "
+            "COUNT_REPS, SETTLE_SECONDS, REF_RATE, REF_SECONDS, TRACE=1 (README: Benchmark)."
+        )
+        return
     rates = _env_list("RATES", "100,200,300,400,600")
     step_seconds = int(os.environ.get("STEP_SECONDS", "20"))
     communities = int(os.environ.get("COMMUNITIES", "3"))

@@ -152,10 +152,15 @@ def main() -> None:
         seen = alert_history(prometheus, start_at - 60, time.time())
         pending = collect.pending_updates(stack.emulator_url, bots)
         window_names = [w[0] for w in names]
-        offered = collect.offered_from_k6(result, window_names, pending)
+        offered = collect.offered_from_emulator(stack.emulator_url, bots)
+        by_k6 = collect.offered_from_k6(result, window_names, pending)
         accounts = collect.build(cfg, stack.emulator_url, world, channels, offered).account()
-        print("\nledger")
+        print("\nledger (every update id the emulator was given, the seeding's and probes' too)")
         print("\n".join(accounts.lines()))
+        print(
+            f"  the load offered {len(by_k6)} of them,"
+            f" {sum(1 for o in by_k6 if o.status is not None)} answered 2xx to k6"
+        )
         print("\nlatency per window (ms, from the first post to the webhook's 2xx)")
         print("\n".join(report.latency_lines(result, window_names)))
         print("\nfault → recovery → alert")

@@ -1,8 +1,9 @@
 """Gathering the ledger's records at the end of a chaos run.
 
 Confessions from the primary, the outbox rows not sent yet (the reason an
-effect is still on its way), and what the bot visibly put in the channel and
-the admin chat of each community (the emulator's control API).
+effect is still on its way), the member notices queued, what the bot visibly
+put in the channel, the admin chat and the private chats holding a notice, and
+every update's delivery record (the emulator's control API).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import urllib.request
 from typing import Any
 
 from tools.bench.world import BenchCommunity
-from tools.chaos.ledger import Confession, Ledger, Offered
+from tools.chaos.ledger import Confession, Ledger, Notice, Offered
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.core.outbox import card_key, parse_publication_key
@@ -27,6 +28,13 @@ _UNSENT = (
     " 'reason', coalesce(reason, last_error, ''))), '[]')"
     " FROM notifier.outbox WHERE status <> 'sent'"
 )
+# Member notices: new messages (not edits) to a private chat (positive chat ids).
+_NOTICES = (
+    "SELECT coalesce(json_agg(json_build_object('community', community_id, 'chat', chat_id,"
+    " 'key', idempotency_key, 'text', coalesce(params->>'text', params->>'caption', ''),"
+    " 'status', status, 'reason', coalesce(reason, last_error, ''))), '[]')"
+    " FROM notifier.outbox WHERE chat_id > 0 AND method LIKE 'send%' AND edit_of IS NULL"
+)
 
 
 def _get(url: str) -> Any:
@@ -40,6 +48,35 @@ def bot_texts(emulator: str, bot: int, chat: int) -> list[str]:
     return [
         str(m.get("text") or m.get("caption") or "") for m in answer["messages"] if m["from_bot"]
     ]
+
+
+def bot_messages(emulator: str, bot: int, chat: int) -> list[str]:
+    """The bot's messages in one chat as it sent them (HTML, else the text or caption)."""
+    answer = _get(f"{emulator}/control/bots/{bot}/chats/{chat}/messages")
+    return [
+        str(m.get("html") or m.get("text") or m.get("caption") or "")
+        for m in answer["messages"]
+        if m["from_bot"]
+    ]
+
+
+def offered_from_emulator(emulator: str, bots: list[int]) -> list[Offered]:
+    """One record per update id the emulator was given, with how its delivery stands."""
+    result = []
+    for bot in bots:
+        for d in _get(f"{emulator}/control/bots/{bot}/deliveries")["deliveries"]:
+            status = d["status"] if d["state"] == "delivered" else d["status"] or None
+            why = "" if d["state"] == "delivered" else f"attempt {d['attempts']}: {d['error']}"
+            result.append(
+                Offered(
+                    "update",
+                    status if d["state"] != "pending" else None,
+                    pending=d["state"] == "pending",
+                    update_id=int(d["update_id"]),
+                    reason=why[:120],
+                )
+            )
+    return result
 
 
 def pending_updates(emulator: str, bots: list[int]) -> int:
@@ -89,9 +126,24 @@ def build(
     for c in communities:
         ledger.posts[c.id] = bot_texts(emulator, c.bot_id, channels[c.id])
         ledger.cards[c.id] = bot_texts(emulator, c.bot_id, c.admin_chat)
+    bots = {c.id: c.bot_id for c in communities}
+    for row in json.loads(psql(cfg, _NOTICES)):
+        if row["community"] not in bots:
+            continue
+        ledger.notices.append(
+            Notice(
+                row["community"], row["chat"], row["key"], row["text"], row["status"], row["reason"]
+            )
+        )
+        place = (row["community"], row["chat"])
+        if place not in ledger.private:
+            ledger.private[place] = bot_messages(emulator, bots[place[0]], place[1])
     cards = {card_key(cid): place for cid, place in by_id.items()}
     for row in json.loads(psql(cfg, _UNSENT)):
-        key, reason = row["key"], f"outbox {row['status']}: {row['reason']}"[:120]
+        # A queued row without an error has not had its turn yet: its chat's
+        # earlier messages go first, at Telegram's pace (20 a minute in a group).
+        why = row["reason"] or "waiting for its chat's turn"
+        key, reason = row["key"], f"outbox {row['status']}: {why}"[:120]
         publication = parse_publication_key(key)
         if publication is not None and publication in number_of:
             ledger.on_the_way[(publication[0], number_of[publication])] = reason

@@ -5,13 +5,16 @@ what the load offered and how each delivery ended, the confessions in the
 database, and what the bot visibly put in Telegram (channel posts, admin-chat
 cards). The accounting is pure so the suite checks it on synthetic data.
 
-* An update is **completed** when its webhook delivery ended 2xx, **pending**
-  when the emulator is still retrying it (Telegram's schedule lasts an hour),
-  otherwise **lost** (the emulator gave up, or the driver saw it refused).
+* Every update id the emulator was given is accounted for (its per-update
+  delivery record): **completed** when its webhook delivery ended 2xx,
+  **pending** when the emulator is still retrying it (Telegram's schedule
+  lasts an hour; the reason is the last error), otherwise **lost**.
 * A confession is **lost** when it is published without a post, or awaits a
   decision without a card, and no reason says it is still on its way (an
   outbox row queued or retrying). **Duplicated effects**: two confessions from
-  one Send (the same unique text), two cards or two posts of one number.
+  one Send (the same unique text), two cards or two posts of one number, a
+  notice (an outbox row to a member's private chat) shown more often than it
+  was queued. A notice dead-lettered is lost; one still queued is pending.
 """
 
 from __future__ import annotations
@@ -31,6 +34,26 @@ class Offered:
     kind: str
     status: int | None
     pending: bool = False
+    update_id: int = 0
+    reason: str = ""
+
+    @property
+    def name(self) -> str:
+        """How the ledger names it."""
+        why = f" ({self.reason})" if self.reason else ""
+        return f"update {self.update_id or self.kind}{why}"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A member notice in the outbox: its key, chat, text as sent, status and why."""
+
+    community: int
+    chat: int
+    key: str
+    text: str
+    status: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,9 @@ class Ledger:
     cards: dict[int, list[str]] = field(default_factory=dict)
     # Why effects not yet visible are still coming: (community, number) → reason.
     on_the_way: dict[tuple[int, int], str] = field(default_factory=dict)
+    notices: list[Notice] = field(default_factory=list)
+    # The bot's messages (as sent: HTML) per (community, private chat) holding a notice.
+    private: dict[tuple[int, int], list[str]] = field(default_factory=dict)
 
     def account(self) -> Accounts:
         """Count completed, pending, lost and duplicated effects."""
@@ -63,9 +89,9 @@ class Ledger:
             if update.status is not None and 200 <= update.status < 300:
                 result.completed += 1
             elif update.pending:
-                result.pending.append(f"update {update.kind}: still being retried")
+                result.pending.append(f"{update.name}: still being retried")
             else:
-                result.lost.append(f"update {update.kind}: delivery ended {update.status}")
+                result.lost.append(f"{update.name}: delivery ended {update.status}")
         posts = _numbers(self.posts, _POST)
         cards = _numbers(self.cards, _CARD)
         for name, seen in (("post", posts), ("card", cards)):
@@ -76,6 +102,7 @@ class Ledger:
         for (community, _text), count in texts.items():
             if count > 1:
                 result.duplicated.append(f"{count} confessions from one Send in {community}")
+        self._notices(result)
         for c in self.confessions:
             key = (c.community, c.number)
             missing = None
@@ -96,6 +123,28 @@ class Ledger:
             else:
                 result.lost.append(f"#{c.number} in {c.community}: {missing}")
         return result
+
+    def _notices(self, result: Accounts) -> None:
+        queued: Counter[tuple[int, int, str]] = Counter()
+        keys: dict[tuple[int, int, str], str] = {}
+        for n in self.notices:
+            if n.status == "sent":
+                queued[(n.community, n.chat, n.text)] += 1
+                keys[(n.community, n.chat, n.text)] = n.key
+            elif n.status == "dead":
+                result.lost.append(f"notice {n.key}: dead ({n.reason})")
+            elif n.status in ("queued", "sending"):
+                result.pending.append(f"notice {n.key}: {n.status} ({n.reason})")
+        shown: Counter[tuple[int, int, str]] = Counter(
+            (community, chat, text)
+            for (community, chat), texts in self.private.items()
+            for text in texts
+        )
+        for place, count in queued.items():
+            if shown[place] > count:
+                result.duplicated.append(f"{shown[place]} notices {keys[place]}")
+            elif shown[place] < count:
+                result.lost.append(f"notice {keys[place]}: accepted, not in the chat")
 
 
 @dataclass

@@ -64,8 +64,10 @@ def fault_lines(struck: list[Struck], seen: list[Seen], start_at: float) -> list
             )
         fired = {s.name for s in mine if s.fired_at is not None}
         missing = [a for a in entry.fault.alerts if a not in fired]
-        if not entry.fault.alerts and not mine:
-            lines.append("     → no alert covers it (heals before any alert's `for`)")
+        if not entry.fault.alerts and not fired and entry.fault.unpaged:
+            lines.append(f"     → not paged, on purpose: {entry.fault.unpaged}")
+        elif not entry.fault.alerts and not fired:
+            lines.append("     → no alert fired, no reason given (silent fault)")
         elif not mine:
             lines.append("     → no alert fired (silent fault)")
         elif missing:
@@ -74,10 +76,12 @@ def fault_lines(struck: list[Struck], seen: list[Seen], start_at: float) -> list
 
 
 def silent(struck: list[Struck], seen: list[Seen]) -> list[str]:
-    """Faults whose expected alerts did not fire (at any time after the strike)."""
+    """Faults whose expected alerts did not fire (at any time after the strike), and
+    faults that expect none, give no reason, and met no alert."""
     result = []
     for entry in struck:
         fired = {s.name for s in seen if s.fired_at is not None and s.fired_at >= entry.began}
-        if any(name not in fired for name in entry.fault.alerts):
+        unexplained = not entry.fault.alerts and not entry.fault.unpaged and not fired
+        if unexplained or any(name not in fired for name in entry.fault.alerts):
             result.append(entry.fault.name)
     return result

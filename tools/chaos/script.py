@@ -22,8 +22,12 @@ from dataclasses import dataclass, field
 import redis
 
 from tools.chaos.topology import ChaosStack
-from tools.devstack.infra.config import primary_dir, primary_log
-from tools.devstack.infra.postgres import pg_ctl_stop, start_postgres, start_replica, stop_replica
+from tools.devstack.infra.postgres import (
+    start_postgres,
+    start_replica,
+    stop_primary,
+    stop_replica,
+)
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 
@@ -32,8 +36,11 @@ from tools.devstack.infra.redis_cluster import kill_redis_node, start_redis_node
 class Fault:
     """One scripted fault and the alerts that should name it.
 
-    No alerts: the fault heals faster than any alert's ``for`` (a pod restarted
-    within seconds is not paged); the table says no alert covers it.
+    ``alerts`` must fire (the run fails otherwise). A fault that heals by itself
+    faster than its alert's ``for`` is not paged, on purpose: ``unpaged`` says
+    which alert covers a longer one and why this one is not worth waking
+    anyone (the table prints it, and shows that alert going *pending* when its
+    expression turned true meanwhile).
     """
 
     name: str
@@ -43,6 +50,7 @@ class Fault:
     # The instance the fault kills: recovered once it is ready again (and the
     # probe passes); other faults' victims still down do not count against it.
     target: str | None = None
+    unpaged: str = ""
 
 
 @dataclass
@@ -125,10 +133,8 @@ def wal_replay_paused(down: float = 30.0) -> Callable[[ChaosStack], None]:
 
 def primary_restart(stack: ChaosStack) -> None:
     """The Postgres primary stopped (fast shutdown) and started again at once."""
-    cfg = stack.infra_config
-    # There is no public restart of the primary: stop the primary's postmaster as stop_replica does.
-    pg_ctl_stop(cfg, primary_dir(cfg), primary_log(cfg))
-    start_postgres(cfg)
+    stop_primary(stack.infra_config)
+    start_postgres(stack.infra_config)
 
 
 def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[ChaosStack], None]:
@@ -156,10 +162,29 @@ def default_script(scale: float = 1.0) -> list[Fault]:
     def at(seconds: float) -> float:
         return seconds * scale
 
+    down = "down ~5 s + start-up; VeilProcessDown needs 1 min without a scrape"
     return [
-        Fault("kill -9 confessions", at(20), kill_and_restart("confessions"), (), "confessions"),
-        Fault("kill -9 gateway mid-update", at(45), kill_and_restart("gateway-2"), (), "gateway-2"),
-        Fault("Bot API 502 burst", at(50), bot_api_failing(502, 40)),
+        Fault(
+            "kill -9 confessions",
+            at(20),
+            kill_and_restart("confessions"),
+            target="confessions",
+            unpaged=f"{down}; the other pod serves meanwhile",
+        ),
+        Fault(
+            "kill -9 gateway mid-update",
+            at(45),
+            kill_and_restart("gateway-2"),
+            target="gateway-2",
+            unpaged=f"{down}; nginx and Telegram's retry carry its updates",
+        ),
+        Fault(
+            "Bot API 502 burst",
+            at(50),
+            bot_api_failing(502, 40),
+            unpaged="40 failed calls retried in seconds; VeilQueueOldestMessage pages "
+            "when Telegram keeps failing (a queued call older than 10 min for 5 min)",
+        ),
         Fault(
             "social-2 down 90 s (not restarted)",
             at(75),
@@ -167,20 +192,61 @@ def default_script(scale: float = 1.0) -> list[Fault]:
             ("VeilProcessDown",),
             "social-2",
         ),
-        Fault("kill -9 notifier", at(100), kill_and_restart("notifier"), (), "notifier"),
+        Fault(
+            "kill -9 notifier",
+            at(100),
+            kill_and_restart("notifier"),
+            target="notifier",
+            unpaged=f"{down}; the other pod takes the enqueues",
+        ),
         Fault(
             "notifier worker killed while sending",
             at(105),
             kill_and_restart("notifier-worker"),
-            (),
-            "notifier-worker",
+            target="notifier-worker",
+            unpaged=f"{down}; its leases run out and two workers send on",
         ),
-        Fault("Bot API 429 burst", at(130), bot_api_failing(429, 40, retry_after=3)),
-        Fault("Redis master failover", at(150), redis_failover()),
-        Fault("replica stopped", at(190), replica_stop()),
-        Fault("WAL replay paused 30 s", at(240), wal_replay_paused()),
-        Fault("rolling restart (SIGTERM)", at(290), rolling_restart),
-        Fault("Postgres primary restarted", at(380), primary_restart),
+        Fault(
+            "Bot API 429 burst",
+            at(130),
+            bot_api_failing(429, 40, retry_after=3),
+            unpaged="40 answers of 429 in a burst; VeilTelegram429Rate pages a rate "
+            "above 0.1/s held for 10 min (limits set wrong), not one burst",
+        ),
+        Fault(
+            "Redis master failover",
+            at(150),
+            redis_failover(),
+            unpaged="a replica is promoted within seconds; VeilWebhookErrorRatio pages "
+            "errors above 5% for 10 min",
+        ),
+        Fault(
+            "replica stopped",
+            at(190),
+            replica_stop(),
+            unpaged="30 s; reads go to the primary meanwhile; VeilReplicaDown pages "
+            "a replica down for 5 min",
+        ),
+        Fault(
+            "WAL replay paused 30 s",
+            at(240),
+            wal_replay_paused(),
+            unpaged="30 s; own writes are read from the primary; VeilReplicaLag pages "
+            "a lag above 10 s for 5 min",
+        ),
+        Fault(
+            "rolling restart (SIGTERM)",
+            at(290),
+            rolling_restart,
+            unpaged="a deploy: every pod drains and is ready again before the next",
+        ),
+        Fault(
+            "Postgres primary restarted",
+            at(380),
+            primary_restart,
+            unpaged="seconds of refused connections; VeilRpcErrorRatio and "
+            "VeilWebhookErrorRatio page errors above 5% for 10 min",
+        ),
     ]
 
 

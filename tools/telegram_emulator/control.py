@@ -87,6 +87,7 @@ class Control:
             web.get(bot + "/chats/{chat_id:-?\\d+}/messages", self.messages),
             web.get(bot + "/calls", self.calls),
             web.get(bot + "/webhook", self.webhook),
+            web.get(bot + "/deliveries", self.deliveries),
             web.get("/control/flood", self.flood),
             web.post("/control/flood", self.flood),
             web.post("/control/fail", self.fail),
@@ -335,6 +336,11 @@ class Control:
         wanted = request.query.get("method", "").lower()
         calls = [c for c in bot.calls if not wanted or c["method"].lower() == wanted]
         return web.json_response({"calls": calls})
+
+    async def deliveries(self, request: web.Request) -> web.Response:
+        """How the delivery of each update stands (``pending`` while Telegram would retry)."""
+        bot = self._bot(request)
+        return web.json_response({"deliveries": list(bot.deliveries.values())})
 
     async def webhook(self, request: web.Request) -> web.Response:
         """What getWebhookInfo would say, plus the secret token for tests."""

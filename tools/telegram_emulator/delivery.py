@@ -22,7 +22,7 @@ import orjson
 from tools.telegram_emulator.errors import BotApiError
 from tools.telegram_emulator.faults import Disconnect
 from tools.telegram_emulator.methods import call
-from tools.telegram_emulator.model import BotState, now
+from tools.telegram_emulator.model import MAX_RECORDED_DELIVERIES, BotState, now
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.retry import RetrySchedule
 from tools.telegram_emulator.state import Emulator
@@ -92,7 +92,17 @@ class Deliverer:
         return current[1]
 
     async def deliver(self, bot: BotState, update: dict[str, Any]) -> Delivery:
-        """Deliver one update and wait for the outcome."""
+        """Deliver one update and wait for the outcome (recorded in ``bot.deliveries``)."""
+        record = _record(bot, update["update_id"])
+        delivery = await self._deliver(bot, update, record)
+        if record["state"] == "pending":
+            ok = delivery.status is not None and 200 <= delivery.status < 300
+            record["state"] = "delivered" if ok else "failed" if delivery.attempts else "not sent"
+        return delivery
+
+    async def _deliver(
+        self, bot: BotState, update: dict[str, Any], record: dict[str, Any]
+    ) -> Delivery:
         em = self._emulator
         if bot.webhook is None:
             bot.polled.append(update)
@@ -106,7 +116,7 @@ class Deliverer:
         bot.in_delivery += 1
         try:
             async with entry.lock:
-                return await self._attempts(bot, update)
+                return await self._attempts(bot, update, record)
         finally:
             bot.in_delivery -= 1
             entry.users -= 1
@@ -119,7 +129,9 @@ class Deliverer:
         """Chats with an update being delivered or waiting for the previous one."""
         return len(self._chat_locks)
 
-    async def _attempts(self, bot: BotState, update: dict[str, Any]) -> Delivery:
+    async def _attempts(
+        self, bot: BotState, update: dict[str, Any], record: dict[str, Any]
+    ) -> Delivery:
         body = orjson.dumps(update)
         status: int | None = None
         attempts = 0
@@ -127,7 +139,7 @@ class Deliverer:
             hook = bot.webhook
             if hook is None:
                 break  # removed while retrying: report the attempts really made
-            attempts = attempt
+            attempts = record["attempts"] = attempt
             headers = {"Content-Type": "application/json"}
             if hook.secret_token:
                 headers[SECRET_HEADER] = hook.secret_token
@@ -140,7 +152,9 @@ class Deliverer:
                         reason = response.reason
             except (aiohttp.ClientError, TimeoutError) as error:
                 status, problem = None, _describe(error)
+                record["status"] = None
             else:
+                record["status"] = status
                 if 200 <= status < 300:
                     self._emulator.stats["updates_delivered"] += 1
                     await self._run_reply(bot, reply)
@@ -148,6 +162,7 @@ class Deliverer:
                 problem = f"Wrong response from the webhook: {status} {reason}"
             self._emulator.stats["webhook_failures"] += 1
             hook.last_error_date, hook.last_error_message = now(), problem
+            record["error"] = problem
             if attempt < self._schedule.attempts:
                 self._emulator.stats["webhook_retries"] += 1
                 await asyncio.sleep(self._schedule.pauses[attempt - 1])
@@ -167,6 +182,22 @@ class Deliverer:
         # Telegram gives the bot no answer to a webhook reply; the call log has it.
         with contextlib.suppress(BotApiError, Disconnect):
             await call(self._emulator, bot, method, Params(payload))
+
+
+def _record(bot: BotState, update_id: int) -> dict[str, Any]:
+    """A fresh delivery record of one update (a redelivery starts it again)."""
+    record: dict[str, Any] = {
+        "update_id": update_id,
+        "state": "pending",
+        "attempts": 0,
+        "status": None,
+        "error": "",
+    }
+    bot.deliveries.pop(update_id, None)
+    bot.deliveries[update_id] = record
+    while len(bot.deliveries) > MAX_RECORDED_DELIVERIES:
+        bot.deliveries.popitem(last=False)
+    return record
 
 
 def _describe(error: BaseException) -> str:

@@ -2,7 +2,9 @@
 
 Besides Telegram's error answers, a fault can drop the connection without
 answering (``disconnect``): what a client sees on a reset or a stale
-keep-alive connection, where it cannot know whether the call happened.
+keep-alive connection, where it cannot know whether the call happened. With
+``after`` the call *is* made and only its answer is lost (dropped after
+``hold_seconds``): Telegram accepted a message the client never hears of.
 """
 
 from __future__ import annotations
@@ -37,11 +39,15 @@ class Fault:
     bot_id: int | None = None
     chat_id: int | None = None
     disconnect: bool = False
+    # The call is made, then its answer is dropped after hold_seconds.
+    after: bool = False
+    hold_seconds: float = 0.0
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> Fault:
         """Parse the control API's body; raises ValueError on nonsense."""
-        disconnect = bool(body.get("disconnect", False))
+        after = bool(body.get("after", False))
+        disconnect = after or bool(body.get("disconnect", False))
         code = int(body.get("error_code", 0 if disconnect else -1))
         if not (400 <= code <= 599 or (disconnect and code == 0)):
             raise ValueError("error_code must be 4xx or 5xx (or disconnect: true)")
@@ -57,6 +63,8 @@ class Fault:
             bot_id=body.get("bot_id"),
             chat_id=body.get("chat_id"),
             disconnect=disconnect,
+            after=after,
+            hold_seconds=float(body.get("hold_seconds", 0)),
         )
 
     def matches(self, method: str, bot_id: int, chat_id: Any) -> bool:
@@ -79,15 +87,21 @@ class Faults:
         """Add a rule."""
         self.rules.append(fault)
 
-    def check(self, method: str, bot_id: int, chat_id: Any) -> None:
-        """Raise the first matching rule's error (and count it down)."""
+    def check(self, method: str, bot_id: int, chat_id: Any) -> Fault | None:
+        """Raise the first matching rule's error (and count it down).
+
+        An ``after`` rule is returned instead: the call goes ahead, its answer is lost.
+        """
         for rule in self.rules:
             if rule.matches(method, bot_id, chat_id):
                 rule.remaining -= 1
                 self.rules = [r for r in self.rules if r.remaining > 0]
+                if rule.after:
+                    return rule
                 if rule.disconnect:
                     raise Disconnect(method)
                 raise BotApiError(rule.error_code, rule.description, retry_after=rule.retry_after)
+        return None
 
     def clear(self) -> None:
         """Disarm everything."""

@@ -599,16 +599,22 @@ async def call(em: Emulator, bot: BotState, method: str, params: Params) -> Any:
     try:
         if handler is None:
             raise not_found()
-        em.faults.check(name, bot.id, params.raw("chat_id"))
+        lost = em.faults.check(name, bot.id, params.raw("chat_id"))
         result = handler(em, bot, params)
         if inspect.isawaitable(result):
             result = await result
+        if lost is not None:
+            # Done, but the client never hears of it.
+            record |= {"ok": True, "answer_lost": True}
+            await asyncio.sleep(lost.hold_seconds)
+            raise Disconnect(method)
     except BotApiError as error:
         record |= {"ok": False, **error_of(error)}
         em.stats[f"error:{error.error_code}"] += 1
         raise
     except Disconnect:
-        record |= {"ok": False, "disconnected": True}
+        record.setdefault("ok", False)
+        record["disconnected"] = True
         em.stats["disconnects"] += 1
         raise
     record["ok"] = True

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from tools.telegram_emulator.errors import BotApiError, bad_request, forbidden, unauthorized
 
 MAX_RECORDED_CALLS = 20_000
+# Per-update delivery records kept per bot (the oldest are forgotten first).
+MAX_RECORDED_DELIVERIES = 200_000
 # Updates kept for /redeliver and callback queries kept for answerCallbackQuery:
 # the newest this many per bot, so a long run (make chaos) keeps bounded memory.
 MAX_KEPT_UPDATES = 20_000
@@ -226,6 +228,9 @@ class BotState:
     next_update_id: int = 0
     callbacks: dict[str, CallbackQuery] = field(default_factory=dict)
     calls: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_RECORDED_CALLS))
+    # update_id → how its delivery stands: state (pending, delivered, failed,
+    # not delivered), attempts, last status and error. Bounded, oldest first out.
+    deliveries: OrderedDict[int, dict[str, Any]] = field(default_factory=OrderedDict)
     commands: dict[CommandScope, list[dict[str, Any]]] = field(default_factory=dict)
     # BotFather's /setprivacy: on by default, as on Telegram.
     privacy_mode: bool = True

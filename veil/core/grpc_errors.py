@@ -1,17 +1,16 @@
-"""Map domain errors to gRPC status codes, once for every server.
+"""Map every error of an RPC to its gRPC status, once for every server.
 
-:class:`DomainErrorsInterceptor` turns a domain error (veil.core.errors) raised
-by any RPC into its status: no servicer method needs to remember to.
-A :class:`MemberRefusal` also carries the :data:`MEMBER_REFUSAL_KEY` trailing
+:class:`ErrorsInterceptor` turns a domain error (veil.core.errors) raised by
+any RPC into its status: no servicer method needs to remember to. A
+:class:`MemberRefusal` also carries the :data:`MEMBER_REFUSAL_KEY` trailing
 metadata, by which :func:`member_refusal` tells callers its text is for the
-member.
-:class:`UnexpectedErrorsInterceptor` turns any other failure into INTERNAL with
-a fixed detail (UNAVAILABLE with :data:`DEPENDENCY_DETAIL` when Redis or
-Postgres was out of reach: a failover, a restart), after logging it without its
-message (see veil.core.redact):
-left to gRPC, the exception's text would become the status detail the caller
-sees and logs, gRPC's own log line, and the server span's exception event, and
-that text can quote what a member wrote (a failed statement's values).
+member. Any other failure becomes INTERNAL with a fixed detail (UNAVAILABLE
+with :data:`DEPENDENCY_DETAIL` when Redis or Postgres was out of reach: a
+failover, a restart), after logging it without its message (see
+veil.core.redact): left to gRPC, the exception's text would become the status
+detail the caller sees and logs, gRPC's own log line, and the server span's
+exception event, and that text can quote what a member wrote (a failed
+statement's values).
 """
 
 from __future__ import annotations
@@ -103,42 +102,28 @@ def member_refusal(error: grpc.aio.AioRpcError) -> str | None:
     return None
 
 
-class DomainErrorsInterceptor(UnaryServerInterceptor):
-    """A domain error raised by a unary RPC aborts it with its status and message.
-
-    Registered inside the metrics interceptor (which counts the status) and
-    outside :class:`UnexpectedErrorsInterceptor`'s catch-all.
-    """
-
-    def wrap(self, behaviour: Behaviour, method: str) -> Behaviour:
-        """``behaviour`` with its domain errors mapped to statuses."""
-
-        async def mapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            try:
-                return await behaviour(request, context)
-            except VeilError as error:
-                marker = ((MEMBER_REFUSAL_KEY, "1"),) if isinstance(error, MemberRefusal) else ()
-                await context.abort(status_of(error), str(error), marker)
-                raise  # abort() raises; this keeps the type checker honest
-
-        return mapped
-
-
-class UnexpectedErrorsInterceptor(UnaryServerInterceptor):
-    """An unexpected exception of a unary RPC: logged safely, answered INTERNAL
+class ErrorsInterceptor(UnaryServerInterceptor):
+    """Every error of a unary RPC answered once: a domain error with its status
+    and message; anything unexpected logged safely and answered INTERNAL
     (UNAVAILABLE when a dependency was out of reach).
 
-    Registered inside the tracing interceptor, which then sees only the abort.
+    Registered inside the metrics interceptor (which counts the status) and the
+    tracing interceptor (which then sees only the abort). One interceptor for
+    both, so every RPC pays for one wrapper.
     """
 
     def wrap(self, behaviour: Behaviour, method: str) -> Behaviour:
-        """``behaviour`` with its unexpected exceptions logged and mapped."""
+        """``behaviour`` with its exceptions mapped to statuses."""
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 return await behaviour(request, context)
             except grpc.aio.AbortError:
                 raise
+            except VeilError as error:
+                marker = ((MEMBER_REFUSAL_KEY, "1"),) if isinstance(error, MemberRefusal) else ()
+                await context.abort(status_of(error), str(error), marker)
+                raise  # abort() raises; this keeps the type checker honest
             except Exception as error:
                 # exc_info: the formatter keeps frames and types, not the message.
                 log.error(

@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry
 
 from veil.core.db import Database
 from veil.core.grpc_client import service_name
-from veil.core.grpc_errors import DomainErrorsInterceptor, UnexpectedErrorsInterceptor
+from veil.core.grpc_errors import ErrorsInterceptor
 from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
 from veil.core.runtime import freeze_after_startup, use_uvloop
 from veil.core.settings import ServiceSettings
@@ -57,13 +57,12 @@ class Registration:
 
 def interceptors(registry: CollectorRegistry) -> list[grpc.aio.ServerInterceptor]:
     """What wraps every unary RPC of a Veil server, outermost first (tracing is
-    put before them): metrics see the status an error was turned into; domain
-    errors are mapped to theirs (no servicer method needs a decorator) inside
-    the catch-all that turns anything else into INTERNAL."""
+    put before them): metrics see the status an error was turned into; every
+    error is mapped in one place (a domain error to its status, so no servicer
+    method needs a decorator; anything else to INTERNAL)."""
     return [
         RpcMetricsInterceptor(RpcMetrics(registry)),
-        UnexpectedErrorsInterceptor(),
-        DomainErrorsInterceptor(),
+        ErrorsInterceptor(),
     ]
 
 

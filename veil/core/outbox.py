@@ -140,17 +140,25 @@ class Outbox:
         channel = create_channel(target, [service_name(notifier_pb2.DESCRIPTOR, "NotifierService")])
         return cls(notifier_pb2_grpc.NotifierServiceStub(channel)), channel
 
-    async def send(self, calls: Sequence[OutgoingCall]) -> list[int]:
+    async def send(
+        self,
+        calls: Sequence[OutgoingCall],
+        also: Sequence[notifier_pb2.OutgoingMessage] = (),
+    ) -> list[int]:
         """Queue ``calls`` in one request; returns their queue ids (existing ones for repeats).
 
         Each call carries the current trace context (unless it has its own): the
-        worker's send span links back to the trace that queued it.
+        worker's send span links back to the trace that queued it. ``also``:
+        calls already in their wire form (another service's, relayed so that
+        both ride in one request), queued after ``calls``.
         """
-        if not calls:
+        if not calls and not also:
             return []
         queued_by = inject_context()
         response = await self._stub.Enqueue(
-            notifier_pb2.EnqueueRequest(messages=[call.to_proto(queued_by) for call in calls])
+            notifier_pb2.EnqueueRequest(
+                messages=[*(call.to_proto(queued_by) for call in calls), *also]
+            )
         )
         return list(response.ids)
 

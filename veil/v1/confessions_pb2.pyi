@@ -10,6 +10,7 @@ from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from veil.v1 import common_pb2 as _common_pb2
+from veil.v1 import notifier_pb2 as _notifier_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -469,6 +470,7 @@ class NotifyMembersRequest(_message.Message):
 
     NOTICES_FIELD_NUMBER: _builtins.int
     ACTIVITY_FIELD_NUMBER: _builtins.int
+    CALLS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def notices(self) -> _containers.RepeatedCompositeFieldContainer[Global___MemberNotice]: ...
     @_builtins.property
@@ -477,15 +479,22 @@ class NotifyMembersRequest(_message.Message):
         "comments written"), as RecordMemberActivity would: one call, not two.
         """
 
+    @_builtins.property
+    def calls(self) -> _containers.RepeatedCompositeFieldContainer[_notifier_pb2.OutgoingMessage]:
+        """Optional: other Bot API calls (a comment's counter edit) queued in the
+        same Enqueue as the notices: a comment costs one notifier call, not two.
+        """
+
     def __init__(
         self,
         *,
         notices: _abc.Iterable[Global___MemberNotice] | None = ...,
         activity: Global___RecordMemberActivityRequest | None = ...,
+        calls: _abc.Iterable[_notifier_pb2.OutgoingMessage] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "notices", b"notices"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["activity", b"activity", "calls", b"calls", "notices", b"notices"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -885,6 +885,9 @@ class ConfessionsServiceServicer:
         """An admin's decision on a pending confession: approve (queues the channel
         post), reject (optionally with a reason) or reject and ban the author.
         Exactly one decision wins: the transition is one conditional UPDATE.
+        An approval starts the publication loop (services/confessions/moderate.py):
+        this service queues the post in the notifier, a notifier worker sends it
+        and reports the post's id back through RecordPublication.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

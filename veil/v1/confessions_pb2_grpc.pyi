@@ -354,6 +354,9 @@ class ConfessionsServiceStub:
     """An admin's decision on a pending confession: approve (queues the channel
     post), reject (optionally with a reason) or reject and ban the author.
     Exactly one decision wins: the transition is one conditional UPDATE.
+    An approval starts the publication loop (services/confessions/moderate.py):
+    this service queues the post in the notifier, a notifier worker sends it
+    and reports the post's id back through RecordPublication.
     """
     RecordPublication: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]
     """The notifier worker reports that a confession's channel post was sent:
@@ -408,6 +411,9 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """An admin's decision on a pending confession: approve (queues the channel
     post), reject (optionally with a reason) or reject and ban the author.
     Exactly one decision wins: the transition is one conditional UPDATE.
+    An approval starts the publication loop (services/confessions/moderate.py):
+    this service queues the post in the notifier, a notifier worker sends it
+    and reports the post's id back through RecordPublication.
     """
     RecordPublication: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordPublicationRequest, _confessions_pb2.RecordPublicationResponse]  # type: ignore[assignment]
     """The notifier worker reports that a confession's channel post was sent:
@@ -483,6 +489,9 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """An admin's decision on a pending confession: approve (queues the channel
         post), reject (optionally with a reason) or reject and ban the author.
         Exactly one decision wins: the transition is one conditional UPDATE.
+        An approval starts the publication loop (services/confessions/moderate.py):
+        this service queues the post in the notifier, a notifier worker sends it
+        and reports the post's id back through RecordPublication.
         """
 
     @_abc_1.abstractmethod

@@ -104,8 +104,8 @@ class Publications:
         self._confessions = confessions
         self._attempts = attempts
 
-    async def record(self, community_id: int, confession_id: int, message_id: int) -> bool:
-        """Report the post; returns whether the confessions service stored it."""
+    async def record(self, community_id: int, confession_id: int, message_id: int) -> bool | None:
+        """Report the post; whether the confessions service stored it (None: no answer)."""
         request = confessions_pb2.RecordPublicationRequest(
             community_id=community_id, confession_id=confession_id, channel_message_id=message_id
         )
@@ -120,7 +120,7 @@ class Publications:
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
                 continue
             return bool(response.published)
-        return False
+        return None
 
     async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
         """Report a confession's card in the admin chat; returns whether it was stored.

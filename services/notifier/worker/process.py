@@ -22,6 +22,7 @@ from services.notifier.repository import NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.limiter import FloodLimiter, Limits
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.reports import report_forever
 from services.notifier.worker.sender import OutboxSender, SenderConfig
 from services.notifier.worker.telegram import BotApi
 from veil.core import confessions_stubs
@@ -56,6 +57,7 @@ async def run(settings: WorkerSettings) -> None:
     api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
     await api.start()
     metrics = WorkerMetrics()
+    publications = Publications(upstream.confessions)
     sender = OutboxSender(
         SenderConfig(
             worker_id=worker_id,
@@ -84,7 +86,7 @@ async def run(settings: WorkerSettings) -> None:
         BotTokens(upstream.communities, refresh_seconds=settings.notifier_refresh_seconds),
         MemberDirectory(upstream.members),
         metrics,
-        Publications(upstream.confessions),
+        publications,
         QueueErasure(db),
     )
     runner = await start_metrics_server(
@@ -101,6 +103,14 @@ async def run(settings: WorkerSettings) -> None:
         _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
     )
     lag = asyncio.create_task(ReplicaLag(metrics.registry, db).run()) if db.replica else None
+    reports = asyncio.create_task(
+        report_forever(
+            repository,
+            publications,
+            every=settings.notifier_refresh_seconds,
+            older_than=settings.notifier_lease_seconds,
+        )
+    )
     freeze_after_startup()
     log.info(
         "notifier worker started",
@@ -109,7 +119,7 @@ async def run(settings: WorkerSettings) -> None:
     try:
         await sender.run()
     finally:
-        for task in (gauges, lag):
+        for task in (gauges, lag, reports):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

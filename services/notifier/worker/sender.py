@@ -6,9 +6,10 @@ One message's life in a worker:
 2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.limiter`),
    waited for; a slot further away than the horizon puts it back with ``retry_at``;
 3. one Bot API call;
-4. the outcome recorded at once: ``sent`` in one tiny UPDATE (the only time in
-   which a crash makes Telegram get it twice), a retry with backoff, a pause on
-   429, a dead letter, or the chat marked unreachable on 403.
+4. the outcome recorded at once: ``sent`` in one tiny UPDATE, shared with the
+   messages answered while the previous one was written (:mod:`.sent_marks`;
+   the only time in which a crash makes Telegram get it twice), a retry with
+   backoff, a pause on 429, a dead letter, or the chat marked unreachable on 403.
 
 On SIGTERM nothing new is claimed; messages still waiting for a slot go back to
 the queue, calls already made are finished and recorded.
@@ -31,6 +32,8 @@ from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.limiter import FloodLimiter, Limits, is_private
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.reconcile import find_copy, reconcilable
+from services.notifier.worker.sent_marks import SentMarks
 from services.notifier.worker.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_card_key, parse_publication_key
 from veil.core.telemetry import annotate, linked_span, quiet
@@ -113,6 +116,7 @@ class OutboxSender:
         self._metrics = metrics
         self._publications = publications
         self._erasure = erasure
+        self._sent = SentMarks(repository)
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Task[Literal[True]] | None = None
@@ -222,6 +226,12 @@ class OutboxSender:
         if token is None:
             await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
             return
+        if message.unsure_after is not None and reconcilable(message):
+            # An earlier attempt may have arrived unrecorded: look before sending.
+            found = await find_copy(self._api, token, message)
+            if found is not None:
+                await self._send(message, token, None, found)
+                return
         slot = await self._wait_for_slot(message, claimed_at)
         if slot is None:
             return
@@ -301,23 +311,33 @@ class OutboxSender:
         if until > time.monotonic() and until > self._saturated.get(community_id, 0.0):
             self._saturated[community_id] = until
 
-    async def _send(self, message: ClaimedMessage, token: str, slot: str) -> None:
+    async def _send(
+        self, message: ClaimedMessage, token: str, slot: str | None, known: Answer | None = None
+    ) -> None:
+        """Make the call (or take ``known``: a reconciled copy, no slot) and record its outcome."""
         loop = asyncio.get_running_loop()
+        if known is None and reconcilable(message):
+            # Until the outcome is recorded, a copy may exist (worker/reconcile.py).
+            await self._repository.mark_unsure(message)
         started = loop.time()
-        answer = await self._api.call(token, message.method, message.params)
+        answer = known or await self._api.call(token, message.method, message.params)
         answered = loop.time()
         annotate({"veil.outcome": answer.outcome.value, "telegram.error_code": answer.error_code})
         community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
-        if answer.error_code or answer.outcome is Outcome.SENT:
+        if slot is not None and (answer.error_code or answer.outcome is Outcome.SENT):
             # Telegram answered, so the message arrived before the answer. This
             # comes before the sent-marker: once that is committed the chat's next
             # message may be claimed, and its slot must count from this answer.
             # (Without an answer the reservation keeps its pessimistic bound.)
             await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
         if answer.outcome is Outcome.SENT:
-            # Until this commit a crash sends the message twice.
-            await self._repository.mark_sent(message.id, answer.message_id or None)
+            # Until this commit a crash sends the message twice (it rides with
+            # the marks of the messages answered while the previous was written).
+            post = parse_publication_key(message.idempotency_key) is not None
+            await self._sent.mark(
+                message.id, answer.message_id or None, unreported=post and bool(answer.message_id)
+            )
             committed = loop.time()
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
@@ -332,6 +352,8 @@ class OutboxSender:
                 answer.retry_after,
                 answer.description,
                 count=False,
+                # A 429 is a refusal: this attempt did not arrive (an earlier one may have).
+                sure=message.unsure_after is None,
             )
             log.warning(
                 "429 from Telegram",
@@ -364,11 +386,15 @@ class OutboxSender:
         if publication is None or self._publications is None or not answer.message_id:
             return
         community_id, confession_id = publication
-        if not await self._publications.record(community_id, confession_id, answer.message_id):
+        stored = await self._publications.record(community_id, confession_id, answer.message_id)
+        if stored is None:
+            # Reported again later by a worker (worker/reports.py): the row stays unreported.
             log.warning(
                 "channel post not recorded",
                 extra={"community": community_id, "outbox_id": message.id},
             )
+            return
+        await self._repository.mark_reported(message.id)
 
     async def _report_card(self, message: ClaimedMessage, answer: Answer) -> None:
         """A confession's card was sent: its id goes to the confessions service (Mini App)."""

@@ -329,6 +329,12 @@ def start_postgres(cfg: InfraConfig) -> None:
         _wait_replica_streaming(cfg)
 
 
+def stop_primary(cfg: InfraConfig) -> None:
+    """Stop the Postgres primary only (fast shutdown); :func:`start_postgres` starts it again."""
+    with lock(cfg, "pg"):
+        pg_ctl_stop(cfg, primary_dir(cfg), primary_log(cfg))
+
+
 def stop_replica(cfg: InfraConfig) -> None:
     """Stop the read replica only (the failure-table test of a replica that is down)."""
     with lock(cfg, "pg"):

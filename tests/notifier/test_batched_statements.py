@@ -1,0 +1,139 @@
+"""The notifier's batched statements.
+
+A batch of messages is queued in one statement, with one message's rules for
+each (a comment's counter edit and its notices arrive as one batch): a message
+to a chat that blocked the bot is stored as dropped, a repeated key returns the
+first message's id, and a new message collapses the older queued one with its
+collapse key, as when each is queued alone. A worker marks the messages
+answered while a mark is being written in one statement (group commit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, event
+
+from services.notifier.models import outbox as outbox_table
+from services.notifier.models import unreachable_chats
+from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.worker.sent_marks import SentMarks
+from tests.support.outbox import rows
+from tools.devstack.stack import Stack
+from veil.core.db import Database
+
+
+def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMessage:
+    return NewMessage(
+        community_id=community_id,
+        chat_id=chat_id,
+        method="sendMessage",
+        params={"text": key},
+        priority=2,
+        idempotency_key=key,
+        collapse_key=extra.pop("collapse_key", None),
+        # Never due: no worker sends them (the community has no bot).
+        not_before=datetime.now(UTC) + timedelta(days=1),
+        **extra,
+    )
+
+
+async def test_a_batch_is_one_statement_with_each_message_s_rules(
+    notifier_db: Database, stack: Stack
+) -> None:
+    repository = NotifierRepository(notifier_db)
+    run = secrets.token_hex(4)
+    community = 9_400_000 + secrets.randbelow(100_000)
+    chat, blocked_chat = 7_400_001, 7_400_002
+    await repository.mark_blocked(community, blocked_chat, 0, "Forbidden: bot was blocked")
+    [older], _ = await repository.enqueue(
+        [_message(community, chat, f"{run}:older", collapse_key=f"{run}:post")]
+    )
+    [first], _ = await repository.enqueue([_message(community, chat, f"{run}:first")])
+
+    with counting(notifier_db) as statements:
+        ids, accepted = await repository.enqueue(
+            [
+                _message(community, chat, f"{run}:edit", collapse_key=f"{run}:post"),
+                _message(community, chat, f"{run}:first"),  # a retried one
+                _message(community, blocked_chat, f"{run}:notice", trace_context={"a": "b"}),
+            ]
+        )
+    try:
+        assert len(statements) == 1
+        assert accepted == 2 and ids[1] == first and len(set(ids)) == 3
+        edit, _, notice = await rows(notifier_db, ids)
+        assert (edit.status, edit.collapse_key, edit.params) == (
+            "queued",
+            f"{run}:post",
+            {"text": f"{run}:edit"},
+        )
+        assert (notice.status, notice.reason, notice.trace_context) == (
+            "dropped",
+            "blocked",
+            {"a": "b"},
+        )
+        [collapsed] = await rows(notifier_db, [older])
+        assert (collapsed.status, collapsed.reason) == ("collapsed", f"collapsed by {edit.id}")
+        # Enqueue order is id order (a chat's messages leave in it).
+        assert ids[0] < ids[2]
+    finally:
+        await _forget(notifier_db, community)
+
+
+async def test_marks_answered_while_one_is_written_share_one_statement(
+    notifier_db: Database, stack: Stack
+) -> None:
+    repository = NotifierRepository(notifier_db)
+    run = secrets.token_hex(4)
+    community = 9_500_000 + secrets.randbelow(100_000)
+    ids, _ = await repository.enqueue(
+        [_message(community, 7_500_000 + n, f"{run}:{n}") for n in range(6)]
+    )
+    marks = SentMarks(repository)
+    try:
+        with counting(notifier_db) as statements:
+            # Answered in one tick: all arrive before the writer starts, so they
+            # leave together (later ones would wait for the statement in flight).
+            await asyncio.gather(*(marks.mark(i, 1000 + n) for n, i in enumerate(ids[:5])))
+        assert len(statements) == 1  # five marks
+        with counting(notifier_db) as statements:
+            await marks.mark(ids[5], None)  # alone: at once, one statement
+        assert len(statements) == 1
+        found = await rows(notifier_db, ids)
+        assert [(r.status, r.sent_message_id) for r in found] == [
+            *(("sent", 1000 + n) for n in range(5)),
+            ("sent", None),
+        ]
+        assert all(r.sent_at is not None and r.lease_until is None for r in found)
+    finally:
+        await _forget(notifier_db, community)
+
+
+@contextmanager
+def counting(db: Database) -> Iterator[list[str]]:
+    """Every statement sent to the primary while the block runs."""
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = db.primary.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+async def _forget(db: Database, community: int) -> None:
+    async with db.write() as conn:
+        await conn.execute(delete(outbox_table).where(outbox_table.c.community_id == community))
+        await conn.execute(
+            delete(unreachable_chats).where(unreachable_chats.c.community_id == community)
+        )
