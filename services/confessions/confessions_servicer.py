@@ -14,8 +14,8 @@ from services.confessions import domain, mapping, moderate
 from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.dashboard import DashboardRpcs
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
 from services.confessions.protection import SubjectOf
+from services.confessions.submission_limits import SubmissionLimits
 from services.confessions.submit import Draft, submit
 from services.confessions.take_down import TakeDownRpcs
 from veil.core.errors import InvalidInputError, NotFoundError

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from veil.contracts.lengths import CONFESSION_MAX_LENGTH
 from veil.core.settings import ServiceSettings
 
 
 class ConfessionsSettings(ServiceSettings):
     """The confessions service: Postgres schema ``confessions``, gRPC port 50051."""
 
-    confession_max_length: int = Field(default=4000, ge=1, le=4000)
+    confession_max_length: int = Field(
+        default=CONFESSION_MAX_LENGTH, ge=1, le=CONFESSION_MAX_LENGTH
+    )
     notifier_addr: str = Field(
         description="gRPC target of the notifier service (cards, channel posts, notices)."
     )

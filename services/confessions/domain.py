@@ -9,16 +9,17 @@ from typing import Any
 
 from services.confessions import safety_rules
 from services.confessions.models import FILTER_ACTIONS
+from veil.contracts.lengths import (
+    CAPTION_LIMIT,
+    CAPTION_MAX_LENGTH,
+    CONFESSION_MAX_LENGTH,
+    MESSAGE_TEXT_LIMIT,
+    REJECT_REASON_MAX_LENGTH,
+)
 from veil.core import pii
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError, MemberRefusal
-from veil.core.telegram_text import (
-    CAPTION_LIMIT,
-    MESSAGE_TEXT_LIMIT,
-    cut_escaped,
-    utf16_len,
-    visible_len,
-)
+from veil.core.telegram_text import cut_escaped, utf16_len, visible_len
 
 # The confessions' word filter, shared with comments (veil/core/word_filter.py).
 from veil.core.word_filter import filtered_word as filtered_word
@@ -54,7 +55,7 @@ DEFAULT_REASONS = (
 )
 MAX_FILTER_WORDS = 200
 MAX_REASONS = 8
-MAX_REASON_LENGTH = 100
+MAX_REASON_LENGTH = REJECT_REASON_MAX_LENGTH
 _SEND_METHODS = {"photo": "sendPhoto", "voice": "sendVoice", "video": "sendVideo"}
 
 
@@ -64,7 +65,7 @@ class Rules:
 
     cooldown_seconds: int = 0
     daily_cap: int = 0
-    max_length: int = 4000
+    max_length: int = CONFESSION_MAX_LENGTH
     filter_words: tuple[str, ...] = ()
     filter_action: str = "flag"
     reject_reasons: tuple[str, ...] = DEFAULT_REASONS
@@ -87,7 +88,7 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     cleaned = text.strip()
     if not cleaned and not media:
         raise InvalidInputError("confession text is empty")
-    limit = min(max_length, CAPTION_LIMIT - 100) if media else max_length
+    limit = min(max_length, CAPTION_MAX_LENGTH) if media else max_length
     # Characters as Telegram counts them (UTF-16 units: most emoji are two).
     length = utf16_len(cleaned)
     if length > limit:
@@ -129,20 +130,6 @@ def card(
     limit = CAPTION_LIMIT if media_kind is not None else MESSAGE_TEXT_LIMIT
     room = limit - DECISION_RESERVE - (visible_len(layout("-")) - 1)
     return layout(cut_escaped(text, room))
-
-
-def card_markup(confession_id: int) -> dict[str, Any]:
-    """Approve / Reject / Reject with reason / Ban author, in the gateway's ``mod:`` format."""
-
-    def button(label: str, action: str) -> dict[str, str]:
-        return {"text": label, "callback_data": f"mod:{action}:{confession_id}"}
-
-    return {
-        "inline_keyboard": [
-            [button("✅ Approve", "approve"), button("❌ Reject", "reject")],
-            [button("📝 Reject with reason", "reason"), button("🚫 Ban author", "ban")],
-        ]
-    }
 
 
 def send_call(
@@ -227,7 +214,7 @@ def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
     if name == "cap":
         return {"daily_cap": _integer(value, "cap", 0, 1000, off=True)}
     if name == "maxlen":
-        return {"max_length": _integer(value, "maxlen", 1, 4000)}
+        return {"max_length": _integer(value, "maxlen", 1, CONFESSION_MAX_LENGTH)}
     if name == "filter":
         if value.lower() not in FILTER_ACTIONS:
             raise InvalidInputError("filter must be flag or reject")

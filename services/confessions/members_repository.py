@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.confessions.models import bans, communities, confessions, member_events, members
 from services.confessions.rows import (
-    ERASED_TEXT,
     ErasedCard,
     ErasedPost,
     Erasure,
     ProfileRow,
 )
+from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
@@ -234,7 +234,7 @@ async def _erase(conn: AsyncConnection, member_id: int, subject: str) -> int:
             update(confessions)
             .where(confessions.c.member_id == member_id)
             .values(
-                text=ERASED_TEXT,
+                text=DELETED_TEXT,
                 status="deleted",
                 member_id=None,
                 media_kind=None,

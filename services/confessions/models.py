@@ -20,6 +20,8 @@ from sqlalchemy import (
     text,
 )
 
+from veil.contracts.lengths import CONFESSION_MAX_LENGTH
+
 SCHEMA = "confessions"
 metadata = MetaData(schema=SCHEMA)
 
@@ -132,7 +134,7 @@ community_rules = Table(
     Column("community_id", BigInteger, ForeignKey(communities.c.id), primary_key=True),
     Column("cooldown_seconds", Integer, nullable=False, server_default="0"),
     Column("daily_cap", Integer, nullable=False, server_default="0"),
-    Column("max_length", Integer, nullable=False, server_default="4000"),
+    Column("max_length", Integer, nullable=False, server_default=str(CONFESSION_MAX_LENGTH)),
     Column("filter_words", ARRAY(Text), nullable=False, server_default="{}"),
     Column("filter_action", Text, nullable=False, server_default="flag"),
     Column("reject_reasons", ARRAY(Text)),

@@ -17,7 +17,6 @@ import orjson
 from services.confessions import domain
 from services.confessions.decision import Decided
 from services.confessions.rows import (
-    ERASED_TEXT,
     BanRow,
     CommunityRow,
     ConfessionRow,
@@ -25,7 +24,8 @@ from services.confessions.rows import (
     Recipient,
     Submission,
 )
-from veil.core.cards import withdrawn_card
+from veil.contracts.callbacks import card_markup
+from veil.contracts.texts import DELETED_TEXT, withdrawn_card
 from veil.core.errors import InvalidInputError
 from veil.core.links import comments_markup, deep_link, post_link
 from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
@@ -67,7 +67,7 @@ def card_text(carded: Carded) -> str:
 def card_call(community_id: int, admin_chat_id: int, stored: Submission) -> OutgoingCall:
     """The admins' card of a pending confession, with its author's history."""
     row = stored.confession
-    method, params = domain.send_call(row.media, card_text(stored), domain.card_markup(row.id))
+    method, params = domain.send_call(row.media, card_text(stored), card_markup(row.id))
     return OutgoingCall(
         community_id=community_id,
         method=method,
@@ -252,7 +252,7 @@ def erasure_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
             # Without reply_markup the "💬 Comments" button goes too: the thread
             # of an erased confession is closed.
             method = "editMessageText"
-            params["text"] = f"#{post.number}\n{ERASED_TEXT}"
+            params["text"] = f"#{post.number}\n{DELETED_TEXT}"
         calls.append(
             OutgoingCall(
                 community_id=community_id,

@@ -160,6 +160,3 @@ class Erasure:
     posts: list[ErasedPost]
     admin_chat_id: int = 0
     cards: list[ErasedCard] = field(default_factory=list)
-
-
-ERASED_TEXT = "[deleted]"

@@ -12,12 +12,12 @@ from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.confessions_servicer import ConfessionsServicer
 from services.confessions.config import ConfessionsSettings
 from services.confessions.dashboard_repository import DashboardRepository
-from services.confessions.limits import SubmissionLimits
 from services.confessions.members_repository import MembersRepository
 from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
 from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository
+from services.confessions.submission_limits import SubmissionLimits
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.confessions import domain, outgoing, submission
-from services.confessions.limits import SubmissionLimits
 from services.confessions.rows import Submission
+from services.confessions.submission_limits import SubmissionLimits
 from veil.core import pii
 from veil.core.db import Database
 from veil.core.durations import format_duration

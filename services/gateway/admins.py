@@ -11,14 +11,10 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, ChatMemberRestricted, Message
+from aiogram.types import ChatMemberRestricted
 from redis.asyncio.cluster import RedisCluster
 
-from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query
 from veil.core.hashing import keyed_token
-
-ONLY_ADMINS = "Only the community's admins can do this."
 
 _MEMBER_STATUSES = frozenset(
     {ChatMemberStatus.CREATOR, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
@@ -55,18 +51,3 @@ class AdminCheck:
         member = await is_admin_chat_member(bot, admin_chat_id, user_id)
         await self._redis.set(key, b"1" if member else b"0", ex=self._ttl)
         return member
-
-    async def card(self, query: CallbackQuery, community: CommunityEntry) -> Message | None:
-        """The pressed card when an admin pressed it in the admin chat.
-
-        Anyone else (or a press anywhere else) gets an alert, and None.
-        """
-        message = query.message if isinstance(query.message, Message) else None
-        if (
-            message is None
-            or message.chat.id != community.admin_chat_id
-            or not await self(community.bot, community.admin_chat_id, query.from_user.id)
-        ):
-            await answer_query(query, ONLY_ADMINS, alert=True)
-            return None
-        return message

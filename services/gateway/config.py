@@ -22,7 +22,6 @@ class GatewaySettings(CommonSettings):
     )
     confessions_addr: str = Field(description="gRPC target of the confessions service.")
     social_addr: str = Field(description="gRPC target of the social service.")
-    notifier_addr: str = Field(description="gRPC target of the notifier service.")
     redis_nodes: str = Field(description="Redis Cluster startup nodes, host:port,…")
     webhook_secret_key: SecretStr = Field(
         description="Key the per-community webhook secret tokens are derived from."

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, Message
+from magic_filter import MagicFilter
 
+from services.gateway.admins import AdminCheck
 from services.gateway.registry import CommunityEntry
+from veil.contracts.callbacks import Callback
 
 
 class TextIs(Filter):
@@ -71,3 +76,51 @@ class OutsidePrivateChat(Filter):
 
     async def __call__(self, event: Message | CallbackQuery) -> bool:
         return not _in_private(event)
+
+
+class Pressed(Filter):
+    """A press of a ``kind`` button (veil/contracts/callbacks.py) matching ``rule``.
+
+    Passes the unpacked button as ``callback_data``; data of another kind, or
+    malformed, does not match. ``Pressed(ModAction, F.action == CardButton.BAN)``
+    is aiogram's ``CallbackData.filter`` for the contract's own classes.
+    """
+
+    def __init__(self, kind: type[Callback], rule: MagicFilter | None = None) -> None:
+        self._kind = kind
+        self._rule = rule
+
+    async def __call__(self, query: CallbackQuery) -> bool | dict[str, Any]:
+        if not query.data:
+            return False
+        try:
+            data = self._kind.unpack(query.data)
+        except ValueError:
+            return False
+        if self._rule is not None and not self._rule.resolve(data):
+            return False
+        return {"callback_data": data}
+
+
+class FromAdmin(Filter):
+    """A message, or a press under a message in the admin chat, by an admin of it.
+
+    For a press it passes the pressed message as ``card``. Place it after the
+    cheaper filters of a handler: its answer may cost a Redis read (and, once
+    per admin per interval, a ``getChatMember``).
+    """
+
+    async def __call__(
+        self, event: Message | CallbackQuery, community: CommunityEntry, admins: AdminCheck
+    ) -> bool | dict[str, Any]:
+        if isinstance(event, Message):
+            user = event.from_user
+            return user is not None and await admins(
+                community.bot, community.admin_chat_id, user.id
+            )
+        card = event.message if isinstance(event.message, Message) else None
+        if card is None or card.chat.id != community.admin_chat_id:
+            return False
+        if not await admins(community.bot, community.admin_chat_id, event.from_user.id):
+            return False
+        return {"card": card}

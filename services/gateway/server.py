@@ -89,9 +89,7 @@ def build_app(settings: GatewaySettings) -> web.Application:
         )
         redis = await connect_redis_cluster(settings.redis_nodes)
         id_key = settings.id_hash_key.get_secret_value().encode()
-        services = ServiceClients.connect(
-            settings.confessions_addr, settings.social_addr, settings.notifier_addr
-        )
+        services = ServiceClients.connect(settings.confessions_addr, settings.social_addr)
         session = BotApiSession(metrics, api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
             services.communities, session, settings.webhook_secret_key.get_secret_value().encode()

@@ -28,11 +28,11 @@ from aiohttp import web
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from services.gateway import texts
 from services.gateway.fsm import UpdateFsm, VeilStorage, done_handling, handling
 from services.gateway.guard import UpdateGuard, Verdict
 from services.gateway.metrics import NO_HANDLER, PROBE_KEY, GatewayMetrics, UpdateProbe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.views import texts
 from services.gateway.webhook_reply import ReplySlot, answer_with, closing, in_reply, opening
 from veil.core.telemetry import annotate
 

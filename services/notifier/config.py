@@ -71,13 +71,13 @@ class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
         ge=0,
         le=1,
         description="A bot sends at 1/(1 + this) of its limit; the difference is each "
-        "message's tolerance for arriving late (see services/notifier/worker/limiter.py).",
+        "message's tolerance for arriving late (see services/notifier/worker/flood_limiter.py).",
     )
     notifier_slot_horizon_seconds: float = Field(
         default=0.25,
         gt=0,
         description="How far ahead a worker reserves a sending slot: a slot taken just "
-        "before it is used knows the latest answers (see limiter.py).",
+        "before it is used knows the latest answers (see worker/flood_limiter.py).",
     )
     notifier_max_attempts: int = Field(
         default=6, ge=1, description="Attempts on 5xx/network errors before dead-lettering."

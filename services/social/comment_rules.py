@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from veil.contracts.callbacks import HiddenAction, HiddenButton
+from veil.contracts.lengths import MESSAGE_TEXT_LIMIT
 from veil.core import pii
 from veil.core.errors import MemberRefusal
-from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, cut_escaped, visible_len
+from veil.core.telegram_text import cut_escaped, visible_len
 from veil.core.word_filter import filtered_word
 from veil.v1 import common_pb2
 from veil.v1 import social_pb2 as pb
@@ -85,14 +87,17 @@ def flagged_card(thread: pb.ThreadContext, pseudonym: str, text: str, flagged: s
 
 
 def flagged_card_markup(comment_id: int, number: int) -> dict[str, Any]:
-    """Keep / Delete / Delete and ban, in the gateway's hidden-comment callback data format."""
+    """Keep / Delete / Delete and ban (see veil/contracts/callbacks.py)."""
 
-    def button(label: str, action: str) -> dict[str, str]:
-        return {"text": label, "callback_data": f"hc:{action}:{comment_id}:{number}"}
+    def button(label: str, action: HiddenButton) -> dict[str, str]:
+        return {"text": label, "callback_data": HiddenAction(action, comment_id, number).pack()}
 
     return {
         "inline_keyboard": [
-            [button("✔️ Keep", "fkeep"), button("🗑 Delete", "fdelete")],
-            [button("🚫 Delete and ban", "fban")],
+            [
+                button("✔️ Keep", HiddenButton.FLAG_KEEP),
+                button("🗑 Delete", HiddenButton.FLAG_DELETE),
+            ],
+            [button("🚫 Delete and ban", HiddenButton.FLAG_BAN)],
         ]
     }

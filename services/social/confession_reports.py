@@ -18,6 +18,7 @@ from services.social import reporting
 from services.social.models import confession_reports
 from services.social.repository import _subjects as subjects_of
 from services.social.stats import StatsServicer
+from veil.contracts.callbacks import ConfessionVerdict, VerdictButton
 from veil.core.db import Database
 from veil.core.errors import InvalidInputError
 from veil.core.links import post_link
@@ -122,13 +123,14 @@ def reported_card(thread: pb.ThreadContext, report: ConfessionReport, threshold:
 
 
 def reported_card_markup(number: int) -> dict[str, Any]:
-    """Take down / Keep, in the gateway's ``cf:<action>:<N>`` format."""
+    """Take down / Keep (see veil/contracts/callbacks.py)."""
+
+    def button(label: str, action: VerdictButton) -> dict[str, str]:
+        return {"text": label, "callback_data": ConfessionVerdict(action, number).pack()}
+
     return {
         "inline_keyboard": [
-            [
-                {"text": "🗑 Take down", "callback_data": f"cf:down:{number}"},
-                {"text": "✔️ Keep", "callback_data": f"cf:keep:{number}"},
-            ]
+            [button("🗑 Take down", VerdictButton.TAKE_DOWN), button("✔️ Keep", VerdictButton.KEEP)]
         ]
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from veil.contracts.lengths import COMMENT_MAX_LENGTH, CONFESSION_MAX_LENGTH
 from veil.core.settings import ServiceSettings
 
 
@@ -13,7 +14,7 @@ class SocialSettings(ServiceSettings):
     pseudonym_key: SecretStr = Field(
         description="HMAC key for pseudonyms; kept apart from the data, never logged."
     )
-    comment_max_length: int = Field(default=1000, ge=1, le=4000)
+    comment_max_length: int = Field(default=COMMENT_MAX_LENGTH, ge=1, le=CONFESSION_MAX_LENGTH)
     confessions_addr: str = Field(description="gRPC target of the confessions service.")
     notifier_addr: str = Field(description="gRPC target of the notifier service.")
     report_threshold: int = Field(

@@ -8,13 +8,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from veil.contracts.callbacks import HiddenAction, HiddenButton
+from veil.contracts.lengths import QUOTE_LENGTH
 from veil.core.links import comments_markup, deep_link
 from veil.core.telegram_text import cut_escaped
 from veil.v1 import social_pb2 as pb
 
 __all__ = ["comment_notice", "comments_markup", "hidden_card", "hidden_card_markup", "snippet"]
-
-QUOTE_LENGTH = 80
 
 
 def snippet(text: str, length: int = QUOTE_LENGTH) -> str:
@@ -63,14 +63,14 @@ WITHDRAWN_CARD = "⚠️ A hidden comment\n[withdrawn]"
 
 
 def hidden_card_markup(comment_id: int, number: int) -> dict[str, Any]:
-    """Restore / Delete / Delete and ban, in the gateway's callback data format."""
+    """Restore / Delete / Delete and ban (see veil/contracts/callbacks.py)."""
 
-    def button(label: str, action: str) -> dict[str, str]:
-        return {"text": label, "callback_data": f"hc:{action}:{comment_id}:{number}"}
+    def button(label: str, action: HiddenButton) -> dict[str, str]:
+        return {"text": label, "callback_data": HiddenAction(action, comment_id, number).pack()}
 
     return {
         "inline_keyboard": [
-            [button("↩️ Restore", "restore"), button("🗑 Delete", "delete")],
-            [button("🚫 Delete and ban", "ban")],
+            [button("↩️ Restore", HiddenButton.RESTORE), button("🗑 Delete", HiddenButton.DELETE)],
+            [button("🚫 Delete and ban", HiddenButton.BAN)],
         ]
     }

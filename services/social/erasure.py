@@ -17,13 +17,13 @@ from services.social import domain
 from services.social.models import comments, pacers, reactions, reports
 from services.social.repository import (
     DELETED,
-    DELETED_TEXT,
     HIDDEN,
     LEGACY_SUBJECT,
     VISIBLE,
     visible_count,
 )
 from services.social.thread_states import close_authors_threads
+from veil.contracts.texts import DELETED_TEXT
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority

@@ -30,15 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.social import thread_states
 from services.social.models import comments, reports
 from services.social.repository import _COLUMNS, HIDDEN, VISIBLE, CommentRow, _comment
+from veil.contracts.callbacks import ReportReason
 from veil.core.db import Database
 from veil.v1 import common_pb2
 
-# The reasons a reporter picks from (the gateway's buttons): code → label.
-REASONS = {
-    "spam": "spam",
-    "harassment": "harassment",
-    "personal": "personal information",
-    "other": "other",
+# The reasons a reporter picks from (veil/contracts/callbacks.py): code → label on the card.
+REASONS: dict[str, str] = {
+    ReportReason.SPAM: "spam",
+    ReportReason.HARASSMENT: "harassment",
+    ReportReason.PERSONAL: "personal information",
+    ReportReason.OTHER: "other",
 }
 UPHELD = "upheld"
 RESTORED = "restored"

@@ -25,12 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.social import pacing, thread_states
 from services.social.models import comments, reactions
 from services.social.pacing import Slot
+from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 
 VISIBLE = "visible"
 HIDDEN = "hidden"
 DELETED = "deleted"
-DELETED_TEXT = "[deleted]"
 
 
 class Sort(Enum):

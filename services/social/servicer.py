@@ -19,6 +19,7 @@ from services.social.repository import (
     Sort,
 )
 from services.social.repository import _subjects as subjects_of
+from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.outbox import Outbox
@@ -28,7 +29,6 @@ from veil.v1 import social_pb2 as pb
 from veil.v1 import social_pb2_grpc as pb_grpc
 
 AUTHOR = "Author"
-PAGE_SIZE = 5
 _SORTS = {
     pb.COMMENT_SORT_OLDEST: Sort.OLDEST,
     pb.COMMENT_SORT_NEWEST: Sort.NEWEST,
@@ -141,7 +141,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         self, request: pb.ListCommentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListCommentsResponse:
         """A page of a thread for one viewer, in the asked order."""
-        limit, offset = page_bounds(request.limit, request.offset, default=PAGE_SIZE)
+        limit, offset = page_bounds(request.limit, request.offset, default=COMMENTS_PAGE_SIZE)
         page = await self._repository.thread_page(
             community_id=request.community_id,
             confession_id=request.confession_id,

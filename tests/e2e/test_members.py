@@ -23,7 +23,7 @@ from tests.support.threads import (
 from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
-from veil.core.cards import WITHDRAWN_NOTE
+from veil.contracts.texts import WITHDRAWN_NOTE
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 

@@ -60,7 +60,7 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 }
 # The gRPC peers each process calls.
 PEERS = {
-    "gateway": {"VEIL_CONFESSIONS_ADDR", "VEIL_SOCIAL_ADDR", "VEIL_NOTIFIER_ADDR"},
+    "gateway": {"VEIL_CONFESSIONS_ADDR", "VEIL_SOCIAL_ADDR"},
     "confessions": {"VEIL_NOTIFIER_ADDR"},
     "social": {"VEIL_CONFESSIONS_ADDR", "VEIL_NOTIFIER_ADDR"},
     "notifier": set(),
@@ -252,6 +252,9 @@ def test_every_grpc_service_has_a_headless_service_the_clients_resolve(value_set
     services = {s["metadata"]["name"]: s for s in of_kind(objs, "Service")}
     gateway_env = resolve_env(objs, container(deployment(objs, "gateway")))
     worker_env = resolve_env(objs, container(deployment(objs, "notifierWorker")))
+    # The gateway calls confessions and social; the notifier is called by the services.
+    confessions_env = resolve_env(objs, container(deployment(objs, "confessions")))
+    caller_env = {"confessions": gateway_env, "social": gateway_env, "notifier": confessions_env}
     for name in GRPC_SERVICES:
         dep = deployment(objs, name)
         service = services[f"{RELEASE}-{name}-headless"]
@@ -263,7 +266,7 @@ def test_every_grpc_service_has_a_headless_service_the_clients_resolve(value_set
             f"dns:///{RELEASE}-{name}-headless.{NAMESPACE}.svc.cluster.local:"
             f"{grpc_port['containerPort']}"
         )
-        assert gateway_env[f"VEIL_{name.upper()}_ADDR"] == expected
+        assert caller_env[name][f"VEIL_{name.upper()}_ADDR"] == expected
     assert worker_env["VEIL_CONFESSIONS_ADDR"] == gateway_env["VEIL_CONFESSIONS_ADDR"]
 
 
@@ -291,6 +294,7 @@ def test_env_names_are_exactly_the_settings_fields(value_set: str) -> None:
 def test_every_process_has_metrics_pod_identity_and_its_peers(value_set: str) -> None:
     objs = rendered(value_set)
     gateway_env = resolve_env(objs, container(deployment(objs, "gateway")))
+    targets: dict[str, str] = {}
     for component in COMPONENTS:
         ctr = container(deployment(objs, component))
         env = resolve_env(objs, ctr)
@@ -307,12 +311,12 @@ def test_every_process_has_metrics_pod_identity_and_its_peers(value_set: str) ->
             "VEIL_POD_NAMESPACE": {"fieldPath": "metadata.namespace"},
         }, component
         assert env["VEIL_POD_NAMESPACE"] == NAMESPACE
-        # The services call each other through the gateway's headless targets,
-        # each only the peers it calls.
+        # Every caller of a service reaches it through the same headless target,
+        # each process only the peers it calls.
         peers = {n for n in env if n.endswith("_ADDR")}
         assert peers == PEERS[component], component
         for peer in peers:
-            assert env[peer] == gateway_env[peer], (component, peer)
+            assert env[peer] == targets.setdefault(peer, env[peer]), (component, peer)
     confessions = resolve_env(objs, container(deployment(objs, "confessions")))
     assert confessions["VEIL_REDIS_NODES"] == gateway_env["VEIL_REDIS_NODES"]
     endpoint = VALUE_SETS[value_set].get("otlp", {}).get("endpoint")

@@ -8,7 +8,8 @@ from tests.support.moderation import admin_press, card, chat, confess, current, 
 from tests.support.services import Services
 from tests.support.threads import button, rows
 from tests.support.world import World
-from veil.core.telegram_text import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 from veil.v1 import confessions_pb2
 
 EMOJI = "😀"

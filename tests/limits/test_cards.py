@@ -16,7 +16,8 @@ from tests.support.moderation import (
 )
 from tests.support.threads import button, rows
 from tests.support.world import World
-from veil.core.telegram_text import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 
 EMOJI = "😀"
 # Telegram allows first names of up to 64 characters; admins pick their own.

@@ -15,7 +15,8 @@ from tests.support.threads import (
 )
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
-from veil.core.telegram_text import MESSAGE_TEXT_LIMIT, utf16_len
+from veil.contracts.lengths import MESSAGE_TEXT_LIMIT
+from veil.core.telegram_text import utf16_len
 
 # Two UTF-16 units each: emoji-heavy text reaches the limit at half the characters.
 EMOJI = "🙂"

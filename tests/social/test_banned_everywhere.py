@@ -8,7 +8,6 @@ import asyncio
 import re
 from typing import Any
 
-from services.gateway.threads import CommentAction, Compose
 from tests.support.miniapp import call, init_data
 from tests.support.moderation import admin_says, shown
 from tests.support.stale_press import stale_press
@@ -24,6 +23,7 @@ from tests.support.threads import (
 from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.contracts.callbacks import CommentAction, CommentButton, Compose
 
 
 async def _press(member: Member, view: dict[str, Any], data: str) -> str:
@@ -73,9 +73,9 @@ async def test_a_banned_member_cannot_comment_reply_react_or_report_by_any_path(
     # Forged callback data (a client sends what it was never shown): a reason
     # pressed without the picker, a reply and a reaction built by hand.
     for forged in (
-        CommentAction(a="rp", c=target, n=number, p=0, s=0, v=1).pack(),
-        CommentAction(a="up", c=target, n=number, p=0, s=0, v=1).pack(),
-        Compose(n=number, parent=target).pack(),
+        CommentAction(CommentButton.REPORT, target, number, page=0, sort=0, value=1).pack(),
+        CommentAction(CommentButton.UP, target, number, page=0, sort=0, value=1).pack(),
+        Compose(number=number, parent=target).pack(),
     ):
         assert await stale_press(community, member.user_id, view, forged) == 200
     # The forged reply asked for no text: what they write now is not a comment.

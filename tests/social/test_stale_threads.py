@@ -8,7 +8,6 @@ from typing import Any
 import grpc
 import pytest
 
-from services.gateway.threads import CommentAction
 from tests.support.moderation import admin_press, card, confess, erase, number_of
 from tests.support.services import Services
 from tests.support.stale_press import stale_press
@@ -26,6 +25,7 @@ from tests.support.threads import (
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.contracts.callbacks import CommentAction, CommentButton
 from veil.v1 import social_pb2
 
 
@@ -128,9 +128,9 @@ async def test_every_comment_action_refuses_a_comment_of_another_thread(
     view = await open_thread(other, second)
 
     # A forged report under thread two's number: not counted, not carded.
-    forged = CommentAction(a="rp", c=comment_id, n=second, p=0, s=0, v=1).pack()
+    forged = CommentAction(CommentButton.REPORT, comment_id, second, page=0, sort=0, value=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200
-    forged = CommentAction(a="up", c=comment_id, n=second, p=0, s=0, v=1).pack()
+    forged = CommentAction(CommentButton.UP, comment_id, second, page=0, sort=0, value=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200
     assert _count(infra_config, "reports", comment_id) == 0
     assert _count(infra_config, "reactions", comment_id) == 0

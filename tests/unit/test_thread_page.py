@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.gateway.threads import PAGE_SIZE, keyboard, render
+from services.gateway.views.thread_page import keyboard, render
 from tools.telegram_emulator.html_text import parse_html, utf16_len
-from veil.core.telegram_text import MESSAGE_TEXT_LIMIT
+from veil.contracts.lengths import COMMENTS_PAGE_SIZE as PAGE_SIZE
+from veil.contracts.lengths import MESSAGE_TEXT_LIMIT
 from veil.v1 import social_pb2
 
 # The largest ids and counts a page can show: 64-bit ids, 6-digit numbers.

@@ -1,4 +1,6 @@
-"""Telegram's limits, and fitting text into them (one home for gateway and services).
+"""Fitting text into Telegram's limits (one home for gateway and services).
+
+The limits themselves live in :mod:`veil.contracts.lengths`.
 
 Telegram counts a message's length in UTF-16 code units of the text a member
 sees, after ``parse_mode=HTML`` is parsed: tags count nothing, ``&amp;``
@@ -17,10 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-MESSAGE_TEXT_LIMIT = 4096
-CAPTION_LIMIT = 1024
-CALLBACK_ANSWER_LIMIT = 200
-CALLBACK_DATA_LIMIT = 64
+from veil.contracts.lengths import CALLBACK_ANSWER_LIMIT, MESSAGE_TEXT_LIMIT
+
 ELLIPSIS = "…"
 
 # A tag as Telegram's HTML parser sees one: from "<" to the next ">".

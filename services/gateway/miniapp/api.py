@@ -27,9 +27,10 @@ from services.gateway.miniapp.auth import AuthError, WebAppUser, init_data_of, v
 from services.gateway.miniapp.decisions import decide
 from services.gateway.miniapp.figures import figures
 from services.gateway.miniapp.rules import RulesError, rules_json, settings_of
-from services.gateway.moderation import ACTIONS
 from services.gateway.registry import CommunityEntry, CommunityRegistry
-from services.gateway.routers.moderation import MAX_REASON
+from services.gateway.service_types import DECISIONS
+from veil.contracts.callbacks import CardButton
+from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
 from veil.v1 import confessions_pb2
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
         "community": caller.community.title,
         "count": pending.total,
         "reasons": list(rules.reject_reasons),
-        "max_reason": MAX_REASON,
+        "max_reason": REJECT_REASON_MAX_LENGTH,
         "items": [
             {
                 "id": item.confession.id,
@@ -168,15 +169,16 @@ async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
 async def decision(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
     """Approve, reject (with a listed or typed reason) or reject and ban the author."""
     body = await _body(request)
+    names = [str(button) for button in DECISIONS]
     action = body.get("action")
-    if action not in ACTIONS:
-        raise ApiError(400, f"action must be one of {', '.join(ACTIONS)}")
+    if action not in names:
+        raise ApiError(400, f"action must be one of {', '.join(names)}")
     reason = body.get("reason", "")
     if not isinstance(reason, str):
         raise ApiError(400, "reason must be text")
     reason = reason.strip()
-    if len(reason) > MAX_REASON:
-        raise ApiError(400, f"keep the reason under {MAX_REASON} characters")
+    if len(reason) > REJECT_REASON_MAX_LENGTH:
+        raise ApiError(400, f"keep the reason under {REJECT_REASON_MAX_LENGTH} characters")
     if reason and action != "reject":
         raise ApiError(400, "only a rejection takes a reason")
     decided = await decide(
@@ -184,7 +186,7 @@ async def decision(request: web.Request, state: MiniApp, caller: Caller) -> dict
         caller.community,
         caller.user.first_name,
         int(request.match_info["confession_id"]),
-        str(action),
+        CardButton(action),
         reason,
     )
     return decided.to_json()

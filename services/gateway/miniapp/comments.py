@@ -17,15 +17,15 @@ import grpc
 from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.decisions import STATUS_NAMES
 from services.gateway.registry import CommunityEntry
-from services.gateway.threads import open_thread_context
+from services.gateway.service_types import ThreadNotFoundError
+from services.gateway.views import texts
+from veil.contracts.callbacks import HiddenButton
 from veil.v1 import confessions_pb2, social_pb2
 
 NUMBER = re.compile(r"^#?(\d{1,17})$")
 PSEUDONYM = re.compile(r"^[A-Za-z]+ [A-Za-z]+ \d{1,3}$")
-ACTIONS = {
-    "restore": (social_pb2.COMMENT_MODERATION_RESTORE, "↩️ Restored"),
-    "delete": (social_pb2.COMMENT_MODERATION_DELETE, "🗑 Deleted"),
-}
+# What the Mini App may do with a hidden comment (banning its writer is the card's).
+ACTIONS = {"restore": HiddenButton.RESTORE, "delete": HiddenButton.DELETE}
 
 
 class SearchError(ValueError):
@@ -116,25 +116,11 @@ async def moderate(
 ) -> dict[str, Any] | None:
     """Restore or delete a hidden comment of thread ``number``; None when no such thread."""
     try:
-        found = await services.confessions.GetConfession(
-            confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
-        )
-    except grpc.aio.AioRpcError as error:
-        if error.code() != grpc.StatusCode.NOT_FOUND:
-            raise
+        thread = await services.thread(community, number)
+    except ThreadNotFoundError:
         return None
-    context = open_thread_context(community, number, found)
-    if context is None:
-        return None
-    moderation, label = ACTIONS[action]
-    result = await services.social.ModerateComment(
-        social_pb2.ModerateCommentRequest(
-            comment_id=comment_id,
-            action=moderation,
-            thread=context,
-        )
-    )
+    done = await services.moderate_comment(thread, comment_id, ACTIONS[action])
     return {
-        "done": result.done,
-        "outcome": label if result.done else "Already handled (or not hidden).",
+        "done": done,
+        "outcome": texts.HIDDEN_OUTCOMES[ACTIONS[action]] if done else texts.NOT_HIDDEN,
     }

@@ -11,17 +11,20 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.moderation import decided_card, is_withdrawn, outcome, request_decision
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import edit_card
-from veil.core.cards import withdrawn_card
+from services.gateway.service_types import is_withdrawn
+from services.gateway.views import texts
+from services.gateway.views.cards import decided_card, outcome
+from veil.contracts.callbacks import CardButton
+from veil.contracts.texts import withdrawn_card
 from veil.v1 import confessions_pb2
 
 log = logging.getLogger(__name__)
 
 
+# The Mini App's names of the statuses (its JavaScript reads these).
 STATUS_NAMES = {
     confessions_pb2.CONFESSION_STATUS_PENDING: "pending",
     confessions_pb2.CONFESSION_STATUS_APPROVED: "approved",
@@ -55,12 +58,12 @@ async def decide(
     community: CommunityEntry,
     moderator: str,
     confession_id: int,
-    action: str,
+    action: CardButton,
     reason: str,
 ) -> Decided:
     """Decide (or learn who decided first), then bring the admin chat's card in line."""
-    response = await request_decision(
-        services, community.id, confession_id, action, moderator=moderator, reason=reason
+    response = await services.moderate(
+        community, confession_id, action, moderator=moderator, reason=reason
     )
     number = response.confession.number
     withdrawn = is_withdrawn(response)

@@ -6,12 +6,14 @@ from aiogram import Router
 
 from services.gateway.routers import (
     admin,
+    comment_actions,
     confess,
     confession_reports,
     deleteme,
     elsewhere,
     errors,
     fallback,
+    hidden_comments,
     moderation,
     my,
     panel,
@@ -34,7 +36,8 @@ def build_root_router() -> Router:
     # routers answer admin commands and ``elsewhere`` points members to private.
     root.include_routers(
         threads.router,
-        threads.admin_router,
+        comment_actions.router,
+        hidden_comments.router,
         confession_reports.router,
         confession_reports.admin_router,
         panel.router,

@@ -8,24 +8,22 @@ community's admin chat may use these, and only in that chat.
 from __future__ import annotations
 
 import re
-from html import escape
+from datetime import UTC, datetime
 
 import grpc
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from services.gateway import texts
-from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import InAdminChat
-from services.gateway.moderation import ban_line, rules_text, until_of
+from services.gateway.filters import FromAdmin, InAdminChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long
+from services.gateway.views import texts
+from services.gateway.views.texts import ban_line, rules_text
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
-from veil.core.proto import optional_time, timestamp
-from veil.v1 import confessions_pb2, social_pb2
+from veil.core.proto import optional_time
 
 router = Router(name="admin")
 router.message.filter(InAdminChat())
@@ -33,25 +31,20 @@ router.message.filter(InAdminChat())
 # "#12" or a pseudonym ("Misty Heron 417"), then an optional duration, then a reason.
 _TARGET = re.compile(r"^\s*(#\d{1,17}|[A-Za-z]+ [A-Za-z]+ \d{1,3})(?:\s+(.*))?$", re.DOTALL)
 _DURATION = re.compile(r"^\d{1,6}[smhdw]$", re.IGNORECASE)
-BAN_USAGE = (
-    "Use <code>/ban #12 [7d] [reason]</code> (the author of confession #12) or "
-    "<code>/ban Misty Heron 417 [12h] [reason]</code> (a pseudonym from a thread)."
-)
-UNBAN_USAGE = (
-    "Use <code>/unban #12</code>, <code>/unban Misty Heron 417</code> (the label a ban was "
-    "made with) or <code>/unban 7</code> (a ban's id, as /bans lists it)."
-)
 _BAN_ID = re.compile(r"^\s*(\d{1,17})\s*$")
+# A ban keeps this much of the reason typed after /ban.
+BAN_REASON_LENGTH = 200
 
 
 class TargetError(Exception):
     """The admin named nobody we can find; the message says why."""
 
 
-async def _allowed(message: Message, community: CommunityEntry, admins: AdminCheck) -> bool:
-    return message.from_user is not None and await admins(
-        community.bot, community.admin_chat_id, message.from_user.id
-    )
+def until_of(seconds: int | None) -> datetime | None:
+    """The end of a ban lasting ``seconds`` from now (None: permanent)."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(datetime.now(UTC).timestamp() + seconds, UTC)
 
 
 async def _resolve(
@@ -60,23 +53,16 @@ async def _resolve(
     """(internal member id, label) of "#N" or a pseudonym."""
     try:
         if target.startswith("#"):
-            found = await services.confessions.GetConfession(
-                confessions_pb2.GetConfessionRequest(
-                    community_id=community.id, number=int(target[1:])
-                )
-            )
-            if not found.author_member_id:
+            author = await services.author(community, int(target[1:]))
+            if not author:
                 raise TargetError(texts.nobody_behind(int(target[1:])))
-            return int(found.author_member_id), f"confession {target}"
-        resolved = await services.social.ResolvePseudonym(
-            social_pb2.ResolvePseudonymRequest(community_id=community.id, pseudonym=target)
-        )
-        return int(resolved.member_id), target
+            return author, f"confession {target}"
+        return await services.pseudonym_owner(community, target), target
     except grpc.aio.AioRpcError as error:
         if error.code() == grpc.StatusCode.NOT_FOUND:
-            raise TargetError(f"Nobody found for {target}.") from error
+            raise TargetError(texts.nobody_found(target)) from error
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-            raise TargetError(error.details() or "Ambiguous name.") from error
+            raise TargetError(error.details() or texts.AMBIGUOUS_NAME) from error
         raise
 
 
@@ -98,23 +84,20 @@ async def _target(
     try:
         member_id, label = await _resolve(services, community, match.group(1))
     except TargetError as error:
-        await message.answer(f"⚠️ {escape(str(error))}")
+        await message.answer(texts.warning(str(error)))
         return None
     return member_id, label, (match.group(2) or "").strip()
 
 
-@router.message(Command("ban"))
+@router.message(Command("ban"), FromAdmin())
 async def ban(
     message: Message,
     command: CommandObject,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
     """/ban #N|pseudonym [duration] [reason]."""
-    if not await _allowed(message, community, admins):
-        return
-    target = await _target(message, command, community, services, BAN_USAGE)
+    target = await _target(message, command, community, services, texts.BAN_USAGE)
     if target is None:
         return
     member_id, label, rest = target
@@ -124,79 +107,60 @@ async def ban(
         try:
             seconds = parse_duration(head)
         except InvalidInputError as error:
-            await message.answer(f"⚠️ {escape(str(error))}")
+            await message.answer(texts.warning(str(error)))
             return
         rest = tail.strip()
-    request = confessions_pb2.BanMemberRequest(
-        community_id=community.id, member_id=member_id, reason=rest[:200], label=label
-    )
-    until = until_of(seconds)
-    if until is not None:
-        request.until.CopyFrom(timestamp(until))
-    await services.members.BanMember(request)
-    await message.answer("🚫 Banned " + ban_line(label, request.reason, until).removeprefix("• "))
+    reason, until = rest[:BAN_REASON_LENGTH], until_of(seconds)
+    await services.ban(community, member_id, label=label, reason=reason, until=until)
+    await message.answer(texts.banned(ban_line(label, reason, until)))
 
 
-@router.message(Command("unban"))
+@router.message(Command("unban"), FromAdmin())
 async def unban(
     message: Message,
     command: CommandObject,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
     """/unban <ban id>|#N|pseudonym: lifts bans by id or label, never per member.
 
     Nobody is looked up: the answer depends on the bans alone, so it cannot
     tell whether a pseudonym belongs to a member banned under another label.
     """
-    if not await _allowed(message, community, admins):
-        return
     args = command.args or ""
-    request = confessions_pb2.UnbanMemberRequest(community_id=community.id)
     by_id = _BAN_ID.match(args)
     match = _TARGET.match(args)
     if by_id is not None:
-        request.ban_id = int(by_id.group(1))
-        label = f"ban {request.ban_id}"
+        label = f"ban {by_id.group(1)}"
+        done = await services.unban(community, ban_id=int(by_id.group(1)))
     elif match is not None and not (match.group(2) or "").strip():
         target = match.group(1)
         label = f"confession {target}" if target.startswith("#") else target
-        request.label = label
+        done = await services.unban(community, label=label)
     else:
-        await message.answer(UNBAN_USAGE)
+        await message.answer(texts.UNBAN_USAGE)
         return
-    response = await services.members.UnbanMember(request)
-    await message.answer(
-        f"✅ Unbanned {escape(label)}." if response.unbanned else f"No such ban: {escape(label)}."
-    )
+    await message.answer(texts.unbanned(label, done))
 
 
-@router.message(Command("bans"))
-async def bans(
-    message: Message, community: CommunityEntry, services: ServiceClients, admins: AdminCheck
-) -> None:
+@router.message(Command("bans"), FromAdmin())
+async def bans(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """/bans: the bans in force."""
-    if not await _allowed(message, community, admins):
+    in_force = await services.bans(community)
+    if not in_force:
+        await message.answer(texts.NOBODY_BANNED)
         return
-    response = await services.members.ListBans(
-        confessions_pb2.ListBansRequest(community_id=community.id)
-    )
-    if not response.bans:
-        await message.answer("Nobody is banned.")
-        return
-    lines = [f"<b>Bans</b> ({len(response.bans)})"]
-    for item in response.bans:
+    lines = [texts.bans_head(len(in_force))]
+    for item in in_force:
         until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until, ban_id=item.id))
     await answer_long(message, "\n".join(lines))
 
 
-@router.message(Command("help"))
-async def help_(message: Message, community: CommunityEntry, admins: AdminCheck) -> None:
+@router.message(Command("help"), FromAdmin())
+async def help_(message: Message) -> None:
     """/help in the admin chat: the admin commands (members' help is in private)."""
-    if await _allowed(message, community, admins):
-        await message.answer(texts.ADMIN_HELP_TEXT)
+    await message.answer(texts.ADMIN_HELP_TEXT)
 
 
 @router.message(Command("cancel"))
@@ -205,34 +169,30 @@ async def cancel(message: Message) -> None:
     await message.answer(texts.NOTHING_TO_CANCEL)
 
 
-@router.message(Command("settings"))
+@router.message(Command("settings"), FromAdmin())
 async def settings(
     message: Message,
     command: CommandObject,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
     """/settings shows the rules; /settings <name> <value> changes one."""
-    if not await _allowed(message, community, admins):
-        return
     name, _, value = (command.args or "").strip().partition(" ")
     if not name:
-        rules = await services.communities.GetCommunityRules(
-            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
-        )
+        rules = await services.rules(community)
         await answer_long(message, rules_text(rules))
         return
     try:
-        rules = await services.communities.SetCommunityRule(
-            confessions_pb2.SetCommunityRuleRequest(
-                community_id=community.id, name=name, value=value
-            )
-        )
+        rules = await services.set_rule(community, name, value)
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise
         # The details echo what the admin typed: escaped, and cut to one message.
-        await answer_long(message, f"⚠️ {escape(error.details() or 'Invalid value.')}")
+        await answer_long(message, texts.warning(error.details() or texts.INVALID_VALUE))
         return
-    await answer_long(message, "✅ Saved.\n\n" + rules_text(rules))
+    await answer_long(message, f"{texts.SAVED}\n\n{rules_text(rules)}")
+
+
+@router.message(Command("ban", "unban", "bans", "help", "settings"))
+async def not_admin(message: Message) -> None:
+    """An admin command from someone not (or no longer) in the admin chat: no answer."""

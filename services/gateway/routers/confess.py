@@ -3,39 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import grpc
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.entities import as_proto, trimmed_entities
-from services.gateway.filters import HasMedia, HasText, PrivateChat, TextIs
-from services.gateway.keyboards import (
-    MAIN_MENU,
-    DraftAction,
-    cancel_keyboard,
-    preview_keyboard,
-)
+from services.gateway.entities import trimmed_entities
+from services.gateway.filters import HasMedia, HasText, Pressed, PrivateChat, TextIs
+from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, send_media
-from services.gateway.routers.context import actor
+from services.gateway.views import texts
+from services.gateway.views.keyboards import MAIN_MENU, cancel_keyboard, preview_keyboard
+from veil.contracts.callbacks import DraftAction, DraftButton
+from veil.contracts.lengths import CAPTION_MAX_LENGTH, CONFESSION_MAX_LENGTH
 from veil.core.grpc_errors import member_refusal
 from veil.core.telegram_text import utf16_len
-from veil.v1 import confessions_pb2
 
 router = Router(name="confess")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
-
-MAX_LENGTH = 4000
-# Telegram allows 1,024 characters in a caption; the card and the post frame it.
-MAX_CAPTION = 900
 
 
 class Draft(StatesGroup):
@@ -47,15 +40,9 @@ class Draft(StatesGroup):
 
 @router.message(Command("confess"))
 @router.message(TextIs(texts.NEW_CONFESSION))
-async def begin(
-    message: Message, state: FSMContext, community: CommunityEntry, services: ServiceClients
-) -> None:
+async def begin(message: Message, state: FSMContext, member: MemberLookup) -> None:
     """Start a new draft; its id becomes the idempotency key of the submission."""
-    assert message.from_user is not None
-    member = await services.members.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
-    )
-    if member.standing.banned:
+    if (await member()).standing.banned:
         # Told before they write, not after.
         await message.answer(texts.BANNED, reply_markup=MAIN_MENU)
         return
@@ -80,8 +67,8 @@ async def write(message: Message, state: FSMContext) -> None:
     """Keep the text and show the preview."""
     text = (message.text or "").strip()
     # Characters as Telegram counts them: an emoji is often two.
-    if utf16_len(text) > MAX_LENGTH:
-        await message.answer(texts.too_long(utf16_len(text), MAX_LENGTH))
+    if utf16_len(text) > CONFESSION_MAX_LENGTH:
+        await message.answer(texts.too_long(utf16_len(text), CONFESSION_MAX_LENGTH))
         return
     # Telegram's entities go with the draft: the doxxing guard reads them at Send.
     entities = trimmed_entities(message.text or "", message.entities)
@@ -96,8 +83,8 @@ async def write(message: Message, state: FSMContext) -> None:
 async def write_media(message: Message, state: FSMContext, media_kind: str, file_id: str) -> None:
     """A photo, voice note or video (its caption the text): previewed by file_id."""
     caption = (message.caption or "").strip()
-    if utf16_len(caption) > MAX_CAPTION:
-        await message.answer(texts.too_long(utf16_len(caption), MAX_CAPTION))
+    if utf16_len(caption) > CAPTION_MAX_LENGTH:
+        await message.answer(texts.too_long(utf16_len(caption), CAPTION_MAX_LENGTH))
         return
     entities = trimmed_entities(message.caption or "", message.caption_entities)
     data = await state.update_data(
@@ -120,51 +107,69 @@ async def write_other(message: Message) -> None:
     await message.answer(texts.ONLY_TEXT)
 
 
-@router.callback_query(DraftAction.filter())
-async def draft_action(
+async def _draft(query: CallbackQuery, pressed: DraftAction, state: FSMContext) -> dict[str, Any]:
+    """The draft under the pressed preview, or {} (the member was told) when it is gone."""
+    data = await state.get_data()
+    if data.get("draft") != pressed.draft or (
+        pressed.action != DraftButton.CANCEL
+        and (await state.get_state() != Draft.previewing.state or "text" not in data)
+    ):
+        await answer_query(query, texts.DRAFT_GONE, alert=True)
+        return {}
+    return data
+
+
+# In every handler below the member-visible effect comes before the state
+# change, so a redelivery after a failure finds the draft as it was.
+
+
+@router.callback_query(Pressed(DraftAction, F.action == DraftButton.CANCEL))
+async def cancel_draft(query: CallbackQuery, callback_data: DraftAction, state: FSMContext) -> None:
+    """✖️ Cancel: the draft goes, nothing is sent."""
+    if not await _draft(query, callback_data, state):
+        return
+    await answer_query(query)
+    if isinstance(query.message, Message):
+        await edit_message(query.message, texts.CANCELLED, None)
+    await state.clear()
+
+
+@router.callback_query(Pressed(DraftAction, F.action == DraftButton.EDIT))
+async def edit_draft(query: CallbackQuery, callback_data: DraftAction, state: FSMContext) -> None:
+    """✏️ Edit: ask for the new text."""
+    data = await _draft(query, callback_data, state)
+    if not data:
+        return
+    await answer_query(query)
+    if isinstance(query.message, Message):
+        await query.message.answer(texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
+    await state.set_state(Draft.writing)
+
+
+@router.callback_query(Pressed(DraftAction, F.action == DraftButton.SEND))
+async def send_draft(
     query: CallbackQuery,
     callback_data: DraftAction,
     state: FSMContext,
     community: CommunityEntry,
     services: ServiceClients,
 ) -> None:
-    """Send, edit or cancel the draft under the pressed preview."""
-    data = await state.get_data()
-    current = await state.get_state()
+    """✅ Send: submit the draft; the community's rules may refuse it."""
+    data = await _draft(query, callback_data, state)
+    if not data:
+        return
     message = query.message if isinstance(query.message, Message) else None
-    if data.get("draft") != callback_data.draft:
-        await answer_query(query, texts.DRAFT_GONE, alert=True)
-        return
-    # In every branch the member-visible effect comes before the state
-    # change, so a redelivery after a failure finds the draft as it was.
-    if callback_data.action == "cancel":
-        await answer_query(query)
-        if message is not None:
-            await edit_message(message, texts.CANCELLED, None)
-        await state.clear()
-        return
-    if current != Draft.previewing.state or "text" not in data:
-        await answer_query(query, texts.DRAFT_GONE, alert=True)
-        return
-    if callback_data.action == "edit":
-        await answer_query(query)
-        if message is not None:
-            await message.answer(texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
-        await state.set_state(Draft.writing)
-        return
     # The same draft always submits with the same key: a redelivered Send
     # gets the confession stored the first time.
     try:
-        response = await services.confessions.SubmitConfession(
-            confessions_pb2.SubmitConfessionRequest(
-                actor=actor(community, query.from_user),
-                text=data["text"],
-                idempotency_key=f"draft:{data['draft']}",
-                media=confessions_pb2.Media(
-                    kind=data.get("media_kind") or "", file_id=data.get("file_id") or ""
-                ),
-                entities=as_proto(data.get("entities") or ()),
-            )
+        response = await services.submit(
+            community,
+            query.from_user.id,
+            data["text"],
+            key=f"draft:{data['draft']}",
+            media_kind=data.get("media_kind") or "",
+            file_id=data.get("file_id") or "",
+            entities=data.get("entities") or (),
         )
     except grpc.aio.AioRpcError as error:
         # Only a MemberRefusal's text is for the member; any other failure is

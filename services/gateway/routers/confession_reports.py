@@ -5,112 +5,89 @@ The card names reasons and a weighted total, never a reporter."""
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram import Router
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
-from services.gateway import reports, texts
-from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import PrivateChat
+from services.gateway.filters import FromAdmin, Pressed, PrivateChat
+from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
-from services.gateway.routers.context import actor
-from services.gateway.threads import ConfessionReport, ConfessionVerdict, open_thread_context
+from services.gateway.service_types import ThreadNotFoundError, open_thread
+from services.gateway.views import texts
+from services.gateway.views.keyboards import confession_report_keyboard
+from veil.contracts.callbacks import (
+    ConfessionReport,
+    ConfessionVerdict,
+    VerdictButton,
+    report_reason,
+)
 from veil.core.telegram_text import append_line
-from veil.v1 import confessions_pb2, social_pb2
 
 router = Router(name="confession-reports")
 router.callback_query.filter(PrivateChat())
 # The card's buttons live in the admin chat.
 admin_router = Router(name="reported-confessions")
 
-BANNED = "You are banned in this community and cannot report."
 
-
-def _reasons(number: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [InlineKeyboardButton(text=label, callback_data=ConfessionReport(n=number, v=v).pack())]
-            for v, (_, label) in reports.REASONS.items()
-        ]
-    )
-
-
-@router.callback_query(ConfessionReport.filter())
+@router.callback_query(Pressed(ConfessionReport))
 async def report(
     query: CallbackQuery,
     callback_data: ConfessionReport,
     community: CommunityEntry,
     services: ServiceClients,
+    member: MemberLookup,
 ) -> None:
     """🚩: a message asking why; a reason: the weighted report."""
-    number = callback_data.n
-    registered = await services.members.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(
-            actor=actor(community, query.from_user), thread_number=number
-        )
-    )
+    number = callback_data.number
+    registered = await member(number)
     if registered.standing.banned:
-        await answer_query(query, BANNED, alert=True)
+        await answer_query(query, texts.BANNED_FROM_REPORTING, alert=True)
         return
-    context = (
-        open_thread_context(community, number, registered.thread)
-        if registered.HasField("thread")
-        else None
-    )
-    if context is None:
+    try:
+        if not registered.HasField("thread"):
+            raise ThreadNotFoundError
+        thread = open_thread(community, number, registered.thread)
+    except ThreadNotFoundError:
         await answer_query(query, texts.thread_unavailable(number), alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    if callback_data.v not in reports.REASONS:
+    reason = report_reason(callback_data.reason)
+    if reason is None:
         await answer_query(query)
         if message is not None:
             await message.answer(
-                f"Why are you reporting confession #{number}?", reply_markup=_reasons(number)
+                texts.ask_confession_report_reason(number),
+                reply_markup=confession_report_keyboard(number),
             )
         return
-    result = await services.social.ReportConfession(
-        social_pb2.ReportConfessionRequest(
-            thread=context,
-            member_id=registered.member.id,
-            subject=registered.member.subject,
-            reason=reports.REASONS[callback_data.v][0],
-            reporter=reports.reporter_standing(registered.member),
-            rules=registered.comment_rules,
-        )
-    )
-    done = "Reported. Thank you." if result.counted else "You reported this already."
-    await answer_query(query, done)
+    counted = await services.report_confession(thread, registered, reason)
+    await answer_query(query, texts.REPORTED if counted else texts.REPORTED_ALREADY)
     if message is not None:
-        await edit_text(message, f"🚩 Confession #{number}: {done}")
+        await edit_text(message, texts.confession_reported(number, counted))
 
 
-@admin_router.callback_query(ConfessionVerdict.filter())
+@admin_router.callback_query(Pressed(ConfessionVerdict), FromAdmin())
 async def verdict(
     query: CallbackQuery,
     callback_data: ConfessionVerdict,
+    card: Message,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
-    """🗑 Take down (once, whoever presses first) or ✔️ Keep (admin chat only)."""
-    message = await admins.card(query, community)
-    if message is None:
+    """🗑 Take down (once, whoever presses first) or ✔️ Keep (admins of the admin chat)."""
+    if callback_data.action == VerdictButton.TAKE_DOWN and not await services.take_down(
+        community, callback_data.number
+    ):
+        await answer_query(query, texts.NOT_TAKEN_DOWN, alert=True)
         return
-    if callback_data.action == "down":
-        taken = await services.confessions.TakeDownConfession(
-            confessions_pb2.TakeDownConfessionRequest(
-                community_id=community.id, number=callback_data.number
-            )
-        )
-        if not taken.done:
-            await answer_query(query, "Already handled, or no longer in the channel.", alert=True)
-            return
-        outcome = "🗑 Taken down"
-    else:
-        outcome = "✔️ Kept"
+    outcome = texts.VERDICT_OUTCOMES[callback_data.action]
     await answer_query(query, outcome)
-    line = f"{outcome} by {escape(query.from_user.first_name)}."
-    await edit_text(message, append_line(message.html_text, line))
+    line = texts.hidden_decided(outcome, query.from_user.first_name)
+    await edit_text(card, append_line(card.html_text, line))
+
+
+@admin_router.callback_query(Pressed(ConfessionVerdict))
+async def refuse(query: CallbackQuery) -> None:
+    """A reported confession's button pressed by someone not an admin of the admin chat."""
+    await answer_query(query, texts.ONLY_ADMINS, alert=True)

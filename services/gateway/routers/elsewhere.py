@@ -14,14 +14,20 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 
-from services.gateway import texts
 from services.gateway.commands import MEMBER_COMMAND_NAMES
-from services.gateway.filters import OutsidePrivateChat, TextIs
-from services.gateway.keyboards import DraftAction, EraseChoice, NotificationsChoice
+from services.gateway.filters import OutsidePrivateChat, Pressed, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query
 from services.gateway.routers.threads import ThreadLink
-from services.gateway.threads import CommentAction, Compose, ThreadView
+from services.gateway.views import texts
+from veil.contracts.callbacks import (
+    CommentAction,
+    Compose,
+    DraftAction,
+    EraseChoice,
+    NotificationsChoice,
+    ThreadView,
+)
 
 router = Router(name="elsewhere")
 router.message.filter(OutsidePrivateChat())
@@ -51,9 +57,9 @@ async def member_command(message: Message, community: CommunityEntry) -> None:
     await _point(message, community)
 
 
-@router.callback_query(ThreadView.filter())
-@router.callback_query(CommentAction.filter())
-@router.callback_query(Compose.filter())
+@router.callback_query(Pressed(ThreadView))
+@router.callback_query(Pressed(CommentAction))
+@router.callback_query(Pressed(Compose))
 async def thread_button(
     query: CallbackQuery,
     callback_data: ThreadView | CommentAction | Compose,
@@ -65,13 +71,13 @@ async def thread_button(
     comments (with 🗑) to the whole group.
     """
     await answer_query(
-        query, url=texts.private_link(community.bot_username, f"c_{callback_data.n}")
+        query, url=texts.private_link(community.bot_username, f"c_{callback_data.number}")
     )
 
 
-@router.callback_query(DraftAction.filter())
-@router.callback_query(EraseChoice.filter())
-@router.callback_query(NotificationsChoice.filter())
+@router.callback_query(Pressed(DraftAction))
+@router.callback_query(Pressed(EraseChoice))
+@router.callback_query(Pressed(NotificationsChoice))
 async def member_button(query: CallbackQuery, community: CommunityEntry) -> None:
     """Any other member button outside the private chat: open the private chat."""
     await answer_query(query, url=texts.private_link(community.bot_username))

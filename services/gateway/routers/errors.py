@@ -19,7 +19,7 @@ from redis.exceptions import ClusterError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from services.gateway import texts
+from services.gateway.views import texts
 from veil.core.grpc_errors import DEPENDENCY_DETAIL
 from veil.core.redact import redact_message
 

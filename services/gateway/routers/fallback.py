@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway import texts
-from services.gateway.keyboards import MAIN_MENU
 from services.gateway.replies import answer_query
+from services.gateway.views import texts
+from services.gateway.views.keyboards import MAIN_MENU
 
 router = Router(name="fallback")
 

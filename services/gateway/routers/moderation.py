@@ -12,39 +12,29 @@ from html import escape
 from typing import Any
 
 import grpc
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, ForceReply, Message, ReplyParameters, User
 
-from services.gateway import texts
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import HasText, InAdminChat
-from services.gateway.moderation import (
-    ACTIONS,
-    BACK,
-    TYPE_OWN,
-    ModAction,
-    ModReason,
-    card_keyboard,
-    decided_card,
-    is_withdrawn,
-    outcome,
-    reasons_keyboard,
-    request_decision,
-)
+from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message
-from veil.core.cards import withdrawn_card
-from veil.v1 import confessions_pb2
+from services.gateway.service_types import is_withdrawn, not_found
+from services.gateway.views import texts
+from services.gateway.views.cards import card_keyboard, decided_card, outcome, reasons_keyboard
+from veil.contracts.callbacks import BACK, TYPE_OWN, CardButton, ModAction, ModReason
+from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
+from veil.contracts.texts import withdrawn_card
 
 router = Router(name="moderation")
 # The typed reason is a message in the admin chat; card presses check the chat themselves.
 router.message.filter(InAdminChat())
 
-MAX_REASON = 100
+_DECISION = F.action.in_({CardButton.APPROVE, CardButton.REJECT, CardButton.BAN})
 
 
 class Rejecting(StatesGroup):
@@ -53,44 +43,88 @@ class Rejecting(StatesGroup):
     typing = State()
 
 
-async def _decide(
-    services: ServiceClients,
+@router.callback_query(Pressed(ModAction, F.action == CardButton.REASON), FromAdmin())
+async def show_reasons(
+    query: CallbackQuery,
+    callback_data: ModAction,
+    card: Message,
     community: CommunityEntry,
-    admin: User,
-    confession_id: int,
-    action: str,
-    reason: str = "",
-) -> confessions_pb2.ModerateConfessionResponse:
-    return await request_decision(
-        services, community.id, confession_id, action, moderator=admin.first_name, reason=reason
+    services: ServiceClients,
+) -> None:
+    """📝 Reject with reason: the community's reasons replace the card's buttons."""
+    rules = await services.rules(community)
+    await answer_query(query)
+    await edit_message(
+        card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
     )
 
 
-@router.callback_query(ModAction.filter())
-async def press(
+@router.callback_query(Pressed(ModAction, _DECISION), FromAdmin())
+async def decide(
     query: CallbackQuery,
     callback_data: ModAction,
+    card: Message,
     community: CommunityEntry,
     services: ServiceClients,
-    admins: AdminCheck,
 ) -> None:
-    """A card button: decide, or show the reasons to pick from."""
-    card = await admins.card(query, community)
-    if card is None:
-        return
-    if callback_data.action == "reason":
-        rules = await services.communities.GetCommunityRules(
-            confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
-        )
-        await answer_query(query)
+    """✅ Approve, ❌ Reject or 🚫 Ban author."""
+    await _finish(query, card, services, community, callback_data.confession, callback_data.action)
+
+
+@router.callback_query(Pressed(ModReason, F.reason == BACK), FromAdmin())
+async def back(query: CallbackQuery, callback_data: ModReason, card: Message) -> None:
+    """⬅️ Back from the reasons to the card's own buttons."""
+    await answer_query(query)
+    await edit_message(card, None, card_keyboard(callback_data.confession))
+
+
+@router.callback_query(Pressed(ModReason, F.reason == TYPE_OWN), FromAdmin())
+async def type_reason(
+    query: CallbackQuery, callback_data: ModReason, card: Message, state: FSMContext
+) -> None:
+    """✍️ Type a reason: ask for it as a reply to the bot's prompt."""
+    await answer_query(query, texts.REPLY_WITH_REASON)
+    prompt = await _ask_reason(card, query.from_user)
+    # The prompt came first: a redelivered press asks again, nothing is lost.
+    await state.set_state(Rejecting.typing)
+    await state.set_data(
+        {
+            "confession": callback_data.confession,
+            "prompt": prompt.message_id,
+            "card": card.message_id,
+            "card_html": card.html_text,
+            "caption": card.caption is not None,
+        }
+    )
+
+
+@router.callback_query(Pressed(ModReason, ~F.reason.in_({BACK, TYPE_OWN})), FromAdmin())
+async def pick_reason(
+    query: CallbackQuery,
+    callback_data: ModReason,
+    card: Message,
+    community: CommunityEntry,
+    services: ServiceClients,
+) -> None:
+    """A listed reason: reject with it (unless the list changed meanwhile)."""
+    rules = await services.rules(community)
+    if not 0 <= callback_data.reason < len(rules.reject_reasons):
+        await answer_query(query, texts.REASON_NO_LONGER_OFFERED, alert=True)
         await edit_message(
             card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
         )
         return
-    if callback_data.action not in ACTIONS:
-        await answer_query(query, "Unknown action.", alert=True)
-        return
-    await _finish(query, card, services, community, callback_data.confession, callback_data.action)
+    reason = rules.reject_reasons[callback_data.reason]
+    await _finish(
+        query, card, services, community, callback_data.confession, CardButton.REJECT, reason
+    )
+
+
+@router.callback_query(Pressed(ModAction))
+@router.callback_query(Pressed(ModReason))
+async def refuse(query: CallbackQuery) -> None:
+    """A card button pressed by someone not in the admin chat (or outside it)."""
+    await answer_query(query, texts.ONLY_ADMINS, alert=True)
 
 
 async def _finish(
@@ -99,17 +133,17 @@ async def _finish(
     services: ServiceClients,
     community: CommunityEntry,
     confession_id: int,
-    action: str,
+    action: CardButton,
     reason: str = "",
 ) -> None:
     try:
-        response = await _decide(
-            services, community, query.from_user, confession_id, action, reason
+        response = await services.moderate(
+            community, confession_id, action, moderator=query.from_user.first_name, reason=reason
         )
     except grpc.aio.AioRpcError as error:
-        if error.code() != grpc.StatusCode.NOT_FOUND:
+        if not not_found(error):
             raise
-        await answer_query(query, "That confession is gone.", alert=True)
+        await answer_query(query, texts.CONFESSION_GONE, alert=True)
         return
     if is_withdrawn(response):
         await answer_query(query, texts.WITHDRAWN, alert=True)
@@ -118,63 +152,11 @@ async def _finish(
     if response.won:
         await answer_query(query, outcome(response))
     else:
-        await answer_query(query, f"Already handled by {response.moderator}.", alert=True)
+        await answer_query(query, texts.handled_by(response.moderator), alert=True)
     # The loser edits too: if the winner's edit was lost, the card still ends
     # up showing the decision (an identical edit is "not modified": done).
     decided = decided_card(card.html_text, response, caption=card.caption is not None)
     await edit_message(card, decided, None)
-
-
-@router.callback_query(ModReason.filter())
-async def pick_reason(
-    query: CallbackQuery,
-    callback_data: ModReason,
-    community: CommunityEntry,
-    services: ServiceClients,
-    admins: AdminCheck,
-    state: FSMContext,
-) -> None:
-    """A reason button under a card: reject with it, or type one, or go back."""
-    card = await admins.card(query, community)
-    if card is None:
-        return
-    if callback_data.reason == BACK:
-        await answer_query(query)
-        await edit_message(card, None, card_keyboard(callback_data.confession))
-        return
-    if callback_data.reason == TYPE_OWN:
-        await answer_query(query, "Reply to my message with the reason.")
-        prompt = await _ask_reason(card, query.from_user)
-        # The prompt came first: a redelivered press asks again, nothing is lost.
-        await state.set_state(Rejecting.typing)
-        await state.set_data(
-            {
-                "confession": callback_data.confession,
-                "prompt": prompt.message_id,
-                "card": card.message_id,
-                "card_html": card.html_text,
-                "caption": card.caption is not None,
-            }
-        )
-        return
-    rules = await services.communities.GetCommunityRules(
-        confessions_pb2.GetCommunityRulesRequest(community_id=community.id)
-    )
-    if not 0 <= callback_data.reason < len(rules.reject_reasons):
-        await answer_query(query, "That reason is no longer offered.", alert=True)
-        await edit_message(
-            card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
-        )
-        return
-    await _finish(
-        query,
-        card,
-        services,
-        community,
-        callback_data.confession,
-        "reject",
-        rules.reject_reasons[callback_data.reason],
-    )
 
 
 async def _ask_reason(card: Message, admin: User) -> Message:
@@ -186,9 +168,8 @@ async def _ask_reason(card: Message, admin: User) -> Message:
     """
     mention = f'<a href="tg://user?id={admin.id}">{escape(admin.first_name)}</a>'
     return await card.answer(
-        f"✍️ {mention}, type the reason for rejecting this confession "
-        f"(up to {MAX_REASON} characters) as a reply to this message, or /cancel.",
-        reply_markup=ForceReply(selective=True, input_field_placeholder="Reason for rejecting"),
+        texts.ask_reason(mention),
+        reply_markup=ForceReply(selective=True, input_field_placeholder=texts.REASON_PLACEHOLDER),
         reply_parameters=ReplyParameters(
             message_id=card.message_id, allow_sending_without_reply=True
         ),
@@ -203,7 +184,7 @@ def _is_reply_to_prompt(message: Message, data: dict[str, Any]) -> bool:
 @router.message(StateFilter(Rejecting.typing), Command("cancel"))
 async def cancel_reason(message: Message, state: FSMContext) -> None:
     """Stop typing a reason; the card stays pending."""
-    await message.answer("Cancelled. The confession is still waiting.")
+    await message.answer(texts.REASON_CANCELLED)
     await state.clear()
 
 
@@ -219,28 +200,48 @@ async def typed_reason(
     assert message.from_user is not None
     data = await state.get_data()
     if not _is_reply_to_prompt(message, data):
-        # Talk among admins (heard when the bot is an admin): never a reason by accident.
+        # Talk among admins (heard when the bot is an admin): never a reason by
+        # accident, and never a Redis read for it (so no FromAdmin before this).
         return
-    if not await admins(community.bot, community.admin_chat_id, message.from_user.id):
+    if not await FromAdmin()(message, community, admins):
         await state.clear()
         return
     reason = (message.text or "").strip()
-    if len(reason) > MAX_REASON:
+    if len(reason) > REJECT_REASON_MAX_LENGTH:
         # Asked again as a reply to the admin, so the shorter one reaches the bot too.
         again = await message.reply(
-            f"Please keep the reason under {MAX_REASON} characters: reply to this message.",
-            reply_markup=ForceReply(selective=True, input_field_placeholder="Reason for rejecting"),
+            texts.REASON_TOO_LONG,
+            reply_markup=ForceReply(
+                selective=True, input_field_placeholder=texts.REASON_PLACEHOLDER
+            ),
         )
         await state.update_data(prompt=again.message_id)
         return
+    await _reject_with(message, community, services, state, data, reason)
+
+
+async def _reject_with(
+    message: Message,
+    community: CommunityEntry,
+    services: ServiceClients,
+    state: FSMContext,
+    data: dict[str, Any],
+    reason: str,
+) -> None:
+    """Reject with the typed reason, say how it went, and bring the card in line."""
+    assert message.from_user is not None
     try:
-        response = await _decide(
-            services, community, message.from_user, int(data["confession"]), "reject", reason
+        response = await services.moderate(
+            community,
+            int(data["confession"]),
+            CardButton.REJECT,
+            moderator=message.from_user.first_name,
+            reason=reason,
         )
     except grpc.aio.AioRpcError as error:
-        if error.code() != grpc.StatusCode.NOT_FOUND:
+        if not not_found(error):
             raise
-        await message.answer("That confession is gone.")
+        await message.answer(texts.CONFESSION_GONE)
         await state.clear()
         return
     number = response.confession.number
@@ -248,17 +249,18 @@ async def typed_reason(
     if withdrawn:
         await message.answer(texts.WITHDRAWN)
     elif response.won:
-        await message.answer(f"❌ Rejected #{number}: the author is told why.")
+        await message.answer(texts.rejected_with_reason(number))
     else:
-        await message.answer(f"#{number} was already handled by {escape(response.moderator)}.")
+        await message.answer(texts.already_handled(number, response.moderator))
+    caption = bool(data.get("caption"))
     await edit_card(
         community.bot,
         community.admin_chat_id,
         int(data["card"]),
         html=withdrawn_card(number)
         if withdrawn
-        else decided_card(str(data["card_html"]), response, caption=bool(data.get("caption"))),
+        else decided_card(str(data["card_html"]), response, caption=caption),
         markup=None,
-        caption=bool(data.get("caption")),
+        caption=caption,
     )
     await state.clear()

@@ -6,13 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from services.gateway import texts
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
-from services.gateway.routers.context import actor
+from services.gateway.views import texts
 from services.gateway.webhook_reply import in_reply
-from veil.v1 import common_pb2, confessions_pb2
 
 router = Router(name="my")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -27,11 +25,7 @@ async def my_confessions(
 ) -> None:
     """List the member's latest confessions."""
     assert message.from_user is not None
-    response = await services.confessions.ListMyConfessions(
-        confessions_pb2.ListMyConfessionsRequest(
-            actor=actor(community, message.from_user), page=common_pb2.PageRequest(limit=10)
-        )
-    )
+    response = await services.my_confessions(community, message.from_user.id, limit=10)
     if not response.confessions:
         await message.answer(texts.NO_CONFESSIONS)
         return

@@ -25,19 +25,16 @@ from aiogram.types import (
     WebAppInfo,
 )
 
-from services.gateway.admins import ONLY_ADMINS, AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.config import GatewaySettings
-from services.gateway.filters import InAdminChat, PrivateChat
+from services.gateway.filters import FromAdmin, InAdminChat, PrivateChat
 from services.gateway.miniapp.figures import figures
 from services.gateway.registry import CommunityEntry
-from veil.v1 import confessions_pb2
+from services.gateway.views import texts
 
 router = Router(name="panel")
 
 PANEL_PAYLOAD = "panel"
-OPEN = "🗂 Open moderation"
-MENU_TEXT = "Moderation"
 
 
 def miniapp_url(settings: GatewaySettings, community: CommunityEntry) -> str:
@@ -45,64 +42,54 @@ def miniapp_url(settings: GatewaySettings, community: CommunityEntry) -> str:
     return f"{settings.public_url.rstrip('/')}/miniapp/{community.id}/"
 
 
-async def _is_admin(message: Message, community: CommunityEntry, admins: AdminCheck) -> bool:
-    return message.from_user is not None and await admins(
-        community.bot, community.admin_chat_id, message.from_user.id
-    )
-
-
-@router.message(InAdminChat(), Command("panel", "queue"))
+@router.message(InAdminChat(), Command("panel", "queue"), FromAdmin())
 async def panel_in_admin_chat(
-    message: Message, community: CommunityEntry, services: ServiceClients, admins: AdminCheck
+    message: Message, community: CommunityEntry, services: ServiceClients
 ) -> None:
     """The queue's size and a link to the Mini App through the bot's private chat."""
-    if not await _is_admin(message, community, admins):
-        await message.answer(ONLY_ADMINS)
-        return
-    pending = await services.confessions.ListPending(
-        confessions_pb2.ListPendingRequest(community_id=community.id, limit=1)
-    )
+    pending = await services.pending(community, limit=1)
     link = f"https://t.me/{community.bot_username}?start={PANEL_PAYLOAD}"
     await message.answer(
-        f"🗂 <b>{pending.total}</b> confession(s) waiting for review.\n"
-        "The moderation app opens in your private chat with me (Telegram allows "
-        "Mini App buttons only there).",
+        texts.queue_size(pending.total),
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(text=OPEN, url=link)]]
+            inline_keyboard=[[InlineKeyboardButton(text=texts.OPEN_MODERATION, url=link)]]
         ),
     )
 
 
-@router.message(PrivateChat(), CommandStart(deep_link=True, magic=F.args == PANEL_PAYLOAD))
-@router.message(PrivateChat(), Command("panel"))
+@router.message(
+    PrivateChat(), CommandStart(deep_link=True, magic=F.args == PANEL_PAYLOAD), FromAdmin()
+)
+@router.message(PrivateChat(), Command("panel"), FromAdmin())
 async def panel_in_private(
-    message: Message, community: CommunityEntry, admins: AdminCheck, settings: GatewaySettings
+    message: Message, community: CommunityEntry, settings: GatewaySettings
 ) -> None:
     """An admin's private chat: the web_app button and their menu button."""
     assert message.from_user is not None
-    if not await _is_admin(message, community, admins):
-        await message.answer(ONLY_ADMINS)
-        return
     url = miniapp_url(settings, community)
     await community.bot.set_chat_menu_button(
         chat_id=message.from_user.id,
-        menu_button=MenuButtonWebApp(text=MENU_TEXT, web_app=WebAppInfo(url=url)),
+        menu_button=MenuButtonWebApp(text=texts.MODERATION_MENU, web_app=WebAppInfo(url=url)),
     )
     await message.answer(
-        "🗂 The moderation app: the queue oldest first, decisions, figures. "
-        "It is also under the menu button of this chat.",
+        texts.MODERATION_APP,
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(text=OPEN, web_app=WebAppInfo(url=url))]]
+            inline_keyboard=[
+                [InlineKeyboardButton(text=texts.OPEN_MODERATION, web_app=WebAppInfo(url=url))]
+            ]
         ),
     )
 
 
-@router.message(InAdminChat(), Command("stats"))
-async def stats(
-    message: Message, community: CommunityEntry, services: ServiceClients, admins: AdminCheck
-) -> None:
+@router.message(InAdminChat(), Command("stats"), FromAdmin())
+async def stats(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """The community's figures, numbers only."""
-    if not await _is_admin(message, community, admins):
-        await message.answer(ONLY_ADMINS)
-        return
     await message.answer((await figures(services, community.id)).to_html())
+
+
+@router.message(InAdminChat(), Command("panel", "queue", "stats"))
+@router.message(PrivateChat(), CommandStart(deep_link=True, magic=F.args == PANEL_PAYLOAD))
+@router.message(PrivateChat(), Command("panel"))
+async def not_admin(message: Message) -> None:
+    """The moderation entry points, asked by someone not in the admin chat."""
+    await message.answer(texts.ONLY_ADMINS)

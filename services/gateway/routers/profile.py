@@ -6,13 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
-from services.gateway import texts
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat
 from services.gateway.registry import CommunityEntry
-from services.gateway.routers.context import actor
+from services.gateway.views import texts
 from services.gateway.webhook_reply import in_reply
-from veil.v1 import confessions_pb2
 
 router = Router(name="profile")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -24,9 +22,7 @@ router.callback_query.filter(PrivateChat())
 async def me(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """Show confessions sent and approved, comments, reactions received, impact points."""
     assert message.from_user is not None
-    profile = await services.members.GetProfile(
-        confessions_pb2.GetProfileRequest(actor=actor(community, message.from_user))
-    )
+    profile = await services.profile(community, message.from_user.id)
     joined = (
         profile.joined_at.ToDatetime().strftime("%d %b %Y")
         if profile.HasField("joined_at")

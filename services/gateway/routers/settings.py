@@ -10,14 +10,14 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway import texts
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import PrivateChat
-from services.gateway.keyboards import NotificationsChoice, notifications_keyboard
+from services.gateway.filters import Pressed, PrivateChat
+from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
-from services.gateway.routers.context import actor
-from veil.v1 import confessions_pb2
+from services.gateway.views import texts
+from services.gateway.views.keyboards import notifications_keyboard
+from veil.contracts.callbacks import NotificationsChoice
 
 router = Router(name="settings")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -26,17 +26,13 @@ router.callback_query.filter(PrivateChat())
 
 
 @router.message(Command("settings"))
-async def show(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
+async def show(message: Message, member: MemberLookup) -> None:
     """The current setting with a button for the other value."""
-    assert message.from_user is not None
-    response = await services.members.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
-    )
-    enabled = response.standing.notifications_enabled
+    enabled = (await member()).standing.notifications_enabled
     await message.answer(texts.settings(enabled), reply_markup=notifications_keyboard(enabled))
 
 
-@router.callback_query(NotificationsChoice.filter())
+@router.callback_query(Pressed(NotificationsChoice))
 async def choose(
     query: CallbackQuery,
     callback_data: NotificationsChoice,
@@ -44,10 +40,8 @@ async def choose(
     services: ServiceClients,
 ) -> None:
     """Store the pressed value (a set, so a redelivered press is harmless) and show it."""
-    standing = await services.members.SetNotifications(
-        confessions_pb2.SetNotificationsRequest(
-            actor=actor(community, query.from_user), enabled=bool(callback_data.on)
-        )
+    standing = await services.set_notifications(
+        community, query.from_user.id, bool(callback_data.on)
     )
     enabled = standing.notifications_enabled
     await answer_query(query, texts.NOTIFICATIONS_ON if enabled else texts.NOTIFICATIONS_OFF)

@@ -6,13 +6,11 @@ from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
-from services.gateway import texts
-from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat, TextIs
-from services.gateway.keyboards import MAIN_MENU
+from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.routers.context import actor
-from veil.v1 import confessions_pb2
+from services.gateway.views import texts
+from services.gateway.views.keyboards import MAIN_MENU
 
 router = Router(name="start")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -21,12 +19,9 @@ router.callback_query.filter(PrivateChat())
 
 
 @router.message(CommandStart())
-async def start(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
+async def start(message: Message, community: CommunityEntry, member: MemberLookup) -> None:
     """Register the member and greet them with the main menu."""
-    assert message.from_user is not None
-    response = await services.members.RegisterMember(
-        confessions_pb2.RegisterMemberRequest(actor=actor(community, message.from_user))
-    )
+    response = await member()
     await message.answer(texts.welcome(community.title, response.created), reply_markup=MAIN_MENU)
 
 

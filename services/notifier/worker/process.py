@@ -20,7 +20,7 @@ from services.notifier.erasure import QueueErasure
 from services.notifier.models import SCHEMA
 from services.notifier.repository import NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
-from services.notifier.worker.limiter import FloodLimiter, Limits
+from services.notifier.worker.flood_limiter import FloodLimiter, Limits
 from services.notifier.worker.metrics import WorkerMetrics
 from services.notifier.worker.reports import report_forever
 from services.notifier.worker.sender import OutboxSender, SenderConfig

@@ -3,7 +3,7 @@
 One message's life in a worker:
 
 1. claimed (``sending``, leased) as the head of its chat (see repository._CLAIM);
-2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.limiter`),
+2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.flood_limiter`),
    waited for; a slot further away than the horizon puts it back with ``retry_at``;
 3. one Bot API call;
 4. the outcome recorded at once: ``sent`` in one tiny UPDATE, shared with the
@@ -30,7 +30,7 @@ from typing import Literal
 from services.notifier.erasure import QueueErasure
 from services.notifier.repository import ClaimedMessage, NotifierRepository
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
-from services.notifier.worker.limiter import FloodLimiter, Limits, is_private
+from services.notifier.worker.flood_limiter import FloodLimiter, Limits, is_private
 from services.notifier.worker.metrics import WorkerMetrics
 from services.notifier.worker.reconcile import find_copy, reconcilable
 from services.notifier.worker.sent_marks import SentMarks

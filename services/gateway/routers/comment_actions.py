@@ -1,0 +1,273 @@
+"""Writing in a thread: ➕ comment, ↩️ reply, 👍 / 👎, ⚠️ report, 🗑 delete one's own.
+
+A ban holds on every path: a banned member neither comments, reacts nor
+reports (a forged or old button included); deleting their own comment stays.
+Every action names the thread it was shown in; the social service refuses a
+comment of another thread, or of a thread no longer open. ⚠️ first shows the
+reasons; the reason pressed files a report weighted by the reporter's
+standing. A comment is held to the community's rules (length, word filter,
+personal information) by the social service, with the rules RegisterMember
+gave.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import grpc
+from aiogram import F, Router
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from services.gateway.clients import ServiceClients
+from services.gateway.entities import trimmed_entities
+from services.gateway.filters import HasText, Pressed, PrivateChat
+from services.gateway.member import MemberLookup
+from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query, edit_text
+from services.gateway.routers.threads import (
+    mark_own_write,
+    member_and_thread,
+    refresh,
+    render,
+    unavailable,
+)
+from services.gateway.service_types import Thread, ThreadNotFoundError, not_found
+from services.gateway.views import texts
+from services.gateway.views.keyboards import MAIN_MENU, report_reasons_keyboard
+from veil.contracts.callbacks import (
+    REPORT_REASONS,
+    CommentAction,
+    CommentButton,
+    Compose,
+    report_reason,
+)
+from veil.contracts.lengths import COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE
+from veil.core.grpc_errors import member_refusal
+from veil.v1 import confessions_pb2
+
+router = Router(name="comment-actions")
+# Member flows answer in the private chat only (routers/elsewhere.py points there).
+router.message.filter(PrivateChat())
+router.callback_query.filter(PrivateChat())
+
+# What one press does, given the member and the thread; its notice (or None).
+Act = Callable[
+    [ServiceClients, confessions_pb2.RegisterMemberResponse, Thread, CommentAction],
+    Awaitable[str | None],
+]
+# The numbers of the reasons a report button can carry (0 asks for one).
+REASON_CODES = frozenset(range(1, len(REPORT_REASONS) + 1))
+
+
+class Commenting(StatesGroup):
+    """A comment (or reply) being written."""
+
+    writing = State()
+
+
+async def _react(
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
+) -> str | None:
+    # One reaction and one report per protected subject: /deleteme and a new
+    # /start do not give a second one.
+    await services.react(thread, member.member, data.comment, data.value)
+    return None
+
+
+async def _report(
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
+) -> str | None:
+    reason = report_reason(data.value)
+    assert reason is not None  # the handler's filter lets reasons only through
+    # Weighted by the reporter's standing; the threshold is the community's.
+    counted = await services.report(thread, member, data.comment, reason)
+    return texts.REPORTED if counted else texts.REPORTED_ALREADY
+
+
+async def _remove(
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
+) -> str | None:
+    deleted = await services.delete_comment(thread, int(member.member.id), data.comment)
+    return texts.COMMENT_DELETED if deleted else texts.ONLY_OWN_COMMENTS
+
+
+async def _act(
+    query: CallbackQuery,
+    data: CommentAction,
+    community: CommunityEntry,
+    services: ServiceClients,
+    member: MemberLookup,
+    state: FSMContext,
+    act: Act,
+) -> None:
+    """Do ``act`` for the member in the pressed thread, then re-render the page."""
+    registered = await member(data.number)
+    if registered.standing.banned and act is not _remove:
+        await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
+        return
+    try:
+        member_id, thread = await member_and_thread(member, community, data.number)
+        notice = await act(services, registered, thread, data)
+    except ThreadNotFoundError:
+        await unavailable(query, data.number)
+        return
+    except grpc.aio.AioRpcError as error:
+        if not not_found(error):
+            raise
+        # After a refusal the thread is looked up again: it may have closed.
+        try:
+            member_id, thread = await member_and_thread(member, community, data.number, again=True)
+        except ThreadNotFoundError:
+            await unavailable(query, data.number)
+            return
+        notice = texts.COMMENT_GONE
+    # The page re-rendered shows the same thread: no second lookup.
+    await refresh(
+        query, services, member_id, thread, state, data.page, data.sort, notice, own_write=True
+    )
+
+
+def _handler(act: Act, doc: str) -> Callable[..., Awaitable[None]]:
+    """The press handler running ``act`` (one per button of a comment)."""
+
+    async def handle(
+        query: CallbackQuery,
+        callback_data: CommentAction,
+        community: CommunityEntry,
+        services: ServiceClients,
+        member: MemberLookup,
+        state: FSMContext,
+    ) -> None:
+        await _act(query, callback_data, community, services, member, state, act)
+
+    # Each its own name in the metrics' handler label: react, report, remove.
+    handle.__name__ = handle.__qualname__ = act.__name__.removeprefix("_")
+    handle.__doc__ = doc
+    return handle
+
+
+router.callback_query.register(
+    _handler(_react, "👍 / 👎: set the reaction the button carries (a redelivery is harmless)."),
+    Pressed(CommentAction, F.action.in_({CommentButton.UP, CommentButton.DOWN})),
+)
+router.callback_query.register(
+    _handler(_report, "A reason under ⚠️: report the comment (once per member)."),
+    Pressed(CommentAction, (F.action == CommentButton.REPORT) & F.value.in_(REASON_CODES)),
+)
+router.callback_query.register(
+    _handler(_remove, "🗑 Delete one's own comment (allowed to a banned member too)."),
+    Pressed(CommentAction, F.action == CommentButton.REMOVE),
+)
+
+
+@router.callback_query(Pressed(CommentAction, F.action == CommentButton.REPORT))
+async def ask_report_reason(
+    query: CallbackQuery, callback_data: CommentAction, member: MemberLookup
+) -> None:
+    """⚠️: the thread message's buttons become the reasons; nothing is filed yet."""
+    if (await member(callback_data.number)).standing.banned:
+        await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
+        return
+    await answer_query(query, texts.ASK_REPORT_REASON)
+    data = callback_data
+    if isinstance(query.message, Message):
+        await edit_text(
+            query.message,
+            query.message.html_text,
+            report_reasons_keyboard(data.comment, data.number, data.page, data.sort),
+        )
+
+
+@router.callback_query(Pressed(Compose))
+async def compose(
+    query: CallbackQuery, callback_data: Compose, member: MemberLookup, state: FSMContext
+) -> None:
+    """➕ Comment or ↩️ Reply: ask for the text."""
+    if (await member()).standing.banned:
+        await answer_query(query, texts.BANNED_FROM_COMMENTING, alert=True)
+        return
+    await answer_query(query)
+    if isinstance(query.message, Message):
+        await query.message.answer(
+            texts.write_comment(callback_data.number, reply=bool(callback_data.parent))
+        )
+    # The prompt was shown first: a redelivered press asks again, nothing is lost.
+    data = await state.get_data()
+    await state.set_state(Commenting.writing)
+    await state.set_data(
+        {
+            **data,
+            "n": callback_data.number,
+            "parent": callback_data.parent,
+            "key": uuid.uuid4().hex[:16],
+        }
+    )
+
+
+@router.message(StateFilter(Commenting.writing), HasText())
+async def write(
+    message: Message,
+    community: CommunityEntry,
+    services: ServiceClients,
+    member: MemberLookup,
+    state: FSMContext,
+) -> None:
+    """Store the comment and show the thread page it landed on."""
+    text = (message.text or "").strip()
+    if len(text) > COMMENT_MAX_LENGTH:
+        await message.answer(texts.comment_too_long(len(text)))
+        return
+    data = await state.get_data()
+    number = int(data["n"])
+    if (await member(number)).standing.banned:
+        # Banned while writing: the comment is not stored.
+        await message.answer(texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    try:
+        member_id, thread = await member_and_thread(member, community, number)
+        # The same draft always stores the same comment, however often
+        # Telegram delivers the message. The community's rules come with the
+        # member (RegisterMember), Telegram's entities with the message.
+        added = await services.add_comment(
+            thread,
+            await member(number),
+            int(data.get("parent", 0)),
+            text,
+            f"comment:{data['key']}",
+            trimmed_entities(message.text or "", message.entities),
+        )
+    except ThreadNotFoundError:
+        await message.answer(texts.thread_unavailable(number), reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    except grpc.aio.AioRpcError as error:
+        refusal = member_refusal(error)
+        if refusal is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            # A community rule refused it (personal information, a filtered
+            # word, the length): they are still writing, the same draft key kept.
+            await message.answer(texts.comment_refused(refusal))
+            return
+        if not not_found(error):
+            raise
+        await message.answer(texts.PARENT_GONE, reply_markup=MAIN_MENU)
+        await state.set_state(None)
+        return
+    await mark_own_write(state)
+    last_page = max(0, (int(added.thread_count) - 1) // COMMENTS_PAGE_SIZE)
+    rendered, markup = await render(services, member_id, thread, state, last_page, 0)
+    await message.answer(rendered, reply_markup=markup)
+    await state.set_state(None)

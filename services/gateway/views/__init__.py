@@ -1,0 +1,1 @@
+"""What the bot shows: texts, keyboards, moderation cards, thread pages (no I/O)."""

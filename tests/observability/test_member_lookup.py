@@ -1,0 +1,70 @@
+"""The member behind an update is asked of the confessions service once, whatever asks.
+
+The gateway's middleware gives handlers a lazy member lookup; the trace of
+one update shows every gRPC call the gateway made for it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.observability.conftest import Observed
+from tests.support.otlp import Receiver, Span, wait_for
+from tests.support.threads import comment_row, open_thread, publish, write_comment
+from tools.devstack.infra.config import InfraConfig
+
+
+async def _gateway_calls(
+    receiver: Receiver, update: dict[str, Any], community_id: int
+) -> list[str]:
+    """The gRPC methods the gateway called for ``update`` (sorted: spans carry no order)."""
+    root: Span = await wait_for(
+        "the gateway's server span",
+        lambda: next(
+            (
+                s
+                for s in receiver.spans()
+                if s.service == "veil-gateway"
+                and s.kind == "server"
+                and s.attributes.get("veil.update_id") == update["update_id"]
+                and s.attributes.get("veil.community_id") == community_id
+                and s.attributes.get("veil.outcome") != "duplicate"
+            ),
+            None,
+        ),
+    )
+
+    def calls() -> list[Span]:
+        return [
+            s
+            for s in receiver.trace(root.trace_id)
+            if s.service == "veil-gateway" and s.kind == "client" and "rpc.method" in s.attributes
+        ]
+
+    # The page's edit is the update's last Bot API call: the calls before it are in.
+    await wait_for(
+        "the thread page's edit",
+        lambda: any(
+            s.attributes.get("telegram.method") == "editMessageText"
+            for s in receiver.trace(root.trace_id)
+        ),
+    )
+    return sorted(s.attributes["rpc.method"] for s in calls())
+
+
+async def test_a_press_on_a_thread_asks_for_the_member_once(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
+) -> None:
+    community = observed.community
+    member = community.member()
+    await member.start()
+    number = await publish(member, infra_config, "Asked once")
+    thread = await write_comment(member, await open_thread(member, number), "A first comment")
+    like = next(data for label, data in comment_row(thread, 1) if "👍" in label)
+
+    update = await member.press(thread["message_id"], like)
+
+    # One RegisterMember brings the member, their standing and the thread; the
+    # reaction and the re-rendered page need no second lookup.
+    calls = await _gateway_calls(otlp_receiver, update, community.id)
+    assert calls == sorted(["RegisterMember", "React", "ListComments"])

@@ -1,0 +1,325 @@
+"""The callback data of every inline button, written once for who builds and who parses.
+
+The confessions service builds the moderation card's buttons and the social
+service the hidden-comment card's; the gateway builds the rest and parses
+every press. Each button is one frozen dataclass here: ``pack()`` writes
+``prefix:value:value…`` (values in field order; the names never travel, so
+they cost nothing on the wire) and ``unpack()`` reads it back, refusing
+anything else with ``ValueError``.
+
+A tiny packer of our own rather than aiogram's ``CallbackData``: importing
+aiogram costs a service seconds of start-up CPU and a large import graph for
+three string joins; the gateway plugs these classes into aiogram with
+``services.gateway.filters.Pressed``. The wire format is aiogram's, so
+buttons already sent keep working.
+
+Every packed value fits Telegram's 64 bytes at the largest values its fields
+can take (:data:`MAX_ID`, :data:`MAX_PAGE`); ``pack()`` refuses anything over.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import Any, ClassVar, Self, get_type_hints
+
+from veil.contracts.lengths import CALLBACK_DATA_LIMIT
+
+SEPARATOR = ":"
+# The largest id or number a field carries (a Postgres bigint).
+MAX_ID = 2**63 - 1
+# The largest thread page a button names (five comments a page: far beyond any thread).
+MAX_PAGE = 10**12 - 1
+
+
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Base of every button's data: a prefix, then typed fields (int, str or a StrEnum)."""
+
+    prefix: ClassVar[str]
+
+    def pack(self) -> str:
+        """``prefix:value:…``; ValueError when a value holds ``:`` or the whole exceeds 64 bytes."""
+        values = [_encode(getattr(self, field.name)) for field in fields(self)]
+        if any(SEPARATOR in value for value in values):
+            raise ValueError(f"{SEPARATOR!r} inside a value of {type(self).__name__}")
+        data = SEPARATOR.join([self.prefix, *values])
+        if len(data.encode()) > CALLBACK_DATA_LIMIT:
+            raise ValueError(
+                f"{type(self).__name__} packs to more than {CALLBACK_DATA_LIMIT} bytes"
+            )
+        return data
+
+    @classmethod
+    def unpack(cls, data: str) -> Self:
+        """The button behind ``data``; ValueError unless it is this button's, well formed."""
+        prefix, *values = data.split(SEPARATOR)
+        names = _fields(cls)
+        if prefix != cls.prefix or len(values) != len(names):
+            raise ValueError(f"not {cls.__name__} data")
+        decoded = zip(names, values, strict=True)
+        return cls(**{name: _decode(kind, value) for (name, kind), value in decoded})
+
+
+def _fields(cls: type[Callback]) -> tuple[tuple[str, Any], ...]:
+    """(name, type) of each packed field, in order (read once per class)."""
+    known = _FIELDS.get(cls)
+    if known is None:
+        hints = get_type_hints(cls)
+        known = _FIELDS[cls] = tuple((field.name, hints[field.name]) for field in fields(cls))
+    return known
+
+
+def _encode(value: object) -> str:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, bool):
+        raise TypeError("booleans are not packed")
+    return str(value)
+
+
+def _decode(kind: Any, value: str) -> object:
+    if kind is int:
+        # int() would take "+1", " 1" or "1_0": only the digits pack() writes.
+        if not value.removeprefix("-").isdigit() or not value.isascii():
+            raise ValueError(f"not an integer: {value!r}")
+        return int(value)
+    if kind is str:
+        return value
+    return kind(value)  # a StrEnum: ValueError for an unknown member
+
+
+# -- the moderation card (built by the confessions service) -----------------
+
+
+class CardButton(StrEnum):
+    """The moderation card's buttons."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    REASON = "reason"  # show the community's reasons to pick from
+    BAN = "ban"
+
+
+@dataclass(frozen=True)
+class ModAction(Callback):
+    """A card button pressed on confession ``confession`` (its internal id)."""
+
+    prefix: ClassVar[str] = "mod"
+    action: CardButton
+    confession: int
+
+
+def card_markup(confession_id: int) -> dict[str, Any]:
+    """The moderation card's keyboard (Bot API JSON).
+
+    The confessions service sends it with the card; the gateway puts it back
+    when an admin leaves the list of reasons.
+    """
+
+    def button(label: str, action: CardButton) -> dict[str, str]:
+        return {"text": label, "callback_data": ModAction(action, confession_id).pack()}
+
+    return {
+        "inline_keyboard": [
+            [button("✅ Approve", CardButton.APPROVE), button("❌ Reject", CardButton.REJECT)],
+            [
+                button("📝 Reject with reason", CardButton.REASON),
+                button("🚫 Ban author", CardButton.BAN),
+            ],
+        ]
+    }
+
+
+# ModReason.reason values that are not an index into the community's reasons.
+TYPE_OWN = -1
+BACK = -2
+
+
+@dataclass(frozen=True)
+class ModReason(Callback):
+    """A reject reason picked on a card: an index into the reasons, TYPE_OWN or BACK."""
+
+    prefix: ClassVar[str] = "mr"
+    confession: int
+    reason: int
+
+
+# -- a comment hidden by reports (its card built by the social service) -----
+
+
+class HiddenButton(StrEnum):
+    """The hidden comment's card's buttons, and those of a comment a rule flagged."""
+
+    RESTORE = "restore"
+    DELETE = "delete"
+    BAN = "ban"  # delete, and ban the writer
+    # A comment a community rule flagged (the word filter, personal
+    # information): it may still be visible; keeping it changes nothing.
+    FLAG_KEEP = "fkeep"
+    FLAG_DELETE = "fdelete"
+    FLAG_BAN = "fban"
+
+
+# The buttons of a flagged comment's card.
+FLAG_BUTTONS = frozenset({HiddenButton.FLAG_KEEP, HiddenButton.FLAG_DELETE, HiddenButton.FLAG_BAN})
+
+
+@dataclass(frozen=True)
+class HiddenAction(Callback):
+    """An admin's decision on comment ``comment`` of thread ``number``
+    (hidden by reports, or flagged by a rule: the social service sends both cards)."""
+
+    prefix: ClassVar[str] = "hc"
+    action: HiddenButton
+    comment: int
+    number: int
+
+
+# -- a confession reported by members (its card built by the social service) --
+
+
+class VerdictButton(StrEnum):
+    """The reported confession's card's buttons."""
+
+    TAKE_DOWN = "down"  # the confession and its channel post go
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class ConfessionVerdict(Callback):
+    """An admin's verdict on reported confession ``number``."""
+
+    prefix: ClassVar[str] = "cf"
+    action: VerdictButton
+    number: int
+
+
+# -- threads (built and parsed by the gateway) ------------------------------
+
+
+class ReportReason(StrEnum):
+    """Why a member reports a comment or a confession (the social service stores the value)."""
+
+    SPAM = "spam"
+    HARASSMENT = "harassment"
+    PERSONAL = "personal"  # personal information
+    OTHER = "other"
+
+
+# A report button carries its reason as a number: 0 asks for one, n is
+# REPORT_REASONS[n - 1] (a name would not fit CommentAction's 64 bytes).
+REPORT_REASONS: tuple[ReportReason, ...] = tuple(ReportReason)
+
+
+def report_reason(code: int) -> ReportReason | None:
+    """The reason a report button's number names; None for 0 (pick one) or unknown."""
+    return REPORT_REASONS[code - 1] if 1 <= code <= len(REPORT_REASONS) else None
+
+
+@dataclass(frozen=True)
+class ThreadView(Callback):
+    """Show page ``page`` of thread ``number`` in order ``sort`` (a ``CommentSort`` value)."""
+
+    prefix: ClassVar[str] = "tv"
+    number: int
+    page: int
+    sort: int
+
+
+class CommentButton(StrEnum):
+    """The buttons under one comment."""
+
+    UP = "up"
+    DOWN = "dn"
+    REPORT = "rp"
+    REMOVE = "rm"  # the member's own comment
+
+
+@dataclass(frozen=True)
+class CommentAction(Callback):
+    """A button under comment ``comment``, remembering the page it was pressed on.
+
+    ``value`` is the reaction 👍/👎 sets (1, -1, or 0 for none): the button
+    carries the target, not "toggle", so a redelivered press changes nothing.
+    On ⚠️ it is the report's reason (:func:`report_reason`): 0 shows the
+    reasons, each of which is the same button with its number.
+    """
+
+    prefix: ClassVar[str] = "cm"
+    action: CommentButton
+    comment: int
+    number: int
+    page: int
+    sort: int
+    value: int = 0
+
+
+@dataclass(frozen=True)
+class Compose(Callback):
+    """➕ Comment on thread ``number`` (``parent`` 0) or ↩️ reply to comment ``parent``."""
+
+    prefix: ClassVar[str] = "cc"
+    number: int
+    parent: int
+
+
+@dataclass(frozen=True)
+class ConfessionReport(Callback):
+    """🚩 Report the confession of thread ``number``; ``reason`` as on
+    :class:`CommentAction`'s ⚠️ (0 asks for one)."""
+
+    prefix: ClassVar[str] = "cr"
+    number: int
+    reason: int = 0
+
+
+# -- the member's private chat (built and parsed by the gateway) ------------
+
+
+class DraftButton(StrEnum):
+    """The buttons under a confession's preview."""
+
+    SEND = "send"
+    EDIT = "edit"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class DraftAction(Callback):
+    """A button under a preview; ``draft`` names the draft, so an old preview's
+    button can never act on a newer draft."""
+
+    prefix: ClassVar[str] = "d"
+    action: DraftButton
+    draft: str
+
+
+@dataclass(frozen=True)
+class NotificationsChoice(Callback):
+    """/settings: turn optional notifications on (1) or off (0).
+
+    The button carries the target value, not "toggle", so a redelivered press
+    changes nothing.
+    """
+
+    prefix: ClassVar[str] = "ns"
+    on: int
+
+
+class EraseButton(StrEnum):
+    """/deleteme's confirmation."""
+
+    ERASE = "erase"
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class EraseChoice(Callback):
+    """/deleteme: erase (confirmed) or keep."""
+
+    prefix: ClassVar[str] = "er"
+    action: EraseButton
