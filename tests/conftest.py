@@ -83,6 +83,9 @@ def stack(infra_config: InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]
             "VEIL_COMMUNITY_REFRESH_SECONDS": "0.3",
             "VEIL_RATE_LIMIT_BURST": "10",
             "VEIL_RATE_LIMIT_PER_MINUTE": "30",
+            # A member's messages to the admins per hour: low, so that the limit
+            # is reached within the gateway's own rate limit.
+            "VEIL_ADMIN_MESSAGES_PER_HOUR": "3",
             # Short pacing, so that tests see a batched notification and a
             # paced counter edit leave within seconds.
             "VEIL_NOTIFY_BATCH_SECONDS": str(PACE_SECONDS),

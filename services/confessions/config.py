@@ -28,6 +28,11 @@ class ConfessionsSettings(ServiceSettings):
         ge=1,
         description="Member events (RecordMemberActivity's idempotency marks) are kept this long.",
     )
+    admin_messages_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="Messages one member may write to the admins per hour (✉️ Write to the admins).",
+    )
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired rows are pruned."
     )

@@ -38,6 +38,7 @@ class CardRow:
     rejected: int
     flagged_word: str | None
     pii_found: str | None = None
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,7 @@ class DashboardRepository:
                             confessions.c.member_id,
                             confessions.c.flagged_word,
                             confessions.c.pii_found,
+                            confessions.c.author_shadowed,
                             func.coalesce(admin_cards.c.message_id, 0).label("message_id"),
                         )
                         .select_from(confessions.outerjoin(admin_cards))
@@ -136,6 +138,7 @@ class DashboardRepository:
             rejected,
             found["flagged_word"],
             found["pii_found"],
+            bool(found["author_shadowed"]),
         )
 
     async def numbers(self, community_id: int, ids: Sequence[int]) -> dict[int, int]:

@@ -108,6 +108,7 @@ def card(
     rejected: int,
     flagged_word: str | None,
     pii_found: str | None = None,
+    shadowed: bool = False,
 ) -> str:
     """The admin chat's card: number, text, the author's history in numbers only.
 
@@ -125,11 +126,17 @@ def card(
             lines.append(f"⚠️ Flagged: contains “{word}”")
         if pii_found:
             lines.append(html.escape(pii.flag_line(pii_found)))
+        if shadowed:
+            lines.append(SHADOW_MARK)
         return "\n".join(lines)
 
     limit = CAPTION_LIMIT if media_kind is not None else MESSAGE_TEXT_LIMIT
     room = limit - DECISION_RESERVE - (visible_len(layout("-")) - 1)
     return layout(cut_escaped(text, room))
+
+
+# The card line of a confession sent while its author was shadow-banned.
+SHADOW_MARK = "👻 Shadow-banned author: never published unless you approve it"
 
 
 def send_call(

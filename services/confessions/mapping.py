@@ -45,9 +45,13 @@ def confession(row: ConfessionRow) -> pb.Confession:
     return message
 
 
-def standing(ban: BanRow | None, *, notifications_enabled: bool = True) -> pb.MemberStanding:
-    """A member's standing: banned (until when) and their notification setting."""
-    message = pb.MemberStanding(banned=ban is not None, notifications_enabled=notifications_enabled)
+def standing(
+    ban: BanRow | None, *, notifications_enabled: bool = True, shadowed: bool = False
+) -> pb.MemberStanding:
+    """A member's standing: banned (until when), shadow-banned, their notification setting."""
+    message = pb.MemberStanding(
+        banned=ban is not None, notifications_enabled=notifications_enabled, shadowed=shadowed
+    )
     if ban is not None and ban.until is not None:
         message.banned_until.CopyFrom(timestamp(ban.until))
     return message
@@ -56,7 +60,11 @@ def standing(ban: BanRow | None, *, notifications_enabled: bool = True) -> pb.Me
 def ban(row: BanRow) -> pb.Ban:
     """A ban as admins see it (id and label, never an identity)."""
     message = pb.Ban(
-        id=row.id, label=row.label, reason=row.reason, created_at=timestamp(row.created_at)
+        id=row.id,
+        label=row.label,
+        reason=row.reason,
+        created_at=timestamp(row.created_at),
+        shadow=row.shadow,
     )
     if row.until is not None:
         message.until.CopyFrom(timestamp(row.until))

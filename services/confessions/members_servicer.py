@@ -59,7 +59,9 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
             ),
             created=member.created,
             standing=mapping.standing(
-                member.ban, notifications_enabled=member.notifications_enabled
+                member.ban,
+                notifications_enabled=member.notifications_enabled,
+                shadowed=member.shadowed,
             ),
         )
         if thread is not None:
@@ -101,7 +103,10 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
             until=until,
             reason=request.reason.strip()[:200],
             label=request.label.strip()[:64] or "a member",
+            shadow=request.shadow,
         )
+        if ban.shadow:
+            return pb.BanMemberResponse(standing=mapping.standing(None, shadowed=True))
         return pb.BanMemberResponse(standing=mapping.standing(ban))
 
     async def UnbanMember(

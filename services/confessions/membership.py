@@ -51,11 +51,14 @@ async def ban(
     until: datetime | None,
     reason: str,
     label: str,
+    shadow: bool = False,
 ) -> BanRow:
-    """Ban a member's subject and tell them, once per ban."""
+    """Ban a member's subject and tell them, once per ban (a shadow ban: nobody)."""
     row, telegram_id = await protection.ban(
-        community_id, member_id, until=until, reason=reason, label=label
+        community_id, member_id, until=until, reason=reason, label=label, shadow=shadow
     )
+    if shadow:
+        return row
     community = await communities.get_community(community_id)
     await outbox.send([outgoing.ban_call(community, row, telegram_id)])
     return row

@@ -94,6 +94,8 @@ confessions = Table(
     Column("pii_found", Text),
     Column("media_kind", Text),
     Column("file_id", Text),
+    # Sent while its author was shadow-banned (0006): the card says so.
+    Column("author_shadowed", Boolean, nullable=False, server_default="false"),
     UniqueConstraint("community_id", "number", name="confessions_community_number_key"),
     UniqueConstraint("community_id", "idempotency_key", name="confessions_idempotency_key"),
     CheckConstraint(
@@ -121,6 +123,9 @@ bans = Table(
     Column("reason", Text, nullable=False, server_default=""),
     Column("until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A shadow ban (0006): the member may still write, unaware; their comments
+    # are shown to them only and their confessions are marked on the card.
+    Column("shadow", Boolean, nullable=False, server_default="false"),
     Index("bans_subject_idx", "community_id", "subject"),
     Index("bans_label_idx", "community_id", func.lower(text("label"))),
 )
@@ -179,4 +184,59 @@ admin_cards = Table(
     Column("community_id", BigInteger, nullable=False),
     Column("message_id", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# One row per warn (0006), by protected subject like bans: listed and removed
+# one by one, never per member. A warn counts until ``expires_at``.
+warns = Table(
+    "warns",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("label", Text, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    # The admin's command or press (a retried one makes one warn).
+    Column("idempotency_key", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("community_id", "idempotency_key", name="warns_idempotency_key"),
+    Index("warns_subject_idx", "community_id", "subject", "expires_at"),
+)
+
+# A community's warn rules (0006); a community without a row has the defaults.
+safety_rules = Table(
+    "safety_rules",
+    metadata,
+    Column("community_id", BigInteger, ForeignKey(communities.c.id), primary_key=True),
+    Column("warn_expiry_seconds", Integer, nullable=False, server_default="2592000"),
+    Column("warn_limit", Integer, nullable=False, server_default="3"),
+    Column("warn_ban_seconds", Integer, nullable=False, server_default="604800"),
+)
+
+# A member's conversations with the admins (0006). Admins know one by its id
+# only ("Guest 17"); the member by ``member_id`` (deliveries join the member
+# row, so no Telegram id is stored here; NULL once they erased themselves) and
+# ``subject`` (a block outlives /deleteme). No message text is kept.
+CONVERSATION_STATUSES = ("open", "closed", "blocked")
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
+    Column("member_id", BigInteger, ForeignKey(members.c.id, ondelete="SET NULL")),
+    Column("subject", Text, nullable=False),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('open', 'closed', 'blocked')", name="conversations_status_check"),
+    # One open conversation per member.
+    Index(
+        "conversations_open_idx",
+        "community_id",
+        "member_id",
+        unique=True,
+        postgresql_where=text("status = 'open'"),
+    ),
+    Index("conversations_subject_idx", "community_id", "subject"),
 )

@@ -27,7 +27,7 @@ from services.confessions.rows import (
 from veil.contracts.callbacks import card_markup
 from veil.contracts.texts import DELETED_TEXT, withdrawn_card
 from veil.core.errors import InvalidInputError
-from veil.core.links import comments_markup, deep_link, post_link
+from veil.core.links import comments_markup, deep_link, post_link, write_markup
 from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
 from veil.core.proto import optional_time
 from veil.v1 import confessions_pb2 as pb
@@ -48,6 +48,8 @@ class Carded(Protocol):
     def flagged_word(self) -> str | None: ...
     @property
     def pii_found(self) -> str | None: ...
+    @property
+    def shadowed(self) -> bool: ...
 
 
 def card_text(carded: Carded) -> str:
@@ -61,6 +63,7 @@ def card_text(carded: Carded) -> str:
         rejected=carded.rejected,
         flagged_word=carded.flagged_word,
         pii_found=carded.pii_found,
+        shadowed=carded.shadowed,
     )
 
 
@@ -111,6 +114,7 @@ def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
             params={
                 "text": domain.rejected_notice(row.number, decision.reason),
                 "parse_mode": "HTML",
+                "reply_markup": write_markup(decided.bot_username),
             },
             idempotency_key=f"rejected:{row.id}",
         )
@@ -160,7 +164,11 @@ def ban_call(community: CommunityRow, ban: BanRow, chat_id: int) -> OutgoingCall
         community_id=community.id,
         method="sendMessage",
         chat_id=chat_id,
-        params={"text": domain.banned_notice(community.title, ban.until), "parse_mode": "HTML"},
+        params={
+            "text": domain.banned_notice(community.title, ban.until),
+            "parse_mode": "HTML",
+            "reply_markup": write_markup(community.bot_username),
+        },
         idempotency_key=f"ban:{community.id}:{ban.id}",
     )
 

@@ -25,7 +25,14 @@ from veil.core.errors import NotFoundError
 # (community id, Telegram user id) → the subject token.
 SubjectOf = Callable[[int, int], str]
 
-_COLUMNS = (bans.c.id, bans.c.label, bans.c.reason, bans.c.until, bans.c.created_at)
+_COLUMNS = (
+    bans.c.id,
+    bans.c.label,
+    bans.c.reason,
+    bans.c.until,
+    bans.c.created_at,
+    bans.c.shadow,
+)
 _BATCH = 1000
 _MAX_BATCHES = 20
 
@@ -58,6 +65,7 @@ class ProtectionRepository:
         until: datetime | None,
         reason: str,
         label: str,
+        shadow: bool = False,
     ) -> tuple[BanRow, int]:
         """Ban a member's subject: (the ban, the member's Telegram id, to tell them).
 
@@ -84,7 +92,7 @@ class ProtectionRepository:
                 _same_label(label),
             ]
             await conn.execute(delete(bans).where(*same, bans.c.until <= func.now()))
-            values = {"until": until, "reason": reason}
+            values = {"until": until, "reason": reason, "shadow": shadow}
             row = (
                 (
                     await conn.execute(

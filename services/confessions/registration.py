@@ -1,4 +1,5 @@
-"""RegisterMember's SQL: the member found or created, their ban, and a thread's confession.
+"""RegisterMember's SQL: the member found or created, their ban
+(and shadow ban), and a thread's confession.
 
 Every update the gateway handles resolves its member here, so the statement is
 built once, at import, and is one round trip: the upsert (``xmax = 0`` tells a
@@ -39,12 +40,17 @@ SELECT m.id, m.created, m.notifications_enabled, m.unreachable,
        c.id AS c_id, c.number AS c_number, c.community_id AS c_community_id,
        c.text AS c_text, c.status AS c_status, c.created_at AS c_created_at,
        c.media_kind AS c_media_kind, c.file_id AS c_file_id,
-       c.member_id AS c_author, c.channel_message_id AS c_channel_message_id
+       c.member_id AS c_author, c.channel_message_id AS c_channel_message_id,
+       EXISTS (
+           SELECT 1 FROM bans
+           WHERE community_id = :community_id AND subject = :subject AND shadow
+             AND (until IS NULL OR until > now())
+       ) AS shadowed
 FROM m
 LEFT JOIN LATERAL (
     SELECT id, label, reason, until, created_at FROM bans
     WHERE community_id = :community_id AND subject = :subject
-      AND (until IS NULL OR until > now())
+      AND (until IS NULL OR until > now()) AND NOT shadow
     ORDER BY until DESC NULLS FIRST
     LIMIT 1
 ) b ON true
@@ -118,5 +124,6 @@ async def register_member(
         ban=ban,
         joined_at=row["joined_at"],
         confessions_approved=int(row["confessions_approved"]),
+        shadowed=bool(row["shadowed"]),
     )
     return member, _thread(row)

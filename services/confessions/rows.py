@@ -62,6 +62,8 @@ class BanRow:
     reason: str
     until: datetime | None
     created_at: datetime
+    # A shadow ban (the member is not told and may still write).
+    shadow: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,8 @@ class Submission:
     flagged_word: str | None
     # What the doxxing guard found and left in (rule flag), e.g. "a phone number".
     pii_found: str | None = None
+    # Sent while its author was shadow-banned: the card says so.
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,8 @@ class MemberRow:
     # A report's weight reads these (issue 16).
     joined_at: datetime | None = None
     confessions_approved: int = 0
+    # A shadow ban in force (not a ban: the member may act, unaware).
+    shadowed: bool = False
 
 
 @dataclass(frozen=True)

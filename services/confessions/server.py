@@ -11,20 +11,23 @@ from services.confessions.communities_servicer import CommunitiesServicer
 from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.confessions_servicer import ConfessionsServicer
 from services.confessions.config import ConfessionsSettings
+from services.confessions.conversations import ConversationsRepository
 from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
 from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository
-from services.confessions.submission_limits import SubmissionLimits
+from services.confessions.safety import SafetyServicer
+from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
+from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
 from veil.core.outbox import Outbox
 from veil.core.redis import connect_redis_cluster
 from veil.core.retention import start_pruner
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2, confessions_pb2_grpc, safety_pb2, safety_pb2_grpc
 
 
 def main() -> None:
@@ -42,12 +45,14 @@ def main() -> None:
             return subject_token(key, community_id, telegram_user_id)
 
         protection = ProtectionRepository(db, subject_of)
+        warns = WarnsRepository(db, subject_of)
         await protection.adopt_legacy_bans()
-        start_pruner(
-            closing,
-            settings.retention_interval_seconds,
-            lambda: protection.prune(settings.member_event_retention_days),
-        )
+
+        async def prune() -> dict[str, int]:
+            pruned = await protection.prune(settings.member_event_retention_days)
+            return pruned | {"warns": await warns.prune()}
+
+        start_pruner(closing, settings.retention_interval_seconds, prune)
         communities = CommunitiesRepository(db)
         moderation = Moderation(ConfessionsRepository(db), communities, protection, outbox)
         return [
@@ -74,6 +79,20 @@ def main() -> None:
                     limits=SubmissionLimits(redis),
                     subject_of=subject_of,
                     max_length=settings.confession_max_length,
+                ),
+            ),
+            Registration.of(
+                safety_pb2.DESCRIPTOR,
+                "SafetyService",
+                safety_pb2_grpc.add_SafetyServiceServicer_to_server,
+                SafetyServicer(
+                    warns=warns,
+                    conversations=ConversationsRepository(db),
+                    write_limit=HourlyLimit(redis, "write", settings.admin_messages_per_hour),
+                    communities=communities,
+                    protection=protection,
+                    outbox=outbox,
+                    subject_of=subject_of,
                 ),
             ),
         ]

@@ -40,7 +40,7 @@ _INTAKE = text(
     f"""
 WITH found AS (
     SELECT id, number, community_id, text, status, created_at, media_kind, file_id,
-           member_id, flagged_word, pii_found
+           member_id, flagged_word, pii_found, author_shadowed
     FROM confessions
     WHERE community_id = :community_id AND idempotency_key = :key
 ), m AS (
@@ -56,8 +56,13 @@ SELECT k.admin_chat_id,
        r.pii_action,
        (SELECT id FROM m) AS member_id,
        b.id AS ban_id, b.until AS ban_until,
+       f.id IS NULL AND EXISTS (
+           SELECT 1 FROM bans
+           WHERE community_id = k.id AND subject = :subject AND shadow
+             AND (until IS NULL OR until > now())
+       ) AS shadowed,
        f.id, f.number, f.community_id, f.text, f.status, f.created_at, f.media_kind,
-       f.file_id, f.flagged_word, f.pii_found,
+       f.file_id, f.flagged_word, f.pii_found, f.author_shadowed,
        h.approved, h.rejected
 FROM communities k
 LEFT JOIN community_rules r ON r.community_id = k.id
@@ -65,6 +70,7 @@ LEFT JOIN found f ON true
 LEFT JOIN LATERAL (
     SELECT id, until FROM bans
     WHERE community_id = k.id AND subject = :subject AND (until IS NULL OR until > now())
+      AND NOT shadow
     ORDER BY until DESC NULLS FIRST
     LIMIT 1
 ) b ON f.id IS NULL
@@ -85,12 +91,14 @@ WITH n AS (
 ), c AS (
     INSERT INTO confessions
         (community_id, number, member_id, text, idempotency_key, flagged_word,
-         media_kind, file_id, pii_found)
+         media_kind, file_id, pii_found, author_shadowed)
     SELECT CAST(:community_id AS bigint), n.last_number, CAST(:member_id AS bigint),
            CAST(:text AS text), CAST(:key AS text), CAST(:flagged_word AS text),
-           CAST(:media_kind AS text), CAST(:file_id AS text), CAST(:pii_found AS text)
+           CAST(:media_kind AS text), CAST(:file_id AS text), CAST(:pii_found AS text),
+           CAST(:shadowed AS boolean)
     FROM n
-    RETURNING id, number, community_id, text, status, created_at, media_kind, file_id
+    RETURNING id, number, community_id, text, status, created_at, media_kind, file_id,
+              author_shadowed
 ), sent AS (
     UPDATE members SET confessions_sent = confessions_sent + 1
     WHERE id = :member_id AND EXISTS (SELECT 1 FROM c)
@@ -106,7 +114,7 @@ FROM c CROSS JOIN LATERAL (
 _FOUND = text(
     f"""
 SELECT f.id, f.number, f.community_id, f.text, f.status, f.created_at, f.media_kind,
-       f.file_id, f.flagged_word, f.pii_found, h.approved, h.rejected
+       f.file_id, f.flagged_word, f.pii_found, f.author_shadowed, h.approved, h.rejected
 FROM confessions f
 CROSS JOIN LATERAL (
     SELECT {_HISTORY} FROM confessions
@@ -128,6 +136,8 @@ class Intake:
     member_id: int
     banned: bool
     ban_until: datetime | None
+    # The author is shadow-banned: the card is marked.
+    shadowed: bool = False
 
 
 def _rules(row: RowMapping) -> Rules:
@@ -155,6 +165,7 @@ def _submission(
         int(row["rejected"] or 0),
         flagged_word,
         pii_found,
+        bool(row.get("author_shadowed") or False),
     )
 
 
@@ -192,6 +203,7 @@ async def intake(
         member_id=int(row["member_id"] or 0),
         banned=row["ban_id"] is not None,
         ban_until=row["ban_until"],
+        shadowed=bool(row["shadowed"]),
     )
 
 
@@ -205,6 +217,7 @@ async def store(
     media: tuple[str, str] | None = None,
     flagged_word: str | None = None,
     pii_found: str | None = None,
+    shadowed: bool = False,
 ) -> Submission:
     """Store a pending confession under the next number; one statement.
 
@@ -220,6 +233,7 @@ async def store(
         "pii_found": pii_found,
         "media_kind": media[0] if media else None,
         "file_id": media[1] if media else None,
+        "shadowed": shadowed,
     }
     try:
         async with db.write_one() as conn:

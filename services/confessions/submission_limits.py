@@ -78,3 +78,27 @@ class SubmissionLimits:
     async def refund(self, community_id: int, subject: str) -> None:
         """Give back a submission that was taken but not stored."""
         await self._refund(keys=self._keys(community_id, subject), args=[])
+
+
+# KEYS: the hour's counter. ARGV: the cap. Returns ms left in the hour when over it, else 0.
+_HOURLY = """
+local used = redis.call('INCR', KEYS[1])
+if used == 1 then redis.call('PEXPIRE', KEYS[1], 3600000) end
+if used > tonumber(ARGV[1]) then return math.max(1, redis.call('PTTL', KEYS[1])) end
+return 0
+"""
+
+
+class HourlyLimit:
+    """At most ``per_hour`` of one kind of action per member per hour (e.g. messages
+    to the admins), keyed like the submission limits: community and subject only."""
+
+    def __init__(self, redis: RedisCluster, kind: str, per_hour: int) -> None:
+        self._hourly = redis.register_script(_HOURLY)
+        self._kind = kind
+        self._per_hour = per_hour
+
+    async def take(self, community_id: int, subject: str) -> int:
+        """0 when taken; otherwise the milliseconds until the member may again."""
+        key = f"limits:{{c{community_id}:s{subject}}}:{self._kind}"
+        return int(await self._hourly(keys=[key], args=[self._per_hour]))

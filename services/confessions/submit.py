@@ -85,6 +85,7 @@ async def _store(
             media=draft.media,
             flagged_word=word,
             pii_found=guarded.flagged or None,
+            shadowed=found.shadowed,
         )
     except BaseException:
         await limits.refund(draft.community_id, draft.subject)

@@ -16,6 +16,7 @@ import grpc
 
 from services.gateway.entities import as_proto
 from services.gateway.registry import CommunityEntry
+from services.gateway.report_calls import ReportCalls
 from services.gateway.safety_calls import SafetyCalls
 from services.gateway.service_types import (
     DECISIONS,
@@ -35,13 +36,14 @@ from veil.v1 import (
     common_pb2,
     confessions_pb2,
     confessions_pb2_grpc,
+    safety_pb2_grpc,
     social_pb2,
     social_pb2_grpc,
 )
 
 
 @dataclass(frozen=True)
-class ServiceClients(SafetyCalls):
+class ServiceClients(SafetyCalls, ReportCalls):
     """One stub per service the gateway calls, and the typed calls on them.
 
     ``communities``, ``members`` and ``confessions`` are the three services of
@@ -51,6 +53,7 @@ class ServiceClients(SafetyCalls):
     communities: confessions_pb2_grpc.CommunitiesServiceStub
     members: confessions_pb2_grpc.MembersServiceStub
     confessions: confessions_pb2_grpc.ConfessionsServiceStub
+    safety: safety_pb2_grpc.SafetyServiceStub
     social: social_pb2_grpc.SocialServiceStub
     channels: tuple[grpc.aio.Channel, ...]
 
@@ -65,6 +68,7 @@ class ServiceClients(SafetyCalls):
             communities=upstream.communities,
             members=upstream.members,
             confessions=upstream.confessions,
+            safety=upstream.safety,
             social=social_pb2_grpc.SocialServiceStub(social_channel),
             channels=(confessions_channel, social_channel),
         )
@@ -187,12 +191,15 @@ class ServiceClients(SafetyCalls):
         text: str,
         key: str,
         entities: Iterable[Sequence[Any]] = (),
+        *,
+        shadow: bool = False,
     ) -> social_pb2.AddCommentResponse:
         """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new.
 
         The social service applies the community's rules (the member's
         ``comment_rules``) in-process; one that refuses answers INVALID_ARGUMENT
-        with a MemberRefusal.
+        with a MemberRefusal. ``shadow``: the writer is shadow-banned, the
+        comment shows to them only.
         """
         response: social_pb2.AddCommentResponse = await self.social.AddComment(
             social_pb2.AddCommentRequest(
@@ -205,6 +212,7 @@ class ServiceClients(SafetyCalls):
                 thread=thread.context,
                 rules=member.comment_rules,
                 entities=as_proto(entities),
+                shadow=shadow,
             )
         )
         return response
@@ -316,10 +324,16 @@ class ServiceClients(SafetyCalls):
         label: str,
         reason: str,
         until: datetime | None,
+        shadow: bool = False,
     ) -> None:
-        """Ban a member (until ``until``; None: for good) under ``label``."""
+        """Ban a member (until ``until``; None: for good) under ``label``; ``shadow``:
+        their comments show to themselves only and nobody is told."""
         request = confessions_pb2.BanMemberRequest(
-            community_id=community.id, member_id=member_id, reason=reason, label=label
+            community_id=community.id,
+            member_id=member_id,
+            reason=reason,
+            label=label,
+            shadow=shadow,
         )
         if until is not None:
             request.until.CopyFrom(timestamp(until))

@@ -45,11 +45,11 @@ WITH state AS (
 ), added AS (
     INSERT INTO comments
         (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,
-         idempotency_key, flagged)
+         idempotency_key, flagged, status)
     SELECT CAST(:community_id AS bigint), CAST(:confession_id AS bigint),
            CAST(:parent_id AS bigint), CAST(:member_id AS bigint), CAST(:pseudonym AS text),
            CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text),
-           CAST(:flagged AS text)
+           CAST(:flagged AS text), CAST(:status AS text)
     WHERE CAST(:parent_id AS bigint) IS NULL OR EXISTS (
         SELECT 1 FROM comments p
         WHERE p.id = :parent_id AND p.confession_id = :confession_id
@@ -59,7 +59,7 @@ WITH state AS (
     RETURNING {_COLUMNS}
 )
 -- The statement's snapshot does not show its own insert: the count adds it.
-SELECT added.*, ({_VISIBLE}) + 1 AS visible,
+SELECT added.*, ({_VISIBLE}) + CASE WHEN added.status = 'visible' THEN 1 ELSE 0 END AS visible,
        ({_PARENT_WRITER.format(c="added")}) AS parent_writer
 FROM added
 """
@@ -111,6 +111,7 @@ async def add_comment(
     text_: str,
     idempotency_key: str,
     flagged: str | None = None,
+    shadow: bool = False,
 ) -> Added:
     """Insert a comment; a repeated key returns the first one.
 
@@ -127,6 +128,8 @@ async def add_comment(
         "text": text_,
         "key": idempotency_key,
         "flagged": flagged,
+        # A shadow-banned writer's comment is shown to them only.
+        "status": "shadow" if shadow else "visible",
     }
     async with db.write_one() as conn:
         row = (await conn.execute(_ADD, params)).mappings().one_or_none()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert
 from services.social import reporting
 from services.social.models import confession_reports
 from services.social.repository import _subjects as subjects_of
-from services.social.stats import StatsServicer
+from services.social.writers import WritersServicer
 from veil.contracts.callbacks import ConfessionVerdict, VerdictButton
 from veil.core.db import Database
 from veil.core.errors import InvalidInputError
@@ -135,8 +135,8 @@ def reported_card_markup(number: int) -> dict[str, Any]:
     }
 
 
-class SafetyServicer(StatsServicer):
-    """The social service with reports of confessions (issue 16)."""
+class SafetyServicer(WritersServicer):
+    """The social service with reports of confessions (issue 16), on top of GetCommentWriter."""
 
     async def ReportConfession(
         self, request: pb.ReportConfessionRequest, context: grpc.aio.ServicerContext

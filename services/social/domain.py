@@ -8,7 +8,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from veil.contracts.callbacks import HiddenAction, HiddenButton
+from veil.contracts.callbacks import (
+    HiddenAction,
+    HiddenButton,
+    SafetyTarget,
+    warn_button,
+)
 from veil.contracts.lengths import QUOTE_LENGTH
 from veil.core.links import comments_markup, deep_link
 from veil.core.telegram_text import cut_escaped
@@ -72,5 +77,6 @@ def hidden_card_markup(comment_id: int, number: int) -> dict[str, Any]:
         "inline_keyboard": [
             [button("↩️ Restore", HiddenButton.RESTORE), button("🗑 Delete", HiddenButton.DELETE)],
             [button("🚫 Delete and ban", HiddenButton.BAN)],
+            [warn_button(SafetyTarget.HIDDEN_COMMENT, comment_id)],
         ]
     }

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -31,6 +32,8 @@ from veil.core.db import Database
 VISIBLE = "visible"
 HIDDEN = "hidden"
 DELETED = "deleted"
+# Written while shadow-banned: shown to its writer only, counted nowhere.
+SHADOW = "shadow"
 
 
 class Sort(Enum):
@@ -170,7 +173,17 @@ class SocialRepository:
             )
             .where(comments.c.community_id == community_id)
             .where(comments.c.confession_id == confession_id)
-            .where(comments.c.status == VISIBLE)
+            .where(
+                or_(
+                    comments.c.status == VISIBLE,
+                    # A shadow-banned writer sees their own comments, nobody else does.
+                    and_(
+                        comments.c.status == SHADOW,
+                        comments.c.member_id == viewer_member_id,
+                        comments.c.member_id != 0,
+                    ),
+                )
+            )
             .order_by(*_order(sort))
             .limit(limit)
             .offset(offset)

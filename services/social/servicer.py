@@ -13,6 +13,7 @@ from services.social.repository import (
     DELETED,
     HIDDEN,
     LEGACY_SUBJECT,
+    SHADOW,
     VISIBLE,
     CommentRow,
     SocialRepository,
@@ -109,10 +110,17 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 text_=checked.text,
                 idempotency_key=request.idempotency_key,
                 flagged=checked.flagged or None,
+                shadow=request.shadow,
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
         row, count = added.row, added.visible
+        if row.status == SHADOW:
+            # Nobody else learns of it: no counter edit, no notice, and no
+            # flag card (only its writer sees it: there is nothing to act on).
+            return pb.AddCommentResponse(
+                comment=_comment(row), created=added.created, thread_count=count
+            )
         if checked.flagged:
             # A rule flagged it: the admins get a card (the same key on a redelivery).
             await safety.flag_card(self._outbox, thread, row, checked.flagged)
@@ -233,7 +241,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             thread.confession_id,
             request.comment_id,
             to=DELETED,
-            only_from=(VISIBLE, HIDDEN),
+            only_from=(VISIBLE, HIDDEN, SHADOW),
             member_id=request.member_id,
         )
         if row is not None:

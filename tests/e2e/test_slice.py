@@ -36,6 +36,7 @@ async def test_start_registers_member_and_shows_menu(community: World.Community)
         "✍️ New confession",
         "📜 My confessions",
         "❓ Help",
+        "✉️ Write to the admins",
     ]
     await member.start()
     assert "Welcome back" in (await member.last())["text"]

@@ -37,7 +37,7 @@ from tools.devstack.stack import Stack
 CALLERS = {
     "confessions": {"gateway", "social", "notifierWorker"},
     "social": {"gateway"},
-    "notifier": {"gateway", "confessions", "social"},
+    "notifier": {"confessions", "social"},
 }
 RELEASE_PODS = {"app.kubernetes.io/name": "veil", "app.kubernetes.io/instance": RELEASE}
 

@@ -30,6 +30,8 @@ async def test_approve_publishes_with_a_working_deep_link_and_tells_the_author(
         "❌ Reject",
         "📝 Reject with reason",
         "🚫 Ban author",
+        "⚠️ Warn",
+        "👻 Shadow-ban",
     }
     pressed = await admin_press(community, 1, pending, button(pending, "Approve"), "Ann")
     assert pressed["answer"]["text"] == "✅ Approved by Ann"

@@ -91,7 +91,15 @@ async def post_to_channel(community: World.Community, number: int, text: str) ->
 
 # What the notifier delivers on its own pace (comment notices, a ban, the
 # review of one's confession), as opposed to the bot's answers.
-_NOTICE_STARTS = ("💬 ", "🚫 The admins of ", "✅ Your confession ", "❌ Your confession ")
+_NOTICE_STARTS = (
+    "💬 ",
+    "🚫 The admins of ",
+    "⚠️ The admins of ",
+    "✉️ The admins answered",
+    "✖️ The admins closed",
+    "✅ Your confession ",
+    "❌ Your confession ",
+)
 
 
 def is_notice(message: dict[str, Any]) -> bool:

@@ -33,6 +33,8 @@ from veil.contracts.callbacks import (
     Compose,
     ConfessionReport,
     ConfessionVerdict,
+    ConversationAction,
+    ConversationButton,
     DraftAction,
     DraftButton,
     EraseButton,
@@ -43,9 +45,14 @@ from veil.contracts.callbacks import (
     ModReason,
     NotificationsChoice,
     ReportReason,
+    SafetyAction,
+    SafetyButton,
+    SafetyTarget,
     ThreadView,
     VerdictButton,
+    admin_conversation_markup,
     card_markup,
+    member_conversation_markup,
     report_reason,
 )
 from veil.contracts.lengths import CALLBACK_DATA_LIMIT
@@ -63,12 +70,24 @@ def _buttons(markup: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def test_the_card_the_confessions_service_sends_parses_in_the_gateway() -> None:
-    pressed = [_press(b["callback_data"], ModAction) for b in _buttons(card_markup(MAX_ID))]
+    buttons = _buttons(card_markup(MAX_ID))
+    pressed = [_press(b["callback_data"], ModAction) for b in buttons[:4]]
     assert [p["callback_data"] for p in pressed] == [
         ModAction(CardButton.APPROVE, MAX_ID),
         ModAction(CardButton.REJECT, MAX_ID),
         ModAction(CardButton.REASON, MAX_ID),
         ModAction(CardButton.BAN, MAX_ID),
+    ]
+    # Its last row: ⚠️ Warn and 👻 Shadow-ban the confession's author.
+    safety = [_press(b["callback_data"], SafetyAction)["callback_data"] for b in buttons[4:]]
+    assert safety == [
+        SafetyAction(SafetyButton.WARN, SafetyTarget.CONFESSION, MAX_ID),
+        SafetyAction(SafetyButton.SHADOW, SafetyTarget.CONFESSION, MAX_ID),
+    ]
+    assert not _press(buttons[4]["callback_data"], ModAction)
+    assert [b["callback_data"] for b in _buttons(card_markup(7))[4:]] == [
+        "sf:warn:c:7",
+        "sf:shadow:c:7",
     ]
     # The wire format the cards already in admin chats carry.
     assert _buttons(card_markup(7))[0]["callback_data"] == "mod:approve:7"
@@ -76,13 +95,19 @@ def test_the_card_the_confessions_service_sends_parses_in_the_gateway() -> None:
 
 def test_the_hidden_comment_card_the_social_service_sends_parses_in_the_gateway() -> None:
     buttons = _buttons(hidden_card_markup(MAX_ID, MAX_ID))
-    parsed = [_press(b["callback_data"], HiddenAction)["callback_data"] for b in buttons]
+    parsed = [_press(b["callback_data"], HiddenAction)["callback_data"] for b in buttons[:3]]
     assert [p.action for p in parsed] == [
         HiddenButton.RESTORE,
         HiddenButton.DELETE,
         HiddenButton.BAN,
     ]
     assert all(p.comment == MAX_ID and p.number == MAX_ID for p in parsed)
+    # ⚠️ Warn the hidden comment's writer.
+    warn = _press(buttons[3]["callback_data"], SafetyAction, F.action == SafetyButton.WARN)
+    assert warn["callback_data"] == SafetyAction(
+        SafetyButton.WARN, SafetyTarget.HIDDEN_COMMENT, MAX_ID
+    )
+    assert _buttons(hidden_card_markup(5, 12))[3]["callback_data"] == "sf:warn:h:5"
     assert _buttons(hidden_card_markup(5, 12))[2]["callback_data"] == "hc:ban:5:12"
 
 
@@ -135,6 +160,23 @@ def test_a_report_button_carries_its_reason_and_zero_asks_for_one() -> None:
     assert [report_reason(r.reason) for r in reasons] == list(REPORT_REASONS)
 
 
+def test_the_conversation_buttons_the_confessions_service_sends_parse_in_the_gateway() -> None:
+    admin = [b["callback_data"] for b in _buttons(admin_conversation_markup(MAX_ID))]
+    closing = {ConversationButton.CLOSE, ConversationButton.BLOCK}
+    assert [
+        _press(data, ConversationAction, F.action.in_(closing))["callback_data"] for data in admin
+    ] == [
+        ConversationAction(ConversationButton.CLOSE, MAX_ID),
+        ConversationAction(ConversationButton.BLOCK, MAX_ID),
+    ]
+    member = [b["callback_data"] for b in _buttons(member_conversation_markup())]
+    assert member == ["cv:reply:0", "cv:end:0"]
+    # The member's buttons never pass the admin side's rule.
+    assert not any(_press(data, ConversationAction, F.action.in_(closing)) for data in member)
+    assert not _press("cv:open:1", ConversationAction)
+    assert not _press("sf:warn:x:1", SafetyAction)
+
+
 def test_a_rule_picks_one_action_and_other_kinds_do_not_match() -> None:
     data = ModAction(CardButton.BAN, 3).pack()
     assert _press(data, ModAction, F.action == CardButton.BAN)
@@ -167,6 +209,8 @@ LARGEST = [
     DraftAction(DraftButton.CANCEL, "f" * 16),
     NotificationsChoice(1),
     EraseChoice(EraseButton.ERASE),
+    SafetyAction(SafetyButton.SHADOW, SafetyTarget.HIDDEN_COMMENT, MAX_ID),
+    ConversationAction(ConversationButton.BLOCK, MAX_ID),
 ]
 
 

@@ -130,6 +130,10 @@ def card_markup(confession_id: int) -> dict[str, Any]:
                 button("📝 Reject with reason", CardButton.REASON),
                 button("🚫 Ban author", CardButton.BAN),
             ],
+            [
+                warn_button(SafetyTarget.CONFESSION, confession_id),
+                shadow_button(SafetyTarget.CONFESSION, confession_id),
+            ],
         ]
     }
 
@@ -196,6 +200,97 @@ class ConfessionVerdict(Callback):
     prefix: ClassVar[str] = "cf"
     action: VerdictButton
     number: int
+
+
+# -- warns and shadow bans (buttons on both cards) ---------------------------
+
+
+class SafetyButton(StrEnum):
+    """⚠️ Warn / 👻 Shadow-ban on a moderation card or a hidden comment's card."""
+
+    WARN = "warn"
+    SHADOW = "shadow"
+
+
+class SafetyTarget(StrEnum):
+    """Whom a safety button names: a confession's author or a hidden comment's writer."""
+
+    CONFESSION = "c"
+    HIDDEN_COMMENT = "h"
+
+
+@dataclass(frozen=True)
+class SafetyAction(Callback):
+    """A safety button on the card of ``target`` (a confession's or comment's internal id)."""
+
+    prefix: ClassVar[str] = "sf"
+    action: SafetyButton
+    kind: SafetyTarget
+    target: int
+
+
+def warn_button(kind: SafetyTarget, target: int) -> dict[str, str]:
+    """The ⚠️ Warn button (Bot API JSON) for a card."""
+    return {"text": "⚠️ Warn", "callback_data": SafetyAction(SafetyButton.WARN, kind, target).pack()}
+
+
+def shadow_button(kind: SafetyTarget, target: int) -> dict[str, str]:
+    """The 👻 Shadow-ban button (Bot API JSON) for a card."""
+    return {
+        "text": "👻 Shadow-ban",
+        "callback_data": SafetyAction(SafetyButton.SHADOW, kind, target).pack(),
+    }
+
+
+# -- conversations with the admins (built by the confessions service) --------
+
+
+class ConversationButton(StrEnum):
+    """Admin chat: close / block conversation N. Member's chat: reply / end."""
+
+    CLOSE = "close"
+    BLOCK = "block"
+    REPLY = "reply"
+    END = "end"
+
+
+@dataclass(frozen=True)
+class ConversationAction(Callback):
+    """A conversation's button; ``conversation`` is its number (0 in the member's chat,
+    where the member has one open conversation)."""
+
+    prefix: ClassVar[str] = "cv"
+    action: ConversationButton
+    conversation: int
+
+
+def admin_conversation_markup(conversation: int) -> dict[str, Any]:
+    """✖️ Close / ⛔ Block under a member's message in the admin chat."""
+
+    def button(label: str, action: ConversationButton) -> dict[str, str]:
+        return {"text": label, "callback_data": ConversationAction(action, conversation).pack()}
+
+    return {
+        "inline_keyboard": [
+            [
+                button("✖️ Close", ConversationButton.CLOSE),
+                button("⛔ Block", ConversationButton.BLOCK),
+            ]
+        ]
+    }
+
+
+def member_conversation_markup() -> dict[str, Any]:
+    """↩️ Reply / ✖️ Close under the admins' answer in the member's chat."""
+
+    def button(label: str, action: ConversationButton) -> dict[str, str]:
+        return {"text": label, "callback_data": ConversationAction(action, 0).pack()}
+
+    return {
+        "inline_keyboard": [
+            [button("↩️ Reply", ConversationButton.REPLY), button("✖️ Close", ConversationButton.END)]
+        ]
+    }
 
 
 # -- threads (built and parsed by the gateway) ------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import grpc
 
 from veil.core.grpc_client import create_channel, service_names
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2, confessions_pb2_grpc, safety_pb2, safety_pb2_grpc
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ class ConfessionsStubs:
     communities: confessions_pb2_grpc.CommunitiesServiceStub
     members: confessions_pb2_grpc.MembersServiceStub
     confessions: confessions_pb2_grpc.ConfessionsServiceStub
+    # Warns, warn rules, conversations with the admins (safety.proto).
+    safety: safety_pb2_grpc.SafetyServiceStub
 
     @classmethod
     def of(cls, channel: grpc.aio.Channel) -> ConfessionsStubs:
@@ -31,11 +33,15 @@ class ConfessionsStubs:
             communities=confessions_pb2_grpc.CommunitiesServiceStub(channel),
             members=confessions_pb2_grpc.MembersServiceStub(channel),
             confessions=confessions_pb2_grpc.ConfessionsServiceStub(channel),
+            safety=safety_pb2_grpc.SafetyServiceStub(channel),
         )
 
 
 def connect(target: str) -> tuple[ConfessionsStubs, grpc.aio.Channel]:
     """Stubs on a new channel to ``target`` (retries configured for all three
     services), and the channel to close."""
-    channel = create_channel(target, service_names(confessions_pb2.DESCRIPTOR))
+    channel = create_channel(
+        target,
+        [*service_names(confessions_pb2.DESCRIPTOR), *service_names(safety_pb2.DESCRIPTOR)],
+    )
     return ConfessionsStubs.of(channel), channel

@@ -20,3 +20,13 @@ def post_link(channel_chat_id: int, message_id: int) -> str:
     """A link to a channel post by ids (``t.me/c/…``), for channels with or without a name."""
     internal = str(channel_chat_id).removeprefix("-100").lstrip("-")
     return f"https://t.me/c/{internal}/{message_id}"
+
+
+# The /start payload of "✉️ Write to the admins" (rejection and ban notices link to it).
+WRITE_PAYLOAD = "write"
+
+
+def write_markup(bot_username: str) -> dict[str, Any]:
+    """A "✉️ Write to the admins" button: a deep link into the bot's private chat."""
+    url = f"https://t.me/{bot_username}?start={WRITE_PAYLOAD}"
+    return {"inline_keyboard": [[{"text": "✉️ Write to the admins", "url": url}]]}

@@ -268,10 +268,15 @@ class MemberStanding(_message.Message):
     BANNED_FIELD_NUMBER: _builtins.int
     BANNED_UNTIL_FIELD_NUMBER: _builtins.int
     NOTIFICATIONS_ENABLED_FIELD_NUMBER: _builtins.int
+    SHADOWED_FIELD_NUMBER: _builtins.int
     banned: _builtins.bool
     """Set while the member is banned in this community."""
     notifications_enabled: _builtins.bool
     """False when the member turned notifications off."""
+    shadowed: _builtins.bool
+    """Set while the member is shadow-banned: their comments are shown to them
+    only and their confessions are marked on the card. Never shown to them.
+    """
     @_builtins.property
     def banned_until(self) -> _timestamp_pb2.Timestamp:
         """End of the ban; unset for a permanent ban."""
@@ -282,10 +287,11 @@ class MemberStanding(_message.Message):
         banned: _builtins.bool = ...,
         banned_until: _timestamp_pb2.Timestamp | None = ...,
         notifications_enabled: _builtins.bool = ...,
+        shadowed: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["banned_until", b"banned_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["banned", b"banned", "banned_until", b"banned_until", "notifications_enabled", b"notifications_enabled"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["banned", b"banned", "banned_until", b"banned_until", "notifications_enabled", b"notifications_enabled", "shadowed", b"shadowed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -529,12 +535,17 @@ class BanMemberRequest(_message.Message):
     UNTIL_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     LABEL_FIELD_NUMBER: _builtins.int
+    SHADOW_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     member_id: _builtins.int
     reason: _builtins.str
     label: _builtins.str
     """Moderation: how admins know the banned member ("confession #12",
     "Misty Heron 417"), shown by ListBans. Never an identity.
+    """
+    shadow: _builtins.bool
+    """A shadow ban: the member is not told and may still write, but their
+    comments are shown to them only and their confessions are marked.
     """
     @_builtins.property
     def until(self) -> _timestamp_pb2.Timestamp:
@@ -548,10 +559,11 @@ class BanMemberRequest(_message.Message):
         until: _timestamp_pb2.Timestamp | None = ...,
         reason: _builtins.str = ...,
         label: _builtins.str = ...,
+        shadow: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "label", b"label", "member_id", b"member_id", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "label", b"label", "member_id", b"member_id", "reason", b"reason", "shadow", b"shadow", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1044,11 +1056,14 @@ class Ban(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UNTIL_FIELD_NUMBER: _builtins.int
     ID_FIELD_NUMBER: _builtins.int
+    SHADOW_FIELD_NUMBER: _builtins.int
     label: _builtins.str
     """How admins named the member when banning ("confession #12", a pseudonym)."""
     reason: _builtins.str
     id: _builtins.int
     """Names this ban for UnbanMember (two bans of one member are two ids)."""
+    shadow: _builtins.bool
+    """A shadow ban."""
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -1063,10 +1078,11 @@ class Ban(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         until: _timestamp_pb2.Timestamp | None = ...,
         id: _builtins.int = ...,
+        shadow: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "until", b"until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "label", b"label", "reason", b"reason", "until", b"until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "id", b"id", "label", b"label", "reason", b"reason", "shadow", b"shadow", "until", b"until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -58,6 +58,50 @@ COMMENT_MODERATION_DELETE_AND_BAN: CommentModeration.ValueType  # 3
 Global___CommentModeration: _TypeAlias = CommentModeration  # noqa: Y015
 
 @_typing.final
+class GetCommentWriterRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    COMMENT_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    comment_id: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        comment_id: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommentWriterRequest: _TypeAlias = GetCommentWriterRequest  # noqa: Y015
+
+@_typing.final
+class GetCommentWriterResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    PSEUDONYM_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.int
+    pseudonym: _builtins.str
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.int = ...,
+        pseudonym: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_id", b"member_id", "pseudonym", b"pseudonym"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetCommentWriterResponse: _TypeAlias = GetCommentWriterResponse  # noqa: Y015
+
+@_typing.final
 class ThreadContext(_message.Message):
     """ThreadContext tells the service where a thread lives, so that it can queue
     the channel post's counter edit, the admin card and notifications without
@@ -182,6 +226,7 @@ class AddCommentRequest(_message.Message):
     THREAD_FIELD_NUMBER: _builtins.int
     RULES_FIELD_NUMBER: _builtins.int
     ENTITIES_FIELD_NUMBER: _builtins.int
+    SHADOW_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
     member_id: _builtins.int
@@ -190,6 +235,10 @@ class AddCommentRequest(_message.Message):
     text: _builtins.str
     """1..1000 characters."""
     idempotency_key: _builtins.str
+    shadow: _builtins.bool
+    """The writer is shadow-banned (MemberStanding.shadowed): the comment is
+    shown to them only, and nobody is notified.
+    """
     @_builtins.property
     def thread(self) -> Global___ThreadContext:
         """Required: where the thread lives (confession_id above must match)."""
@@ -216,10 +265,11 @@ class AddCommentRequest(_message.Message):
         thread: Global___ThreadContext | None = ...,
         rules: _common_pb2.CommentRules | None = ...,
         entities: _abc.Iterable[_common_pb2.TextEntity] | None = ...,
+        shadow: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "entities", b"entities", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "rules", b"rules", "text", b"text", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "entities", b"entities", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "rules", b"rules", "shadow", b"shadow", "text", b"text", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

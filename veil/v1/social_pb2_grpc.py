@@ -92,6 +92,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.FromString,
                 _registered_method=True)
+        self.GetCommentWriter = channel.unary_unary(
+                '/veil.v1.SocialService/GetCommentWriter',
+                request_serializer=veil_dot_v1_dot_social__pb2.GetCommentWriterRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.GetCommentWriterResponse.FromString,
+                _registered_method=True)
 
 
 class SocialServiceServicer:
@@ -194,6 +199,14 @@ class SocialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCommentWriter(self, request, context):
+        """The writer of a comment, for an admin's warn from its card: the internal
+        member id (never a Telegram id) and the thread pseudonym admins saw.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SocialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -251,6 +264,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ListAdminComments,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.SerializeToString,
+            ),
+            'GetCommentWriter': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCommentWriter,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.GetCommentWriterRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.GetCommentWriterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -553,6 +571,33 @@ class SocialService:
             '/veil.v1.SocialService/ListAdminComments',
             veil_dot_v1_dot_social__pb2.ListAdminCommentsRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ListAdminCommentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCommentWriter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/GetCommentWriter',
+            veil_dot_v1_dot_social__pb2.GetCommentWriterRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.GetCommentWriterResponse.FromString,
             options,
             channel_credentials,
             insecure,

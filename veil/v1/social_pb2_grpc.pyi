@@ -84,6 +84,10 @@ class SocialServiceStub:
     (reports reached the threshold), or those written under a pseudonym.
     Newest first; pseudonyms only, never a member id.
     """
+    GetCommentWriter: _grpc.UnaryUnaryMultiCallable[_social_pb2.GetCommentWriterRequest, _social_pb2.GetCommentWriterResponse]
+    """The writer of a comment, for an admin's warn from its card: the internal
+    member id (never a Telegram id) and the thread pseudonym admins saw.
+    """
 
 @_typing.type_check_only
 class SocialServiceAsyncStub(SocialServiceStub):
@@ -140,6 +144,10 @@ class SocialServiceAsyncStub(SocialServiceStub):
     """Comments of a community for its admins (the Mini App): the hidden ones
     (reports reached the threshold), or those written under a pseudonym.
     Newest first; pseudonyms only, never a member id.
+    """
+    GetCommentWriter: _aio.UnaryUnaryMultiCallable[_social_pb2.GetCommentWriterRequest, _social_pb2.GetCommentWriterResponse]  # type: ignore[assignment]
+    """The writer of a comment, for an admin's warn from its card: the internal
+    member id (never a Telegram id) and the thread pseudonym admins saw.
     """
 
 class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -260,6 +268,16 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         """Comments of a community for its admins (the Mini App): the hidden ones
         (reports reached the threshold), or those written under a pseudonym.
         Newest first; pseudonyms only, never a member id.
+        """
+
+    @_abc_1.abstractmethod
+    def GetCommentWriter(
+        self,
+        request: _social_pb2.GetCommentWriterRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.GetCommentWriterResponse, _abc.Awaitable[_social_pb2.GetCommentWriterResponse]]:
+        """The writer of a comment, for an admin's warn from its card: the internal
+        member id (never a Telegram id) and the thread pseudonym admins saw.
         """
 
 def add_SocialServiceServicer_to_server(servicer: SocialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

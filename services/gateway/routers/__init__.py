@@ -9,6 +9,7 @@ from services.gateway.routers import (
     comment_actions,
     confess,
     confession_reports,
+    conversations,
     deleteme,
     elsewhere,
     errors,
@@ -21,6 +22,7 @@ from services.gateway.routers import (
     settings,
     start,
     threads,
+    warns,
 )
 
 
@@ -40,6 +42,10 @@ def build_root_router() -> Router:
         hidden_comments.router,
         confession_reports.router,
         confession_reports.admin_router,
+        # Before admin (its /settings warn_…) and start (/start write).
+        warns.router,
+        conversations.admin_router,
+        conversations.router,
         panel.router,
         moderation.router,
         admin.router,

@@ -19,7 +19,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long
-from services.gateway.views import texts
+from services.gateway.views import safety_texts, texts
 from services.gateway.views.texts import ban_line, rules_text
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
@@ -145,15 +145,19 @@ async def unban(
 
 @router.message(Command("bans"), FromAdmin())
 async def bans(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
-    """/bans: the bans in force."""
+    """/bans: the bans in force, then the warns in force (each its own entry)."""
     in_force = await services.bans(community)
-    if not in_force:
+    warns = await services.warns(community)
+    if not in_force and not warns:
         await message.answer(texts.NOBODY_BANNED)
         return
     lines = [texts.bans_head(len(in_force))]
     for item in in_force:
         until = optional_time(item, "until")
-        lines.append(ban_line(item.label, item.reason, until, ban_id=item.id))
+        lines.append(ban_line(item.label, item.reason, until, ban_id=item.id, shadow=item.shadow))
+    if warns:
+        lines += ["", safety_texts.warns_head(len(warns))]
+        lines += [safety_texts.warn_line(warn) for warn in warns]
     await answer_long(message, "\n".join(lines))
 
 

@@ -232,7 +232,8 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    if (await member(number)).standing.banned:
+    standing = (await member(number)).standing
+    if standing.banned:
         # Banned while writing: the comment is not stored.
         await message.answer(texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)
         await state.set_state(None)
@@ -242,6 +243,7 @@ async def write(
         # The same draft always stores the same comment, however often
         # Telegram delivers the message. The community's rules come with the
         # member (RegisterMember), Telegram's entities with the message.
+        # Shadow-banned: stored, shown to them only (they are not told).
         added = await services.add_comment(
             thread,
             await member(number),
@@ -249,6 +251,7 @@ async def write(
             text,
             f"comment:{data['key']}",
             trimmed_entities(message.text or "", message.entities),
+            shadow=standing.shadowed,
         )
     except ThreadNotFoundError:
         await message.answer(texts.thread_unavailable(number), reply_markup=MAIN_MENU)

@@ -27,6 +27,7 @@ MAIN_MENU = ReplyKeyboardMarkup(
     keyboard=[
         [KeyboardButton(text=texts.NEW_CONFESSION)],
         [KeyboardButton(text=texts.MY_CONFESSIONS), KeyboardButton(text=texts.HELP)],
+        [KeyboardButton(text=texts.WRITE_TO_ADMINS)],
     ],
     resize_keyboard=True,
     is_persistent=True,

@@ -18,6 +18,7 @@ from veil.v1 import confessions_pb2
 NEW_CONFESSION = "✍️ New confession"
 MY_CONFESSIONS = "📜 My confessions"
 HELP = "❓ Help"
+WRITE_TO_ADMINS = "✉️ Write to the admins"
 
 STATUS_LABELS = {
     confessions_pb2.CONFESSION_STATUS_PENDING: "⏳ waiting for review",
@@ -325,12 +326,15 @@ def bans_head(count: int) -> str:
     return f"<b>Bans</b> ({count})"
 
 
-def ban_line(label: str, reason: str, until: datetime | None, *, ban_id: int = 0) -> str:
-    """One line of /bans (with the ban's id, which /unban takes)."""
+def ban_line(
+    label: str, reason: str, until: datetime | None, *, ban_id: int = 0, shadow: bool = False
+) -> str:
+    """One line of /bans (with the ban's id, which /unban takes); 👻 marks a shadow ban."""
     when = f"until {until:%d %b %Y %H:%M} UTC" if until is not None else "permanent"
     extra = f" — {escape(reason)}" if reason else ""
     number = f"<code>{ban_id}</code> " if ban_id else ""
-    return f"• {number}<b>{escape(label)}</b> · {when}{extra}"
+    ghost = "👻 " if shadow else ""
+    return f"• {ghost}{number}<b>{escape(label)}</b> · {when}{extra}"
 
 
 def rules_text(rules: confessions_pb2.CommunityRules) -> str:
