@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from veil.contracts.callbacks import HiddenAction, HiddenButton
+from veil.contracts.callbacks import HiddenAction, HiddenButton, SafetyTarget, warn_button
 from veil.contracts.lengths import MESSAGE_TEXT_LIMIT
 from veil.core import pii
 from veil.core.errors import MemberRefusal
@@ -87,7 +87,8 @@ def flagged_card(thread: pb.ThreadContext, pseudonym: str, text: str, flagged: s
 
 
 def flagged_card_markup(comment_id: int, number: int) -> dict[str, Any]:
-    """Keep / Delete / Delete and ban (see veil/contracts/callbacks.py)."""
+    """Keep / Delete / Delete and ban, and ⚠️ Warn as on a hidden comment's card
+    (see veil/contracts/callbacks.py)."""
 
     def button(label: str, action: HiddenButton) -> dict[str, str]:
         return {"text": label, "callback_data": HiddenAction(action, comment_id, number).pack()}
@@ -99,5 +100,6 @@ def flagged_card_markup(comment_id: int, number: int) -> dict[str, Any]:
                 button("🗑 Delete", HiddenButton.FLAG_DELETE),
             ],
             [button("🚫 Delete and ban", HiddenButton.FLAG_BAN)],
+            [warn_button(SafetyTarget.HIDDEN_COMMENT, comment_id)],
         ]
     }
