@@ -66,7 +66,22 @@ async def _resolve(
         raise
 
 
-async def _target(
+async def ban_terms(message: Message, rest: str) -> tuple[str, datetime | None] | None:
+    """``[duration] [reason]`` of /ban and /shadowban: (reason, until), or None when
+    the duration is refused (the admin is told why)."""
+    head, _, tail = rest.partition(" ")
+    seconds = None
+    if head and _DURATION.match(head):
+        try:
+            seconds = parse_duration(head)
+        except InvalidInputError as error:
+            await message.answer(texts.warning(str(error)))
+            return None
+        rest = tail.strip()
+    return rest[:BAN_REASON_LENGTH], until_of(seconds)
+
+
+async def target_of(
     message: Message,
     command: CommandObject,
     community: CommunityEntry,
@@ -97,20 +112,14 @@ async def ban(
     services: ServiceClients,
 ) -> None:
     """/ban #N|pseudonym [duration] [reason]."""
-    target = await _target(message, command, community, services, texts.BAN_USAGE)
+    target = await target_of(message, command, community, services, texts.BAN_USAGE)
     if target is None:
         return
     member_id, label, rest = target
-    head, _, tail = rest.partition(" ")
-    seconds = None
-    if head and _DURATION.match(head):
-        try:
-            seconds = parse_duration(head)
-        except InvalidInputError as error:
-            await message.answer(texts.warning(str(error)))
-            return
-        rest = tail.strip()
-    reason, until = rest[:BAN_REASON_LENGTH], until_of(seconds)
+    terms = await ban_terms(message, rest)
+    if terms is None:
+        return
+    reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until)
     await message.answer(texts.banned(ban_line(label, reason, until)))
 

@@ -19,12 +19,10 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long, answer_query
-from services.gateway.routers.admin import _DURATION, BAN_REASON_LENGTH, _target, until_of
+from services.gateway.routers.admin import ban_terms, target_of
 from services.gateway.safety_calls import WARN_REASON_LENGTH
 from services.gateway.views import safety_texts, texts
 from veil.contracts.callbacks import SafetyAction, SafetyButton
-from veil.core.durations import parse_duration
-from veil.core.errors import InvalidInputError
 
 router = Router(name="warns")
 router.message.filter(InAdminChat())
@@ -45,7 +43,7 @@ async def warn(
     message: Message, command: CommandObject, community: CommunityEntry, services: ServiceClients
 ) -> None:
     """/warn #N|pseudonym [reason]."""
-    target = await _target(message, command, community, services, safety_texts.WARN_USAGE)
+    target = await target_of(message, command, community, services, safety_texts.WARN_USAGE)
     if target is None:
         return
     member_id, label, reason = target
@@ -73,20 +71,14 @@ async def shadowban(
     message: Message, command: CommandObject, community: CommunityEntry, services: ServiceClients
 ) -> None:
     """/shadowban #N|pseudonym [duration] [reason]: nobody is told, the member least."""
-    target = await _target(message, command, community, services, safety_texts.SHADOW_USAGE)
+    target = await target_of(message, command, community, services, safety_texts.SHADOW_USAGE)
     if target is None:
         return
     member_id, label, rest = target
-    head, _, tail = rest.partition(" ")
-    seconds = None
-    if head and _DURATION.match(head):
-        try:
-            seconds = parse_duration(head)
-        except InvalidInputError as error:
-            await message.answer(texts.warning(str(error)))
-            return
-        rest = tail.strip()
-    reason, until = rest[:BAN_REASON_LENGTH], until_of(seconds)
+    terms = await ban_terms(message, rest)
+    if terms is None:
+        return
+    reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until, shadow=True)
     await message.answer(safety_texts.shadow_banned(texts.ban_line(label, reason, until)))
 

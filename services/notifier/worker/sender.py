@@ -184,7 +184,8 @@ class OutboxSender:
         now = time.monotonic()
         self._saturated = {c: t for c, t in self._saturated.items() if t > now}
         full = set(self._saturated)
-        for community_id, held in self._held.items():
+        # A copy: deliveries finishing during the await below change the dict.
+        for community_id, held in list(self._held.items()):
             limits = await self._limits.get(community_id)
             if held >= max(1.0, limits.per_second * self._config.lease_seconds / 4):
                 full.add(community_id)
