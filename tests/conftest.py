@@ -9,6 +9,9 @@ machine is left alone.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from collections.abc import AsyncIterator, Iterator
 
@@ -22,6 +25,7 @@ from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT, Ports, Stack
+from veil.core.sealing import Keyring
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
 PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
@@ -108,6 +112,12 @@ def stack(infra_config: InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]
             "VEIL_RETENTION_INTERVAL_SECONDS": "1",
         },
     )
+    # Every process can read a second master key, not yet current: the key
+    # rotation test (tests/services/test_key_rotation.py) makes it current
+    # under load, as step 2 of the procedure in the README.
+    stack.extra_env["VEIL_SEAL_MASTER_KEYS"] = (
+        f"{stack.secrets()['seal_master_keys']},{ROTATION_KEY_ID}:{rotation_key(stack)}"
+    )
     stack.migrate()
     try:
         stack.start_services()
@@ -115,6 +125,24 @@ def stack(infra_config: InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]
         yield stack
     finally:
         stack.stop_processes()
+
+
+ROTATION_KEY_ID = "rot2"
+
+
+def rotation_key(stack: Stack) -> str:
+    """The second master key of the suite's stack: derived from its secrets, so
+    the same again when the stack's data is kept between runs."""
+    seed = stack.secrets()["seal_lookup_key"].encode()
+    digest = hmac.new(seed, b"veil test rotation key", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+@pytest.fixture(scope="session")
+def seal_keys(stack: Stack) -> Keyring:
+    """The stack's sealing keys, as its processes have them."""
+    env = stack.seal_env()
+    return Keyring.parse(env["VEIL_SEAL_MASTER_KEYS"], env["VEIL_SEAL_LOOKUP_KEY"])
 
 
 @pytest.fixture(scope="session")

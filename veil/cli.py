@@ -3,6 +3,8 @@
     veil community add --token … --channel … --admin-chat … [--title …] [--username …]
     veil community list
     veil migrate {confessions,social,notifier}
+    veil keys new
+    veil keys rotate {confessions,notifier}
     veil notifier stats
     veil notifier limits --community N [--per-second X] [--per-chat-per-second X]
                          [--per-group-per-minute X]
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 
 import aiohttp
 import grpc
@@ -172,6 +175,24 @@ async def _notifier_limits(args: argparse.Namespace, settings: CliSettings) -> N
     )
 
 
+def _keys(args: argparse.Namespace, settings: CliSettings) -> None:
+    from veil.core import sealing  # cryptography only where it is needed
+
+    if args.action == "new":
+        print(f"k{int(time.time())}:{sealing.new_master_key()}")
+        return
+    if settings.db_primary_dsn is None:
+        sys.exit("VEIL_DB_PRIMARY_DSN is not set")
+    from services import key_rotation
+
+    try:
+        keys = sealing.SealingSettings().keyring()
+        count = key_rotation.run(settings.db_primary_dsn.get_secret_value(), args.service, keys)
+    except sealing.SealingError as error:
+        sys.exit(f"refused: {error}")
+    print(f"{args.service}: {count} data keys re-wrapped under {keys.current!r}")
+
+
 def _pick(new: float | None, current: float) -> float:
     return current if new is None else new
 
@@ -202,6 +223,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     migrate = commands.add_parser("migrate", help="apply a service's schema migrations")
     migrate.add_argument("service", choices=SERVICES)
+    keys = commands.add_parser("keys", help="master keys of sealed data")
+    keys_commands = keys.add_subparsers(dest="action", required=True)
+    keys_commands.add_parser("new", help="print a new master key (id:key) for the Secret")
+    rotate = keys_commands.add_parser(
+        "rotate", help="re-wrap a schema's data keys under the first VEIL_SEAL_MASTER_KEYS key"
+    )
+    rotate.add_argument("service", choices=("confessions", "notifier"))
     return parser
 
 
@@ -216,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
 
         migrations.upgrade(args.service, settings.db_primary_dsn.get_secret_value())
         print(f"{args.service}: migrated to head")
+    elif args.command == "keys":
+        _keys(args, settings)
     elif args.command == "notifier":
         if args.action == "stats":
             asyncio.run(_notifier_stats(settings))

@@ -12,13 +12,14 @@ from services.confessions.domain import Rules
 from services.confessions.models import communities, community_rules
 from services.confessions.rows import CommunityRow
 from services.confessions.safety_rules import SafetyRules
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
 _COMMUNITY_COLUMNS = (
     communities.c.id,
     communities.c.bot_id,
-    communities.c.bot_token,
+    communities.c.sealed_token,
     communities.c.bot_username,
     communities.c.channel_chat_id,
     communities.c.admin_chat_id,
@@ -40,8 +41,9 @@ _RULE_COLUMNS = (
 )
 
 
-def _community(row: RowMapping) -> CommunityRow:
-    return CommunityRow(**row)
+def _community(row: RowMapping, seal: MemberSeal) -> CommunityRow:
+    values = {k: v for k, v in row.items() if k != "sealed_token"}
+    return CommunityRow(**values, bot_token=seal.open_token(row["bot_id"], row["sealed_token"]))
 
 
 def _rules(row: RowMapping | None) -> Rules:
@@ -65,8 +67,9 @@ def _rules(row: RowMapping | None) -> Rules:
 class CommunitiesRepository:
     """Reads and writes of ``communities`` and ``community_rules``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seal: MemberSeal) -> None:
         self._db = db
+        self.seal = seal
 
     async def upsert_community(
         self,
@@ -80,7 +83,7 @@ class CommunitiesRepository:
     ) -> CommunityRow:
         """Insert the community, or update the one with the same bot."""
         values = {
-            "bot_token": bot_token,
+            "sealed_token": self.seal.seal_token(bot_id, bot_token),
             "bot_username": bot_username,
             "channel_chat_id": channel_chat_id,
             "admin_chat_id": admin_chat_id,
@@ -93,7 +96,7 @@ class CommunitiesRepository:
             .returning(*_COMMUNITY_COLUMNS)
         )
         async with self._db.write() as conn:
-            return _community((await conn.execute(statement)).mappings().one())
+            return _community((await conn.execute(statement)).mappings().one(), self.seal)
 
     async def get_community(self, community_id: int) -> CommunityRow:
         """One community, from the primary (a community added a moment ago is served)."""
@@ -102,14 +105,16 @@ class CommunitiesRepository:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             raise CommunityNotFoundError(community_id)
-        return _community(row)
+        return _community(row, self.seal)
 
     async def list_communities(self) -> list[CommunityRow]:
         """Every community, oldest first. Read from the primary: the set is tiny
         and a gateway must see a community as soon as it was added."""
         statement = select(*_COMMUNITY_COLUMNS).order_by(communities.c.id)
         async with self._db.read_own() as conn:
-            return [_community(row) for row in (await conn.execute(statement)).mappings()]
+            return [
+                _community(row, self.seal) for row in (await conn.execute(statement)).mappings()
+            ]
 
     async def rules(self, community_id: int) -> Rules:
         """The community's rules (defaults without a row). From the primary: an admin

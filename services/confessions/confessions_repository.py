@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from services.confessions.models import confessions, members
 from services.confessions.rows import ConfessionRow
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 
 # The columns of a ConfessionRow.
@@ -28,20 +29,27 @@ CONFESSION_COLUMNS = (
 )
 
 
-def _author_chat() -> Any:
-    """The author's Telegram id (where their notices go), correlated to the confession."""
-    return (
-        select(members.c.telegram_user_id)
+def _author_sealed() -> list[Any]:
+    """The author's sealed chat (MemberSeal.author_chat opens it), correlated to the confession."""
+    return [
+        select(column)
         .where(members.c.id == confessions.c.member_id)
         .scalar_subquery()
-    )
+        .label(f"author_{name}")
+        for name, column in (
+            ("lookup", members.c.lookup),
+            ("key", members.c.data_key),
+            ("chat", members.c.chat),
+        )
+    ]
 
 
 class ConfessionsRepository:
     """Reads and writes of ``confessions`` outside the hot-path statement modules."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seal: MemberSeal) -> None:
         self._db = db
+        self.seal = seal
 
     @property
     def db(self) -> Database:
@@ -61,7 +69,7 @@ class ConfessionsRepository:
             select(*CONFESSION_COLUMNS, func.count().over().label("total"))
             .join(members, members.c.id == confessions.c.member_id)
             .where(members.c.community_id == community_id)
-            .where(members.c.telegram_user_id == telegram_user_id)
+            .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
             .where(confessions.c.status != "deleted")
             .order_by(confessions.c.id.desc())
             .limit(limit)
@@ -107,7 +115,6 @@ class ConfessionsRepository:
         same, so the author's notice (idempotent in the notifier) is queued again
         harmlessly. None when the confession is not approved or published.
         """
-        author = _author_chat()
         statement = (
             update(confessions)
             .where(
@@ -124,13 +131,13 @@ class ConfessionsRepository:
             .values(
                 status="published", channel_message_id=channel_message_id, updated_at=func.now()
             )
-            .returning(*CONFESSION_COLUMNS, author.label("author"))
+            .returning(*CONFESSION_COLUMNS, *_author_sealed())
         )
         async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
-        return ConfessionRow.of(row), int(row["author"] or 0)
+        return ConfessionRow.of(row), self.seal.author_chat(community_id, row)
 
     async def is_deleted(self, community_id: int, confession_id: int) -> bool:
         """True when the confession was withdrawn or erased (read on the primary)."""

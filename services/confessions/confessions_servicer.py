@@ -72,6 +72,7 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
         )
         stored = await submit(
             self._repository.db,
+            self._repository.seal,
             self._limits,
             self._outbox,
             draft,

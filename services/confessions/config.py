@@ -5,10 +5,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 
 from veil.contracts.lengths import CONFESSION_MAX_LENGTH
+from veil.core.sealing import SealingSettings
 from veil.core.settings import ServiceSettings
 
 
-class ConfessionsSettings(ServiceSettings):
+class ConfessionsSettings(ServiceSettings, SealingSettings):
     """The confessions service: Postgres schema ``confessions``, gRPC port 50051."""
 
     confession_max_length: int = Field(

@@ -5,7 +5,9 @@ time a member opens one, unrelated to their thread pseudonyms. The row names
 its member by internal id (a delivery joins the member row for the chat, so
 no Telegram id is stored here) and by protected subject, so that a block
 outlives /deleteme. No message text is stored: it travels through the
-notifier only.
+notifier only. The member row itself holds no Telegram id in clear: it is
+found by its lookup hash and its chat opened under the member's data key
+(services/confessions/sealed.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.confessions.models import communities, conversations, members
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import NotFoundError, RefusedError
 
@@ -50,8 +53,9 @@ class Target:
 class ConversationsRepository:
     """Conversations of a community's members with its admins."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seal: MemberSeal) -> None:
         self._db = db
+        self._seal = seal
 
     async def open(self, community_id: int, telegram_user_id: int, subject: str) -> Opened:
         """The member's open conversation, opened if they have none.
@@ -84,10 +88,14 @@ class ConversationsRepository:
             member_id = (
                 await conn.execute(
                     insert(members)
-                    .values(community_id=community_id, telegram_user_id=telegram_user_id)
+                    .values(
+                        community_id=community_id,
+                        **self._seal.new_member(community_id, telegram_user_id),
+                    )
                     .on_conflict_do_update(
-                        constraint="members_community_user_key",
-                        set_={"telegram_user_id": telegram_user_id},
+                        # An existing member keeps their data key and sealed chat.
+                        constraint="members_community_lookup_key",
+                        set_={"lookup": members.c.lookup},
                     )
                     .returning(members.c.id)
                 )
@@ -123,7 +131,9 @@ class ConversationsRepository:
             select(
                 conversations.c.id,
                 conversations.c.status,
-                members.c.telegram_user_id,
+                members.c.lookup,
+                members.c.data_key,
+                members.c.chat,
                 communities.c.admin_chat_id,
             )
             .select_from(
@@ -140,7 +150,11 @@ class ConversationsRepository:
             row = (await conn.execute(statement)).first()
         if row is None:
             return None
-        telegram = None if row.telegram_user_id is None else int(row.telegram_user_id)
+        telegram = (
+            None
+            if row.lookup is None
+            else self._seal.chat_id(community_id, row.lookup, row.data_key, row.chat)
+        )
         return Target(int(row.id), str(row.status), telegram, int(row.admin_chat_id))
 
     async def set_status(
@@ -172,7 +186,7 @@ class ConversationsRepository:
                 conversations.c.community_id == community_id,
                 conversations.c.status == "open",
                 members.c.community_id == community_id,
-                members.c.telegram_user_id == telegram_user_id,
+                members.c.lookup == self._seal.lookup(community_id, telegram_user_id),
             )
         )
         async with self._db.read_own() as conn:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy import RowMapping, text
 
 from services.confessions.rows import ConfessionRow, Decision
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 
 _COLUMNS = (
@@ -51,19 +52,21 @@ WITH t AS (
       AND EXISTS (SELECT 1 FROM t WHERE status = 'approved')
     RETURNING next_publish_at - make_interval(mins => publish_interval_minutes) AS publish_at
 )
-SELECT t.*, (SELECT telegram_user_id FROM members WHERE id = t.member_id) AS author,
+SELECT t.*, a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS author_chat,
        k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="t")},
        (SELECT publish_at FROM slot) AS publish_at, now() AS now
 FROM t JOIN communities k ON k.id = t.community_id
+LEFT JOIN members a ON a.id = t.member_id
 """
 )
 
 _CURRENT = text(
     f"""
 SELECT c.{_COLUMNS.replace(", ", ", c.")},
-       (SELECT telegram_user_id FROM members WHERE id = c.member_id) AS author,
+       a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS author_chat,
        k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="c")}
 FROM confessions c JOIN communities k ON k.id = c.community_id
+LEFT JOIN members a ON a.id = c.member_id
 WHERE c.id = :confession_id AND c.community_id = :community_id
 """
 )
@@ -80,7 +83,7 @@ class Decided:
     link_previews: bool = False
 
 
-def _decided(row: RowMapping, *, won: bool) -> Decided:
+def _decided(row: RowMapping, seal: MemberSeal, *, won: bool) -> Decided:
     publish_at = row.get("publish_at") if won else None
     if publish_at is not None and publish_at <= row["now"]:
         # The interval has passed since the last post: publish at once.
@@ -92,7 +95,7 @@ def _decided(row: RowMapping, *, won: bool) -> Decided:
         decision=row["decision"] or "",
         reason=row["reject_reason"] or "",
         member_id=int(row["member_id"] or 0),
-        author_telegram_id=int(row["author"] or 0),
+        author_telegram_id=seal.author_chat(int(row["community_id"]), row),
         publish_at=publish_at,
     )
     return Decided(
@@ -102,6 +105,7 @@ def _decided(row: RowMapping, *, won: bool) -> Decided:
 
 async def decide(
     db: Database,
+    seal: MemberSeal,
     community_id: int,
     confession_id: int,
     *,
@@ -125,7 +129,7 @@ async def decide(
     async with db.write_one() as conn:
         row = (await conn.execute(_DECIDE, params)).mappings().one_or_none()
         if row is not None:
-            return _decided(row, won=True)
+            return _decided(row, seal, won=True)
         current = (
             (
                 await conn.execute(
@@ -135,4 +139,4 @@ async def decide(
             .mappings()
             .one_or_none()
         )
-    return None if current is None else _decided(current, won=False)
+    return None if current is None else _decided(current, seal, won=False)

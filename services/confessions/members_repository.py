@@ -22,6 +22,7 @@ from services.confessions.rows import (
     Erasure,
     ProfileRow,
 )
+from services.confessions.sealed import MemberSeal
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
@@ -30,8 +31,9 @@ from veil.core.errors import CommunityNotFoundError
 class MembersRepository:
     """Reads and writes of ``members`` and ``member_events`` (and an erasure's rows)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, seal: MemberSeal) -> None:
         self._db = db
+        self.seal = seal
 
     @property
     def db(self) -> Database:
@@ -50,7 +52,7 @@ class MembersRepository:
         statement = (
             update(members)
             .where(members.c.community_id == community_id)
-            .where(members.c.telegram_user_id == telegram_user_id)
+            .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
             .values(unreachable_since=func.coalesce(members.c.unreachable_since, func.now()))
             .returning(members.c.id)
         )
@@ -66,11 +68,11 @@ class MembersRepository:
             insert(members)
             .values(
                 community_id=community_id,
-                telegram_user_id=telegram_user_id,
                 notifications_enabled=enabled,
+                **self.seal.new_member(community_id, telegram_user_id),
             )
             .on_conflict_do_update(
-                constraint="members_community_user_key", set_={"notifications_enabled": enabled}
+                constraint="members_community_lookup_key", set_={"notifications_enabled": enabled}
             )
             .returning(members.c.notifications_enabled)
         )
@@ -130,7 +132,8 @@ class MembersRepository:
             members.c.notifications_enabled,
             members.c.created_at,
         ).where(
-            members.c.community_id == community_id, members.c.telegram_user_id == telegram_user_id
+            members.c.community_id == community_id,
+            members.c.lookup == self.seal.lookup(community_id, telegram_user_id),
         )
         async with self._db.read_own() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
@@ -160,7 +163,7 @@ class MembersRepository:
                 await conn.execute(
                     select(members.c.id)
                     .where(members.c.community_id == community_id)
-                    .where(members.c.telegram_user_id == telegram_user_id)
+                    .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
                     .with_for_update()
                 )
             ).scalar_one_or_none()

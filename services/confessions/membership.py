@@ -30,7 +30,7 @@ async def register(
 ) -> tuple[MemberRow, ThreadRow | None]:
     """Find or create the member (and a thread's confession, when asked for)."""
     member, thread = await registration.register_member(
-        repository.db, community_id, telegram_user_id, subject, thread_number
+        repository.db, repository.seal, community_id, telegram_user_id, subject, thread_number
     )
     if member.unreachable:
         # They wrote to the bot, so they unblocked it: the notifier delivers
@@ -102,7 +102,10 @@ async def notify(
         _check_event_key(activity)
     # The activity counted and the recipients read in one statement.
     recipients = await notify_members.count_and_read(
-        repository.db, activity, [(n.community_id, n.member_id) for n in request.notices]
+        repository.db,
+        repository.seal,
+        activity,
+        [(n.community_id, n.member_id) for n in request.notices],
     )
     calls = []
     for notice in request.notices:

@@ -12,10 +12,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Table,
     Text,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -32,7 +34,8 @@ communities = Table(
     metadata,
     Column("id", BigInteger, primary_key=True),
     Column("bot_id", BigInteger, nullable=False, unique=True),
-    Column("bot_token", Text, nullable=False),
+    # The bot token, sealed (0007): an envelope bound to bot_id (services/confessions/sealed.py).
+    Column("sealed_token", LargeBinary, nullable=False),
     Column("bot_username", Text, nullable=False),
     Column("channel_chat_id", BigInteger, nullable=False),
     Column("admin_chat_id", BigInteger, nullable=False),
@@ -46,14 +49,18 @@ communities = Table(
     CheckConstraint("erased_posts IN ('replace', 'delete')", name="communities_erased_posts_check"),
 )
 
-# telegram_user_id is kept only because messages must be delivered to the
-# member; it is never returned by the API.
+# No Telegram id in clear (0007, services/confessions/sealed.py): a member is
+# found by ``lookup``, the keyed hash of (community, Telegram user id); where
+# notices go is ``chat``, sealed under the member's own ``data_key`` (wrapped by
+# the master key), which the row's deletion destroys. Never returned by the API.
 members = Table(
     "members",
     metadata,
     Column("id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, ForeignKey(communities.c.id), nullable=False),
-    Column("telegram_user_id", BigInteger, nullable=False),
+    Column("lookup", LargeBinary, nullable=False),
+    Column("data_key", LargeBinary, nullable=False),
+    Column("chat", LargeBinary, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Optional notices (new comments, replies) are skipped when false.
     Column("notifications_enabled", Boolean, nullable=False, server_default="true"),
@@ -64,7 +71,7 @@ members = Table(
     Column("confessions_approved", Integer, nullable=False, server_default="0"),
     Column("comments_written", Integer, nullable=False, server_default="0"),
     Column("reactions_received", Integer, nullable=False, server_default="0"),
-    UniqueConstraint("community_id", "telegram_user_id", name="members_community_user_key"),
+    UniqueConstraint("community_id", "lookup", name="members_community_lookup_key"),
 )
 
 confessions = Table(
@@ -184,6 +191,18 @@ admin_cards = Table(
     Column("community_id", BigInteger, nullable=False),
     Column("message_id", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Key-check values of the master keys and the lookup key (veil/core/sealing.py).
+seal_keys = Table(
+    "seal_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("check_value", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # No data under this key any more (``veil keys rotate``): it may leave the
+    # settings, but its check value stays, so the id cannot come back as another key.
+    Column("retired", Boolean, nullable=False, server_default=false()),
 )
 
 # One row per warn (0006), by protected subject like bans: listed and removed

@@ -74,6 +74,7 @@ async def moderate(deps: Moderation, press: Press) -> Decision:
     ban also bans the author. Raises NotFoundError for an unknown confession."""
     decided = await decision.decide(
         deps.confessions.db,
+        deps.confessions.seal,
         press.community_id,
         press.confession_id,
         to=press.to,

@@ -8,6 +8,9 @@ recipients' chats and settings are read, on the primary (a member who just
 turned notices off must not get the next one), in the same statement: one round
 trip instead of two. The recipients are read as they were before the statement
 (its snapshot), which the counters do not concern. Built once, at import.
+
+A recipient's chat is sealed under the member's data key (services/confessions/
+sealed.py): the statement reads the sealed columns and the chat is opened here.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from sqlalchemy import text
 
 from services.confessions.rows import Recipient
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.v1 import confessions_pb2 as pb
 
@@ -36,7 +40,7 @@ WITH claimed AS (
         reactions_received = greatest(reactions_received + :reactions_received, 0)
     WHERE id IN (SELECT member_id FROM claimed)
 )
-SELECT m.community_id, m.id, m.telegram_user_id, m.notifications_enabled,
+SELECT m.community_id, m.id, m.lookup, m.data_key, m.chat, m.notifications_enabled,
        m.unreachable_since IS NOT NULL AS unreachable
 FROM members m
 JOIN unnest(CAST(:communities AS bigint[]), CAST(:members AS bigint[])) AS k(community_id, id)
@@ -47,11 +51,12 @@ JOIN unnest(CAST(:communities AS bigint[]), CAST(:members AS bigint[])) AS k(com
 
 async def count_and_read(
     db: Database,
+    seal: MemberSeal,
     activity: pb.RecordMemberActivityRequest | None,
     keys: Sequence[tuple[int, int]],
 ) -> dict[tuple[int, int], Recipient]:
     """Count ``activity`` (once per event key) and read the recipients by (community
-    id, member id): one statement."""
+    id, member id), their chats opened with ``seal``: one statement."""
     unique = sorted(set(keys))
     params = {
         "counting": activity is not None,
@@ -70,7 +75,7 @@ async def count_and_read(
         rows = (await conn.execute(_COUNT_AND_READ, params)).all()
     return {
         (int(r.community_id), int(r.id)): Recipient(
-            telegram_user_id=int(r.telegram_user_id),
+            telegram_user_id=seal.chat_id(int(r.community_id), r.lookup, r.data_key, r.chat),
             notifications_enabled=bool(r.notifications_enabled),
             unreachable=bool(r.unreachable),
         )

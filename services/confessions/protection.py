@@ -19,6 +19,7 @@ from sqlalchemy import RowMapping, delete, func, or_, select, tuple_, update
 
 from services.confessions.models import bans, member_events, members
 from services.confessions.rows import BanRow
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import NotFoundError
 
@@ -53,9 +54,12 @@ def _same_label(label: str) -> Any:
 class ProtectionRepository:
     """Bans by subject, and the pruning of what the confessions schema grows."""
 
-    def __init__(self, db: Database, subject_of: SubjectOf) -> None:
+    def __init__(self, db: Database, subject_of: SubjectOf, seal: MemberSeal) -> None:
         self._db = db
         self._subject_of = subject_of
+        # A member's Telegram id is only kept sealed: opened here to compute
+        # their subject (a private chat's id is the user's id).
+        self._seal = seal
 
     async def ban(
         self,
@@ -74,14 +78,15 @@ class ProtectionRepository:
         command, or a new duration) updates that ban and keeps its id, so its
         notice is not sent twice; an expired one is replaced by a new ban.
         """
-        who = select(members.c.telegram_user_id).where(
+        who = select(members.c.lookup, members.c.data_key, members.c.chat).where(
             members.c.id == member_id, members.c.community_id == community_id
         )
         async with self._db.write() as conn:
-            telegram_id = (await conn.execute(who)).scalar_one_or_none()
-            if telegram_id is None:
+            found = (await conn.execute(who)).one_or_none()
+            if found is None:
                 raise NotFoundError(f"member {member_id} is not in community {community_id}")
-            subject = self._subject_of(community_id, int(telegram_id))
+            telegram_id = self._seal.chat_id(community_id, *found)
+            subject = self._subject_of(community_id, telegram_id)
             # Two identical /ban commands at once make one ban.
             await conn.execute(
                 select(func.pg_advisory_xact_lock(func.hashtext(f"ban:{subject}:{label.lower()}")))
@@ -148,7 +153,13 @@ class ProtectionRepository:
         Only the service holds the key, so a migration cannot compute them.
         """
         statement = (
-            select(bans.c.id, members.c.community_id, members.c.telegram_user_id)
+            select(
+                bans.c.id,
+                members.c.community_id,
+                members.c.lookup,
+                members.c.data_key,
+                members.c.chat,
+            )
             .join(members, members.c.id == bans.c.member_id)
             .where(bans.c.subject.is_(None))
         )
@@ -159,7 +170,12 @@ class ProtectionRepository:
                     update(bans)
                     .where(bans.c.id == row.id)
                     .values(
-                        subject=self._subject_of(int(row.community_id), int(row.telegram_user_id)),
+                        subject=self._subject_of(
+                            int(row.community_id),
+                            self._seal.chat_id(
+                                int(row.community_id), row.lookup, row.data_key, row.chat
+                            ),
+                        ),
                         member_id=None,
                     )
                 )

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.confessions.rows import BanRow, ConfessionRow, MemberRow
 from services.confessions.safety_rules import SafetyRules
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 from veil.v1 import common_pb2
@@ -25,10 +26,10 @@ from veil.v1 import common_pb2
 _REGISTER = text(
     """
 WITH m AS (
-    INSERT INTO members (community_id, telegram_user_id)
-    VALUES (:community_id, :telegram_user_id)
-    ON CONFLICT ON CONSTRAINT members_community_user_key
-    DO UPDATE SET telegram_user_id = EXCLUDED.telegram_user_id
+    INSERT INTO members (community_id, lookup, data_key, chat)
+    VALUES (:community_id, :lookup, :data_key, :chat)
+    ON CONFLICT ON CONSTRAINT members_community_lookup_key
+    DO UPDATE SET lookup = EXCLUDED.lookup
     RETURNING id, xmax = 0 AS created, notifications_enabled,
               unreachable_since IS NOT NULL AS unreachable, created_at, confessions_approved
 )
@@ -88,6 +89,7 @@ def _thread(row: RowMapping) -> ThreadRow | None:
 
 async def register_member(
     db: Database,
+    seal: MemberSeal,
     community_id: int,
     telegram_user_id: int,
     subject: str,
@@ -95,9 +97,10 @@ async def register_member(
 ) -> tuple[MemberRow, ThreadRow | None]:
     """Find or create the member (with settings, reachability and ban in force);
     with ``thread_number``, that thread's confession too (None when there is none)."""
+    # A new member's sealed columns; an existing member keeps theirs.
     params = {
         "community_id": community_id,
-        "telegram_user_id": telegram_user_id,
+        **seal.new_member(community_id, telegram_user_id),
         "subject": subject,
         "thread_number": thread_number,
     }

@@ -19,6 +19,7 @@ from services.confessions.models import SCHEMA
 from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository
 from services.confessions.safety import SafetyServicer
+from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
 from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
@@ -27,14 +28,17 @@ from veil.core.hashing import subject_token
 from veil.core.outbox import Outbox
 from veil.core.redis import connect_redis_cluster
 from veil.core.retention import start_pruner
+from veil.core.sealing import keyring_or_exit, open_keyring
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, safety_pb2, safety_pb2_grpc
 
 
 def main() -> None:
     """Console entry point: ``python -m services.confessions``."""
     settings = ConfessionsSettings()
+    seal = MemberSeal(keyring_or_exit(settings))
 
     async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
+        await open_keyring(db, SCHEMA, seal.keys)
         redis = await connect_redis_cluster(settings.redis_nodes)
         closing.push_async_callback(redis.aclose)
         outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
@@ -44,8 +48,8 @@ def main() -> None:
         def subject_of(community_id: int, telegram_user_id: int) -> str:
             return subject_token(key, community_id, telegram_user_id)
 
-        protection = ProtectionRepository(db, subject_of)
-        warns = WarnsRepository(db, subject_of)
+        protection = ProtectionRepository(db, subject_of, seal)
+        warns = WarnsRepository(db, subject_of, seal)
         await protection.adopt_legacy_bans()
 
         async def prune() -> dict[str, int]:
@@ -53,8 +57,8 @@ def main() -> None:
             return pruned | {"warns": await warns.prune()}
 
         start_pruner(closing, settings.retention_interval_seconds, prune)
-        communities = CommunitiesRepository(db)
-        moderation = Moderation(ConfessionsRepository(db), communities, protection, outbox)
+        communities = CommunitiesRepository(db, seal)
+        moderation = Moderation(ConfessionsRepository(db, seal), communities, protection, outbox)
         return [
             Registration.of(
                 confessions_pb2.DESCRIPTOR,
@@ -66,7 +70,9 @@ def main() -> None:
                 confessions_pb2.DESCRIPTOR,
                 "MembersService",
                 confessions_pb2_grpc.add_MembersServiceServicer_to_server,
-                MembersServicer(MembersRepository(db), communities, protection, outbox, subject_of),
+                MembersServicer(
+                    MembersRepository(db, seal), communities, protection, outbox, subject_of
+                ),
             ),
             Registration.of(
                 confessions_pb2.DESCRIPTOR,
@@ -87,7 +93,7 @@ def main() -> None:
                 safety_pb2_grpc.add_SafetyServiceServicer_to_server,
                 SafetyServicer(
                     warns=warns,
-                    conversations=ConversationsRepository(db),
+                    conversations=ConversationsRepository(db, seal),
                     write_limit=HourlyLimit(redis, "write", settings.admin_messages_per_hour),
                     communities=communities,
                     protection=protection,

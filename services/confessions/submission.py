@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from services.confessions.domain import DEFAULT_REASONS, Rules
 from services.confessions.rows import ConfessionRow, Submission
 from services.confessions.safety_rules import SafetyRules
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 
@@ -44,11 +45,12 @@ WITH found AS (
     FROM confessions
     WHERE community_id = :community_id AND idempotency_key = :key
 ), m AS (
-    INSERT INTO members (community_id, telegram_user_id)
-    SELECT CAST(:community_id AS bigint), CAST(:telegram_user_id AS bigint)
+    INSERT INTO members (community_id, lookup, data_key, chat)
+    SELECT CAST(:community_id AS bigint), CAST(:lookup AS bytea), CAST(:data_key AS bytea),
+           CAST(:chat AS bytea)
     WHERE NOT EXISTS (SELECT 1 FROM found)
-    ON CONFLICT ON CONSTRAINT members_community_user_key
-    DO UPDATE SET telegram_user_id = EXCLUDED.telegram_user_id
+    ON CONFLICT ON CONSTRAINT members_community_lookup_key
+    DO UPDATE SET lookup = EXCLUDED.lookup
     RETURNING id
 )
 SELECT k.admin_chat_id,
@@ -170,7 +172,12 @@ def _submission(
 
 
 async def intake(
-    db: Database, community_id: int, telegram_user_id: int, subject: str, key: str
+    db: Database,
+    seal: MemberSeal,
+    community_id: int,
+    telegram_user_id: int,
+    subject: str,
+    key: str,
 ) -> Intake:
     """One round trip: the community, its rules, and the retried submission or the member.
 
@@ -179,7 +186,7 @@ async def intake(
     """
     params = {
         "community_id": community_id,
-        "telegram_user_id": telegram_user_id,
+        **seal.new_member(community_id, telegram_user_id),
         "subject": subject,
         "key": key,
     }

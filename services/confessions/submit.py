@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from services.confessions import domain, outgoing, submission
 from services.confessions.rows import Submission
+from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import SubmissionLimits
 from veil.core import pii
 from veil.core.db import Database
@@ -35,12 +36,18 @@ class Draft:
 
 
 async def submit(
-    db: Database, limits: SubmissionLimits, outbox: Outbox, draft: Draft, *, max_length: int
+    db: Database,
+    seal: MemberSeal,
+    limits: SubmissionLimits,
+    outbox: Outbox,
+    draft: Draft,
+    *,
+    max_length: int,
 ) -> Submission:
     """Store the draft as a pending confession and queue its card; the stored one
     again for a retried key. A refusal the member can read is :class:`MemberRefusal`."""
     found = await submission.intake(
-        db, draft.community_id, draft.telegram_user_id, draft.subject, draft.key
+        db, seal, draft.community_id, draft.telegram_user_id, draft.subject, draft.key
     )
     stored = found.existing
     if stored is None:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.confessions.models import members, safety_rules, warns
 from services.confessions.protection import SubjectOf
+from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.durations import format_duration, parse_duration
 from veil.core.errors import InvalidInputError, NotFoundError
@@ -112,9 +113,10 @@ def describe(rules: SafetyRulesRow) -> str:
 class WarnsRepository:
     """Warns by subject, and the community's warn rules."""
 
-    def __init__(self, db: Database, subject_of: SubjectOf) -> None:
+    def __init__(self, db: Database, subject_of: SubjectOf, seal: MemberSeal) -> None:
         self._db = db
         self._subject_of = subject_of
+        self._seal = seal
 
     async def rules(self, community_id: int) -> SafetyRulesRow:
         """The community's warn rules."""
@@ -141,14 +143,16 @@ class WarnsRepository:
         The warns in force are counted under a lock on the subject, so two warns
         at once cannot both miss the limit.
         """
-        who = select(members.c.telegram_user_id).where(
+        # The member's chat is sealed (services/confessions/sealed.py): opened here.
+        who = select(members.c.lookup, members.c.data_key, members.c.chat).where(
             members.c.id == member_id, members.c.community_id == community_id
         )
         async with self._db.write() as conn:
-            telegram_id = (await conn.execute(who)).scalar_one_or_none()
-            if telegram_id is None:
+            found = (await conn.execute(who)).first()
+            if found is None:
                 raise NotFoundError(f"member {member_id} is not in community {community_id}")
-            subject = self._subject_of(community_id, int(telegram_id))
+            telegram_id = self._seal.chat_id(community_id, found.lookup, found.data_key, found.chat)
+            subject = self._subject_of(community_id, telegram_id)
             await conn.execute(
                 select(func.pg_advisory_xact_lock(func.hashtext(f"warn:{community_id}:{subject}")))
             )

@@ -7,6 +7,7 @@ from typing import Self
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from veil.core.sealing import SealingSettings
 from veil.core.settings import CommonSettings, DatabaseSettings, ServiceSettings
 
 
@@ -26,7 +27,7 @@ class LimitDefaults(BaseSettings):
     )
 
 
-class NotifierSettings(ServiceSettings, LimitDefaults):
+class NotifierSettings(ServiceSettings, LimitDefaults, SealingSettings):
     """The notifier service: Postgres schema ``notifier``."""
 
     outbox_retention_days: float = Field(
@@ -43,7 +44,7 @@ class NotifierSettings(ServiceSettings, LimitDefaults):
     )
 
 
-class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults):
+class WorkerSettings(CommonSettings, DatabaseSettings, LimitDefaults, SealingSettings):
     """A notifier worker: claims queued messages and sends them to the Bot API."""
 
     confessions_addr: str = Field(description="gRPC target of the confessions service.")

@@ -14,6 +14,11 @@ batch repeating a key or a collapse key within itself (a statement does not
 see its own inserts, so the newer could not collapse the older), and a key
 committed by a concurrent call after this statement's snapshot (its id is read
 in a second statement here).
+
+Recipients are sealed (services/notifier/recipients.py): each message arrives
+with its chat's keyed hash (``chat_key``, for the blocked mark and per-chat
+order) and its sealed recipient and parameters (``sealed``), both ``bytea``; a
+message dropped or collapsed here keeps no recipient (``sealed`` NULL).
 """
 
 from __future__ import annotations
@@ -31,18 +36,20 @@ _ENQUEUE = text(
     """
 WITH input AS (
     SELECT * FROM unnest(
-        CAST(:community_ids AS bigint[]), CAST(:chat_ids AS bigint[]),
-        CAST(:methods AS text[]), CAST(:params AS text[]), CAST(:priorities AS smallint[]),
+        CAST(:community_ids AS bigint[]), CAST(:chat_keys AS bytea[]),
+        CAST(:methods AS text[]), CAST(:sealed AS bytea[]), CAST(:priorities AS smallint[]),
         CAST(:keys AS text[]), CAST(:collapse_keys AS text[]),
         CAST(:not_befores AS timestamptz[]), CAST(:trace_contexts AS text[]),
         CAST(:edit_ofs AS text[])
-    ) WITH ORDINALITY AS i(community_id, chat_id, method, params, priority, idempotency_key,
+    ) WITH ORDINALITY AS i(community_id, chat_key, method, sealed, priority, idempotency_key,
                            collapse_key, not_before, trace_context, edit_of, ord)
 ), new AS (
     INSERT INTO notifier.outbox
-        (community_id, chat_id, method, params, priority, idempotency_key, collapse_key,
+        (community_id, chat_key, method, sealed, priority, idempotency_key, collapse_key,
          not_before, trace_context, edit_of, status, reason)
-    SELECT i.community_id, i.chat_id, i.method, CAST(i.params AS jsonb), i.priority,
+    -- Dropped at once (blocked chat): it keeps no recipient.
+    SELECT i.community_id, i.chat_key, i.method, CASE WHEN b.blocked THEN NULL ELSE i.sealed END,
+           i.priority,
            i.idempotency_key, i.collapse_key, COALESCE(i.not_before, now()),
            CAST(i.trace_context AS jsonb), i.edit_of,
            CASE WHEN b.blocked THEN CAST(:dropped AS text) ELSE CAST(:queued AS text) END,
@@ -50,7 +57,7 @@ WITH input AS (
     FROM input i CROSS JOIN LATERAL (
         SELECT EXISTS (
             SELECT 1 FROM notifier.unreachable_chats u
-            WHERE u.community_id = i.community_id AND u.chat_id = i.chat_id
+            WHERE u.community_id = i.community_id AND u.chat_key = i.chat_key
         ) AS blocked
     ) b
     ORDER BY i.ord
@@ -58,7 +65,7 @@ WITH input AS (
     RETURNING id, idempotency_key, community_id, collapse_key
 ), collapsing AS (
     UPDATE notifier.outbox o
-    SET status = CAST(:collapsed AS text), reason = 'collapsed by ' || n.id
+    SET status = CAST(:collapsed AS text), reason = 'collapsed by ' || n.id, sealed = NULL
     FROM new n
     WHERE n.collapse_key IS NOT NULL AND o.collapse_key = n.collapse_key
       AND o.community_id = n.community_id AND o.status = CAST(:queued AS text) AND o.id < n.id
@@ -98,9 +105,9 @@ async def enqueue_many(
     not_befores: list[datetime | None] = [v.get("not_before") for v in values]
     params: dict[str, Any] = {
         "community_ids": [v["community_id"] for v in values],
-        "chat_ids": [v["chat_id"] for v in values],
+        "chat_keys": [v["chat_key"] for v in values],
         "methods": [v["method"] for v in values],
-        "params": [orjson.dumps(v["params"]).decode() for v in values],
+        "sealed": [v["sealed"] for v in values],
         "priorities": [v["priority"] for v in values],
         "keys": keys,
         "collapse_keys": [v.get("collapse_key") for v in values],

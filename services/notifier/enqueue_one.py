@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Text, case, cast, exists, literal, select, update
+from sqlalchemy import LargeBinary, Text, case, cast, exists, literal, null, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifier.models import outbox, unreachable_chats
@@ -25,12 +25,14 @@ async def enqueue_one(
     """Queue the message with column ``values``: (its id, whether it is new)."""
     blocked = exists().where(
         unreachable_chats.c.community_id == values["community_id"],
-        unreachable_chats.c.chat_id == values["chat_id"],
+        unreachable_chats.c.chat_key == values["chat_key"],
     )
     row = {
         **values,
         "status": case((blocked, literal(dropped)), else_=literal(queued)),
         "reason": case((blocked, literal("blocked")), else_=None),
+        # Dropped at once: it keeps no recipient.
+        "sealed": case((blocked, null()), else_=literal(values["sealed"], LargeBinary)),
     }
     inserted = (
         insert(outbox)
@@ -52,7 +54,11 @@ async def enqueue_one(
                 outbox.c.status == queued,
                 outbox.c.id < new_id,
             )
-            .values(status=collapsed, reason=literal("collapsed by ") + cast(new_id, Text))
+            .values(
+                status=collapsed,
+                reason=literal("collapsed by ") + cast(new_id, Text),
+                sealed=null(),
+            )
             .cte("collapsing")
         )
         statement = select(new.c.id).add_cte(collapsing)

@@ -1,12 +1,12 @@
 """What the queue keeps of people, and for how long.
 
 * **Erasure** (``NotifierService.Erase``, for ``/deleteme``): every message to the
-  member's chat goes, whatever its state (its text, the chat id, idempotency
-  and collapse keys derived from the member), with its dead letters and the
-  chat's 403 mark. Messages to others that carry the member's content (their
-  confessions' cards, channel posts) are named by key: their parameters are
-  emptied and, if still waiting, they are not sent any more. Their keys stay
-  (they name confessions, not people), so a retried enqueue stays a no-op.
+  member's chat (found by its keyed hash) goes, whatever its state (its text, the
+  sealed chat id, idempotency and collapse keys derived from the member), with
+  its dead letters and the chat's 403 mark. Messages to others that carry the
+  member's content (their confessions' cards, channel posts) are named by key:
+  their sealed parameters are emptied and, if still waiting, they are not sent
+  any more. Their keys stay (they name confessions, not people), so a retried enqueue stays a no-op.
 * **Retention**: finished messages (sent, dead, dropped, collapsed) go after
   ``VEIL_OUTBOX_RETENTION_DAYS``, dead letters after
   ``VEIL_DEAD_LETTER_RETENTION_DAYS``; the notifier service prunes them.
@@ -19,8 +19,10 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select, update
 
 from services.notifier.models import dead_letters, outbox, unreachable_chats
+from services.notifier.recipients import chat_key
 from services.notifier.repository import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 
 _BATCH = 1000
 _MAX_BATCHES = 20
@@ -35,29 +37,31 @@ def _days_ago(days: float) -> object:
 class QueueErasure:
     """Erasure of a member's traces and pruning of finished messages."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: Keyring) -> None:
         self._db = db
+        self._keys = keys
 
     async def erase(
         self, community_id: int, chat_ids: Sequence[int], keys: Sequence[str]
     ) -> tuple[int, int]:
         """(messages deleted, messages scrubbed); see the module's docstring."""
         deleted = scrubbed = 0
+        chat_keys = [chat_key(self._keys, community_id, chat_id) for chat_id in chat_ids]
         async with self._db.write() as conn:
-            if chat_ids:
-                to_them = (outbox.c.community_id == community_id) & outbox.c.chat_id.in_(chat_ids)
+            if chat_keys:
+                to_them = (outbox.c.community_id == community_id) & outbox.c.chat_key.in_(chat_keys)
                 result = await conn.execute(delete(outbox).where(to_them))
                 deleted = int(result.rowcount or 0)
                 await conn.execute(
                     delete(dead_letters).where(
                         dead_letters.c.community_id == community_id,
-                        dead_letters.c.chat_id.in_(chat_ids),
+                        dead_letters.c.chat_key.in_(chat_keys),
                     )
                 )
                 await conn.execute(
                     delete(unreachable_chats).where(
                         unreachable_chats.c.community_id == community_id,
-                        unreachable_chats.c.chat_id.in_(chat_ids),
+                        unreachable_chats.c.chat_key.in_(chat_keys),
                     )
                 )
             if keys:
@@ -72,7 +76,7 @@ class QueueErasure:
                     await conn.execute(
                         update(outbox)
                         .where(named)
-                        .values(params={}, last_error=None)
+                        .values(sealed=None, last_error=None)
                         .returning(outbox.c.id)
                     )
                 ).all()
@@ -91,7 +95,7 @@ class QueueErasure:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id == message_id, outbox.c.leased_by == worker)
-                .values(status=DROPPED, reason="nothing to edit", lease_until=None)
+                .values(status=DROPPED, reason="nothing to edit", lease_until=None, sealed=None)
             )
 
     async def prune(self, outbox_days: float, dead_letter_days: float) -> dict[str, int]:

@@ -4,6 +4,11 @@ A message's ``status`` moves ``queued`` → ``sending`` (leased by one worker un
 ``lease_until``) → ``sent``; or → ``dead`` (a copy with Telegram's answer goes to
 ``dead_letters``), ``dropped`` (the chat blocked the bot) or ``collapsed`` (a newer
 message with the same collapse key replaced it before it was sent).
+
+Sealed (0005, veil/core/sealing.py): no chat id is stored in clear. A message is
+found per chat by ``chat_key``, the keyed hash of (community, chat id); its
+recipient and parameters are ``sealed`` (an envelope under a fresh data key
+wrapped by the master key) until it is sent, and emptied once it is finished.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
@@ -35,9 +41,11 @@ outbox = Table(
     metadata,
     Column("id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, nullable=False),
-    Column("chat_id", BigInteger, nullable=False),
+    # Keyed hash of (community, chat id): per-chat order, 403s and erasure.
+    Column("chat_key", LargeBinary, nullable=False),
     Column("method", Text, nullable=False),
-    Column("params", JSONB, nullable=False),
+    # {"c": chat id, "p": params} sealed; NULL once sent, dropped, dead or collapsed.
+    Column("sealed", LargeBinary, nullable=True),
     Column("priority", SmallInteger, nullable=False),
     Column("idempotency_key", Text, nullable=False, unique=True),
     Column("collapse_key", Text, nullable=True),
@@ -63,7 +71,7 @@ outbox = Table(
     # 0004: a sent channel post whose id the confessions service has not stored yet.
     Column("unreported", Boolean, nullable=False, server_default=false()),
     # 0003: erasure finds a member's messages by chat; retention prunes by age.
-    Index("outbox_chat_idx", "community_id", "chat_id"),
+    Index("outbox_chat_idx", "community_id", "chat_key"),
     Index(
         "outbox_done_idx",
         "created_at",
@@ -79,7 +87,7 @@ outbox = Table(
     Index(
         "outbox_pending_chat_idx",
         "community_id",
-        "chat_id",
+        "chat_key",
         "priority",
         "id",
         postgresql_where=text("status IN ('queued', 'sending')"),
@@ -97,25 +105,28 @@ dead_letters = Table(
     metadata,
     Column("outbox_id", BigInteger, primary_key=True),
     Column("community_id", BigInteger, nullable=False),
-    Column("chat_id", BigInteger, nullable=False),
+    Column("chat_key", LargeBinary, nullable=False),
     Column("method", Text, nullable=False),
+    # The call's parameters without its recipient (no "chat_id").
     Column("params", JSONB, nullable=False),
     Column("error_code", Integer, nullable=False),
     Column("description", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("dead_letters_created_idx", "created_at"),
-    Index("dead_letters_chat_idx", "community_id", "chat_id"),
+    Index("dead_letters_chat_idx", "community_id", "chat_key"),
 )
 
 unreachable_chats = Table(
     "unreachable_chats",
     metadata,
     Column("community_id", BigInteger, nullable=False),
-    Column("chat_id", BigInteger, nullable=False),
+    Column("chat_key", LargeBinary, nullable=False),
+    # A member's private chat (positive Telegram chat id), not a group or channel.
+    Column("private_chat", Boolean, nullable=False),
     Column("description", Text, nullable=False),
     Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("community_id", "chat_id"),
+    PrimaryKeyConstraint("community_id", "chat_key"),
 )
 
 community_limits = Table(
@@ -126,4 +137,16 @@ community_limits = Table(
     Column("per_private_chat_per_second", Float, nullable=True),
     Column("per_group_per_minute", Float, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# Key-check values of the master keys and the lookup key (veil/core/sealing.py).
+seal_keys = Table(
+    "seal_keys",
+    metadata,
+    Column("key_id", Text, primary_key=True),
+    Column("check_value", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # No data under this key any more (``veil keys rotate``): it may leave the
+    # settings, but its check value stays, so the id cannot come back as another key.
+    Column("retired", Boolean, nullable=False, server_default=false()),
 )

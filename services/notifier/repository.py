@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, null, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifier.enqueue_many import enqueue_many, fits_one_statement
 from services.notifier.enqueue_one import enqueue_one
 from services.notifier.models import community_limits, dead_letters, outbox, unreachable_chats
+from services.notifier.recipients import (
+    chat_key,
+    is_private,
+    open_call,
+    seal_call,
+    without_recipient,
+)
 from veil.core.db import Database
+from veil.core.sealing import Keyring, SealingError
+
+log = logging.getLogger(__name__)
 
 # Status of a message (see models.py).
 QUEUED, SENDING, SENT, DEAD, DROPPED, COLLAPSED = (
@@ -143,11 +154,11 @@ class UnreachableRow:
 _CLAIM = text(
     """
     WITH heads AS (
-        SELECT DISTINCT ON (community_id, chat_id) id, status, lease_until, retry_at
+        SELECT DISTINCT ON (community_id, chat_key) id, status, lease_until, retry_at
         FROM notifier.outbox
         WHERE status IN ('queued', 'sending') AND not_before <= now()
           AND community_id <> ALL(CAST(:skip AS bigint[]))
-        ORDER BY community_id, chat_id, priority, id
+        ORDER BY community_id, chat_key, priority, id
     ),
     ready AS (
         SELECT o.id, row_number() OVER (
@@ -175,7 +186,7 @@ _CLAIM = text(
         retry_at = NULL
     FROM picked
     WHERE o.id = picked.id
-    RETURNING o.id, o.community_id, o.chat_id, o.method, o.params, o.priority, o.attempts,
+    RETURNING o.id, o.community_id, o.sealed, o.method, o.priority, o.attempts,
               o.trace_context, o.idempotency_key, o.edit_of, o.unsure_after,
               (SELECT t.sent_message_id FROM notifier.outbox t
                WHERE t.idempotency_key = o.edit_of AND t.status = 'sent') AS edit_target
@@ -195,7 +206,9 @@ _MARK_SENT = text(
     """
     UPDATE notifier.outbox o
     SET status = 'sent', sent_at = now(), lease_until = NULL, last_error = NULL,
-        sent_message_id = m.sent_message_id, unsure_after = NULL, unreported = m.unreported
+        sent_message_id = m.sent_message_id, unsure_after = NULL, unreported = m.unreported,
+        -- Sent: the row keeps no recipient (sealed chat id and parameters).
+        sealed = NULL
     FROM unnest(
         CAST(:ids AS bigint[]), CAST(:message_ids AS bigint[]), CAST(:unreported AS boolean[])
     ) AS m(id, sent_message_id, unreported)
@@ -207,8 +220,9 @@ _MARK_SENT = text(
 class NotifierRepository:
     """Reads and writes of the ``notifier`` schema."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, keys: Keyring) -> None:
         self._db = db
+        self._keys = keys
 
     # -- enqueue ---------------------------------------------------------------
 
@@ -225,13 +239,13 @@ class NotifierRepository:
         if len(messages) == 1:
             new_id, new = await enqueue_one(
                 self._db,
-                _values(messages[0]),
+                _values(messages[0], self._keys),
                 queued=QUEUED,
                 dropped=DROPPED,
                 collapsed=COLLAPSED,
             )
             return [new_id], int(new)
-        batch = [_values(m) for m in messages]
+        batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
             return await enqueue_many(
                 self._db, batch, queued=QUEUED, dropped=DROPPED, collapsed=COLLAPSED
@@ -241,9 +255,10 @@ class NotifierRepository:
         async with self._db.write() as conn:
             blocked = await self._blocked_chats(conn, messages)
             for message in messages:
-                values = _values(message)
-                if (message.community_id, message.chat_id) in blocked:
-                    values |= {"status": DROPPED, "reason": "blocked"}
+                values = _values(message, self._keys)
+                if (message.community_id, values["chat_key"]) in blocked:
+                    # Never sent: it keeps no recipient.
+                    values |= {"status": DROPPED, "reason": "blocked", "sealed": None}
                 statement = (
                     insert(outbox)
                     .values(**values)
@@ -267,23 +282,23 @@ class NotifierRepository:
                                 outbox.c.status == QUEUED,
                                 outbox.c.id < new_id,
                             )
-                            .values(status=COLLAPSED, reason=f"collapsed by {new_id}")
+                            .values(status=COLLAPSED, reason=f"collapsed by {new_id}", sealed=None)
                         )
                 ids.append(int(new_id))
         return ids, accepted
 
-    @staticmethod
-    async def _blocked_chats(conn: Any, messages: list[NewMessage]) -> set[tuple[int, int]]:
-        pairs = {(m.community_id, m.chat_id) for m in messages}
+    async def _blocked_chats(self, conn: Any, messages: list[NewMessage]) -> set[tuple[int, bytes]]:
+        keys = self._keys
+        pairs = {(m.community_id, chat_key(keys, m.community_id, m.chat_id)) for m in messages}
         communities = {c for c, _ in pairs}
         chats = {c for _, c in pairs}
         rows = await conn.execute(
-            select(unreachable_chats.c.community_id, unreachable_chats.c.chat_id).where(
+            select(unreachable_chats.c.community_id, unreachable_chats.c.chat_key).where(
                 unreachable_chats.c.community_id.in_(communities),
-                unreachable_chats.c.chat_id.in_(chats),
+                unreachable_chats.c.chat_key.in_(chats),
             )
         )
-        return {(int(r.community_id), int(r.chat_id)) for r in rows} & pairs
+        return {(int(r.community_id), bytes(r.chat_key)) for r in rows} & pairs
 
     # -- the worker's side -----------------------------------------------------
 
@@ -314,23 +329,42 @@ class NotifierRepository:
                     },
                 )
             ).all()
-        claimed = [
-            ClaimedMessage(
-                id=int(r.id),
-                community_id=int(r.community_id),
-                chat_id=int(r.chat_id),
-                method=str(r.method),
-                params=dict(r.params),
-                priority=int(r.priority),
-                attempts=int(r.attempts),
-                trace_context=dict(r.trace_context or {}),
-                idempotency_key=str(r.idempotency_key),
-                edit_of=r.edit_of,
-                edit_target=None if r.edit_target is None else int(r.edit_target),
-                unsure_after=None if r.unsure_after is None else int(r.unsure_after),
+        claimed = []
+        unsendable = []
+        for r in rows:
+            try:
+                if r.sealed is None:
+                    raise SealingError("its recipient was erased")
+                chat_id, params = open_call(self._keys, str(r.idempotency_key), bytes(r.sealed))
+            except SealingError as error:
+                # Erased while leased by a worker that died, or sealed under a key
+                # this process lacks (refused at start, so not expected): never sent.
+                log.error("message cannot be opened", extra={"outbox_id": r.id, "why": str(error)})
+                unsendable.append(int(r.id))
+                continue
+            claimed.append(
+                ClaimedMessage(
+                    id=int(r.id),
+                    community_id=int(r.community_id),
+                    chat_id=chat_id,
+                    method=str(r.method),
+                    params=params,
+                    priority=int(r.priority),
+                    attempts=int(r.attempts),
+                    trace_context=dict(r.trace_context or {}),
+                    idempotency_key=str(r.idempotency_key),
+                    edit_of=r.edit_of,
+                    edit_target=None if r.edit_target is None else int(r.edit_target),
+                    unsure_after=None if r.unsure_after is None else int(r.unsure_after),
+                )
             )
-            for r in rows
-        ]
+        if unsendable:
+            async with self._db.write() as conn:
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(unsendable))
+                    .values(status=DROPPED, reason="unsealable", sealed=None, lease_until=None)
+                )
         claimed.sort(key=lambda m: (m.priority, m.id))
         return claimed
 
@@ -402,7 +436,8 @@ class NotifierRepository:
             select(func.coalesce(func.max(outbox.c.sent_message_id), 0))
             .where(
                 outbox.c.community_id == message.community_id,
-                outbox.c.chat_id == message.chat_id,
+                # The chat by its keyed hash (no chat id is stored).
+                outbox.c.chat_key == chat_key(self._keys, message.community_id, message.chat_id),
                 outbox.c.status == SENT,
             )
             .scalar_subquery()
@@ -484,24 +519,38 @@ class NotifierRepository:
                         lease_until=None,
                         last_error=description,
                         reason=f"{error_code}",
+                        sealed=None,
                     )
                     .returning(
                         outbox.c.community_id,
-                        outbox.c.chat_id,
+                        outbox.c.chat_key,
                         outbox.c.method,
-                        outbox.c.params,
                         outbox.c.attempts,
+                        outbox.c.idempotency_key,
+                        # The value before this UPDATE (a scalar subquery reads
+                        # the statement's snapshot).
+                        select(outbox.c.sealed)
+                        .where(outbox.c.id == message_id)
+                        .scalar_subquery()
+                        .label("sealed"),
                     )
                 )
             ).one()
+            params: dict[str, Any] = {}
+            if row.sealed is not None:
+                try:
+                    _, opened = open_call(self._keys, row.idempotency_key, bytes(row.sealed))
+                    params = without_recipient(opened)
+                except SealingError:
+                    params = {}
             await conn.execute(
                 insert(dead_letters)
                 .values(
                     outbox_id=message_id,
                     community_id=row.community_id,
-                    chat_id=row.chat_id,
+                    chat_key=row.chat_key,
                     method=row.method,
-                    params=row.params,
+                    params=params,
                     error_code=error_code,
                     description=description,
                     attempts=row.attempts,
@@ -513,12 +562,18 @@ class NotifierRepository:
         self, community_id: int, chat_id: int, message_id: int, description: str
     ) -> int:
         """The chat answered 403: remember it, drop its pending messages; returns how many."""
+        key = chat_key(self._keys, community_id, chat_id)
         async with self._db.write() as conn:
             await conn.execute(
                 insert(unreachable_chats)
-                .values(community_id=community_id, chat_id=chat_id, description=description)
+                .values(
+                    community_id=community_id,
+                    chat_key=key,
+                    private_chat=is_private(chat_id),
+                    description=description,
+                )
                 .on_conflict_do_update(
-                    index_elements=[unreachable_chats.c.community_id, unreachable_chats.c.chat_id],
+                    index_elements=[unreachable_chats.c.community_id, unreachable_chats.c.chat_key],
                     set_={"description": description},
                 )
             )
@@ -526,13 +581,19 @@ class NotifierRepository:
                 update(outbox)
                 .where(
                     outbox.c.community_id == community_id,
-                    outbox.c.chat_id == chat_id,
+                    outbox.c.chat_key == key,
                     # The message that got the 403, and every one still waiting;
                     # not one another worker has in flight (its own answer decides).
                     (outbox.c.id == message_id) | (outbox.c.status == QUEUED),
                     outbox.c.status.in_([QUEUED, SENDING]),
                 )
-                .values(status=DROPPED, reason="blocked", last_error=description, lease_until=None)
+                .values(
+                    status=DROPPED,
+                    reason="blocked",
+                    last_error=description,
+                    lease_until=None,
+                    sealed=null(),
+                )
             )
         return int(result.rowcount)
 
@@ -544,7 +605,7 @@ class NotifierRepository:
             result = await conn.execute(
                 delete(unreachable_chats).where(
                     unreachable_chats.c.community_id == community_id,
-                    unreachable_chats.c.chat_id == chat_id,
+                    unreachable_chats.c.chat_key == chat_key(self._keys, community_id, chat_id),
                 )
             )
         return bool(result.rowcount)
@@ -552,10 +613,10 @@ class NotifierRepository:
     async def list_unreachable(self, community_id: int) -> list[UnreachableRow]:
         """A community's unreachable chats, newest first (read on the primary)."""
         async with self._db.read_own() as conn:
-            # The id itself is not even read: only whether it is a private chat.
+            # Only the keyed hash of a chat is stored, and whether it is private.
             rows = await conn.execute(
                 select(
-                    (unreachable_chats.c.chat_id > 0).label("private_chat"),
+                    unreachable_chats.c.private_chat,
                     unreachable_chats.c.since,
                     unreachable_chats.c.description,
                 )
@@ -685,13 +746,13 @@ __all__ = [
 ]
 
 
-def _values(message: NewMessage) -> dict[str, Any]:
-    """The outbox columns of a new message."""
+def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:
+    """The outbox columns of a new message: its recipient keyed and sealed."""
     values: dict[str, Any] = {
         "community_id": message.community_id,
-        "chat_id": message.chat_id,
+        "chat_key": chat_key(keys, message.community_id, message.chat_id),
         "method": message.method,
-        "params": message.params,
+        "sealed": seal_call(keys, message.idempotency_key, message.chat_id, message.params),
         "priority": message.priority,
         "idempotency_key": message.idempotency_key,
         "collapse_key": message.collapse_key,

@@ -12,15 +12,18 @@ from services.notifier.servicer import NotifierServicer
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.retention import start_pruner
+from veil.core.sealing import keyring_or_exit, open_keyring
 from veil.v1 import notifier_pb2, notifier_pb2_grpc
 
 
 def main() -> None:
     """Console entry point: ``python -m services.notifier``."""
     settings = NotifierSettings()
+    keys = keyring_or_exit(settings)
 
     async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
-        erasure = QueueErasure(db)
+        await open_keyring(db, SCHEMA, keys)
+        erasure = QueueErasure(db, keys)
         start_pruner(
             closing,
             settings.retention_interval_seconds,
@@ -33,7 +36,7 @@ def main() -> None:
                 notifier_pb2.DESCRIPTOR,
                 "NotifierService",
                 notifier_pb2_grpc.add_NotifierServiceServicer_to_server,
-                NotifierServicer(NotifierRepository(db), settings, erasure),
+                NotifierServicer(NotifierRepository(db, keys), settings, erasure),
             )
         ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 
+from services.notifier.recipients import open_call
 from tests.support.moderation import admin_says, confess, number_of, set_report_threshold, shown
 from tests.support.services import Services
 from tests.support.threads import (
@@ -29,6 +30,7 @@ from tests.support.threads import (
 from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.core.sealing import Keyring
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 
@@ -232,7 +234,11 @@ async def test_erasure_corrects_the_comment_counter_of_channel_posts(
 
 
 async def test_erasure_withdraws_the_hidden_comment_card_of_the_writer(
-    world: World, community: World.Community, infra_config: InfraConfig, services: Services
+    world: World,
+    community: World.Community,
+    infra_config: InfraConfig,
+    services: Services,
+    seal_keys: Keyring,
 ) -> None:
     host, writer = community.member(), community.member()
     number = await publish(host, infra_config, "a thread with a comment that gets hidden")
@@ -266,9 +272,17 @@ async def test_erasure_withdraws_the_hidden_comment_card_of_the_writer(
         )
 
     await until(withdrawn, "the hidden comment's card kept its text", seconds=30)
-    kept = await _sql(
+    # Parameters are sealed: open every one the queue still holds.
+    sealed = await _sql(
         infra_config,
-        "SELECT count(*) FROM notifier.outbox "
-        f"WHERE params::text LIKE '%must not keep%' AND community_id = {community.id}",
+        "SELECT idempotency_key || ' ' || encode(sealed, 'hex') FROM notifier.outbox "
+        f"WHERE sealed IS NOT NULL AND community_id = {community.id}",
     )
-    assert kept == "0"
+    kept = [
+        params
+        for line in sealed.splitlines()
+        if line
+        for _, params in [open_call(seal_keys, line.split()[0], bytes.fromhex(line.split()[1]))]
+        if "must not keep" in str(params)
+    ]
+    assert kept == []

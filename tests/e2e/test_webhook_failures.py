@@ -8,10 +8,14 @@ import time
 import aiohttp
 import orjson
 
+from services.confessions.sealed import MemberSeal
 from tests.support.webhook import community_secret, message_update, post_update
 from tests.support.world import World, buttons, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.core.sealing import Keyring
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def _rows(cfg: InfraConfig, table: str, community_id: int) -> int:
@@ -222,15 +226,17 @@ async def test_bot_api_call_lost_on_the_network_is_redelivered(
 
 
 async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
-    world: World, infra_config: InfraConfig
+    world: World, infra_config: InfraConfig, seal_keys: Keyring
 ) -> None:
     broken_bot = 6_999_000_000 + new_user_id() % 1_000_000
+    # Tokens are stored sealed (services/confessions/sealed.py).
+    token = MemberSeal(seal_keys).seal_token(broken_bot, "not a token").hex()
     await asyncio.to_thread(
         psql,
         infra_config,
         "INSERT INTO confessions.communities "
-        "(bot_id, bot_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
-        f"({broken_bot}, 'not a token', 'broken_bot', -1, -2, 'Broken')",
+        "(bot_id, sealed_token, bot_username, channel_chat_id, admin_chat_id, title) VALUES "
+        f"({broken_bot}, '\\x{token}', 'broken_bot', -1, -2, 'Broken')",
     )
     try:
         # Gateways refresh their communities with the broken one among them:

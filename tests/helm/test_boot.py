@@ -29,6 +29,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tests.conftest import ROTATION_KEY_ID, rotation_key
 from tests.support import chart
 from tests.support.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
 from tests.support.world import World, buttons
@@ -126,6 +127,15 @@ def boot_stack(infra_config: InfraConfig) -> Iterator[Stack]:
         stack.stop_process("emulator")
 
 
+def _seal_secrets(infra_config: InfraConfig) -> dict[str, str]:
+    suite = Stack(infra_config, ports=Ports.ephemeral())
+    keys = suite.secrets()
+    return {
+        "sealMasterKeys": (f"{keys['seal_master_keys']},{ROTATION_KEY_ID}:{rotation_key(suite)}"),
+        "sealLookupKey": keys["seal_lookup_key"],
+    }
+
+
 def _local_values(stack: Stack, infra_config: InfraConfig) -> dict[str, Any]:
     """Values that point the chart at this machine; only hosts and ports differ."""
     ports = stack.ports
@@ -141,8 +151,9 @@ def _local_values(stack: Stack, infra_config: InfraConfig) -> dict[str, Any]:
                 "primary": {"host": "127.0.0.1", "port": infra_config.pg_port},
                 "replica": {"host": "127.0.0.1", "port": infra_config.pg_replica_port},
             },
-            # The local roles' passwords are their names (tools/devstack/infra/).
-            "secrets": {"dbPasswords": dict(SERVICE_ROLES)},
+            # The local roles' passwords are their names (tools/devstack/infra.py);
+            # the sealing keys are the suite's (its schemas are sealed under them).
+            "secrets": {"dbPasswords": dict(SERVICE_ROLES), **_seal_secrets(infra_config)},
             # Every process gets its own metrics port here (one pod each in a cluster).
             "gateway": {
                 "httpPort": ports.gateway,

@@ -28,6 +28,7 @@ from tests.support.services import Services
 from tests.support.threads import button, open_thread, replica_caught_up, write_comment
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
+from veil.core.sealing import Keyring
 from veil.v1 import confessions_pb2
 
 
@@ -60,6 +61,7 @@ async def test_approving_publishes_once_and_edits_the_card(
     community: World.Community,
     services: Services,
     infra_config: InfraConfig,
+    seal_keys: Keyring,
 ) -> None:
     number, pending = await pending_confession(community, "approve me from the app")
     cid = await confession_id(services, community, number)
@@ -84,7 +86,7 @@ async def test_approving_publishes_once_and_edits_the_card(
     assert again.json["outcome"] == "Already handled: ✅ Approved by Ann"
     queue = await call(community, "queue", await init_data(community, 1))
     assert queue.json["count"] == 0 and queue.json["items"] == []
-    assert await queued_to_channel(infra_config, community) == 1
+    assert await queued_to_channel(infra_config, community, seal_keys) == 1
     assert len(await channel_posts(community, number)) == 1
     assert_anonymous(world, answer, again, queue)
 
@@ -94,6 +96,7 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
     community: World.Community,
     services: Services,
     infra_config: InfraConfig,
+    seal_keys: Keyring,
 ) -> None:
     number, pending = await pending_confession(community, "two admins at once")
     cid = await confession_id(services, community, number)
@@ -109,7 +112,7 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
     assert shown(edited).endswith(f"✅ Approved by {winner}"), shown(edited)
     assert ("Already handled" in str(pressed.get("answer"))) == app.json["won"], pressed
     await wait_for(lambda: channel_posts(community, number), bool, "never published")
-    assert await queued_to_channel(infra_config, community) == 1
+    assert await queued_to_channel(infra_config, community, seal_keys) == 1
     assert len(await channel_posts(community, number)) == 1
 
 

@@ -6,6 +6,8 @@ to a chat that blocked the bot is stored as dropped, a repeated key returns the
 first message's id, and a new message collapses the older queued one with its
 collapse key, as when each is queued alone. A worker marks the messages
 answered while a mark is being written in one statement (group commit).
+Recipients stay sealed: a queued message's chat is keyed and its call sealed,
+a dropped, collapsed or sent one keeps no recipient.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from sqlalchemy import delete, event
 
 from services.notifier.models import outbox as outbox_table
 from services.notifier.models import unreachable_chats
+from services.notifier.recipients import chat_key, open_call
 from services.notifier.repository import NewMessage, NotifierRepository
 from services.notifier.worker.sent_marks import SentMarks
 from tests.support.outbox import rows
 from tools.devstack.stack import Stack
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 
 
 def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMessage:
@@ -44,9 +48,9 @@ def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMess
 
 
 async def test_a_batch_is_one_statement_with_each_message_s_rules(
-    notifier_db: Database, stack: Stack
+    notifier_db: Database, stack: Stack, seal_keys: Keyring
 ) -> None:
-    repository = NotifierRepository(notifier_db)
+    repository = NotifierRepository(notifier_db, seal_keys)
     run = secrets.token_hex(4)
     community = 9_400_000 + secrets.randbelow(100_000)
     chat, blocked_chat = 7_400_001, 7_400_002
@@ -68,18 +72,28 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
         assert len(statements) == 1
         assert accepted == 2 and ids[1] == first and len(set(ids)) == 3
         edit, _, notice = await rows(notifier_db, ids)
-        assert (edit.status, edit.collapse_key, edit.params) == (
+        assert (edit.status, edit.collapse_key, edit.chat_key) == (
             "queued",
             f"{run}:post",
+            chat_key(seal_keys, community, chat),
+        )
+        assert open_call(seal_keys, edit.idempotency_key, edit.sealed) == (
+            chat,
             {"text": f"{run}:edit"},
         )
-        assert (notice.status, notice.reason, notice.trace_context) == (
+        assert (notice.status, notice.reason, notice.trace_context, notice.sealed) == (
             "dropped",
             "blocked",
             {"a": "b"},
+            None,
         )
+        assert notice.chat_key == chat_key(seal_keys, community, blocked_chat)
         [collapsed] = await rows(notifier_db, [older])
-        assert (collapsed.status, collapsed.reason) == ("collapsed", f"collapsed by {edit.id}")
+        assert (collapsed.status, collapsed.reason, collapsed.sealed) == (
+            "collapsed",
+            f"collapsed by {edit.id}",
+            None,
+        )
         # Enqueue order is id order (a chat's messages leave in it).
         assert ids[0] < ids[2]
     finally:
@@ -87,9 +101,9 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
 
 
 async def test_marks_answered_while_one_is_written_share_one_statement(
-    notifier_db: Database, stack: Stack
+    notifier_db: Database, stack: Stack, seal_keys: Keyring
 ) -> None:
-    repository = NotifierRepository(notifier_db)
+    repository = NotifierRepository(notifier_db, seal_keys)
     run = secrets.token_hex(4)
     community = 9_500_000 + secrets.randbelow(100_000)
     ids, _ = await repository.enqueue(
@@ -111,6 +125,8 @@ async def test_marks_answered_while_one_is_written_share_one_statement(
             ("sent", None),
         ]
         assert all(r.sent_at is not None and r.lease_until is None for r in found)
+        # Sent: no recipient kept.
+        assert all(r.sealed is None for r in found)
     finally:
         await _forget(notifier_db, community)
 

@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 
 from services.notifier.models import dead_letters, unreachable_chats
 from services.notifier.models import outbox as outbox_table
+from services.notifier.recipients import chat_key
 from tests.support.outbox import rows, settled, text_call
 from tests.support.world import World
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.sealing import Keyring
 
 
 def _withdraw(community: World.Community, key: str, run: str) -> OutgoingCall:
@@ -54,7 +56,7 @@ async def test_a_waiting_card_is_never_sent_and_a_sent_one_is_edited_in_place(
     assert (dropped.status, dropped.reason) == ("dropped", "nothing to edit")
     assert edited.status == "sent"
     cards, never = await rows(notifier_db, [sent_id, waiting_id])
-    assert cards.params == {} and never.params == {}
+    assert cards.sealed is None and never.sealed is None
     assert (never.status, never.reason) == ("collapsed", "erased")
     messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
     texts = [m["text"] for m in messages]
@@ -62,7 +64,11 @@ async def test_a_waiting_card_is_never_sent_and_a_sent_one_is_edited_in_place(
 
 
 async def test_everything_to_the_members_chat_goes(
-    world: World, community: World.Community, outbox: Outbox, notifier_db: Database
+    world: World,
+    community: World.Community,
+    outbox: Outbox,
+    notifier_db: Database,
+    seal_keys: Keyring,
 ) -> None:
     member = community.member()
     await member.start()
@@ -84,11 +90,13 @@ async def test_everything_to_the_members_chat_goes(
         async with notifier_db.read_own() as conn:
             counts = []
             for table, column in (
-                (outbox_table, outbox_table.c.chat_id),
-                (dead_letters, dead_letters.c.chat_id),
-                (unreachable_chats, unreachable_chats.c.chat_id),
+                (outbox_table, outbox_table.c.chat_key),
+                (dead_letters, dead_letters.c.chat_key),
+                (unreachable_chats, unreachable_chats.c.chat_key),
             ):
-                statement = select(func.count()).select_from(table).where(column == member.user_id)
+                # Rows name the chat by its keyed hash only.
+                key = chat_key(seal_keys, community.id, member.user_id)
+                statement = select(func.count()).select_from(table).where(column == key)
                 counts.append(int((await conn.execute(statement)).scalar_one()))
         return counts[0], counts[1], counts[2]
 

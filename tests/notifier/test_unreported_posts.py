@@ -15,6 +15,7 @@ import secrets
 from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
+from services.notifier.recipients import chat_key
 from tests.support.moderation import admin_press, card, confess, number_of
 from tests.support.outbox import wait_for
 from tests.support.threads import button
@@ -22,6 +23,7 @@ from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 
 
 def _confession(cfg: InfraConfig, community: World.Community, number: int) -> str:
@@ -33,7 +35,7 @@ def _confession(cfg: InfraConfig, community: World.Community, number: int) -> st
 
 
 async def test_a_post_whose_report_failed_is_reported_again(
-    world: World, notifier_db: Database, infra_config: InfraConfig
+    world: World, notifier_db: Database, infra_config: InfraConfig, seal_keys: Keyring
 ) -> None:
     community = await world.create_community("Unreported post")
     member = community.member()
@@ -48,7 +50,9 @@ async def test_a_post_whose_report_failed_is_reported_again(
                 await conn.execute(
                     select(outbox_table).where(
                         outbox_table.c.community_id == community.id,
-                        outbox_table.c.chat_id == community.channel_id,
+                        # The channel, by its keyed hash (no chat id is stored).
+                        outbox_table.c.chat_key
+                        == chat_key(seal_keys, community.id, community.channel_id),
                         outbox_table.c.idempotency_key.like("publish:%"),
                     )
                 )

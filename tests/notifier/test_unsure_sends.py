@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from services.notifier.models import outbox as outbox_table
+from services.notifier.recipients import chat_key
 from tests.support.moderation import confess, number_of
 from tests.support.outbox import bot_calls, wait_for
 from tests.support.world import Member, World
 from tools.devstack.stack import Stack
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 
 
 async def _cards(world: World, community: World.Community, number: int) -> list[dict[str, Any]]:
@@ -35,7 +37,7 @@ async def _cards(world: World, community: World.Community, number: int) -> list[
     ]
 
 
-async def _card_row(db: Database, community: World.Community) -> Any:
+async def _card_row(db: Database, keys: Keyring, community: World.Community) -> Any:
     """The outbox row of the admin chat's card (the newest one), as stored now."""
     async with db.read_own() as conn:
         return (
@@ -43,7 +45,9 @@ async def _card_row(db: Database, community: World.Community) -> Any:
                 select(outbox_table)
                 .where(
                     outbox_table.c.community_id == community.id,
-                    outbox_table.c.chat_id == community.admin_chat_id,
+                    # The admin chat, by its keyed hash (no chat id is stored).
+                    outbox_table.c.chat_key
+                    == chat_key(keys, community.id, community.admin_chat_id),
                     outbox_table.c.idempotency_key.like("card:%"),
                 )
                 .order_by(outbox_table.c.id.desc())
@@ -52,8 +56,10 @@ async def _card_row(db: Database, community: World.Community) -> Any:
         ).one()
 
 
-async def _sent_card(db: Database, community: World.Community) -> Any:
-    return await wait_for(lambda: _card_row(db, community), lambda r: r.status == "sent", within=60)
+async def _sent_card(db: Database, keys: Keyring, community: World.Community) -> Any:
+    return await wait_for(
+        lambda: _card_row(db, keys, community), lambda r: r.status == "sent", within=60
+    )
 
 
 async def _lose_next_card_answer(world: World, community: World.Community, hold: float) -> None:
@@ -71,9 +77,9 @@ async def _lose_next_card_answer(world: World, community: World.Community, hold:
 
 
 async def _one_card_recorded(
-    world: World, db: Database, community: World.Community, number: int
+    world: World, db: Database, keys: Keyring, community: World.Community, number: int
 ) -> None:
-    row = await _sent_card(db, community)
+    row = await _sent_card(db, keys, community)
     cards = await _cards(world, community, number)
     assert len(cards) == 1, cards  # 0 duplicate cards
     assert row.sent_message_id == cards[0]["message_id"]
@@ -89,7 +95,7 @@ async def _one_card_recorded(
 
 
 async def _member_after_a_first_card(
-    world: World, db: Database, title: str
+    world: World, db: Database, keys: Keyring, title: str
 ) -> tuple[World.Community, Member]:
     """A community whose admin chat holds one recorded card, and its member."""
     community = await world.create_community(title)
@@ -97,23 +103,27 @@ async def _member_after_a_first_card(
     await member.start()
     # The first card gives the admin chat a recorded message id to look above.
     await confess(member, f"first {secrets.token_hex(3)}")
-    await _sent_card(db, community)
+    await _sent_card(db, keys, community)
     return community, member
 
 
 async def test_a_card_whose_answer_was_lost_is_found_not_sent_again(
-    world: World, notifier_db: Database
+    world: World, notifier_db: Database, seal_keys: Keyring
 ) -> None:
-    community, member = await _member_after_a_first_card(world, notifier_db, "Lost answer")
+    community, member = await _member_after_a_first_card(
+        world, notifier_db, seal_keys, "Lost answer"
+    )
     await _lose_next_card_answer(world, community, hold=0)
     number = number_of(await confess(member, f"second {secrets.token_hex(3)}"))
-    await _one_card_recorded(world, notifier_db, community, number)
+    await _one_card_recorded(world, notifier_db, seal_keys, community, number)
 
 
 async def test_a_worker_killed_mid_send_leaves_no_duplicate_card(
-    world: World, stack: Stack, notifier_db: Database
+    world: World, stack: Stack, notifier_db: Database, seal_keys: Keyring
 ) -> None:
-    community, member = await _member_after_a_first_card(world, notifier_db, "Killed mid-send")
+    community, member = await _member_after_a_first_card(
+        world, notifier_db, seal_keys, "Killed mid-send"
+    )
     # Telegram holds the answer longer than the worker's request timeout (2 s):
     # the worker is killed while it waits.
     await _lose_next_card_answer(world, community, hold=5)
@@ -122,10 +132,10 @@ async def test_a_worker_killed_mid_send_leaves_no_duplicate_card(
         number = number_of(await confess(member, f"second {secrets.token_hex(3)}"))
         await wait_for(lambda: _cards(world, community, number), bool, within=30, interval=0.02)
         stack.stop_process("notifier-worker", signal.SIGKILL)
-        row = await _card_row(notifier_db, community)
+        row = await _card_row(notifier_db, seal_keys, community)
         # The kill landed in the window: accepted by Telegram, still leased, unrecorded.
         assert (row.status, row.leased_by) == ("sending", f"{socket.gethostname()}:{pid}")
         assert row.unsure_after is not None
     finally:
         await asyncio.to_thread(stack.start_workers)  # the pod restarted
-    await _one_card_recorded(world, notifier_db, community, number)
+    await _one_card_recorded(world, notifier_db, seal_keys, community, number)

@@ -20,6 +20,7 @@ import aiohttp
 from sqlalchemy import func, select
 
 from services.notifier.models import outbox as outbox_table
+from services.notifier.recipients import open_call
 from tests.support.outbox import (
     bot_calls,
     labels_key,
@@ -33,6 +34,7 @@ from tests.support.world import World
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.outbox import Outbox
+from veil.core.sealing import Keyring
 
 MEMBERS = 60
 ROUNDS = 5
@@ -46,6 +48,7 @@ async def test_a_killed_worker_loses_nothing(
     notifier_db: Database,
     flood: Callable[..., Awaitable[None]],
     more_workers: Callable[[int], list[tuple[str, int, int]]],
+    seal_keys: Keyring,
 ) -> None:
     community = await world.create_community("Killed")
     members = await started_members(community, MEMBERS)
@@ -90,13 +93,14 @@ async def test_a_killed_worker_loses_nothing(
     async with notifier_db.read_own() as conn:
         held = (
             await conn.execute(
-                select(outbox_table.c.id, outbox_table.c.chat_id, outbox_table.c.params).where(
-                    outbox_table.c.leased_by == dead, outbox_table.c.status == "sending"
-                )
+                select(
+                    outbox_table.c.id, outbox_table.c.idempotency_key, outbox_table.c.sealed
+                ).where(outbox_table.c.leased_by == dead, outbox_table.c.status == "sending")
             )
         ).all()
     accepted = {(int(c["params"]["chat_id"]), c["params"]["text"]) for c in await sent_calls()}  # type: ignore[index]
-    in_window = [h.id for h in held if (h.chat_id, h.params["text"]) in accepted]
+    opened = {h.id: open_call(seal_keys, h.idempotency_key, h.sealed) for h in held}
+    in_window = [i for i, (chat, params) in opened.items() if (chat, params["text"]) in accepted]
     assert held, "the worker held no message when it was killed"
 
     found = await settled(notifier_db, ids, within=120)

@@ -17,8 +17,10 @@ from services.confessions import decision, notify_members, registration, submiss
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.rows import CommunityRow, Recipient
+from services.confessions.sealed import MemberSeal
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
+from veil.core.sealing import Keyring
 from veil.core.settings import DatabaseSettings
 from veil.v1 import confessions_pb2
 
@@ -37,11 +39,17 @@ async def database(infra_config: InfraConfig, stack: Any) -> AsyncIterator[Datab
     await db.dispose()
 
 
-async def test_a_profile_view_is_one_statement(database: Database) -> None:
-    repository = MembersRepository(database)
+@pytest.fixture
+def seal(seal_keys: Keyring) -> MemberSeal:
+    """Members and tokens sealed under the stack's keys, as its services seal them."""
+    return MemberSeal(seal_keys)
+
+
+async def test_a_profile_view_is_one_statement(database: Database, seal: MemberSeal) -> None:
+    repository = MembersRepository(database, seal)
     bot_id = next(_bot_ids)
     # A well-formed token: the gateways serve every community, this one too.
-    community = await CommunitiesRepository(database).upsert_community(
+    community = await CommunitiesRepository(database, seal).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="queries_bot",
@@ -49,7 +57,9 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
         admin_chat_id=-2,
         title="Queries",
     )
-    member, _ = await registration.register_member(database, community.id, 4242, "subject-4242")
+    member, _ = await registration.register_member(
+        database, seal, community.id, 4242, "subject-4242"
+    )
     confession = (
         await submission.store(database, community.id, member.id, "counted", "q:1")
     ).confession
@@ -67,6 +77,7 @@ async def test_a_profile_view_is_one_statement(database: Database) -> None:
     # The approval counts on the author's profile.
     await decision.decide(
         database,
+        seal,
         community.id,
         confession.id,
         to="approved",
@@ -128,9 +139,9 @@ def counting(database: Database) -> Iterator[list[str]]:
             event.remove(engine, "begin", begin)
 
 
-async def _community(database: Database) -> CommunityRow:
+async def _community(database: Database, seal: MemberSeal) -> CommunityRow:
     bot_id = next(_bot_ids)
-    return await CommunitiesRepository(database).upsert_community(
+    return await CommunitiesRepository(database, seal).upsert_community(
         bot_id=bot_id,
         bot_token=f"{bot_id}:{'x' * 30}",
         bot_username="counted_bot",
@@ -140,10 +151,10 @@ async def _community(database: Database) -> CommunityRow:
     )
 
 
-async def test_a_submission_is_two_statements(database: Database) -> None:
-    community = await _community(database)
+async def test_a_submission_is_two_statements(database: Database, seal: MemberSeal) -> None:
+    community = await _community(database, seal)
     with counting(database) as statements:
-        found = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+        found = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
     # The checks' reads with the member's upsert, then the insert with its number,
     # the member's counter and the card's history: no BEGIN/COMMIT, no lock between.
@@ -156,7 +167,7 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
 
     # A retried Send finds the first one in the first statement.
     with counting(database) as statements:
-        again = await submission.intake(database, community.id, 5151, "subject-5151", "k:1")
+        again = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
     assert len(statements) == 1
     assert again.existing is not None
     assert again.existing.confession.id == stored.confession.id
@@ -167,6 +178,7 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
     for row, to, verb in ((stored, "approved", "approve"), (second, "rejected", "reject")):
         await decision.decide(
             database,
+            seal,
             community.id,
             row.confession.id,
             to=to,
@@ -182,10 +194,14 @@ async def test_a_submission_is_two_statements(database: Database) -> None:
     ]
 
 
-async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Database) -> None:
-    repository = MembersRepository(database)
-    community = await _community(database)
-    member, _ = await registration.register_member(database, community.id, 5252, "subject-5252")
+async def test_racing_retries_store_one_and_keep_numbers_gap_free(
+    database: Database, seal: MemberSeal
+) -> None:
+    repository = MembersRepository(database, seal)
+    community = await _community(database, seal)
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5252, "subject-5252"
+    )
     first, second = await asyncio.gather(
         *(submission.store(database, community.id, member.id, "same", "race:1") for _ in "ab")
     )
@@ -198,14 +214,19 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(database: Data
     assert profile is not None and profile.confessions_sent == 2
 
 
-async def test_an_approval_is_one_statement_and_counts_once(database: Database) -> None:
-    repository = MembersRepository(database)
-    community = await _community(database)
-    member, _ = await registration.register_member(database, community.id, 5353, "subject-5353")
+async def test_an_approval_is_one_statement_and_counts_once(
+    database: Database, seal: MemberSeal
+) -> None:
+    repository = MembersRepository(database, seal)
+    community = await _community(database, seal)
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5353, "subject-5353"
+    )
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
     with counting(database) as statements:
         won = await decision.decide(
             database,
+            seal,
             community.id,
             stored.confession.id,
             to="approved",
@@ -225,6 +246,7 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
     with counting(database) as statements:
         lost = await decision.decide(
             database,
+            seal,
             community.id,
             stored.confession.id,
             to="rejected",
@@ -240,24 +262,28 @@ async def test_an_approval_is_one_statement_and_counts_once(database: Database) 
 
 
 async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_statement(
-    database: Database,
+    database: Database, seal: MemberSeal
 ) -> None:
-    repository = MembersRepository(database)
-    community = await _community(database)
-    writer, _ = await registration.register_member(database, community.id, 5555, "subject-5555")
-    author, _ = await registration.register_member(database, community.id, 5556, "subject-5556")
+    repository = MembersRepository(database, seal)
+    community = await _community(database, seal)
+    writer, _ = await registration.register_member(
+        database, seal, community.id, 5555, "subject-5555"
+    )
+    author, _ = await registration.register_member(
+        database, seal, community.id, 5556, "subject-5556"
+    )
     activity = confessions_pb2.RecordMemberActivityRequest(
         community_id=community.id, member_id=writer.id, comments_written=1, event_key="comment:1"
     )
     keys = [(community.id, author.id), (community.id, author.id), (community.id, 987_654_321)]
     with counting(database) as statements:
-        found = await notify_members.count_and_read(database, activity, keys)
+        found = await notify_members.count_and_read(database, seal, activity, keys)
     assert len(statements) == 1
-    # A member who is not there (erased) is not found.
+    # A member who is not there (erased) is not found; the sealed chat is opened.
     assert found == {(community.id, author.id): Recipient(5556, True, False)}
     # A retried call counts once; a call without activity counts nothing.
-    await notify_members.count_and_read(database, activity, keys[:1])
-    await notify_members.count_and_read(database, None, keys[:1])
+    await notify_members.count_and_read(database, seal, activity, keys[:1])
+    await notify_members.count_and_read(database, seal, None, keys[:1])
     await repository.record_activity(
         community.id, writer.id, comments_written=1, reactions_received=0, event_key="comment:1"
     )
@@ -265,10 +291,16 @@ async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_s
     assert profile is not None and profile.comments_written == 1
 
 
-async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Database) -> None:
-    community = await _community(database)
-    await CommunitiesRepository(database).set_rules(community.id, {"publish_interval_minutes": 10})
-    member, _ = await registration.register_member(database, community.id, 5454, "subject-5454")
+async def test_racing_approvals_with_an_interval_take_one_slot_each(
+    database: Database, seal: MemberSeal
+) -> None:
+    community = await _community(database, seal)
+    await CommunitiesRepository(database, seal).set_rules(
+        community.id, {"publish_interval_minutes": 10}
+    )
+    member, _ = await registration.register_member(
+        database, seal, community.id, 5454, "subject-5454"
+    )
     rows = [
         await submission.store(database, community.id, member.id, f"c{i}", f"i:{i}")
         for i in range(3)
@@ -277,6 +309,7 @@ async def test_racing_approvals_with_an_interval_take_one_slot_each(database: Da
         *(
             decision.decide(
                 database,
+                seal,
                 community.id,
                 row.confession.id,
                 to="approved",

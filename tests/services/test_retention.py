@@ -34,17 +34,17 @@ async def test_old_rows_are_pruned_and_young_ones_kept(
 
     def message(key: str, status: str, age: str, not_before: str = "now()") -> str:
         return (
-            "INSERT INTO notifier.outbox (community_id, chat_id, method, params, priority, "
+            "INSERT INTO notifier.outbox (community_id, chat_key, method, priority, "
             "idempotency_key, status, created_at, not_before) VALUES "
-            f"({community_id}, 1, 'sendMessage', '{{}}', 2, '{tag}:{key}', '{status}', "
+            f"({community_id}, '\\x01', 'sendMessage', 2, '{tag}:{key}', '{status}', "
             f"now() - interval '{age}', {not_before})"
         )
 
     def letter(outbox_id: int, age: str) -> str:
         return (
-            "INSERT INTO notifier.dead_letters (outbox_id, community_id, chat_id, method, "
+            "INSERT INTO notifier.dead_letters (outbox_id, community_id, chat_key, method, "
             "params, error_code, description, attempts, created_at) VALUES "
-            f"({outbox_id}, {community_id}, 1, 'sendMessage', '{{}}', 400, 'test', 1, "
+            f"({outbox_id}, {community_id}, '\\x01', 'sendMessage', '{{}}', 400, 'test', 1, "
             f"now() - interval '{age}')"
         )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from tests.sealed import chat_key_sql
 from tests.support.services import Services
 from tests.support.threads import (
     button,
@@ -25,6 +26,7 @@ from tests.support.threads import (
 from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.core.sealing import Keyring
 
 
 async def _post(world: World, community: World.Community) -> dict[str, Any]:
@@ -122,7 +124,7 @@ async def test_a_reply_notifies_the_commenter_and_the_counter_follows_the_bot(
 
 
 async def test_opting_out_in_settings_stops_comment_notifications(
-    world: World, community: World.Community, infra_config: InfraConfig
+    world: World, community: World.Community, infra_config: InfraConfig, seal_keys: Keyring
 ) -> None:
     author = community.member()
     await author.start()
@@ -143,7 +145,8 @@ async def test_opting_out_in_settings_stops_comment_notifications(
         psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
-        f"WHERE community_id = {community.id} AND chat_id = {author.user_id}",
+        f"WHERE community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(seal_keys, community.id, author.user_id)}",
     )
     assert queued == "0"
 

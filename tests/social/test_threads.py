@@ -7,6 +7,7 @@ import asyncio
 
 import grpc
 
+from tests.sealed import chat_key_sql
 from tests.support.moderation import admin_says, set_report_threshold
 from tests.support.threads import (
     admin_press,
@@ -26,6 +27,7 @@ from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
+from veil.core.sealing import Keyring
 from veil.v1 import social_pb2, social_pb2_grpc
 
 
@@ -178,7 +180,7 @@ async def test_member_deletes_own_comment_only(
 
 
 async def test_reports_count_once_and_hide_at_threshold(
-    community: World.Community, infra_config: InfraConfig
+    community: World.Community, infra_config: InfraConfig, seal_keys: Keyring
 ) -> None:
     author = community.member()
     await author.start()
@@ -203,7 +205,8 @@ async def test_reports_count_once_and_hide_at_threshold(
         psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox "
-        f"WHERE community_id = {community.id} AND chat_id = {community.admin_chat_id} "
+        f"WHERE community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(seal_keys, community.id, community.admin_chat_id)} "
         "AND idempotency_key LIKE 'hidden:%'",
     )
     assert queued == "1"  # one card for the admins, whatever the reports after

@@ -32,6 +32,8 @@ FAKE_SECRETS: dict[str, Any] = {
     "webhookSecretKey": "fake-webhook-secret-key-4f1c9a",
     "idHashKey": "fake-id-hash-key-8d2e7b33c1",
     "pseudonymKey": "fake-pseudonym-key-1a2b3c4d5e",
+    "sealMasterKeys": "fake1:ZmFrZS1zZWFsLW1hc3Rlci1rZXktMzItYnl0ZXMhISE",
+    "sealLookupKey": "fake-seal-lookup-key-0123456789abcdef",
     "dbPasswords": {
         "confessions": "fake-pw-confessions-7731",
         "social": "fake-pw-social-7732",

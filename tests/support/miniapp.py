@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from tests.sealed import chat_key_sql
 from tests.support.moderation import card, confess, number_of, wait_for
 from tests.support.services import Services
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
+from veil.core.sealing import Keyring
 from veil.v1 import confessions_pb2
 
 
@@ -121,7 +123,9 @@ async def channel_posts(community: World.Community, number: int) -> list[dict[st
     ]
 
 
-async def queued_to_channel(infra_config: InfraConfig, community: World.Community) -> int:
+async def queued_to_channel(
+    infra_config: InfraConfig, community: World.Community, keys: Keyring
+) -> int:
     """How many messages were ever queued for the community's channel (posts and edits).
 
     Queued synchronously by the decision that won: counting them right after the
@@ -131,7 +135,8 @@ async def queued_to_channel(infra_config: InfraConfig, community: World.Communit
         psql,
         infra_config,
         "SELECT count(*) FROM notifier.outbox WHERE "
-        f"community_id = {community.id} AND chat_id = {community.channel_id} "
+        f"community_id = {community.id} "
+        f"AND chat_key = {chat_key_sql(keys, community.id, community.channel_id)} "
         "AND method <> 'editMessageReplyMarkup'",
     )
     return int(count)

@@ -38,6 +38,7 @@ from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import REPO_ROOT, Ports, free_port
+from veil.core.sealing import Keyring
 
 
 def _probe(emulator: str, bot: int, first_user: int) -> Any:
@@ -154,7 +155,11 @@ def main() -> None:
         window_names = [w[0] for w in names]
         offered = collect.offered_from_emulator(stack.emulator_url, bots)
         by_k6 = collect.offered_from_k6(result, window_names, pending)
-        accounts = collect.build(cfg, stack.emulator_url, world, channels, offered).account()
+        seal = stack.seal_env()
+        keys = Keyring.parse(seal["VEIL_SEAL_MASTER_KEYS"], seal["VEIL_SEAL_LOOKUP_KEY"])
+        accounts = collect.build(
+            cfg, stack.emulator_url, world, channels, offered, keys, roster
+        ).account()
         print("\nledger (every update id the emulator was given, the seeding's and probes' too)")
         print("\n".join(accounts.lines()))
         print(

@@ -27,6 +27,7 @@ from pathlib import Path
 from tools.devstack.calls import calls
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
+from veil.core.sealing import new_master_key
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("confessions", "social", "notifier")
@@ -135,18 +136,34 @@ class Stack:
     def secrets(self) -> dict[str, str]:
         """Local keys, made once per root and kept in ``secrets.json``."""
         path = self.root / "secrets.json"
-        if path.exists():
-            return dict(json.loads(path.read_text()))
-        values = {
+        stored = dict(json.loads(path.read_text())) if path.exists() else {}
+        fresh = {
             "webhook_secret_key": secrets.token_urlsafe(32),
             "id_hash_key": secrets.token_urlsafe(32),
             "pseudonym_key": secrets.token_urlsafe(32),
             "demo_bot_token": f"7000000001:{secrets.token_urlsafe(27)}",
+            # Sealed data (veil/core/sealing.py): the current master key, and the
+            # lookup key of keyed hashes. Added to a root made before they existed.
+            "seal_master_keys": f"dev1:{new_master_key()}",
+            "seal_lookup_key": secrets.token_urlsafe(32),
         }
+        if stored and fresh.keys() <= stored.keys():
+            return stored
+        values = fresh | stored
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values, indent=2))
         path.chmod(0o600)
         return values
+
+    def seal_env(self) -> dict[str, str]:
+        """The sealing keys (confessions, notifier, its workers, migrations, ``veil keys``)."""
+        keys = self.secrets()
+        env = {
+            "VEIL_SEAL_MASTER_KEYS": keys["seal_master_keys"],
+            "VEIL_SEAL_LOOKUP_KEY": keys["seal_lookup_key"],
+        }
+        # extra_env may carry a rotation's key list: it wins, as in service_env.
+        return env | {k: v for k, v in self.extra_env.items() if k in env}
 
     def service_env(self, name: str) -> dict[str, str]:
         """The ``VEIL_*`` environment of one process."""
@@ -170,6 +187,8 @@ class Stack:
             }
             if name == "social":
                 env["VEIL_PSEUDONYM_KEY"] = keys["pseudonym_key"]
+            else:
+                env |= self.seal_env()
             if name == "confessions":
                 # Cooldowns and daily caps are counted in the Redis Cluster, per
                 # protected subject (a keyed token that outlives /deleteme).
@@ -185,6 +204,7 @@ class Stack:
                 "VEIL_ID_HASH_KEY": keys["id_hash_key"],
                 "VEIL_TELEGRAM_API_URL": self.api_url,
                 "VEIL_SHUTDOWN_GRACE_SECONDS": "5",
+                **self.seal_env(),
             }
         elif name == "gateway":
             env |= {
@@ -205,6 +225,7 @@ class Stack:
             env |= {
                 "VEIL_CONFESSIONS_ADDR": f"127.0.0.1:{self.ports.confessions}",
                 "VEIL_TELEGRAM_API_URL": self.api_url,
+                **self.seal_env(),
             }
         # The services it calls, as the chart's values.yaml `components` says.
         for peer in calls().get(name, ()):
@@ -259,6 +280,7 @@ class Stack:
                 **os.environ,
                 "PYTHONPATH": str(REPO_ROOT),
                 "VEIL_DB_PRIMARY_DSN": self.infra_config.pg_dsn(SERVICE_ROLES[name]),
+                **self.seal_env(),
             }
             _run([sys.executable, "-m", "veil.cli", "migrate", name], env)
 

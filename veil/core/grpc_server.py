@@ -27,6 +27,7 @@ from veil.core.grpc_client import service_name
 from veil.core.grpc_errors import ErrorsInterceptor
 from veil.core.metrics import ReplicaLag, RpcMetrics, RpcMetricsInterceptor, start_metrics_server
 from veil.core.runtime import freeze_after_startup, use_uvloop
+from veil.core.sealing import refusing_to_start
 from veil.core.settings import ServiceSettings
 from veil.core.telemetry import init_process
 
@@ -161,6 +162,7 @@ def run_database_service(
 
     use_uvloop()
     try:
-        asyncio.run(main())
+        with refusing_to_start():
+            asyncio.run(main())
     finally:
         telemetry.shutdown()

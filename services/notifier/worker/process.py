@@ -30,6 +30,7 @@ from veil.core.db import Database
 from veil.core.metrics import ReplicaLag, start_metrics_server
 from veil.core.redis import connect_redis_cluster
 from veil.core.runtime import freeze_after_startup, use_uvloop
+from veil.core.sealing import Keyring, keyring_or_exit, open_keyring, refusing_to_start
 from veil.core.telemetry import init_process, quiet
 
 log = logging.getLogger(__name__)
@@ -47,11 +48,16 @@ async def _refresh_queue_gauges(
         await asyncio.sleep(every)
 
 
-async def run(settings: WorkerSettings) -> None:
+async def run(settings: WorkerSettings, keys: Keyring) -> None:
     """Run one worker until SIGTERM/SIGINT."""
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     db = Database.from_settings(settings, SCHEMA)
-    repository = NotifierRepository(db)
+    try:
+        await open_keyring(db, SCHEMA, keys)
+    except BaseException:
+        await db.dispose()
+        raise
+    repository = NotifierRepository(db, keys)
     redis = await connect_redis_cluster(settings.redis_nodes)
     upstream, channel = confessions_stubs.connect(settings.confessions_addr)
     api = BotApi(settings.telegram_api_url, settings.notifier_request_timeout_seconds)
@@ -87,7 +93,7 @@ async def run(settings: WorkerSettings) -> None:
         MemberDirectory(upstream.members),
         metrics,
         publications,
-        QueueErasure(db),
+        QueueErasure(db, keys),
     )
     runner = await start_metrics_server(
         metrics.registry,
@@ -135,10 +141,12 @@ async def run(settings: WorkerSettings) -> None:
 def main() -> None:
     """Console entry point."""
     settings = WorkerSettings()
+    keys = keyring_or_exit(settings)
     telemetry = init_process("notifier-worker", settings)
     use_uvloop()
     try:
-        asyncio.run(run(settings))
+        with refusing_to_start():
+            asyncio.run(run(settings, keys))
     finally:
         telemetry.shutdown()
 

@@ -101,6 +101,22 @@ dns:///{{ include "veil.fullname" $root }}-{{ .service }}-headless.{{ $root.Rele
   valueFrom:
     secretKeyRef: {name: {{ $secret }}, key: id-hash-key}
 {{- end }}
+{{- if has .component (list "confessions" "notifier" "notifierWorker") }}
+{{- include "veil.sealEnv" $root }}
+{{- end }}
+{{- end -}}
+
+{{/* Keys of sealed data (veil/core/sealing.py): confessions, notifier, its workers,
+     their migration Jobs and the key rotation Job. A process without them, or
+     with keys the schema was not sealed with, refuses to start. */}}
+{{- define "veil.sealEnv" -}}
+{{- $secret := include "veil.secretName" . }}
+- name: VEIL_SEAL_MASTER_KEYS
+  valueFrom:
+    secretKeyRef: {name: {{ $secret }}, key: seal-master-keys}
+- name: VEIL_SEAL_LOOKUP_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ $secret }}, key: seal-lookup-key}
 {{- end -}}
 
 {{/* Composed DSN; call with (dict "root" $ "service" "social" "host" h "port" p). */}}
