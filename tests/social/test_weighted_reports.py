@@ -37,13 +37,14 @@ async def _establish(
     directly; the comments go through the social service."""
     for member in members:
         await member.start()
-    users = ", ".join(str(member.user_id) for member in members)
+    # Members are found by internal id: their Telegram ids are sealed.
+    ids = [await services.member_id(community, member.user_id) for member in members]
     await asyncio.to_thread(
         psql,
         infra_config,
         "UPDATE confessions.members SET created_at = now() - interval '40 days', "
         f"confessions_approved = 2 WHERE community_id = {community.id} "
-        f"AND telegram_user_id IN ({users})",
+        f"AND id IN ({', '.join(map(str, ids))})",
     )
     thread = await services.thread(community, number)
     for member in members:
