@@ -5,7 +5,6 @@ unless the community turns them on; the word filter on comments."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from tests.support.moderation import (
@@ -18,6 +17,8 @@ from tests.support.moderation import (
     shown,
     wait_for,
 )
+from tests.support.outbox import bot_calls
+from tests.support.outbox import wait_for as wait_until
 from tests.support.threads import (
     button,
     open_thread,
@@ -28,7 +29,6 @@ from tests.support.threads import (
 )
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.infra.postgres_sql import psql
 
 DOX = "call me at +44 7700 900123 or ask @misty_heron"
 
@@ -145,19 +145,24 @@ async def test_confessions_with_personal_information_in_each_mode(
 
 
 async def test_channel_posts_have_link_previews_off_unless_turned_on(
-    community: World.Community, infra_config: InfraConfig
+    world: World, community: World.Community
 ) -> None:
     async def published_with_previews(text: str) -> str:
         number = number_of(await confess(community.member(), text))
         pending = await card(community, number)
         await admin_press(community, 1, pending, button(pending, "Approve"))
-        return await asyncio.to_thread(
-            psql,
-            infra_config,
-            "SELECT params->'link_preview_options'->>'is_disabled' FROM notifier.outbox "
-            f"WHERE community_id = {community.id} AND chat_id = {community.channel_id} "
-            "AND method = 'sendMessage' ORDER BY id DESC LIMIT 1",
-        )
+
+        # What reached Telegram: the channel post as the emulator got it.
+        async def posts() -> list[dict[str, Any]]:
+            return [
+                call["params"]
+                for call in await bot_calls(world, community.bot_id, "sendMessage")
+                if call["params"].get("chat_id") == community.channel_id
+                and text in str(call["params"].get("text", ""))
+            ]
+
+        post = (await wait_until(posts, bool, within=30))[-1]
+        return str(post.get("link_preview_options", {}).get("is_disabled", False)).lower()
 
     assert await published_with_previews("read https://example.com/a first") == "true"
     assert "previews: on" in shown(await admin_says(community, 1, "/settings previews on"))
