@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from services.confessions.domain import Rules
 from services.confessions.models import communities, community_rules
 from services.confessions.rows import CommunityRow
+from services.confessions.safety_rules import SafetyRules
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
@@ -33,6 +34,10 @@ _RULE_COLUMNS = (
     community_rules.c.filter_action,
     community_rules.c.reject_reasons,
     community_rules.c.publish_interval_minutes,
+    community_rules.c.pii_action,
+    community_rules.c.filter_comments,
+    community_rules.c.report_threshold,
+    community_rules.c.link_previews,
 )
 
 
@@ -55,6 +60,7 @@ def _rules(row: RowMapping | None) -> Rules:
         if row["reject_reasons"] is not None
         else defaults.reject_reasons,
         publish_interval_minutes=row["publish_interval_minutes"],
+        safety=SafetyRules.of(row),
     )
 
 

@@ -9,6 +9,7 @@ import grpc
 
 from services.confessions import domain, mapping
 from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.safety_rules import SAFETY_FIELDS
 from veil.core.errors import InvalidInputError
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -81,7 +82,13 @@ class CommunitiesServicer(pb_grpc.CommunitiesServiceServicer):
                 fields: dict[str, Any] = {
                     k: tuple(v) if isinstance(v, list) else v for k, v in change.items()
                 }
-                rules = replace(rules, **fields)
+                # The trust-and-safety rules live in rules.safety (safety_rules.py).
+                safety = {k: v for k, v in fields.items() if k in SAFETY_FIELDS}
+                rules = replace(
+                    rules,
+                    **{k: v for k, v in fields.items() if k not in safety},
+                    safety=replace(rules.safety, **safety),
+                )
         stored = await self._repository.set_rules(request.community_id, changes)
         return mapping.rules(request.community_id, stored)
 

@@ -17,6 +17,7 @@ from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.protection import SubjectOf
 from services.confessions.submission_limits import SubmissionLimits
 from services.confessions.submit import Draft, submit
+from services.confessions.take_down import TakeDownRpcs
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.proto import page_bounds
 from veil.v1 import confessions_pb2 as pb
@@ -31,7 +32,7 @@ _TARGETS = {
 _DECISIONS = {stored: action for action, (_, stored) in _TARGETS.items()}
 
 
-class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
+class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServiceServicer):
     """Thin handlers over the confessions' use cases and repositories."""
 
     def __init__(
@@ -67,6 +68,7 @@ class ConfessionsServicer(DashboardRpcs, pb_grpc.ConfessionsServiceServicer):
             text=request.text,
             key=domain.clean_idempotency_key(request.idempotency_key),
             media=domain.clean_media(request.media.kind, request.media.file_id),
+            entities=tuple((e.type, e.offset, e.length) for e in request.entities),
         )
         stored = await submit(
             self._repository.db,

@@ -37,6 +37,7 @@ class CardRow:
     approved: int
     rejected: int
     flagged_word: str | None
+    pii_found: str | None = None
     shadowed: bool = False
 
 
@@ -113,6 +114,7 @@ class DashboardRepository:
                             *CONFESSION_COLUMNS,
                             confessions.c.member_id,
                             confessions.c.flagged_word,
+                            confessions.c.pii_found,
                             confessions.c.author_shadowed,
                             func.coalesce(admin_cards.c.message_id, 0).label("message_id"),
                         )
@@ -135,6 +137,7 @@ class DashboardRepository:
             approved,
             rejected,
             found["flagged_word"],
+            found["pii_found"],
             bool(found["author_shadowed"]),
         )
 

@@ -27,6 +27,12 @@ _COLUMNS = (
     "member_id, moderated_by, decision, reject_reason"
 )
 
+# The community's /settings previews (off without a rules row): the post's link previews.
+_PREVIEWS = (
+    "COALESCE((SELECT link_previews FROM community_rules "
+    "WHERE community_id = {c}.community_id), false) AS link_previews"
+)
+
 _DECIDE = text(
     f"""
 WITH t AS (
@@ -47,7 +53,7 @@ WITH t AS (
     RETURNING next_publish_at - make_interval(mins => publish_interval_minutes) AS publish_at
 )
 SELECT t.*, a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS author_chat,
-       k.bot_username, k.channel_chat_id,
+       k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="t")},
        (SELECT publish_at FROM slot) AS publish_at, now() AS now
 FROM t JOIN communities k ON k.id = t.community_id
 LEFT JOIN members a ON a.id = t.member_id
@@ -58,7 +64,7 @@ _CURRENT = text(
     f"""
 SELECT c.{_COLUMNS.replace(", ", ", c.")},
        a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS author_chat,
-       k.bot_username, k.channel_chat_id
+       k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="c")}
 FROM confessions c JOIN communities k ON k.id = c.community_id
 LEFT JOIN members a ON a.id = c.member_id
 WHERE c.id = :confession_id AND c.community_id = :community_id
@@ -73,6 +79,8 @@ class Decided:
     decision: Decision
     bot_username: str
     channel_chat_id: int
+    # /settings previews: channel posts show link previews (default off).
+    link_previews: bool = False
 
 
 def _decided(row: RowMapping, seal: MemberSeal, *, won: bool) -> Decided:
@@ -90,7 +98,9 @@ def _decided(row: RowMapping, seal: MemberSeal, *, won: bool) -> Decided:
         author_telegram_id=seal.author_chat(int(row["community_id"]), row),
         publish_at=publish_at,
     )
-    return Decided(decision, row["bot_username"], int(row["channel_chat_id"]))
+    return Decided(
+        decision, row["bot_username"], int(row["channel_chat_id"]), bool(row["link_previews"])
+    )
 
 
 async def decide(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import html
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.confessions import safety_rules
 from services.confessions.models import FILTER_ACTIONS
 from veil.contracts.lengths import (
     CAPTION_LIMIT,
@@ -16,9 +16,13 @@ from veil.contracts.lengths import (
     MESSAGE_TEXT_LIMIT,
     REJECT_REASON_MAX_LENGTH,
 )
+from veil.core import pii
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError, MemberRefusal
 from veil.core.telegram_text import cut_escaped, utf16_len, visible_len
+
+# The confessions' word filter, shared with comments (veil/core/word_filter.py).
+from veil.core.word_filter import filtered_word as filtered_word
 
 
 def parse_bot_id(bot_token: str) -> int:
@@ -66,6 +70,8 @@ class Rules:
     filter_action: str = "flag"
     reject_reasons: tuple[str, ...] = DEFAULT_REASONS
     publish_interval_minutes: int = 0
+    # pii, commentfilter, reports, previews (services/confessions/safety_rules.py).
+    safety: safety_rules.SafetyRules = field(default_factory=safety_rules.SafetyRules)
 
 
 def clean_media(kind: str, file_id: str) -> tuple[str, str] | None:
@@ -93,15 +99,6 @@ def check_text(text: str, max_length: int, *, media: bool) -> str:
     return cleaned
 
 
-def filtered_word(text: str, words: tuple[str, ...]) -> str | None:
-    """The first filter word in ``text`` (whole words, case-insensitive), if any."""
-    lowered = text.casefold()
-    for word in words:
-        if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", lowered):
-            return word
-    return None
-
-
 def card(
     number: int,
     text: str,
@@ -110,6 +107,7 @@ def card(
     approved: int,
     rejected: int,
     flagged_word: str | None,
+    pii_found: str | None = None,
     shadowed: bool = False,
 ) -> str:
     """The admin chat's card: number, text, the author's history in numbers only.
@@ -126,6 +124,8 @@ def card(
         if flagged_word is not None:
             word = cut_escaped(flagged_word, FLAGGED_WORD_SHOWN)
             lines.append(f"⚠️ Flagged: contains “{word}”")
+        if pii_found:
+            lines.append(html.escape(pii.flag_line(pii_found)))
         if shadowed:
             lines.append(SHADOW_MARK)
         return "\n".join(lines)
@@ -212,6 +212,8 @@ def _words(value: str) -> list[str]:
 def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
     """The column values that setting rule ``name`` to the admin's ``value`` changes."""
     name, value = name.strip().lower(), value.strip()
+    if name in safety_rules.NAMES:
+        return safety_rules.apply(name, value)
     verb, _, rest = value.partition(" ")
     if name == "cooldown":
         seconds = 0 if value.lower() in ("off", "0") else parse_duration(value)
@@ -266,7 +268,8 @@ def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
             raise InvalidInputError("publish takes now, or an interval of 1m to 24h")
         return {"publish_interval_minutes": minutes}
     raise InvalidInputError(
-        f"unknown setting {name!r}: cooldown, cap, maxlen, filter, words, reasons or publish"
+        f"unknown setting {name!r}: cooldown, cap, maxlen, filter, words, reasons, publish, "
+        "pii, commentfilter, reports or previews"
     )
 
 

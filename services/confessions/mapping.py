@@ -84,4 +84,5 @@ def rules(community_id: int, rules: domain.Rules) -> pb.CommunityRules:
         else pb.WORD_FILTER_ACTION_FLAG,
         reject_reasons=list(rules.reject_reasons),
         publish_interval_minutes=rules.publish_interval_minutes,
+        **rules.safety.proto_fields(),
     )

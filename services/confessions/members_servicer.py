@@ -50,7 +50,13 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
             request.thread_number,
         )
         response = pb.RegisterMemberResponse(
-            member=pb.Member(id=member.id, community_id=actor.community_id, subject=subject),
+            member=pb.Member(
+                id=member.id,
+                community_id=actor.community_id,
+                subject=subject,
+                joined_at=timestamp(member.joined_at) if member.joined_at else None,
+                confessions_approved=member.confessions_approved,
+            ),
             created=member.created,
             standing=mapping.standing(
                 member.ban,
@@ -66,6 +72,8 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
                     channel_message_id=thread.channel_message_id,
                 )
             )
+            # The community's rules for comments and reports (issue 16).
+            response.comment_rules.CopyFrom(thread.comment_rules)
         return response
 
     async def NotifyMembers(

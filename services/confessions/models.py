@@ -97,6 +97,8 @@ confessions = Table(
     Column("reject_reason", Text),
     Column("channel_message_id", BigInteger),
     Column("flagged_word", Text),
+    # What the doxxing guard found and left in (rule flag): "a phone number" (0006).
+    Column("pii_found", Text),
     Column("media_kind", Text),
     Column("file_id", Text),
     # Sent while its author was shadow-banned (0006): the card says so.
@@ -151,7 +153,14 @@ community_rules = Table(
     Column("publish_interval_minutes", Integer, nullable=False, server_default="0"),
     # With a publishing interval: the earliest moment of the next channel post.
     Column("next_publish_at", DateTime(timezone=True)),
+    # Trust and safety (0006, services/confessions/safety_rules.py).
+    Column("pii_action", Text, nullable=False, server_default="flag"),
+    Column("filter_comments", Boolean, nullable=False, server_default="true"),
+    # Hundredths of a full report; NULL: the deployment's VEIL_REPORT_THRESHOLD.
+    Column("report_threshold", Integer, nullable=True),
+    Column("link_previews", Boolean, nullable=False, server_default="false"),
     CheckConstraint("filter_action IN ('flag', 'reject')", name="community_rules_filter_check"),
+    CheckConstraint("pii_action IN ('flag', 'redact', 'reject')", name="community_rules_pii_check"),
 )
 
 # Events already counted on a member's profile (RecordMemberActivity is

@@ -47,6 +47,8 @@ class Carded(Protocol):
     @property
     def flagged_word(self) -> str | None: ...
     @property
+    def pii_found(self) -> str | None: ...
+    @property
     def shadowed(self) -> bool: ...
 
 
@@ -60,6 +62,7 @@ def card_text(carded: Carded) -> str:
         approved=carded.approved,
         rejected=carded.rejected,
         flagged_word=carded.flagged_word,
+        pii_found=carded.pii_found,
         shadowed=carded.shadowed,
     )
 
@@ -90,6 +93,10 @@ def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
             domain.post_text(row.number, row.text, media=row.media is not None),
             comments_markup(decided.bot_username, row.number),
         )
+        if method == "sendMessage":
+            # A link in a post shows no preview unless the community wants them:
+            # a preview can show a person's page to everyone (/settings previews).
+            params["link_preview_options"] = {"is_disabled": not decided.link_previews}
         return OutgoingCall(
             community_id=community_id,
             method=method,

@@ -17,9 +17,11 @@ from sqlalchemy import RowMapping, text
 from sqlalchemy.exc import IntegrityError
 
 from services.confessions.rows import BanRow, ConfessionRow, MemberRow
+from services.confessions.safety_rules import SafetyRules
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
+from veil.v1 import common_pb2
 
 _REGISTER = text(
     """
@@ -29,9 +31,12 @@ WITH m AS (
     ON CONFLICT ON CONSTRAINT members_community_lookup_key
     DO UPDATE SET lookup = EXCLUDED.lookup
     RETURNING id, xmax = 0 AS created, notifications_enabled,
-              unreachable_since IS NOT NULL AS unreachable
+              unreachable_since IS NOT NULL AS unreachable, created_at, confessions_approved
 )
 SELECT m.id, m.created, m.notifications_enabled, m.unreachable,
+       m.created_at AS joined_at, m.confessions_approved,
+       r.filter_words, r.filter_action, r.max_length, r.pii_action, r.filter_comments,
+       r.report_threshold, r.link_previews,
        b.id AS ban_id, b.label, b.reason, b.until, b.created_at,
        c.id AS c_id, c.number AS c_number, c.community_id AS c_community_id,
        c.text AS c_text, c.status AS c_status, c.created_at AS c_created_at,
@@ -51,6 +56,7 @@ LEFT JOIN LATERAL (
     LIMIT 1
 ) b ON true
 LEFT JOIN confessions c ON c.community_id = :community_id AND c.number = :thread_number
+LEFT JOIN community_rules r ON r.community_id = :community_id AND :thread_number <> 0
 """
 )
 
@@ -62,6 +68,8 @@ class ThreadRow:
     confession: ConfessionRow
     author_member_id: int
     channel_message_id: int
+    # The community's rules for comments and reports (a thread is where they apply).
+    comment_rules: common_pb2.CommentRules
 
 
 def _thread(row: RowMapping) -> ThreadRow | None:
@@ -71,6 +79,11 @@ def _thread(row: RowMapping) -> ThreadRow | None:
         ConfessionRow.of(row, "c_"),
         int(row["c_author"] or 0),
         int(row["c_channel_message_id"] or 0),
+        SafetyRules.of(row).comment_rules(
+            tuple(row["filter_words"] or ()),
+            row["filter_action"] or "flag",
+            int(row["max_length"] or 4000),
+        ),
     )
 
 
@@ -112,6 +125,8 @@ async def register_member(
         notifications_enabled=bool(row["notifications_enabled"]),
         unreachable=bool(row["unreachable"]),
         ban=ban,
+        joined_at=row["joined_at"],
+        confessions_approved=int(row["confessions_approved"]),
         shadowed=bool(row["shadowed"]),
     )
     return member, _thread(row)

@@ -91,6 +91,8 @@ class Submission:
     approved: int
     rejected: int
     flagged_word: str | None
+    # What the doxxing guard found and left in (rule flag), e.g. "a phone number".
+    pii_found: str | None = None
     # Sent while its author was shadow-banned: the card says so.
     shadowed: bool = False
 
@@ -105,6 +107,9 @@ class MemberRow:
     unreachable: bool
     # The member's ban in force, if any.
     ban: BanRow | None = None
+    # A report's weight reads these (issue 16).
+    joined_at: datetime | None = None
+    confessions_approved: int = 0
     # A shadow ban in force (not a ban: the member may act, unaware).
     shadowed: bool = False
 

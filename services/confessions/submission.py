@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.confessions.domain import DEFAULT_REASONS, Rules
 from services.confessions.rows import ConfessionRow, Submission
+from services.confessions.safety_rules import SafetyRules
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
@@ -40,7 +41,7 @@ _INTAKE = text(
     f"""
 WITH found AS (
     SELECT id, number, community_id, text, status, created_at, media_kind, file_id,
-           member_id, flagged_word, author_shadowed
+           member_id, flagged_word, pii_found, author_shadowed
     FROM confessions
     WHERE community_id = :community_id AND idempotency_key = :key
 ), m AS (
@@ -54,6 +55,7 @@ WITH found AS (
 )
 SELECT k.admin_chat_id,
        r.cooldown_seconds, r.daily_cap, r.max_length, r.filter_words, r.filter_action,
+       r.pii_action,
        (SELECT id FROM m) AS member_id,
        b.id AS ban_id, b.until AS ban_until,
        f.id IS NULL AND EXISTS (
@@ -62,7 +64,7 @@ SELECT k.admin_chat_id,
              AND (until IS NULL OR until > now())
        ) AS shadowed,
        f.id, f.number, f.community_id, f.text, f.status, f.created_at, f.media_kind,
-       f.file_id, f.flagged_word, f.author_shadowed,
+       f.file_id, f.flagged_word, f.pii_found, f.author_shadowed,
        h.approved, h.rejected
 FROM communities k
 LEFT JOIN community_rules r ON r.community_id = k.id
@@ -91,10 +93,11 @@ WITH n AS (
 ), c AS (
     INSERT INTO confessions
         (community_id, number, member_id, text, idempotency_key, flagged_word,
-         media_kind, file_id, author_shadowed)
+         media_kind, file_id, pii_found, author_shadowed)
     SELECT CAST(:community_id AS bigint), n.last_number, CAST(:member_id AS bigint),
            CAST(:text AS text), CAST(:key AS text), CAST(:flagged_word AS text),
-           CAST(:media_kind AS text), CAST(:file_id AS text), CAST(:shadowed AS boolean)
+           CAST(:media_kind AS text), CAST(:file_id AS text), CAST(:pii_found AS text),
+           CAST(:shadowed AS boolean)
     FROM n
     RETURNING id, number, community_id, text, status, created_at, media_kind, file_id,
               author_shadowed
@@ -113,7 +116,7 @@ FROM c CROSS JOIN LATERAL (
 _FOUND = text(
     f"""
 SELECT f.id, f.number, f.community_id, f.text, f.status, f.created_at, f.media_kind,
-       f.file_id, f.flagged_word, f.author_shadowed, h.approved, h.rejected
+       f.file_id, f.flagged_word, f.pii_found, f.author_shadowed, h.approved, h.rejected
 FROM confessions f
 CROSS JOIN LATERAL (
     SELECT {_HISTORY} FROM confessions
@@ -150,16 +153,20 @@ def _rules(row: RowMapping) -> Rules:
         filter_action=row["filter_action"],
         # Reasons and the publishing interval play no part in a submission.
         reject_reasons=DEFAULT_REASONS,
+        safety=SafetyRules(pii_action=row["pii_action"]),
     )
 
 
-def _submission(row: RowMapping, *, created: bool, flagged_word: str | None) -> Submission:
+def _submission(
+    row: RowMapping, *, created: bool, flagged_word: str | None, pii_found: str | None
+) -> Submission:
     return Submission(
         ConfessionRow.of(row),
         created,
         int(row["approved"] or 0),
         int(row["rejected"] or 0),
         flagged_word,
+        pii_found,
         bool(row.get("author_shadowed") or False),
     )
 
@@ -193,7 +200,9 @@ async def intake(
         raise CommunityNotFoundError(community_id)
     existing = None
     if row["id"] is not None:
-        existing = _submission(row, created=False, flagged_word=row["flagged_word"])
+        existing = _submission(
+            row, created=False, flagged_word=row["flagged_word"], pii_found=row["pii_found"]
+        )
     return Intake(
         admin_chat_id=int(row["admin_chat_id"]),
         rules=_rules(row),
@@ -214,6 +223,7 @@ async def store(
     *,
     media: tuple[str, str] | None = None,
     flagged_word: str | None = None,
+    pii_found: str | None = None,
     shadowed: bool = False,
 ) -> Submission:
     """Store a pending confession under the next number; one statement.
@@ -227,6 +237,7 @@ async def store(
         "text": text_,
         "key": key,
         "flagged_word": flagged_word,
+        "pii_found": pii_found,
         "media_kind": media[0] if media else None,
         "file_id": media[1] if media else None,
         "shadowed": shadowed,
@@ -241,7 +252,7 @@ async def store(
         return retried
     if row is None:
         raise CommunityNotFoundError(community_id)
-    return _submission(row, created=True, flagged_word=flagged_word)
+    return _submission(row, created=True, flagged_word=flagged_word, pii_found=pii_found)
 
 
 async def _stored(db: Database, community_id: int, key: str) -> Submission | None:
@@ -251,4 +262,6 @@ async def _stored(db: Database, community_id: int, key: str) -> Submission | Non
         found = (await conn.execute(_FOUND, params)).mappings().one_or_none()
     if found is None:
         return None
-    return _submission(found, created=False, flagged_word=found["flagged_word"])
+    return _submission(
+        found, created=False, flagged_word=found["flagged_word"], pii_found=found["pii_found"]
+    )

@@ -14,6 +14,7 @@ from services.confessions import domain, outgoing, submission
 from services.confessions.rows import Submission
 from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import SubmissionLimits
+from veil.core import pii
 from veil.core.db import Database
 from veil.core.durations import format_duration
 from veil.core.errors import MemberRefusal
@@ -30,6 +31,8 @@ class Draft:
     text: str
     key: str
     media: tuple[str, str] | None
+    # Telegram's (type, offset, length) of text: the doxxing guard reads them.
+    entities: tuple[tuple[str, int, int], ...] = ()
 
 
 async def submit(
@@ -66,8 +69,10 @@ async def _store(
     if found.banned:
         raise MemberRefusal(domain.banned_refusal(found.ban_until))
     rules = found.rules
+    # Personal information first: a redaction is what the other checks see.
+    guarded = pii.apply(draft.text, draft.entities, rules.safety.pii_action, "confession")
     text = domain.check_text(
-        draft.text, min(rules.max_length, max_length), media=draft.media is not None
+        guarded.text, min(rules.max_length, max_length), media=draft.media is not None
     )
     word = domain.filtered_word(text, rules.filter_words)
     if word is not None and rules.filter_action == "reject":
@@ -86,6 +91,7 @@ async def _store(
             draft.key,
             media=draft.media,
             flagged_word=word,
+            pii_found=guarded.flagged or None,
             shadowed=found.shadowed,
         )
     except BaseException:

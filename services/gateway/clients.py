@@ -7,12 +7,16 @@ protobuf request itself. The stubs stay reachable (``confessions``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import grpc
 
+from services.gateway.entities import as_proto
 from services.gateway.registry import CommunityEntry
+from services.gateway.report_calls import ReportCalls
 from services.gateway.safety_calls import SafetyCalls
 from services.gateway.service_types import (
     DECISIONS,
@@ -23,7 +27,7 @@ from services.gateway.service_types import (
     not_found,
     open_thread,
 )
-from veil.contracts.callbacks import CardButton, HiddenButton
+from veil.contracts.callbacks import FLAG_BUTTONS, CardButton, HiddenButton
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core import confessions_stubs
 from veil.core.grpc_client import create_channel
@@ -39,7 +43,7 @@ from veil.v1 import (
 
 
 @dataclass(frozen=True)
-class ServiceClients(SafetyCalls):
+class ServiceClients(SafetyCalls, ReportCalls):
     """One stub per service the gateway calls, and the typed calls on them.
 
     ``communities``, ``members`` and ``confessions`` are the three services of
@@ -108,11 +112,14 @@ class ServiceClients(SafetyCalls):
         key: str,
         media_kind: str = "",
         file_id: str = "",
+        entities: Iterable[Sequence[Any]] = (),
     ) -> confessions_pb2.SubmitConfessionResponse:
         """Submit a confession for review; ``key`` makes a repeat return the first one.
 
-        The community's rules refuse with INVALID_ARGUMENT (the draft can be
-        fixed) or FAILED_PRECONDITION (banned, cooling down, over the cap).
+        ``entities`` are Telegram's (type, offset, length) of the text, for the
+        doxxing guard. The community's rules refuse with INVALID_ARGUMENT (the
+        draft can be fixed) or FAILED_PRECONDITION (banned, cooling down, over
+        the cap).
         """
         response: confessions_pb2.SubmitConfessionResponse = (
             await self.confessions.SubmitConfession(
@@ -121,6 +128,7 @@ class ServiceClients(SafetyCalls):
                     text=text,
                     idempotency_key=key,
                     media=confessions_pb2.Media(kind=media_kind, file_id=file_id),
+                    entities=as_proto(entities),
                 )
             )
         )
@@ -178,26 +186,32 @@ class ServiceClients(SafetyCalls):
     async def add_comment(
         self,
         thread: Thread,
-        member_id: int,
+        member: confessions_pb2.RegisterMemberResponse,
         parent: int,
         text: str,
         key: str,
+        entities: Iterable[Sequence[Any]] = (),
         *,
         shadow: bool = False,
     ) -> social_pb2.AddCommentResponse:
         """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new.
 
-        ``shadow``: the writer is shadow-banned, the comment shows to them only.
+        The social service applies the community's rules (the member's
+        ``comment_rules``) in-process; one that refuses answers INVALID_ARGUMENT
+        with a MemberRefusal. ``shadow``: the writer is shadow-banned, the
+        comment shows to them only.
         """
         response: social_pb2.AddCommentResponse = await self.social.AddComment(
             social_pb2.AddCommentRequest(
                 community_id=thread.context.community_id,
                 confession_id=thread.context.confession_id,
-                member_id=member_id,
+                member_id=member.member.id,
                 parent_id=parent,
                 text=text,
                 idempotency_key=key,
                 thread=thread.context,
+                rules=member.comment_rules,
+                entities=as_proto(entities),
                 shadow=shadow,
             )
         )
@@ -218,18 +232,6 @@ class ServiceClients(SafetyCalls):
             )
         )
 
-    async def report(self, thread: Thread, member: confessions_pb2.Member, comment: int) -> bool:
-        """Report ``comment``; False when this member had reported it already."""
-        response = await self.social.ReportComment(
-            social_pb2.ReportCommentRequest(
-                comment_id=comment,
-                member_id=member.id,
-                thread=thread.context,
-                subject=member.subject,
-            )
-        )
-        return bool(response.counted)
-
     async def delete_comment(self, thread: Thread, member_id: int, comment: int) -> bool:
         """Delete the member's own ``comment``; False when it is not theirs."""
         response = await self.social.DeleteComment(
@@ -243,10 +245,14 @@ class ServiceClients(SafetyCalls):
         return bool(response.deleted)
 
     async def moderate_comment(self, thread: Thread, comment: int, action: HiddenButton) -> bool:
-        """An admin's decision on a hidden comment; False when it was decided already."""
+        """An admin's decision on a hidden (or rule-flagged) comment; False when
+        it was decided already."""
         response = await self.social.ModerateComment(
             social_pb2.ModerateCommentRequest(
-                comment_id=comment, action=HIDDEN_DECISIONS[action], thread=thread.context
+                comment_id=comment,
+                action=HIDDEN_DECISIONS[action],
+                thread=thread.context,
+                flagged=action in FLAG_BUTTONS,
             )
         )
         return bool(response.done)

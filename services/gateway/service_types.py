@@ -5,6 +5,7 @@ Pure values and checks; :mod:`services.gateway.clients` makes the calls.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import grpc
@@ -19,11 +20,14 @@ DECISIONS = {
     CardButton.REJECT: confessions_pb2.MODERATION_ACTION_REJECT,
     CardButton.BAN: confessions_pb2.MODERATION_ACTION_BAN,
 }
-# The decisions on a comment hidden by reports.
+# The decisions on a comment hidden by reports, or flagged by a rule (keeping
+# a flagged comment asks the service nothing).
 HIDDEN_DECISIONS = {
     HiddenButton.RESTORE: social_pb2.COMMENT_MODERATION_RESTORE,
     HiddenButton.DELETE: social_pb2.COMMENT_MODERATION_DELETE,
     HiddenButton.BAN: social_pb2.COMMENT_MODERATION_DELETE_AND_BAN,
+    HiddenButton.FLAG_DELETE: social_pb2.COMMENT_MODERATION_DELETE,
+    HiddenButton.FLAG_BAN: social_pb2.COMMENT_MODERATION_DELETE_AND_BAN,
 }
 # A thread is open while its confession is approved or published.
 OPEN_STATUSES = frozenset(
@@ -65,6 +69,16 @@ def open_thread(
         bot_username=community.bot_username,
     )
     return Thread(context, found.confession.text)
+
+
+def reporter_standing(member: confessions_pb2.Member) -> common_pb2.ReporterStanding:
+    """The part of a report's weight the confessions service knows: days since
+    joining and approved confessions (RegisterMember's member)."""
+    joined = member.joined_at.seconds if member.HasField("joined_at") else int(time.time())
+    return common_pb2.ReporterStanding(
+        days_member=max(0, int(time.time() - joined) // 86400),
+        confessions_approved=int(member.confessions_approved),
+    )
 
 
 def is_withdrawn(response: confessions_pb2.ModerateConfessionResponse) -> bool:

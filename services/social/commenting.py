@@ -45,11 +45,11 @@ WITH state AS (
 ), added AS (
     INSERT INTO comments
         (community_id, confession_id, parent_id, member_id, pseudonym, by_author, text,
-         idempotency_key, status)
+         idempotency_key, flagged, status)
     SELECT CAST(:community_id AS bigint), CAST(:confession_id AS bigint),
            CAST(:parent_id AS bigint), CAST(:member_id AS bigint), CAST(:pseudonym AS text),
            CAST(:by_author AS boolean), CAST(:text AS text), CAST(:key AS text),
-           CAST(:status AS text)
+           CAST(:flagged AS text), CAST(:status AS text)
     WHERE CAST(:parent_id AS bigint) IS NULL OR EXISTS (
         SELECT 1 FROM comments p
         WHERE p.id = :parent_id AND p.confession_id = :confession_id
@@ -110,6 +110,7 @@ async def add_comment(
     by_author: bool,
     text_: str,
     idempotency_key: str,
+    flagged: str | None = None,
     shadow: bool = False,
 ) -> Added:
     """Insert a comment; a repeated key returns the first one.
@@ -126,6 +127,7 @@ async def add_comment(
         "by_author": by_author,
         "text": text_,
         "key": idempotency_key,
+        "flagged": flagged,
         # A shadow-banned writer's comment is shown to them only.
         "status": "shadow" if shadow else "visible",
     }

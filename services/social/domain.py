@@ -41,12 +41,26 @@ def comment_notice(thread: pb.ThreadContext, pending: int, *, reply: bool) -> st
     return f'{head}\n<a href="{link}">Open the thread</a>'
 
 
-def hidden_card(thread: pb.ThreadContext, pseudonym: str, text: str, reports: int) -> str:
-    """The admin chat's card for a comment that reports hid (no member identity)."""
-    return (
-        f"⚠️ A comment on confession #{thread.confession_number} was hidden after "
-        f"{reports} reports.\n\n<b>{html.escape(pseudonym)}</b>: {html.escape(text)}"
-    )
+def hidden_card(
+    thread: pb.ThreadContext,
+    pseudonym: str,
+    text: str,
+    reports: int,
+    *,
+    total: int = 0,
+    threshold: int = 0,
+    reasons: str = "",
+) -> str:
+    """The admin chat's card for a comment that reports hid: their count, weighted
+    total against the threshold (hundredths) and reasons, never who reported."""
+    lines = [
+        f"⚠️ A comment on confession #{thread.confession_number} was hidden after {reports} reports."
+    ]
+    if threshold:
+        lines.append(f"⚖️ Weighted {total / 100:g} of {threshold / 100:g}")
+    if reasons:
+        lines.append(f"Reasons: {html.escape(reasons)}")
+    return "\n".join(lines) + f"\n\n<b>{html.escape(pseudonym)}</b>: {html.escape(text)}"
 
 
 # A hidden comment's card once its writer erased themselves.

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, exists, func, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 
 from services.social import domain
 from services.social.models import comments, pacers, reactions, reports
 from services.social.repository import (
     DELETED,
+    HIDDEN,
     LEGACY_SUBJECT,
     VISIBLE,
     visible_count,
@@ -45,8 +46,12 @@ class SocialErasure:
     carded: list[int]
 
 
+# The admin chat's cards of a comment: reports hid it; a rule flagged it.
+CARDS = ("hidden", "flagged")
+
+
 async def erase_member(
-    db: Database, community_id: int, member_id: int, subject: str, carded_at: int = 0
+    db: Database, community_id: int, member_id: int, subject: str
 ) -> SocialErasure:
     """Remove a member's comments; returns what that changed elsewhere.
 
@@ -74,22 +79,24 @@ async def erase_member(
                 .group_by(comments.c.confession_id)
             )
         ).all()
-        # Reports reached ``carded_at``: the admin chat got a card with the text.
-        carded_ids = (
-            [
-                int(c)
-                for c in (
-                    await conn.execute(
-                        select(comments.c.id)
-                        .where(comments.c.community_id == community_id)
-                        .where(comments.c.member_id == member_id)
-                        .where(comments.c.reports >= carded_at)
-                    )
-                ).scalars()
-            ]
-            if carded_at > 0
-            else []
+        # The admin chat got a card with the text: reports hid it (it is hidden, or
+        # admins settled its reports), or a rule flagged it.
+        settled = exists().where(
+            reports.c.comment_id == comments.c.id, reports.c.outcome.is_not(None)
         )
+        carded_ids = [
+            int(c)
+            for c in (
+                await conn.execute(
+                    select(comments.c.id)
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.member_id == member_id)
+                    .where(
+                        or_(comments.c.status == HIDDEN, settled, comments.c.flagged.is_not(None))
+                    )
+                )
+            ).scalars()
+        ]
         await conn.execute(
             update(reactions)
             .where(reactions.c.member_id == member_id)
@@ -190,12 +197,16 @@ async def follow_up(
                     method="editMessageText",
                     chat_id=community.admin_chat_id,
                     params={"text": domain.WITHDRAWN_CARD, "parse_mode": "HTML"},
-                    idempotency_key=f"hidden-withdrawn:{comment_id}",
+                    idempotency_key=f"{card}-withdrawn:{comment_id}",
                     priority=Priority.INTERACTIVE,
-                    edit_of=f"hidden:{comment_id}",
+                    # The worker drops the edit of a card that was never sent.
+                    edit_of=f"{card}:{comment_id}",
                 )
                 for comment_id in erasure.carded
+                for card in CARDS
             ]
         )
         # The notifier's copies of the cards lose the text too.
-        await outbox.erase(community.id, [], [f"hidden:{c}" for c in erasure.carded])
+        await outbox.erase(
+            community.id, [], [f"{card}:{c}" for c in erasure.carded for card in CARDS]
+        )

@@ -44,10 +44,17 @@ comments = Table(
     # Counts every change of a reaction to it (0004): names each change, so the
     # writer's "reactions received" counts each one once (like, unlike, like again).
     Column("reaction_changes", Integer, nullable=False, server_default="0"),
+    # The weighted sum of its reports, in hundredths of a full report (0006,
+    # services/social/reporting.py); set back to 0 when an admin restores it.
+    Column("report_weight", Integer, nullable=False, server_default="0"),
+    # What the doxxing guard or the word filter flagged: a card went to the admins.
+    Column("flagged", Text, nullable=True),
     UniqueConstraint("community_id", "idempotency_key", name="comments_idempotency_key"),
     Index("comments_thread_idx", "confession_id", "id"),
     # A ban by pseudonym looks the writer up (migration 0003).
     Index("comments_pseudonym_idx", "community_id", func.lower(text("pseudonym"))),
+    # A member's comments (0002): erasure, a reporter's "comments not hidden".
+    Index("comments_member_idx", "community_id", "member_id"),
 )
 
 # One reaction per protected subject per comment: +1 (👍) or -1 (👎). The subject
@@ -73,6 +80,13 @@ reports = Table(
     Column("comment_id", BigInteger, primary_key=True),
     Column("subject", Text, primary_key=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Trust-weighted reports (0006): the weight it counted with (hundredths),
+    # the reason picked, and what the admins made of it: upheld (the comment
+    # was deleted) or restored. A reporter's record is read by subject.
+    Column("weight", SmallInteger, nullable=False, server_default="100"),
+    Column("reason", Text, nullable=False, server_default="other"),
+    Column("outcome", Text, nullable=True),
+    Index("reports_subject_idx", "subject"),
 )
 
 # Spacing of sends that must not come too often (a member's notifications about
@@ -103,4 +117,18 @@ thread_states = Table(
     Column("author_member_id", BigInteger, nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Index("thread_states_author_idx", "community_id", "author_member_id"),
+)
+
+# Reports of confessions on the channel (0007): one per protected subject and
+# confession, weighted like a comment's (services/social/reporting.py). Names no
+# member; a card goes to the admins once the weights reach the threshold.
+confession_reports = Table(
+    "confession_reports",
+    metadata,
+    Column("confession_id", BigInteger, primary_key=True),
+    Column("subject", Text, primary_key=True),
+    Column("community_id", BigInteger, nullable=False),
+    Column("weight", SmallInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

@@ -14,7 +14,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     literal,
     or_,
@@ -25,7 +24,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social import pacing, thread_states
-from services.social.models import comments, reactions, reports
+from services.social.models import comments, reactions
 from services.social.pacing import Slot
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
@@ -85,15 +84,6 @@ class ReactionResult:
     delta: int
     # Names this change among the comment's reaction changes (for idempotent counting).
     version: str
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    """What one report did."""
-
-    counted: bool
-    hidden_now: bool
-    reports: int
 
 
 _COLUMNS = (
@@ -294,79 +284,6 @@ class SocialRepository:
                 delta=int(value != 0) - int(old != 0),
                 version=str(counts.reaction_changes),
             )
-
-    async def report(
-        self,
-        community_id: int,
-        confession_id: int,
-        comment_id: int,
-        member_id: int,
-        threshold: int,
-        subject: str,
-        *,
-        known_open: bool = False,
-    ) -> ReportResult:
-        """Count one report per protected subject of a comment of thread ``confession_id``;
-        the one that reaches ``threshold`` hides it.
-
-        The report of a member who erased themselves stays (under the subject
-        alone): joining again does not give them a second one.
-        """
-        async with self._db.write() as conn:
-            target = select(comments.c.id, thread_states.state_of(confession_id)).where(
-                comments.c.community_id == community_id,
-                comments.c.confession_id == confession_id,
-                comments.c.id == comment_id,
-            )
-            found = (await conn.execute(target)).one_or_none()
-            if found is None:
-                raise LookupError("comment not found")
-            thread_states.check(found[1], known_open=known_open)
-            reported = exists().where(
-                reports.c.comment_id == comment_id,
-                reports.c.subject.in_(_subjects(subject, member_id)),
-            )
-            inserted = None
-            if not (await conn.execute(select(reported))).scalar_one():
-                inserted = (
-                    await conn.execute(
-                        insert(reports)
-                        .values(comment_id=comment_id, subject=subject)
-                        .on_conflict_do_nothing()
-                        .returning(reports.c.comment_id)
-                    )
-                ).scalar_one_or_none()
-            if inserted is None:
-                count = (
-                    await conn.execute(
-                        select(comments.c.reports).where(comments.c.id == comment_id)
-                    )
-                ).scalar_one()
-                return ReportResult(counted=False, hidden_now=False, reports=int(count))
-            # The status change is conditional in the same UPDATE, so exactly one
-            # report (the one that reaches the threshold) hides the comment.
-            row = (
-                await conn.execute(
-                    update(comments)
-                    .where(comments.c.id == comment_id)
-                    .values(
-                        reports=comments.c.reports + 1,
-                        status=case(
-                            (
-                                and_(
-                                    comments.c.status == VISIBLE,
-                                    comments.c.reports + 1 >= threshold,
-                                ),
-                                literal(HIDDEN),
-                            ),
-                            else_=comments.c.status,
-                        ),
-                    )
-                    .returning(comments.c.reports, comments.c.status)
-                )
-            ).one()
-            hidden_now = row.status == HIDDEN and int(row.reports) == threshold
-            return ReportResult(counted=True, hidden_now=hidden_now, reports=int(row.reports))
 
     async def set_status(
         self,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from services.social.confession_reports import SafetyServicer
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
 from services.social.repository import SocialRepository
 from services.social.retention import prune_pacers
 from services.social.stats import AdminComments, ThreadFigures
-from services.social.writers import WritersServicer
 from veil.core import confessions_stubs
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
@@ -32,7 +32,7 @@ def main() -> None:
             settings.retention_interval_seconds,
             lambda: prune_pacers(db, settings.pacer_retention_hours),
         )
-        servicer = WritersServicer(
+        servicer = SafetyServicer(
             SocialRepository(db),
             ThreadFigures(db),
             AdminComments(db),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from services.social import commenting, domain, notices
+from services.social import comment_rules, commenting, notices, reporting, safety
 from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
 from services.social.open_threads import on_open_thread
@@ -19,10 +19,11 @@ from services.social.repository import (
     SocialRepository,
     Sort,
 )
+from services.social.repository import _subjects as subjects_of
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
-from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.outbox import Outbox
 from veil.core.proto import page_bounds, timestamp
 from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
@@ -87,11 +88,10 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     ) -> pb.AddCommentResponse:
         """Store a comment under the writer's pseudonym; queue counter edit and notices."""
         thread = _thread(request.thread)
-        text = request.text.strip()
-        if not 1 <= len(text) <= self._settings.comment_max_length:
-            raise InvalidInputError(
-                f"comment must be 1..{self._settings.comment_max_length} characters"
-            )
+        # The community's rules, in-process (length, word filter, personal information).
+        checked = comment_rules.check(
+            request.text, request.entities, request.rules, self._settings.comment_max_length
+        )
         if not request.idempotency_key:
             raise InvalidInputError("idempotency_key is required")
         by_author = request.member_id == thread.author_member_id
@@ -107,18 +107,23 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 if by_author
                 else pseudonym(self._key, thread.confession_id, request.member_id),
                 by_author=by_author,
-                text_=text,
+                text_=checked.text,
                 idempotency_key=request.idempotency_key,
+                flagged=checked.flagged or None,
                 shadow=request.shadow,
             )
         except LookupError as error:
             raise NotFoundError(str(error)) from error
         row, count = added.row, added.visible
         if row.status == SHADOW:
-            # Nobody else learns of it: no counter edit, no notice.
+            # Nobody else learns of it: no counter edit, no notice, and no
+            # flag card (only its writer sees it: there is nothing to act on).
             return pb.AddCommentResponse(
                 comment=_comment(row), created=added.created, thread_count=count
             )
+        if checked.flagged:
+            # A rule flagged it: the admins get a card (the same key on a redelivery).
+            await safety.flag_card(self._outbox, thread, row, checked.flagged)
         # The counter edit, the notices and the writer's "comments written" in one call.
         await notices.follow_comment(
             self._repository,
@@ -201,53 +206,30 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     async def ReportComment(
         self, request: pb.ReportCommentRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReportCommentResponse:
-        """Count a report; at the threshold hide the comment and tell the admins."""
+        """Count a weighted report; at the threshold hide the comment and tell the admins."""
         thread = _thread(request.thread)
-        try:
-            result = await on_open_thread(
-                self._upstream.confessions,
-                thread,
-                lambda known_open: self._repository.report(
-                    thread.community_id,
-                    thread.confession_id,
-                    request.comment_id,
-                    request.member_id,
-                    self._settings.report_threshold,
-                    _subject(request.subject, request.member_id),
-                    known_open=known_open,
-                ),
-            )
-        except LookupError as error:
-            raise NotFoundError(str(error)) from error
+        subject = _subject(request.subject, request.member_id)
+        result = await safety.report_comment(
+            request,
+            thread,
+            subjects_of(subject, request.member_id),
+            repository=self._repository,
+            confessions=self._upstream.confessions,
+            outbox=self._outbox,
+            default_threshold=self._settings.report_threshold,
+        )
         if result.hidden_now:
-            comment = await self._repository.get_comment(thread.community_id, request.comment_id)
-            assert comment is not None
-            await self._outbox.send(
-                [
-                    OutgoingCall(
-                        community_id=thread.community_id,
-                        method="sendMessage",
-                        chat_id=thread.admin_chat_id,
-                        params={
-                            "text": domain.hidden_card(
-                                thread, comment.pseudonym, comment.text, result.reports
-                            ),
-                            "parse_mode": "HTML",
-                            "reply_markup": domain.hidden_card_markup(
-                                comment.id, thread.confession_number
-                            ),
-                        },
-                        idempotency_key=f"hidden:{comment.id}",
-                        priority=Priority.INTERACTIVE,
-                    )
-                ]
-            )
             await self._queue_counter(
                 thread,
                 await self._repository.visible_count(thread.community_id, thread.confession_id),
-                f"h{comment.id}",
+                f"h{request.comment_id}",
             )
-        return pb.ReportCommentResponse(counted=result.counted, hidden=result.hidden_now)
+        return pb.ReportCommentResponse(
+            counted=result.counted,
+            hidden=result.hidden_now,
+            weight=result.weight,
+            total=result.total,
+        )
 
     async def DeleteComment(
         self, request: pb.DeleteCommentRequest, context: grpc.aio.ServicerContext
@@ -281,13 +263,15 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             target = DELETED
         else:
             raise InvalidInputError("action must be restore, delete or delete and ban")
-        # Only a hidden comment moves: of two admins pressing, one wins.
-        row = await self._repository.set_status(
+        # Only a hidden comment moves: of two admins pressing, one wins (a flagged
+        # one's card may act on a visible one). Its reports are settled with it.
+        row = await reporting.moderate(
+            self._repository.db,
             thread.community_id,
             thread.confession_id,
             request.comment_id,
             to=target,
-            only_from=(HIDDEN,),
+            only_from=(HIDDEN, VISIBLE) if request.flagged else (HIDDEN,),
         )
         if row is None:
             return pb.ModerateCommentResponse(done=False)
@@ -317,7 +301,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             request.community_id,
             request.member_id,
             _subject(request.subject, request.member_id),
-            carded_at=self._settings.report_threshold,
         )
         await follow_up(
             erasure, request.community_id, self._upstream, self._outbox, self._queue_counter

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import grpc
 from sqlalchemy import func, select
 
+from services.social import reporting
 from services.social.config import SocialSettings
 from services.social.models import comments
 from services.social.repository import SocialRepository
@@ -79,6 +80,7 @@ class AdminComments:
             comments.c.text,
             comments.c.status,
             comments.c.reports,
+            comments.c.report_weight,
             comments.c.created_at,
         ).where(comments.c.community_id == community_id)
         if hidden_only:
@@ -88,6 +90,8 @@ class AdminComments:
         statement = statement.order_by(comments.c.id.desc()).limit(limit)
         async with self._db.read_own() as conn:
             rows = (await conn.execute(statement)).mappings().all()
+            # Why they were reported (counts per reason, never who): one statement.
+            reasons = await reporting.reasons_by_comment(conn, [row["id"] for row in rows])
         return [
             pb.AdminComment(
                 id=row["id"],
@@ -97,6 +101,8 @@ class AdminComments:
                 status=row["status"],
                 reports=row["reports"],
                 created_at=timestamp(row["created_at"]),
+                report_weight=row["report_weight"],
+                reasons=reasons.get(row["id"], []),
             )
             for row in rows
         ]

@@ -72,7 +72,8 @@ async def test_a_restored_comment_card_names_an_admin_named_like_a_tag(
 async def test_settings_echo_hostile_values_escaped(community: World.Community) -> None:
     typo = await admin_answers(community, "/settings <b 10m")
     assert typo == [
-        "⚠️ unknown setting '<b': cooldown, cap, maxlen, filter, words, reasons or publish"
+        "⚠️ unknown setting '<b': cooldown, cap, maxlen, filter, words, reasons, publish, "
+        "pii, commentfilter, reports or previews"
     ]
     saved = await admin_answers(community, "/settings words add <b>, a&b")
     assert saved[0].startswith("✅ Saved.") and "words: <b>, a&b" in saved[0]

@@ -34,7 +34,19 @@ async def test_a_hidden_comment_is_listed_and_restored_once(
     [comment] = listed.json["comments"]
     assert comment["number"] == number and comment["text"] == "a dark joke"
     assert (comment["status"], comment["reports"]) == ("hidden", 3)
-    assert set(comment) == {"id", "number", "pseudonym", "text", "status", "reports", "age_seconds"}
+    # Three fresh accounts (0.2 each), all reporting spam; never who.
+    assert (comment["weight"], comment["reasons"]) == (0.6, ["spam: 3"])
+    assert set(comment) == {
+        "id",
+        "number",
+        "pseudonym",
+        "text",
+        "status",
+        "reports",
+        "weight",
+        "reasons",
+        "age_seconds",
+    }
     restored = await call(
         community,
         f"comments/{comment['id']}/decision",

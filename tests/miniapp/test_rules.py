@@ -19,6 +19,11 @@ DEFAULTS = {
     "filter": "flag",
     "words": [],
     "publish": "now",
+    # The trust-and-safety rules (issue 16).
+    "pii": "flag",
+    "commentfilter": "on",
+    "reports": "default",
+    "previews": "off",
 }
 
 
@@ -46,6 +51,10 @@ async def test_the_form_shows_and_changes_the_rules(
         "words": ["spoiler", "exam answers"],
         "reasons": ["Names a person", "Too long"],
         "publish": "30m",
+        "pii": "redact",
+        "commentfilter": "off",
+        "reports": "2.5",
+        "previews": "on",
     }
     saved = await call(community, "rules", data, form)
     assert saved.status == 200, saved.raw
@@ -56,6 +65,8 @@ async def test_the_form_shows_and_changes_the_rules(
     assert list(rules.filter_words) == ["spoiler", "exam answers"]
     assert list(rules.reject_reasons) == ["Names a person", "Too long"]
     assert rules.publish_interval_minutes == 30
+    assert (rules.pii_action, rules.filter_comments) == ("redact", False)
+    assert (rules.report_threshold_hundredths, rules.link_previews) == (250, True)
     # The admin chat's /settings shows the same.
     settings = shown(await admin_says(community, 1, "/settings"))
     assert "cooldown: 10m" in settings and "1. Names a person" in settings
@@ -73,6 +84,9 @@ async def test_the_form_shows_and_changes_the_rules(
         {"cooldown": "5m", "cap": "lots"},
         {"cooldown": "5m", "filter": "shout"},
         {"cooldown": "5m", "publish": "48h"},
+        {"cooldown": "5m", "pii": "shred"},
+        {"cooldown": "5m", "reports": "0"},
+        {"cooldown": "5m", "previews": "maybe"},
         {"cooldown": "5m", "words": ["a, b"]},
         {"cooldown": "5m", "words": "spoiler"},
         {"cooldown": "5m", "reasons": ["x" * 101]},

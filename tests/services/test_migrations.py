@@ -23,6 +23,7 @@ from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
 from services.confessions.sealed import MemberSeal
 from services.notifier.repository import NewMessage, NotifierRepository
+from services.social import reporting
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
 from tools.devstack.infra.config import ADMIN_ROLE, PG_BIN, InfraConfig
@@ -32,6 +33,7 @@ from veil.core.db import Database
 from veil.core.hashing import subject_token
 from veil.core.sealing import Keyring, new_master_key
 from veil.core.settings import DatabaseSettings
+from veil.v1 import common_pb2
 
 SCRATCH = "veil_migration_test"
 BEFORE = {"confessions": "0003", "social": "0003", "notifier": "0002"}
@@ -159,9 +161,10 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
         == "5|t|t"
     )
     with pytest.raises(ThreadStateUnknownError):
-        await social.report(1, 5, 100, 10, 3, "a-new-subject")
-    again = await social.report(1, 5, 100, 10, 3, "a-new-subject", known_open=True)
-    assert not again.counted and again.reports == 1
+        await _report(scratch, known_open=False)
+    again = await _report(scratch, known_open=True)
+    # The report made before 0006 counts as a full one.
+    assert not again.counted and again.reports == 1 and again.total == 100
     same = await social.react(1, 5, 100, 10, 1, "a-new-subject", known_open=True)
     assert (same.likes, same.delta) == (1, 0)
 
@@ -344,3 +347,19 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         config = migrations.alembic_config(service, _dsn(infra_config))
         with pytest.raises(RuntimeError, match="refused"):
             await asyncio.to_thread(command.downgrade, config, SEALING_BEFORE[service])
+
+
+async def _report(db: Database, *, known_open: bool) -> reporting.WeightedReport:
+    """A report of comment 100 by member 10 under a new subject (0006's weighted one)."""
+    return await reporting.report(
+        db,
+        community_id=1,
+        confession_id=5,
+        comment_id=100,
+        member_id=10,
+        subjects=["a-new-subject", "m:10"],
+        reason="other",
+        reporter=common_pb2.ReporterStanding(),
+        threshold=300,
+        known_open=known_open,
+    )

@@ -128,7 +128,7 @@ async def test_every_comment_action_refuses_a_comment_of_another_thread(
     view = await open_thread(other, second)
 
     # A forged report under thread two's number: not counted, not carded.
-    forged = CommentAction(CommentButton.REPORT, comment_id, second, page=0, sort=0).pack()
+    forged = CommentAction(CommentButton.REPORT, comment_id, second, page=0, sort=0, value=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200
     forged = CommentAction(CommentButton.UP, comment_id, second, page=0, sort=0, value=1).pack()
     assert await stale_press(community, other.user_id, view, forged) == 200

@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from services.social import commenting
+from services.social import commenting, reporting
 from services.social.models import thread_states
 from services.social.repository import SocialRepository, Sort
 from services.social.thread_states import close_authors_threads
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
+from veil.v1 import common_pb2
 
 
 @pytest.fixture
@@ -128,7 +129,17 @@ async def test_a_reaction_reads_the_thread_state_here(
         await conn.execute(close_authors_threads(community_id, author))
     for attempt in (
         repository.react(community_id, confession_id, row.id, 9_100_058, 1, "s58"),
-        repository.report(community_id, confession_id, row.id, 9_100_058, 3, "s58"),
+        reporting.report(
+            repository.db,
+            community_id=community_id,
+            confession_id=confession_id,
+            comment_id=row.id,
+            member_id=9_100_058,
+            subjects=["s58"],
+            reason="spam",
+            reporter=common_pb2.ReporterStanding(),
+            threshold=300,
+        ),
     ):
         with pytest.raises(LookupError):
             await attempt

@@ -8,7 +8,7 @@ import asyncio
 import grpc
 
 from tests.sealed import chat_key_sql
-from tests.support.moderation import admin_says
+from tests.support.moderation import admin_says, set_report_threshold
 from tests.support.threads import (
     admin_press,
     button,
@@ -18,6 +18,7 @@ from tests.support.threads import (
     press,
     publish,
     replica_caught_up,
+    report,
     rows,
     until,
     write_comment,
@@ -184,19 +185,19 @@ async def test_reports_count_once_and_hide_at_threshold(
     author = community.member()
     await author.start()
     number = await publish(author, infra_config, "report")
+    # Three fresh accounts weigh 0.6 together: the threshold here.
+    await set_report_threshold(community, "0.6")
     troll = community.member()
     await write_comment(troll, await open_thread(troll, number), "something nasty")
     reporters = [community.member() for _ in range(3)]
     await replica_caught_up(infra_config)
-    view = await open_thread(reporters[0], number)
-    report = next(d for label, d in comment_row(view, 1) if label == "⚠️")
-    first = await press(reporters[0], view, report)
+    first = await report(reporters[0], number, 1)
     assert first["answer"]["text"] == "Reported. Thank you."
-    again = await press(reporters[0], view, report)
+    again = await report(reporters[0], number, 1)
     assert again["answer"]["text"] == "You reported this already."
     assert "something nasty" in again["text"]  # 1 report: still visible
     for reporter in reporters[1:]:
-        await press(reporter, await open_thread(reporter, number), report)
+        await report(reporter, number, 1)
     await replica_caught_up(infra_config)
     hidden = await open_thread(reporters[0], number)
     assert "something nasty" not in hidden["text"]

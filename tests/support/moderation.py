@@ -154,3 +154,9 @@ async def erase(member: Member) -> None:
     await member.press(ask["message_id"], button(ask, "Erase everything"))
     done = next(m for m in await member.bot_messages() if m["message_id"] == ask["message_id"])
     assert done["text"].startswith("🗑 Done."), done["text"]
+
+
+async def set_report_threshold(community: World.Community, value: str) -> None:
+    """An admin sets the weighted reports that hide a comment (``/settings reports``)."""
+    answer = await admin_says(community, 1, f"/settings reports {value}")
+    assert f"reports: {value} " in shown(answer), shown(answer)

@@ -197,7 +197,12 @@ async def replica_caught_up(infra_config: InfraConfig) -> None:
 async def hidden_comment(
     world: World, community: World.Community, infra_config: InfraConfig, text: str
 ) -> tuple[int, Member, Member, dict[str, Any]]:
-    """A comment hidden by three reports: (confession number, author, writer, admin card)."""
+    """A comment hidden by three reports of fresh accounts (the threshold set to their
+    0.6): (confession number, author, writer, admin card)."""
+    # Imported here: tests.support.moderation imports this module.
+    from tests.support.moderation import set_report_threshold
+
+    await set_report_threshold(community, "0.6")
     author = community.member()
     await author.start()
     number = await publish(author, infra_config, "moderate me")
@@ -205,8 +210,7 @@ async def hidden_comment(
     await write_comment(writer, await open_thread(writer, number), text)
     await replica_caught_up(infra_config)
     for reporter in [community.member() for _ in range(3)]:
-        view = await open_thread(reporter, number)
-        await press(reporter, view, next(d for label, d in comment_row(view, 1) if label == "⚠️"))
+        await report(reporter, number, 1)
 
     async def card() -> dict[str, Any] | None:
         messages = await world.chat_messages(community.bot_id, community.admin_chat_id)
@@ -221,3 +225,13 @@ async def hidden_comment(
     shown = await card()
     assert shown is not None and text in shown["text"]
     return number, author, writer, shown
+
+
+async def report(member: Member, number: int, index: int, reason: str = "Spam") -> dict[str, Any]:
+    """Open thread ``number``, press ⚠️ under its ``index``-th comment and pick ``reason``;
+    returns the thread message as edited, with the press's answer."""
+    view = await open_thread(member, number)
+    ask = next(d for label, d in comment_row(view, index) if label == "⚠️")
+    picker = await press(member, view, ask)
+    assert picker["answer"]["text"] == "Why are you reporting this comment?", picker
+    return await press(member, picker, button(picker, reason))

@@ -15,17 +15,24 @@ from aiogram import F
 from aiogram.types import CallbackQuery, User
 
 from services.gateway.filters import Pressed
+from services.gateway.views.keyboards import confession_report_keyboard, report_reasons_keyboard
+from services.social.comment_rules import flagged_card_markup
+from services.social.confession_reports import reported_card_markup
 from services.social.domain import hidden_card_markup
+from services.social.reporting import REASONS
 from veil.contracts import callbacks
 from veil.contracts.callbacks import (
     BACK,
     MAX_ID,
     MAX_PAGE,
+    REPORT_REASONS,
     TYPE_OWN,
     CardButton,
     CommentAction,
     CommentButton,
     Compose,
+    ConfessionReport,
+    ConfessionVerdict,
     ConversationAction,
     ConversationButton,
     DraftAction,
@@ -37,13 +44,16 @@ from veil.contracts.callbacks import (
     ModAction,
     ModReason,
     NotificationsChoice,
+    ReportReason,
     SafetyAction,
     SafetyButton,
     SafetyTarget,
     ThreadView,
+    VerdictButton,
     admin_conversation_markup,
     card_markup,
     member_conversation_markup,
+    report_reason,
 )
 from veil.contracts.lengths import CALLBACK_DATA_LIMIT
 
@@ -101,6 +111,57 @@ def test_the_hidden_comment_card_the_social_service_sends_parses_in_the_gateway(
     assert _buttons(hidden_card_markup(5, 12))[2]["callback_data"] == "hc:ban:5:12"
 
 
+def test_the_flagged_comment_card_the_social_service_sends_parses_in_the_gateway() -> None:
+    buttons = _buttons(flagged_card_markup(MAX_ID, MAX_ID))
+    parsed = [_press(b["callback_data"], HiddenAction)["callback_data"] for b in buttons[:3]]
+    assert [p.action for p in parsed] == [
+        HiddenButton.FLAG_KEEP,
+        HiddenButton.FLAG_DELETE,
+        HiddenButton.FLAG_BAN,
+    ]
+    assert all(p.comment == MAX_ID and p.number == MAX_ID for p in parsed)
+    assert _buttons(flagged_card_markup(5, 12))[0]["callback_data"] == "hc:fkeep:5:12"
+    # ⚠️ Warn names the comment's writer as on a hidden comment's card.
+    assert _buttons(flagged_card_markup(5, 12))[3]["callback_data"] == "sf:warn:h:5"
+    # A flagged card's button is not a hidden card's: the gateway tells them apart.
+    data = HiddenAction(HiddenButton.FLAG_DELETE, 5, 12).pack()
+    assert not _press(data, HiddenAction, F.action == HiddenButton.DELETE)
+
+
+def test_the_reported_confession_card_the_social_service_sends_parses_in_the_gateway() -> None:
+    buttons = _buttons(reported_card_markup(MAX_ID))
+    parsed = [_press(b["callback_data"], ConfessionVerdict)["callback_data"] for b in buttons]
+    assert parsed == [
+        ConfessionVerdict(VerdictButton.TAKE_DOWN, MAX_ID),
+        ConfessionVerdict(VerdictButton.KEEP, MAX_ID),
+    ]
+    assert [b["callback_data"] for b in _buttons(reported_card_markup(9))] == [
+        "cf:down:9",
+        "cf:keep:9",
+    ]
+
+
+def test_a_report_button_carries_its_reason_and_zero_asks_for_one() -> None:
+    # Every reason the buttons offer is one the social service stores.
+    assert set(REPORT_REASONS) == set(ReportReason) == set(REASONS)
+    assert report_reason(0) is None and report_reason(len(REPORT_REASONS) + 1) is None
+    # ⚠️ as a thread page shows it (value 0) asks; the picker's buttons each file one reason.
+    ask = CommentAction(CommentButton.REPORT, 5, 7, page=2, sort=1)
+    assert ask.pack() == "cm:rp:5:7:2:1:0"
+    picker = _buttons(report_reasons_keyboard(5, 7, 2, 1).model_dump())
+    picked = [_press(b["callback_data"], CommentAction) for b in picker[:-1]]
+    assert [report_reason(p["callback_data"].value) for p in picked] == list(REPORT_REASONS)
+    assert all(p["callback_data"].comment == 5 and p["callback_data"].page == 2 for p in picked)
+    # ⬅️ Back returns to the page the report was started on.
+    back = _press(picker[-1]["callback_data"], ThreadView)["callback_data"]
+    assert back == ThreadView(7, 2, 1)
+    # The same for a confession: 🚩 asks, each reason button names one.
+    assert ConfessionReport(7).pack() == "cr:7:0"
+    shown = _buttons(confession_report_keyboard(7).model_dump())
+    reasons = [_press(b["callback_data"], ConfessionReport)["callback_data"] for b in shown]
+    assert [report_reason(r.reason) for r in reasons] == list(REPORT_REASONS)
+
+
 def test_the_conversation_buttons_the_confessions_service_sends_parse_in_the_gateway() -> None:
     admin = [b["callback_data"] for b in _buttons(admin_conversation_markup(MAX_ID))]
     closing = {ConversationButton.CLOSE, ConversationButton.BLOCK}
@@ -140,9 +201,13 @@ LARGEST = [
     ModReason(MAX_ID, TYPE_OWN),
     ModReason(MAX_ID, BACK),
     HiddenAction(HiddenButton.RESTORE, MAX_ID, MAX_ID),
+    HiddenAction(HiddenButton.FLAG_DELETE, MAX_ID, MAX_ID),
+    ConfessionVerdict(VerdictButton.TAKE_DOWN, MAX_ID),
     ThreadView(MAX_ID, MAX_PAGE, 2),
     CommentAction(CommentButton.DOWN, MAX_ID, MAX_ID, MAX_PAGE, 2, -1),
+    CommentAction(CommentButton.REPORT, MAX_ID, MAX_ID, MAX_PAGE, 2, len(REPORT_REASONS)),
     Compose(MAX_ID, MAX_ID),
+    ConfessionReport(MAX_ID, len(REPORT_REASONS)),
     DraftAction(DraftButton.CANCEL, "f" * 16),
     NotificationsChoice(1),
     EraseChoice(EraseButton.ERASE),

@@ -235,7 +235,19 @@ const steps = {
   },
   page: (s) => pressThread(s, 'page', 'tv:'),
   react: (s) => pressThread(s, 'react', 'cm:' + pick(['up', 'dn'])),
-  report: (s) => pressThread(s, 'report', 'cm:rp:'),
+  // ⚠️ shows the reasons (the same thread message, edited); one is pressed.
+  report: (s) => {
+    const bot = CFG.communities[s.member.c].bot_id;
+    const asks = buttons(s.thread, 'cm:rp:');
+    if (asks.length === 0) return pressThread(s, 'page', 'tv:');
+    press(s, 'report', s.thread, pick(asks));
+    const picker = lastWith(bot, s.member.id, 'cm:rp:') || s.thread;
+    const reasons = buttons(picker, 'cm:rp:').filter((d) => !d.endsWith(':0'));
+    if (reasons.length === 0) return pressThread(s, 'page', 'tv:');
+    const ok = press(s, 'report', picker, pick(reasons));
+    s.thread = lastWith(bot, s.member.id, 'tv:') || s.thread;
+    return ok;
+  },
   compose: (s) => pressThread(s, 'compose', 'cc:'),
   comment: (s) => say(s.member, 'comment', `bench comment ${__VU}-${seq}`),
   decide: (s) => {

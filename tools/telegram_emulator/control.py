@@ -17,6 +17,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from tools.telegram_emulator.delivery import Deliverer
+from tools.telegram_emulator.entities import detect
 from tools.telegram_emulator.faults import Fault
 from tools.telegram_emulator.groups import bot_receives
 from tools.telegram_emulator.markup import callback_data_of
@@ -60,12 +61,6 @@ async def _body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ControlError("body must be a JSON object")
     return body
-
-
-def _command_entities(text: str) -> list[dict[str, Any]]:
-    if not text.startswith("/"):
-        return []
-    return [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
 
 
 class Control:
@@ -183,7 +178,7 @@ class Control:
         elif not text:
             raise ControlError("text is empty")
         else:
-            content = {"text": text, "html": None, "entities": _command_entities(text)}
+            content = {"text": text, "html": None, "entities": detect(text)}
         chat = self._chat_for(bot, user, body, writing=True)
         chat.blocked = False
         reply_to = body.get("reply_to_message_id")

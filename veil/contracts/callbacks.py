@@ -156,20 +156,49 @@ class ModReason(Callback):
 
 
 class HiddenButton(StrEnum):
-    """The hidden comment's card's buttons."""
+    """The hidden comment's card's buttons, and those of a comment a rule flagged."""
 
     RESTORE = "restore"
     DELETE = "delete"
     BAN = "ban"  # delete, and ban the writer
+    # A comment a community rule flagged (the word filter, personal
+    # information): it may still be visible; keeping it changes nothing.
+    FLAG_KEEP = "fkeep"
+    FLAG_DELETE = "fdelete"
+    FLAG_BAN = "fban"
+
+
+# The buttons of a flagged comment's card.
+FLAG_BUTTONS = frozenset({HiddenButton.FLAG_KEEP, HiddenButton.FLAG_DELETE, HiddenButton.FLAG_BAN})
 
 
 @dataclass(frozen=True)
 class HiddenAction(Callback):
-    """An admin's decision on comment ``comment`` of thread ``number``."""
+    """An admin's decision on comment ``comment`` of thread ``number``
+    (hidden by reports, or flagged by a rule: the social service sends both cards)."""
 
     prefix: ClassVar[str] = "hc"
     action: HiddenButton
     comment: int
+    number: int
+
+
+# -- a confession reported by members (its card built by the social service) --
+
+
+class VerdictButton(StrEnum):
+    """The reported confession's card's buttons."""
+
+    TAKE_DOWN = "down"  # the confession and its channel post go
+    KEEP = "keep"
+
+
+@dataclass(frozen=True)
+class ConfessionVerdict(Callback):
+    """An admin's verdict on reported confession ``number``."""
+
+    prefix: ClassVar[str] = "cf"
+    action: VerdictButton
     number: int
 
 
@@ -267,6 +296,25 @@ def member_conversation_markup() -> dict[str, Any]:
 # -- threads (built and parsed by the gateway) ------------------------------
 
 
+class ReportReason(StrEnum):
+    """Why a member reports a comment or a confession (the social service stores the value)."""
+
+    SPAM = "spam"
+    HARASSMENT = "harassment"
+    PERSONAL = "personal"  # personal information
+    OTHER = "other"
+
+
+# A report button carries its reason as a number: 0 asks for one, n is
+# REPORT_REASONS[n - 1] (a name would not fit CommentAction's 64 bytes).
+REPORT_REASONS: tuple[ReportReason, ...] = tuple(ReportReason)
+
+
+def report_reason(code: int) -> ReportReason | None:
+    """The reason a report button's number names; None for 0 (pick one) or unknown."""
+    return REPORT_REASONS[code - 1] if 1 <= code <= len(REPORT_REASONS) else None
+
+
 @dataclass(frozen=True)
 class ThreadView(Callback):
     """Show page ``page`` of thread ``number`` in order ``sort`` (a ``CommentSort`` value)."""
@@ -292,6 +340,8 @@ class CommentAction(Callback):
 
     ``value`` is the reaction 👍/👎 sets (1, -1, or 0 for none): the button
     carries the target, not "toggle", so a redelivered press changes nothing.
+    On ⚠️ it is the report's reason (:func:`report_reason`): 0 shows the
+    reasons, each of which is the same button with its number.
     """
 
     prefix: ClassVar[str] = "cm"
@@ -310,6 +360,16 @@ class Compose(Callback):
     prefix: ClassVar[str] = "cc"
     number: int
     parent: int
+
+
+@dataclass(frozen=True)
+class ConfessionReport(Callback):
+    """🚩 Report the confession of thread ``number``; ``reason`` as on
+    :class:`CommentAction`'s ⚠️ (0 asks for one)."""
+
+    prefix: ClassVar[str] = "cr"
+    number: int
+    reason: int = 0
 
 
 # -- the member's private chat (built and parsed by the gateway) ------------

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/common.proto\x12\x07veil.v1\"7\n\x05\x41\x63tor\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x03\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06offset\x18\x02 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x14veil/v1/common.proto\x12\x07veil.v1\"7\n\x05\x41\x63tor\x12\x14\n\x0c\x63ommunity_id\x18\x01 \x01(\x03\x12\x18\n\x10telegram_user_id\x18\x02 \x01(\x03\",\n\x0bPageRequest\x12\r\n\x05limit\x18\x01 \x01(\x05\x12\x0e\n\x06offset\x18\x02 \x01(\x05\":\n\nTextEntity\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x05\x12\x0e\n\x06length\x18\x03 \x01(\x05\"\xa1\x01\n\x0c\x43ommentRules\x12\x17\n\x0f\x66ilter_comments\x18\x01 \x01(\x08\x12\x14\n\x0c\x66ilter_words\x18\x02 \x03(\t\x12\x15\n\rfilter_action\x18\x03 \x01(\t\x12\x12\n\npii_action\x18\x04 \x01(\t\x12#\n\x1breport_threshold_hundredths\x18\x05 \x01(\x05\x12\x12\n\nmax_length\x18\x06 \x01(\x05\"E\n\x10ReporterStanding\x12\x13\n\x0b\x64\x61ys_member\x18\x01 \x01(\x05\x12\x1c\n\x14\x63onfessions_approved\x18\x02 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,4 +35,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ACTOR']._serialized_end=88
   _globals['_PAGEREQUEST']._serialized_start=90
   _globals['_PAGEREQUEST']._serialized_end=134
+  _globals['_TEXTENTITY']._serialized_start=136
+  _globals['_TEXTENTITY']._serialized_end=194
+  _globals['_COMMENTRULES']._serialized_start=197
+  _globals['_COMMENTRULES']._serialized_end=358
+  _globals['_REPORTERSTANDING']._serialized_start=360
+  _globals['_REPORTERSTANDING']._serialized_end=429
 # @@protoc_insertion_point(module_scope)

@@ -3,8 +3,10 @@
 isort:skip_file
 """
 
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -72,3 +74,114 @@ class PageRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PageRequest: _TypeAlias = PageRequest  # noqa: Y015
+
+@_typing.final
+class TextEntity(_message.Message):
+    """TextEntity is one of Telegram's message entities of a member's text: the
+    gateway passes them on so that personal information Telegram recognised
+    (phone_number, email, mention, text_mention, url, text_link) is found even
+    where no pattern would. Offset and length in UTF-16 code units, as Telegram
+    counts them, of the text as sent in the same request.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TYPE_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    LENGTH_FIELD_NUMBER: _builtins.int
+    type: _builtins.str
+    offset: _builtins.int
+    length: _builtins.int
+    def __init__(
+        self,
+        *,
+        type: _builtins.str = ...,
+        offset: _builtins.int = ...,
+        length: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["length", b"length", "offset", b"offset", "type", b"type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TextEntity: _TypeAlias = TextEntity  # noqa: Y015
+
+@_typing.final
+class CommentRules(_message.Message):
+    """CommentRules are the community's rules that apply to comments and reports
+    (the confessions service owns them; RegisterMember hands them to the
+    gateway with a thread, which passes them on to the social service, so a
+    comment is checked in-process without another call).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FILTER_COMMENTS_FIELD_NUMBER: _builtins.int
+    FILTER_WORDS_FIELD_NUMBER: _builtins.int
+    FILTER_ACTION_FIELD_NUMBER: _builtins.int
+    PII_ACTION_FIELD_NUMBER: _builtins.int
+    REPORT_THRESHOLD_HUNDREDTHS_FIELD_NUMBER: _builtins.int
+    MAX_LENGTH_FIELD_NUMBER: _builtins.int
+    filter_comments: _builtins.bool
+    """The word filter applies to comments too (its words and action are the
+    confessions' ones).
+    """
+    filter_action: _builtins.str
+    """"flag" or "reject"."""
+    pii_action: _builtins.str
+    """Personal information: "flag", "redact" or "reject"."""
+    report_threshold_hundredths: _builtins.int
+    """Weighted reports that hide a comment, in hundredths of a full report
+    (0: the deployment's default, VEIL_REPORT_THRESHOLD).
+    """
+    max_length: _builtins.int
+    """The community's maxlen (a comment is held to the smaller of it and the
+    service's own comment limit).
+    """
+    @_builtins.property
+    def filter_words(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        filter_comments: _builtins.bool = ...,
+        filter_words: _abc.Iterable[_builtins.str] | None = ...,
+        filter_action: _builtins.str = ...,
+        pii_action: _builtins.str = ...,
+        report_threshold_hundredths: _builtins.int = ...,
+        max_length: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["filter_action", b"filter_action", "filter_comments", b"filter_comments", "filter_words", b"filter_words", "max_length", b"max_length", "pii_action", b"pii_action", "report_threshold_hundredths", b"report_threshold_hundredths"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CommentRules: _TypeAlias = CommentRules  # noqa: Y015
+
+@_typing.final
+class ReporterStanding(_message.Message):
+    """ReporterStanding is what the confessions service knows of a reporter,
+    the part of a report's weight it holds (the social service adds the rest).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAYS_MEMBER_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_APPROVED_FIELD_NUMBER: _builtins.int
+    days_member: _builtins.int
+    """Whole days since the member joined the community."""
+    confessions_approved: _builtins.int
+    def __init__(
+        self,
+        *,
+        days_member: _builtins.int = ...,
+        confessions_approved: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confessions_approved", b"confessions_approved", "days_member", b"days_member"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReporterStanding: _TypeAlias = ReporterStanding  # noqa: Y015

@@ -228,6 +228,7 @@ class Member(_message.Message):
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     JOINED_AT_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_APPROVED_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     """Internal id, the only identity other services see."""
     community_id: _builtins.int
@@ -237,6 +238,8 @@ class Member(_message.Message):
     services key what protects the community by it (one report and one
     reaction per comment); never shown to anyone.
     """
+    confessions_approved: _builtins.int
+    """Confessions of theirs the admins approved (a report's weight)."""
     @_builtins.property
     def joined_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
@@ -246,10 +249,11 @@ class Member(_message.Message):
         community_id: _builtins.int = ...,
         joined_at: _timestamp_pb2.Timestamp | None = ...,
         subject: _builtins.str = ...,
+        confessions_approved: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["joined_at", b"joined_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "id", b"id", "joined_at", b"joined_at", "subject", b"subject"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confessions_approved", b"confessions_approved", "id", b"id", "joined_at", b"joined_at", "subject", b"subject"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -328,6 +332,7 @@ class RegisterMemberResponse(_message.Message):
     CREATED_FIELD_NUMBER: _builtins.int
     STANDING_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    COMMENT_RULES_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     """True when this call created the member."""
     @_builtins.property
@@ -342,6 +347,10 @@ class RegisterMemberResponse(_message.Message):
         the caller decides whether its thread is open).
         """
 
+    @_builtins.property
+    def comment_rules(self) -> _common_pb2.CommentRules:
+        """With a thread: the community's rules for comments and reports."""
+
     def __init__(
         self,
         *,
@@ -349,10 +358,11 @@ class RegisterMemberResponse(_message.Message):
         created: _builtins.bool = ...,
         standing: Global___MemberStanding | None = ...,
         thread: Global___GetConfessionResponse | None = ...,
+        comment_rules: _common_pb2.CommentRules | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["comment_rules", b"comment_rules", "member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created", b"created", "member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_rules", b"comment_rules", "created", b"created", "member", b"member", "standing", b"standing", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -722,6 +732,7 @@ class SubmitConfessionRequest(_message.Message):
     TEXT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     MEDIA_FIELD_NUMBER: _builtins.int
+    ENTITIES_FIELD_NUMBER: _builtins.int
     text: _builtins.str
     """Member-supplied text, 1..4000 characters (room is left for "#N" framing)."""
     idempotency_key: _builtins.str
@@ -732,6 +743,10 @@ class SubmitConfessionRequest(_message.Message):
     def media(self) -> Global___Media:
         """Moderation: a media confession (text is then the caption, may be empty)."""
 
+    @_builtins.property
+    def entities(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TextEntity]:
+        """Telegram's entities of text (personal information it recognised)."""
+
     def __init__(
         self,
         *,
@@ -739,10 +754,11 @@ class SubmitConfessionRequest(_message.Message):
         text: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
         media: Global___Media | None = ...,
+        entities: _abc.Iterable[_common_pb2.TextEntity] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "media", b"media"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "idempotency_key", b"idempotency_key", "media", b"media", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor", "entities", b"entities", "idempotency_key", b"idempotency_key", "media", b"media", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1106,6 +1122,10 @@ class CommunityRules(_message.Message):
     FILTER_ACTION_FIELD_NUMBER: _builtins.int
     REJECT_REASONS_FIELD_NUMBER: _builtins.int
     PUBLISH_INTERVAL_MINUTES_FIELD_NUMBER: _builtins.int
+    PII_ACTION_FIELD_NUMBER: _builtins.int
+    FILTER_COMMENTS_FIELD_NUMBER: _builtins.int
+    REPORT_THRESHOLD_HUNDREDTHS_FIELD_NUMBER: _builtins.int
+    LINK_PREVIEWS_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     cooldown_seconds: _builtins.int
     """Minimum time between two confessions of one member (0: none)."""
@@ -1116,6 +1136,18 @@ class CommunityRules(_message.Message):
     filter_action: Global___WordFilterAction.ValueType
     publish_interval_minutes: _builtins.int
     """0: publish at once; K: at most one channel post per K minutes."""
+    pii_action: _builtins.str
+    """Personal information in confessions and comments: "flag" (default),
+    "redact" or "reject".
+    """
+    filter_comments: _builtins.bool
+    """The word filter applies to comments too (default on)."""
+    report_threshold_hundredths: _builtins.int
+    """Weighted reports that hide a comment, in hundredths of a full report
+    (0: the deployment's default).
+    """
+    link_previews: _builtins.bool
+    """Channel posts show link previews (default off)."""
     @_builtins.property
     def filter_words(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     @_builtins.property
@@ -1131,10 +1163,14 @@ class CommunityRules(_message.Message):
         filter_action: Global___WordFilterAction.ValueType = ...,
         reject_reasons: _abc.Iterable[_builtins.str] | None = ...,
         publish_interval_minutes: _builtins.int = ...,
+        pii_action: _builtins.str = ...,
+        filter_comments: _builtins.bool = ...,
+        report_threshold_hundredths: _builtins.int = ...,
+        link_previews: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "cooldown_seconds", b"cooldown_seconds", "daily_cap", b"daily_cap", "filter_action", b"filter_action", "filter_words", b"filter_words", "max_length", b"max_length", "publish_interval_minutes", b"publish_interval_minutes", "reject_reasons", b"reject_reasons"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "cooldown_seconds", b"cooldown_seconds", "daily_cap", b"daily_cap", "filter_action", b"filter_action", "filter_comments", b"filter_comments", "filter_words", b"filter_words", "link_previews", b"link_previews", "max_length", b"max_length", "pii_action", b"pii_action", "publish_interval_minutes", b"publish_interval_minutes", "reject_reasons", b"reject_reasons", "report_threshold_hundredths", b"report_threshold_hundredths"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1728,3 +1764,45 @@ class GetConfessionNumbersResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetConfessionNumbersResponse: _TypeAlias = GetConfessionNumbersResponse  # noqa: Y015
+
+@_typing.final
+class TakeDownConfessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    NUMBER_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    number: _builtins.int
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        number: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "number", b"number"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TakeDownConfessionRequest: _TypeAlias = TakeDownConfessionRequest  # noqa: Y015
+
+@_typing.final
+class TakeDownConfessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DONE_FIELD_NUMBER: _builtins.int
+    done: _builtins.bool
+    """False when it was no longer approved or published (another admin, an erasure)."""
+    def __init__(
+        self,
+        *,
+        done: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TakeDownConfessionResponse: _TypeAlias = TakeDownConfessionResponse  # noqa: Y015

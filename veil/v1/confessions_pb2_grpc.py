@@ -843,6 +843,11 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
                 _registered_method=True)
+        self.TakeDownConfession = channel.unary_unary(
+                '/veil.v1.ConfessionsService/TakeDownConfession',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionResponse.FromString,
+                _registered_method=True)
 
 
 class ConfessionsServiceServicer:
@@ -936,6 +941,16 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TakeDownConfession(self, request, context):
+        """Takes an approved or published confession down after reports (an admin's
+        "take down" on the reported-confession card): status deleted, its channel
+        post deleted through the notifier (a post still on its way is deleted when
+        it lands). Of two admins, one wins.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConfessionsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -988,6 +1003,11 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.GetConfessionNumbers,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.SerializeToString,
+            ),
+            'TakeDownConfession': grpc.unary_unary_rpc_method_handler(
+                    servicer.TakeDownConfession,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.TakeDownConfessionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1263,6 +1283,33 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/GetConfessionNumbers',
             veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.GetConfessionNumbersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TakeDownConfession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.ConfessionsService/TakeDownConfession',
+            veil_dot_v1_dot_confessions__pb2.TakeDownConfessionRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.TakeDownConfessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -380,6 +380,12 @@ class ConfessionsServiceStub:
     """The public numbers of a community's confessions by internal id (ids of
     other communities are left out).
     """
+    TakeDownConfession: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]
+    """Takes an approved or published confession down after reports (an admin's
+    "take down" on the reported-confession card): status deleted, its channel
+    post deleted through the notifier (a post still on its way is deleted when
+    it lands). Of two admins, one wins.
+    """
 
 @_typing.type_check_only
 class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
@@ -430,6 +436,12 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     GetConfessionNumbers: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetConfessionNumbersRequest, _confessions_pb2.GetConfessionNumbersResponse]  # type: ignore[assignment]
     """The public numbers of a community's confessions by internal id (ids of
     other communities are left out).
+    """
+    TakeDownConfession: _aio.UnaryUnaryMultiCallable[_confessions_pb2.TakeDownConfessionRequest, _confessions_pb2.TakeDownConfessionResponse]  # type: ignore[assignment]
+    """Takes an approved or published confession down after reports (an admin's
+    "take down" on the reported-confession card): status deleted, its channel
+    post deleted through the notifier (a post still on its way is deleted when
+    it lands). Of two admins, one wins.
     """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -538,6 +550,18 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_confessions_pb2.GetConfessionNumbersResponse, _abc.Awaitable[_confessions_pb2.GetConfessionNumbersResponse]]:
         """The public numbers of a community's confessions by internal id (ids of
         other communities are left out).
+        """
+
+    @_abc_1.abstractmethod
+    def TakeDownConfession(
+        self,
+        request: _confessions_pb2.TakeDownConfessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.TakeDownConfessionResponse, _abc.Awaitable[_confessions_pb2.TakeDownConfessionResponse]]:
+        """Takes an approved or published confession down after reports (an admin's
+        "take down" on the reported-confession card): status deleted, its channel
+        post deleted through the notifier (a post still on its way is deleted when
+        it lands). Of two admins, one wins.
         """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from veil.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -223,6 +224,8 @@ class AddCommentRequest(_message.Message):
     TEXT_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEY_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    ENTITIES_FIELD_NUMBER: _builtins.int
     SHADOW_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
@@ -240,6 +243,16 @@ class AddCommentRequest(_message.Message):
     def thread(self) -> Global___ThreadContext:
         """Required: where the thread lives (confession_id above must match)."""
 
+    @_builtins.property
+    def rules(self) -> _common_pb2.CommentRules:
+        """The community's rules for comments (RegisterMember's comment_rules); the
+        word filter and the personal-information rule are applied to text.
+        """
+
+    @_builtins.property
+    def entities(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TextEntity]:
+        """Telegram's entities of text (offsets in UTF-16 units of text as sent)."""
+
     def __init__(
         self,
         *,
@@ -250,11 +263,13 @@ class AddCommentRequest(_message.Message):
         text: _builtins.str = ...,
         idempotency_key: _builtins.str = ...,
         thread: Global___ThreadContext | None = ...,
+        rules: _common_pb2.CommentRules | None = ...,
+        entities: _abc.Iterable[_common_pb2.TextEntity] | None = ...,
         shadow: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "shadow", b"shadow", "text", b"text", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "entities", b"entities", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "rules", b"rules", "shadow", b"shadow", "text", b"text", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -473,14 +488,27 @@ class ReportCommentRequest(_message.Message):
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
     subject: _builtins.str
     """The member's protected subject (Member.subject): one report per subject
     and comment, across /deleteme.
     """
+    reason: _builtins.str
+    """spam, harassment, personal or other."""
     @_builtins.property
     def thread(self) -> Global___ThreadContext: ...
+    @_builtins.property
+    def reporter(self) -> _common_pb2.ReporterStanding:
+        """The reporter's standing from the confessions service (joined, approved)."""
+
+    @_builtins.property
+    def rules(self) -> _common_pb2.CommentRules:
+        """The community's threshold (report_threshold_hundredths)."""
+
     def __init__(
         self,
         *,
@@ -488,10 +516,13 @@ class ReportCommentRequest(_message.Message):
         member_id: _builtins.int = ...,
         thread: Global___ThreadContext | None = ...,
         subject: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        reporter: _common_pb2.ReporterStanding | None = ...,
+        rules: _common_pb2.CommentRules | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reporter", b"reporter", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "reason", b"reason", "reporter", b"reporter", "rules", b"rules", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -503,19 +534,27 @@ class ReportCommentResponse(_message.Message):
 
     COUNTED_FIELD_NUMBER: _builtins.int
     HIDDEN_FIELD_NUMBER: _builtins.int
+    WEIGHT_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
     counted: _builtins.bool
     """False when this member had reported it before."""
     hidden: _builtins.bool
     """True when this report hid the comment."""
+    weight: _builtins.int
+    """The weight this report counted with, in hundredths (see the README)."""
+    total: _builtins.int
+    """The comment's weighted total now, in hundredths."""
     def __init__(
         self,
         *,
         counted: _builtins.bool = ...,
         hidden: _builtins.bool = ...,
+        weight: _builtins.int = ...,
+        total: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "hidden", b"hidden"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "hidden", b"hidden", "total", b"total", "weight", b"weight"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -576,8 +615,13 @@ class ModerateCommentRequest(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     ACTION_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    FLAGGED_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.int
     action: Global___CommentModeration.ValueType
+    flagged: _builtins.bool
+    """From the card of a comment a rule flagged: it may still be visible (a
+    hidden comment's card acts only on a hidden one).
+    """
     @_builtins.property
     def thread(self) -> Global___ThreadContext: ...
     def __init__(
@@ -586,10 +630,11 @@ class ModerateCommentRequest(_message.Message):
         comment_id: _builtins.int = ...,
         action: Global___CommentModeration.ValueType = ...,
         thread: Global___ThreadContext | None = ...,
+        flagged: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment_id", b"comment_id", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "comment_id", b"comment_id", "flagged", b"flagged", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -776,6 +821,8 @@ class AdminComment(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     REPORTS_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
+    REPORT_WEIGHT_FIELD_NUMBER: _builtins.int
+    REASONS_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     confession_id: _builtins.int
     """Internal id of the confession (ConfessionsService gives its number)."""
@@ -784,8 +831,14 @@ class AdminComment(_message.Message):
     status: _builtins.str
     """visible, hidden or deleted"""
     reports: _builtins.int
+    report_weight: _builtins.int
+    """The reports' weighted total, in hundredths, and their reasons with counts
+    ("spam: 2"), never who reported.
+    """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def reasons(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
         self,
         *,
@@ -796,10 +849,12 @@ class AdminComment(_message.Message):
         status: _builtins.str = ...,
         reports: _builtins.int = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
+        report_weight: _builtins.int = ...,
+        reasons: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "id", b"id", "pseudonym", b"pseudonym", "reports", b"reports", "status", b"status", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "id", b"id", "pseudonym", b"pseudonym", "reasons", b"reasons", "report_weight", b"report_weight", "reports", b"reports", "status", b"status", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -824,3 +879,72 @@ class ListAdminCommentsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListAdminCommentsResponse: _TypeAlias = ListAdminCommentsResponse  # noqa: Y015
+
+@_typing.final
+class ReportConfessionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    THREAD_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    SUBJECT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REPORTER_FIELD_NUMBER: _builtins.int
+    RULES_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.int
+    subject: _builtins.str
+    reason: _builtins.str
+    """spam, harassment, personal or other."""
+    @_builtins.property
+    def thread(self) -> Global___ThreadContext:
+        """The confession's thread (an open one: approved or published)."""
+
+    @_builtins.property
+    def reporter(self) -> _common_pb2.ReporterStanding: ...
+    @_builtins.property
+    def rules(self) -> _common_pb2.CommentRules: ...
+    def __init__(
+        self,
+        *,
+        thread: Global___ThreadContext | None = ...,
+        member_id: _builtins.int = ...,
+        subject: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        reporter: _common_pb2.ReporterStanding | None = ...,
+        rules: _common_pb2.CommentRules | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reporter", b"reporter", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_id", b"member_id", "reason", b"reason", "reporter", b"reporter", "rules", b"rules", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportConfessionRequest: _TypeAlias = ReportConfessionRequest  # noqa: Y015
+
+@_typing.final
+class ReportConfessionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COUNTED_FIELD_NUMBER: _builtins.int
+    CARDED_FIELD_NUMBER: _builtins.int
+    WEIGHT_FIELD_NUMBER: _builtins.int
+    TOTAL_FIELD_NUMBER: _builtins.int
+    counted: _builtins.bool
+    carded: _builtins.bool
+    """True when this report brought the admins' card."""
+    weight: _builtins.int
+    total: _builtins.int
+    def __init__(
+        self,
+        *,
+        counted: _builtins.bool = ...,
+        carded: _builtins.bool = ...,
+        weight: _builtins.int = ...,
+        total: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["carded", b"carded", "counted", b"counted", "total", b"total", "weight", b"weight"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReportConfessionResponse: _TypeAlias = ReportConfessionResponse  # noqa: Y015

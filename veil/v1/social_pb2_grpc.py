@@ -62,6 +62,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ReportCommentRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ReportCommentResponse.FromString,
                 _registered_method=True)
+        self.ReportConfession = channel.unary_unary(
+                '/veil.v1.SocialService/ReportConfession',
+                request_serializer=veil_dot_v1_dot_social__pb2.ReportConfessionRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.ReportConfessionResponse.FromString,
+                _registered_method=True)
         self.DeleteComment = channel.unary_unary(
                 '/veil.v1.SocialService/DeleteComment',
                 request_serializer=veil_dot_v1_dot_social__pb2.DeleteCommentRequest.SerializeToString,
@@ -138,6 +143,15 @@ class SocialServiceServicer:
     def ReportComment(self, request, context):
         """Counts one report per protected subject; the report that reaches the community's
         threshold hides the comment and queues a card to the admin chat.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReportConfession(self, request, context):
+        """Counts one weighted report of a confession per protected subject; the
+        report whose weight reaches the community's threshold queues a card to the
+        admin chat (take down / keep). Reporters are never named.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -220,6 +234,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ReportComment,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ReportCommentRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ReportCommentResponse.SerializeToString,
+            ),
+            'ReportConfession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReportConfession,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.ReportConfessionRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.ReportConfessionResponse.SerializeToString,
             ),
             'DeleteComment': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteComment,
@@ -390,6 +409,33 @@ class SocialService:
             '/veil.v1.SocialService/ReportComment',
             veil_dot_v1_dot_social__pb2.ReportCommentRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ReportCommentResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReportConfession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/ReportConfession',
+            veil_dot_v1_dot_social__pb2.ReportConfessionRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.ReportConfessionResponse.FromString,
             options,
             channel_credentials,
             insecure,

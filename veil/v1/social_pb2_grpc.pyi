@@ -58,6 +58,11 @@ class SocialServiceStub:
     """Counts one report per protected subject; the report that reaches the community's
     threshold hides the comment and queues a card to the admin chat.
     """
+    ReportConfession: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReportConfessionRequest, _social_pb2.ReportConfessionResponse]
+    """Counts one weighted report of a confession per protected subject; the
+    report whose weight reaches the community's threshold queues a card to the
+    admin chat (take down / keep). Reporters are never named.
+    """
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]
     """Deletes a comment of the member's own."""
     ModerateComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ModerateCommentRequest, _social_pb2.ModerateCommentResponse]
@@ -113,6 +118,11 @@ class SocialServiceAsyncStub(SocialServiceStub):
     ReportComment: _aio.UnaryUnaryMultiCallable[_social_pb2.ReportCommentRequest, _social_pb2.ReportCommentResponse]  # type: ignore[assignment]
     """Counts one report per protected subject; the report that reaches the community's
     threshold hides the comment and queues a card to the admin chat.
+    """
+    ReportConfession: _aio.UnaryUnaryMultiCallable[_social_pb2.ReportConfessionRequest, _social_pb2.ReportConfessionResponse]  # type: ignore[assignment]
+    """Counts one weighted report of a confession per protected subject; the
+    report whose weight reaches the community's threshold queues a card to the
+    admin chat (take down / keep). Reporters are never named.
     """
     DeleteComment: _aio.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]  # type: ignore[assignment]
     """Deletes a comment of the member's own."""
@@ -196,6 +206,17 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_social_pb2.ReportCommentResponse, _abc.Awaitable[_social_pb2.ReportCommentResponse]]:
         """Counts one report per protected subject; the report that reaches the community's
         threshold hides the comment and queues a card to the admin chat.
+        """
+
+    @_abc_1.abstractmethod
+    def ReportConfession(
+        self,
+        request: _social_pb2.ReportConfessionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.ReportConfessionResponse, _abc.Awaitable[_social_pb2.ReportConfessionResponse]]:
+        """Counts one weighted report of a confession per protected subject; the
+        report whose weight reaches the community's threshold queues a card to the
+        admin chat (take down / keep). Reporters are never named.
         """
 
     @_abc_1.abstractmethod

@@ -55,6 +55,9 @@ async def _comments_json(
             "text": c.text,
             "status": c.status,
             "reports": c.reports,
+            # The reports' weighted total (a full report is 1) and reasons, never who.
+            "weight": c.report_weight / 100,
+            "reasons": list(c.reasons),
             "age_seconds": _age(c.created_at.ToDatetime(tzinfo=UTC)),
         }
         for c in found.comments

@@ -12,7 +12,17 @@ from typing import Any
 from veil.core.durations import format_duration
 from veil.v1 import confessions_pb2
 
-TEXT_FIELDS = ("cooldown", "cap", "maxlen", "filter", "publish")
+TEXT_FIELDS = (
+    "cooldown",
+    "cap",
+    "maxlen",
+    "filter",
+    "publish",
+    "pii",
+    "commentfilter",
+    "reports",
+    "previews",
+)
 LIST_FIELDS = ("words", "reasons")
 MAX_ITEMS = 200
 
@@ -35,6 +45,12 @@ def rules_json(rules: confessions_pb2.CommunityRules) -> dict[str, Any]:
         "publish": f"{rules.publish_interval_minutes}m"
         if rules.publish_interval_minutes
         else "now",
+        "pii": rules.pii_action or "flag",
+        "commentfilter": "on" if rules.filter_comments else "off",
+        "reports": f"{rules.report_threshold_hundredths / 100:g}"
+        if rules.report_threshold_hundredths
+        else "default",
+        "previews": "on" if rules.link_previews else "off",
     }
 
 

@@ -8,6 +8,7 @@ from services.gateway.routers import (
     admin,
     comment_actions,
     confess,
+    confession_reports,
     conversations,
     deleteme,
     elsewhere,
@@ -39,6 +40,8 @@ def build_root_router() -> Router:
         threads.router,
         comment_actions.router,
         hidden_comments.router,
+        confession_reports.router,
+        confession_reports.admin_router,
         # Before admin (its /settings warn_…) and start (/start write).
         warns.router,
         conversations.admin_router,

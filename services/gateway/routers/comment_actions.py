@@ -3,7 +3,11 @@
 A ban holds on every path: a banned member neither comments, reacts nor
 reports (a forged or old button included); deleting their own comment stays.
 Every action names the thread it was shown in; the social service refuses a
-comment of another thread, or of a thread no longer open.
+comment of another thread, or of a thread no longer open. ⚠️ first shows the
+reasons; the reason pressed files a report weighted by the reporter's
+standing. A comment is held to the community's rules (length, word filter,
+personal information) by the social service, with the rules RegisterMember
+gave.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
+from services.gateway.entities import trimmed_entities
 from services.gateway.filters import HasText, Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query
+from services.gateway.replies import answer_query, edit_text
 from services.gateway.routers.threads import (
     mark_own_write,
     member_and_thread,
@@ -32,9 +37,16 @@ from services.gateway.routers.threads import (
 )
 from services.gateway.service_types import Thread, ThreadNotFoundError, not_found
 from services.gateway.views import texts
-from services.gateway.views.keyboards import MAIN_MENU
-from veil.contracts.callbacks import CommentAction, CommentButton, Compose
+from services.gateway.views.keyboards import MAIN_MENU, report_reasons_keyboard
+from veil.contracts.callbacks import (
+    REPORT_REASONS,
+    CommentAction,
+    CommentButton,
+    Compose,
+    report_reason,
+)
 from veil.contracts.lengths import COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE
+from veil.core.grpc_errors import member_refusal
 from veil.v1 import confessions_pb2
 
 router = Router(name="comment-actions")
@@ -44,8 +56,11 @@ router.callback_query.filter(PrivateChat())
 
 # What one press does, given the member and the thread; its notice (or None).
 Act = Callable[
-    [ServiceClients, confessions_pb2.Member, Thread, CommentAction], Awaitable[str | None]
+    [ServiceClients, confessions_pb2.RegisterMemberResponse, Thread, CommentAction],
+    Awaitable[str | None],
 ]
+# The numbers of the reasons a report button can carry (0 asks for one).
+REASON_CODES = frozenset(range(1, len(REPORT_REASONS) + 1))
 
 
 class Commenting(StatesGroup):
@@ -55,25 +70,37 @@ class Commenting(StatesGroup):
 
 
 async def _react(
-    services: ServiceClients, member: confessions_pb2.Member, thread: Thread, data: CommentAction
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
 ) -> str | None:
     # One reaction and one report per protected subject: /deleteme and a new
     # /start do not give a second one.
-    await services.react(thread, member, data.comment, data.value)
+    await services.react(thread, member.member, data.comment, data.value)
     return None
 
 
 async def _report(
-    services: ServiceClients, member: confessions_pb2.Member, thread: Thread, data: CommentAction
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
 ) -> str | None:
-    counted = await services.report(thread, member, data.comment)
+    reason = report_reason(data.value)
+    assert reason is not None  # the handler's filter lets reasons only through
+    # Weighted by the reporter's standing; the threshold is the community's.
+    counted = await services.report(thread, member, data.comment, reason)
     return texts.REPORTED if counted else texts.REPORTED_ALREADY
 
 
 async def _remove(
-    services: ServiceClients, member: confessions_pb2.Member, thread: Thread, data: CommentAction
+    services: ServiceClients,
+    member: confessions_pb2.RegisterMemberResponse,
+    thread: Thread,
+    data: CommentAction,
 ) -> str | None:
-    deleted = await services.delete_comment(thread, int(member.id), data.comment)
+    deleted = await services.delete_comment(thread, int(member.member.id), data.comment)
     return texts.COMMENT_DELETED if deleted else texts.ONLY_OWN_COMMENTS
 
 
@@ -93,7 +120,7 @@ async def _act(
         return
     try:
         member_id, thread = await member_and_thread(member, community, data.number)
-        notice = await act(services, registered.member, thread, data)
+        notice = await act(services, registered, thread, data)
     except ThreadNotFoundError:
         await unavailable(query, data.number)
         return
@@ -137,13 +164,31 @@ router.callback_query.register(
     Pressed(CommentAction, F.action.in_({CommentButton.UP, CommentButton.DOWN})),
 )
 router.callback_query.register(
-    _handler(_report, "⚠️ Report a comment (once per member)."),
-    Pressed(CommentAction, F.action == CommentButton.REPORT),
+    _handler(_report, "A reason under ⚠️: report the comment (once per member)."),
+    Pressed(CommentAction, (F.action == CommentButton.REPORT) & F.value.in_(REASON_CODES)),
 )
 router.callback_query.register(
     _handler(_remove, "🗑 Delete one's own comment (allowed to a banned member too)."),
     Pressed(CommentAction, F.action == CommentButton.REMOVE),
 )
+
+
+@router.callback_query(Pressed(CommentAction, F.action == CommentButton.REPORT))
+async def ask_report_reason(
+    query: CallbackQuery, callback_data: CommentAction, member: MemberLookup
+) -> None:
+    """⚠️: the thread message's buttons become the reasons; nothing is filed yet."""
+    if (await member(callback_data.number)).standing.banned:
+        await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
+        return
+    await answer_query(query, texts.ASK_REPORT_REASON)
+    data = callback_data
+    if isinstance(query.message, Message):
+        await edit_text(
+            query.message,
+            query.message.html_text,
+            report_reasons_keyboard(data.comment, data.number, data.page, data.sort),
+        )
 
 
 @router.callback_query(Pressed(Compose))
@@ -196,14 +241,16 @@ async def write(
     try:
         member_id, thread = await member_and_thread(member, community, number)
         # The same draft always stores the same comment, however often
-        # Telegram delivers the message.
+        # Telegram delivers the message. The community's rules come with the
+        # member (RegisterMember), Telegram's entities with the message.
         # Shadow-banned: stored, shown to them only (they are not told).
         added = await services.add_comment(
             thread,
-            member_id,
+            await member(number),
             int(data.get("parent", 0)),
             text,
             f"comment:{data['key']}",
+            trimmed_entities(message.text or "", message.entities),
             shadow=standing.shadowed,
         )
     except ThreadNotFoundError:
@@ -211,6 +258,12 @@ async def write(
         await state.set_state(None)
         return
     except grpc.aio.AioRpcError as error:
+        refusal = member_refusal(error)
+        if refusal is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT:
+            # A community rule refused it (personal information, a filtered
+            # word, the length): they are still writing, the same draft key kept.
+            await message.answer(texts.comment_refused(refusal))
+            return
         if not not_found(error):
             raise
         await message.answer(texts.PARENT_GONE, reply_markup=MAIN_MENU)

@@ -13,6 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
+from services.gateway.entities import trimmed_entities
 from services.gateway.filters import HasMedia, HasText, Pressed, PrivateChat, TextIs
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
@@ -69,7 +70,9 @@ async def write(message: Message, state: FSMContext) -> None:
     if utf16_len(text) > CONFESSION_MAX_LENGTH:
         await message.answer(texts.too_long(utf16_len(text), CONFESSION_MAX_LENGTH))
         return
-    data = await state.update_data(text=text, media_kind=None, file_id=None)
+    # Telegram's entities go with the draft: the doxxing guard reads them at Send.
+    entities = trimmed_entities(message.text or "", message.entities)
+    data = await state.update_data(text=text, media_kind=None, file_id=None, entities=entities)
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
     await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
@@ -83,7 +86,10 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
     if utf16_len(caption) > CAPTION_MAX_LENGTH:
         await message.answer(texts.too_long(utf16_len(caption), CAPTION_MAX_LENGTH))
         return
-    data = await state.update_data(text=caption, media_kind=media_kind, file_id=file_id)
+    entities = trimmed_entities(message.caption or "", message.caption_entities)
+    data = await state.update_data(
+        text=caption, media_kind=media_kind, file_id=file_id, entities=entities
+    )
     # Re-sent by file_id, never forwarded: a forward would carry the author.
     await send_media(
         message,
@@ -163,6 +169,7 @@ async def send_draft(
             key=f"draft:{data['draft']}",
             media_kind=data.get("media_kind") or "",
             file_id=data.get("file_id") or "",
+            entities=data.get("entities") or (),
         )
     except grpc.aio.AioRpcError as error:
         # Only a MemberRefusal's text is for the member; any other failure is
@@ -171,7 +178,8 @@ async def send_draft(
         if refusal is None:
             raise
         if error.code() == grpc.StatusCode.INVALID_ARGUMENT:
-            # Too long, or a filtered word: the draft stays, ✏️ Edit fixes it.
+            # Too long, a filtered word or personal information the community
+            # refuses: the draft stays, ✏️ Edit fixes it.
             await answer_query(query, refusal, alert=True)
             return
         # Banned, cooling down or over the daily cap: the draft is dropped.

@@ -11,11 +11,16 @@ from aiogram.types import (
 
 from services.gateway.views import texts
 from veil.contracts.callbacks import (
+    REPORT_REASONS,
+    CommentAction,
+    CommentButton,
+    ConfessionReport,
     DraftAction,
     DraftButton,
     EraseButton,
     EraseChoice,
     NotificationsChoice,
+    ThreadView,
 )
 
 MAIN_MENU = ReplyKeyboardMarkup(
@@ -80,5 +85,41 @@ def erase_keyboard() -> InlineKeyboardMarkup:
                     text="✖️ Keep my data", callback_data=EraseChoice(action=EraseButton.KEEP).pack()
                 ),
             ]
+        ]
+    )
+
+
+def report_reasons_keyboard(
+    comment: int, number: int, page: int, sort: int
+) -> InlineKeyboardMarkup:
+    """⚠️ under a comment: one button per reason (each files the report), and
+    ⬅️ Back to the page it was pressed on."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                text=texts.REPORT_REASON_LABELS[reason],
+                callback_data=CommentAction(
+                    CommentButton.REPORT, comment, number, page, sort, value=code
+                ).pack(),
+            )
+        ]
+        for code, reason in enumerate(REPORT_REASONS, start=1)
+    ]
+    back = ThreadView(number=number, page=page, sort=sort).pack()
+    rows.append([InlineKeyboardButton(text=texts.BACK, callback_data=back)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def confession_report_keyboard(number: int) -> InlineKeyboardMarkup:
+    """🚩 under a thread: one button per reason (each files the report)."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=texts.REPORT_REASON_LABELS[reason],
+                    callback_data=ConfessionReport(number=number, reason=code).pack(),
+                )
+            ]
+            for code, reason in enumerate(REPORT_REASONS, start=1)
         ]
     )

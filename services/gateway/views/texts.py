@@ -9,7 +9,7 @@ from datetime import datetime
 from html import escape
 
 from services.gateway.commands import ADMIN_COMMANDS, MEMBER_COMMANDS, command_lines
-from veil.contracts.callbacks import HiddenButton
+from veil.contracts.callbacks import HiddenButton, ReportReason, VerdictButton
 from veil.contracts.lengths import COMMENT_MAX_LENGTH, REJECT_REASON_MAX_LENGTH
 from veil.contracts.texts import DELETED_TEXT, WITHDRAWN_NOTE
 from veil.core.durations import format_duration
@@ -184,6 +184,32 @@ COMMENT_DELETED = "Comment deleted."
 ONLY_OWN_COMMENTS = "Only your own comments."
 COMMENT_GONE = "That comment is gone."
 PARENT_GONE = "The comment you replied to is gone."
+BANNED_FROM_REPORTING = "You are banned in this community and cannot report."
+ASK_REPORT_REASON = "Why are you reporting this comment?"
+# The reasons a reporter picks from, as their buttons show them.
+REPORT_REASON_LABELS = {
+    ReportReason.SPAM: "🚫 Spam",
+    ReportReason.HARASSMENT: "😠 Harassment",
+    ReportReason.PERSONAL: "🪪 Personal information",
+    ReportReason.OTHER: "❓ Other",
+}
+REPORT_CONFESSION = "🚩 Report confession"
+BACK = "⬅️ Back"
+
+
+def ask_confession_report_reason(number: int) -> str:
+    """🚩 under a thread: the question above the reasons."""
+    return f"Why are you reporting confession #{number}?"
+
+
+def confession_reported(number: int, counted: bool) -> str:
+    """What the reasons' message says once a reason was picked."""
+    return f"🚩 Confession #{number}: {REPORTED if counted else REPORTED_ALREADY}"
+
+
+def comment_refused(refusal: str) -> str:
+    """A community rule refused the comment (the member's refusal text is plain)."""
+    return f"{escape(refusal)}\n/cancel to stop."
 
 
 def write_comment(number: int, *, reply: bool) -> str:
@@ -220,7 +246,17 @@ HIDDEN_OUTCOMES = {
     HiddenButton.RESTORE: "↩️ Restored",
     HiddenButton.DELETE: "🗑 Deleted",
     HiddenButton.BAN: "🚫 Deleted, writer banned",
+    # The card of a comment a rule flagged (it may still be visible).
+    HiddenButton.FLAG_KEEP: "✔️ Kept",
+    HiddenButton.FLAG_DELETE: "🗑 Deleted",
+    HiddenButton.FLAG_BAN: "🚫 Deleted, writer banned",
 }
+# What a reported confession's card says after each verdict (plain text).
+VERDICT_OUTCOMES = {
+    VerdictButton.TAKE_DOWN: "🗑 Taken down",
+    VerdictButton.KEEP: "✔️ Kept",
+}
+NOT_TAKEN_DOWN = "Already handled, or no longer in the channel."
 
 
 def ask_reason(mention: str) -> str:
@@ -321,12 +357,31 @@ def rules_text(rules: confessions_pb2.CommunityRules) -> str:
         f"maxlen: {rules.max_length} characters\n"
         f"filter: {action} · words: {words}\n"
         f"publish: {publish}\n"
+        f"{safety_text(rules)}\n"
         f"reasons:\n{reasons}\n\n"
         "Change one with <code>/settings &lt;name&gt; &lt;value&gt;</code>, e.g. "
         "<code>/settings cooldown 10m</code>, <code>/settings cap 3</code>, "
         "<code>/settings maxlen 1000</code>, <code>/settings filter reject</code>, "
         "<code>/settings words add foo, bar</code>, <code>/settings reasons add Too long</code>, "
-        "<code>/settings publish 30m</code> or <code>/settings publish now</code>."
+        "<code>/settings publish 30m</code>, <code>/settings publish now</code>, "
+        "<code>/settings pii redact</code>, <code>/settings commentfilter off</code>, "
+        "<code>/settings reports 2.5</code> or <code>/settings previews on</code>."
+    )
+
+
+def safety_text(rules: confessions_pb2.CommunityRules) -> str:
+    """The trust-and-safety rules' lines of /settings (issue 16)."""
+    threshold = (
+        f"{rules.report_threshold_hundredths / 100:g}"
+        if rules.report_threshold_hundredths
+        else "default"
+    )
+    return (
+        f"pii: {rules.pii_action or 'flag'} (phone numbers, e-mails, @mentions, links)\n"
+        f"commentfilter: {'on' if rules.filter_comments else 'off'} "
+        "(the word filter on comments)\n"
+        f"reports: {threshold} (weighted reports that hide a comment)\n"
+        f"previews: {'on' if rules.link_previews else 'off'} (link previews in posts)"
     )
 
 

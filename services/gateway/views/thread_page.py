@@ -6,7 +6,14 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from veil.contracts.callbacks import CommentAction, CommentButton, Compose, ThreadView
+from services.gateway.views.texts import REPORT_CONFESSION
+from veil.contracts.callbacks import (
+    CommentAction,
+    CommentButton,
+    Compose,
+    ConfessionReport,
+    ThreadView,
+)
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE, MESSAGE_TEXT_LIMIT, QUOTE_LENGTH
 from veil.core.telegram_text import cut_escaped, share, utf16_len, visible_len
 from veil.v1 import social_pb2
@@ -128,6 +135,13 @@ def keyboard(
                 text="➕ Comment", callback_data=Compose(number=number, parent=0).pack()
             ),
             view("🔄", p, s),
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                text=REPORT_CONFESSION, callback_data=ConfessionReport(number=number).pack()
+            )
         ]
     )
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -196,7 +196,8 @@
     const where = document.createElement("span");
     where.className = "muted";
     where.textContent = ` on #${c.number} · ${age(c.age_seconds)} · ${c.status}` +
-      (c.reports ? ` · ${c.reports} reports` : "");
+      (c.reports ? ` · ${c.reports} reports, weighted ${c.weight}` : "") +
+      (c.reasons && c.reasons.length ? ` (${c.reasons.join(", ")})` : "");
     head.append(who, where);
     const text = document.createElement("p");
     text.className = "text";

@@ -1,0 +1,68 @@
+"""The gateway's report calls (issue 16): weighted reports of comments and
+confessions, and taking a reported confession down.
+
+A mixin of :class:`services.gateway.clients.ServiceClients`, which holds the
+stubs; kept apart so that each module stays short.
+"""
+
+from __future__ import annotations
+
+from services.gateway.registry import CommunityEntry
+from services.gateway.service_types import Thread, reporter_standing
+from veil.contracts.callbacks import ReportReason
+from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
+
+
+class ReportCalls:
+    """Reports and take-downs, on the stubs of :class:`ServiceClients`."""
+
+    # ServiceClients' fields (annotations only: the dataclass declares them).
+    confessions: confessions_pb2_grpc.ConfessionsServiceStub
+    social: social_pb2_grpc.SocialServiceStub
+
+    async def report(
+        self,
+        thread: Thread,
+        member: confessions_pb2.RegisterMemberResponse,
+        comment: int,
+        reason: ReportReason,
+    ) -> bool:
+        """Report ``comment``, weighted by the member's standing against the
+        community's threshold; False when this member had reported it already."""
+        response = await self.social.ReportComment(
+            social_pb2.ReportCommentRequest(
+                comment_id=comment,
+                member_id=member.member.id,
+                thread=thread.context,
+                subject=member.member.subject,
+                reason=reason,
+                reporter=reporter_standing(member.member),
+                rules=member.comment_rules,
+            )
+        )
+        return bool(response.counted)
+
+    async def report_confession(
+        self, thread: Thread, member: confessions_pb2.RegisterMemberResponse, reason: ReportReason
+    ) -> bool:
+        """Report the thread's confession (weighted as a comment's report); False
+        when this member had reported it already."""
+        response = await self.social.ReportConfession(
+            social_pb2.ReportConfessionRequest(
+                thread=thread.context,
+                member_id=member.member.id,
+                subject=member.member.subject,
+                reason=reason,
+                reporter=reporter_standing(member.member),
+                rules=member.comment_rules,
+            )
+        )
+        return bool(response.counted)
+
+    async def take_down(self, community: CommunityEntry, number: int) -> bool:
+        """Take reported confession ``number`` and its channel post down; False
+        when it was handled already, or is no longer in the channel."""
+        taken = await self.confessions.TakeDownConfession(
+            confessions_pb2.TakeDownConfessionRequest(community_id=community.id, number=number)
+        )
+        return bool(taken.done)

@@ -1,0 +1,93 @@
+"""Reporting a confession (issue 16): 🚩 under its thread asks for a reason, the
+social service weighs the report, and at the community's threshold the admins
+get a card: 🗑 Take down (the confession and its channel post go) or ✔️ Keep.
+The card names reasons and a weighted total, never a reporter."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+
+from services.gateway.clients import ServiceClients
+from services.gateway.filters import FromAdmin, Pressed, PrivateChat
+from services.gateway.member import MemberLookup
+from services.gateway.registry import CommunityEntry
+from services.gateway.replies import answer_query, edit_text
+from services.gateway.service_types import ThreadNotFoundError, open_thread
+from services.gateway.views import texts
+from services.gateway.views.keyboards import confession_report_keyboard
+from veil.contracts.callbacks import (
+    ConfessionReport,
+    ConfessionVerdict,
+    VerdictButton,
+    report_reason,
+)
+from veil.core.telegram_text import append_line
+
+router = Router(name="confession-reports")
+router.callback_query.filter(PrivateChat())
+# The card's buttons live in the admin chat.
+admin_router = Router(name="reported-confessions")
+
+
+@router.callback_query(Pressed(ConfessionReport))
+async def report(
+    query: CallbackQuery,
+    callback_data: ConfessionReport,
+    community: CommunityEntry,
+    services: ServiceClients,
+    member: MemberLookup,
+) -> None:
+    """🚩: a message asking why; a reason: the weighted report."""
+    number = callback_data.number
+    registered = await member(number)
+    if registered.standing.banned:
+        await answer_query(query, texts.BANNED_FROM_REPORTING, alert=True)
+        return
+    try:
+        if not registered.HasField("thread"):
+            raise ThreadNotFoundError
+        thread = open_thread(community, number, registered.thread)
+    except ThreadNotFoundError:
+        await answer_query(query, texts.thread_unavailable(number), alert=True)
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    reason = report_reason(callback_data.reason)
+    if reason is None:
+        await answer_query(query)
+        if message is not None:
+            await message.answer(
+                texts.ask_confession_report_reason(number),
+                reply_markup=confession_report_keyboard(number),
+            )
+        return
+    counted = await services.report_confession(thread, registered, reason)
+    await answer_query(query, texts.REPORTED if counted else texts.REPORTED_ALREADY)
+    if message is not None:
+        await edit_text(message, texts.confession_reported(number, counted))
+
+
+@admin_router.callback_query(Pressed(ConfessionVerdict), FromAdmin())
+async def verdict(
+    query: CallbackQuery,
+    callback_data: ConfessionVerdict,
+    card: Message,
+    community: CommunityEntry,
+    services: ServiceClients,
+) -> None:
+    """🗑 Take down (once, whoever presses first) or ✔️ Keep (admins of the admin chat)."""
+    if callback_data.action == VerdictButton.TAKE_DOWN and not await services.take_down(
+        community, callback_data.number
+    ):
+        await answer_query(query, texts.NOT_TAKEN_DOWN, alert=True)
+        return
+    outcome = texts.VERDICT_OUTCOMES[callback_data.action]
+    await answer_query(query, outcome)
+    line = texts.hidden_decided(outcome, query.from_user.first_name)
+    await edit_text(card, append_line(card.html_text, line))
+
+
+@admin_router.callback_query(Pressed(ConfessionVerdict))
+async def refuse(query: CallbackQuery) -> None:
+    """A reported confession's button pressed by someone not an admin of the admin chat."""
+    await answer_query(query, texts.ONLY_ADMINS, alert=True)

@@ -1,0 +1,278 @@
+"""Trust-weighted reports: what one report weighs, and the SQL of a report and
+of an admin's verdict on the comment it was about.
+
+A report weighs, in hundredths of a full report (the README's formula)::
+
+    20                                  every reporter (a new account: 0.2)
+  + min(days since joining, 30)         tenure, up to 0.3
+  + 20 × min(approved confessions, 2)   up to 0.4
+  + 5 × min(their comments not hidden, 6)   up to 0.3
+  + 25 × min(reports admins upheld, 4)  up to 1.0
+  − 50 × reports on comments admins restored
+  clamped to 0 … 200
+
+A comment hides when the weights of its reports reach the community's
+threshold (``/settings reports``, default ``VEIL_REPORT_THRESHOLD``, 3): three
+new accounts (0.6) hide nothing, three established members (about 1 each) do.
+When an admin restores a hidden comment, its reports are marked restored (the
+reporters lose weight) and its total starts again from 0; when an admin
+deletes it, they are marked upheld (the reporters gain weight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.social import thread_states
+from services.social.models import comments, reports
+from services.social.repository import _COLUMNS, HIDDEN, VISIBLE, CommentRow, _comment
+from veil.contracts.callbacks import ReportReason
+from veil.core.db import Database
+from veil.v1 import common_pb2
+
+# The reasons a reporter picks from (veil/contracts/callbacks.py): code → label on the card.
+REASONS: dict[str, str] = {
+    ReportReason.SPAM: "spam",
+    ReportReason.HARASSMENT: "harassment",
+    ReportReason.PERSONAL: "personal information",
+    ReportReason.OTHER: "other",
+}
+UPHELD = "upheld"
+RESTORED = "restored"
+
+BASE = 20
+MAX_WEIGHT = 200
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What a reporter's weight is made of."""
+
+    days_member: int = 0
+    confessions_approved: int = 0
+    comments_shown: int = 0
+    upheld: int = 0
+    restored: int = 0
+
+
+def weight(standing: Standing) -> int:
+    """A report's weight in hundredths (see the module's formula)."""
+    total = (
+        BASE
+        + min(max(standing.days_member, 0), 30)
+        + 20 * min(standing.confessions_approved, 2)
+        + 5 * min(standing.comments_shown, 6)
+        + 25 * min(standing.upheld, 4)
+        - 50 * standing.restored
+    )
+    return max(0, min(MAX_WEIGHT, total))
+
+
+@dataclass(frozen=True)
+class WeightedReport:
+    """What one report did."""
+
+    counted: bool
+    hidden_now: bool
+    reports: int
+    # This report's weight and the comment's total now, in hundredths.
+    weight: int
+    total: int
+    # "spam: 2 · other: 1" once it hid the comment (for the admins' card).
+    reasons: str = ""
+
+
+async def record(
+    conn: AsyncConnection, community_id: int, member_id: int, subjects: list[str]
+) -> tuple[int, int, int]:
+    """(their comments not hidden (up to 6), reports upheld, reports restored)."""
+    shown = (
+        select(comments.c.id)
+        .where(
+            comments.c.community_id == community_id,
+            comments.c.member_id == member_id,
+            comments.c.status == VISIBLE,
+        )
+        .limit(6)
+        .subquery()
+    )
+    row = (
+        await conn.execute(
+            select(
+                select(func.count()).select_from(shown).scalar_subquery(),
+                select(func.count())
+                .where(reports.c.subject.in_(subjects), reports.c.outcome == UPHELD)
+                .scalar_subquery(),
+                select(func.count())
+                .where(reports.c.subject.in_(subjects), reports.c.outcome == RESTORED)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+async def reasons_of(conn: AsyncConnection, comment_id: int) -> str:
+    """The reasons of a comment's reports with their counts, most given first."""
+    rows = (
+        await conn.execute(
+            select(reports.c.reason, func.count())
+            .where(reports.c.comment_id == comment_id)
+            .group_by(reports.c.reason)
+            .order_by(func.count().desc(), reports.c.reason)
+        )
+    ).all()
+    return " · ".join(f"{REASONS.get(reason, reason)}: {count}" for reason, count in rows)
+
+
+async def reasons_by_comment(conn: AsyncConnection, ids: list[int]) -> dict[int, list[str]]:
+    """comment id → ["spam: 2", …] for the comments among ``ids`` that were reported."""
+    if not ids:
+        return {}
+    rows = (
+        await conn.execute(
+            select(reports.c.comment_id, reports.c.reason, func.count())
+            .where(reports.c.comment_id.in_(ids))
+            .group_by(reports.c.comment_id, reports.c.reason)
+            .order_by(reports.c.comment_id, func.count().desc(), reports.c.reason)
+        )
+    ).all()
+    found: dict[int, list[str]] = {}
+    for comment_id, reason, count in rows:
+        found.setdefault(int(comment_id), []).append(f"{REASONS.get(reason, reason)}: {count}")
+    return found
+
+
+async def report(
+    db: Database,
+    *,
+    community_id: int,
+    confession_id: int,
+    comment_id: int,
+    member_id: int,
+    subjects: list[str],
+    reason: str,
+    reporter: common_pb2.ReporterStanding,
+    threshold: int,
+    known_open: bool = False,
+) -> WeightedReport:
+    """Count one report per protected subject (``subjects[0]`` is the reporter's) with
+    the reporter's weight; the report whose weight reaches ``threshold`` (hundredths)
+    hides the comment. The comment's row is locked for the transaction, so of
+    concurrent reports exactly one hides it."""
+    async with db.write() as conn:
+        target = (
+            select(
+                comments.c.status,
+                comments.c.reports,
+                comments.c.report_weight,
+                thread_states.state_of(confession_id),
+            )
+            .where(
+                comments.c.community_id == community_id,
+                comments.c.confession_id == confession_id,
+                comments.c.id == comment_id,
+            )
+            .with_for_update(of=comments)
+        )
+        found = (await conn.execute(target)).one_or_none()
+        if found is None:
+            raise LookupError("comment not found")
+        thread_states.check(found[3], known_open=known_open)
+        already = (
+            await conn.execute(
+                select(func.count()).where(
+                    reports.c.comment_id == comment_id, reports.c.subject.in_(subjects)
+                )
+            )
+        ).scalar_one()
+        if already:
+            return WeightedReport(False, False, int(found.reports), 0, int(found.report_weight))
+        shown, upheld, restored = await record(conn, community_id, member_id, subjects)
+        weighs = weight(
+            Standing(
+                days_member=reporter.days_member,
+                confessions_approved=reporter.confessions_approved,
+                comments_shown=shown,
+                upheld=upheld,
+                restored=restored,
+            )
+        )
+        await conn.execute(
+            insert(reports)
+            .values(comment_id=comment_id, subject=subjects[0], weight=weighs, reason=reason)
+            .on_conflict_do_nothing()
+        )
+        total = int(found.report_weight) + weighs
+        hides = found.status == VISIBLE and total >= threshold
+        await conn.execute(
+            update(comments)
+            .where(comments.c.id == comment_id)
+            .values(
+                reports=comments.c.reports + 1,
+                report_weight=total,
+                status=HIDDEN if hides else comments.c.status,
+            )
+        )
+        return WeightedReport(
+            True,
+            hides,
+            int(found.reports) + 1,
+            weighs,
+            total,
+            await reasons_of(conn, comment_id) if hides else "",
+        )
+
+
+async def moderate(
+    db: Database,
+    community_id: int,
+    confession_id: int,
+    comment_id: int,
+    *,
+    to: str,
+    only_from: tuple[str, ...],
+) -> CommentRow | None:
+    """An admin's verdict: move the comment to ``to`` if it is in one of ``only_from``
+    and settle its reports in the same transaction (restored: they count against
+    their reporters and the total starts again; deleted: upheld)."""
+    async with db.write() as conn:
+        row = (
+            (
+                await conn.execute(
+                    update(comments)
+                    .where(comments.c.community_id == community_id)
+                    .where(comments.c.confession_id == confession_id)
+                    .where(comments.c.id == comment_id)
+                    .where(comments.c.status.in_(only_from))
+                    .values(
+                        status=to,
+                        report_weight=case(
+                            (comments.c.status == HIDDEN, 0), else_=comments.c.report_weight
+                        )
+                        if to == VISIBLE
+                        else comments.c.report_weight,
+                    )
+                    .returning(*_COLUMNS)
+                )
+            )
+            .mappings()
+            .one_or_none()
+        )
+        if row is None:
+            return None
+        await conn.execute(
+            update(reports)
+            .where(reports.c.comment_id == comment_id, reports.c.outcome.is_(None))
+            .values(outcome=RESTORED if to == VISIBLE else UPHELD)
+        )
+    return _comment(row)
+
+
+def threshold_of(rules: common_pb2.CommentRules, default_reports: int) -> int:
+    """The community's threshold in hundredths (the deployment's default without one)."""
+    return rules.report_threshold_hundredths or default_reports * 100
