@@ -30,6 +30,9 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiohttp import web
+from opentelemetry.trace import SpanKind
+
+from veil.core.telemetry import tracer
 
 
 @dataclass
@@ -111,4 +114,11 @@ async def answer_with(bot: Bot, slot: ReplySlot) -> web.Response:
     if body is None:
         await call(slot.method, slot.fine)
         return web.Response(status=200)
-    return web.Response(status=200, body=body, content_type="application/json")
+    name = slot.method.__api_method__
+    # The trace shows the call that answered the update, though Telegram makes it.
+    with tracer().start_as_current_span(
+        f"webhook answer {name}",
+        kind=SpanKind.PRODUCER,
+        attributes={"telegram.method": name, "veil.answer": "webhook response"},
+    ):
+        return web.Response(status=200, body=body, content_type="application/json")
