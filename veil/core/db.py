@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from veil.core.settings import DatabaseSettings
-from veil.core.statements import Statement
+from veil.core.statements import Statement, scrub
 
 log = logging.getLogger(__name__)
 
@@ -227,15 +227,28 @@ class Database:
         """Every row of ``statement``: on the primary, or with ``stale_ok`` on the replica
         (on the primary when the replica fails)."""
         args = statement.args(params)
+        rows: list[asyncpg.Record]
         if stale_ok:
             pool = await self._replica_pool()
             if pool is not None:
                 try:
-                    rows: list[asyncpg.Record] = await pool.fetch(statement.sql, *args)
+                    rows = await pool.fetch(statement.sql, *args)
                     return rows
+                except asyncpg.exceptions.DataError as error:
+                    # A value the statement cannot take: not the replica's fault.
+                    scrub(error, statement.name)
+                    raise
                 except _REPLICA_DOWN as error:
                     self._replica_failed(error)
-        return await (await self._primary_pool()).fetch(statement.sql, *args)  # type: ignore[no-any-return]
+                except asyncpg.PostgresError as error:
+                    scrub(error, statement.name)
+                    raise
+        try:
+            rows = await (await self._primary_pool()).fetch(statement.sql, *args)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            scrub(error, statement.name)
+            raise
+        return rows
 
     async def fetchrow(
         self, statement: Statement, *, stale_ok: bool = False, **params: Any
@@ -251,7 +264,14 @@ class Database:
 
     async def execute(self, statement: Statement, **params: Any) -> str:
         """Run ``statement`` on the primary for its effect (it commits by itself)."""
-        return await (await self._primary_pool()).execute(statement.sql, *statement.args(params))  # type: ignore[no-any-return]
+        try:
+            status: str = await (await self._primary_pool()).execute(
+                statement.sql, *statement.args(params)
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            scrub(error, statement.name)
+            raise
+        return status
 
     async def _replica_pool(self) -> asyncpg.Pool | None:
         """The replica's pool, or None without one or while it is left alone.

@@ -17,6 +17,13 @@ Expanding ``IN`` lists are refused too (their SQL changes with the list's
 length); ``= ANY(:array)`` does the same with one text.
 
 Rows come back as :class:`asyncpg.Record` (``row["name"]``, ``row[0]``).
+
+An error's text must not quote a member's values into logs and spans (the
+engines run with ``hide_parameters``; veil.core.redact cuts the rest): asyncpg
+quotes an argument it cannot encode (``invalid input for query argument $1:
+'…'``) and appends Postgres's ``DETAIL`` (``Key (…)=(…)``, ``Failing row
+contains (…)``) to the message. :func:`scrub` removes both from an error as it
+leaves a statement; type, SQLSTATE and constraint name stay.
 """
 
 from __future__ import annotations
@@ -73,22 +80,49 @@ class Statement:
 
     async def fetch(self, conn: asyncpg.Connection, **params: Any) -> list[asyncpg.Record]:
         """Every row of the statement."""
-        rows: list[asyncpg.Record] = await conn.fetch(self.sql, *self.args(params))
+        try:
+            rows: list[asyncpg.Record] = await conn.fetch(self.sql, *self.args(params))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            scrub(error, self.name)
+            raise
         return rows
 
     async def fetchrow(self, conn: asyncpg.Connection, **params: Any) -> asyncpg.Record | None:
         """The first row, or None."""
-        row: asyncpg.Record | None = await conn.fetchrow(self.sql, *self.args(params))
-        return row
+        rows = await self.fetch(conn, **params)
+        return rows[0] if rows else None
 
     async def fetchval(self, conn: asyncpg.Connection, **params: Any) -> Any:
         """The first column of the first row, or None."""
-        return await conn.fetchval(self.sql, *self.args(params))
+        rows = await self.fetch(conn, **params)
+        return rows[0][0] if rows else None
 
     async def execute(self, conn: asyncpg.Connection, **params: Any) -> str:
         """Run it for its effect; returns the command tag (``UPDATE 1``)."""
-        status: str = await conn.execute(self.sql, *self.args(params))
+        try:
+            status: str = await conn.execute(self.sql, *self.args(params))
+        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            scrub(error, self.name)
+            raise
         return status
+
+
+def scrub(error: BaseException, name: str) -> None:
+    """Cut the values asyncpg and Postgres quote from ``error`` (see the module
+    docstring) before it is raised again; ``name`` names the statement instead."""
+    if isinstance(error, asyncpg.PostgresError):
+        # The server's message names the failure; its DETAIL and HINT quote rows.
+        error.detail = None
+        error.hint = None
+    elif isinstance(error, asyncpg.exceptions.DataError):
+        # Raised before sending: "invalid input for query argument $1: '<value>' (…)".
+        # The encoder's own error (its cause) may quote the value too.
+        cause = type(error.__cause__).__name__ if error.__cause__ is not None else "value"
+        error.args = (f"invalid input for a query argument of {name} ({cause})",)
+        error.detail = None
+        error.hint = None
+        error.__cause__ = None
+        error.__context__ = None
 
 
 def _check_plain(compiled: SQLCompiler, name: str) -> None:

@@ -1,0 +1,102 @@
+"""A failed hot statement (asyncpg, veil.core.statements) quotes no value it was given:
+not in its message, its traceback, nor what logs and spans keep of it."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import BigInteger, bindparam, text
+
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
+from veil.core.db import Database
+from veil.core.redact import describe, redact_message, safe_traceback
+from veil.core.settings import DatabaseSettings
+from veil.core.statements import Statement
+
+SECRET = "my secret confession"
+# A community that does not exist: Postgres would quote it in the FK violation's DETAIL.
+SECRET_ID = 987_650_123
+
+_BY_ID = Statement(
+    text("SELECT id FROM members WHERE id = :id").bindparams(bindparam("id", type_=BigInteger)),
+    "member_by_id",
+)
+_INSERT = Statement(
+    text(
+        "INSERT INTO members (community_id, lookup, data_key, chat) "
+        "VALUES (:community_id, :lookup, :key, :chat)"
+    ),
+    "insert_member",
+)
+
+
+@pytest.fixture
+async def database(infra_config: InfraConfig, stack: Any) -> AsyncIterator[Database]:
+    role = SERVICE_ROLES["confessions"]
+    settings = DatabaseSettings(
+        db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
+        db_replica_dsn=infra_config.pg_dsn(role, replica=True),  # type: ignore[arg-type]
+    )
+    db = Database.from_settings(settings, "confessions")
+    yield db
+    await db.dispose()
+
+
+def _everything_said(error: BaseException) -> str:
+    """All the text an exception can put into a log or a span."""
+    return "\n".join(
+        [
+            str(error),
+            repr(error),
+            "".join(traceback.format_exception(error)),
+            describe(error),
+            safe_traceback(error),
+            redact_message(str(error)),
+        ]
+    )
+
+
+@pytest.mark.parametrize("stale_ok", [False, True])
+async def test_a_value_the_statement_cannot_take_is_not_quoted(
+    database: Database, stale_ok: bool
+) -> None:
+    with pytest.raises(asyncpg.exceptions.DataError) as raised:
+        await database.fetch(_BY_ID, stale_ok=stale_ok, id=SECRET)
+    said = _everything_said(raised.value)
+    assert SECRET not in said
+    assert "member_by_id" in str(raised.value)
+    # The replica is not blamed for a bad value: the next stale read still goes there.
+    assert database._replica_down_until == 0.0
+
+
+async def test_a_constraint_violation_does_not_quote_the_row(database: Database) -> None:
+    values = {
+        "community_id": SECRET_ID,
+        "lookup": SECRET.encode(),
+        "key": SECRET.encode(),
+        "chat": SECRET.encode(),
+    }
+    for run in (
+        database.fetch(_INSERT, **values),
+        database.execute(_INSERT, **values),
+    ):
+        with pytest.raises(asyncpg.ForeignKeyViolationError) as raised:
+            await run
+        said = _everything_said(raised.value)
+        assert str(SECRET_ID) not in said and SECRET not in said
+        assert raised.value.constraint_name
+    with pytest.raises(asyncpg.ForeignKeyViolationError) as raised:
+        async with database.transaction() as conn:
+            await _INSERT.execute(conn, **values)
+    assert str(SECRET_ID) not in _everything_said(raised.value)
+
+
+def test_a_statement_needing_sqlalchemy_processing_is_refused() -> None:
+    from sqlalchemy import JSON, select
+
+    with pytest.raises(TypeError, match="needs processing"):
+        Statement(select(bindparam("doc", type_=JSON)), "json")
