@@ -74,7 +74,7 @@ async def test_a_value_the_statement_cannot_take_is_not_quoted(
 
 
 async def test_a_constraint_violation_does_not_quote_the_row(database: Database) -> None:
-    values = {
+    values: dict[str, Any] = {
         "community_id": SECRET_ID,
         "lookup": SECRET.encode(),
         "key": SECRET.encode(),
