@@ -200,6 +200,8 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
     assert parent.parent_writer is None and parent.visible == 1
     keys = {f"counter:{confession_id}": 10.0, f"notify:{author}:{confession_id}": 60.0}
     keys[f"notify:9200056:{confession_id}"] = 60.0
+    # asyncpg looks the array types up once per connection, before their first use.
+    await repository.pace_many({f"warm:{confession_id}": 1.0})
     async with counted.counting() as statements:
         reply = await add(9_200_057, parent.row.id, "p2")
         slots = await repository.pace_many(keys)
