@@ -46,16 +46,20 @@ def cpu_ms(pid: int) -> float:
 
 async def measure(pid: int, calls: int, call: Callable[[int], Awaitable[object]]) -> float:
     """CPU-ms of process ``pid`` per call of ``call(i)`` (``calls`` of them)."""
-    for i in range(50):  # warm-up: caches, pool connections, prepared statements
-        await call(i)
+
+    async def run(count: int) -> None:
+        queue = iter(range(count))
+
+        async def worker() -> None:
+            for i in queue:
+                await call(i)
+
+        await asyncio.gather(*(worker() for _ in range(_CONCURRENCY)))
+
+    # Warm-up at the same concurrency: caches, pool connections, prepared statements.
+    await run(max(200, calls // 10))
     before = cpu_ms(pid)
-    queue = iter(range(calls))
-
-    async def worker() -> None:
-        for i in queue:
-            await call(i)
-
-    await asyncio.gather(*(worker() for _ in range(_CONCURRENCY)))
+    await run(calls)
     return (cpu_ms(pid) - before) / calls
 
 

@@ -1,8 +1,10 @@
-"""A failed hot statement (asyncpg, veil.core.statements) quotes no value it was given:
-not in its message, its traceback, nor what logs and spans keep of it."""
+"""Hot statements (veil.core.statements on Database's asyncpg pools): a failed one
+quotes no value it was given (not in its message, its traceback, nor what logs
+and spans keep of it), and a stale-ok read survives a replica that is gone."""
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +14,7 @@ import pytest
 from sqlalchemy import BigInteger, bindparam, text
 
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
+from tools.devstack.stack import free_port
 from veil.core.db import Database
 from veil.core.redact import describe, redact_message, safe_traceback
 from veil.core.settings import DatabaseSettings
@@ -32,6 +35,9 @@ _INSERT = Statement(
     ),
     "insert_member",
 )
+
+
+_WHERE = Statement(text("SELECT pg_is_in_recovery() AS on_replica"), "where")
 
 
 @pytest.fixture
@@ -100,3 +106,47 @@ def test_a_statement_needing_sqlalchemy_processing_is_refused() -> None:
 
     with pytest.raises(TypeError, match="needs processing"):
         Statement(select(bindparam("doc", type_=JSON)), "json")
+
+
+async def test_a_stale_read_moves_to_the_primary_while_the_replica_is_unreachable(
+    infra_config: InfraConfig, stack: Any
+) -> None:
+    role = SERVICE_ROLES["confessions"]
+    settings = DatabaseSettings(
+        db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
+        # Nothing listens there: the replica is down.
+        db_replica_dsn=f"postgresql+asyncpg://{role}:{role}@127.0.0.1:{free_port()}/x",  # type: ignore[arg-type]
+        db_replica_retry_seconds=30,
+    )
+    db = Database.from_settings(settings, "confessions")
+    try:
+        assert await db.fetchval(_WHERE, stale_ok=True) is False
+        # Left alone for a while: the next reads do not try it again.
+        assert db._replica_down_until > time.monotonic() + 20
+        assert await db.fetchval(_WHERE, stale_ok=True) is False
+    finally:
+        await db.dispose()
+
+
+async def test_a_stale_read_survives_its_replica_connection_being_killed(
+    infra_config: InfraConfig, database: Database
+) -> None:
+    assert await database.fetchval(_WHERE, stale_ok=True) is True
+    role = SERVICE_ROLES["confessions"]
+    killer = await asyncpg.connect(
+        infra_config.pg_dsn(role, replica=True, driver="postgresql"),
+        server_settings={"application_name": "killer"},
+    )
+    try:
+        killed = await killer.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE application_name = 'veil-confessions' AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await killer.close()
+    assert killed >= 1
+    # The pooled connection is dead: the read is answered all the same (by a
+    # new replica connection, or by the primary), never refused.
+    assert await database.fetchval(_WHERE, stale_ok=True) in (True, False)
+    # Reads a member must see their own writes in stay on the primary.
+    assert await database.fetchval(_WHERE) is False
