@@ -70,7 +70,7 @@ def _everything_said(error: BaseException) -> str:
 async def test_a_value_the_statement_cannot_take_is_not_quoted(
     database: Database, stale_ok: bool
 ) -> None:
-    with pytest.raises(asyncpg.exceptions.DataError) as raised:
+    with pytest.raises(asyncpg.DataError) as raised:
         await database.fetch(_BY_ID, stale_ok=stale_ok, id=SECRET)
     said = _everything_said(raised.value)
     assert SECRET not in said

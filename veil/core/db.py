@@ -74,15 +74,11 @@ def _engine(
     )
 
 
-# What tells a replica read to move to the primary: the replica (or the
-# connection to it) is gone, not the statement wrong. Reads are re-runnable.
-_REPLICA_DOWN = (
-    OSError,
-    asyncio.TimeoutError,
+# Errors from Postgres that say the replica (or the connection to it) is gone,
+# not that the statement is wrong.
+_REPLICA_GONE = (
     asyncpg.exceptions.PostgresConnectionError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.InterfaceError,
     asyncpg.exceptions.AdminShutdownError,
     asyncpg.exceptions.CrashShutdownError,
 )
@@ -123,7 +119,10 @@ class _PoolSpec:
                 url = make_url(self.dsn).set(drivername="postgresql")
                 self.pool = await asyncpg.create_pool(
                     url.render_as_string(hide_password=False),
-                    min_size=1,
+                    # Opened as calls need them, and kept (min_size > 0 would
+                    # have asyncpg reconnect in the background, logging a
+                    # traceback a second, while Postgres is away).
+                    min_size=0,
                     max_size=self.settings.db_pool_size,
                     # Idle connections stay open: a burst must not open new backends.
                     max_inactive_connection_lifetime=0,
@@ -234,15 +233,17 @@ class Database:
                 try:
                     rows = await pool.fetch(statement.sql, *args)
                     return rows
-                except asyncpg.exceptions.DataError as error:
-                    # A value the statement cannot take: not the replica's fault.
-                    scrub(error, statement.name)
-                    raise
-                except _REPLICA_DOWN as error:
-                    self._replica_failed(error)
                 except asyncpg.PostgresError as error:
-                    scrub(error, statement.name)
-                    raise
+                    if not isinstance(error, _REPLICA_GONE):
+                        # Postgres answered: the statement failed, on any server.
+                        scrub(error, statement.name)
+                        raise
+                    self._replica_failed(error)
+                except Exception as error:  # the connection, not the statement
+                    # A broken connection fails in many ways (OSError, a closed
+                    # connection, a protocol state asyncpg cannot continue from):
+                    # a read is re-runnable, so the primary answers it.
+                    self._replica_failed(error)
         try:
             rows = await (await self._primary_pool()).fetch(statement.sql, *args)
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
@@ -283,7 +284,7 @@ class Database:
             return None
         try:
             return await self._pg_replica.get()
-        except _REPLICA_DOWN as error:
+        except Exception as error:  # creating the pool connects to it
             self._replica_failed(error)
             return None
 

@@ -37,6 +37,10 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as _AsyncpgDialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+# How asyncpg starts the message of an argument it cannot encode (raised before
+# sending, as asyncpg.DataError), which then quotes the argument.
+_BAD_ARGUMENT = "invalid input for query argument"
+
 _DIALECT = _AsyncpgDialect()  # type: ignore[no-untyped-call]
 
 # The sentinel of a parameter the caller must give (no value in the statement).
@@ -110,17 +114,16 @@ class Statement:
 def scrub(error: BaseException, name: str) -> None:
     """Cut the values asyncpg and Postgres quote from ``error`` (see the module
     docstring) before it is raised again; ``name`` names the statement instead."""
-    if isinstance(error, asyncpg.PostgresError):
-        # The server's message names the failure; its DETAIL and HINT quote rows.
-        error.detail = None
-        error.hint = None
-    elif isinstance(error, asyncpg.exceptions.DataError):
-        # Raised before sending: "invalid input for query argument $1: '<value>' (…)".
-        # The encoder's own error (its cause) may quote the value too.
+    if not isinstance(error, (asyncpg.PostgresError, asyncpg.InterfaceError)):
+        return
+    # The server's message names the failure; its DETAIL and HINT quote rows.
+    error.detail = None
+    error.hint = None
+    if error.args and str(error.args[0]).startswith(_BAD_ARGUMENT):
+        # "invalid input for query argument $1: '<value>' (…)"; the encoder's
+        # own error (its cause) may quote the value too.
         cause = type(error.__cause__).__name__ if error.__cause__ is not None else "value"
-        error.args = (f"invalid input for a query argument of {name} ({cause})",)
-        error.detail = None
-        error.hint = None
+        error.args = (f"{_BAD_ARGUMENT} of {name} ({cause})",)
         error.__cause__ = None
         error.__context__ = None
 
