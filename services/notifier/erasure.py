@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select, update
 
 from services.notifier.models import dead_letters, outbox, unreachable_chats
 from services.notifier.recipients import chat_key
-from services.notifier.repository import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
+from services.notifier.repository.rows import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
 from veil.core.db import Database
 from veil.core.sealing import Keyring
 

@@ -8,7 +8,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.notifier.config import LimitDefaults
 from services.notifier.erasure import QueueErasure
-from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import LimitsRow, NewMessage
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time
 from veil.v1 import notifier_pb2 as pb

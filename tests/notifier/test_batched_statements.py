@@ -24,7 +24,8 @@ from sqlalchemy import delete, event
 from services.notifier.models import outbox as outbox_table
 from services.notifier.models import unreachable_chats
 from services.notifier.recipients import chat_key, open_call
-from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import NewMessage
 from services.notifier.worker.sent_marks import SentMarks
 from tests.support.outbox import rows
 from tools.devstack.stack import Stack

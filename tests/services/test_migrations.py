@@ -22,7 +22,8 @@ from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
 from services.confessions.sealed import MemberSeal
-from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import NewMessage
 from services.social import reporting
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError

@@ -28,7 +28,8 @@ from functools import partial
 from typing import Literal
 
 from services.notifier.erasure import QueueErasure
-from services.notifier.repository import ClaimedMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import ClaimedMessage
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
 from services.notifier.worker.flood_limiter import FloodLimiter, Limits, is_private
 from services.notifier.worker.metrics import WorkerMetrics
