@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helm.test_chart import SETTINGS
 from tests.support import chart
 from tests.support.chart import (
     CHART,
@@ -22,6 +21,7 @@ from tests.support.chart import (
     GRPC_SERVICES,
     RELEASE,
     REQUIRED,
+    SETTINGS,
     container,
     deployment,
     k8s_name,
