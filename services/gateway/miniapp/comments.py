@@ -18,7 +18,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.decisions import STATUS_NAMES
 from services.gateway.registry import CommunityEntry
 from services.gateway.service_types import ThreadNotFoundError
-from services.gateway.views import texts
+from services.gateway.views import admin_texts
 from veil.contracts.callbacks import HiddenButton
 from veil.v1 import confessions_pb2, social_pb2
 
@@ -122,5 +122,5 @@ async def moderate(
     done = await services.moderate_comment(thread, comment_id, ACTIONS[action])
     return {
         "done": done,
-        "outcome": texts.HIDDEN_OUTCOMES[ACTIONS[action]] if done else texts.NOT_HIDDEN,
+        "outcome": admin_texts.HIDDEN_OUTCOMES[ACTIONS[action]] if done else admin_texts.NOT_HIDDEN,
     }
