@@ -100,7 +100,9 @@ class Claims(RepositoryBase):
 
         Communities in ``skip`` are left alone (their bot cannot send more now).
         One statement, atomic on its own: no BEGIN/COMMIT round trips (a poll
-        of an idle queue is one statement, not three).
+        of an idle queue is one statement, not three). Long but one step: the
+        claim, the opening of each row and the drop of those that cannot be
+        opened are one lease's handling.
         """
         async with self._db.write_one() as conn:
             rows = (
