@@ -43,7 +43,6 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         subject = self._subject_of(actor.community_id, actor.telegram_user_id)
         member, thread = await membership.register(
             self._repository,
-            self._outbox,
             actor.community_id,
             actor.telegram_user_id,
             subject,

@@ -22,7 +22,6 @@ from veil.v1 import confessions_pb2 as pb
 
 async def register(
     repository: MembersRepository,
-    outbox: Outbox,
     community_id: int,
     telegram_user_id: int,
     subject: str,
@@ -33,10 +32,8 @@ async def register(
         repository.db, repository.seal, community_id, telegram_user_id, subject, thread_number
     )
     if member.unreachable:
-        # They wrote to the bot, so they unblocked it: the notifier delivers
-        # to them again first, then the flag goes (a failure in between is
-        # retried on their next update).
-        await outbox.mark_reachable(community_id, telegram_user_id)
+        # They wrote to the bot, so they unblocked it: notices reach them again.
+        # (This service owns the fact; the notifier keeps no copy of it.)
         await repository.mark_reachable(member.id)
     return member, thread
 

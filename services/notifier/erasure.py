@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import delete, func, select, update
 
-from services.notifier.models import dead_letters, outbox, unreachable_chats
+from services.notifier.models import dead_letters, outbox
 from services.notifier.recipients import chat_key
 from services.notifier.repository.rows import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
 from veil.core.db import Database
@@ -56,12 +56,6 @@ class QueueErasure:
                     delete(dead_letters).where(
                         dead_letters.c.community_id == community_id,
                         dead_letters.c.chat_key.in_(chat_keys),
-                    )
-                )
-                await conn.execute(
-                    delete(unreachable_chats).where(
-                        unreachable_chats.c.community_id == community_id,
-                        unreachable_chats.c.chat_key.in_(chat_keys),
                     )
                 )
             if keys:

@@ -153,26 +153,3 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         """A community's limits, defaults where none are set."""
         row = await self._repository.get_limits(request.community_id)
         return self._limits(request.community_id, row)
-
-    async def MarkReachable(
-        self, request: pb.MarkReachableRequest, context: grpc.aio.ServicerContext
-    ) -> pb.MarkReachableResponse:
-        """Forget a chat's 403 (the member wrote to the bot again)."""
-        was = await self._repository.mark_reachable(request.community_id, request.chat_id)
-        return pb.MarkReachableResponse(was_unreachable=was)
-
-    async def ListUnreachable(
-        self, request: pb.ListUnreachableRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListUnreachableResponse:
-        """Chats of a community that blocked the bot: when and why, never which."""
-        rows = await self._repository.list_unreachable(request.community_id)
-        chats = []
-        for row in rows:
-            since = Timestamp()
-            since.FromDatetime(row.since)
-            chats.append(
-                pb.UnreachableChat(
-                    since=since, description=row.description, private_chat=row.private_chat
-                )
-            )
-        return pb.ListUnreachableResponse(chats=chats, members=sum(c.private_chat for c in chats))

@@ -162,13 +162,6 @@ class Outbox:
         )
         return list(response.ids)
 
-    async def mark_reachable(self, community_id: int, chat_id: int) -> bool:
-        """A chat that answered 403 may be sent to again; returns whether it was blocked."""
-        response = await self._stub.MarkReachable(
-            notifier_pb2.MarkReachableRequest(community_id=community_id, chat_id=chat_id)
-        )
-        return bool(response.was_unreachable)
-
     async def erase(
         self, community_id: int, chat_ids: Sequence[int], idempotency_keys: Sequence[str]
     ) -> None:

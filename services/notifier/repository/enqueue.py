@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifier.models import outbox, unreachable_chats
+from services.notifier.models import outbox
 from services.notifier.recipients import (
     chat_key,
     seal_call,
@@ -17,7 +17,6 @@ from services.notifier.repository.enqueue_many import enqueue_many, fits_one_sta
 from services.notifier.repository.enqueue_one import enqueue_one
 from services.notifier.repository.rows import (
     COLLAPSED,
-    DROPPED,
     QUEUED,
     NewMessage,
 )
@@ -33,33 +32,27 @@ class Enqueue(RepositoryBase):
         A batch repeating a key or a collapse key within itself takes one
         transaction instead (see enqueue_many.py).
 
-        A message to a chat that blocked the bot is stored as ``dropped`` at once.
-        A new message with a collapse key collapses older *queued* (not leased)
-        messages of the same community with that key.
+        Whether the recipient blocked the bot is not the notifier's to know: the
+        confessions service skips such members, and a 403 drops what is queued
+        (see reachability.py). A new message with a collapse key collapses older
+        *queued* (not leased) messages of the same community with that key.
         """
         if len(messages) == 1:
             new_id, new = await enqueue_one(
                 self._db,
                 _values(messages[0], self._keys),
                 queued=QUEUED,
-                dropped=DROPPED,
                 collapsed=COLLAPSED,
             )
             return [new_id], int(new)
         batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
-            return await enqueue_many(
-                self._db, batch, queued=QUEUED, dropped=DROPPED, collapsed=COLLAPSED
-            )
+            return await enqueue_many(self._db, batch, queued=QUEUED, collapsed=COLLAPSED)
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
-            blocked = await self._blocked_chats(conn, messages)
             for message in messages:
                 values = _values(message, self._keys)
-                if (message.community_id, values["chat_key"]) in blocked:
-                    # Never sent: it keeps no recipient.
-                    values |= {"status": DROPPED, "reason": "blocked", "sealed": None}
                 statement = (
                     insert(outbox)
                     .values(**values)
@@ -87,19 +80,6 @@ class Enqueue(RepositoryBase):
                         )
                 ids.append(int(new_id))
         return ids, accepted
-
-    async def _blocked_chats(self, conn: Any, messages: list[NewMessage]) -> set[tuple[int, bytes]]:
-        keys = self._keys
-        pairs = {(m.community_id, chat_key(keys, m.community_id, m.chat_id)) for m in messages}
-        communities = {c for c, _ in pairs}
-        chats = {c for _, c in pairs}
-        rows = await conn.execute(
-            select(unreachable_chats.c.community_id, unreachable_chats.c.chat_key).where(
-                unreachable_chats.c.community_id.in_(communities),
-                unreachable_chats.c.chat_key.in_(chats),
-            )
-        )
-        return {(int(r.community_id), bytes(r.chat_key)) for r in rows} & pairs
 
 
 def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:

@@ -1,46 +1,30 @@
-"""Chats that answered 403: marked, dropped, forgotten on /start, listed without saying which."""
+"""A chat that answered 403: what is queued for it is dropped.
+
+Whether a member blocked the bot is the confessions service's fact
+(``members.unreachable_since``): the worker tells it (``MembersService.MarkUnreachable``),
+it stops queuing their notices and clears the mark when they write again. The
+notifier keeps no copy; it only acts on the answer it got.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, null, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import null, update
 
-from services.notifier.models import outbox, unreachable_chats
-from services.notifier.recipients import (
-    chat_key,
-    is_private,
-)
+from services.notifier.models import outbox
+from services.notifier.recipients import chat_key
 from services.notifier.repository.base import RepositoryBase
-from services.notifier.repository.rows import (
-    DROPPED,
-    QUEUED,
-    SENDING,
-    UnreachableRow,
-)
+from services.notifier.repository.rows import DROPPED, QUEUED, SENDING
 
 
 class Reachability(RepositoryBase):
-    """The ``unreachable_chats`` mark and its effect on the outbox."""
+    """The effect of a 403 on the outbox."""
 
-    async def mark_blocked(
+    async def drop_blocked(
         self, community_id: int, chat_id: int, message_id: int, description: str
     ) -> int:
-        """The chat answered 403: remember it, drop its pending messages; returns how many."""
+        """The chat answered 403: drop its pending messages; returns how many."""
         key = chat_key(self._keys, community_id, chat_id)
-        async with self._db.write() as conn:
-            await conn.execute(
-                insert(unreachable_chats)
-                .values(
-                    community_id=community_id,
-                    chat_key=key,
-                    private_chat=is_private(chat_id),
-                    description=description,
-                )
-                .on_conflict_do_update(
-                    index_elements=[unreachable_chats.c.community_id, unreachable_chats.c.chat_key],
-                    set_={"description": description},
-                )
-            )
+        async with self._db.write_one() as conn:
             result = await conn.execute(
                 update(outbox)
                 .where(
@@ -60,29 +44,3 @@ class Reachability(RepositoryBase):
                 )
             )
         return int(result.rowcount)
-
-    async def mark_reachable(self, community_id: int, chat_id: int) -> bool:
-        """Forget a 403; returns whether the chat was marked unreachable."""
-        async with self._db.write() as conn:
-            result = await conn.execute(
-                delete(unreachable_chats).where(
-                    unreachable_chats.c.community_id == community_id,
-                    unreachable_chats.c.chat_key == chat_key(self._keys, community_id, chat_id),
-                )
-            )
-        return bool(result.rowcount)
-
-    async def list_unreachable(self, community_id: int) -> list[UnreachableRow]:
-        """A community's unreachable chats, newest first (read on the primary)."""
-        async with self._db.read_own() as conn:
-            # Only the keyed hash of a chat is stored, and whether it is private.
-            rows = await conn.execute(
-                select(
-                    unreachable_chats.c.private_chat,
-                    unreachable_chats.c.since,
-                    unreachable_chats.c.description,
-                )
-                .where(unreachable_chats.c.community_id == community_id)
-                .order_by(unreachable_chats.c.since.desc())
-            )
-            return [UnreachableRow(bool(r.private_chat), r.since, str(r.description)) for r in rows]

@@ -103,13 +103,3 @@ class LimitsRow:
     per_second: float | None
     per_private_chat_per_second: float | None
     per_group_per_minute: float | None
-
-
-@dataclass(frozen=True)
-class UnreachableRow:
-    """A chat that answered 403 (which one is not said: see ListUnreachable)."""
-
-    # A member's private chat (Telegram: positive chat ids), not a group or channel.
-    private_chat: bool
-    since: datetime
-    description: str

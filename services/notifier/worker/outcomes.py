@@ -80,7 +80,7 @@ class OutcomeRecorder:
                 extra={"community": message.community_id, "retry_after": answer.retry_after},
             )
         elif answer.outcome is Outcome.BLOCKED:
-            dropped = await self._repository.mark_blocked(
+            dropped = await self._repository.drop_blocked(
                 message.community_id, message.chat_id, message.id, answer.description
             )
             self._metrics.dropped.labels(community).inc(dropped)
