@@ -25,7 +25,7 @@ from services.confessions.rows import (
 from services.confessions.sealed import MemberSeal
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
-from veil.core.errors import CommunityNotFoundError
+from veil.core.errors import CommunityNotFoundError, NotFoundError
 
 
 class MembersRepository:
@@ -39,6 +39,14 @@ class MembersRepository:
     def db(self) -> Database:
         """The engines, for RegisterMember's statement (registration.py)."""
         return self._db
+
+    async def chat_of(self, community_id: int, member_id: int) -> int | None:
+        """A member's private chat id (opened), None when there is no such member."""
+        async with self._db.read_own() as conn:
+            try:
+                return await self.seal.open_member(conn, community_id, member_id)
+            except NotFoundError:
+                return None
 
     async def mark_reachable(self, member_id: int) -> None:
         """The member wrote to the bot again: notices reach them again."""

@@ -135,13 +135,9 @@ class ServiceClients(SafetyCalls, ReportCalls):
         return response
 
     async def erase(self, community: CommunityEntry, telegram_user_id: int) -> None:
-        """Erase the member in every service (idempotent: a repeat finds nothing).
-
-        Social first: it knows the member only by the internal id, which the
-        confessions erasure deletes. A failure in between is redone by the
-        redelivered press.
-        """
-        member = actor(community, telegram_user_id)
+        """Erase the member in every service: one call (the social service erases its
+        part, then has the confessions service erase theirs). Idempotent: a
+        redelivered press redoes what a failure left."""
         registered = await self.member(community, telegram_user_id)
         await self.social.EraseMember(
             social_pb2.EraseSocialMemberRequest(
@@ -150,7 +146,6 @@ class ServiceClients(SafetyCalls, ReportCalls):
                 subject=registered.member.subject,
             )
         )
-        await self.members.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
 
     # -- threads --------------------------------------------------------------
 
