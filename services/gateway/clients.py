@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from services.gateway.entities import as_proto
+from services.gateway.miniapp_calls import MiniAppCalls
 from services.gateway.registry import CommunityEntry
 from services.gateway.report_calls import ReportCalls
 from services.gateway.safety_calls import SafetyCalls
@@ -43,7 +44,7 @@ from veil.v1 import (
 
 
 @dataclass(frozen=True)
-class ServiceClients(SafetyCalls, ReportCalls):
+class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
     """One stub per service the gateway calls, and the typed calls on them.
 
     ``communities``, ``members`` and ``confessions`` are the three services of
