@@ -66,6 +66,9 @@ def test_ingress_exposes_only_the_webhook_and_mini_app_paths() -> None:
     assert not list(of_kind(rendered("default"), "Ingress"))
 
 
+SEALED = ("confessions", "notifier")
+
+
 def test_network_policies() -> None:
     objs = rendered("default")
     policies = {p["metadata"]["name"]: p["spec"] for p in of_kind(objs, "NetworkPolicy")}
@@ -93,14 +96,30 @@ def test_network_policies() -> None:
     )
     closed = chart.objects(merge(REQUIRED, {"networkPolicy": {"metricsFrom": []}}))
     names = {p["metadata"]["name"] for p in of_kind(closed, "NetworkPolicy")}
-    assert f"{RELEASE}-metrics-ingress" not in names and f"{RELEASE}-egress" in names
-    egress = policies[f"{RELEASE}-egress"]["egress"]
-    ports = {p["port"] for rule in egress for p in rule["ports"]}
+    assert f"{RELEASE}-metrics-ingress" not in names and f"{RELEASE}-gateway-egress" in names
+    # Egress per process (what each one reaches: tests/helm/test_topology.py).
+    assert f"{RELEASE}-egress" not in policies
+    worker = policies[f"{RELEASE}-notifier-worker-egress"]["egress"]
+    ports = {p["port"] for rule in worker for p in rule["ports"]}
     assert ports == {53, 5432, 6379, 4317, 4318, 443, 50051}
-    telegram = next(r for r in egress if any(p["port"] == 443 for p in r["ports"]))
+    telegram = next(r for r in worker if any(p["port"] == 443 for p in r["ports"]))
     assert {"ipBlock": {"cidr": "149.154.160.0/20"}} in telegram["to"]
-    for rule in egress:
-        assert rule["to"], "an egress rule without destinations allows everything"
+    # The migration and key-rotation Jobs reach DNS and Postgres only.
+    jobs = policies[f"{RELEASE}-jobs-egress"]
+    assert {p["port"] for rule in jobs["egress"] for p in rule["ports"]} == {53, 5432}
+    job_pods = {
+        f"{kind}-{s}"
+        for kind, services in (("migrate", GRPC_SERVICES), ("keys-rotate", SEALED))
+        for s in services
+    }
+    (selected,) = jobs["podSelector"]["matchExpressions"]
+    assert set(selected["values"]) == job_pods
+    for job in of_kind(objs, "Job"):
+        labels = job["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/component"] in job_pods
+    for name, spec in policies.items():
+        for rule in spec.get("egress", []):
+            assert rule["to"], f"{name}: an egress rule without destinations allows everything"
     assert not list(of_kind(rendered("minimal"), "NetworkPolicy"))
 
 
