@@ -15,7 +15,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.confessions.models import bans, communities, confessions, member_events, members
+from services.confessions.models import (
+    bans,
+    communities,
+    confessions,
+    conversations,
+    member_events,
+    members,
+)
 from services.confessions.rows import (
     ErasedCard,
     ErasedPost,
@@ -217,10 +224,17 @@ async def _erasure(conn: AsyncConnection, community_id: int, member_id: int) -> 
             .order_by(confessions.c.id)
         )
     ).all()
+    talks = await conn.execute(
+        select(conversations.c.id).where(
+            conversations.c.community_id == community_id,
+            conversations.c.member_id == member_id,
+        )
+    )
     return Erasure(
         member_id=member_id,
         channel_chat_id=int(community.channel_chat_id),
         admin_chat_id=int(community.admin_chat_id),
+        conversations=sorted(int(c) for c in talks.scalars()),
         cards=[
             ErasedCard(int(c.id), int(c.number), has_media=c.media_kind is not None) for c in cards
         ],

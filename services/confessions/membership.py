@@ -16,7 +16,7 @@ from services.confessions.protection import ProtectionRepository
 from services.confessions.registration import ThreadRow
 from services.confessions.rows import BanRow, Erasure, MemberRow
 from veil.core.errors import InvalidInputError
-from veil.core.outbox import Outbox
+from veil.core.outbox import Outbox, conversation_prefix
 from veil.v1 import confessions_pb2 as pb
 
 
@@ -138,7 +138,12 @@ async def erase(
         )
         # What the queue holds of them goes in the same transaction's time.
         await outbox.erase(
-            community_id, [telegram_user_id], outgoing.erased_keys(community_id, erasure)
+            community_id,
+            [telegram_user_id],
+            outgoing.erased_keys(community_id, erasure),
+            # Their messages to the admins leave the admin chat.
+            posted_in=erasure.admin_chat_id,
+            posted_prefixes=[conversation_prefix(c) for c in erasure.conversations],
         )
 
     erased = await repository.erase_member(

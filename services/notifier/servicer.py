@@ -67,10 +67,34 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         """Erase a member's traces in the queue (see services/notifier/erasure.py)."""
         if self._erasure is None or request.community_id <= 0:
             raise InvalidInputError("community_id is required")
-        deleted, scrubbed = await self._erasure.erase(
-            request.community_id, list(request.chat_ids), list(request.idempotency_keys)
+        posted = request.posted
+        erased = await self._erasure.erase(
+            request.community_id,
+            list(request.chat_ids),
+            list(request.idempotency_keys),
+            posted_in=posted.chat_id,
+            posted_prefixes=list(posted.key_prefixes),
         )
-        return pb.EraseResponse(deleted=deleted, scrubbed=scrubbed)
+        if erased.posted:
+            # Delete what the member's words became in that chat (idempotent per message).
+            await self._repository.enqueue(
+                [
+                    NewMessage(
+                        community_id=request.community_id,
+                        chat_id=posted.chat_id,
+                        method="deleteMessage",
+                        params={"chat_id": posted.chat_id, "message_id": message_id},
+                        priority=pb.PRIORITY_INTERACTIVE,
+                        idempotency_key=f"erased:{key}",
+                        collapse_key=None,
+                        not_before=None,
+                    )
+                    for key, message_id in erased.posted
+                ]
+            )
+        return pb.EraseResponse(
+            deleted=erased.deleted, scrubbed=erased.scrubbed, removals_queued=len(erased.posted)
+        )
 
     async def Enqueue(
         self, request: pb.EnqueueRequest, context: grpc.aio.ServicerContext

@@ -371,6 +371,7 @@ class EraseRequest(_message.Message):
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     CHAT_IDS_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEYS_FIELD_NUMBER: _builtins.int
+    POSTED_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     @_builtins.property
     def chat_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
@@ -380,20 +381,52 @@ class EraseRequest(_message.Message):
     def idempotency_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Messages to others that carry the member's content (cards, posts)."""
 
+    @_builtins.property
+    def posted(self) -> Global___PostedByMember:
+        """Messages that carried the member's words into a chat, named by key prefix
+        (their messages to the admins: "conv:<conversation id>:"): scrubbed, never
+        sent if still waiting, and deleted from the chat where already sent.
+        """
+
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
         chat_ids: _abc.Iterable[_builtins.int] | None = ...,
         idempotency_keys: _abc.Iterable[_builtins.str] | None = ...,
+        posted: Global___PostedByMember | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["posted", b"posted"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_ids", b"chat_ids", "community_id", b"community_id", "idempotency_keys", b"idempotency_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_ids", b"chat_ids", "community_id", b"community_id", "idempotency_keys", b"idempotency_keys", "posted", b"posted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EraseRequest: _TypeAlias = EraseRequest  # noqa: Y015
+
+@_typing.final
+class PostedByMember(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    KEY_PREFIXES_FIELD_NUMBER: _builtins.int
+    chat_id: _builtins.int
+    """The chat they were posted in (the admin chat)."""
+    @_builtins.property
+    def key_prefixes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        chat_id: _builtins.int = ...,
+        key_prefixes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "key_prefixes", b"key_prefixes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostedByMember: _TypeAlias = PostedByMember  # noqa: Y015
 
 @_typing.final
 class EraseResponse(_message.Message):
@@ -401,18 +434,22 @@ class EraseResponse(_message.Message):
 
     DELETED_FIELD_NUMBER: _builtins.int
     SCRUBBED_FIELD_NUMBER: _builtins.int
+    REMOVALS_QUEUED_FIELD_NUMBER: _builtins.int
     deleted: _builtins.int
-    """Messages deleted (to the member's chat) and scrubbed (named by key)."""
+    """Messages deleted (to the member's chat) and scrubbed (named by key or prefix)."""
     scrubbed: _builtins.int
+    removals_queued: _builtins.int
+    """deleteMessage calls queued for sent messages named by prefix."""
     def __init__(
         self,
         *,
         deleted: _builtins.int = ...,
         scrubbed: _builtins.int = ...,
+        removals_queued: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "scrubbed", b"scrubbed"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "removals_queued", b"removals_queued", "scrubbed", b"scrubbed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
