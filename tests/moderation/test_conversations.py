@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.support.moderation import admin_press, admin_says, chat, erase, shown, wait_for
 from tests.support.threads import button, reply
-from tests.support.world import World
+from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 
 
@@ -135,21 +135,17 @@ async def test_writing_to_the_admins_is_rate_limited(community: World.Community)
 async def test_deleteme_deletes_what_the_member_wrote_to_the_admins(
     community: World.Community,
 ) -> None:
+    async def writes(member: Member, *texts: str) -> None:
+        await member.start()
+        await member.send("/write")
+        for text in texts:
+            await member.send(text)
+            await _from_member(community, text)
+
     member = community.member()
-    await member.start()
-    await member.send("✉️ Write to the admins")
-    await reply(member)
-    await member.send("Please take down my confession")
-    await _from_member(community, "Please take down my confession")
-    await member.send("It names my sister")
-    await _from_member(community, "It names my sister")
-    # Another member's conversation stays.
-    other = community.member()
-    await other.start()
-    await other.send("✉️ Write to the admins")
-    await reply(other)
-    await other.send("A question of mine")
-    await _from_member(community, "A question of mine")
+    await writes(member, "Please take down my confession", "It names my sister")
+    other = community.member()  # another member's conversation stays
+    await writes(other, "A question of mine")
 
     await erase(member)
 
