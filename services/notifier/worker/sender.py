@@ -197,7 +197,9 @@ class OutboxSender:
 
         A message leaves within the first half of its lease (the validated
         settings keep the request timeout below the other half), so its call
-        is over before another worker could claim it again.
+        is over before another worker could claim it again. One loop on purpose:
+        the turn, the reservation and the deadline are one state machine, which
+        pieces would have to hand back and forth.
         """
         limits = await self._limits.get(message.community_id)
         send_by = claimed_at + self._config.lease_seconds / 2
