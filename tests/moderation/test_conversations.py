@@ -137,8 +137,8 @@ async def test_deleteme_deletes_what_the_member_wrote_to_the_admins(
 ) -> None:
     async def writes(member: Member, *texts: str) -> None:
         await member.start()
-        await member.send("/write")
         for text in texts:
+            await member.send("/write")  # one message per /write
             await member.send(text)
             await _from_member(community, text)
 
