@@ -202,7 +202,15 @@
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = c.text;
-    li.append(head, text);
+    li.append(head);
+    // What the doxxing guard or the word filter flagged, as on its card.
+    for (const line of c.flagged || []) {
+      const flag = document.createElement("div");
+      flag.className = "flag";
+      flag.textContent = line;
+      li.append(flag);
+    }
+    li.append(text);
     if (withActions) {
       const actions = document.createElement("div");
       actions.className = "actions";
