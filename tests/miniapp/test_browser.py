@@ -29,8 +29,9 @@ from tests.support.moderation import (
     wait_for,
 )
 from tests.support.services import Services
-from tests.support.threads import button
+from tests.support.threads import button, flagged_comment, replica_caught_up
 from tests.support.world import World, new_user_id
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT
 from veil.v1 import confessions_pb2
 
@@ -47,7 +48,7 @@ CONFESSIONS = (
 
 
 async def test_approve_and_reject_in_the_mini_app(
-    browser: Browser, world: World, services: Services
+    browser: Browser, world: World, services: Services, infra_config: InfraConfig
 ) -> None:
     community = await world.create_community("Riverside College")
     # A filter word flags a confession for a closer look (shown in the queue).
@@ -136,6 +137,16 @@ async def test_approve_and_reject_in_the_mini_app(
     found = page.locator("#search-results .confession")
     await expect(found).to_contain_text(CONFESSIONS[0], timeout=WAIT_MS)
     await expect(found.locator("b")).to_have_text(re.compile(rf"^#{first} · (approved|published)"))
+    # A comment the doxxing guard flagged shows the flag as its card does.
+    await replica_caught_up(infra_config)
+    _, pseudonym = await flagged_comment(community, first, "text me on +44 7700 900127")
+    await page.fill("#search-query", pseudonym)
+    await page.press("#search-query", "Enter")
+    comment = page.locator("#search-results li.comment")
+    await expect(comment.locator(".text")).to_have_text(
+        "text me on +44 7700 900127", timeout=WAIT_MS
+    )
+    await expect(comment.locator(".flag")).to_have_text("⚠️ contains a phone number")
 
     # ⚙️ The rules form changes a rule (and only what the admin changed).
     await page.click("#tab-rules")

@@ -11,15 +11,14 @@ from __future__ import annotations
 import pytest
 
 from tests.support.miniapp import assert_anonymous, call, init_data
-from tests.support.moderation import chat, shown, wait_for
 from tests.support.threads import (
     admin_press,
     button,
+    flagged_comment,
     hidden_comment,
     open_thread,
     publish,
     replica_caught_up,
-    write_comment,
 )
 from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
@@ -123,17 +122,9 @@ async def test_a_flagged_comment_is_marked_as_on_its_card(
     author = community.member()
     await author.start()
     number = await publish(author, infra_config, "the flat upstairs")
-    writer = community.member()
     dox = "ring +44 7700 900126 or ask @upstairs_flat"
-    await write_comment(writer, await open_thread(writer, number), dox)
-    messages = await wait_for(
-        lambda: chat(community, community.admin_chat_id),
-        lambda ms: any("900126" in shown(m) for m in ms),
-        "no flagged-comment card",
-    )
-    card = next(shown(m) for m in messages if "900126" in shown(m))
+    card, pseudonym = await flagged_comment(community, number, dox)
     assert "⚠️ contains a phone number and an @mention" in card
-    pseudonym = card.split("\n\n", 1)[1].split(": ", 1)[0]
     data = await init_data(community, 1)
     found = await call(community, f"search?q={pseudonym}", data)
     assert found.status == 200, found.raw
