@@ -43,7 +43,7 @@ CONFESSIONS = (
     "I have been pretending to understand linear algebra for three semesters 📐",
     "I switched majors twice and my parents still think I'm pre-med",
     "Whoever keeps leaving oat milk in the 3rd floor fridge: thank you, I drink it <3",
-    "I sing in the library elevator when it's empty. It's never empty.",
+    "I sing in the library elevator when it's empty. Duets: +44 7700 900129",
 )
 
 
@@ -76,6 +76,9 @@ async def test_approve_and_reject_in_the_mini_app(
     await expect(items.nth(0).locator(".number")).to_have_text(f"#{first}")
     await expect(items.nth(2).locator(".text")).to_have_text(CONFESSIONS[2])
     await expect(items.nth(2).locator(".flag")).to_have_text("⚠️ contains “fridge”")
+    # The doxxing guard's flag (rule flag), as on the card.
+    await expect(items.nth(3).locator(".pii")).to_have_text("⚠️ contains a phone number")
+    await expect(items.nth(2).locator(".pii")).to_be_hidden()
     await expect(items.nth(0).locator(".reject-form")).to_be_hidden()
 
     # ✅ Approve the oldest in the page while Bob presses its card's ✅ Approve

@@ -1382,8 +1382,13 @@ class PendingConfession(_message.Message):
 
     CONFESSION_FIELD_NUMBER: _builtins.int
     FLAGGED_WORD_FIELD_NUMBER: _builtins.int
+    PII_FOUND_FIELD_NUMBER: _builtins.int
     flagged_word: _builtins.str
     """The filter word that flagged it for a closer look, if any."""
+    pii_found: _builtins.str
+    """What the doxxing guard found and left in (rule flag), as its card says
+    after "⚠️ contains": "a phone number and an @mention"; empty when nothing.
+    """
     @_builtins.property
     def confession(self) -> Global___Confession: ...
     def __init__(
@@ -1391,10 +1396,11 @@ class PendingConfession(_message.Message):
         *,
         confession: Global___Confession | None = ...,
         flagged_word: _builtins.str = ...,
+        pii_found: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "flagged_word", b"flagged_word"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "flagged_word", b"flagged_word", "pii_found", b"pii_found"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -85,6 +85,11 @@
       media.textContent = item.media;
       media.hidden = false;
     }
+    if (item.pii) {
+      const pii = li.querySelector(".pii");
+      pii.textContent = item.pii;
+      pii.hidden = false;
+    }
     if (item.flagged) {
       const flag = li.querySelector(".flag");
       flag.textContent = `⚠️ contains “${item.flagged}”`;
