@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BigInteger, Integer, LargeBinary, and_, bindparam, func, or_, select, update
 
 from services.confessions.models import confessions, members
 from services.confessions.rows import ConfessionRow
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
+from veil.core.statements import Statement
 
 # The columns of a ConfessionRow.
 CONFESSION_COLUMNS = (
@@ -44,6 +45,39 @@ def _author_sealed() -> list[Any]:
     ]
 
 
+# /my: a page of the member's confessions, newest first, and their total.
+_MINE = Statement(
+    select(*CONFESSION_COLUMNS, func.count().over().label("total"))
+    .join(members, members.c.id == confessions.c.member_id)
+    .where(members.c.community_id == bindparam("community_id", type_=BigInteger))
+    .where(members.c.lookup == bindparam("lookup", type_=LargeBinary))
+    .where(confessions.c.status != "deleted")
+    .order_by(confessions.c.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+    .offset(bindparam("offset", type_=Integer)),
+    "my_confessions",
+)
+
+
+def _one_confession(by_id: bool) -> Statement:
+    which = (
+        confessions.c.id == bindparam("confession_id", type_=BigInteger)
+        if by_id
+        else confessions.c.number == bindparam("number", type_=BigInteger)
+    )
+    return Statement(
+        select(
+            *CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.channel_message_id
+        ).where(confessions.c.community_id == bindparam("community_id", type_=BigInteger), which),
+        "get_confession",
+    )
+
+
+# A confession by its internal id, or by its public number (thread pages, /ban #N).
+_BY_ID = _one_confession(by_id=True)
+_BY_NUMBER = _one_confession(by_id=False)
+
+
 class ConfessionsRepository:
     """Reads and writes of ``confessions`` outside the hot-path statement modules."""
 
@@ -65,18 +99,13 @@ class ConfessionsRepository:
         One statement: the member lookup is a join and the total a window count.
         Read on the primary, because the member has usually just submitted one.
         """
-        statement = (
-            select(*CONFESSION_COLUMNS, func.count().over().label("total"))
-            .join(members, members.c.id == confessions.c.member_id)
-            .where(members.c.community_id == community_id)
-            .where(members.c.lookup == self.seal.lookup(community_id, telegram_user_id))
-            .where(confessions.c.status != "deleted")
-            .order_by(confessions.c.id.desc())
-            .limit(limit)
-            .offset(offset)
+        rows = await self._db.fetch(
+            _MINE,
+            community_id=community_id,
+            lookup=self.seal.lookup(community_id, telegram_user_id),
+            limit=limit,
+            offset=offset,
         )
-        async with self._db.read_own() as conn:
-            rows = (await conn.execute(statement)).mappings().all()
         total = int(rows[0]["total"]) if rows else 0
         return [ConfessionRow.of(row) for row in rows], total
 
@@ -85,19 +114,17 @@ class ConfessionsRepository:
     ) -> tuple[ConfessionRow, int, int] | None:
         """A confession by its public number (or internal id): (row, author's member id,
         channel message id)."""
-        which = (
-            confessions.c.id == confession_id if confession_id else confessions.c.number == number
+        params: dict[str, Any]
+        statement, params = (
+            (_BY_ID, {"confession_id": confession_id})
+            if confession_id
+            else (_BY_NUMBER, {"number": number})
         )
-        statement = select(
-            *CONFESSION_COLUMNS, confessions.c.member_id, confessions.c.channel_message_id
-        ).where(confessions.c.community_id == community_id, which)
-        async with self._db.read() as conn:
-            row = (await conn.execute(statement)).mappings().one_or_none()
+        row = await self._db.fetchrow(statement, stale_ok=True, community_id=community_id, **params)
         if row is None:
             # Not on the replica may mean not there yet (an admin's "/ban #N"
             # right after the card arrived): only the primary can say "none".
-            async with self._db.read_own() as conn:
-                row = (await conn.execute(statement)).mappings().one_or_none()
+            row = await self._db.fetchrow(statement, community_id=community_id, **params)
         if row is None:
             return None
         return (

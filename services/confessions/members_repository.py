@@ -10,7 +10,17 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import Text, delete, func, literal, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    LargeBinary,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +36,52 @@ from services.confessions.sealed import MemberSeal
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
+from veil.core.statements import Statement
+
+# Hot statements (every comment, reaction and /me): compiled once, run on asyncpg.
+_MEMBER_BY_ID = select(members.c.id).where(
+    members.c.community_id == bindparam("community_id", type_=BigInteger),
+    members.c.id == bindparam("member_id", type_=BigInteger),
+)
+_CLAIMED = (
+    insert(member_events)
+    .from_select(
+        ["member_id", "event_key"],
+        _MEMBER_BY_ID.add_columns(bindparam("digest", type_=Text)),
+    )
+    .on_conflict_do_nothing()
+    .returning(member_events.c.member_id)
+    .cte("claimed")
+)
+# The counters move only when the event's claim inserted it: a retry counts nothing.
+_RECORD_ACTIVITY = Statement(
+    update(members)
+    .where(members.c.id.in_(select(_CLAIMED.c.member_id)))
+    .values(
+        comments_written=func.greatest(
+            members.c.comments_written + bindparam("comments", type_=Integer), 0
+        ),
+        reactions_received=func.greatest(
+            members.c.reactions_received + bindparam("reactions", type_=Integer), 0
+        ),
+    )
+    .returning(members.c.id),
+    "record_activity",
+)
+_PROFILE = Statement(
+    select(
+        members.c.confessions_sent,
+        members.c.confessions_approved,
+        members.c.comments_written,
+        members.c.reactions_received,
+        members.c.notifications_enabled,
+        members.c.created_at,
+    ).where(
+        members.c.community_id == bindparam("community_id", type_=BigInteger),
+        members.c.lookup == bindparam("lookup", type_=LargeBinary),
+    ),
+    "profile",
+)
 
 
 class MembersRepository:
@@ -97,47 +153,25 @@ class MembersRepository:
         only when the claim inserted it, so a retried call changes nothing.
         """
         digest = hashlib.sha256(event_key.encode()).hexdigest()[:32]
-        member = select(members.c.id).where(
-            members.c.community_id == community_id, members.c.id == member_id
-        )
-        claimed = (
-            insert(member_events)
-            .from_select(["member_id", "event_key"], member.add_columns(literal(digest, Text)))
-            .on_conflict_do_nothing()
-            .returning(member_events.c.member_id)
-            .cte("claimed")
-        )
-        statement = (
-            update(members)
-            .where(members.c.id.in_(select(claimed.c.member_id)))
-            .values(
-                comments_written=func.greatest(members.c.comments_written + comments_written, 0),
-                reactions_received=func.greatest(
-                    members.c.reactions_received + reactions_received, 0
-                ),
-            )
-            .returning(members.c.id)
-        )
         # One statement commits by itself: no BEGIN/COMMIT round trips.
-        async with self._db.write_one() as conn:
-            return (await conn.execute(statement)).first() is not None
+        row = await self._db.fetchrow(
+            _RECORD_ACTIVITY,
+            community_id=community_id,
+            member_id=member_id,
+            digest=digest,
+            comments=comments_written,
+            reactions=reactions_received,
+        )
+        return row is not None
 
     async def profile(self, community_id: int, telegram_user_id: int) -> ProfileRow | None:
         """The member's counters: one statement on the primary (their own, fresh)."""
-        statement = select(
-            members.c.confessions_sent,
-            members.c.confessions_approved,
-            members.c.comments_written,
-            members.c.reactions_received,
-            members.c.notifications_enabled,
-            members.c.created_at,
-        ).where(
-            members.c.community_id == community_id,
-            members.c.lookup == self.seal.lookup(community_id, telegram_user_id),
+        row = await self._db.fetchrow(
+            _PROFILE,
+            community_id=community_id,
+            lookup=self.seal.lookup(community_id, telegram_user_id),
         )
-        async with self._db.read_own() as conn:
-            row = (await conn.execute(statement)).mappings().one_or_none()
-        return ProfileRow(**row) if row is not None else None
+        return ProfileRow(**dict(row.items())) if row is not None else None
 
     async def erase_member(
         self,

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import text
 
 from services.confessions.rows import Recipient
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
+from veil.core.statements import Statement
 from veil.v1 import confessions_pb2 as pb
 
-_COUNT_AND_READ = text(
-    """
+_COUNT_AND_READ = Statement(
+    text(
+        """
 WITH claimed AS (
     INSERT INTO member_events (member_id, event_key)
     SELECT m.id, CAST(:digest AS text) FROM members m
@@ -46,6 +49,8 @@ FROM members m
 JOIN unnest(CAST(:communities AS bigint[]), CAST(:members AS bigint[])) AS k(community_id, id)
   ON m.community_id = k.community_id AND m.id = k.id
 """
+    ),
+    "notify_members",
 )
 
 
@@ -58,7 +63,7 @@ async def count_and_read(
     """Count ``activity`` (once per event key) and read the recipients by (community
     id, member id), their chats opened with ``seal``: one statement."""
     unique = sorted(set(keys))
-    params = {
+    params: dict[str, Any] = {
         "counting": activity is not None,
         "activity_community": activity.community_id if activity is not None else 0,
         "activity_member": activity.member_id if activity is not None else 0,
@@ -71,13 +76,15 @@ async def count_and_read(
         "communities": [c for c, _ in unique],
         "members": [m for _, m in unique],
     }
-    async with db.write_one() as conn:
-        rows = (await conn.execute(_COUNT_AND_READ, params)).all()
+    # One statement on the primary, committing by itself.
+    rows = await db.fetch(_COUNT_AND_READ, **params)
     return {
-        (int(r.community_id), int(r.id)): Recipient(
-            telegram_user_id=seal.chat_id(int(r.community_id), r.lookup, r.data_key, r.chat),
-            notifications_enabled=bool(r.notifications_enabled),
-            unreachable=bool(r.unreachable),
+        (int(r["community_id"]), int(r["id"])): Recipient(
+            telegram_user_id=seal.chat_id(
+                int(r["community_id"]), r["lookup"], r["data_key"], r["chat"]
+            ),
+            notifications_enabled=bool(r["notifications_enabled"]),
+            unreachable=bool(r["unreachable"]),
         )
         for r in rows
     }

@@ -1,38 +1,35 @@
 """RegisterMember's SQL: the member found or created, their ban
 (and shadow ban), and a thread's confession.
 
-Every update the gateway handles resolves its member here, so the statement is
-built once, at import, and is one round trip: the upsert (``xmax = 0`` tells a
-fresh insert from an update), the subject's ban in force (the longest of
-several; by subject, so it outlives the member's erasure) and, when the update
-is about a thread, that thread's confession (a thread page then needs no
-GetConfession call). On the primary: the member row is written anyway.
+Every update the gateway handles resolves its member here, so its statements
+are compiled once, at import, and run on asyncpg (veil.core.statements). An
+existing member (nearly every call) costs one round trip and no sealing beyond
+the lookup hash: the member row found by its lookup, the subject's ban in force
+(the longest of several; by subject, so it outlives the member's erasure) and,
+when the update is about a thread, that thread's confession (a thread page then
+needs no GetConfession call). Only when no row is found is a data key minted
+and wrapped, and the upsert (``xmax = 0`` tells a fresh insert from a racing
+one) runs with the same reads. On the primary: a member sees their own row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import RowMapping, text
-from sqlalchemy.exc import IntegrityError
+import asyncpg
+from sqlalchemy import text
 
 from services.confessions.rows import BanRow, ConfessionRow, MemberRow
 from services.confessions.safety_rules import SafetyRules
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
+from veil.core.statements import Statement
 from veil.v1 import common_pb2
 
-_REGISTER = text(
-    """
-WITH m AS (
-    INSERT INTO members (community_id, lookup, data_key, chat)
-    VALUES (:community_id, :lookup, :data_key, :chat)
-    ON CONFLICT ON CONSTRAINT members_community_lookup_key
-    DO UPDATE SET lookup = EXCLUDED.lookup
-    RETURNING id, xmax = 0 AS created, notifications_enabled,
-              unreachable_since IS NOT NULL AS unreachable, created_at, confessions_approved
-)
+# The reads that ride with the member row ``m``: ban, shadow ban, thread, rules.
+_WITH_MEMBER = """
 SELECT m.id, m.created, m.notifications_enabled, m.unreachable,
        m.created_at AS joined_at, m.confessions_approved,
        r.filter_words, r.filter_action, r.max_length, r.pii_action, r.filter_comments,
@@ -58,6 +55,37 @@ LEFT JOIN LATERAL (
 LEFT JOIN confessions c ON c.community_id = :community_id AND c.number = :thread_number
 LEFT JOIN community_rules r ON r.community_id = :community_id AND :thread_number <> 0
 """
+
+_MEMBER_COLUMNS = """id, notifications_enabled, unreachable_since IS NOT NULL AS unreachable,
+              created_at, confessions_approved"""
+
+# An existing member: no row when there is none (nor a community).
+_FIND = Statement(
+    text(
+        f"""
+WITH m AS (
+    SELECT {_MEMBER_COLUMNS}, false AS created FROM members
+    WHERE community_id = :community_id AND lookup = :lookup
+)
+{_WITH_MEMBER}"""
+    ),
+    "register_find",
+)
+
+# A new member (or one that a concurrent call created a moment ago).
+_REGISTER = Statement(
+    text(
+        f"""
+WITH m AS (
+    INSERT INTO members (community_id, lookup, data_key, chat)
+    VALUES (:community_id, :lookup, :data_key, :chat)
+    ON CONFLICT ON CONSTRAINT members_community_lookup_key
+    DO UPDATE SET lookup = EXCLUDED.lookup
+    RETURNING {_MEMBER_COLUMNS}, xmax = 0 AS created
+)
+{_WITH_MEMBER}"""
+    ),
+    "register_upsert",
 )
 
 
@@ -72,7 +100,7 @@ class ThreadRow:
     comment_rules: common_pb2.CommentRules
 
 
-def _thread(row: RowMapping) -> ThreadRow | None:
+def _thread(row: Any) -> ThreadRow | None:
     if row["c_id"] is None:
         return None
     return ThreadRow(
@@ -97,19 +125,24 @@ async def register_member(
 ) -> tuple[MemberRow, ThreadRow | None]:
     """Find or create the member (with settings, reachability and ban in force);
     with ``thread_number``, that thread's confession too (None when there is none)."""
-    # A new member's sealed columns; an existing member keeps theirs.
+    lookup = seal.lookup(community_id, telegram_user_id)
     params = {
         "community_id": community_id,
-        **seal.new_member(community_id, telegram_user_id),
+        "lookup": lookup,
         "subject": subject,
         "thread_number": thread_number,
     }
-    try:
-        async with db.write_one() as conn:
-            row = (await conn.execute(_REGISTER, params)).mappings().one()
-    except IntegrityError as error:
-        # The only constraint an upsert can break here is the community FK.
-        raise CommunityNotFoundError(community_id) from error
+    async with db.connection() as conn:
+        row = await _FIND.fetchrow(conn, **params)
+        if row is None:
+            # Only a new member's sealed columns cost a data key and its wrapping.
+            sealed = seal.new_member(community_id, telegram_user_id, lookup=lookup)
+            try:
+                row = await _REGISTER.fetchrow(conn, **{**params, **sealed})
+            except asyncpg.ForeignKeyViolationError as error:
+                # The only constraint an upsert can break here is the community FK.
+                raise CommunityNotFoundError(community_id) from error
+    assert row is not None
     ban = None
     if row["ban_id"] is not None:
         ban = BanRow(

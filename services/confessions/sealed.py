@@ -27,9 +27,13 @@ class MemberSeal:
         """The keyed hash a member of a community is found by."""
         return self.keys.lookup("member", community_id, telegram_user_id)
 
-    def new_member(self, community_id: int, telegram_user_id: int) -> dict[str, Any]:
-        """The sealed columns of a new member: lookup, wrapped data key, sealed chat."""
-        lookup = self.lookup(community_id, telegram_user_id)
+    def new_member(
+        self, community_id: int, telegram_user_id: int, *, lookup: bytes | None = None
+    ) -> dict[str, Any]:
+        """The sealed columns of a new member: lookup, wrapped data key, sealed chat
+        (``lookup`` when the caller computed it already)."""
+        if lookup is None:
+            lookup = self.lookup(community_id, telegram_user_id)
         bound = _member_ad(community_id, lookup)
         dek, wrapped = self.keys.new_data_key(bound)
         chat = self.keys.seal_with(dek, str(telegram_user_id).encode(), bound)

@@ -6,7 +6,7 @@ used (a redelivered comment) or the comment it replies to is gone, and the
 thread's visible count and the replied-to comment's writer (to tell them) are
 read. A statement runs atomically on its own: no
 BEGIN/COMMIT round trips. Only a redelivery or a refused reply needs a second
-statement. Built once, at import.
+statement. Compiled once, at import, and run on asyncpg (veil.core.statements).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from services.social.repository import CommentRow
 from veil.core.db import Database
+from veil.core.statements import Statement
 
 _COLUMNS = (
     "id, confession_id, parent_id, member_id, pseudonym, text, likes, dislikes, "
@@ -33,8 +34,9 @@ _PARENT_WRITER = (
     "WHERE p.id = {c}.parent_id AND p.community_id = :community_id"
 )
 
-_ADD = text(
-    f"""
+_ADD = Statement(
+    text(
+        f"""
 WITH state AS (
     INSERT INTO thread_states (confession_id, community_id, author_member_id)
     VALUES (:confession_id, :community_id, NULLIF(CAST(:author AS bigint), 0))
@@ -63,14 +65,19 @@ SELECT added.*, ({_VISIBLE}) + CASE WHEN added.status = 'visible' THEN 1 ELSE 0 
        ({_PARENT_WRITER.format(c="added")}) AS parent_writer
 FROM added
 """
+    ),
+    "add_comment",
 )
 
-_EXISTING = text(
-    f"""
+_EXISTING = Statement(
+    text(
+        f"""
 SELECT {_COLUMNS}, ({_VISIBLE}) AS visible,
        ({_PARENT_WRITER.format(c="comments")}) AS parent_writer
 FROM comments WHERE community_id = :community_id AND idempotency_key = :key
 """
+    ),
+    "existing_comment",
 )
 
 _FIELDS = tuple(CommentRow.__dataclass_fields__)
@@ -131,12 +138,14 @@ async def add_comment(
         # A shadow-banned writer's comment is shown to them only.
         "status": "shadow" if shadow else "visible",
     }
-    async with db.write_one() as conn:
-        row = (await conn.execute(_ADD, params)).mappings().one_or_none()
+    # Each statement commits by itself (no BEGIN/COMMIT round trips).
+    async with db.connection() as conn:
+        row = await _ADD.fetchrow(conn, **params)
         if row is not None:
             return _added(row, True)
-        key = {"community_id": community_id, "confession_id": confession_id, "key": idempotency_key}
-        existing = (await conn.execute(_EXISTING, key)).mappings().one_or_none()
+        existing = await _EXISTING.fetchrow(
+            conn, community_id=community_id, confession_id=confession_id, key=idempotency_key
+        )
     if existing is None:
         raise LookupError("the comment replied to is gone")
     return _added(existing, False)

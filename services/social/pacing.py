@@ -4,8 +4,8 @@ The first send of a quiet period leaves at once; later ones within the
 interval are batched into one send at the end of it. One statement for any
 number of keys: the upsert computes the new slot from the row's latest version
 (``ON CONFLICT DO UPDATE`` locks it), so concurrent callers take their slots
-one after another, without a transaction around a read and a write. Built
-once, at import.
+one after another, without a transaction around a read and a write. Compiled
+once, at import, and run on asyncpg (veil.core.statements).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import text
 
 from veil.core.db import Database
+from veil.core.statements import Statement
 
 # The three cases, on the stored row: the period is quiet (leave at once), a
 # batched send is waiting (join it), or a send left within the interval
@@ -29,8 +30,9 @@ _INTERVAL = "(EXCLUDED.next_allowed - now())"
 
 # Several keys in one statement (a comment's counter edit and its notices),
 # upserted in key order: concurrent callers lock shared rows in the same order.
-_PACE = text(
-    f"""
+_PACE = Statement(
+    text(
+        f"""
 INSERT INTO pacers AS p (key, next_allowed, scheduled_at, pending)
 SELECT k.key, now() + make_interval(secs => k.seconds), NULL, 0
 FROM unnest(CAST(:keys AS text[]), CAST(:seconds AS double precision[])) AS k(key, seconds)
@@ -47,6 +49,8 @@ ON CONFLICT (key) DO UPDATE SET
                    ELSE 1 END
 RETURNING key, scheduled_at, pending
 """
+    ),
+    "pace",
 )
 
 
@@ -70,8 +74,12 @@ async def pace_many(db: Database, intervals: Mapping[str, float]) -> dict[str, S
     """
     if not intervals:
         return {}
-    params = {"keys": list(intervals), "seconds": [float(s) for s in intervals.values()]}
-    async with db.write_one() as conn:
-        rows = (await conn.execute(_PACE, params)).all()
+    # One statement on the primary, committing by itself.
+    rows = await db.fetch(
+        _PACE, keys=list(intervals), seconds=[float(s) for s in intervals.values()]
+    )
     # A send that leaves at once stands for itself (the row keeps 0 pending).
-    return {row.key: Slot(at=row.scheduled_at, pending=max(1, int(row.pending))) for row in rows}
+    return {
+        row["key"]: Slot(at=row["scheduled_at"], pending=max(1, int(row["pending"])))
+        for row in rows
+    }

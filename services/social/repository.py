@@ -9,9 +9,14 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     ColumnElement,
-    RowMapping,
+    Integer,
+    SmallInteger,
+    Text,
     and_,
+    bindparam,
     case,
     delete,
     func,
@@ -28,6 +33,7 @@ from services.social.models import comments, reactions
 from services.social.pacing import Slot
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
+from veil.core.statements import Statement
 
 VISIBLE = "visible"
 HIDDEN = "hidden"
@@ -101,7 +107,7 @@ _COLUMNS = (
 )
 
 
-def _comment(row: RowMapping) -> CommentRow:
+def _comment(row: Any) -> CommentRow:
     values: dict[str, Any] = {
         name: row[name] for name in CommentRow.__dataclass_fields__ if name in row
     }
@@ -114,6 +120,123 @@ def _order(sort: Sort) -> list[ColumnElement[Any]]:
     if sort is Sort.TOP:
         return [(comments.c.likes - comments.c.dislikes).desc(), comments.c.id]
     return [comments.c.id]
+
+
+def _thread_page(sort: Sort) -> Statement:
+    """A thread page in ``sort`` order: one statement whatever the page holds (the
+    viewer's reaction and the parent quoted by a reply are joins, the thread size
+    a window count)."""
+    parent = comments.alias("parent")
+    mine = reactions.alias("mine")
+    viewer = bindparam("viewer", type_=BigInteger)
+    statement = (
+        select(
+            *_COLUMNS,
+            func.coalesce(mine.c.value, 0).label("my_reaction"),
+            parent.c.pseudonym.label("parent_pseudonym"),
+            case((parent.c.status == VISIBLE, parent.c.text), else_=literal(DELETED_TEXT)).label(
+                "parent_text"
+            ),
+            func.count().over().label("total"),
+        )
+        .select_from(
+            comments.outerjoin(
+                mine,
+                and_(
+                    mine.c.comment_id == comments.c.id,
+                    mine.c.member_id == viewer,
+                    # Markers of erased members (member 0) are nobody's.
+                    mine.c.member_id != 0,
+                ),
+            ).outerjoin(parent, parent.c.id == comments.c.parent_id)
+        )
+        .where(comments.c.community_id == bindparam("community_id", type_=BigInteger))
+        .where(comments.c.confession_id == bindparam("confession_id", type_=BigInteger))
+        .where(
+            or_(
+                comments.c.status == VISIBLE,
+                # A shadow-banned writer sees their own comments, nobody else does.
+                and_(
+                    comments.c.status == SHADOW,
+                    comments.c.member_id == viewer,
+                    comments.c.member_id != 0,
+                ),
+            )
+        )
+        .order_by(*_order(sort))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+    )
+    return Statement(statement, f"thread_page_{sort.value}")
+
+
+_THREAD_PAGES = {sort: _thread_page(sort) for sort in Sort}
+
+_VISIBLE_COUNT = Statement(
+    select(func.count()).where(
+        comments.c.community_id == bindparam("community_id", type_=BigInteger),
+        comments.c.confession_id == bindparam("confession_id", type_=BigInteger),
+        comments.c.status == VISIBLE,
+    ),
+    "visible_count",
+)
+
+# React's three statements inside its transaction (see SocialRepository.react).
+_REACT_LOCK = Statement(
+    select(comments.c.member_id, thread_states.state_of(bindparam("confession_id")))
+    .where(
+        comments.c.community_id == bindparam("community_id", type_=BigInteger),
+        comments.c.confession_id == bindparam("confession_id", type_=BigInteger),
+        comments.c.id == bindparam("comment_id", type_=BigInteger),
+        comments.c.status == VISIBLE,
+    )
+    .with_for_update(of=comments),
+    "react_lock",
+)
+_REACT_REMOVE = Statement(
+    delete(reactions)
+    .where(
+        reactions.c.comment_id == bindparam("comment_id", type_=BigInteger),
+        reactions.c.subject == func.any(bindparam("subjects", type_=ARRAY(Text))),
+    )
+    .returning(reactions.c.value),
+    "react_remove",
+)
+
+
+def _react_count(with_insert: bool) -> Statement:
+    """The counters moved by the change (and the new reaction inserted, when there is one)."""
+    like = bindparam("like_delta", type_=Integer)
+    dislike = bindparam("dislike_delta", type_=Integer)
+    changed = bindparam("changed", type_=Integer)
+    comment_id = bindparam("comment_id", type_=BigInteger)
+    statement = (
+        update(comments)
+        .where(comments.c.id == comment_id)
+        .values(
+            likes=comments.c.likes + like,
+            dislikes=comments.c.dislikes + dislike,
+            reaction_changes=comments.c.reaction_changes + changed,
+        )
+        .returning(comments.c.likes, comments.c.dislikes, comments.c.reaction_changes)
+    )
+    if with_insert:
+        # The new reaction rides in the counters' statement.
+        statement = statement.add_cte(
+            insert(reactions)
+            .values(
+                comment_id=comment_id,
+                subject=bindparam("subject", type_=Text),
+                member_id=bindparam("member_id", type_=BigInteger),
+                value=bindparam("value", type_=SmallInteger),
+            )
+            .cte("reacted")
+        )
+    return Statement(statement, "react_count")
+
+
+_REACT_COUNT = _react_count(with_insert=False)
+_REACT_COUNT_INSERT = _react_count(with_insert=True)
 
 
 class SocialRepository:
@@ -144,59 +267,28 @@ class SocialRepository:
     ) -> ThreadPage:
         """One page of visible comments with counts, the viewer's reactions and reply quotes.
 
-        One statement whatever the page holds: the viewer's reaction and the
-        parent quoted by a reply are joins, the thread size a window count.
+        One statement whatever the page holds (``_thread_page``).
         ``consistent`` reads from the primary (the viewer just wrote).
         """
-        parent = comments.alias("parent")
-        mine = reactions.alias("mine")
-        statement = (
-            select(
-                *_COLUMNS,
-                func.coalesce(mine.c.value, 0).label("my_reaction"),
-                parent.c.pseudonym.label("parent_pseudonym"),
-                case(
-                    (parent.c.status == VISIBLE, parent.c.text), else_=literal(DELETED_TEXT)
-                ).label("parent_text"),
-                func.count().over().label("total"),
-            )
-            .select_from(
-                comments.outerjoin(
-                    mine,
-                    and_(
-                        mine.c.comment_id == comments.c.id,
-                        mine.c.member_id == viewer_member_id,
-                        # Markers of erased members (member 0) are nobody's.
-                        mine.c.member_id != 0,
-                    ),
-                ).outerjoin(parent, parent.c.id == comments.c.parent_id)
-            )
-            .where(comments.c.community_id == community_id)
-            .where(comments.c.confession_id == confession_id)
-            .where(
-                or_(
-                    comments.c.status == VISIBLE,
-                    # A shadow-banned writer sees their own comments, nobody else does.
-                    and_(
-                        comments.c.status == SHADOW,
-                        comments.c.member_id == viewer_member_id,
-                        comments.c.member_id != 0,
-                    ),
-                )
-            )
-            .order_by(*_order(sort))
-            .limit(limit)
-            .offset(offset)
+        rows = await self._db.fetch(
+            _THREAD_PAGES[sort],
+            stale_ok=not consistent,
+            community_id=community_id,
+            confession_id=confession_id,
+            viewer=viewer_member_id,
+            limit=limit,
+            offset=offset,
         )
-        reader = self._db.read_own if consistent else self._db.read
-        async with reader() as conn:
-            rows = (await conn.execute(statement)).mappings().all()
         if not rows and offset > 0:
             # The window count is only known with a row; an empty page past the
             # end still reports the size, at the cost of a second statement.
-            async with reader() as conn:
-                total = await self._visible_count(conn, community_id, confession_id)
-            return ThreadPage([], total)
+            total = await self._db.fetchval(
+                _VISIBLE_COUNT,
+                stale_ok=not consistent,
+                community_id=community_id,
+                confession_id=confession_id,
+            )
+            return ThreadPage([], int(total))
         return ThreadPage([_comment(r) for r in rows], int(rows[0]["total"]) if rows else 0)
 
     async def get_comment(self, community_id: int, comment_id: int) -> CommentRow | None:
@@ -233,56 +325,40 @@ class SocialRepository:
         lock (thread_states.py): a closed thread is refused, an unknown one
         unless ``known_open``.
         """
-        async with self._db.write() as conn:
-            locked = (
-                select(comments.c.member_id, thread_states.state_of(confession_id))
-                .where(
-                    comments.c.community_id == community_id,
-                    comments.c.confession_id == confession_id,
-                    comments.c.id == comment_id,
-                    comments.c.status == VISIBLE,
-                )
-                .with_for_update(of=comments)
+        async with self._db.transaction() as conn:
+            found = await _REACT_LOCK.fetchrow(
+                conn, community_id=community_id, confession_id=confession_id, comment_id=comment_id
             )
-            found = (await conn.execute(locked)).one_or_none()
             if found is None:
                 raise LookupError("comment not found")
             thread_states.check(found[1], known_open=known_open)
             writer = found[0]
-            key = and_(
-                reactions.c.comment_id == comment_id,
-                reactions.c.subject.in_(_subjects(subject, member_id)),
-            )
             # After the lock: the reaction read here is the latest one.
-            removed = await conn.execute(delete(reactions).where(key).returning(reactions.c.value))
-            old = int(removed.scalar() or 0)
-            counting = (
-                update(comments)
-                .where(comments.c.id == comment_id)
-                .values(
-                    likes=comments.c.likes + (int(value == 1) - int(old == 1)),
-                    dislikes=comments.c.dislikes + (int(value == -1) - int(old == -1)),
-                    reaction_changes=comments.c.reaction_changes + int(old != value),
+            old = int(
+                await _REACT_REMOVE.fetchval(
+                    conn, comment_id=comment_id, subjects=_subjects(subject, member_id)
                 )
-                .returning(comments.c.likes, comments.c.dislikes, comments.c.reaction_changes)
+                or 0
             )
-            if value:
-                # The new reaction rides in the counters' statement.
-                counting = counting.add_cte(
-                    insert(reactions)
-                    .values(
-                        comment_id=comment_id, subject=subject, member_id=member_id, value=value
-                    )
-                    .cte("reacted")
-                )
-            counts = (await conn.execute(counting)).one()
+            counting = _REACT_COUNT_INSERT if value else _REACT_COUNT
+            counts = await counting.fetchrow(
+                conn,
+                comment_id=comment_id,
+                like_delta=int(value == 1) - int(old == 1),
+                dislike_delta=int(value == -1) - int(old == -1),
+                changed=int(old != value),
+                subject=subject,
+                member_id=member_id,
+                value=value,
+            )
+            assert counts is not None
             return ReactionResult(
-                likes=int(counts.likes),
-                dislikes=int(counts.dislikes),
+                likes=int(counts["likes"]),
+                dislikes=int(counts["dislikes"]),
                 my_reaction=value,
                 writer_member_id=int(writer),
                 delta=int(value != 0) - int(old != 0),
-                version=str(counts.reaction_changes),
+                version=str(counts["reaction_changes"]),
             )
 
     async def set_status(

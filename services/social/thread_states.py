@@ -24,8 +24,9 @@ class ThreadStateUnknownError(Exception):
     """The thread's state is not known here: the caller asks the confessions service."""
 
 
-def state_of(confession_id: int) -> Any:
-    """The thread's state as a scalar subquery: 'open', 'closed' or NULL (unknown)."""
+def state_of(confession_id: Any) -> Any:
+    """The thread's state as a scalar subquery: 'open', 'closed' or NULL (unknown);
+    ``confession_id`` is an id or a bind parameter (a precompiled statement)."""
     return (
         select(
             case(

@@ -6,20 +6,20 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from services.confessions import decision, notify_members, registration, submission
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.rows import CommunityRow, Recipient
 from services.confessions.sealed import MemberSeal
+from tests.support.statements import CountedDatabase
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
+from veil.core.errors import CommunityNotFoundError
 from veil.core.sealing import Keyring
 from veil.core.settings import DatabaseSettings
 from veil.v1 import confessions_pb2
@@ -28,15 +28,21 @@ _bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 8_100_000_000)
 
 
 @pytest.fixture
-async def database(infra_config: InfraConfig, stack: Any) -> AsyncIterator[Database]:
+async def counted(infra_config: InfraConfig, stack: Any) -> AsyncIterator[CountedDatabase]:
     role = SERVICE_ROLES["confessions"]
     settings = DatabaseSettings(
         db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
         db_replica_dsn=infra_config.pg_dsn(role, replica=True),  # type: ignore[arg-type]
     )
-    db = Database.from_settings(settings, "confessions")
-    yield db
-    await db.dispose()
+    counted = CountedDatabase(settings, "confessions")
+    yield counted
+    await counted.db.dispose()
+
+
+@pytest.fixture
+def database(counted: CountedDatabase) -> Database:
+    """The counted database itself."""
+    return counted.db
 
 
 @pytest.fixture
@@ -45,7 +51,9 @@ def seal(seal_keys: Keyring) -> MemberSeal:
     return MemberSeal(seal_keys)
 
 
-async def test_a_profile_view_is_one_statement(database: Database, seal: MemberSeal) -> None:
+async def test_a_profile_view_is_one_statement(
+    database: Database, counted: CountedDatabase, seal: MemberSeal
+) -> None:
     repository = MembersRepository(database, seal)
     bot_id = next(_bot_ids)
     # A well-formed token: the gateways serve every community, this one too.
@@ -86,21 +94,8 @@ async def test_a_profile_view_is_one_statement(database: Database, seal: MemberS
         reason="",
     )
 
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engines = [database.primary.sync_engine]
-    if database.replica is not None:
-        engines.append(database.replica.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
+    async with counted.counting() as statements:
         profile = await repository.profile(community.id, 4242)
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
     assert len(statements) == 1
     assert profile is not None
     assert (
@@ -109,34 +104,6 @@ async def test_a_profile_view_is_one_statement(database: Database, seal: MemberS
         profile.comments_written,
         profile.reactions_received,
     ) == (1, 1, 3, 2)
-
-
-@contextmanager
-def counting(database: Database) -> Iterator[list[str]]:
-    """Every statement sent to either engine while the block runs, BEGINs included."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    def begin(conn: Any) -> None:
-        # SQLAlchemy opens its transaction on every connection; the driver
-        # sends BEGIN (and later COMMIT) only outside autocommit.
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            statements.append("BEGIN")
-
-    engines = [database.primary.sync_engine]
-    if database.replica is not None:
-        engines.append(database.replica.sync_engine)
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-        event.listen(engine, "begin", begin)
-    try:
-        yield statements
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
-            event.remove(engine, "begin", begin)
 
 
 async def _community(database: Database, seal: MemberSeal) -> CommunityRow:
@@ -151,9 +118,11 @@ async def _community(database: Database, seal: MemberSeal) -> CommunityRow:
     )
 
 
-async def test_a_submission_is_two_statements(database: Database, seal: MemberSeal) -> None:
+async def test_a_submission_is_two_statements(
+    database: Database, counted: CountedDatabase, seal: MemberSeal
+) -> None:
     community = await _community(database, seal)
-    with counting(database) as statements:
+    async with counted.counting() as statements:
         found = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
     # The checks' reads with the member's upsert, then the insert with its number,
@@ -166,7 +135,7 @@ async def test_a_submission_is_two_statements(database: Database, seal: MemberSe
     assert (stored.approved, stored.rejected) == (0, 0)
 
     # A retried Send finds the first one in the first statement.
-    with counting(database) as statements:
+    async with counted.counting() as statements:
         again = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
     assert len(statements) == 1
     assert again.existing is not None
@@ -215,7 +184,7 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(
 
 
 async def test_an_approval_is_one_statement_and_counts_once(
-    database: Database, seal: MemberSeal
+    database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
     community = await _community(database, seal)
@@ -223,7 +192,7 @@ async def test_an_approval_is_one_statement_and_counts_once(
         database, seal, community.id, 5353, "subject-5353"
     )
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
-    with counting(database) as statements:
+    async with counted.counting() as statements:
         won = await decision.decide(
             database,
             seal,
@@ -243,7 +212,7 @@ async def test_an_approval_is_one_statement_and_counts_once(
     assert won.decision.publish_at is None
 
     # A second admin loses and reads the decision that stands.
-    with counting(database) as statements:
+    async with counted.counting() as statements:
         lost = await decision.decide(
             database,
             seal,
@@ -262,7 +231,7 @@ async def test_an_approval_is_one_statement_and_counts_once(
 
 
 async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_statement(
-    database: Database, seal: MemberSeal
+    database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
     community = await _community(database, seal)
@@ -276,7 +245,9 @@ async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_s
         community_id=community.id, member_id=writer.id, comments_written=1, event_key="comment:1"
     )
     keys = [(community.id, author.id), (community.id, author.id), (community.id, 987_654_321)]
-    with counting(database) as statements:
+    # asyncpg looks an array type up once per connection, before its first use.
+    await notify_members.count_and_read(database, seal, None, keys)
+    async with counted.counting() as statements:
         found = await notify_members.count_and_read(database, seal, activity, keys)
     assert len(statements) == 1
     # A member who is not there (erased) is not found; the sealed chat is opened.
@@ -326,3 +297,55 @@ async def test_racing_approvals_with_an_interval_take_one_slot_each(
     # The first goes at once; the others 10 and 20 minutes later.
     assert len(slots) == 2
     assert round((slots[1] - slots[0]).total_seconds()) == 600
+
+
+class _CountingSeal(MemberSeal):
+    """The stack's seal, counting the data keys it mints (each is a wrap with the master key)."""
+
+    minted = 0
+
+    def new_member(
+        self, community_id: int, telegram_user_id: int, *, lookup: bytes | None = None
+    ) -> dict[str, Any]:
+        self.minted += 1
+        return super().new_member(community_id, telegram_user_id, lookup=lookup)
+
+
+async def test_registering_an_existing_member_is_one_statement_without_a_new_key(
+    database: Database, counted: CountedDatabase, seal_keys: Keyring
+) -> None:
+    seal = _CountingSeal(seal_keys)
+    community = await _community(database, seal)
+    with_thread = await submission.store(
+        database,
+        community.id,
+        (await registration.register_member(database, seal, community.id, 5454, "s-5454"))[0].id,
+        "a thread",
+        "t:1",
+    )
+    assert seal.minted == 1
+    async with counted.counting() as statements:
+        member, thread = await registration.register_member(
+            database, seal, community.id, 5454, "s-5454", with_thread.confession.number
+        )
+    assert len(statements) == 1
+    assert seal.minted == 1
+    assert not member.created and member.id > 0
+    assert thread is not None and thread.confession.id == with_thread.confession.id
+    # A new member: the find, then the upsert with a freshly sealed row.
+    async with counted.counting() as statements:
+        fresh, _ = await registration.register_member(database, seal, community.id, 5455, "s-5455")
+    assert len(statements) == 2 and "BEGIN" not in statements
+    assert fresh.created and seal.minted == 2
+    # Its chat opens with the stack's keys: the row was sealed as before.
+    recipients = await notify_members.count_and_read(
+        database, seal, None, [(community.id, fresh.id)]
+    )
+    assert recipients[(community.id, fresh.id)].telegram_user_id == 5455
+
+
+async def test_registering_in_an_unknown_community_is_refused(
+    database: Database, seal: MemberSeal
+) -> None:
+    with pytest.raises(CommunityNotFoundError):
+        await registration.register_member(database, seal, 987_654_321, 5456, "s-5456")

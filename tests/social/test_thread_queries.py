@@ -6,30 +6,38 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from services.social import commenting, reporting
 from services.social.models import thread_states
 from services.social.repository import SocialRepository, Sort
 from services.social.thread_states import close_authors_threads
+from tests.support.statements import CountedDatabase, work
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
-from veil.core.db import Database
 from veil.core.settings import DatabaseSettings
 from veil.v1 import common_pb2
 
 
 @pytest.fixture
-async def repository(infra_config: InfraConfig) -> AsyncIterator[SocialRepository]:
+async def counted(infra_config: InfraConfig) -> AsyncIterator[CountedDatabase]:
     settings = DatabaseSettings(
         db_primary_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"]),  # type: ignore[arg-type]
         db_replica_dsn=infra_config.pg_dsn(SERVICE_ROLES["social"], replica=True),  # type: ignore[arg-type]
     )
-    db = Database.from_settings(settings, "social")
-    yield SocialRepository(db)
-    await db.dispose()
+    counted = CountedDatabase(settings, "social")
+    yield counted
+    await counted.db.dispose()
 
 
-async def test_one_thread_page_is_one_statement(repository: SocialRepository, stack: Any) -> None:
+@pytest.fixture
+def repository(counted: CountedDatabase) -> SocialRepository:
+    """The repository on the counted database."""
+    return SocialRepository(counted.db)
+
+
+async def test_one_thread_page_is_one_statement(
+    repository: SocialRepository, counted: CountedDatabase, stack: Any
+) -> None:
     community_id, confession_id = 7_000_001, 7_000_002
     ids: list[int] = []
     for i in range(12):
@@ -48,18 +56,8 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
         ids.append(row.id)
     for comment_id in ids[:6]:
         await repository.react(community_id, confession_id, comment_id, 101, 1, "s101")
-    db = repository._db
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engines = [db.primary.sync_engine] + ([db.replica.sync_engine] if db.replica else [])
-    for engine in engines:
-        event.listen(engine, "before_cursor_execute", count)
-    try:
-        for sort in Sort:
-            statements.clear()
+    for sort in Sort:
+        async with counted.counting() as statements:
             page = await repository.thread_page(
                 community_id=community_id,
                 confession_id=confession_id,
@@ -69,12 +67,21 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
                 offset=5,
                 consistent=sort is Sort.TOP,
             )
-            assert len(page.comments) == 5 and page.total == 12
-            assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 1
-            assert any(c.parent_text for c in page.comments)
-    finally:
-        for engine in engines:
-            event.remove(engine, "before_cursor_execute", count)
+        assert len(page.comments) == 5 and page.total == 12
+        assert len(statements) == 1 and statements[0].lstrip().upper().startswith("SELECT")
+        assert any(c.parent_text for c in page.comments)
+    # Past the end: the page is empty and the size costs one more statement.
+    async with counted.counting() as statements:
+        page = await repository.thread_page(
+            community_id=community_id,
+            confession_id=confession_id,
+            viewer_member_id=101,
+            sort=Sort.NEWEST,
+            limit=5,
+            offset=20,
+            consistent=False,
+        )
+    assert (page.comments, page.total, len(statements)) == ([], 12, 2)
     assert {
         c.my_reaction
         for c in (
@@ -92,7 +99,7 @@ async def test_one_thread_page_is_one_statement(repository: SocialRepository, st
 
 
 async def test_a_reaction_reads_the_thread_state_here(
-    repository: SocialRepository, stack: Any
+    repository: SocialRepository, counted: CountedDatabase, stack: Any
 ) -> None:
     """An open thread's reaction: the lock with the thread's state, the old
     reaction removed, the new one with the counters; a closed thread is refused."""
@@ -111,19 +118,18 @@ async def test_a_reaction_reads_the_thread_state_here(
         idempotency_key="r1",
     )
     db = repository.db
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(db.primary.sync_engine, "before_cursor_execute", count)
-    try:
+    # asyncpg looks an array type (the subjects) up once per connection, before its first use.
+    await repository.react(community_id, confession_id, row.id, 9_100_057, 0, "s57")
+    async with counted.counting() as statements:
         result = await repository.react(community_id, confession_id, row.id, 9_100_057, 1, "s57")
-    finally:
-        event.remove(db.primary.sync_engine, "before_cursor_execute", count)
     assert (result.likes, result.delta) == (1, 1)
-    assert len(statements) == 3
-    assert "thread_states" in statements[0]
+    # In one transaction: the lock with the thread's state, the old reaction
+    # removed, the new one with the counters.
+    assert len(work(statements)) == 3 and len(statements) == 5
+    assert "thread_states" in work(statements)[0]
+    # Pressed again with 👎: the like goes, the dislike counts.
+    again = await repository.react(community_id, confession_id, row.id, 9_100_057, -1, "s57")
+    assert (again.likes, again.dislikes, again.delta, again.version) == (0, 1, 0, "2")
 
     async with db.write() as conn:
         await conn.execute(close_authors_threads(community_id, author))
@@ -170,7 +176,7 @@ async def test_a_reaction_reads_the_thread_state_here(
 
 
 async def test_a_reply_and_its_follow_up_slots_are_two_statements(
-    repository: SocialRepository, stack: Any
+    repository: SocialRepository, counted: CountedDatabase, stack: Any
 ) -> None:
     """The reply's insert names the parent's writer (to tell them); the slots of the
     counter edit and both notices are taken in one more statement."""
@@ -192,20 +198,13 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
 
     parent = await add(9_200_056, None, "p1")
     assert parent.parent_writer is None and parent.visible == 1
-    db = repository.db
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
     keys = {f"counter:{confession_id}": 10.0, f"notify:{author}:{confession_id}": 60.0}
     keys[f"notify:9200056:{confession_id}"] = 60.0
-    event.listen(db.primary.sync_engine, "before_cursor_execute", count)
-    try:
+    # asyncpg looks the array types up once per connection, before their first use.
+    await repository.pace_many({f"warm:{confession_id}": 1.0})
+    async with counted.counting() as statements:
         reply = await add(9_200_057, parent.row.id, "p2")
         slots = await repository.pace_many(keys)
-    finally:
-        event.remove(db.primary.sync_engine, "before_cursor_execute", count)
     assert len(statements) == 2
     assert (reply.created, reply.visible, reply.parent_writer) == (True, 2, 9_200_056)
     # The first send of a quiet period leaves at once; the next one waits its interval.
