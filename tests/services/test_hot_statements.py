@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import BigInteger, bindparam, text
 
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
-from tools.devstack.stack import free_port
+from tools.devstack.ports import free_port
 from veil.core.db import Database
 from veil.core.redact import describe, redact_message, safe_traceback
 from veil.core.settings import DatabaseSettings

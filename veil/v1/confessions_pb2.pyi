@@ -640,17 +640,19 @@ Global___RecordMemberActivityResponse: _TypeAlias = RecordMemberActivityResponse
 class EraseMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> _common_pb2.Actor: ...
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
     def __init__(
         self,
         *,
-        actor: _common_pb2.Actor | None = ...,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -416,6 +416,8 @@ class MembersServiceServicer:
 
     def EraseMember(self, request, context):
         """Erases a member's identity and content in this service. Irreversible.
+        Called by the social service's EraseMember, the one /deleteme call, once
+        the member's comments are gone (social knows members by this id only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -398,15 +398,18 @@ class EraseSocialMemberResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMMENTS_ERASED_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_ERASED_FIELD_NUMBER: _builtins.int
     comments_erased: _builtins.int
+    confessions_erased: _builtins.int
     def __init__(
         self,
         *,
         comments_erased: _builtins.int = ...,
+        confessions_erased: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_erased", b"comments_erased"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_erased", b"comments_erased", "confessions_erased", b"confessions_erased"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -126,9 +126,12 @@ class SocialServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def EraseMember(self, request, context):
-        """Erases a member's comments in this service: comments that have replies
-        keep their place as "[deleted]", the rest are removed. Their reports and
-        reactions on others' comments stay as markers under the subject alone.
+        """/deleteme, in every service: first the member's comments here (comments
+        that have replies keep their place as "[deleted]", the rest are removed;
+        their reports and reactions on others' comments stay as markers under the
+        subject alone), then the member in the confessions service
+        (MembersService.EraseMember), which drops the internal id this one knows
+        them by. Idempotent: a repeat after a failure in between redoes what is left.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -43,9 +43,12 @@ class SocialServiceStub:
     ListComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _grpc.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]
-    """Erases a member's comments in this service: comments that have replies
-    keep their place as "[deleted]", the rest are removed. Their reports and
-    reactions on others' comments stay as markers under the subject alone.
+    """/deleteme, in every service: first the member's comments here (comments
+    that have replies keep their place as "[deleted]", the rest are removed;
+    their reports and reactions on others' comments stay as markers under the
+    subject alone), then the member in the confessions service
+    (MembersService.EraseMember), which drops the internal id this one knows
+    them by. Idempotent: a repeat after a failure in between redoes what is left.
     """
     React: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]
     """Toggles (same value again) or switches (the other value) a member's
@@ -109,9 +112,12 @@ class SocialServiceAsyncStub(SocialServiceStub):
     ListComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _aio.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]  # type: ignore[assignment]
-    """Erases a member's comments in this service: comments that have replies
-    keep their place as "[deleted]", the rest are removed. Their reports and
-    reactions on others' comments stay as markers under the subject alone.
+    """/deleteme, in every service: first the member's comments here (comments
+    that have replies keep their place as "[deleted]", the rest are removed;
+    their reports and reactions on others' comments stay as markers under the
+    subject alone), then the member in the confessions service
+    (MembersService.EraseMember), which drops the internal id this one knows
+    them by. Idempotent: a repeat after a failure in between redoes what is left.
     """
     React: _aio.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]  # type: ignore[assignment]
     """Toggles (same value again) or switches (the other value) a member's
@@ -190,9 +196,12 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _social_pb2.EraseSocialMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.EraseSocialMemberResponse, _abc.Awaitable[_social_pb2.EraseSocialMemberResponse]]:
-        """Erases a member's comments in this service: comments that have replies
-        keep their place as "[deleted]", the rest are removed. Their reports and
-        reactions on others' comments stay as markers under the subject alone.
+        """/deleteme, in every service: first the member's comments here (comments
+        that have replies keep their place as "[deleted]", the rest are removed;
+        their reports and reactions on others' comments stay as markers under the
+        subject alone), then the member in the confessions service
+        (MembersService.EraseMember), which drops the internal id this one knows
+        them by. Idempotent: a repeat after a failure in between redoes what is left.
         """
 
     @_abc_1.abstractmethod
