@@ -150,3 +150,12 @@ async def test_a_stale_read_survives_its_replica_connection_being_killed(
     assert await database.fetchval(_WHERE, stale_ok=True) in (True, False)
     # Reads a member must see their own writes in stay on the primary.
     assert await database.fetchval(_WHERE) is False
+
+
+def test_a_database_s_repr_does_not_show_its_password() -> None:
+    settings = DatabaseSettings(
+        db_primary_dsn="postgresql+asyncpg://veil:hunter2@db/veil",  # type: ignore[arg-type]
+        db_replica_dsn="postgresql+asyncpg://veil:hunter3@replica/veil",  # type: ignore[arg-type]
+    )
+    shown = repr(Database.from_settings(settings, "confessions"))
+    assert "hunter2" not in shown and "hunter3" not in shown

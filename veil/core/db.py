@@ -98,9 +98,10 @@ class _PoolSpec:
     """How to open one asyncpg pool (opened on first use: building a Database
     stays synchronous, as its callers and Alembic expect)."""
 
-    dsn: str
-    settings: DatabaseSettings
-    schema: str
+    # Out of repr: it carries the password.
+    dsn: str = field(repr=False)
+    settings: DatabaseSettings = field(repr=False)
+    schema: str = ""
     # Told every statement's SQL (tests count round trips); None in services.
     observe: Callable[[str], None] | None = None
     pool: asyncpg.Pool | None = None
