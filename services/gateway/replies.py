@@ -3,12 +3,23 @@
 A handler whose update failed half-way runs again from the start: the
 callback query it answered cannot be answered twice, and the message it
 edited is already edited. Those two refusals mean "done before", not errors.
+
+None of these calls has a result anyone reads, so each is held for the webhook
+answer (services/gateway/webhook_reply.py): the last call of an update rides
+in the 200 instead of a request of its own.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import (
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    TelegramMethod,
+)
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from services.gateway.webhook_reply import in_reply
@@ -28,30 +39,28 @@ async def answer_query(
     ``t.me/<bot>?start=…`` link: the client opens the bot with it. The answer
     rides in the webhook's 200 when it can (its result is only ``True``).
     """
-    try:
-        await in_reply(
-            query.answer(None if text is None else alert_text(text), show_alert=alert, url=url)
-        )
-    except TelegramBadRequest as error:
-        if _ANSWERED not in error.message:
-            raise
+    await in_reply(
+        query.answer(None if text is None else alert_text(text), show_alert=alert, url=url),
+        fine=(_ANSWERED,),
+    )
+
+
+async def reply(message: Message, html: str, **options: Any) -> None:
+    """Answer ``message`` in its chat with ``html``; nobody needs the new message's id."""
+    await in_reply(message.answer(html, **options))
 
 
 async def answer_long(message: Message, html: str) -> None:
     """Answer with ``html`` (HTML), in as many messages as Telegram's limit needs."""
     for chunk in split_html(html):
-        await message.answer(chunk)
+        await reply(message, chunk)
 
 
 async def edit_text(
     message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Replace a bot message's text; an edit that already happened is fine."""
-    try:
-        await message.edit_text(text, reply_markup=reply_markup)
-    except TelegramBadRequest as error:
-        if _UNCHANGED not in error.message:
-            raise
+    await in_reply(message.edit_text(text, reply_markup=reply_markup), fine=(_UNCHANGED,))
 
 
 async def edit_card(
@@ -67,22 +76,18 @@ async def edit_card(
 
     ``markup`` None removes the buttons. An edit that already happened is fine.
     """
-    try:
-        if html is None:
-            await bot.edit_message_reply_markup(
-                chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
-        elif caption:
-            await bot.edit_message_caption(
-                chat_id=chat_id, message_id=message_id, caption=html, reply_markup=markup
-            )
-        else:
-            await bot.edit_message_text(
-                text=html, chat_id=chat_id, message_id=message_id, reply_markup=markup
-            )
-    except TelegramBadRequest as error:
-        if _UNCHANGED not in error.message:
-            raise
+    edit: TelegramMethod[Any]
+    if html is None:
+        edit = EditMessageReplyMarkup(chat_id=chat_id, message_id=message_id, reply_markup=markup)
+    elif caption:
+        edit = EditMessageCaption(
+            chat_id=chat_id, message_id=message_id, caption=html, reply_markup=markup
+        )
+    else:
+        edit = EditMessageText(
+            text=html, chat_id=chat_id, message_id=message_id, reply_markup=markup
+        )
+    await in_reply(edit.as_(bot), fine=(_UNCHANGED,))
 
 
 async def edit_message(
@@ -105,8 +110,8 @@ async def send_media(
 ) -> None:
     """Answer with a photo, voice note or video by ``file_id`` (never a forward)."""
     if kind == "photo":
-        await message.answer_photo(file_id, caption=caption, reply_markup=markup)
+        await in_reply(message.answer_photo(file_id, caption=caption, reply_markup=markup))
     elif kind == "voice":
-        await message.answer_voice(file_id, caption=caption, reply_markup=markup)
+        await in_reply(message.answer_voice(file_id, caption=caption, reply_markup=markup))
     else:
-        await message.answer_video(file_id, caption=caption, reply_markup=markup)
+        await in_reply(message.answer_video(file_id, caption=caption, reply_markup=markup))

@@ -1,33 +1,46 @@
-"""One Bot API call per update can ride in the webhook response instead of its own request.
+"""The last Bot API call of an update rides in the webhook response instead of its own request.
 
 Telegram executes a method given in the body of the webhook's 200 answer. It
-gives the bot no result, so only calls whose result nobody reads go there: the
-answer to a button press (``answerCallbackQuery``, whose result is ``True``) and
-a handler's last message when no message id is needed. The call leaves with the
-200, that is only once the update was handled: a failed update answers non-2xx
-without it, and Telegram's redelivery makes it again.
+gives the bot no result, so only calls whose result nobody reads go there
+(``in_reply``): answers to button presses, edits, and messages whose id nobody
+keeps. Such a call is *held* in the update's reply slot; when the handler makes
+another call, the held one goes out first, so Telegram sees every call of the
+update in the order the handler made it and only the last rides in the 200.
+The held call leaves with the 200, that is only once the update was handled: a
+failed update answers non-2xx without it, and Telegram's redelivery makes it
+again.
 
-``in_reply(method)`` puts the method in the update's reply slot when the slot is
-free, and makes the call at once otherwise (outside a webhook update too).
+A refusal that only means "done before" (a query answered already, a message
+already edited) is no error for a held call either: ``in_reply`` takes the
+texts of such refusals and a held call that gets one is fine.
+
+``in_reply(method)`` outside a webhook update (a task the handler left behind,
+the Mini App) calls the method at once.
 """
 
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
 from aiohttp import web
+from opentelemetry.trace import SpanKind
+
+from veil.core.telemetry import tracer
 
 
 @dataclass
 class ReplySlot:
-    """The one call the webhook answer may carry."""
+    """The call the webhook answer may carry, and the refusals it may meet harmlessly."""
 
     method: TelegramMethod[Any] | None = None
+    fine: tuple[str, ...] = ()
     open: bool = True
 
 
@@ -50,13 +63,36 @@ def closing(token: contextvars.Token[ReplySlot | None]) -> None:
     _slot.reset(token)
 
 
-async def in_reply(method: TelegramMethod[Any]) -> None:
-    """Send ``method`` in the webhook answer if the slot is free, else call it now."""
+async def call(method: TelegramMethod[Any], fine: Iterable[str] = ()) -> None:
+    """Make ``method`` now; a refusal whose text contains one of ``fine`` is no error."""
+    try:
+        await method
+    except TelegramBadRequest as error:
+        if not any(text in error.message for text in fine):
+            raise
+
+
+async def in_reply(method: TelegramMethod[Any], fine: Iterable[str] = ()) -> None:
+    """Hold ``method`` for the webhook answer (sending a call held before it first).
+
+    Outside a webhook update the method is made at once. ``fine``: refusals
+    that mean the call's effect is already there (see :func:`call`).
+    """
     slot = _slot.get()
-    if slot is not None and slot.open and slot.method is None:
-        slot.method = method
+    if slot is None or not slot.open:
+        await call(method, fine)
         return
-    await method
+    await send_held()
+    slot.method, slot.fine = method, tuple(fine)
+
+
+async def send_held() -> None:
+    """Send the held call now: another call is about to go out and must come after it."""
+    slot = _slot.get()
+    if slot is not None and slot.method is not None:
+        held, fine = slot.method, slot.fine
+        slot.method, slot.fine = None, ()
+        await call(held, fine)
 
 
 def reply_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
@@ -76,6 +112,13 @@ async def answer_with(bot: Bot, slot: ReplySlot) -> web.Response:
         return web.Response(status=200)
     body = reply_body(bot, slot.method)
     if body is None:
-        await bot(slot.method)
+        await call(slot.method, slot.fine)
         return web.Response(status=200)
-    return web.Response(status=200, body=body, content_type="application/json")
+    name = slot.method.__api_method__
+    # The trace shows the call that answered the update, though Telegram makes it.
+    with tracer().start_as_current_span(
+        f"webhook answer {name}",
+        kind=SpanKind.PRODUCER,
+        attributes={"telegram.method": name, "veil.answer": "webhook response"},
+    ):
+        return web.Response(status=200, body=body, content_type="application/json")

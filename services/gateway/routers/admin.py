@@ -18,7 +18,7 @@ from aiogram.types import Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_long
+from services.gateway.replies import answer_long, reply
 from services.gateway.views import safety_texts, texts
 from services.gateway.views.texts import ban_line, rules_text
 from veil.core.durations import parse_duration
@@ -75,7 +75,7 @@ async def ban_terms(message: Message, rest: str) -> tuple[str, datetime | None] 
         try:
             seconds = parse_duration(head)
         except InvalidInputError as error:
-            await message.answer(texts.warning(str(error)))
+            await reply(message, texts.warning(str(error)))
             return None
         rest = tail.strip()
     return rest[:BAN_REASON_LENGTH], until_of(seconds)
@@ -94,12 +94,12 @@ async def target_of(
     """
     match = _TARGET.match(command.args or "")
     if match is None:
-        await message.answer(usage)
+        await reply(message, usage)
         return None
     try:
         member_id, label = await _resolve(services, community, match.group(1))
     except TargetError as error:
-        await message.answer(texts.warning(str(error)))
+        await reply(message, texts.warning(str(error)))
         return None
     return member_id, label, (match.group(2) or "").strip()
 
@@ -121,7 +121,7 @@ async def ban(
         return
     reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until)
-    await message.answer(texts.banned(ban_line(label, reason, until)))
+    await reply(message, texts.banned(ban_line(label, reason, until)))
 
 
 @router.message(Command("unban"), FromAdmin())
@@ -147,9 +147,9 @@ async def unban(
         label = f"confession {target}" if target.startswith("#") else target
         done = await services.unban(community, label=label)
     else:
-        await message.answer(texts.UNBAN_USAGE)
+        await reply(message, texts.UNBAN_USAGE)
         return
-    await message.answer(texts.unbanned(label, done))
+    await reply(message, texts.unbanned(label, done))
 
 
 @router.message(Command("bans"), FromAdmin())
@@ -158,7 +158,7 @@ async def bans(message: Message, community: CommunityEntry, services: ServiceCli
     in_force = await services.bans(community)
     warns = await services.warns(community)
     if not in_force and not warns:
-        await message.answer(texts.NOBODY_BANNED)
+        await reply(message, texts.NOBODY_BANNED)
         return
     lines = [texts.bans_head(len(in_force))]
     for item in in_force:
@@ -173,13 +173,13 @@ async def bans(message: Message, community: CommunityEntry, services: ServiceCli
 @router.message(Command("help"), FromAdmin())
 async def help_(message: Message) -> None:
     """/help in the admin chat: the admin commands (members' help is in private)."""
-    await message.answer(texts.ADMIN_HELP_TEXT)
+    await reply(message, texts.ADMIN_HELP_TEXT)
 
 
 @router.message(Command("cancel"))
 async def cancel(message: Message) -> None:
     """/cancel with no reason being typed (the moderation router takes it otherwise)."""
-    await message.answer(texts.NOTHING_TO_CANCEL)
+    await reply(message, texts.NOTHING_TO_CANCEL)
 
 
 @router.message(Command("settings"), FromAdmin())

@@ -27,7 +27,7 @@ from services.gateway.entities import trimmed_entities
 from services.gateway.filters import HasText, Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.routers.threads import (
     mark_own_write,
     member_and_thread,
@@ -201,8 +201,9 @@ async def compose(
         return
     await answer_query(query)
     if isinstance(query.message, Message):
-        await query.message.answer(
-            texts.write_comment(callback_data.number, reply=bool(callback_data.parent))
+        await reply(
+            query.message,
+            texts.write_comment(callback_data.number, reply=bool(callback_data.parent)),
         )
     # The prompt was shown first: a redelivered press asks again, nothing is lost.
     data = await state.get_data()
@@ -228,14 +229,14 @@ async def write(
     """Store the comment and show the thread page it landed on."""
     text = (message.text or "").strip()
     if len(text) > COMMENT_MAX_LENGTH:
-        await message.answer(texts.comment_too_long(len(text)))
+        await reply(message, texts.comment_too_long(len(text)))
         return
     data = await state.get_data()
     number = int(data["n"])
     standing = (await member(number)).standing
     if standing.banned:
         # Banned while writing: the comment is not stored.
-        await message.answer(texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)
+        await reply(message, texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)
         await state.set_state(None)
         return
     try:
@@ -254,7 +255,7 @@ async def write(
             shadow=standing.shadowed,
         )
     except ThreadNotFoundError:
-        await message.answer(texts.thread_unavailable(number), reply_markup=MAIN_MENU)
+        await reply(message, texts.thread_unavailable(number), reply_markup=MAIN_MENU)
         await state.set_state(None)
         return
     except grpc.aio.AioRpcError as error:
@@ -262,15 +263,15 @@ async def write(
         if refusal is not None and error.code() == grpc.StatusCode.INVALID_ARGUMENT:
             # A community rule refused it (personal information, a filtered
             # word, the length): they are still writing, the same draft key kept.
-            await message.answer(texts.comment_refused(refusal))
+            await reply(message, texts.comment_refused(refusal))
             return
         if not not_found(error):
             raise
-        await message.answer(texts.PARENT_GONE, reply_markup=MAIN_MENU)
+        await reply(message, texts.PARENT_GONE, reply_markup=MAIN_MENU)
         await state.set_state(None)
         return
     await mark_own_write(state)
     last_page = max(0, (int(added.thread_count) - 1) // COMMENTS_PAGE_SIZE)
     rendered, markup = await render(services, member_id, thread, state, last_page, 0)
-    await message.answer(rendered, reply_markup=markup)
+    await reply(message, rendered, reply_markup=markup)
     await state.set_state(None)

@@ -17,7 +17,7 @@ from services.gateway.entities import trimmed_entities
 from services.gateway.filters import HasMedia, HasText, Pressed, PrivateChat, TextIs
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_message, send_media
+from services.gateway.replies import answer_query, edit_message, reply, send_media
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU, cancel_keyboard, preview_keyboard
 from veil.contracts.callbacks import DraftAction, DraftButton
@@ -44,12 +44,12 @@ async def begin(message: Message, state: FSMContext, member: MemberLookup) -> No
     """Start a new draft; its id becomes the idempotency key of the submission."""
     if (await member()).standing.banned:
         # Told before they write, not after.
-        await message.answer(texts.BANNED, reply_markup=MAIN_MENU)
+        await reply(message, texts.BANNED, reply_markup=MAIN_MENU)
         return
     draft = uuid.uuid4().hex[:16]
     await state.set_state(Draft.writing)
     await state.set_data({"draft": draft})
-    await message.answer(texts.ASK_TEXT, reply_markup=cancel_keyboard(draft))
+    await reply(message, texts.ASK_TEXT, reply_markup=cancel_keyboard(draft))
 
 
 @router.message(Command("cancel"))
@@ -57,8 +57,8 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
     """Drop whatever is in progress."""
     had_state = await state.get_state() is not None
     await state.clear()
-    await message.answer(
-        texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, reply_markup=MAIN_MENU
+    await reply(
+        message, texts.CANCELLED if had_state else texts.NOTHING_TO_CANCEL, reply_markup=MAIN_MENU
     )
 
 
@@ -68,14 +68,14 @@ async def write(message: Message, state: FSMContext) -> None:
     text = (message.text or "").strip()
     # Characters as Telegram counts them: an emoji is often two.
     if utf16_len(text) > CONFESSION_MAX_LENGTH:
-        await message.answer(texts.too_long(utf16_len(text), CONFESSION_MAX_LENGTH))
+        await reply(message, texts.too_long(utf16_len(text), CONFESSION_MAX_LENGTH))
         return
     # Telegram's entities go with the draft: the doxxing guard reads them at Send.
     entities = trimmed_entities(message.text or "", message.entities)
     data = await state.update_data(text=text, media_kind=None, file_id=None, entities=entities)
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
-    await message.answer(texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
+    await reply(message, texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
     await state.set_state(Draft.previewing)
 
 
@@ -84,7 +84,7 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
     """A photo, voice note or video (its caption the text): previewed by file_id."""
     caption = (message.caption or "").strip()
     if utf16_len(caption) > CAPTION_MAX_LENGTH:
-        await message.answer(texts.too_long(utf16_len(caption), CAPTION_MAX_LENGTH))
+        await reply(message, texts.too_long(utf16_len(caption), CAPTION_MAX_LENGTH))
         return
     entities = trimmed_entities(message.caption or "", message.caption_entities)
     data = await state.update_data(
@@ -104,7 +104,7 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
 @router.message(StateFilter(Draft.writing))
 async def write_other(message: Message) -> None:
     """Stickers, documents and the like are not confessions."""
-    await message.answer(texts.ONLY_TEXT)
+    await reply(message, texts.ONLY_TEXT)
 
 
 async def _draft(query: CallbackQuery, pressed: DraftAction, state: FSMContext) -> dict[str, Any]:
@@ -142,7 +142,7 @@ async def edit_draft(query: CallbackQuery, callback_data: DraftAction, state: FS
         return
     await answer_query(query)
     if isinstance(query.message, Message):
-        await query.message.answer(texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
+        await reply(query.message, texts.EDIT_TEXT, reply_markup=cancel_keyboard(data["draft"]))
     await state.set_state(Draft.writing)
 
 

@@ -12,7 +12,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.service_types import ThreadNotFoundError, open_thread
 from services.gateway.views import texts
 from services.gateway.views.keyboards import confession_report_keyboard
@@ -56,7 +56,8 @@ async def report(
     if reason is None:
         await answer_query(query)
         if message is not None:
-            await message.answer(
+            await reply(
+                message,
                 texts.ask_confession_report_reason(number),
                 reply_markup=confession_report_keyboard(number),
             )

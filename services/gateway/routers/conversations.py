@@ -23,7 +23,7 @@ from aiogram.types import CallbackQuery, Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed, PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_message
+from services.gateway.replies import answer_query, edit_message, reply
 from services.gateway.views import safety_texts, texts
 from services.gateway.views.keyboards import MAIN_MENU
 from veil.contracts.callbacks import ConversationAction, ConversationButton
@@ -50,7 +50,7 @@ class Writing(StatesGroup):
 
 
 async def _ask(message: Message, state: FSMContext) -> None:
-    await message.answer(safety_texts.WRITE_PROMPT)
+    await reply(message, safety_texts.WRITE_PROMPT)
     await state.set_state(Writing.message)
 
 
@@ -66,7 +66,7 @@ async def begin(message: Message, state: FSMContext) -> None:
 async def cancel(message: Message, state: FSMContext) -> None:
     """Stop writing; nothing is sent."""
     await state.clear()
-    await message.answer(safety_texts.WRITE_CANCELLED, reply_markup=MAIN_MENU)
+    await reply(message, safety_texts.WRITE_CANCELLED, reply_markup=MAIN_MENU)
 
 
 @router.message(StateFilter(Writing.message), HasText())
@@ -80,7 +80,7 @@ async def written(
         await state.clear()
         raise SkipHandler
     if len(text) > safety_texts.WRITE_MAX_LENGTH:
-        await message.answer(safety_texts.write_too_long(len(text)))
+        await reply(message, safety_texts.write_too_long(len(text)))
         return
     try:
         # The message's id in this chat: a redelivered message is sent once.
@@ -94,12 +94,12 @@ async def written(
         ):
             raise
         await state.clear()
-        await message.answer(
-            texts.warning(error.details() or texts.INVALID_VALUE), reply_markup=MAIN_MENU
+        await reply(
+            message, texts.warning(error.details() or texts.INVALID_VALUE), reply_markup=MAIN_MENU
         )
         return
     await state.clear()
-    await message.answer(safety_texts.WRITE_SENT, reply_markup=MAIN_MENU)
+    await reply(message, safety_texts.WRITE_SENT, reply_markup=MAIN_MENU)
 
 
 @router.callback_query(Pressed(ConversationAction, F.action == ConversationButton.REPLY))
@@ -177,7 +177,7 @@ async def admin_press(
         note = safety_texts.conversation_blocked_by(number, admin)
     await answer_query(query, safety_texts.DONE if done else safety_texts.ALREADY_DONE)
     if done:
-        await card.answer(note)
+        await reply(card, note)
 
 
 @admin_router.callback_query(
@@ -195,11 +195,11 @@ async def unblock(
     """/unblock Guest 17: the conversation's member may write to the admins again."""
     match = _GUEST.match(command.args or "")
     if match is None:
-        await message.answer(safety_texts.UNBLOCK_USAGE)
+        await reply(message, safety_texts.UNBLOCK_USAGE)
         return
     number = int(match.group(1))
     done = await services.block_conversation(community, number, unblock=True)
-    await message.answer(safety_texts.unblocked(number, done))
+    await reply(message, safety_texts.unblocked(number, done))
 
 
 @admin_router.message(Command("unblock"))

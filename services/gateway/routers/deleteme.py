@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.views import texts
 from services.gateway.views.keyboards import erase_keyboard
 from veil.contracts.callbacks import EraseButton, EraseChoice
@@ -24,7 +24,7 @@ router.callback_query.filter(PrivateChat())
 @router.message(Command("deleteme"))
 async def ask(message: Message) -> None:
     """Say what goes, and ask once more."""
-    await message.answer(texts.ERASE_CONFIRM, reply_markup=erase_keyboard())
+    await reply(message, texts.ERASE_CONFIRM, reply_markup=erase_keyboard())
 
 
 @router.callback_query(Pressed(EraseChoice, F.action == EraseButton.KEEP))

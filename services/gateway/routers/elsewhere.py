@@ -17,7 +17,7 @@ from aiogram.types import CallbackQuery, Message, ReplyParameters
 from services.gateway.commands import MEMBER_COMMAND_NAMES
 from services.gateway.filters import OutsidePrivateChat, Pressed, TextIs
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query
+from services.gateway.replies import answer_query, reply
 from services.gateway.routers.threads import ThreadLink
 from services.gateway.views import texts
 from veil.contracts.callbacks import (
@@ -36,7 +36,8 @@ router.callback_query.filter(OutsidePrivateChat())
 
 async def _point(message: Message, community: CommunityEntry, payload: str = "") -> None:
     """Answer under the command (or plainly, if it was deleted meanwhile) with the link."""
-    await message.answer(
+    await reply(
+        message,
         texts.private_only(community.bot_username, payload),
         reply_parameters=ReplyParameters(
             message_id=message.message_id, allow_sending_without_reply=True

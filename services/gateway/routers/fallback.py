@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from services.gateway.replies import answer_query
+from services.gateway.replies import answer_query, reply
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU
 
@@ -16,7 +16,7 @@ router = Router(name="fallback")
 async def unknown_message(message: Message) -> None:
     """Point the member back to the menu (private chats only)."""
     if message.chat.type == "private":
-        await message.answer(texts.UNKNOWN, reply_markup=MAIN_MENU)
+        await reply(message, texts.UNKNOWN, reply_markup=MAIN_MENU)
 
 
 @router.callback_query()

@@ -22,7 +22,7 @@ from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_card, edit_message
+from services.gateway.replies import answer_query, edit_card, edit_message, reply
 from services.gateway.service_types import is_withdrawn, not_found
 from services.gateway.views import texts
 from services.gateway.views.cards import card_keyboard, decided_card, outcome, reasons_keyboard
@@ -184,7 +184,7 @@ def _is_reply_to_prompt(message: Message, data: dict[str, Any]) -> bool:
 @router.message(StateFilter(Rejecting.typing), Command("cancel"))
 async def cancel_reason(message: Message, state: FSMContext) -> None:
     """Stop typing a reason; the card stays pending."""
-    await message.answer(texts.REASON_CANCELLED)
+    await reply(message, texts.REASON_CANCELLED)
     await state.clear()
 
 
@@ -241,17 +241,17 @@ async def _reject_with(
     except grpc.aio.AioRpcError as error:
         if not not_found(error):
             raise
-        await message.answer(texts.CONFESSION_GONE)
+        await reply(message, texts.CONFESSION_GONE)
         await state.clear()
         return
     number = response.confession.number
     withdrawn = is_withdrawn(response)
     if withdrawn:
-        await message.answer(texts.WITHDRAWN)
+        await reply(message, texts.WITHDRAWN)
     elif response.won:
-        await message.answer(texts.rejected_with_reason(number))
+        await reply(message, texts.rejected_with_reason(number))
     else:
-        await message.answer(texts.already_handled(number, response.moderator))
+        await reply(message, texts.already_handled(number, response.moderator))
     caption = bool(data.get("caption"))
     await edit_card(
         community.bot,

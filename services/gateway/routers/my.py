@@ -9,8 +9,8 @@ from aiogram.types import Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import reply
 from services.gateway.views import texts
-from services.gateway.webhook_reply import in_reply
 
 router = Router(name="my")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -27,13 +27,11 @@ async def my_confessions(
     assert message.from_user is not None
     response = await services.my_confessions(community, message.from_user.id, limit=10)
     if not response.confessions:
-        await message.answer(texts.NO_CONFESSIONS)
+        await reply(message, texts.NO_CONFESSIONS)
         return
-    # No message id is needed: the answer rides in the webhook's 200.
-    await in_reply(
-        message.answer(
-            texts.my_confessions(
-                [(c.number, c.status, c.text) for c in response.confessions], response.total
-            )
-        )
+    await reply(
+        message,
+        texts.my_confessions(
+            [(c.number, c.status, c.text) for c in response.confessions], response.total
+        ),
     )

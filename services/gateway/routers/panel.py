@@ -30,6 +30,7 @@ from services.gateway.config import GatewaySettings
 from services.gateway.filters import FromAdmin, InAdminChat, PrivateChat
 from services.gateway.miniapp.figures import figures
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import reply
 from services.gateway.views import texts
 
 router = Router(name="panel")
@@ -49,7 +50,8 @@ async def panel_in_admin_chat(
     """The queue's size and a link to the Mini App through the bot's private chat."""
     pending = await services.pending(community, limit=1)
     link = f"https://t.me/{community.bot_username}?start={PANEL_PAYLOAD}"
-    await message.answer(
+    await reply(
+        message,
         texts.queue_size(pending.total),
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[[InlineKeyboardButton(text=texts.OPEN_MODERATION, url=link)]]
@@ -71,7 +73,8 @@ async def panel_in_private(
         chat_id=message.from_user.id,
         menu_button=MenuButtonWebApp(text=texts.MODERATION_MENU, web_app=WebAppInfo(url=url)),
     )
-    await message.answer(
+    await reply(
+        message,
         texts.MODERATION_APP,
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
@@ -84,7 +87,7 @@ async def panel_in_private(
 @router.message(InAdminChat(), Command("stats"), FromAdmin())
 async def stats(message: Message, community: CommunityEntry, services: ServiceClients) -> None:
     """The community's figures, numbers only."""
-    await message.answer((await figures(services, community.id)).to_html())
+    await reply(message, (await figures(services, community.id)).to_html())
 
 
 @router.message(InAdminChat(), Command("panel", "queue", "stats"))
@@ -92,4 +95,4 @@ async def stats(message: Message, community: CommunityEntry, services: ServiceCl
 @router.message(PrivateChat(), Command("panel"))
 async def not_admin(message: Message) -> None:
     """The moderation entry points, asked by someone not in the admin chat."""
-    await message.answer(texts.ONLY_ADMINS)
+    await reply(message, texts.ONLY_ADMINS)

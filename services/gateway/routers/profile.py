@@ -9,8 +9,8 @@ from aiogram.types import Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import reply
 from services.gateway.views import texts
-from services.gateway.webhook_reply import in_reply
 
 router = Router(name="profile")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -28,16 +28,14 @@ async def me(message: Message, community: CommunityEntry, services: ServiceClien
         if profile.HasField("joined_at")
         else None
     )
-    # No message id is needed: the answer rides in the webhook's 200.
-    await in_reply(
-        message.answer(
-            texts.profile(
-                profile.confessions_sent,
-                profile.confessions_approved,
-                profile.comments_written,
-                profile.reactions_received,
-                profile.impact_points,
-                joined,
-            )
-        )
+    await reply(
+        message,
+        texts.profile(
+            profile.confessions_sent,
+            profile.confessions_approved,
+            profile.comments_written,
+            profile.reactions_received,
+            profile.impact_points,
+            joined,
+        ),
     )

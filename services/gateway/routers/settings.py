@@ -14,7 +14,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.views import texts
 from services.gateway.views.keyboards import notifications_keyboard
 from veil.contracts.callbacks import NotificationsChoice
@@ -29,7 +29,7 @@ router.callback_query.filter(PrivateChat())
 async def show(message: Message, member: MemberLookup) -> None:
     """The current setting with a button for the other value."""
     enabled = (await member()).standing.notifications_enabled
-    await message.answer(texts.settings(enabled), reply_markup=notifications_keyboard(enabled))
+    await reply(message, texts.settings(enabled), reply_markup=notifications_keyboard(enabled))
 
 
 @router.callback_query(Pressed(NotificationsChoice))

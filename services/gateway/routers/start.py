@@ -9,6 +9,7 @@ from aiogram.types import Message
 from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
+from services.gateway.replies import reply
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU
 
@@ -22,11 +23,11 @@ router.callback_query.filter(PrivateChat())
 async def start(message: Message, community: CommunityEntry, member: MemberLookup) -> None:
     """Register the member and greet them with the main menu."""
     response = await member()
-    await message.answer(texts.welcome(community.title, response.created), reply_markup=MAIN_MENU)
+    await reply(message, texts.welcome(community.title, response.created), reply_markup=MAIN_MENU)
 
 
 @router.message(Command("help"))
 @router.message(TextIs(texts.HELP))
 async def help_(message: Message) -> None:
     """How Veil works."""
-    await message.answer(texts.HELP_TEXT, reply_markup=MAIN_MENU)
+    await reply(message, texts.HELP_TEXT, reply_markup=MAIN_MENU)

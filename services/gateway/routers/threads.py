@@ -20,7 +20,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text
+from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.service_types import Thread, ThreadNotFoundError, open_thread
 from services.gateway.views import texts, thread_page
 from veil.contracts.callbacks import ThreadView
@@ -105,10 +105,10 @@ async def open_link(
     try:
         member_id, thread = await member_and_thread(member, community, number)
     except ThreadNotFoundError:
-        await message.answer(texts.thread_unavailable(number))
+        await reply(message, texts.thread_unavailable(number))
         return
     text, markup = await render(services, member_id, thread, state, 0, 0)
-    await message.answer(text, reply_markup=markup)
+    await reply(message, text, reply_markup=markup)
 
 
 @router.callback_query(Pressed(ThreadView))

@@ -18,7 +18,7 @@ from aiogram.types import CallbackQuery, Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_long, answer_query
+from services.gateway.replies import answer_long, answer_query, reply
 from services.gateway.routers.admin import ban_terms, target_of
 from services.gateway.safety_calls import WARN_REASON_LENGTH
 from services.gateway.views import safety_texts, texts
@@ -50,7 +50,7 @@ async def warn(
     # The command's own message: a redelivered /warn makes one warn.
     key = f"cmd:{message.chat.id}:{message.message_id}"
     await services.warn(community, member_id, label=label, reason=reason, key=key)
-    await message.answer(safety_texts.warned(label, reason[:WARN_REASON_LENGTH]))
+    await reply(message, safety_texts.warned(label, reason[:WARN_REASON_LENGTH]))
 
 
 @router.message(Command("unwarn"), FromAdmin())
@@ -60,10 +60,10 @@ async def unwarn(
     """/unwarn w<id>: removes one warn by the id /bans shows."""
     match = _WARN_ID.match(command.args or "")
     if match is None:
-        await message.answer(safety_texts.UNWARN_USAGE)
+        await reply(message, safety_texts.UNWARN_USAGE)
         return
     warn_id = int(match.group(1))
-    await message.answer(safety_texts.unwarned(warn_id, await services.unwarn(community, warn_id)))
+    await reply(message, safety_texts.unwarned(warn_id, await services.unwarn(community, warn_id)))
 
 
 @router.message(Command("shadowban"), FromAdmin())
@@ -80,7 +80,7 @@ async def shadowban(
         return
     reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until, shadow=True)
-    await message.answer(safety_texts.shadow_banned(texts.ban_line(label, reason, until)))
+    await reply(message, safety_texts.shadow_banned(texts.ban_line(label, reason, until)))
 
 
 @router.message(Command("settings"), WarnSetting(), FromAdmin())
@@ -90,7 +90,7 @@ async def warn_settings(
     """/settings warns shows the warn rules; /settings warn_<rule> <value> sets one."""
     name, _, value = (command.args or "").strip().partition(" ")
     if name.lower() == "warns" or not value.strip():
-        await message.answer(safety_texts.safety_rules_text(await services.safety_rules(community)))
+        await reply(message, safety_texts.safety_rules_text(await services.safety_rules(community)))
         return
     try:
         rules = await services.set_safety_rule(community, name, value)
@@ -99,7 +99,7 @@ async def warn_settings(
             raise
         await answer_long(message, texts.warning(error.details() or texts.INVALID_VALUE))
         return
-    await message.answer(f"{texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
+    await reply(message, f"{texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
 
 
 @router.message(Command("warn", "unwarn", "shadowban"))
@@ -125,7 +125,7 @@ async def press_warn(
     created = await services.warn(community, member_id, label=label, reason="", key=key)
     await answer_query(query, safety_texts.warned_alert(label, created))
     if created:
-        await card.answer(safety_texts.warned(label, ""))
+        await reply(card, safety_texts.warned(label, ""))
 
 
 @router.callback_query(Pressed(SafetyAction, F.action == SafetyButton.SHADOW), FromAdmin())
