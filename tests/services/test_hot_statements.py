@@ -148,10 +148,11 @@ async def test_a_stale_read_survives_its_replica_connection_being_killed(
     assert await database.fetchval(_WHERE, stale_ok=True) is True
     pid = await database.fetchval(_PID, stale_ok=True)
     await _kill(infra_config, [pid], replica=True)
-    # The pooled connection is dead: the read is answered all the same (by the
-    # primary, the replica being left alone a few seconds), never refused.
-    assert await database.fetchval(_WHERE, stale_ok=True) is False
-    assert database._replica_down_until > time.monotonic()
+    # The pooled connection is dead: the read is answered all the same, never
+    # refused: on a new replica connection when asyncpg saw the close before
+    # the read, else by the primary, the replica then left alone a few seconds.
+    on_replica = await database.fetchval(_WHERE, stale_ok=True)
+    assert on_replica is True or database._replica_down_until > time.monotonic()
     # Reads a member must see their own writes in stay on the primary.
     assert await database.fetchval(_WHERE) is False
 
