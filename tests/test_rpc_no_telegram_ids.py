@@ -80,6 +80,8 @@ ALLOWED = {
     "veil.v1.GetConfessionNumbersResponse.NumbersEntry.value": "the public #N",
     "veil.v1.AdminComment.id": _INTERNAL_ID,
     "veil.v1.AdminComment.confession_id": _INTERNAL_ID,
+    # Trust and safety (issue 16): the taken-down confession, to settle its reports.
+    "veil.v1.TakeDownConfessionResponse.confession_id": _INTERNAL_ID,
 }
 
 

@@ -945,7 +945,9 @@ class ConfessionsServiceServicer:
         """Takes an approved or published confession down after reports (an admin's
         "take down" on the reported-confession card): status deleted, its channel
         post deleted through the notifier (a post still on its way is deleted when
-        it lands). Of two admins, one wins.
+        it lands). Of two admins, one wins; a repeated call while it stands taken
+        down queues the post's deletion again under the same idempotency key, so a
+        call that failed after the status changed still deletes the post, once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

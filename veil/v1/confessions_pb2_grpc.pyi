@@ -384,7 +384,9 @@ class ConfessionsServiceStub:
     """Takes an approved or published confession down after reports (an admin's
     "take down" on the reported-confession card): status deleted, its channel
     post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
+    it lands). Of two admins, one wins; a repeated call while it stands taken
+    down queues the post's deletion again under the same idempotency key, so a
+    call that failed after the status changed still deletes the post, once.
     """
 
 @_typing.type_check_only
@@ -441,7 +443,9 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Takes an approved or published confession down after reports (an admin's
     "take down" on the reported-confession card): status deleted, its channel
     post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
+    it lands). Of two admins, one wins; a repeated call while it stands taken
+    down queues the post's deletion again under the same idempotency key, so a
+    call that failed after the status changed still deletes the post, once.
     """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -561,7 +565,9 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Takes an approved or published confession down after reports (an admin's
         "take down" on the reported-confession card): status deleted, its channel
         post deleted through the notifier (a post still on its way is deleted when
-        it lands). Of two admins, one wins.
+        it lands). Of two admins, one wins; a repeated call while it stands taken
+        down queues the post's deletion again under the same idempotency key, so a
+        call that failed after the status changed still deletes the post, once.
         """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

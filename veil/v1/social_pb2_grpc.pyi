@@ -63,6 +63,11 @@ class SocialServiceStub:
     report whose weight reaches the community's threshold queues a card to the
     admin chat (take down / keep). Reporters are never named.
     """
+    SettleConfessionReports: _grpc.UnaryUnaryMultiCallable[_social_pb2.SettleConfessionReportsRequest, _social_pb2.SettleConfessionReportsResponse]
+    """The admins' verdict on a reported confession settles its reports: taken
+    down, upheld (its reporters weigh more); kept, restored (they weigh less),
+    as a comment's. Idempotent; names no reporter.
+    """
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]
     """Deletes a comment of the member's own."""
     ModerateComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.ModerateCommentRequest, _social_pb2.ModerateCommentResponse]
@@ -123,6 +128,11 @@ class SocialServiceAsyncStub(SocialServiceStub):
     """Counts one weighted report of a confession per protected subject; the
     report whose weight reaches the community's threshold queues a card to the
     admin chat (take down / keep). Reporters are never named.
+    """
+    SettleConfessionReports: _aio.UnaryUnaryMultiCallable[_social_pb2.SettleConfessionReportsRequest, _social_pb2.SettleConfessionReportsResponse]  # type: ignore[assignment]
+    """The admins' verdict on a reported confession settles its reports: taken
+    down, upheld (its reporters weigh more); kept, restored (they weigh less),
+    as a comment's. Idempotent; names no reporter.
     """
     DeleteComment: _aio.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]  # type: ignore[assignment]
     """Deletes a comment of the member's own."""
@@ -217,6 +227,17 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         """Counts one weighted report of a confession per protected subject; the
         report whose weight reaches the community's threshold queues a card to the
         admin chat (take down / keep). Reporters are never named.
+        """
+
+    @_abc_1.abstractmethod
+    def SettleConfessionReports(
+        self,
+        request: _social_pb2.SettleConfessionReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.SettleConfessionReportsResponse, _abc.Awaitable[_social_pb2.SettleConfessionReportsResponse]]:
+        """The admins' verdict on a reported confession settles its reports: taken
+        down, upheld (its reporters weigh more); kept, restored (they weigh less),
+        as a comment's. Idempotent; names no reporter.
         """
 
     @_abc_1.abstractmethod

@@ -31,6 +31,7 @@ from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.service_types import DECISIONS
 from veil.contracts.callbacks import CardButton
 from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
+from veil.core import pii
 from veil.v1 import confessions_pb2
 
 log = logging.getLogger(__name__)
@@ -160,6 +161,8 @@ async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
                 "media": item.confession.media.kind or None,
                 "age_seconds": _age_seconds(item.confession.created_at.ToDatetime(tzinfo=UTC)),
                 "flagged": item.flagged_word or None,
+                # As on its card: "⚠️ contains a phone number" (rule flag).
+                "pii": pii.flag_line(item.pii_found) if item.pii_found else None,
             }
             for item in pending.confessions
         ],

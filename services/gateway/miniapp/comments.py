@@ -58,6 +58,8 @@ async def _comments_json(
             # The reports' weighted total (a full report is 1) and reasons, never who.
             "weight": c.report_weight / 100,
             "reasons": list(c.reasons),
+            # What a rule flagged and left in, as on its card: "⚠️ contains a phone number".
+            "flagged": c.flagged.splitlines(),
             "age_seconds": _age(c.created_at.ToDatetime(tzinfo=UTC)),
         }
         for c in found.comments

@@ -76,12 +76,27 @@ async def verdict(
     community: CommunityEntry,
     services: ServiceClients,
 ) -> None:
-    """🗑 Take down (once, whoever presses first) or ✔️ Keep (admins of the admin chat)."""
-    if callback_data.action == VerdictButton.TAKE_DOWN and not await services.take_down(
-        community, callback_data.number
-    ):
+    """🗑 Take down or ✔️ Keep (admins of the admin chat); either settles the
+    reports in their reporters' record (upheld, restored).
+
+    A take-down pressed again while the confession stands taken down finishes
+    what a failed first press left (the post's deletion, the settling: both
+    idempotent), so it answers as the first did.
+    """
+    if callback_data.action == VerdictButton.TAKE_DOWN:
+        confession_id = await services.take_down(community, callback_data.number)
+    else:
+        try:
+            thread = await services.thread(community, callback_data.number)
+            confession_id = thread.context.confession_id
+        except ThreadNotFoundError:
+            confession_id = 0
+    if not confession_id:
         await answer_query(query, texts.NOT_TAKEN_DOWN, alert=True)
         return
+    await services.settle_confession_reports(
+        community, confession_id, upheld=callback_data.action == VerdictButton.TAKE_DOWN
+    )
     outcome = texts.VERDICT_OUTCOMES[callback_data.action]
     await answer_query(query, outcome)
     line = texts.hidden_decided(outcome, query.from_user.first_name)
