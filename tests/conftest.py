@@ -24,7 +24,8 @@ from tests.support.services import Services
 from tests.support.world import PACE_SECONDS, World
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.stack import REPO_ROOT, Ports, Stack
+from tools.devstack.ports import Ports
+from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.sealing import Keyring
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"

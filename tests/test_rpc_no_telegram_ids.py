@@ -80,6 +80,8 @@ ALLOWED = {
     "veil.v1.GetConfessionNumbersResponse.NumbersEntry.value": "the public #N",
     "veil.v1.AdminComment.id": _INTERNAL_ID,
     "veil.v1.AdminComment.confession_id": _INTERNAL_ID,
+    # Trust and safety (issue 16): the taken-down confession, to settle its reports.
+    "veil.v1.TakeDownConfessionResponse.confession_id": _INTERNAL_ID,
 }
 
 
@@ -107,10 +109,3 @@ def test_no_response_field_can_carry_a_telegram_id() -> None:
     assert found, "no service descriptors were walked"
     unreviewed = {name: sorted(rpcs) for name, rpcs in found.items() if name not in ALLOWED}
     assert not unreviewed, f"64-bit fields in responses that may carry a Telegram id: {unreviewed}"
-
-
-def test_unreachable_chats_are_counted_not_named() -> None:
-    chat = notifier_pb2.UnreachableChat.DESCRIPTOR
-    assert "chat_id" not in chat.fields_by_name
-    assert "private_chat" in chat.fields_by_name
-    assert "members" in notifier_pb2.ListUnreachableResponse.DESCRIPTOR.fields_by_name

@@ -41,6 +41,7 @@ class DashboardRpcs:
                 pb.PendingConfession(
                     confession=mapping.confession(row.confession),
                     flagged_word=row.flagged_word or "",
+                    pii_found=row.pii_found or "",
                 )
                 for row in rows
             ],

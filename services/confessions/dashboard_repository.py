@@ -22,10 +22,12 @@ from veil.core.db import Database
 
 @dataclass(frozen=True)
 class PendingRow:
-    """A confession waiting for a decision, and the word that flagged it."""
+    """A confession waiting for a decision, the word and the personal
+    information that flagged it."""
 
     confession: ConfessionRow
     flagged_word: str | None
+    pii_found: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,15 @@ class DashboardRepository:
         async with self._db.read_own() as conn:
             rows = (
                 await conn.execute(
-                    select(*CONFESSION_COLUMNS, confessions.c.flagged_word)
+                    select(*CONFESSION_COLUMNS, confessions.c.flagged_word, confessions.c.pii_found)
                     .where(where)
                     .order_by(confessions.c.id)
                     .limit(limit)
                 )
             ).mappings()
-            listed = [PendingRow(ConfessionRow.of(r), r["flagged_word"]) for r in rows]
+            listed = [
+                PendingRow(ConfessionRow.of(r), r["flagged_word"], r["pii_found"]) for r in rows
+            ]
             total = (await conn.execute(select(func.count()).where(where))).scalar_one()
         return listed, int(total)
 

@@ -25,7 +25,14 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.confessions.models import bans, communities, confessions, member_events, members
+from services.confessions.models import (
+    bans,
+    communities,
+    confessions,
+    conversations,
+    member_events,
+    members,
+)
 from services.confessions.rows import (
     ErasedCard,
     ErasedPost,
@@ -35,7 +42,7 @@ from services.confessions.rows import (
 from services.confessions.sealed import MemberSeal
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
-from veil.core.errors import CommunityNotFoundError
+from veil.core.errors import CommunityNotFoundError, NotFoundError
 from veil.core.statements import Statement
 
 # Hot statements (every comment, reaction and /me): compiled once, run on asyncpg.
@@ -95,6 +102,14 @@ class MembersRepository:
     def db(self) -> Database:
         """The engines, for RegisterMember's statement (registration.py)."""
         return self._db
+
+    async def chat_of(self, community_id: int, member_id: int) -> int | None:
+        """A member's private chat id (opened), None when there is no such member."""
+        async with self._db.read_own() as conn:
+            try:
+                return await self.seal.open_member(conn, community_id, member_id)
+            except NotFoundError:
+                return None
 
     async def mark_reachable(self, member_id: int) -> None:
         """The member wrote to the bot again: notices reach them again."""
@@ -243,10 +258,17 @@ async def _erasure(conn: AsyncConnection, community_id: int, member_id: int) -> 
             .order_by(confessions.c.id)
         )
     ).all()
+    talks = await conn.execute(
+        select(conversations.c.id).where(
+            conversations.c.community_id == community_id,
+            conversations.c.member_id == member_id,
+        )
+    )
     return Erasure(
         member_id=member_id,
         channel_chat_id=int(community.channel_chat_id),
         admin_chat_id=int(community.admin_chat_id),
+        conversations=sorted(int(c) for c in talks.scalars()),
         cards=[
             ErasedCard(int(c.id), int(c.number), has_media=c.media_kind is not None) for c in cards
         ],

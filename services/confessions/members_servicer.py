@@ -43,7 +43,6 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         subject = self._subject_of(actor.community_id, actor.telegram_user_id)
         member, thread = await membership.register(
             self._repository,
-            self._outbox,
             actor.community_id,
             actor.telegram_user_id,
             subject,
@@ -135,10 +134,16 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
     async def EraseMember(
         self, request: pb.EraseMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseMemberResponse:
-        """Erase the actor's identity and confessions; their channel posts are changed
-        as the community chose (replaced by "[deleted]", or deleted)."""
-        community_id = request.actor.community_id
-        chat_id = request.actor.telegram_user_id
+        """Erase the member's identity and confessions; their channel posts are changed
+        as the community chose (replaced by "[deleted]", or deleted).
+
+        Called by the social service once the member's comments are gone (the
+        /deleteme sequence lives there: social → confessions, the one direction
+        these two call in)."""
+        community_id = request.community_id
+        chat_id = await self._repository.chat_of(community_id, request.member_id)
+        if chat_id is None:
+            return pb.EraseMemberResponse()
         erased = await membership.erase(
             self._repository,
             self._outbox,

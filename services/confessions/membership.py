@@ -16,13 +16,12 @@ from services.confessions.protection import ProtectionRepository
 from services.confessions.registration import ThreadRow
 from services.confessions.rows import BanRow, Erasure, MemberRow
 from veil.core.errors import InvalidInputError
-from veil.core.outbox import Outbox
+from veil.core.outbox import Outbox, conversation_prefix
 from veil.v1 import confessions_pb2 as pb
 
 
 async def register(
     repository: MembersRepository,
-    outbox: Outbox,
     community_id: int,
     telegram_user_id: int,
     subject: str,
@@ -33,10 +32,8 @@ async def register(
         repository.db, repository.seal, community_id, telegram_user_id, subject, thread_number
     )
     if member.unreachable:
-        # They wrote to the bot, so they unblocked it: the notifier delivers
-        # to them again first, then the flag goes (a failure in between is
-        # retried on their next update).
-        await outbox.mark_reachable(community_id, telegram_user_id)
+        # They wrote to the bot, so they unblocked it: notices reach them again.
+        # (This service owns the fact; the notifier keeps no copy of it.)
         await repository.mark_reachable(member.id)
     return member, thread
 
@@ -141,7 +138,12 @@ async def erase(
         )
         # What the queue holds of them goes in the same transaction's time.
         await outbox.erase(
-            community_id, [telegram_user_id], outgoing.erased_keys(community_id, erasure)
+            community_id,
+            [telegram_user_id],
+            outgoing.erased_keys(community_id, erasure),
+            # Their messages to the admins leave the admin chat.
+            posted_in=erasure.admin_chat_id,
+            posted_prefixes=[conversation_prefix(c) for c in erasure.conversations],
         )
 
     erased = await repository.erase_member(

@@ -103,6 +103,9 @@ confessions = Table(
     Column("file_id", Text),
     # Sent while its author was shadow-banned (0006): the card says so.
     Column("author_shadowed", Boolean, nullable=False, server_default="false"),
+    # Taken down by the admins after reports (0009): a retried take-down queues
+    # the post's deletion again; an erasure's 'deleted' leaves it unset.
+    Column("taken_down_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("community_id", "number", name="confessions_community_number_key"),
     UniqueConstraint("community_id", "idempotency_key", name="confessions_idempotency_key"),
     CheckConstraint(

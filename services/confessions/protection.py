@@ -21,7 +21,6 @@ from services.confessions.models import bans, member_events, members
 from services.confessions.rows import BanRow
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
-from veil.core.errors import NotFoundError
 
 # (community id, Telegram user id) → the subject token.
 SubjectOf = Callable[[int, int], str]
@@ -78,14 +77,8 @@ class ProtectionRepository:
         command, or a new duration) updates that ban and keeps its id, so its
         notice is not sent twice; an expired one is replaced by a new ban.
         """
-        who = select(members.c.lookup, members.c.data_key, members.c.chat).where(
-            members.c.id == member_id, members.c.community_id == community_id
-        )
         async with self._db.write() as conn:
-            found = (await conn.execute(who)).one_or_none()
-            if found is None:
-                raise NotFoundError(f"member {member_id} is not in community {community_id}")
-            telegram_id = self._seal.chat_id(community_id, *found)
+            telegram_id = await self._seal.open_member(conn, community_id, member_id)
             subject = self._subject_of(community_id, telegram_id)
             # Two identical /ban commands at once make one ban.
             await conn.execute(

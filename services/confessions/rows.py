@@ -166,3 +166,5 @@ class Erasure:
     posts: list[ErasedPost]
     admin_chat_id: int = 0
     cards: list[ErasedCard] = field(default_factory=list)
+    # Their conversations with the admins: what they wrote there is deleted too.
+    conversations: list[int] = field(default_factory=list)

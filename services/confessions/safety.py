@@ -25,7 +25,7 @@ from veil.contracts.callbacks import admin_conversation_markup, member_conversat
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.links import write_markup
-from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.outbox import Outbox, OutgoingCall, Priority, conversation_key
 from veil.core.proto import timestamp
 from veil.core.telegram_text import cut_escaped
 from veil.v1 import safety_pb2 as spb
@@ -203,7 +203,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
                         "reply_markup": admin_conversation_markup(opened.id),
                     },
                     # The member's message id: a redelivered message is sent once.
-                    idempotency_key=f"conv:{opened.id}:{key}",
+                    idempotency_key=conversation_key(opened.id, key),
                     priority=Priority.INTERACTIVE,
                 )
             ]

@@ -14,6 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.confessions.models import members
+from veil.core.errors import NotFoundError
 from veil.core.sealing import Keyring, ad
 
 
@@ -44,6 +49,20 @@ class MemberSeal:
         bound = _member_ad(community_id, bytes(lookup))
         dek = self.keys.unwrap(bytes(data_key), bound)
         return int(self.keys.open_with(dek, bytes(chat), bound))
+
+    async def open_member(self, conn: AsyncConnection, community_id: int, member_id: int) -> int:
+        """A member's private chat id, read in ``conn``'s transaction and opened.
+
+        NotFoundError when the community has no such member. (The one read of a
+        member's sealed columns by id: bans and warns derive the subject from it.)
+        """
+        who = select(members.c.lookup, members.c.data_key, members.c.chat).where(
+            members.c.id == member_id, members.c.community_id == community_id
+        )
+        found = (await conn.execute(who)).first()
+        if found is None:
+            raise NotFoundError(f"member {member_id} is not in community {community_id}")
+        return self.chat_id(community_id, found.lookup, found.data_key, found.chat)
 
     def author_chat(self, community_id: int, row: Any) -> int:
         """The chat of a row's author (``author_lookup/_key/_chat``), 0 when erased."""

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import RowMapping, delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.confessions.models import members, safety_rules, warns
+from services.confessions.models import safety_rules, warns
 from services.confessions.protection import SubjectOf
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
 from veil.core.durations import format_duration, parse_duration
-from veil.core.errors import InvalidInputError, NotFoundError
+from veil.core.errors import InvalidInputError
 
 DEFAULT_EXPIRY_SECONDS = 30 * 86400
 DEFAULT_LIMIT = 3
@@ -143,15 +143,8 @@ class WarnsRepository:
         The warns in force are counted under a lock on the subject, so two warns
         at once cannot both miss the limit.
         """
-        # The member's chat is sealed (services/confessions/sealed.py): opened here.
-        who = select(members.c.lookup, members.c.data_key, members.c.chat).where(
-            members.c.id == member_id, members.c.community_id == community_id
-        )
         async with self._db.write() as conn:
-            found = (await conn.execute(who)).first()
-            if found is None:
-                raise NotFoundError(f"member {member_id} is not in community {community_id}")
-            telegram_id = self._seal.chat_id(community_id, found.lookup, found.data_key, found.chat)
+            telegram_id = await self._seal.open_member(conn, community_id, member_id)
             subject = self._subject_of(community_id, telegram_id)
             await conn.execute(
                 select(func.pg_advisory_xact_lock(func.hashtext(f"warn:{community_id}:{subject}")))

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 
 from services.gateway.entities import as_proto
+from services.gateway.miniapp_calls import MiniAppCalls
 from services.gateway.registry import CommunityEntry
 from services.gateway.report_calls import ReportCalls
 from services.gateway.safety_calls import SafetyCalls
@@ -43,7 +44,7 @@ from veil.v1 import (
 
 
 @dataclass(frozen=True)
-class ServiceClients(SafetyCalls, ReportCalls):
+class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
     """One stub per service the gateway calls, and the typed calls on them.
 
     ``communities``, ``members`` and ``confessions`` are the three services of
@@ -135,13 +136,9 @@ class ServiceClients(SafetyCalls, ReportCalls):
         return response
 
     async def erase(self, community: CommunityEntry, telegram_user_id: int) -> None:
-        """Erase the member in every service (idempotent: a repeat finds nothing).
-
-        Social first: it knows the member only by the internal id, which the
-        confessions erasure deletes. A failure in between is redone by the
-        redelivered press.
-        """
-        member = actor(community, telegram_user_id)
+        """Erase the member in every service: one call (the social service erases its
+        part, then has the confessions service erase theirs). Idempotent: a
+        redelivered press redoes what a failure left."""
         registered = await self.member(community, telegram_user_id)
         await self.social.EraseMember(
             social_pb2.EraseSocialMemberRequest(
@@ -150,7 +147,6 @@ class ServiceClients(SafetyCalls, ReportCalls):
                 subject=registered.member.subject,
             )
         )
-        await self.members.EraseMember(confessions_pb2.EraseMemberRequest(actor=member))
 
     # -- threads --------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from magic_filter import MagicFilter
 
 from services.gateway.admins import AdminCheck
 from services.gateway.registry import CommunityEntry
-from veil.contracts.callbacks import Callback
+from veil.contracts.callback_packing import Callback
 
 
 class TextIs(Filter):

@@ -59,10 +59,23 @@ class ReportCalls:
         )
         return bool(response.counted)
 
-    async def take_down(self, community: CommunityEntry, number: int) -> bool:
-        """Take reported confession ``number`` and its channel post down; False
-        when it was handled already, or is no longer in the channel."""
+    async def take_down(self, community: CommunityEntry, number: int) -> int:
+        """Take reported confession ``number`` and its channel post down; its
+        internal id while it stands taken down (a repeated press queues the
+        post's deletion again, once per key), 0 when it is no longer in the
+        channel for another reason."""
         taken = await self.confessions.TakeDownConfession(
             confessions_pb2.TakeDownConfessionRequest(community_id=community.id, number=number)
         )
-        return bool(taken.done)
+        return int(taken.confession_id) if taken.taken_down else 0
+
+    async def settle_confession_reports(
+        self, community: CommunityEntry, confession_id: int, *, upheld: bool
+    ) -> None:
+        """The admins' verdict on a reported confession counts in its reporters'
+        record: taken down, upheld; kept, restored (social never says who)."""
+        await self.social.SettleConfessionReports(
+            social_pb2.SettleConfessionReportsRequest(
+                community_id=community.id, confession_id=confession_id, upheld=upheld
+            )
+        )

@@ -3,10 +3,13 @@
 * **Erasure** (``NotifierService.Erase``, for ``/deleteme``): every message to the
   member's chat (found by its keyed hash) goes, whatever its state (its text, the
   sealed chat id, idempotency and collapse keys derived from the member), with
-  its dead letters and the chat's 403 mark. Messages to others that carry the
-  member's content (their confessions' cards, channel posts) are named by key:
-  their sealed parameters are emptied and, if still waiting, they are not sent
-  any more. Their keys stay (they name confessions, not people), so a retried enqueue stays a no-op.
+  its dead letters. Messages to others that carry the
+  member's content (their confessions' cards, channel posts) are named by key,
+  their messages to the admins by key prefix: their sealed parameters are emptied
+  and, if still waiting, they are not sent any more; the admin-chat messages
+  already sent are deleted (the service queues a deleteMessage for each). Their
+  keys stay (they name confessions and conversations, not people), so a retried
+  enqueue stays a no-op.
 * **Retention**: finished messages (sent, dead, dropped, collapsed) go after
   ``VEIL_OUTBOX_RETENTION_DAYS``, dead letters after
   ``VEIL_DEAD_LETTER_RETENTION_DAYS``; the notifier service prunes them.
@@ -15,12 +18,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notifier.models import dead_letters, outbox, unreachable_chats
+from services.notifier.models import dead_letters, outbox
 from services.notifier.recipients import chat_key
-from services.notifier.repository import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
+from services.notifier.repository.rows import COLLAPSED, DEAD, DROPPED, QUEUED, SENT
 from veil.core.db import Database
 from veil.core.sealing import Keyring
 
@@ -34,6 +39,16 @@ def _days_ago(days: float) -> object:
     return func.now() - func.make_interval(0, 0, 0, 0, 0, 0, days * 86400)
 
 
+@dataclass(frozen=True)
+class Erased:
+    """What an erasure did: messages to the member deleted, messages named by key or
+    prefix scrubbed, and (key, message id) of the sent ones posted by the member."""
+
+    deleted: int
+    scrubbed: int
+    posted: list[tuple[str, int]]
+
+
 class QueueErasure:
     """Erasure of a member's traces and pruning of finished messages."""
 
@@ -42,10 +57,16 @@ class QueueErasure:
         self._keys = keys
 
     async def erase(
-        self, community_id: int, chat_ids: Sequence[int], keys: Sequence[str]
-    ) -> tuple[int, int]:
-        """(messages deleted, messages scrubbed); see the module's docstring."""
-        deleted = scrubbed = 0
+        self,
+        community_id: int,
+        chat_ids: Sequence[int],
+        keys: Sequence[str],
+        *,
+        posted_in: int = 0,
+        posted_prefixes: Sequence[str] = (),
+    ) -> Erased:
+        """What went (see the module's docstring)."""
+        deleted = 0
         chat_keys = [chat_key(self._keys, community_id, chat_id) for chat_id in chat_ids]
         async with self._db.write() as conn:
             if chat_keys:
@@ -58,36 +79,25 @@ class QueueErasure:
                         dead_letters.c.chat_key.in_(chat_keys),
                     )
                 )
-                await conn.execute(
-                    delete(unreachable_chats).where(
-                        unreachable_chats.c.community_id == community_id,
-                        unreachable_chats.c.chat_key.in_(chat_keys),
-                    )
-                )
-            if keys:
-                named = (outbox.c.community_id == community_id) & outbox.c.idempotency_key.in_(keys)
-                # Still waiting: never sent now (an edit of it is dropped, see drop_edit).
-                await conn.execute(
-                    update(outbox)
-                    .where(named, outbox.c.status == QUEUED)
-                    .values(status=COLLAPSED, reason="erased")
-                )
-                ids = (
-                    await conn.execute(
-                        update(outbox)
-                        .where(named)
-                        .values(sealed=None, last_error=None)
-                        .returning(outbox.c.id)
-                    )
-                ).all()
-                scrubbed = len(ids)
-                if ids:
-                    await conn.execute(
-                        update(dead_letters)
-                        .where(dead_letters.c.outbox_id.in_([row.id for row in ids]))
-                        .values(params={})
-                    )
-        return deleted, scrubbed
+            named: list[ColumnElement[bool]] = [outbox.c.idempotency_key.in_(keys)] if keys else []
+            if posted_prefixes:
+                # Only what was posted in that chat (its keyed hash) under a prefix.
+                in_chat = outbox.c.chat_key == chat_key(self._keys, community_id, posted_in)
+                named += [
+                    in_chat & outbox.c.idempotency_key.startswith(prefix, autoescape=True)
+                    for prefix in posted_prefixes
+                ]
+            if not named:
+                return Erased(deleted, 0, [])
+            scrubbed, sent = await _scrub(
+                conn, (outbox.c.community_id == community_id) & or_(*named)
+            )
+        posted = [
+            (key, message_id)
+            for key, message_id in sent
+            if any(key.startswith(prefix) for prefix in posted_prefixes)
+        ]
+        return Erased(deleted, scrubbed, posted)
 
     async def drop_edit(self, message_id: int, worker: str) -> None:
         """An edit of a message that was never sent (erased first): nothing to edit."""
@@ -125,3 +135,38 @@ class QueueErasure:
                     if count < _BATCH:
                         break
         return removed
+
+
+async def _scrub(
+    conn: AsyncConnection, named: ColumnElement[bool]
+) -> tuple[int, list[tuple[str, int]]]:
+    """Empty the named messages' parameters (and their dead letters'); a waiting one is
+    never sent now (an edit of it is dropped, see drop_edit). Returns how many, and
+    (key, Telegram's message id) of those already sent."""
+    await conn.execute(
+        update(outbox)
+        .where(named, outbox.c.status == QUEUED)
+        .values(status=COLLAPSED, reason="erased")
+    )
+    rows = (
+        await conn.execute(
+            update(outbox)
+            .where(named)
+            .values(sealed=None, last_error=None)
+            .returning(
+                outbox.c.id, outbox.c.idempotency_key, outbox.c.status, outbox.c.sent_message_id
+            )
+        )
+    ).all()
+    if rows:
+        await conn.execute(
+            update(dead_letters)
+            .where(dead_letters.c.outbox_id.in_([row.id for row in rows]))
+            .values(params={})
+        )
+    sent = [
+        (str(row.idempotency_key), int(row.sent_message_id))
+        for row in rows
+        if row.status == SENT and row.sent_message_id
+    ]
+    return len(rows), sent

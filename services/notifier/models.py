@@ -23,7 +23,6 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    PrimaryKeyConstraint,
     SmallInteger,
     Table,
     Text,
@@ -115,18 +114,6 @@ dead_letters = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("dead_letters_created_idx", "created_at"),
     Index("dead_letters_chat_idx", "community_id", "chat_key"),
-)
-
-unreachable_chats = Table(
-    "unreachable_chats",
-    metadata,
-    Column("community_id", BigInteger, nullable=False),
-    Column("chat_key", LargeBinary, nullable=False),
-    # A member's private chat (positive Telegram chat id), not a group or channel.
-    Column("private_chat", Boolean, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("since", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    PrimaryKeyConstraint("community_id", "chat_key"),
 )
 
 community_limits = Table(

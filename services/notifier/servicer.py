@@ -8,7 +8,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.notifier.config import LimitDefaults
 from services.notifier.erasure import QueueErasure
-from services.notifier.repository import LimitsRow, NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import LimitsRow, NewMessage
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time
 from veil.v1 import notifier_pb2 as pb
@@ -66,10 +67,34 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         """Erase a member's traces in the queue (see services/notifier/erasure.py)."""
         if self._erasure is None or request.community_id <= 0:
             raise InvalidInputError("community_id is required")
-        deleted, scrubbed = await self._erasure.erase(
-            request.community_id, list(request.chat_ids), list(request.idempotency_keys)
+        posted = request.posted
+        erased = await self._erasure.erase(
+            request.community_id,
+            list(request.chat_ids),
+            list(request.idempotency_keys),
+            posted_in=posted.chat_id,
+            posted_prefixes=list(posted.key_prefixes),
         )
-        return pb.EraseResponse(deleted=deleted, scrubbed=scrubbed)
+        if erased.posted:
+            # Delete what the member's words became in that chat (idempotent per message).
+            await self._repository.enqueue(
+                [
+                    NewMessage(
+                        community_id=request.community_id,
+                        chat_id=posted.chat_id,
+                        method="deleteMessage",
+                        params={"chat_id": posted.chat_id, "message_id": message_id},
+                        priority=pb.PRIORITY_INTERACTIVE,
+                        idempotency_key=f"erased:{key}",
+                        collapse_key=None,
+                        not_before=None,
+                    )
+                    for key, message_id in erased.posted
+                ]
+            )
+        return pb.EraseResponse(
+            deleted=erased.deleted, scrubbed=erased.scrubbed, removals_queued=len(erased.posted)
+        )
 
     async def Enqueue(
         self, request: pb.EnqueueRequest, context: grpc.aio.ServicerContext
@@ -152,26 +177,3 @@ class NotifierServicer(pb_grpc.NotifierServiceServicer):
         """A community's limits, defaults where none are set."""
         row = await self._repository.get_limits(request.community_id)
         return self._limits(request.community_id, row)
-
-    async def MarkReachable(
-        self, request: pb.MarkReachableRequest, context: grpc.aio.ServicerContext
-    ) -> pb.MarkReachableResponse:
-        """Forget a chat's 403 (the member wrote to the bot again)."""
-        was = await self._repository.mark_reachable(request.community_id, request.chat_id)
-        return pb.MarkReachableResponse(was_unreachable=was)
-
-    async def ListUnreachable(
-        self, request: pb.ListUnreachableRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListUnreachableResponse:
-        """Chats of a community that blocked the bot: when and why, never which."""
-        rows = await self._repository.list_unreachable(request.community_id)
-        chats = []
-        for row in rows:
-            since = Timestamp()
-            since.FromDatetime(row.since)
-            chats.append(
-                pb.UnreachableChat(
-                    since=since, description=row.description, private_chat=row.private_chat
-                )
-            )
-        return pb.ListUnreachableResponse(chats=chats, members=sum(c.private_chat for c in chats))

@@ -2,7 +2,9 @@
 reports (services/social/reporting.py), one per protected subject. When the
 weights reach the community's threshold the admins get a card with
 🗑 Take down (ConfessionsService.TakeDownConfession, through the gateway) and
-✔️ Keep; it names the reasons and the weighted total, never a reporter."""
+✔️ Keep; it names the reasons and the weighted total, never a reporter. The
+verdict settles the reports in their reporters' record, the one a comment's
+reports feed (reporting.record): taken down, upheld; kept, restored."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.social import reporting
@@ -108,6 +110,24 @@ async def report_confession(
         return ConfessionReport(True, carded, reports, weighs, total, reasons)
 
 
+async def settle(db: Database, community_id: int, confession_id: int, *, upheld: bool) -> int:
+    """Store the admins' verdict on a confession's reports; how many it settled.
+
+    Kept: the reports not settled yet are restored. Taken down: every report
+    is upheld, over an earlier keep (the take-down is final). Repeating either
+    changes nothing.
+    """
+    rows = confession_reports.c
+    target = (rows.outcome.is_distinct_from(reporting.UPHELD)) if upheld else rows.outcome.is_(None)
+    async with db.write() as conn:
+        settled = await conn.execute(
+            update(confession_reports)
+            .where(rows.community_id == community_id, rows.confession_id == confession_id, target)
+            .values(outcome=reporting.UPHELD if upheld else reporting.RESTORED)
+        )
+    return int(settled.rowcount or 0)
+
+
 def reported_card(thread: pb.ThreadContext, report: ConfessionReport, threshold: int) -> str:
     """The admins' card of a confession that reports flagged (counts and reasons only)."""
     lines = [
@@ -164,6 +184,20 @@ class SafetyServicer(WritersServicer):
         return pb.ReportConfessionResponse(
             counted=result.counted, carded=result.carded, weight=result.weight, total=result.total
         )
+
+    async def SettleConfessionReports(
+        self, request: pb.SettleConfessionReportsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SettleConfessionReportsResponse:
+        """The admins' verdict on a reported confession, in its reporters' record."""
+        if not request.community_id or not request.confession_id:
+            raise InvalidInputError("community_id and confession_id are required")
+        settled = await settle(
+            self._repository.db,
+            request.community_id,
+            request.confession_id,
+            upheld=request.upheld,
+        )
+        return pb.SettleConfessionReportsResponse(settled=settled)
 
 
 async def _card(

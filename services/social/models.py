@@ -131,4 +131,8 @@ confession_reports = Table(
     Column("weight", SmallInteger, nullable=False),
     Column("reason", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The admins' verdict (0008): upheld (taken down) or restored (kept). It
+    # counts in its reporter's record like a comment report's outcome.
+    Column("outcome", Text, nullable=True),
+    Index("confession_reports_subject_idx", "subject"),
 )

@@ -16,19 +16,21 @@ threshold (``/settings reports``, default ``VEIL_REPORT_THRESHOLD``, 3): three
 new accounts (0.6) hide nothing, three established members (about 1 each) do.
 When an admin restores a hidden comment, its reports are marked restored (the
 reporters lose weight) and its total starts again from 0; when an admin
-deletes it, they are marked upheld (the reporters gain weight).
+deletes it, they are marked upheld (the reporters gain weight). Reports of
+confessions count in the same record (services/social/confession_reports.py):
+taken down, upheld; kept, restored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import ColumnElement, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social import thread_states
-from services.social.models import comments, reports
+from services.social.models import comments, confession_reports, reports
 from services.social.repository import _COLUMNS, HIDDEN, VISIBLE, CommentRow, _comment
 from veil.contracts.callbacks import ReportReason
 from veil.core.db import Database
@@ -86,10 +88,23 @@ class WeightedReport:
     reasons: str = ""
 
 
+def _outcomes(subjects: list[str], outcome: str) -> ColumnElement[int]:
+    """How many of the subjects' reports, of comments and of confessions, ended so."""
+    return (
+        select(func.count())
+        .where(reports.c.subject.in_(subjects), reports.c.outcome == outcome)
+        .scalar_subquery()
+        + select(func.count())
+        .where(confession_reports.c.subject.in_(subjects), confession_reports.c.outcome == outcome)
+        .scalar_subquery()
+    )
+
+
 async def record(
     conn: AsyncConnection, community_id: int, member_id: int, subjects: list[str]
 ) -> tuple[int, int, int]:
-    """(their comments not hidden (up to 6), reports upheld, reports restored)."""
+    """(their comments not hidden (up to 6), reports upheld, reports restored):
+    one record of comment and confession reports."""
     shown = (
         select(comments.c.id)
         .where(
@@ -104,12 +119,8 @@ async def record(
         await conn.execute(
             select(
                 select(func.count()).select_from(shown).scalar_subquery(),
-                select(func.count())
-                .where(reports.c.subject.in_(subjects), reports.c.outcome == UPHELD)
-                .scalar_subquery(),
-                select(func.count())
-                .where(reports.c.subject.in_(subjects), reports.c.outcome == RESTORED)
-                .scalar_subquery(),
+                _outcomes(subjects, UPHELD),
+                _outcomes(subjects, RESTORED),
             )
         )
     ).one()

@@ -295,7 +295,8 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     async def EraseMember(
         self, request: pb.EraseSocialMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.EraseSocialMemberResponse:
-        """Erase a member's comments, reactions and reports (for /deleteme)."""
+        """/deleteme: the member's comments, reactions and reports here, then the member
+        in the confessions service (which drops the id this service knows them by)."""
         erasure = await erase_member(
             self._repository.db,
             request.community_id,
@@ -305,7 +306,14 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         await follow_up(
             erasure, request.community_id, self._upstream, self._outbox, self._queue_counter
         )
-        return pb.EraseSocialMemberResponse(comments_erased=erasure.erased)
+        erased = await self._upstream.members.EraseMember(
+            confessions_pb2.EraseMemberRequest(
+                community_id=request.community_id, member_id=request.member_id
+            )
+        )
+        return pb.EraseSocialMemberResponse(
+            comments_erased=erasure.erased, confessions_erased=erased.confessions_erased
+        )
 
     async def ResolvePseudonym(
         self, request: pb.ResolvePseudonymRequest, context: grpc.aio.ServicerContext

@@ -82,6 +82,7 @@ class AdminComments:
             comments.c.reports,
             comments.c.report_weight,
             comments.c.created_at,
+            comments.c.flagged,
         ).where(comments.c.community_id == community_id)
         if hidden_only:
             statement = statement.where(comments.c.status == "hidden")
@@ -103,6 +104,8 @@ class AdminComments:
                 created_at=timestamp(row["created_at"]),
                 report_weight=row["report_weight"],
                 reasons=reasons.get(row["id"], []),
+                # As its card says it (never who wrote it).
+                flagged=row["flagged"] or "",
             )
             for row in rows
         ]

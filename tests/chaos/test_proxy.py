@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tools.chaos.proxy import Proxy, render_config
-from tools.devstack.stack import free_port
+from tools.devstack.ports import free_port
 
 
 def _backend(name: str, seen: list[str]) -> ThreadingHTTPServer:

@@ -26,9 +26,11 @@ from tools.chaos import collect
 from tools.chaos.ledger import Confession, Ledger
 from tools.chaos.prom import Prometheus, Seen, alert_history
 from tools.chaos.topology import Instance
+from tools.devstack.environment import SERVICES
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
-from tools.devstack.stack import SERVICES, Stack, free_port
+from tools.devstack.ports import free_port
+from tools.devstack.stack import Stack
 from veil.core.outbox import card_key
 
 SCRAPE_SECONDS = 2.0

@@ -34,7 +34,8 @@ from tests.support import chart
 from tests.support.chart import COMPONENTS, GRPC_SERVICES, REQUIRED, container, deployment, merge
 from tests.support.world import World, buttons
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
-from tools.devstack.stack import REPO_ROOT, Ports, Stack, dying_with_parent, free_port
+from tools.devstack.ports import Ports, free_port
+from tools.devstack.stack import REPO_ROOT, Stack, dying_with_parent
 
 WORKER_MODULE = REPO_ROOT / "services" / "notifier" / "worker"
 WORKER_PRESENT = (WORKER_MODULE / "__main__.py").exists() or WORKER_MODULE.with_suffix(

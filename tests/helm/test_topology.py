@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helm.test_chart import SETTINGS
 from tests.support import chart
 from tests.support.chart import (
     CHART,
@@ -22,6 +21,7 @@ from tests.support.chart import (
     GRPC_SERVICES,
     RELEASE,
     REQUIRED,
+    SETTINGS,
     container,
     deployment,
     k8s_name,
@@ -40,6 +40,12 @@ CALLERS = {
     "notifier": {"confessions", "social"},
 }
 RELEASE_PODS = {"app.kubernetes.io/name": "veil", "app.kubernetes.io/instance": RELEASE}
+# What each process connects to besides gRPC, from what its settings read.
+REACHED_BY_SETTING = {
+    "db_primary_dsn": "postgres",
+    "redis_nodes": "redis",
+    "telegram_api_url": "telegram",
+}
 
 
 def _map(values: dict[str, Any] | None = None) -> dict[str, set[str]]:
@@ -136,3 +142,74 @@ def test_the_local_stack_gives_each_process_the_addresses_of_the_map(tmp_path: P
         assert addresses == {
             f"VEIL_{s.upper()}_ADDR": f"127.0.0.1:{getattr(stack.ports, s)}" for s in peers
         }, component
+
+
+def _reaches(values: dict[str, Any] | None = None) -> dict[str, set[str]]:
+    """component -> what it reaches besides gRPC, from values.yaml (plus ``values``)."""
+    shipped = yaml.safe_load((CHART / "values.yaml").read_text())
+    merged = merge(shipped, values or {})
+    return {name: set(entry["reaches"]) for name, entry in merged["components"].items()}
+
+
+def _egress(objs: list[dict[str, Any]], component: str) -> tuple[set[str], set[str]]:
+    """(the services, the other targets) one process's egress policy lets it reach."""
+    name = f"{RELEASE}-{k8s_name(component)}-egress"
+    (policy,) = [p for p in of_kind(objs, "NetworkPolicy") if p["metadata"]["name"] == name]
+    spec = policy["spec"]
+    assert spec["podSelector"]["matchLabels"] == RELEASE_PODS | {
+        "app.kubernetes.io/component": k8s_name(component)
+    }
+    assert spec["policyTypes"] == ["Egress"]
+    values = yaml.safe_load((CHART / "values.yaml").read_text())["networkPolicy"]
+    by_port = {
+        53: "dns",
+        values["postgres"]["ports"][0]: "postgres",
+        values["redis"]["ports"][0]: "redis",
+        values["otlp"]["ports"][0]: "otlp",
+        values["telegram"]["ports"][0]: "telegram",
+    }
+    services: set[str] = set()
+    targets: set[str] = set()
+    for rule in spec["egress"]:
+        assert rule["to"], f"{name}: a rule without destinations allows everything"
+        selectors = [peer.get("podSelector") for peer in rule["to"]]
+        if all(selectors) and all(
+            "app.kubernetes.io/component" in s["matchLabels"] for s in selectors
+        ):
+            # A release's gRPC service, by its pods' labels, on its gRPC port only.
+            for selector in selectors:
+                labels = selector["matchLabels"]
+                assert {k: labels[k] for k in RELEASE_PODS} == RELEASE_PODS
+                services.add(labels["app.kubernetes.io/component"])
+            assert [p["port"] for p in rule["ports"]] == [50051], name
+        else:
+            targets |= {by_port[rule["ports"][0]["port"]]}
+    return services, targets
+
+
+def test_each_process_reaches_what_its_settings_read() -> None:
+    reaches = _reaches()
+    for component, reached in reaches.items():
+        read = {
+            target
+            for setting, target in REACHED_BY_SETTING.items()
+            if setting in SETTINGS[component].model_fields
+        }
+        assert reached == read, component
+
+
+@pytest.mark.parametrize("value_set", ["default", "production", "ingress-on"])
+def test_each_process_egresses_only_to_its_callees_and_what_it_reaches(value_set: str) -> None:
+    objs = chart.objects(chart.value_sets()[value_set])
+    calls_of, reaches = _map(), _reaches()
+    for component in COMPONENTS:
+        services, targets = _egress(objs, component)
+        assert services == calls_of[component], component
+        assert targets == {"dns", "otlp"} | reaches[component], component
+
+
+def test_egress_follows_a_changed_map() -> None:
+    changed = {"components": {"notifier": {"calls": ["social"], "reaches": ["postgres", "redis"]}}}
+    objs = chart.objects(merge(REQUIRED, changed))
+    assert _egress(objs, "notifier") == ({"social"}, {"dns", "otlp", "postgres", "redis"})
+    assert _egress(objs, "social") == ({"confessions", "notifier"}, {"dns", "otlp", "postgres"})

@@ -51,8 +51,22 @@ async def test_the_queue_lists_pending_confessions_oldest_first(
     assert items[1]["text"] == "the second one <b>to</b> wait"  # text as written, not HTML
     assert all(isinstance(item["age_seconds"], int) and item["age_seconds"] >= 0 for item in items)
     assert items[0]["age_seconds"] >= items[1]["age_seconds"]
-    assert set(items[0]) == {"id", "number", "text", "media", "age_seconds", "flagged"}
+    assert set(items[0]) == {"id", "number", "text", "media", "age_seconds", "flagged", "pii"}
+    assert items[0]["pii"] is None
     assert "Could identify someone" in answer.json["reasons"]
+    assert_anonymous(world, answer)
+
+
+async def test_the_queue_marks_personal_information_as_the_card_does(
+    world: World, community: World.Community
+) -> None:
+    """Rule flag (the default): the queue says what the doxxing guard left in."""
+    number, card = await pending_confession(community, "my ex is on +44 7700 900128, ask him")
+    assert "⚠️ contains a phone number" in shown(card)
+    answer = await call(community, "queue", await init_data(community, 1))
+    [item] = [i for i in answer.json["items"] if i["number"] == number]
+    assert item["pii"] == "⚠️ contains a phone number"
+    assert item["flagged"] is None
     assert_anonymous(world, answer)
 
 

@@ -29,8 +29,9 @@ from tests.support.moderation import (
     wait_for,
 )
 from tests.support.services import Services
-from tests.support.threads import button
+from tests.support.threads import button, flagged_comment, replica_caught_up
 from tests.support.world import World, new_user_id
+from tools.devstack.infra.config import InfraConfig
 from tools.devstack.stack import REPO_ROOT
 from veil.v1 import confessions_pb2
 
@@ -42,12 +43,12 @@ CONFESSIONS = (
     "I have been pretending to understand linear algebra for three semesters 📐",
     "I switched majors twice and my parents still think I'm pre-med",
     "Whoever keeps leaving oat milk in the 3rd floor fridge: thank you, I drink it <3",
-    "I sing in the library elevator when it's empty. It's never empty.",
+    "I sing in the library elevator when it's empty. Duets: +44 7700 900129",
 )
 
 
 async def test_approve_and_reject_in_the_mini_app(
-    browser: Browser, world: World, services: Services
+    browser: Browser, world: World, services: Services, infra_config: InfraConfig
 ) -> None:
     community = await world.create_community("Riverside College")
     # A filter word flags a confession for a closer look (shown in the queue).
@@ -75,6 +76,9 @@ async def test_approve_and_reject_in_the_mini_app(
     await expect(items.nth(0).locator(".number")).to_have_text(f"#{first}")
     await expect(items.nth(2).locator(".text")).to_have_text(CONFESSIONS[2])
     await expect(items.nth(2).locator(".flag")).to_have_text("⚠️ contains “fridge”")
+    # The doxxing guard's flag (rule flag), as on the card.
+    await expect(items.nth(3).locator(".pii")).to_have_text("⚠️ contains a phone number")
+    await expect(items.nth(2).locator(".pii")).to_be_hidden()
     await expect(items.nth(0).locator(".reject-form")).to_be_hidden()
 
     # ✅ Approve the oldest in the page while Bob presses its card's ✅ Approve
@@ -136,6 +140,16 @@ async def test_approve_and_reject_in_the_mini_app(
     found = page.locator("#search-results .confession")
     await expect(found).to_contain_text(CONFESSIONS[0], timeout=WAIT_MS)
     await expect(found.locator("b")).to_have_text(re.compile(rf"^#{first} · (approved|published)"))
+    # A comment the doxxing guard flagged shows the flag as its card does.
+    await replica_caught_up(infra_config)
+    _, pseudonym = await flagged_comment(community, first, "text me on +44 7700 900127")
+    await page.fill("#search-query", pseudonym)
+    await page.press("#search-query", "Enter")
+    comment = page.locator("#search-results li.comment")
+    await expect(comment.locator(".text")).to_have_text(
+        "text me on +44 7700 900127", timeout=WAIT_MS
+    )
+    await expect(comment.locator(".flag")).to_have_text("⚠️ contains a phone number")
 
     # ⚙️ The rules form changes a rule (and only what the admin changed).
     await page.click("#tab-rules")

@@ -14,8 +14,10 @@ from tests.support.miniapp import assert_anonymous, call, init_data
 from tests.support.threads import (
     admin_press,
     button,
+    flagged_comment,
     hidden_comment,
     open_thread,
+    publish,
     replica_caught_up,
 )
 from tests.support.world import World, new_user_id
@@ -45,8 +47,10 @@ async def test_a_hidden_comment_is_listed_and_restored_once(
         "reports",
         "weight",
         "reasons",
+        "flagged",
         "age_seconds",
     }
+    assert comment["flagged"] == []
     restored = await call(
         community,
         f"comments/{comment['id']}/decision",
@@ -108,6 +112,26 @@ async def test_search_by_number_and_by_pseudonym(
     refused = await call(community, "search?q=alice", data)
     assert refused.status == 400 and "Misty Heron 417" in refused.json["error"]
     assert_anonymous(world, by_number, by_name, nothing, nobody)
+
+
+async def test_a_flagged_comment_is_marked_as_on_its_card(
+    world: World, community: World.Community, infra_config: InfraConfig
+) -> None:
+    """The doxxing guard's flag (rule flag, the default) shows where admins see
+    the comment in the app, as on its card; the writer is never named."""
+    author = community.member()
+    await author.start()
+    number = await publish(author, infra_config, "the flat upstairs")
+    dox = "ring +44 7700 900126 or ask @upstairs_flat"
+    card, pseudonym = await flagged_comment(community, number, dox)
+    assert "⚠️ contains a phone number and an @mention" in card
+    data = await init_data(community, 1)
+    found = await call(community, f"search?q={pseudonym}", data)
+    assert found.status == 200, found.raw
+    [comment] = found.json["comments"]
+    assert (comment["text"], comment["status"]) == (dox, "visible")
+    assert comment["flagged"] == ["⚠️ contains a phone number and an @mention"]
+    assert_anonymous(world, found)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """Writing to the admins: a conversation's round trip under a per-conversation
 label, closing from either side, blocking, and no trace of the member in the
-admin chat."""
+admin chat; /deleteme takes what the member wrote there out of it."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 import re
 from typing import Any
 
-from tests.support.moderation import admin_press, admin_says, chat, shown, wait_for
+from tests.support.moderation import admin_press, admin_says, chat, erase, shown, wait_for
 from tests.support.threads import button, reply
-from tests.support.world import World
+from tests.support.world import Member, World
 from tools.devstack.infra.config import InfraConfig
 
 
@@ -130,3 +130,31 @@ async def test_writing_to_the_admins_is_rate_limited(community: World.Community)
     await member.send("/write")
     await member.send("one too many")
     assert "often this hour" in shown(await reply(member))
+
+
+async def test_deleteme_deletes_what_the_member_wrote_to_the_admins(
+    community: World.Community,
+) -> None:
+    async def writes(member: Member, *texts: str) -> None:
+        await member.start()
+        for text in texts:
+            await member.send("/write")  # one message per /write
+            await member.send(text)
+            await _from_member(community, text)
+
+    member = community.member()
+    await writes(member, "Please take down my confession", "It names my sister")
+    other = community.member()  # another member's conversation stays
+    await writes(other, "A question of mine")
+
+    await erase(member)
+
+    def theirs(ms: list[dict[str, Any]]) -> list[str]:
+        return [shown(m) for m in ms if "my confession" in shown(m) or "my sister" in shown(m)]
+
+    left = await wait_for(
+        lambda: chat(community, community.admin_chat_id),
+        lambda ms: not theirs(ms),
+        "the member's messages to the admins stayed in the admin chat",
+    )
+    assert any("A question of mine" in shown(m) for m in left)

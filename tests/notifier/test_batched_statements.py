@@ -1,13 +1,12 @@
 """The notifier's batched statements.
 
 A batch of messages is queued in one statement, with one message's rules for
-each (a comment's counter edit and its notices arrive as one batch): a message
-to a chat that blocked the bot is stored as dropped, a repeated key returns the
-first message's id, and a new message collapses the older queued one with its
+each (a comment's counter edit and its notices arrive as one batch): a repeated
+key returns the first message's id, and a new message collapses the older queued one with its
 collapse key, as when each is queued alone. A worker marks the messages
 answered while a mark is being written in one statement (group commit).
 Recipients stay sealed: a queued message's chat is keyed and its call sealed,
-a dropped, collapsed or sent one keeps no recipient.
+a collapsed or sent one keeps no recipient.
 """
 
 from __future__ import annotations
@@ -22,9 +21,9 @@ from typing import Any
 from sqlalchemy import delete, event
 
 from services.notifier.models import outbox as outbox_table
-from services.notifier.models import unreachable_chats
 from services.notifier.recipients import chat_key, open_call
-from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import NewMessage
 from services.notifier.worker.sent_marks import SentMarks
 from tests.support.outbox import rows
 from tools.devstack.stack import Stack
@@ -53,8 +52,7 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
     repository = NotifierRepository(notifier_db, seal_keys)
     run = secrets.token_hex(4)
     community = 9_400_000 + secrets.randbelow(100_000)
-    chat, blocked_chat = 7_400_001, 7_400_002
-    await repository.mark_blocked(community, blocked_chat, 0, "Forbidden: bot was blocked")
+    chat, other_chat = 7_400_001, 7_400_002
     [older], _ = await repository.enqueue(
         [_message(community, chat, f"{run}:older", collapse_key=f"{run}:post")]
     )
@@ -65,7 +63,7 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
             [
                 _message(community, chat, f"{run}:edit", collapse_key=f"{run}:post"),
                 _message(community, chat, f"{run}:first"),  # a retried one
-                _message(community, blocked_chat, f"{run}:notice", trace_context={"a": "b"}),
+                _message(community, other_chat, f"{run}:notice", trace_context={"a": "b"}),
             ]
         )
     try:
@@ -81,13 +79,12 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
             chat,
             {"text": f"{run}:edit"},
         )
-        assert (notice.status, notice.reason, notice.trace_context, notice.sealed) == (
-            "dropped",
-            "blocked",
-            {"a": "b"},
-            None,
+        assert (notice.status, notice.trace_context) == ("queued", {"a": "b"})
+        assert notice.chat_key == chat_key(seal_keys, community, other_chat)
+        assert open_call(seal_keys, notice.idempotency_key, notice.sealed) == (
+            other_chat,
+            {"text": f"{run}:notice"},
         )
-        assert notice.chat_key == chat_key(seal_keys, community, blocked_chat)
         [collapsed] = await rows(notifier_db, [older])
         assert (collapsed.status, collapsed.reason, collapsed.sealed) == (
             "collapsed",
@@ -150,6 +147,3 @@ def counting(db: Database) -> Iterator[list[str]]:
 async def _forget(db: Database, community: int) -> None:
     async with db.write() as conn:
         await conn.execute(delete(outbox_table).where(outbox_table.c.community_id == community))
-        await conn.execute(
-            delete(unreachable_chats).where(unreachable_chats.c.community_id == community)
-        )

@@ -3,7 +3,7 @@
 A card still waiting when its author erases themselves is never sent, and the
 "[withdrawn]" edit of it is dropped (nothing to edit); a sent card is edited in
 place, the worker filling in the message id it got. Messages to the member's
-chat go with their dead letters and 403 mark.
+chat go with their dead letters.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.notifier.models import dead_letters, unreachable_chats
+from services.notifier.models import dead_letters
 from services.notifier.models import outbox as outbox_table
 from services.notifier.recipients import chat_key
 from tests.support.outbox import rows, settled, text_call
@@ -74,7 +74,7 @@ async def test_everything_to_the_members_chat_goes(
     await member.start()
     run = secrets.token_hex(4)
     ids = []
-    # A dead letter (400), then a 403 that marks the chat unreachable.
+    # A dead letter (400), then a 403 (its message dropped).
     for i, code in enumerate((400, 403)):
         await world.control(
             "POST",
@@ -86,20 +86,19 @@ async def test_everything_to_the_members_chat_goes(
         )
         await settled(notifier_db, ids)
 
-    async def left() -> tuple[int, int, int]:
+    async def left() -> tuple[int, int]:
         async with notifier_db.read_own() as conn:
             counts = []
             for table, column in (
                 (outbox_table, outbox_table.c.chat_key),
                 (dead_letters, dead_letters.c.chat_key),
-                (unreachable_chats, unreachable_chats.c.chat_key),
             ):
                 # Rows name the chat by its keyed hash only.
                 key = chat_key(seal_keys, community.id, member.user_id)
                 statement = select(func.count()).select_from(table).where(column == key)
                 counts.append(int((await conn.execute(statement)).scalar_one()))
-        return counts[0], counts[1], counts[2]
+        return counts[0], counts[1]
 
-    assert await left() == (2, 1, 1)
+    assert await left() == (2, 1)
     await outbox.erase(community.id, [member.user_id], [])
-    assert await left() == (0, 0, 0)
+    assert await left() == (0, 0)

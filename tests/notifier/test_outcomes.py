@@ -1,8 +1,8 @@
 """What becomes of a message on each of Telegram's answers, with flood control on.
 
 429 with ``retry_after`` (the bot and chat pause, then it is sent), 403 (the
-member blocked the bot: unreachable, pending messages dropped with a reason,
-nothing retried), 400 (a dead letter with Telegram's description), 502 flapping
+member blocked the bot: pending messages dropped with a reason, the confessions
+service told, nothing retried), 400 (a dead letter with Telegram's description), 502 flapping
 (retried with backoff until delivered, or dead-lettered at the attempt limit).
 Also: an idempotency key makes a repeated enqueue one message, a collapse key
 lets a newer edit replace an unsent older one.
@@ -10,6 +10,7 @@ lets a newer edit replace an unsent older one.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable
@@ -20,10 +21,12 @@ from sqlalchemy import select
 
 from services.notifier.models import dead_letters
 from tests.support.outbox import bot_calls, settled, text_call, wait_for
+from tests.support.threads import until
 from tests.support.world import World
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.infra.postgres_sql import psql
 from veil.core.db import Database
 from veil.core.outbox import Outbox, OutgoingCall, Priority
-from veil.v1 import notifier_pb2, notifier_pb2_grpc
 
 MAX_ATTEMPTS = 4  # VEIL_NOTIFIER_MAX_ATTEMPTS of the test stack
 
@@ -73,12 +76,12 @@ async def test_429_pauses_for_retry_after_then_sends(
     assert calls[-2]["time"] - calls[-3]["time"] >= 2.0
 
 
-async def test_403_marks_the_member_unreachable_and_drops_their_messages(
+async def test_403_drops_the_chats_messages_and_tells_the_confessions_service(
     world: World,
     community: World.Community,
     outbox: Outbox,
-    notifier: notifier_pb2_grpc.NotifierServiceStub,
     notifier_db: Database,
+    infra_config: InfraConfig,
     flood: Callable[..., Awaitable[None]],
 ) -> None:
     member = community.member()
@@ -92,25 +95,31 @@ async def test_403_marks_the_member_unreachable_and_drops_their_messages(
     found = await settled(notifier_db, ids)
     assert [(r.status, r.reason) for r in found] == [("dropped", "blocked")] * 3
     assert found[0].last_error == "Forbidden: bot was blocked by the user"
-    unreachable = await notifier.ListUnreachable(
-        notifier_pb2.ListUnreachableRequest(community_id=community.id)
-    )
-    # Counted and described, never named: no RPC returns a Telegram id.
-    assert [(c.private_chat, c.description) for c in unreachable.chats] == [
-        (True, "Forbidden: bot was blocked by the user")
-    ]
-    assert unreachable.members == 1
-    assert str(member.user_id) not in str(unreachable)
-    # A later message is dropped at once; nothing is ever retried.
+
+    async def marked() -> bool:
+        count = await asyncio.to_thread(
+            psql,
+            infra_config,
+            "SELECT count(*) FROM confessions.members "
+            f"WHERE community_id = {community.id} AND unreachable_since IS NOT NULL",
+        )
+        return count == "1"
+
+    # The confessions service owns the fact (it skips the member's notices from now on).
+    await until(marked, "the confessions service was never told of the 403")
+    # The notifier keeps no copy: a call queued to the chat anyway is tried once and
+    # dropped on its own 403; nothing is ever retried.
     later = await outbox.send([text_call(community, member.user_id, "b3", f"403:{run}:3")])
     assert [(r.status, r.reason) for r in await settled(notifier_db, later)] == [
         ("dropped", "blocked")
     ]
     calls = await _chat_calls(world, community, member.user_id)
-    assert [(c["params"].get("text"), c["ok"]) for c in calls if c["method"] == "sendMessage"][
-        -1:
-    ] == [("b0", False)]
-    assert sum(1 for c in calls if str(c["params"].get("text", "")).startswith("b")) == 1
+    sends = [
+        (c["params"].get("text"), c["ok"])
+        for c in calls
+        if c["method"] == "sendMessage" and str(c["params"].get("text", "")).startswith("b")
+    ]
+    assert sends == [("b0", False), ("b3", False)]
 
 
 async def test_400_goes_to_the_dead_letters_with_telegrams_description(

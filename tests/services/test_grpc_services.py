@@ -18,7 +18,8 @@ from tests.support.threads import replica_caught_up
 from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
-from tools.devstack.stack import REPO_ROOT, Stack, free_port
+from tools.devstack.ports import free_port
+from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.grpc_errors import member_refusal
 from veil.v1 import (
     common_pb2,

@@ -22,7 +22,8 @@ from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
 from services.confessions.sealed import MemberSeal
-from services.notifier.repository import NewMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import NewMessage
 from services.social import reporting
 from services.social.repository import SocialRepository
 from services.social.thread_states import ThreadStateUnknownError
@@ -303,7 +304,8 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         assert [(m.chat_id, m.params["text"], m.unsure_after) for m in claimed] == [
             (USER_A, "queued", 41)
         ]
-        # The blocked chat stays blocked: a new message to it is dropped at once.
+        # The notifier keeps no copy of who blocked the bot (0006): a new message to
+        # that chat is queued, sealed (the confessions service is who skips it).
         ids, _ = await notifier.enqueue(
             [
                 NewMessage(
@@ -320,7 +322,7 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         )
         assert (
             await _sql(infra_config, f"SELECT status FROM notifier.outbox WHERE id = {ids[0]}")
-            == "dropped"
+            == "queued"
         )
         # Finished rows keep no recipient; dead letters keep their call without it.
         assert (
@@ -328,14 +330,12 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
                 infra_config,
                 "SELECT idempotency_key, sealed IS NULL FROM notifier.outbox ORDER BY id",
             )
-            == "notice:q|f\nnotice:s|t\nnotice:d|t\nnotice:new|t"
+            == "notice:q|f\nnotice:s|t\nnotice:d|t\nnotice:new|f"
         )
         assert (
             await _sql(infra_config, "SELECT params::text FROM notifier.dead_letters")
             == '{"text": "dead"}'
         )
-        unreachable = await notifier.list_unreachable(1)
-        assert [u.private_chat for u in unreachable] == [True]
     finally:
         await confessions_db.dispose()
         await notifier_db.dispose()
@@ -347,6 +347,36 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         config = migrations.alembic_config(service, _dsn(infra_config))
         with pytest.raises(RuntimeError, match="refused"):
             await asyncio.to_thread(command.downgrade, config, SEALING_BEFORE[service])
+
+
+async def test_the_notifier_drops_its_copy_of_who_blocked_the_bot(
+    infra_config: InfraConfig, scratch: Database
+) -> None:
+    """0006: ``unreachable_chats`` goes (the confessions service owns the fact); the
+    rest of the schema keeps its rows; a downgrade brings the table back, empty."""
+    await _migrate(infra_config, "notifier", "0005")
+    await _sql(
+        infra_config,
+        """
+        INSERT INTO notifier.unreachable_chats (community_id, chat_key, private_chat, description)
+            VALUES (1, '\\x01', true, 'Forbidden: bot was blocked by the user'),
+                   (1, '\\x02', false, 'Forbidden: bot was kicked from the group chat');
+        INSERT INTO notifier.community_limits (community_id, per_second) VALUES (1, 5);
+        """,
+    )
+    await _migrate(infra_config, "notifier", "head")
+    exists = "SELECT to_regclass('notifier.unreachable_chats') IS NOT NULL"
+    assert await _sql(infra_config, exists) == "f"
+    limits = "SELECT community_id, per_second FROM notifier.community_limits"
+    assert await _sql(infra_config, limits) == "1|5"
+
+    config = migrations.alembic_config("notifier", _dsn(infra_config))
+    await asyncio.to_thread(command.downgrade, config, "0005")
+    assert await _sql(infra_config, exists) == "t"
+    assert await _sql(infra_config, "SELECT count(*) FROM notifier.unreachable_chats") == "0"
+    await _migrate(infra_config, "notifier", "head")
+    assert await _sql(infra_config, exists) == "f"
+    assert await _sql(infra_config, limits) == "1|5"
 
 
 async def _report(db: Database, *, known_open: bool) -> reporting.WeightedReport:

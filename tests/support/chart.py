@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -17,7 +18,12 @@ from typing import Any
 
 import helm_python as helm
 import yaml
+from pydantic_settings import BaseSettings
 
+from services.confessions.config import ConfessionsSettings
+from services.gateway.config import GatewaySettings
+from services.notifier.config import NotifierSettings, WorkerSettings
+from services.social.config import SocialSettings
 from tools.devstack.stack import REPO_ROOT
 
 CHART = REPO_ROOT / "deploy" / "helm" / "veil"
@@ -194,3 +200,33 @@ def shipped_dashboard_and_rules() -> tuple[dict[str, Any], dict[str, Any]]:
     objs = objects(merge(REQUIRED, OPERATOR_ON))
     configmap = by_name(objs, "ConfigMap", "veil-dashboards")
     return json.loads(configmap["data"]["veil.json"]), by_name(objs, "PrometheusRule", "veil")
+
+
+KUBERNETES_VERSION = "1.30.0"
+# Each process's settings class: the chart's env must match its fields.
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "gateway": GatewaySettings,
+    "confessions": ConfessionsSettings,
+    "social": SocialSettings,
+    "notifier": NotifierSettings,
+    "notifierWorker": WorkerSettings,
+}
+
+
+@functools.cache
+def rendered(value_set: str) -> list[dict[str, Any]]:
+    """The objects of one named value set (rendered once per run: the engine is the slow part)."""
+    return objects(value_sets()[value_set])
+
+
+def settings_fields(component: str) -> tuple[set[str], set[str]]:
+    """(every VEIL_ name, the required VEIL_ names) of a component's settings."""
+    cls = SETTINGS[component]
+    names = set(cls.model_fields)
+    required = {n for n, f in cls.model_fields.items() if f.is_required()}
+    return {f"VEIL_{n.upper()}" for n in names}, {f"VEIL_{n.upper()}" for n in required}
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    """Whether a label selector's ``matchLabels`` pick a pod with ``labels``."""
+    return all(labels.get(k) == v for k, v in selector.items())

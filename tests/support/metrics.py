@@ -8,7 +8,8 @@ from collections.abc import Iterable
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-from tools.devstack.stack import SERVICES, WORKERS, Stack
+from tools.devstack.environment import SERVICES, WORKERS
+from tools.devstack.stack import Stack
 
 PROCESSES = ("gateway", *SERVICES, *WORKERS)
 

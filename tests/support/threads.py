@@ -235,3 +235,24 @@ async def report(member: Member, number: int, index: int, reason: str = "Spam") 
     picker = await press(member, view, ask)
     assert picker["answer"]["text"] == "Why are you reporting this comment?", picker
     return await press(member, picker, button(picker, reason))
+
+
+async def flagged_comment(community: World.Community, number: int, text: str) -> tuple[str, str]:
+    """A new member comments ``text`` on open thread ``number``; the admins' 🚩 card
+    of it (a rule flagged it) as shown, and the pseudonym it names."""
+    writer = community.member()
+    await write_comment(writer, await open_thread(writer, number), text)
+    found: list[str] = []
+
+    async def carded() -> bool:
+        messages = await community.world.chat_messages(community.bot_id, community.admin_chat_id)
+        found[:] = [
+            str(m.get("text", ""))
+            for m in messages
+            if str(m.get("text", "")).startswith("🚩") and text in str(m.get("text", ""))
+        ]
+        return bool(found)
+
+    await until(carded, "no flagged-comment card")
+    # The card: "🚩 …\n⚠️ contains …\n\n<pseudonym>: <text>".
+    return found[0], found[0].split("\n\n", 1)[1].split(": ", 1)[0]

@@ -20,11 +20,10 @@ from services.social.comment_rules import flagged_card_markup
 from services.social.confession_reports import reported_card_markup
 from services.social.domain import hidden_card_markup
 from services.social.reporting import REASONS
-from veil.contracts import callbacks
+from veil.contracts import callback_packing, callbacks
+from veil.contracts.callback_packing import MAX_ID, MAX_PAGE
 from veil.contracts.callbacks import (
     BACK,
-    MAX_ID,
-    MAX_PAGE,
     REPORT_REASONS,
     TYPE_OWN,
     CardButton,
@@ -58,7 +57,7 @@ from veil.contracts.callbacks import (
 from veil.contracts.lengths import CALLBACK_DATA_LIMIT
 
 
-def _press(data: str, kind: type[callbacks.Callback], rule: Any = None) -> Any:
+def _press(data: str, kind: type[callback_packing.Callback], rule: Any = None) -> Any:
     query = CallbackQuery(
         id="1", from_user=User(id=1, is_bot=False, first_name="A"), chat_instance="c", data=data
     )
@@ -217,7 +216,7 @@ LARGEST = [
 
 
 @pytest.mark.parametrize("button", LARGEST, ids=lambda b: type(b).__name__)
-def test_every_button_fits_64_bytes_and_round_trips(button: callbacks.Callback) -> None:
+def test_every_button_fits_64_bytes_and_round_trips(button: callback_packing.Callback) -> None:
     data = button.pack()
     assert len(data.encode()) <= CALLBACK_DATA_LIMIT
     assert type(button).unpack(data) == button
@@ -228,8 +227,8 @@ def test_every_button_kind_is_covered_and_prefixes_are_unique() -> None:
         cls
         for cls in vars(callbacks).values()
         if isinstance(cls, type)
-        and issubclass(cls, callbacks.Callback)
-        and cls is not callbacks.Callback
+        and issubclass(cls, callback_packing.Callback)
+        and cls is not callback_packing.Callback
     }
     assert kinds == {type(button) for button in LARGEST}
     assert len({kind.prefix for kind in kinds}) == len(kinds)

@@ -27,9 +27,10 @@ from typing import Any
 
 import redis
 
+from tools.devstack.environment import SERVICES, WORKERS
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import admin_sql
-from tools.devstack.stack import SERVICES, WORKERS, Stack
+from tools.devstack.stack import Stack
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.devstack.stack import free_port
+from tools.devstack.ports import free_port
 
 SCRIPT = Path(__file__).resolve().parent / "webhook.js"
 

@@ -23,7 +23,8 @@ from tools.bench.counters import cpu_snapshot as snapshot
 from tools.bench.counters import process_groups
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.stack import REPO_ROOT, Ports, Stack
+from tools.devstack.ports import Ports
+from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.outbox import Outbox, OutgoingCall
 
 BOT_IDS = (7200000001, 7200000002)

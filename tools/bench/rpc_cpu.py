@@ -24,7 +24,8 @@ import grpc
 
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.stack import REPO_ROOT, Ports, Stack
+from tools.devstack.ports import Ports
+from tools.devstack.stack import REPO_ROOT, Stack
 from veil.v1 import (
     common_pb2,
     confessions_pb2,

@@ -48,7 +48,8 @@ from tools.bench.report import Step, print_counts, print_step, print_summary
 from tools.bench.trace import OtlpSink
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.stack import REPO_ROOT, Ports, Stack, free_port
+from tools.devstack.ports import Ports, free_port
+from tools.devstack.stack import REPO_ROOT, Stack
 
 
 def _env_list(name: str, default: str) -> list[int]:

@@ -37,7 +37,8 @@ from tools.chaos.topology import ChaosStack, plan
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
-from tools.devstack.stack import REPO_ROOT, Ports, free_port
+from tools.devstack.ports import Ports, free_port
+from tools.devstack.stack import REPO_ROOT
 from veil.core.sealing import Keyring
 
 

@@ -20,7 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tools.chaos.proxy import Proxy
-from tools.devstack.stack import SERVICES, Stack, free_port
+from tools.devstack.environment import SERVICES
+from tools.devstack.ports import free_port
+from tools.devstack.stack import Stack
 
 COUNTS = {"confessions": 2, "social": 2, "notifier": 2, "gateway": 2, "notifier-worker": 3}
 _ADDRESS_VARS = {

@@ -18,9 +18,10 @@ import os
 import sys
 import urllib.request
 
+from tools.devstack.environment import SERVICES, WORKERS
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import DEFAULT_ROOT, InfraConfig
-from tools.devstack.stack import SERVICES, WORKERS, Stack
+from tools.devstack.stack import Stack
 
 DEMO_CHANNEL = -1007000000001
 DEMO_ADMIN_CHAT = -1007000000002

@@ -16,14 +16,15 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tools.telegram_emulator.connection import get_webhook_info
 from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.entities import detect
 from tools.telegram_emulator.faults import Fault
 from tools.telegram_emulator.groups import bot_receives
 from tools.telegram_emulator.markup import callback_data_of
-from tools.telegram_emulator.methods import get_webhook_info, media_object
 from tools.telegram_emulator.model import BotState, CallbackQuery, Chat, Message, User, now
 from tools.telegram_emulator.params import Params
+from tools.telegram_emulator.sending import media_object
 from tools.telegram_emulator.state import Emulator
 
 CHAT_TYPES = ("private", "group", "supergroup", "channel")

@@ -84,6 +84,18 @@ _REPLICA_GONE = (
 )
 
 
+# What says a pooled connection to the primary is gone, whatever the statement:
+# the server went away (restart, failover) or the connection broke. Like the
+# engine invalidating its pool, every pooled connection is replaced then, so
+# that one restart fails one call, not one per pooled connection.
+_CONNECTION_LOST = (
+    OSError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.InternalClientError,
+    *_REPLICA_GONE,
+)
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """Release without the default reset round trip (``RESET ALL``, ``UNLISTEN *``…).
 
@@ -98,9 +110,10 @@ class _PoolSpec:
     """How to open one asyncpg pool (opened on first use: building a Database
     stays synchronous, as its callers and Alembic expect)."""
 
-    dsn: str
-    settings: DatabaseSettings
-    schema: str
+    # Out of repr: it carries the password.
+    dsn: str = field(repr=False)
+    settings: DatabaseSettings = field(repr=False)
+    schema: str = ""
     # Told every statement's SQL (tests count round trips); None in services.
     observe: Callable[[str], None] | None = None
     pool: asyncpg.Pool | None = None
@@ -211,14 +224,24 @@ class Database:
         """An asyncpg connection to the primary, each statement committing by
         itself: for one-statement writes and reads a member must see their own
         writes in."""
-        async with (await self._primary_pool()).acquire() as conn:
-            yield conn
+        pool = await self._primary_pool()
+        try:
+            async with pool.acquire() as conn:
+                yield conn
+        except _CONNECTION_LOST:
+            await pool.expire_connections()
+            raise
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
         """An asyncpg transaction on the primary, committed when the block ends."""
-        async with (await self._primary_pool()).acquire() as conn, conn.transaction():
-            yield conn
+        pool = await self._primary_pool()
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                yield conn
+        except _CONNECTION_LOST:
+            await pool.expire_connections()
+            raise
 
     async def fetch(
         self, statement: Statement, *, stale_ok: bool = False, **params: Any
@@ -244,8 +267,12 @@ class Database:
                     # connection, a protocol state asyncpg cannot continue from):
                     # a read is re-runnable, so the primary answers it.
                     self._replica_failed(error)
+        primary = await self._primary_pool()
         try:
-            rows = await (await self._primary_pool()).fetch(statement.sql, *args)
+            rows = await primary.fetch(statement.sql, *args)
+        except _CONNECTION_LOST:
+            await primary.expire_connections()
+            raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             scrub(error, statement.name)
             raise
@@ -265,10 +292,12 @@ class Database:
 
     async def execute(self, statement: Statement, **params: Any) -> str:
         """Run ``statement`` on the primary for its effect (it commits by itself)."""
+        primary = await self._primary_pool()
         try:
-            status: str = await (await self._primary_pool()).execute(
-                statement.sql, *statement.args(params)
-            )
+            status: str = await primary.execute(statement.sql, *statement.args(params))
+        except _CONNECTION_LOST:
+            await primary.expire_connections()
+            raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             scrub(error, statement.name)
             raise

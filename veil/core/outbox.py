@@ -106,6 +106,16 @@ def parse_publication_key(key: str) -> tuple[int, int] | None:
 _CARD = "card:"
 
 
+def conversation_key(conversation_id: int, message_key: str) -> str:
+    """The idempotency key of a member's message posted to the admins in a conversation."""
+    return f"{conversation_prefix(conversation_id)}{message_key}"
+
+
+def conversation_prefix(conversation_id: int) -> str:
+    """What the keys of a conversation's messages to the admins start with."""
+    return f"conv:{conversation_id}:"
+
+
 def card_key(confession_id: int) -> str:
     """The idempotency key of confession ``confession_id``'s card in the admin chat."""
     return f"{_CARD}{confession_id}"
@@ -162,21 +172,28 @@ class Outbox:
         )
         return list(response.ids)
 
-    async def mark_reachable(self, community_id: int, chat_id: int) -> bool:
-        """A chat that answered 403 may be sent to again; returns whether it was blocked."""
-        response = await self._stub.MarkReachable(
-            notifier_pb2.MarkReachableRequest(community_id=community_id, chat_id=chat_id)
-        )
-        return bool(response.was_unreachable)
-
     async def erase(
-        self, community_id: int, chat_ids: Sequence[int], idempotency_keys: Sequence[str]
+        self,
+        community_id: int,
+        chat_ids: Sequence[int],
+        idempotency_keys: Sequence[str],
+        *,
+        posted_in: int = 0,
+        posted_prefixes: Sequence[str] = (),
     ) -> None:
-        """Erase a member's traces in the queue (see NotifierService.Erase)."""
+        """Erase a member's traces in the queue (see NotifierService.Erase); the
+        messages posted in chat ``posted_in`` under ``posted_prefixes`` are
+        deleted from it."""
+        posted = (
+            notifier_pb2.PostedByMember(chat_id=posted_in, key_prefixes=list(posted_prefixes))
+            if posted_prefixes
+            else None
+        )
         await self._stub.Erase(
             notifier_pb2.EraseRequest(
                 community_id=community_id,
                 chat_ids=list(chat_ids),
                 idempotency_keys=list(idempotency_keys),
+                posted=posted,
             )
         )

@@ -640,17 +640,19 @@ Global___RecordMemberActivityResponse: _TypeAlias = RecordMemberActivityResponse
 class EraseMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
-    ACTOR_FIELD_NUMBER: _builtins.int
-    @_builtins.property
-    def actor(self) -> _common_pb2.Actor: ...
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    member_id: _builtins.int
     def __init__(
         self,
         *,
-        actor: _common_pb2.Actor | None = ...,
+        community_id: _builtins.int = ...,
+        member_id: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["actor", b"actor"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "member_id", b"member_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1382,8 +1384,13 @@ class PendingConfession(_message.Message):
 
     CONFESSION_FIELD_NUMBER: _builtins.int
     FLAGGED_WORD_FIELD_NUMBER: _builtins.int
+    PII_FOUND_FIELD_NUMBER: _builtins.int
     flagged_word: _builtins.str
     """The filter word that flagged it for a closer look, if any."""
+    pii_found: _builtins.str
+    """What the doxxing guard found and left in (rule flag), as its card says
+    after "⚠️ contains": "a phone number and an @mention"; empty when nothing.
+    """
     @_builtins.property
     def confession(self) -> Global___Confession: ...
     def __init__(
@@ -1391,10 +1398,11 @@ class PendingConfession(_message.Message):
         *,
         confession: Global___Confession | None = ...,
         flagged_word: _builtins.str = ...,
+        pii_found: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "flagged_word", b"flagged_word"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession", b"confession", "flagged_word", b"flagged_word", "pii_found", b"pii_found"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1792,16 +1800,28 @@ class TakeDownConfessionResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DONE_FIELD_NUMBER: _builtins.int
+    TAKEN_DOWN_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
     done: _builtins.bool
-    """False when it was no longer approved or published (another admin, an erasure)."""
+    """True when this call took it down; false when it was no longer approved or
+    published (another admin, an earlier attempt, an erasure).
+    """
+    taken_down: _builtins.bool
+    """True while it stands taken down (this call or an earlier one): its
+    reports are upheld and the post's deletion is queued (once per key).
+    """
+    confession_id: _builtins.int
+    """Internal id of the confession, when found taken down (to settle its reports)."""
     def __init__(
         self,
         *,
         done: _builtins.bool = ...,
+        taken_down: _builtins.bool = ...,
+        confession_id: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["done", b"done"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "done", b"done", "taken_down", b"taken_down"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -416,6 +416,8 @@ class MembersServiceServicer:
 
     def EraseMember(self, request, context):
         """Erases a member's identity and content in this service. Irreversible.
+        Called by the social service's EraseMember, the one /deleteme call, once
+        the member's comments are gone (social knows members by this id only).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -945,7 +947,9 @@ class ConfessionsServiceServicer:
         """Takes an approved or published confession down after reports (an admin's
         "take down" on the reported-confession card): status deleted, its channel
         post deleted through the notifier (a post still on its way is deleted when
-        it lands). Of two admins, one wins.
+        it lands). Of two admins, one wins; a repeated call while it stands taken
+        down queues the post's deletion again under the same idempotency key, so a
+        call that failed after the status changed still deletes the post, once.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

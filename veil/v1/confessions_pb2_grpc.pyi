@@ -178,7 +178,10 @@ class MembersServiceStub:
     as events happen in other services. Idempotent on event_key.
     """
     EraseMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]
-    """Erases a member's identity and content in this service. Irreversible."""
+    """Erases a member's identity and content in this service. Irreversible.
+    Called by the social service's EraseMember, the one /deleteme call, once
+    the member's comments are gone (social knows members by this id only).
+    """
     SetNotifications: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]
     """Turns a member's optional notifications (new comments, replies) on or off."""
     MarkUnreachable: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]
@@ -218,7 +221,10 @@ class MembersServiceAsyncStub(MembersServiceStub):
     as events happen in other services. Idempotent on event_key.
     """
     EraseMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.EraseMemberRequest, _confessions_pb2.EraseMemberResponse]  # type: ignore[assignment]
-    """Erases a member's identity and content in this service. Irreversible."""
+    """Erases a member's identity and content in this service. Irreversible.
+    Called by the social service's EraseMember, the one /deleteme call, once
+    the member's comments are gone (social knows members by this id only).
+    """
     SetNotifications: _aio.UnaryUnaryMultiCallable[_confessions_pb2.SetNotificationsRequest, _confessions_pb2.MemberStanding]  # type: ignore[assignment]
     """Turns a member's optional notifications (new comments, replies) on or off."""
     MarkUnreachable: _aio.UnaryUnaryMultiCallable[_confessions_pb2.MarkUnreachableRequest, _confessions_pb2.MarkUnreachableResponse]  # type: ignore[assignment]
@@ -297,7 +303,10 @@ class MembersServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _confessions_pb2.EraseMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.EraseMemberResponse, _abc.Awaitable[_confessions_pb2.EraseMemberResponse]]:
-        """Erases a member's identity and content in this service. Irreversible."""
+        """Erases a member's identity and content in this service. Irreversible.
+        Called by the social service's EraseMember, the one /deleteme call, once
+        the member's comments are gone (social knows members by this id only).
+        """
 
     @_abc_1.abstractmethod
     def SetNotifications(
@@ -384,7 +393,9 @@ class ConfessionsServiceStub:
     """Takes an approved or published confession down after reports (an admin's
     "take down" on the reported-confession card): status deleted, its channel
     post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
+    it lands). Of two admins, one wins; a repeated call while it stands taken
+    down queues the post's deletion again under the same idempotency key, so a
+    call that failed after the status changed still deletes the post, once.
     """
 
 @_typing.type_check_only
@@ -441,7 +452,9 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """Takes an approved or published confession down after reports (an admin's
     "take down" on the reported-confession card): status deleted, its channel
     post deleted through the notifier (a post still on its way is deleted when
-    it lands). Of two admins, one wins.
+    it lands). Of two admins, one wins; a repeated call while it stands taken
+    down queues the post's deletion again under the same idempotency key, so a
+    call that failed after the status changed still deletes the post, once.
     """
 
 class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -561,7 +574,9 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         """Takes an approved or published confession down after reports (an admin's
         "take down" on the reported-confession card): status deleted, its channel
         post deleted through the notifier (a post still on its way is deleted when
-        it lands). Of two admins, one wins.
+        it lands). Of two admins, one wins; a repeated call while it stands taken
+        down queues the post's deletion again under the same idempotency key, so a
+        call that failed after the status changed still deletes the post, once.
         """
 
 def add_ConfessionsServiceServicer_to_server(servicer: ConfessionsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

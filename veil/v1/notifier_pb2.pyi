@@ -365,127 +365,13 @@ class GetCommunityLimitsRequest(_message.Message):
 Global___GetCommunityLimitsRequest: _TypeAlias = GetCommunityLimitsRequest  # noqa: Y015
 
 @_typing.final
-class MarkReachableRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
-    CHAT_ID_FIELD_NUMBER: _builtins.int
-    community_id: _builtins.int
-    chat_id: _builtins.int
-    def __init__(
-        self,
-        *,
-        community_id: _builtins.int = ...,
-        chat_id: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "community_id", b"community_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___MarkReachableRequest: _TypeAlias = MarkReachableRequest  # noqa: Y015
-
-@_typing.final
-class MarkReachableResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    WAS_UNREACHABLE_FIELD_NUMBER: _builtins.int
-    was_unreachable: _builtins.bool
-    """False when the chat was not marked unreachable."""
-    def __init__(
-        self,
-        *,
-        was_unreachable: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["was_unreachable", b"was_unreachable"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___MarkReachableResponse: _TypeAlias = MarkReachableResponse  # noqa: Y015
-
-@_typing.final
-class ListUnreachableRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
-    community_id: _builtins.int
-    def __init__(
-        self,
-        *,
-        community_id: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListUnreachableRequest: _TypeAlias = ListUnreachableRequest  # noqa: Y015
-
-@_typing.final
-class UnreachableChat(_message.Message):
-    """One unreachable chat, without its id."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    SINCE_FIELD_NUMBER: _builtins.int
-    DESCRIPTION_FIELD_NUMBER: _builtins.int
-    PRIVATE_CHAT_FIELD_NUMBER: _builtins.int
-    description: _builtins.str
-    """Telegram's description of the 403."""
-    private_chat: _builtins.bool
-    """A member's private chat (true), or a group or channel (false)."""
-    @_builtins.property
-    def since(self) -> _timestamp_pb2.Timestamp: ...
-    def __init__(
-        self,
-        *,
-        since: _timestamp_pb2.Timestamp | None = ...,
-        description: _builtins.str = ...,
-        private_chat: _builtins.bool = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["since", b"since"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "private_chat", b"private_chat", "since", b"since"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___UnreachableChat: _TypeAlias = UnreachableChat  # noqa: Y015
-
-@_typing.final
-class ListUnreachableResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHATS_FIELD_NUMBER: _builtins.int
-    MEMBERS_FIELD_NUMBER: _builtins.int
-    members: _builtins.int
-    """Of those, members' private chats (members who blocked the bot)."""
-    @_builtins.property
-    def chats(self) -> _containers.RepeatedCompositeFieldContainer[Global___UnreachableChat]: ...
-    def __init__(
-        self,
-        *,
-        chats: _abc.Iterable[Global___UnreachableChat] | None = ...,
-        members: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chats", b"chats", "members", b"members"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___ListUnreachableResponse: _TypeAlias = ListUnreachableResponse  # noqa: Y015
-
-@_typing.final
 class EraseRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMMUNITY_ID_FIELD_NUMBER: _builtins.int
     CHAT_IDS_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_KEYS_FIELD_NUMBER: _builtins.int
+    POSTED_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     @_builtins.property
     def chat_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
@@ -495,20 +381,52 @@ class EraseRequest(_message.Message):
     def idempotency_keys(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Messages to others that carry the member's content (cards, posts)."""
 
+    @_builtins.property
+    def posted(self) -> Global___PostedByMember:
+        """Messages that carried the member's words into a chat, named by key prefix
+        (their messages to the admins: "conv:<conversation id>:"): scrubbed, never
+        sent if still waiting, and deleted from the chat where already sent.
+        """
+
     def __init__(
         self,
         *,
         community_id: _builtins.int = ...,
         chat_ids: _abc.Iterable[_builtins.int] | None = ...,
         idempotency_keys: _abc.Iterable[_builtins.str] | None = ...,
+        posted: Global___PostedByMember | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["posted", b"posted"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_ids", b"chat_ids", "community_id", b"community_id", "idempotency_keys", b"idempotency_keys"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_ids", b"chat_ids", "community_id", b"community_id", "idempotency_keys", b"idempotency_keys", "posted", b"posted"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EraseRequest: _TypeAlias = EraseRequest  # noqa: Y015
+
+@_typing.final
+class PostedByMember(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHAT_ID_FIELD_NUMBER: _builtins.int
+    KEY_PREFIXES_FIELD_NUMBER: _builtins.int
+    chat_id: _builtins.int
+    """The chat they were posted in (the admin chat)."""
+    @_builtins.property
+    def key_prefixes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def __init__(
+        self,
+        *,
+        chat_id: _builtins.int = ...,
+        key_prefixes: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["chat_id", b"chat_id", "key_prefixes", b"key_prefixes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PostedByMember: _TypeAlias = PostedByMember  # noqa: Y015
 
 @_typing.final
 class EraseResponse(_message.Message):
@@ -516,18 +434,22 @@ class EraseResponse(_message.Message):
 
     DELETED_FIELD_NUMBER: _builtins.int
     SCRUBBED_FIELD_NUMBER: _builtins.int
+    REMOVALS_QUEUED_FIELD_NUMBER: _builtins.int
     deleted: _builtins.int
-    """Messages deleted (to the member's chat) and scrubbed (named by key)."""
+    """Messages deleted (to the member's chat) and scrubbed (named by key or prefix)."""
     scrubbed: _builtins.int
+    removals_queued: _builtins.int
+    """deleteMessage calls queued for sent messages named by prefix."""
     def __init__(
         self,
         *,
         deleted: _builtins.int = ...,
         scrubbed: _builtins.int = ...,
+        removals_queued: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "scrubbed", b"scrubbed"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "removals_queued", b"removals_queued", "scrubbed", b"scrubbed"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

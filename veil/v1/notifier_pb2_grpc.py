@@ -57,16 +57,6 @@ class NotifierServiceStub:
                 request_serializer=veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
                 _registered_method=True)
-        self.MarkReachable = channel.unary_unary(
-                '/veil.v1.NotifierService/MarkReachable',
-                request_serializer=veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.FromString,
-                _registered_method=True)
-        self.ListUnreachable = channel.unary_unary(
-                '/veil.v1.NotifierService/ListUnreachable',
-                request_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
-                _registered_method=True)
         self.Erase = channel.unary_unary(
                 '/veil.v1.NotifierService/Erase',
                 request_serializer=veil_dot_v1_dot_notifier__pb2.EraseRequest.SerializeToString,
@@ -109,27 +99,10 @@ class NotifierServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def MarkReachable(self, request, context):
-        """A chat that answered 403 (the member blocked the bot) is reachable again,
-        e.g. because the member wrote to the bot. Later messages are delivered.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def ListUnreachable(self, request, context):
-        """How many chats of a community answered 403, and since when, newest first.
-        Never which chats: a private chat's id is a member's Telegram id, and no
-        RPC returns one.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def Erase(self, request, context):
         """Erases what the queue holds of a member who erased themselves: every
         message to their chat (texts, chat id, idempotency keys derived from
-        them), its dead letters and 403 mark; and the content of the messages
+        them) and its dead letters; and the content of the messages
         named by key (their cards and channel posts), which are not sent any more
         if still queued. Idempotent.
         """
@@ -159,16 +132,6 @@ def add_NotifierServiceServicer_to_server(servicer, server):
                     servicer.GetCommunityLimits,
                     request_deserializer=veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.FromString,
                     response_serializer=veil_dot_v1_dot_notifier__pb2.CommunityLimits.SerializeToString,
-            ),
-            'MarkReachable': grpc.unary_unary_rpc_method_handler(
-                    servicer.MarkReachable,
-                    request_deserializer=veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.SerializeToString,
-            ),
-            'ListUnreachable': grpc.unary_unary_rpc_method_handler(
-                    servicer.ListUnreachable,
-                    request_deserializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.SerializeToString,
             ),
             'Erase': grpc.unary_unary_rpc_method_handler(
                     servicer.Erase,
@@ -287,60 +250,6 @@ class NotifierService:
             '/veil.v1.NotifierService/GetCommunityLimits',
             veil_dot_v1_dot_notifier__pb2.GetCommunityLimitsRequest.SerializeToString,
             veil_dot_v1_dot_notifier__pb2.CommunityLimits.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def MarkReachable(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.NotifierService/MarkReachable',
-            veil_dot_v1_dot_notifier__pb2.MarkReachableRequest.SerializeToString,
-            veil_dot_v1_dot_notifier__pb2.MarkReachableResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def ListUnreachable(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.NotifierService/ListUnreachable',
-            veil_dot_v1_dot_notifier__pb2.ListUnreachableRequest.SerializeToString,
-            veil_dot_v1_dot_notifier__pb2.ListUnreachableResponse.FromString,
             options,
             channel_credentials,
             insecure,

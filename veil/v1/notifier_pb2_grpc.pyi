@@ -46,19 +46,10 @@ class NotifierServiceStub:
     """Sets a community's sending limits (e.g. a paid broadcast limit)."""
     GetCommunityLimits: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.GetCommunityLimitsRequest, _notifier_pb2.CommunityLimits]
     """A community's limits (the defaults where none were set)."""
-    MarkReachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.MarkReachableRequest, _notifier_pb2.MarkReachableResponse]
-    """A chat that answered 403 (the member blocked the bot) is reachable again,
-    e.g. because the member wrote to the bot. Later messages are delivered.
-    """
-    ListUnreachable: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]
-    """How many chats of a community answered 403, and since when, newest first.
-    Never which chats: a private chat's id is a member's Telegram id, and no
-    RPC returns one.
-    """
     Erase: _grpc.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]
     """Erases what the queue holds of a member who erased themselves: every
     message to their chat (texts, chat id, idempotency keys derived from
-    them), its dead letters and 403 mark; and the content of the messages
+    them) and its dead letters; and the content of the messages
     named by key (their cards and channel posts), which are not sent any more
     if still queued. Idempotent.
     """
@@ -81,19 +72,10 @@ class NotifierServiceAsyncStub(NotifierServiceStub):
     """Sets a community's sending limits (e.g. a paid broadcast limit)."""
     GetCommunityLimits: _aio.UnaryUnaryMultiCallable[_notifier_pb2.GetCommunityLimitsRequest, _notifier_pb2.CommunityLimits]  # type: ignore[assignment]
     """A community's limits (the defaults where none were set)."""
-    MarkReachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.MarkReachableRequest, _notifier_pb2.MarkReachableResponse]  # type: ignore[assignment]
-    """A chat that answered 403 (the member blocked the bot) is reachable again,
-    e.g. because the member wrote to the bot. Later messages are delivered.
-    """
-    ListUnreachable: _aio.UnaryUnaryMultiCallable[_notifier_pb2.ListUnreachableRequest, _notifier_pb2.ListUnreachableResponse]  # type: ignore[assignment]
-    """How many chats of a community answered 403, and since when, newest first.
-    Never which chats: a private chat's id is a member's Telegram id, and no
-    RPC returns one.
-    """
     Erase: _aio.UnaryUnaryMultiCallable[_notifier_pb2.EraseRequest, _notifier_pb2.EraseResponse]  # type: ignore[assignment]
     """Erases what the queue holds of a member who erased themselves: every
     message to their chat (texts, chat id, idempotency keys derived from
-    them), its dead letters and 403 mark; and the content of the messages
+    them) and its dead letters; and the content of the messages
     named by key (their cards and channel posts), which are not sent any more
     if still queued. Idempotent.
     """
@@ -139,27 +121,6 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
         """A community's limits (the defaults where none were set)."""
 
     @_abc_1.abstractmethod
-    def MarkReachable(
-        self,
-        request: _notifier_pb2.MarkReachableRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_notifier_pb2.MarkReachableResponse, _abc.Awaitable[_notifier_pb2.MarkReachableResponse]]:
-        """A chat that answered 403 (the member blocked the bot) is reachable again,
-        e.g. because the member wrote to the bot. Later messages are delivered.
-        """
-
-    @_abc_1.abstractmethod
-    def ListUnreachable(
-        self,
-        request: _notifier_pb2.ListUnreachableRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_notifier_pb2.ListUnreachableResponse, _abc.Awaitable[_notifier_pb2.ListUnreachableResponse]]:
-        """How many chats of a community answered 403, and since when, newest first.
-        Never which chats: a private chat's id is a member's Telegram id, and no
-        RPC returns one.
-        """
-
-    @_abc_1.abstractmethod
     def Erase(
         self,
         request: _notifier_pb2.EraseRequest,
@@ -167,7 +128,7 @@ class NotifierServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_notifier_pb2.EraseResponse, _abc.Awaitable[_notifier_pb2.EraseResponse]]:
         """Erases what the queue holds of a member who erased themselves: every
         message to their chat (texts, chat id, idempotency keys derived from
-        them), its dead letters and 403 mark; and the content of the messages
+        them) and its dead letters; and the content of the messages
         named by key (their cards and channel posts), which are not sent any more
         if still queued. Idempotent.
         """

@@ -398,15 +398,18 @@ class EraseSocialMemberResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     COMMENTS_ERASED_FIELD_NUMBER: _builtins.int
+    CONFESSIONS_ERASED_FIELD_NUMBER: _builtins.int
     comments_erased: _builtins.int
+    confessions_erased: _builtins.int
     def __init__(
         self,
         *,
         comments_erased: _builtins.int = ...,
+        confessions_erased: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_erased", b"comments_erased"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comments_erased", b"comments_erased", "confessions_erased", b"confessions_erased"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -823,6 +826,7 @@ class AdminComment(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     REPORT_WEIGHT_FIELD_NUMBER: _builtins.int
     REASONS_FIELD_NUMBER: _builtins.int
+    FLAGGED_FIELD_NUMBER: _builtins.int
     id: _builtins.int
     confession_id: _builtins.int
     """Internal id of the confession (ConfessionsService gives its number)."""
@@ -834,6 +838,10 @@ class AdminComment(_message.Message):
     report_weight: _builtins.int
     """The reports' weighted total, in hundredths, and their reasons with counts
     ("spam: 2"), never who reported.
+    """
+    flagged: _builtins.str
+    """What the doxxing guard or the word filter flagged and left in, as on its
+    card ("⚠️ contains a phone number"); empty when nothing.
     """
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
@@ -851,10 +859,11 @@ class AdminComment(_message.Message):
         created_at: _timestamp_pb2.Timestamp | None = ...,
         report_weight: _builtins.int = ...,
         reasons: _abc.Iterable[_builtins.str] | None = ...,
+        flagged: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "id", b"id", "pseudonym", b"pseudonym", "reasons", b"reasons", "report_weight", b"report_weight", "reports", b"reports", "status", b"status", "text", b"text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confession_id", b"confession_id", "created_at", b"created_at", "flagged", b"flagged", "id", b"id", "pseudonym", b"pseudonym", "reasons", b"reasons", "report_weight", b"report_weight", "reports", b"reports", "status", b"status", "text", b"text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -919,6 +928,54 @@ class ReportConfessionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReportConfessionRequest: _TypeAlias = ReportConfessionRequest  # noqa: Y015
+
+@_typing.final
+class SettleConfessionReportsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
+    CONFESSION_ID_FIELD_NUMBER: _builtins.int
+    UPHELD_FIELD_NUMBER: _builtins.int
+    community_id: _builtins.int
+    confession_id: _builtins.int
+    upheld: _builtins.bool
+    """True: taken down (upheld, over an earlier keep); false: kept (restored,
+    only reports not settled yet).
+    """
+    def __init__(
+        self,
+        *,
+        community_id: _builtins.int = ...,
+        confession_id: _builtins.int = ...,
+        upheld: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "upheld", b"upheld"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SettleConfessionReportsRequest: _TypeAlias = SettleConfessionReportsRequest  # noqa: Y015
+
+@_typing.final
+class SettleConfessionReportsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SETTLED_FIELD_NUMBER: _builtins.int
+    settled: _builtins.int
+    """Reports whose outcome this call set."""
+    def __init__(
+        self,
+        *,
+        settled: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["settled", b"settled"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SettleConfessionReportsResponse: _TypeAlias = SettleConfessionReportsResponse  # noqa: Y015
 
 @_typing.final
 class ReportConfessionResponse(_message.Message):

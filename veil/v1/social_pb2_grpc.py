@@ -67,6 +67,11 @@ class SocialServiceStub:
                 request_serializer=veil_dot_v1_dot_social__pb2.ReportConfessionRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_social__pb2.ReportConfessionResponse.FromString,
                 _registered_method=True)
+        self.SettleConfessionReports = channel.unary_unary(
+                '/veil.v1.SocialService/SettleConfessionReports',
+                request_serializer=veil_dot_v1_dot_social__pb2.SettleConfessionReportsRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_social__pb2.SettleConfessionReportsResponse.FromString,
+                _registered_method=True)
         self.DeleteComment = channel.unary_unary(
                 '/veil.v1.SocialService/DeleteComment',
                 request_serializer=veil_dot_v1_dot_social__pb2.DeleteCommentRequest.SerializeToString,
@@ -121,9 +126,12 @@ class SocialServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def EraseMember(self, request, context):
-        """Erases a member's comments in this service: comments that have replies
-        keep their place as "[deleted]", the rest are removed. Their reports and
-        reactions on others' comments stay as markers under the subject alone.
+        """/deleteme, in every service: first the member's comments here (comments
+        that have replies keep their place as "[deleted]", the rest are removed;
+        their reports and reactions on others' comments stay as markers under the
+        subject alone), then the member in the confessions service
+        (MembersService.EraseMember), which drops the internal id this one knows
+        them by. Idempotent: a repeat after a failure in between redoes what is left.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -152,6 +160,15 @@ class SocialServiceServicer:
         """Counts one weighted report of a confession per protected subject; the
         report whose weight reaches the community's threshold queues a card to the
         admin chat (take down / keep). Reporters are never named.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SettleConfessionReports(self, request, context):
+        """The admins' verdict on a reported confession settles its reports: taken
+        down, upheld (its reporters weigh more); kept, restored (they weigh less),
+        as a comment's. Idempotent; names no reporter.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -239,6 +256,11 @@ def add_SocialServiceServicer_to_server(servicer, server):
                     servicer.ReportConfession,
                     request_deserializer=veil_dot_v1_dot_social__pb2.ReportConfessionRequest.FromString,
                     response_serializer=veil_dot_v1_dot_social__pb2.ReportConfessionResponse.SerializeToString,
+            ),
+            'SettleConfessionReports': grpc.unary_unary_rpc_method_handler(
+                    servicer.SettleConfessionReports,
+                    request_deserializer=veil_dot_v1_dot_social__pb2.SettleConfessionReportsRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_social__pb2.SettleConfessionReportsResponse.SerializeToString,
             ),
             'DeleteComment': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteComment,
@@ -436,6 +458,33 @@ class SocialService:
             '/veil.v1.SocialService/ReportConfession',
             veil_dot_v1_dot_social__pb2.ReportConfessionRequest.SerializeToString,
             veil_dot_v1_dot_social__pb2.ReportConfessionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SettleConfessionReports(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.SocialService/SettleConfessionReports',
+            veil_dot_v1_dot_social__pb2.SettleConfessionReportsRequest.SerializeToString,
+            veil_dot_v1_dot_social__pb2.SettleConfessionReportsResponse.FromString,
             options,
             channel_credentials,
             insecure,

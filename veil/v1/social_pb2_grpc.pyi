@@ -43,9 +43,12 @@ class SocialServiceStub:
     ListComments: _grpc.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _grpc.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]
-    """Erases a member's comments in this service: comments that have replies
-    keep their place as "[deleted]", the rest are removed. Their reports and
-    reactions on others' comments stay as markers under the subject alone.
+    """/deleteme, in every service: first the member's comments here (comments
+    that have replies keep their place as "[deleted]", the rest are removed;
+    their reports and reactions on others' comments stay as markers under the
+    subject alone), then the member in the confessions service
+    (MembersService.EraseMember), which drops the internal id this one knows
+    them by. Idempotent: a repeat after a failure in between redoes what is left.
     """
     React: _grpc.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]
     """Toggles (same value again) or switches (the other value) a member's
@@ -62,6 +65,11 @@ class SocialServiceStub:
     """Counts one weighted report of a confession per protected subject; the
     report whose weight reaches the community's threshold queues a card to the
     admin chat (take down / keep). Reporters are never named.
+    """
+    SettleConfessionReports: _grpc.UnaryUnaryMultiCallable[_social_pb2.SettleConfessionReportsRequest, _social_pb2.SettleConfessionReportsResponse]
+    """The admins' verdict on a reported confession settles its reports: taken
+    down, upheld (its reporters weigh more); kept, restored (they weigh less),
+    as a comment's. Idempotent; names no reporter.
     """
     DeleteComment: _grpc.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]
     """Deletes a comment of the member's own."""
@@ -104,9 +112,12 @@ class SocialServiceAsyncStub(SocialServiceStub):
     ListComments: _aio.UnaryUnaryMultiCallable[_social_pb2.ListCommentsRequest, _social_pb2.ListCommentsResponse]  # type: ignore[assignment]
     """Lists a page of visible comments of one confession, oldest first."""
     EraseMember: _aio.UnaryUnaryMultiCallable[_social_pb2.EraseSocialMemberRequest, _social_pb2.EraseSocialMemberResponse]  # type: ignore[assignment]
-    """Erases a member's comments in this service: comments that have replies
-    keep their place as "[deleted]", the rest are removed. Their reports and
-    reactions on others' comments stay as markers under the subject alone.
+    """/deleteme, in every service: first the member's comments here (comments
+    that have replies keep their place as "[deleted]", the rest are removed;
+    their reports and reactions on others' comments stay as markers under the
+    subject alone), then the member in the confessions service
+    (MembersService.EraseMember), which drops the internal id this one knows
+    them by. Idempotent: a repeat after a failure in between redoes what is left.
     """
     React: _aio.UnaryUnaryMultiCallable[_social_pb2.ReactRequest, _social_pb2.ReactResponse]  # type: ignore[assignment]
     """Toggles (same value again) or switches (the other value) a member's
@@ -123,6 +134,11 @@ class SocialServiceAsyncStub(SocialServiceStub):
     """Counts one weighted report of a confession per protected subject; the
     report whose weight reaches the community's threshold queues a card to the
     admin chat (take down / keep). Reporters are never named.
+    """
+    SettleConfessionReports: _aio.UnaryUnaryMultiCallable[_social_pb2.SettleConfessionReportsRequest, _social_pb2.SettleConfessionReportsResponse]  # type: ignore[assignment]
+    """The admins' verdict on a reported confession settles its reports: taken
+    down, upheld (its reporters weigh more); kept, restored (they weigh less),
+    as a comment's. Idempotent; names no reporter.
     """
     DeleteComment: _aio.UnaryUnaryMultiCallable[_social_pb2.DeleteCommentRequest, _social_pb2.DeleteCommentResponse]  # type: ignore[assignment]
     """Deletes a comment of the member's own."""
@@ -180,9 +196,12 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _social_pb2.EraseSocialMemberRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_social_pb2.EraseSocialMemberResponse, _abc.Awaitable[_social_pb2.EraseSocialMemberResponse]]:
-        """Erases a member's comments in this service: comments that have replies
-        keep their place as "[deleted]", the rest are removed. Their reports and
-        reactions on others' comments stay as markers under the subject alone.
+        """/deleteme, in every service: first the member's comments here (comments
+        that have replies keep their place as "[deleted]", the rest are removed;
+        their reports and reactions on others' comments stay as markers under the
+        subject alone), then the member in the confessions service
+        (MembersService.EraseMember), which drops the internal id this one knows
+        them by. Idempotent: a repeat after a failure in between redoes what is left.
         """
 
     @_abc_1.abstractmethod
@@ -217,6 +236,17 @@ class SocialServiceServicer(metaclass=_abc_1.ABCMeta):
         """Counts one weighted report of a confession per protected subject; the
         report whose weight reaches the community's threshold queues a card to the
         admin chat (take down / keep). Reporters are never named.
+        """
+
+    @_abc_1.abstractmethod
+    def SettleConfessionReports(
+        self,
+        request: _social_pb2.SettleConfessionReportsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_social_pb2.SettleConfessionReportsResponse, _abc.Awaitable[_social_pb2.SettleConfessionReportsResponse]]:
+        """The admins' verdict on a reported confession settles its reports: taken
+        down, upheld (its reporters weigh more); kept, restored (they weigh less),
+        as a comment's. Idempotent; names no reporter.
         """
 
     @_abc_1.abstractmethod

@@ -31,7 +31,7 @@ from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.service_types import DECISIONS
 from veil.contracts.callbacks import CardButton
 from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
-from veil.v1 import confessions_pb2
+from veil.core import pii
 
 log = logging.getLogger(__name__)
 
@@ -140,13 +140,8 @@ def _age_seconds(created: datetime) -> int:
 
 async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
     """The pending confessions, oldest first, with their age and count, and the reasons."""
-    community_id = caller.community.id
-    pending: confessions_pb2.ListPendingResponse = await state.services.confessions.ListPending(
-        confessions_pb2.ListPendingRequest(community_id=community_id, limit=QUEUE_SIZE)
-    )
-    rules: confessions_pb2.CommunityRules = await state.services.communities.GetCommunityRules(
-        confessions_pb2.GetCommunityRulesRequest(community_id=community_id)
-    )
+    pending = await state.services.pending(caller.community, QUEUE_SIZE)
+    rules = await state.services.rules(caller.community)
     return {
         "community": caller.community.title,
         "count": pending.total,
@@ -160,6 +155,8 @@ async def queue(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
                 "media": item.confession.media.kind or None,
                 "age_seconds": _age_seconds(item.confession.created_at.ToDatetime(tzinfo=UTC)),
                 "flagged": item.flagged_word or None,
+                # As on its card: "⚠️ contains a phone number" (rule flag).
+                "pii": pii.flag_line(item.pii_found) if item.pii_found else None,
             }
             for item in pending.confessions
         ],
@@ -199,10 +196,7 @@ async def stats(request: web.Request, state: MiniApp, caller: Caller) -> dict[st
 
 async def rules(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
     """The community's rules as the form's fields."""
-    current = await state.services.communities.GetCommunityRules(
-        confessions_pb2.GetCommunityRulesRequest(community_id=caller.community.id)
-    )
-    return rules_json(current)
+    return rules_json(await state.services.rules(caller.community))
 
 
 async def set_rules(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:
@@ -211,12 +205,7 @@ async def set_rules(request: web.Request, state: MiniApp, caller: Caller) -> dic
         settings = settings_of(await _body(request))
     except RulesError as error:
         raise ApiError(400, str(error)) from None
-    stored = await state.services.communities.SetCommunityRules(
-        confessions_pb2.SetCommunityRulesRequest(
-            community_id=caller.community.id, settings=settings
-        )
-    )
-    return rules_json(stored)
+    return rules_json(await state.services.set_rules(caller.community.id, settings))
 
 
 async def hidden_comments(request: web.Request, state: MiniApp, caller: Caller) -> dict[str, Any]:

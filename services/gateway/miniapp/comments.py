@@ -18,9 +18,9 @@ from services.gateway.clients import ServiceClients
 from services.gateway.miniapp.decisions import STATUS_NAMES
 from services.gateway.registry import CommunityEntry
 from services.gateway.service_types import ThreadNotFoundError
-from services.gateway.views import texts
+from services.gateway.views import admin_texts
 from veil.contracts.callbacks import HiddenButton
-from veil.v1 import confessions_pb2, social_pb2
+from veil.v1 import social_pb2
 
 NUMBER = re.compile(r"^#?(\d{1,17})$")
 PSEUDONYM = re.compile(r"^[A-Za-z]+ [A-Za-z]+ \d{1,3}$")
@@ -40,17 +40,11 @@ async def _comments_json(
     services: ServiceClients, community_id: int, found: social_pb2.ListAdminCommentsResponse
 ) -> list[dict[str, Any]]:
     ids = sorted({c.confession_id for c in found.comments})
-    numbers: confessions_pb2.GetConfessionNumbersResponse = (
-        await services.confessions.GetConfessionNumbers(
-            confessions_pb2.GetConfessionNumbersRequest(
-                community_id=community_id, confession_ids=ids
-            )
-        )
-    )
+    numbers = await services.confession_numbers(community_id, ids)
     return [
         {
             "id": c.id,
-            "number": numbers.numbers[c.confession_id],
+            "number": numbers[c.confession_id],
             "pseudonym": c.pseudonym,
             "text": c.text,
             "status": c.status,
@@ -58,18 +52,18 @@ async def _comments_json(
             # The reports' weighted total (a full report is 1) and reasons, never who.
             "weight": c.report_weight / 100,
             "reasons": list(c.reasons),
+            # What a rule flagged and left in, as on its card: "⚠️ contains a phone number".
+            "flagged": c.flagged.splitlines(),
             "age_seconds": _age(c.created_at.ToDatetime(tzinfo=UTC)),
         }
         for c in found.comments
-        if c.confession_id in numbers.numbers
+        if c.confession_id in numbers
     ]
 
 
 async def hidden(services: ServiceClients, community_id: int) -> dict[str, Any]:
     """The community's hidden comments, newest first."""
-    found = await services.social.ListAdminComments(
-        social_pb2.ListAdminCommentsRequest(community_id=community_id, hidden_only=True)
-    )
+    found = await services.admin_comments(community_id, hidden_only=True)
     return {"comments": await _comments_json(services, community_id, found)}
 
 
@@ -79,16 +73,11 @@ async def search(services: ServiceClients, community_id: int, query: str) -> dic
     number = NUMBER.match(query)
     if number is not None:
         try:
-            found = await services.confessions.GetConfession(
-                confessions_pb2.GetConfessionRequest(
-                    community_id=community_id, number=int(number.group(1))
-                )
-            )
+            confession = await services.confession_by_number(community_id, int(number.group(1)))
         except grpc.aio.AioRpcError as error:
             if error.code() != grpc.StatusCode.NOT_FOUND:
                 raise
             return {"confession": None, "comments": []}
-        confession = found.confession
         return {
             "confession": {
                 "id": confession.id,
@@ -102,9 +91,7 @@ async def search(services: ServiceClients, community_id: int, query: str) -> dic
         }
     if PSEUDONYM.match(query) is None:
         raise SearchError("search for #N or a pseudonym such as Misty Heron 417")
-    found_comments = await services.social.ListAdminComments(
-        social_pb2.ListAdminCommentsRequest(community_id=community_id, pseudonym=query)
-    )
+    found_comments = await services.admin_comments(community_id, pseudonym=query)
     return {
         "confession": None,
         "comments": await _comments_json(services, community_id, found_comments),
@@ -122,5 +109,5 @@ async def moderate(
     done = await services.moderate_comment(thread, comment_id, ACTIONS[action])
     return {
         "done": done,
-        "outcome": texts.HIDDEN_OUTCOMES[ACTIONS[action]] if done else texts.NOT_HIDDEN,
+        "outcome": admin_texts.HIDDEN_OUTCOMES[ACTIONS[action]] if done else admin_texts.NOT_HIDDEN,
     }

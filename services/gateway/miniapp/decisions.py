@@ -90,9 +90,7 @@ async def _edit_card(
     *,
     withdrawn: bool,
 ) -> None:
-    card: confessions_pb2.GetCardResponse = await services.confessions.GetCard(
-        confessions_pb2.GetCardRequest(community_id=community.id, confession_id=confession_id)
-    )
+    card = await services.card(community.id, confession_id)
     if not card.message_id:
         # Not sent yet: when it arrives, its first press is told who decided
         # and edits it then.

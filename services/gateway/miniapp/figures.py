@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from services.gateway.clients import ServiceClients
 from veil.core.durations import format_duration
-from veil.v1 import confessions_pb2, social_pb2
 
 DAYS = 14
 TOP = 5
@@ -87,15 +86,9 @@ def _duration(seconds: int) -> str:
 
 async def figures(services: ServiceClients, community_id: int) -> Figures:
     """Ask both services; the most commented confessions are named by number."""
-    threads: social_pb2.ThreadStats = await services.social.GetThreadStats(
-        social_pb2.GetThreadStatsRequest(community_id=community_id, days=DAYS, limit=TOP)
-    )
+    threads = await services.thread_stats(community_id, DAYS, TOP)
     ids = [item.confession_id for item in threads.most_commented]
-    stats: confessions_pb2.CommunityStats = await services.confessions.GetCommunityStats(
-        confessions_pb2.GetCommunityStatsRequest(
-            community_id=community_id, days=DAYS, number_of=ids
-        )
-    )
+    stats = await services.community_stats(community_id, DAYS, ids)
     return Figures(
         days=stats.days,
         per_day=[(day.day, day.confessions) for day in stats.per_day],

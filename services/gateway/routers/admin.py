@@ -19,8 +19,8 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long, reply
-from services.gateway.views import safety_texts, texts
-from services.gateway.views.texts import ban_line, rules_text
+from services.gateway.views import admin_texts, safety_texts, texts
+from services.gateway.views.admin_texts import ban_line, rules_text
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time
@@ -60,9 +60,9 @@ async def _resolve(
         return await services.pseudonym_owner(community, target), target
     except grpc.aio.AioRpcError as error:
         if error.code() == grpc.StatusCode.NOT_FOUND:
-            raise TargetError(texts.nobody_found(target)) from error
+            raise TargetError(admin_texts.nobody_found(target)) from error
         if error.code() == grpc.StatusCode.FAILED_PRECONDITION:
-            raise TargetError(error.details() or texts.AMBIGUOUS_NAME) from error
+            raise TargetError(error.details() or admin_texts.AMBIGUOUS_NAME) from error
         raise
 
 
@@ -75,7 +75,7 @@ async def ban_terms(message: Message, rest: str) -> tuple[str, datetime | None] 
         try:
             seconds = parse_duration(head)
         except InvalidInputError as error:
-            await reply(message, texts.warning(str(error)))
+            await reply(message, admin_texts.warning(str(error)))
             return None
         rest = tail.strip()
     return rest[:BAN_REASON_LENGTH], until_of(seconds)
@@ -99,7 +99,7 @@ async def target_of(
     try:
         member_id, label = await _resolve(services, community, match.group(1))
     except TargetError as error:
-        await reply(message, texts.warning(str(error)))
+        await reply(message, admin_texts.warning(str(error)))
         return None
     return member_id, label, (match.group(2) or "").strip()
 
@@ -112,7 +112,7 @@ async def ban(
     services: ServiceClients,
 ) -> None:
     """/ban #N|pseudonym [duration] [reason]."""
-    target = await target_of(message, command, community, services, texts.BAN_USAGE)
+    target = await target_of(message, command, community, services, admin_texts.BAN_USAGE)
     if target is None:
         return
     member_id, label, rest = target
@@ -121,7 +121,7 @@ async def ban(
         return
     reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until)
-    await reply(message, texts.banned(ban_line(label, reason, until)))
+    await reply(message, admin_texts.banned(ban_line(label, reason, until)))
 
 
 @router.message(Command("unban"), FromAdmin())
@@ -147,9 +147,9 @@ async def unban(
         label = f"confession {target}" if target.startswith("#") else target
         done = await services.unban(community, label=label)
     else:
-        await reply(message, texts.UNBAN_USAGE)
+        await reply(message, admin_texts.UNBAN_USAGE)
         return
-    await reply(message, texts.unbanned(label, done))
+    await reply(message, admin_texts.unbanned(label, done))
 
 
 @router.message(Command("bans"), FromAdmin())
@@ -158,9 +158,9 @@ async def bans(message: Message, community: CommunityEntry, services: ServiceCli
     in_force = await services.bans(community)
     warns = await services.warns(community)
     if not in_force and not warns:
-        await reply(message, texts.NOBODY_BANNED)
+        await reply(message, admin_texts.NOBODY_BANNED)
         return
-    lines = [texts.bans_head(len(in_force))]
+    lines = [admin_texts.bans_head(len(in_force))]
     for item in in_force:
         until = optional_time(item, "until")
         lines.append(ban_line(item.label, item.reason, until, ban_id=item.id, shadow=item.shadow))
@@ -201,9 +201,11 @@ async def settings(
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise
         # The details echo what the admin typed: escaped, and cut to one message.
-        await answer_long(message, texts.warning(error.details() or texts.INVALID_VALUE))
+        await answer_long(
+            message, admin_texts.warning(error.details() or admin_texts.INVALID_VALUE)
+        )
         return
-    await answer_long(message, f"{texts.SAVED}\n\n{rules_text(rules)}")
+    await answer_long(message, f"{admin_texts.SAVED}\n\n{rules_text(rules)}")
 
 
 @router.message(Command("ban", "unban", "bans", "help", "settings"))

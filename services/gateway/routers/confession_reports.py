@@ -14,7 +14,7 @@ from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.service_types import ThreadNotFoundError, open_thread
-from services.gateway.views import texts
+from services.gateway.views import admin_texts, texts
 from services.gateway.views.keyboards import confession_report_keyboard
 from veil.contracts.callbacks import (
     ConfessionReport,
@@ -76,19 +76,34 @@ async def verdict(
     community: CommunityEntry,
     services: ServiceClients,
 ) -> None:
-    """🗑 Take down (once, whoever presses first) or ✔️ Keep (admins of the admin chat)."""
-    if callback_data.action == VerdictButton.TAKE_DOWN and not await services.take_down(
-        community, callback_data.number
-    ):
-        await answer_query(query, texts.NOT_TAKEN_DOWN, alert=True)
+    """🗑 Take down or ✔️ Keep (admins of the admin chat); either settles the
+    reports in their reporters' record (upheld, restored).
+
+    A take-down pressed again while the confession stands taken down finishes
+    what a failed first press left (the post's deletion, the settling: both
+    idempotent), so it answers as the first did.
+    """
+    if callback_data.action == VerdictButton.TAKE_DOWN:
+        confession_id = await services.take_down(community, callback_data.number)
+    else:
+        try:
+            thread = await services.thread(community, callback_data.number)
+            confession_id = thread.context.confession_id
+        except ThreadNotFoundError:
+            confession_id = 0
+    if not confession_id:
+        await answer_query(query, admin_texts.NOT_TAKEN_DOWN, alert=True)
         return
-    outcome = texts.VERDICT_OUTCOMES[callback_data.action]
+    await services.settle_confession_reports(
+        community, confession_id, upheld=callback_data.action == VerdictButton.TAKE_DOWN
+    )
+    outcome = admin_texts.VERDICT_OUTCOMES[callback_data.action]
     await answer_query(query, outcome)
-    line = texts.hidden_decided(outcome, query.from_user.first_name)
+    line = admin_texts.hidden_decided(outcome, query.from_user.first_name)
     await edit_text(card, append_line(card.html_text, line))
 
 
 @admin_router.callback_query(Pressed(ConfessionVerdict))
 async def refuse(query: CallbackQuery) -> None:
     """A reported confession's button pressed by someone not an admin of the admin chat."""
-    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+    await answer_query(query, admin_texts.ONLY_ADMINS, alert=True)

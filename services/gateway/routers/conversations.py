@@ -24,7 +24,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed, PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, reply
-from services.gateway.views import safety_texts, texts
+from services.gateway.views import admin_texts, safety_texts, texts
 from services.gateway.views.keyboards import MAIN_MENU
 from veil.contracts.callbacks import ConversationAction, ConversationButton
 from veil.core.links import WRITE_PAYLOAD
@@ -95,7 +95,9 @@ async def written(
             raise
         await state.clear()
         await reply(
-            message, texts.warning(error.details() or texts.INVALID_VALUE), reply_markup=MAIN_MENU
+            message,
+            admin_texts.warning(error.details() or admin_texts.INVALID_VALUE),
+            reply_markup=MAIN_MENU,
         )
         return
     await state.clear()
@@ -185,7 +187,7 @@ async def admin_press(
 )
 async def refuse(query: CallbackQuery) -> None:
     """Close / Block pressed by someone not in the admin chat."""
-    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+    await answer_query(query, admin_texts.ONLY_ADMINS, alert=True)
 
 
 @admin_router.message(Command("unblock"), FromAdmin())

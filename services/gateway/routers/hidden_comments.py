@@ -15,7 +15,7 @@ from services.gateway.filters import FromAdmin, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
 from services.gateway.service_types import ThreadNotFoundError
-from services.gateway.views import texts
+from services.gateway.views import admin_texts
 from veil.contracts.callbacks import HiddenAction, HiddenButton
 from veil.core.telegram_text import append_line
 
@@ -36,9 +36,9 @@ async def decide(
     keep = callback_data.action == HiddenButton.FLAG_KEEP
     if not keep and not await _decide(query, callback_data, community, services):
         return
-    outcome = texts.HIDDEN_OUTCOMES[callback_data.action]
+    outcome = admin_texts.HIDDEN_OUTCOMES[callback_data.action]
     await answer_query(query, outcome)
-    line = texts.hidden_decided(outcome, query.from_user.first_name)
+    line = admin_texts.hidden_decided(outcome, query.from_user.first_name)
     await edit_text(card, append_line(card.html_text, line))
 
 
@@ -52,10 +52,10 @@ async def _decide(
     try:
         thread = await services.thread(community, callback_data.number)
     except ThreadNotFoundError:
-        await answer_query(query, texts.CONFESSION_GONE, alert=True)
+        await answer_query(query, admin_texts.CONFESSION_GONE, alert=True)
         return False
     if not await services.moderate_comment(thread, callback_data.comment, callback_data.action):
-        await answer_query(query, texts.HANDLED_BY_ANOTHER_ADMIN, alert=True)
+        await answer_query(query, admin_texts.HANDLED_BY_ANOTHER_ADMIN, alert=True)
         return False
     return True
 
@@ -63,4 +63,4 @@ async def _decide(
 @router.callback_query(Pressed(HiddenAction))
 async def refuse(query: CallbackQuery) -> None:
     """A hidden comment's button pressed by someone not in the admin chat."""
-    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+    await answer_query(query, admin_texts.ONLY_ADMINS, alert=True)

@@ -24,7 +24,7 @@ from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message, reply
 from services.gateway.service_types import is_withdrawn, not_found
-from services.gateway.views import texts
+from services.gateway.views import admin_texts, texts
 from services.gateway.views.cards import card_keyboard, decided_card, outcome, reasons_keyboard
 from veil.contracts.callbacks import BACK, TYPE_OWN, CardButton, ModAction, ModReason
 from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
@@ -83,7 +83,7 @@ async def type_reason(
     query: CallbackQuery, callback_data: ModReason, card: Message, state: FSMContext
 ) -> None:
     """✍️ Type a reason: ask for it as a reply to the bot's prompt."""
-    await answer_query(query, texts.REPLY_WITH_REASON)
+    await answer_query(query, admin_texts.REPLY_WITH_REASON)
     prompt = await _ask_reason(card, query.from_user)
     # The prompt came first: a redelivered press asks again, nothing is lost.
     await state.set_state(Rejecting.typing)
@@ -109,7 +109,7 @@ async def pick_reason(
     """A listed reason: reject with it (unless the list changed meanwhile)."""
     rules = await services.rules(community)
     if not 0 <= callback_data.reason < len(rules.reject_reasons):
-        await answer_query(query, texts.REASON_NO_LONGER_OFFERED, alert=True)
+        await answer_query(query, admin_texts.REASON_NO_LONGER_OFFERED, alert=True)
         await edit_message(
             card, None, reasons_keyboard(callback_data.confession, list(rules.reject_reasons))
         )
@@ -124,7 +124,7 @@ async def pick_reason(
 @router.callback_query(Pressed(ModReason))
 async def refuse(query: CallbackQuery) -> None:
     """A card button pressed by someone not in the admin chat (or outside it)."""
-    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+    await answer_query(query, admin_texts.ONLY_ADMINS, alert=True)
 
 
 async def _finish(
@@ -143,7 +143,7 @@ async def _finish(
     except grpc.aio.AioRpcError as error:
         if not not_found(error):
             raise
-        await answer_query(query, texts.CONFESSION_GONE, alert=True)
+        await answer_query(query, admin_texts.CONFESSION_GONE, alert=True)
         return
     if is_withdrawn(response):
         await answer_query(query, texts.WITHDRAWN, alert=True)
@@ -152,7 +152,7 @@ async def _finish(
     if response.won:
         await answer_query(query, outcome(response))
     else:
-        await answer_query(query, texts.handled_by(response.moderator), alert=True)
+        await answer_query(query, admin_texts.handled_by(response.moderator), alert=True)
     # The loser edits too: if the winner's edit was lost, the card still ends
     # up showing the decision (an identical edit is "not modified": done).
     decided = decided_card(card.html_text, response, caption=card.caption is not None)
@@ -168,8 +168,10 @@ async def _ask_reason(card: Message, admin: User) -> Message:
     """
     mention = f'<a href="tg://user?id={admin.id}">{escape(admin.first_name)}</a>'
     return await card.answer(
-        texts.ask_reason(mention),
-        reply_markup=ForceReply(selective=True, input_field_placeholder=texts.REASON_PLACEHOLDER),
+        admin_texts.ask_reason(mention),
+        reply_markup=ForceReply(
+            selective=True, input_field_placeholder=admin_texts.REASON_PLACEHOLDER
+        ),
         reply_parameters=ReplyParameters(
             message_id=card.message_id, allow_sending_without_reply=True
         ),
@@ -184,7 +186,7 @@ def _is_reply_to_prompt(message: Message, data: dict[str, Any]) -> bool:
 @router.message(StateFilter(Rejecting.typing), Command("cancel"))
 async def cancel_reason(message: Message, state: FSMContext) -> None:
     """Stop typing a reason; the card stays pending."""
-    await reply(message, texts.REASON_CANCELLED)
+    await reply(message, admin_texts.REASON_CANCELLED)
     await state.clear()
 
 
@@ -210,9 +212,9 @@ async def typed_reason(
     if len(reason) > REJECT_REASON_MAX_LENGTH:
         # Asked again as a reply to the admin, so the shorter one reaches the bot too.
         again = await message.reply(
-            texts.REASON_TOO_LONG,
+            admin_texts.REASON_TOO_LONG,
             reply_markup=ForceReply(
-                selective=True, input_field_placeholder=texts.REASON_PLACEHOLDER
+                selective=True, input_field_placeholder=admin_texts.REASON_PLACEHOLDER
             ),
         )
         await state.update_data(prompt=again.message_id)
@@ -241,7 +243,7 @@ async def _reject_with(
     except grpc.aio.AioRpcError as error:
         if not not_found(error):
             raise
-        await reply(message, texts.CONFESSION_GONE)
+        await reply(message, admin_texts.CONFESSION_GONE)
         await state.clear()
         return
     number = response.confession.number
@@ -249,9 +251,9 @@ async def _reject_with(
     if withdrawn:
         await reply(message, texts.WITHDRAWN)
     elif response.won:
-        await reply(message, texts.rejected_with_reason(number))
+        await reply(message, admin_texts.rejected_with_reason(number))
     else:
-        await reply(message, texts.already_handled(number, response.moderator))
+        await reply(message, admin_texts.already_handled(number, response.moderator))
     caption = bool(data.get("caption"))
     await edit_card(
         community.bot,

@@ -31,7 +31,7 @@ from services.gateway.filters import FromAdmin, InAdminChat, PrivateChat
 from services.gateway.miniapp.figures import figures
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import reply
-from services.gateway.views import texts
+from services.gateway.views import admin_texts
 
 router = Router(name="panel")
 
@@ -52,9 +52,9 @@ async def panel_in_admin_chat(
     link = f"https://t.me/{community.bot_username}?start={PANEL_PAYLOAD}"
     await reply(
         message,
-        texts.queue_size(pending.total),
+        admin_texts.queue_size(pending.total),
         reply_markup=InlineKeyboardMarkup(
-            inline_keyboard=[[InlineKeyboardButton(text=texts.OPEN_MODERATION, url=link)]]
+            inline_keyboard=[[InlineKeyboardButton(text=admin_texts.OPEN_MODERATION, url=link)]]
         ),
     )
 
@@ -71,14 +71,18 @@ async def panel_in_private(
     url = miniapp_url(settings, community)
     await community.bot.set_chat_menu_button(
         chat_id=message.from_user.id,
-        menu_button=MenuButtonWebApp(text=texts.MODERATION_MENU, web_app=WebAppInfo(url=url)),
+        menu_button=MenuButtonWebApp(text=admin_texts.MODERATION_MENU, web_app=WebAppInfo(url=url)),
     )
     await reply(
         message,
-        texts.MODERATION_APP,
+        admin_texts.MODERATION_APP,
         reply_markup=InlineKeyboardMarkup(
             inline_keyboard=[
-                [InlineKeyboardButton(text=texts.OPEN_MODERATION, web_app=WebAppInfo(url=url))]
+                [
+                    InlineKeyboardButton(
+                        text=admin_texts.OPEN_MODERATION, web_app=WebAppInfo(url=url)
+                    )
+                ]
             ]
         ),
     )
@@ -95,4 +99,4 @@ async def stats(message: Message, community: CommunityEntry, services: ServiceCl
 @router.message(PrivateChat(), Command("panel"))
 async def not_admin(message: Message) -> None:
     """The moderation entry points, asked by someone not in the admin chat."""
-    await reply(message, texts.ONLY_ADMINS)
+    await reply(message, admin_texts.ONLY_ADMINS)

@@ -21,7 +21,7 @@ from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long, answer_query, reply
 from services.gateway.routers.admin import ban_terms, target_of
 from services.gateway.safety_calls import WARN_REASON_LENGTH
-from services.gateway.views import safety_texts, texts
+from services.gateway.views import admin_texts, safety_texts
 from veil.contracts.callbacks import SafetyAction, SafetyButton
 
 router = Router(name="warns")
@@ -80,7 +80,7 @@ async def shadowban(
         return
     reason, until = terms
     await services.ban(community, member_id, label=label, reason=reason, until=until, shadow=True)
-    await reply(message, safety_texts.shadow_banned(texts.ban_line(label, reason, until)))
+    await reply(message, safety_texts.shadow_banned(admin_texts.ban_line(label, reason, until)))
 
 
 @router.message(Command("settings"), WarnSetting(), FromAdmin())
@@ -97,9 +97,11 @@ async def warn_settings(
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise
-        await answer_long(message, texts.warning(error.details() or texts.INVALID_VALUE))
+        await answer_long(
+            message, admin_texts.warning(error.details() or admin_texts.INVALID_VALUE)
+        )
         return
-    await reply(message, f"{texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
+    await reply(message, f"{admin_texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
 
 
 @router.message(Command("warn", "unwarn", "shadowban"))
@@ -148,4 +150,4 @@ async def press_shadow(
 @router.callback_query(Pressed(SafetyAction))
 async def refuse(query: CallbackQuery) -> None:
     """A safety button pressed by someone not in the admin chat."""
-    await answer_query(query, texts.ONLY_ADMINS, alert=True)
+    await answer_query(query, admin_texts.ONLY_ADMINS, alert=True)

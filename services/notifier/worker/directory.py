@@ -62,10 +62,9 @@ class BotTokens:
 class MemberDirectory:
     """Tells the confessions service that a member blocked the bot.
 
-    The notifier keeps its own record (``notifier.unreachable_chats``) and drops
-    the chat's messages whatever happens here; ``MembersService.MarkUnreachable``
-    makes the confessions service skip notices to the member until they write
-    to the bot again.
+    The confessions service owns the fact: ``MembersService.MarkUnreachable``
+    makes it skip notices to the member until they write to the bot again. The
+    notifier keeps no copy; it drops what is queued for the chat on each 403.
     """
 
     def __init__(self, members: confessions_pb2_grpc.MembersServiceStub) -> None:

@@ -6,7 +6,7 @@ from collections import deque
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.notifier.repository import QueueStatRow
+from services.notifier.repository.rows import QueueStatRow
 
 _WINDOW_BUCKETS = (0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0)
 

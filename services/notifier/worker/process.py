@@ -23,8 +23,9 @@ from services.notifier.worker.directory import BotTokens, MemberDirectory, Publi
 from services.notifier.worker.flood_limiter import FloodLimiter, Limits
 from services.notifier.worker.metrics import WorkerMetrics
 from services.notifier.worker.reports import report_forever
-from services.notifier.worker.sender import OutboxSender, SenderConfig
+from services.notifier.worker.sender import OutboxSender
 from services.notifier.worker.telegram import BotApi
+from services.notifier.worker.tuning import SenderConfig
 from veil.core import confessions_stubs
 from veil.core.db import Database
 from veil.core.metrics import ReplicaLag, start_metrics_server

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 
-from services.notifier.repository import ClaimedMessage
+from services.notifier.repository.rows import ClaimedMessage
 from services.notifier.worker.telegram import Answer, BotApi, Outcome
 from veil.core.outbox import parse_card_key, parse_publication_key
 

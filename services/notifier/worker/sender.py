@@ -2,11 +2,11 @@
 
 One message's life in a worker:
 
-1. claimed (``sending``, leased) as the head of its chat (see repository._CLAIM);
+1. claimed (``sending``, leased) as the head of its chat (see repository/claims.py);
 2. a sending slot reserved for its bot and chat (:mod:`services.notifier.worker.flood_limiter`),
    waited for; a slot further away than the horizon puts it back with ``retry_at``;
 3. one Bot API call;
-4. the outcome recorded at once: ``sent`` in one tiny UPDATE, shared with the
+4. the outcome recorded at once (:mod:`.outcomes`): ``sent`` in one tiny UPDATE, shared with the
    messages answered while the previous one was written (:mod:`.sent_marks`;
    the only time in which a crash makes Telegram get it twice), a retry with
    backoff, a pause on 429, a dead letter, or the chat marked unreachable on 403.
@@ -19,77 +19,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import secrets
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from typing import Literal
 
 from services.notifier.erasure import QueueErasure
-from services.notifier.repository import ClaimedMessage, NotifierRepository
+from services.notifier.repository import NotifierRepository
+from services.notifier.repository.rows import ClaimedMessage
 from services.notifier.worker.directory import BotTokens, MemberDirectory, Publications
-from services.notifier.worker.flood_limiter import FloodLimiter, Limits, is_private
+from services.notifier.worker.flood_limiter import FloodLimiter
 from services.notifier.worker.metrics import WorkerMetrics
+from services.notifier.worker.outcomes import OutcomeRecorder
 from services.notifier.worker.reconcile import find_copy, reconcilable
-from services.notifier.worker.sent_marks import SentMarks
 from services.notifier.worker.telegram import Answer, BotApi, Outcome
-from veil.core.outbox import parse_card_key, parse_publication_key
+from services.notifier.worker.tuning import LimitsCache, SenderConfig
 from veil.core.telemetry import annotate, linked_span, quiet
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SenderConfig:
-    """Tuning of one worker (from :class:`WorkerSettings`)."""
-
-    worker_id: str
-    lease_seconds: float
-    batch_size: int
-    max_in_flight: int
-    poll_seconds: float
-    max_attempts: int
-    backoff_base_seconds: float
-    backoff_cap_seconds: float
-    refresh_seconds: float
-    defaults: Limits
-
-
-def backoff(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with full jitter for the ``attempt``-th failure (1-based)."""
-    return random.uniform(base / 2, min(cap, base * 2 ** (attempt - 1)))
-
-
-class LimitsCache:
-    """Per-community limits from the notifier schema, defaults where none are set."""
-
-    def __init__(self, repository: NotifierRepository, defaults: Limits, refresh: float) -> None:
-        self._repository = repository
-        self._defaults = defaults
-        self._refresh = refresh
-        self._limits: dict[int, Limits] = {}
-        self._loaded_at = float("-inf")
-        self._lock = asyncio.Lock()
-
-    async def get(self, community_id: int) -> Limits:
-        """The limits a community's bot sends under."""
-        if time.monotonic() - self._loaded_at >= self._refresh:
-            async with self._lock:
-                if time.monotonic() - self._loaded_at >= self._refresh:
-                    rows = await self._repository.all_limits()
-                    d = self._defaults
-                    self._limits = {
-                        r.community_id: Limits(
-                            r.per_second or d.per_second,
-                            r.per_private_chat_per_second or d.per_private_chat_per_second,
-                            r.per_group_per_minute or d.per_group_per_minute,
-                        )
-                        for r in rows
-                    }
-                    self._loaded_at = time.monotonic()
-        return self._limits.get(community_id, self._defaults)
 
 
 class OutboxSender:
@@ -116,7 +65,9 @@ class OutboxSender:
         self._metrics = metrics
         self._publications = publications
         self._erasure = erasure
-        self._sent = SentMarks(repository)
+        self._outcomes = OutcomeRecorder(
+            config, repository, limiter, members, metrics, publications
+        )
         self._limits = LimitsCache(repository, config.defaults, config.refresh_seconds)
         self._stopping = asyncio.Event()
         self._stop_waiter: asyncio.Task[Literal[True]] | None = None
@@ -225,7 +176,9 @@ class OutboxSender:
             message = replace(message, params={**message.params, "message_id": message.edit_target})
         token = await self._tokens.token(message.community_id)
         if token is None:
-            await self._retry_or_dead(message, Answer(Outcome.TRANSIENT, 0, "unknown community"))
+            await self._outcomes.retry_or_dead(
+                message, Answer(Outcome.TRANSIENT, 0, "unknown community")
+            )
             return
         if message.unsure_after is not None and reconcilable(message):
             # An earlier attempt may have arrived unrecorded: look before sending.
@@ -244,7 +197,9 @@ class OutboxSender:
 
         A message leaves within the first half of its lease (the validated
         settings keep the request timeout below the other half), so its call
-        is over before another worker could claim it again.
+        is over before another worker could claim it again. One loop on purpose:
+        the turn, the reservation and the deadline are one state machine, which
+        pieces would have to hand back and forth.
         """
         limits = await self._limits.get(message.community_id)
         send_by = claimed_at + self._config.lease_seconds / 2
@@ -324,7 +279,6 @@ class OutboxSender:
         answer = known or await self._api.call(token, message.method, message.params)
         answered = loop.time()
         annotate({"veil.outcome": answer.outcome.value, "telegram.error_code": answer.error_code})
-        community = str(message.community_id)
         self._metrics.send_seconds.observe(answered - started)
         if slot is not None and (answer.error_code or answer.outcome is Outcome.SENT):
             # Telegram answered, so the message arrived before the answer. This
@@ -332,99 +286,4 @@ class OutboxSender:
             # message may be claimed, and its slot must count from this answer.
             # (Without an answer the reservation keeps its pessimistic bound.)
             await self._limiter.complete(message.community_id, message.chat_id, slot, answered)
-        if answer.outcome is Outcome.SENT:
-            # Until this commit a crash sends the message twice (it rides with
-            # the marks of the messages answered while the previous was written).
-            post = parse_publication_key(message.idempotency_key) is not None
-            await self._sent.mark(
-                message.id, answer.message_id or None, unreported=post and bool(answer.message_id)
-            )
-            committed = loop.time()
-            self._metrics.sent.labels(community).inc()
-            self._metrics.record_window(committed - answered, committed - started)
-            await self._report_publication(message, answer)
-            await self._report_card(message, answer)
-        elif answer.outcome is Outcome.FLOOD:
-            self._metrics.too_many_requests.labels(community).inc()
-            await self._limiter.pause(message.community_id, message.chat_id, answer.retry_after)
-            await self._repository.retry_later(
-                message.id,
-                self._config.worker_id,
-                answer.retry_after,
-                answer.description,
-                count=False,
-                # A 429 is a refusal: this attempt did not arrive (an earlier one may have).
-                sure=message.unsure_after is None,
-            )
-            log.warning(
-                "429 from Telegram",
-                extra={"community": message.community_id, "retry_after": answer.retry_after},
-            )
-        elif answer.outcome is Outcome.BLOCKED:
-            dropped = await self._repository.mark_blocked(
-                message.community_id, message.chat_id, message.id, answer.description
-            )
-            self._metrics.dropped.labels(community).inc(dropped)
-            if is_private(message.chat_id):
-                # A private chat's id is the member's Telegram user id.
-                await self._members.mark_unreachable(message.community_id, message.chat_id)
-            log.info(
-                "chat blocked the bot; its messages dropped",
-                extra={
-                    "community": message.community_id,
-                    "outbox_id": message.id,
-                    "dropped": dropped,
-                },
-            )
-        elif answer.outcome is Outcome.REJECTED:
-            await self._dead(message, answer)
-        elif answer.outcome is Outcome.TRANSIENT:
-            await self._retry_or_dead(message, answer)
-
-    async def _report_publication(self, message: ClaimedMessage, answer: Answer) -> None:
-        """A confession's channel post was sent: its id goes back to the confessions service."""
-        publication = parse_publication_key(message.idempotency_key)
-        if publication is None or self._publications is None or not answer.message_id:
-            return
-        community_id, confession_id = publication
-        stored = await self._publications.record(community_id, confession_id, answer.message_id)
-        if stored is None:
-            # Reported again later by a worker (worker/reports.py): the row stays unreported.
-            log.warning(
-                "channel post not recorded",
-                extra={"community": community_id, "outbox_id": message.id},
-            )
-            return
-        await self._repository.mark_reported(message.id)
-
-    async def _report_card(self, message: ClaimedMessage, answer: Answer) -> None:
-        """A confession's card was sent: its id goes to the confessions service (Mini App)."""
-        confession_id = parse_card_key(message.idempotency_key)
-        if confession_id is None or self._publications is None or not answer.message_id:
-            return
-        await self._publications.record_card(message.community_id, confession_id, answer.message_id)
-
-    async def _retry_or_dead(self, message: ClaimedMessage, answer: Answer) -> None:
-        if message.attempts >= self._config.max_attempts:
-            await self._dead(message, answer)
-            return
-        delay = backoff(
-            message.attempts, self._config.backoff_base_seconds, self._config.backoff_cap_seconds
-        )
-        self._metrics.retries.labels(str(message.community_id)).inc()
-        await self._repository.retry_later(
-            message.id, self._config.worker_id, delay, answer.description, count=True
-        )
-
-    async def _dead(self, message: ClaimedMessage, answer: Answer) -> None:
-        await self._repository.dead_letter(message.id, answer.error_code, answer.description)
-        self._metrics.dead_letters.labels(str(message.community_id)).inc()
-        log.warning(
-            "message dead-lettered",
-            extra={
-                "community": message.community_id,
-                "outbox_id": message.id,
-                "error_code": answer.error_code,
-                "attempts": message.attempts,
-            },
-        )
+        await self._outcomes.record(message, answer, started, answered)

@@ -85,6 +85,11 @@
       media.textContent = item.media;
       media.hidden = false;
     }
+    if (item.pii) {
+      const pii = li.querySelector(".pii");
+      pii.textContent = item.pii;
+      pii.hidden = false;
+    }
     if (item.flagged) {
       const flag = li.querySelector(".flag");
       flag.textContent = `⚠️ contains “${item.flagged}”`;
@@ -202,7 +207,15 @@
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = c.text;
-    li.append(head, text);
+    li.append(head);
+    // What the doxxing guard or the word filter flagged, as on its card.
+    for (const line of c.flagged || []) {
+      const flag = document.createElement("div");
+      flag.className = "flag";
+      flag.textContent = line;
+      li.append(flag);
+    }
+    li.append(text);
     if (withActions) {
       const actions = document.createElement("div");
       actions.className = "actions";

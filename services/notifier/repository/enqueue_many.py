@@ -1,8 +1,7 @@
 """Queueing several messages in one statement (a comment's counter edit and its notices).
 
-The batch arrives as arrays, one per column, unnested in request order. Each
-message's chat is checked for a "blocked" mark inside the INSERT (a blocked
-chat's message is stored as dropped at once), a repeated idempotency key is
+The batch arrives as arrays, one per column, unnested in request order. A
+repeated idempotency key is
 skipped (``ON CONFLICT DO NOTHING``), and each new message with a collapse key
 collapses the older queued ones of its community in a CTE of the same
 statement. The final SELECT gives every message its id: the new row's, or the
@@ -16,9 +15,9 @@ committed by a concurrent call after this statement's snapshot (its id is read
 in a second statement here).
 
 Recipients are sealed (services/notifier/recipients.py): each message arrives
-with its chat's keyed hash (``chat_key``, for the blocked mark and per-chat
-order) and its sealed recipient and parameters (``sealed``), both ``bytea``; a
-message dropped or collapsed here keeps no recipient (``sealed`` NULL).
+with its chat's keyed hash (``chat_key``, for per-chat order) and its sealed
+recipient and parameters (``sealed``), both ``bytea``; a message collapsed here
+keeps no recipient (``sealed`` NULL).
 """
 
 from __future__ import annotations
@@ -46,20 +45,11 @@ WITH input AS (
 ), new AS (
     INSERT INTO notifier.outbox
         (community_id, chat_key, method, sealed, priority, idempotency_key, collapse_key,
-         not_before, trace_context, edit_of, status, reason)
-    -- Dropped at once (blocked chat): it keeps no recipient.
-    SELECT i.community_id, i.chat_key, i.method, CASE WHEN b.blocked THEN NULL ELSE i.sealed END,
-           i.priority,
+         not_before, trace_context, edit_of, status)
+    SELECT i.community_id, i.chat_key, i.method, i.sealed, i.priority,
            i.idempotency_key, i.collapse_key, COALESCE(i.not_before, now()),
-           CAST(i.trace_context AS jsonb), i.edit_of,
-           CASE WHEN b.blocked THEN CAST(:dropped AS text) ELSE CAST(:queued AS text) END,
-           CASE WHEN b.blocked THEN 'blocked' END
-    FROM input i CROSS JOIN LATERAL (
-        SELECT EXISTS (
-            SELECT 1 FROM notifier.unreachable_chats u
-            WHERE u.community_id = i.community_id AND u.chat_key = i.chat_key
-        ) AS blocked
-    ) b
+           CAST(i.trace_context AS jsonb), i.edit_of, CAST(:queued AS text)
+    FROM input i
     ORDER BY i.ord
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING id, idempotency_key, community_id, collapse_key
@@ -97,7 +87,6 @@ async def enqueue_many(
     values: Sequence[dict[str, Any]],
     *,
     queued: str,
-    dropped: str,
     collapsed: str,
 ) -> tuple[list[int], int]:
     """Queue the messages with column ``values``: (their ids in order, how many are new)."""
@@ -115,7 +104,6 @@ async def enqueue_many(
         "trace_contexts": [orjson.dumps(v.get("trace_context") or {}).decode() for v in values],
         "edit_ofs": [v.get("edit_of") for v in values],
         "queued": queued,
-        "dropped": dropped,
         "collapsed": collapsed,
     }
     async with db.write_one() as conn:

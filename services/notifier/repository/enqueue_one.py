@@ -1,39 +1,27 @@
 """Queueing one message in one statement (the common Enqueue: a card, a notice, an edit).
 
-The chat's "blocked" mark is read inside the INSERT (a blocked chat's message
-is stored as dropped at once), and a new message with a collapse key collapses
-the older queued ones of its community in a CTE of the same statement. Only a
-repeated idempotency key (a retried call) needs a second statement, to read
-the first message's id. A statement runs atomically on its own: no
-BEGIN/COMMIT round trips.
+A new message with a collapse key collapses the older queued ones of its
+community in a CTE of the same statement. Only a repeated idempotency key (a
+retried call) needs a second statement, to read the first message's id. A
+statement runs atomically on its own: no BEGIN/COMMIT round trips.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import LargeBinary, Text, case, cast, exists, literal, null, select, update
+from sqlalchemy import Text, cast, literal, null, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.notifier.models import outbox, unreachable_chats
+from services.notifier.models import outbox
 from veil.core.db import Database
 
 
 async def enqueue_one(
-    db: Database, values: dict[str, Any], *, queued: str, dropped: str, collapsed: str
+    db: Database, values: dict[str, Any], *, queued: str, collapsed: str
 ) -> tuple[int, bool]:
     """Queue the message with column ``values``: (its id, whether it is new)."""
-    blocked = exists().where(
-        unreachable_chats.c.community_id == values["community_id"],
-        unreachable_chats.c.chat_key == values["chat_key"],
-    )
-    row = {
-        **values,
-        "status": case((blocked, literal(dropped)), else_=literal(queued)),
-        "reason": case((blocked, literal("blocked")), else_=None),
-        # Dropped at once: it keeps no recipient.
-        "sealed": case((blocked, null()), else_=literal(values["sealed"], LargeBinary)),
-    }
+    row = {**values, "status": queued}
     inserted = (
         insert(outbox)
         .values(**row)

@@ -1,0 +1,100 @@
+"""Queueing Bot API calls: one statement for one message or a batch, a transaction otherwise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from services.notifier.models import outbox
+from services.notifier.recipients import (
+    chat_key,
+    seal_call,
+)
+from services.notifier.repository.base import RepositoryBase
+from services.notifier.repository.enqueue_many import enqueue_many, fits_one_statement
+from services.notifier.repository.enqueue_one import enqueue_one
+from services.notifier.repository.rows import (
+    COLLAPSED,
+    QUEUED,
+    NewMessage,
+)
+from veil.core.sealing import Keyring
+
+
+class Enqueue(RepositoryBase):
+    """Writes of new messages into the outbox."""
+
+    async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
+        """Queue messages in one statement; returns (ids in order, how many were new).
+
+        A batch repeating a key or a collapse key within itself takes one
+        transaction instead (see enqueue_many.py).
+
+        Whether the recipient blocked the bot is not the notifier's to know: the
+        confessions service skips such members, and a 403 drops what is queued
+        (see reachability.py). A new message with a collapse key collapses older
+        *queued* (not leased) messages of the same community with that key.
+        """
+        if len(messages) == 1:
+            new_id, new = await enqueue_one(
+                self._db,
+                _values(messages[0], self._keys),
+                queued=QUEUED,
+                collapsed=COLLAPSED,
+            )
+            return [new_id], int(new)
+        batch = [_values(m, self._keys) for m in messages]
+        if fits_one_statement(batch):
+            return await enqueue_many(self._db, batch, queued=QUEUED, collapsed=COLLAPSED)
+        ids: list[int] = []
+        accepted = 0
+        async with self._db.write() as conn:
+            for message in messages:
+                values = _values(message, self._keys)
+                statement = (
+                    insert(outbox)
+                    .values(**values)
+                    .on_conflict_do_nothing(index_elements=[outbox.c.idempotency_key])
+                    .returning(outbox.c.id)
+                )
+                new_id = (await conn.execute(statement)).scalar_one_or_none()
+                if new_id is None:
+                    existing = select(outbox.c.id).where(
+                        outbox.c.idempotency_key == message.idempotency_key
+                    )
+                    new_id = (await conn.execute(existing)).scalar_one()
+                else:
+                    accepted += 1
+                    if message.collapse_key is not None:
+                        await conn.execute(
+                            update(outbox)
+                            .where(
+                                outbox.c.collapse_key == message.collapse_key,
+                                outbox.c.community_id == message.community_id,
+                                outbox.c.status == QUEUED,
+                                outbox.c.id < new_id,
+                            )
+                            .values(status=COLLAPSED, reason=f"collapsed by {new_id}", sealed=None)
+                        )
+                ids.append(int(new_id))
+        return ids, accepted
+
+
+def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:
+    """The outbox columns of a new message: its recipient keyed and sealed."""
+    values: dict[str, Any] = {
+        "community_id": message.community_id,
+        "chat_key": chat_key(keys, message.community_id, message.chat_id),
+        "method": message.method,
+        "sealed": seal_call(keys, message.idempotency_key, message.chat_id, message.params),
+        "priority": message.priority,
+        "idempotency_key": message.idempotency_key,
+        "collapse_key": message.collapse_key,
+        "trace_context": message.trace_context or {},
+        "edit_of": message.edit_of,
+    }
+    if message.not_before is not None:
+        values["not_before"] = message.not_before
+    return values
