@@ -25,7 +25,8 @@ from tests.support.moderation import confess, number_of
 from tests.support.outbox import bot_calls, wait_for
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
-from tools.devstack.stack import Stack, free_port
+from tools.devstack.ports import free_port
+from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.sealing import Keyring
 
