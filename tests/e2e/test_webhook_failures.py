@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import time
+from typing import Any
 
 import aiohttp
 import orjson
 
 from services.confessions.sealed import MemberSeal
 from services.gateway.views import texts as gateway_texts
+from tests.support.outbox import wait_for
 from tests.support.webhook import community_secret, message_update, post_update
 from tests.support.world import World, buttons, new_user_id
 from tools.devstack.infra.config import InfraConfig
@@ -173,6 +176,50 @@ async def test_service_down_gets_try_again(world: World, community: World.Commun
             break
         await asyncio.sleep(0.5)
     assert "not sent any confession" in answer
+
+
+async def test_send_while_the_notifier_is_down_is_redelivered_into_one_card(
+    world: World, community: World.Community
+) -> None:
+    """The notifier out of reach when a confession is sent (killed, restarting).
+
+    The confessions service stores the confession, then cannot queue its card.
+    That failure is a dependency out of reach (UNAVAILABLE "dependency
+    unavailable"), not an internal error: the gateway leaves the Send for
+    Telegram to redeliver instead of apologising and finishing the update,
+    which left the confession waiting without a card (the chaos run's loss).
+    The redelivery, once the notifier is back, queues the card: exactly one.
+    """
+    member = community.member()
+    await member.send("✍️ New confession")
+    await member.send("sent while the notifier is away")
+    preview = await member.last()
+    world.stack.stop_process("notifier", signal.SIGKILL)
+    try:
+        pressed = await member.press(preview["message_id"], buttons(preview)["✅ Send"])
+    finally:
+        world.stack.spawn("notifier")
+        await asyncio.to_thread(world.stack.wait_grpc, "notifier")
+    # Every attempt was answered 5xx: the update is Telegram's to deliver again.
+    assert pressed["status"] is not None and pressed["status"] >= 500, pressed
+    again = await world.control(
+        "POST", f"/bots/{community.bot_id}/redeliver", {"update_id": pressed["update_id"]}
+    )
+    assert again["status"] == 200, again
+    received = next(
+        m for m in await member.bot_messages() if m["message_id"] == preview["message_id"]
+    )
+    number = int(received["text"].split("#")[1].split()[0])
+    assert received["text"] == f"Received — confession #{number} is waiting for review."
+
+    async def cards() -> list[dict[str, Any]]:
+        return [
+            m
+            for m in await world.chat_messages(community.bot_id, community.admin_chat_id)
+            if m["from_bot"] and str(m.get("text") or "").startswith(f"🆕 #{number}\n")
+        ]
+
+    assert len(await wait_for(cards, bool, within=30)) == 1
 
 
 async def test_gateway_readiness(world: World, http: aiohttp.ClientSession) -> None:

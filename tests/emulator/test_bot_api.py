@@ -296,3 +296,30 @@ async def test_chat_members_and_channel_rights(emulator: Emulator) -> None:
         await bot.send_message(-1002, "post")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.get_chat_member(-1999, 10)
+
+
+async def test_private_chats_share_the_bots_message_ids_supergroups_count_their_own(
+    emulator: Emulator,
+) -> None:
+    """As on Telegram: a bot's private chats and basic groups take ids from one counter.
+
+    So a private chat's ids have gaps (the bot's other chats' messages), and an
+    id above a chat's last known one answers "not found" there without being the
+    chat's end: nothing bounds a search for a message whose answer was lost.
+    """
+    bot, other = emulator.bot(), USER + 1
+    await started_member(emulator, bot, USER)
+    await started_member(emulator, bot, other, "Bo")
+    for chat_id, kind in ((-5001, "group"), (-1005002, "supergroup")):
+        await emulator.act("/chats", {"bot_id": bot.id, "chat_id": chat_id, "type": kind})
+    ids = [
+        (await bot.send_message(chat, "hi")).message_id
+        for chat in (USER, other, -5001, USER, -1005002, -1005002)
+    ]
+    starts = 2  # each /start took an id
+    assert ids == [starts + 1, starts + 2, starts + 3, starts + 4, 1, 2]
+    # The other chat's id, asked of this chat: "not found", with a later message above it.
+    with pytest.raises(TelegramBadRequest, match="message to edit not found"):
+        await bot.edit_message_text(text="hi", chat_id=USER, message_id=ids[1])
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await bot.edit_message_text(text="hi", chat_id=USER, message_id=ids[3])

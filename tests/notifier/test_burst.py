@@ -2,15 +2,20 @@
 
 3,000 messages to 500 members of two bots: the emulator enforces 30 messages
 per second per bot and one per second per private chat, and answers 429 beyond
-that. Every message arrives exactly once, in order per chat, and no 429 is
-ever received. The rate is printed (``pytest -s``); ``make bench-notifier``
-measures it properly.
+that. Every message arrives, in order per chat, and no 429 is ever received.
+Exactly once, except inside the notifier's documented window for member
+notices (README, "Sent twice?"; test_unanswered_notices.py): on a loaded
+machine the emulator can answer later than the worker's Bot API timeout, the
+call having been made, and the notice then shows twice, back to back. The
+test allows that and nothing more: a repeat must be adjacent, and its row must
+record the extra claim the lost answer caused. The rate is printed (``pytest
+-s``); ``make bench-notifier`` measures it properly.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -61,6 +66,14 @@ async def test_burst_is_delivered_completely_in_order_without_429(
 
     outcome = await settled(notifier_db, ids, within=240)
     assert {r.status for r in outcome} == {"sent"}
+    # (bot, chat, text) → how many times its row was claimed (ids follow the enqueue order).
+    sends = [
+        (c.id, m.user_id, f"burst {run} {i}")
+        for i in range(ROUNDS)
+        for c in communities
+        for m in members[c.id]
+    ]
+    claims = {send: row.attempts for send, row in zip(sends, outcome, strict=True)}
 
     allowed = TELEGRAM_LIMITS["per_bot_per_second"]
     expected = [f"burst {run} {i}" for i in range(ROUNDS)]
@@ -82,14 +95,31 @@ async def test_burst_is_delivered_completely_in_order_without_429(
         per_chat: dict[int, list[str]] = defaultdict(list)
         for call in calls:
             per_chat[int(call["params"]["chat_id"])].append(call["params"]["text"])
-        # Complete, exactly once, in enqueue order, for every member.
-        assert per_chat == {m.user_id: expected for m in members[community.id]}
+        # Complete and in enqueue order for every member, a repeat only back to back...
+        assert {chat: _collapsed(texts) for chat, texts in per_chat.items()} == {
+            m.user_id: expected for m in members[community.id]
+        }
+        # ...and only as often as the message was claimed again after an unanswered call.
+        repeats = {
+            (community.id, chat, text): n
+            for chat, texts in per_chat.items()
+            for text, n in Counter(texts).items()
+            if n > 1
+        }
+        assert all(n <= claims[send] for send, n in repeats.items()), (repeats, claims)
+        if repeats:
+            print(f"burst: {len(repeats)} notices shown twice after an unanswered call")
     print(f"burst: both bots: {total_rate:.1f} msgs/s ({total_rate / 2 / allowed:.1%})")
     ports = [stack.ports.notifier_worker_metrics, *(port for _, _, port in workers)]
     pages = [await scrape(http, port) for port in ports]
     for name in ("veil_notifier_missed_slots_total", "veil_notifier_throttled_total"):
         count = sum(v for page in pages for (n, _), v in page.items() if n == name)
         print(f"burst: {name} {count:.0f}")
+
+
+def _collapsed(texts: list[str]) -> list[str]:
+    """The texts with back-to-back repeats shown once."""
+    return [text for n, text in enumerate(texts) if n == 0 or texts[n - 1] != text]
 
 
 def _rate(calls: list[dict[str, Any]]) -> float:

@@ -158,7 +158,9 @@ async def test_a_take_down_that_failed_after_the_status_changed_deletes_the_post
     world.stack.stop_process("notifier")
     try:
         failed = await admin_press(community, 1, card, take_down)
-        assert failed["answer"]["text"] != "🗑 Taken down", failed
+        # Not taken down: the press is left for Telegram to redeliver (the
+        # notifier out of reach is a dependency out of reach), unanswered.
+        assert (failed.get("answer") or {}).get("text") != "🗑 Taken down", failed
     finally:
         world.stack.spawn("notifier")
         await asyncio.to_thread(world.stack.wait_grpc, "notifier")

@@ -152,6 +152,11 @@ def build(
             Confession(r["community"], r["number"], r["status"], r["text"], r["post"]) for r in rows
         ],
     )
+    # The workers are still sending: the unsent rows are read before the chats,
+    # so that a card or post sent in between is seen in its chat. Read the other
+    # way round, it is in neither and counted lost (three cards in the first
+    # full run, sent while the ledger was being read).
+    unsent = json.loads(psql(cfg, _UNSENT))
     for c in communities:
         ledger.posts[c.id] = bot_texts(emulator, c.bot_id, channels[c.id])
         ledger.cards[c.id] = bot_texts(emulator, c.bot_id, c.admin_chat)
@@ -175,7 +180,7 @@ def build(
             Notice(row["community"], chat, row["key"], text, row["status"], row["reason"])
         )
     cards = {card_key(cid): place for cid, place in by_id.items()}
-    for row in json.loads(psql(cfg, _UNSENT)):
+    for row in unsent:
         # A queued row without an error has not had its turn yet: its chat's
         # earlier messages go first, at Telegram's pace (20 a minute in a group).
         why = row["reason"] or "waiting for its chat's turn"

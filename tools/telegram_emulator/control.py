@@ -144,10 +144,13 @@ class Control:
             members={int(u) for u in body.get("members", [])} | admins,
             bot_is_admin=bool(body.get("bot_is_admin", False)),
             bot_is_member=bool(body.get("bot_is_member", True)),
+            account_ids=bot.account_ids if kind == "group" else None,
         )
         if chat_id in bot.chats:
-            chat.messages = bot.chats[chat_id].messages
-            chat.next_message_id = bot.chats[chat_id].next_message_id
+            old = bot.chats[chat_id]
+            chat.messages = old.messages
+            # Past every id it holds, whichever counter gave them (a group's are the bot's).
+            chat.next_message_id = max(old.next_message_id, max(old.messages, default=0) + 1)
         bot.chats[chat_id] = chat
         for user_id in chat.members:
             bot.user(user_id)

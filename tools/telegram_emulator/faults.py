@@ -5,6 +5,8 @@ answering (``disconnect``): what a client sees on a reset or a stale
 keep-alive connection, where it cannot know whether the call happened. With
 ``after`` the call *is* made and only its answer is lost (dropped after
 ``hold_seconds``): Telegram accepted a message the client never hears of.
+With ``delay`` the call is made and answered, ``hold_seconds`` late: a slow
+Telegram, or a window in which the client's own world can change.
 """
 
 from __future__ import annotations
@@ -42,11 +44,14 @@ class Fault:
     # The call is made, then its answer is dropped after hold_seconds.
     after: bool = False
     hold_seconds: float = 0.0
+    # With after: the answer is sent after hold_seconds instead of dropped.
+    delay: bool = False
 
     @classmethod
     def from_request(cls, body: dict[str, Any]) -> Fault:
         """Parse the control API's body; raises ValueError on nonsense."""
-        after = bool(body.get("after", False))
+        delay = bool(body.get("delay", False))
+        after = delay or bool(body.get("after", False))
         disconnect = after or bool(body.get("disconnect", False))
         code = int(body.get("error_code", 0 if disconnect else -1))
         if not (400 <= code <= 599 or (disconnect and code == 0)):
@@ -65,6 +70,7 @@ class Fault:
             disconnect=disconnect,
             after=after,
             hold_seconds=float(body.get("hold_seconds", 0)),
+            delay=delay,
         )
 
     def matches(self, method: str, bot_id: int, chat_id: Any) -> bool:
@@ -90,7 +96,8 @@ class Faults:
     def check(self, method: str, bot_id: int, chat_id: Any) -> Fault | None:
         """Raise the first matching rule's error (and count it down).
 
-        An ``after`` rule is returned instead: the call goes ahead, its answer is lost.
+        An ``after`` rule is returned instead: the call goes ahead, its answer is
+        lost (or, ``delay``, sent late).
         """
         for rule in self.rules:
             if rule.matches(method, bot_id, chat_id):

@@ -119,7 +119,10 @@ async def call(em: Emulator, bot: BotState, method: str, params: Params) -> Any:
         result = handler(em, bot, params)
         if inspect.isawaitable(result):
             result = await result
-        if lost is not None:
+        if lost is not None and lost.delay:
+            record["answer_delayed"] = lost.hold_seconds
+            await asyncio.sleep(lost.hold_seconds)
+        elif lost is not None:
             # Done, but the client never hears of it.
             record |= {"ok": True, "answer_lost": True}
             await asyncio.sleep(lost.hold_seconds)

@@ -124,6 +124,13 @@ class Message:
 
 
 @dataclass
+class MessageCounter:
+    """A sequence of message ids (the next one to give)."""
+
+    next: int = 1
+
+
+@dataclass
 class Chat:
     """A chat as one bot sees it."""
 
@@ -142,6 +149,10 @@ class Chat:
     blocked: bool = False
     messages: dict[int, Message] = field(default_factory=dict)
     next_message_id: int = 1
+    # Private chats and basic groups number their messages from the bot account's
+    # own counter, shared by all of them (only supergroups and channels count per
+    # chat), as on Telegram: a bot's ids in one private chat have gaps.
+    account_ids: MessageCounter | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The Bot API ``Chat`` object."""
@@ -161,6 +172,10 @@ class Chat:
 
     def take_id(self) -> int:
         """The next message id of this chat."""
+        if self.account_ids is not None:
+            message_id = self.account_ids.next
+            self.account_ids.next += 1
+            return message_id
         message_id = self.next_message_id
         self.next_message_id += 1
         return message_id
@@ -237,6 +252,8 @@ class BotState:
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
     # setChatMenuButton: per private chat id, 0 for the default.
     menu_buttons: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # The account's message ids: private chats and basic groups (Chat.account_ids).
+    account_ids: MessageCounter = field(default_factory=MessageCounter)
 
     def __post_init__(self) -> None:
         # Update ids look like Telegram's: large and increasing per bot.
@@ -277,7 +294,7 @@ class BotState:
         """The private chat with ``user``; it exists once the user wrote to the bot."""
         chat = self.chats.get(user.id)
         if chat is None:
-            chat = self.chats[user.id] = Chat(user.id, "private")
+            chat = self.chats[user.id] = Chat(user.id, "private", account_ids=self.account_ids)
         chat.started = True
         chat.first_name, chat.username = user.first_name, user.username
         return chat

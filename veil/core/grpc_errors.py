@@ -5,8 +5,8 @@ any RPC into its status: no servicer method needs to remember to. A
 :class:`MemberRefusal` also carries the :data:`MEMBER_REFUSAL_KEY` trailing
 metadata, by which :func:`member_refusal` tells callers its text is for the
 member. Any other failure becomes INTERNAL with a fixed detail (UNAVAILABLE
-with :data:`DEPENDENCY_DETAIL` when Redis or Postgres was out of reach: a
-failover, a restart), after logging it without its message (see
+with :data:`DEPENDENCY_DETAIL` when Redis, Postgres or another service was out
+of reach: a failover, a restart), after logging it without its message (see
 veil.core.redact): left to gRPC, the exception's text would become the status
 detail the caller sees and logs, gRPC's own log line, and the server span's
 exception event, and that text can quote what a member wrote (a failed
@@ -39,9 +39,10 @@ from veil.core.redact import describe
 log = logging.getLogger(__name__)
 
 INTERNAL_DETAIL = "internal error"
-# A dependency of the service (Redis, Postgres) was out of reach: the call did
-# nothing durable and may be repeated (every write is idempotent). Callers
-# retry it, or have the update redelivered, instead of apologising.
+# A dependency of the service (Redis, Postgres, another service) was out of
+# reach: the call may be repeated (every write is idempotent, and a repeat
+# finishes what the first attempt left half done). Callers retry it, or have
+# the update redelivered, instead of apologising.
 DEPENDENCY_DETAIL = "dependency unavailable"
 
 _TRANSIENT = (
@@ -58,13 +59,24 @@ _TRANSIENT = (
 )
 
 
+# A call to another Veil service that may be repeated once it is back: the
+# service was out of reach (killed, restarting) or its own dependency was, or
+# the call ran out of time. Answering INTERNAL instead makes the gateway
+# apologise and finish the update, leaving what this RPC already stored
+# without its next step (a confession stored, its card never queued).
+_TRANSIENT_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
 def is_transient(error: BaseException) -> bool:
-    """True when ``error`` (or what caused it) is a dependency out of reach."""
+    """True when ``error`` (or what caused it) is a dependency out of reach:
+    Redis, Postgres, or another service answering UNAVAILABLE or out of time."""
     seen: BaseException | None = error
     for _ in range(8):
         if seen is None:
             return False
         if isinstance(seen, _TRANSIENT):
+            return True
+        if isinstance(seen, grpc.aio.AioRpcError) and seen.code() in _TRANSIENT_CODES:
             return True
         if isinstance(seen, DBAPIError) and seen.connection_invalidated:
             return True

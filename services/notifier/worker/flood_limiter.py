@@ -30,11 +30,15 @@ is handed out before the pause ends.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import RedisError
 
 from veil.core.hashing import keyed_token
+
+log = logging.getLogger(__name__)
 
 # KEYS: bot arrivals, chat arrivals, bot pause, chat pause, bot last slot.
 # ARGV: bot count, bot window µs, chat count, chat window µs, spacing µs,
@@ -275,12 +279,24 @@ class FloodLimiter:
 
         Its arrival was before the answer; recording the answer's moment rather
         than now keeps the work done since (the sent-marker) out of the window.
+        Never raises for Redis: Telegram's answer is known, and failing here
+        (a Redis failover) kept it from being recorded, so the message was sent
+        again (a second card in the second full chaos run). Without this the
+        reservation keeps its bound (``slot + tolerance``): at worst a slow call
+        makes the next message early and Telegram answers 429, which is waited
+        out and retried.
         """
         bot, chat, *_ = self._keys(community_id, chat_id)
         # Not behind the gate: it is on the way to the sent-marker, and there
         # are only as many of these at once as calls in flight.
         ago = max(0.0, asyncio.get_running_loop().time() - answered_at)
-        await self._complete(keys=[bot, chat], args=[token, int(ago * 1_000_000)])
+        try:
+            await self._complete(keys=[bot, chat], args=[token, int(ago * 1_000_000)])
+        except RedisError as error:
+            log.warning(
+                "flood slot not completed; the answer is recorded all the same",
+                extra={"community": community_id, "error_type": type(error).__name__},
+            )
 
     async def confirm_late(
         self, community_id: int, chat_id: int, limits: Limits, token: str
