@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import text
 
-from services.social.repository import CommentRow
+from services.social.rows import CommentRow
 from veil.core.db import Database
 from veil.core.statements import Statement
 

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 
 from services.social import reporting
 from services.social.models import confession_reports
-from services.social.repository import _subjects as subjects_of
+from services.social.rows import subjects_of
 from services.social.writers import WritersServicer
 from veil.contracts.callbacks import ConfessionVerdict, VerdictButton
 from veil.core.db import Database

@@ -15,13 +15,8 @@ from sqlalchemy import case, delete, exists, func, or_, select, update
 
 from services.social import domain
 from services.social.models import comments, pacers, reactions, reports
-from services.social.repository import (
-    DELETED,
-    HIDDEN,
-    LEGACY_SUBJECT,
-    VISIBLE,
-    visible_count,
-)
+from services.social.repository import visible_count
+from services.social.rows import DELETED, HIDDEN, LEGACY_SUBJECT, VISIBLE
 from services.social.thread_states import close_authors_threads
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.confessions_stubs import ConfessionsStubs

@@ -14,7 +14,8 @@ import orjson
 
 from services.social import domain
 from services.social.pacing import Slot
-from services.social.repository import CommentRow, SocialRepository
+from services.social.repository import SocialRepository
+from services.social.rows import CommentRow
 from veil.core.outbox import OutgoingCall, Priority, channel_post_key
 from veil.core.proto import timestamp
 from veil.core.telemetry import inject_context

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social import thread_states
 from services.social.models import comments, confession_reports, reports
-from services.social.repository import _COLUMNS, HIDDEN, VISIBLE, CommentRow, _comment
+from services.social.rows import COMMENT_COLUMNS, HIDDEN, VISIBLE, CommentRow, comment_row
 from veil.contracts.callbacks import ReportReason
 from veil.core.db import Database
 from veil.v1 import common_pb2
@@ -268,7 +268,7 @@ async def moderate(
                         if to == VISIBLE
                         else comments.c.report_weight,
                     )
-                    .returning(*_COLUMNS)
+                    .returning(*COMMENT_COLUMNS)
                 )
             )
             .mappings()
@@ -281,7 +281,7 @@ async def moderate(
             .where(reports.c.comment_id == comment_id, reports.c.outcome.is_(None))
             .values(outcome=RESTORED if to == VISIBLE else UPHELD)
         )
-    return _comment(row)
+    return comment_row(row)
 
 
 def threshold_of(rules: common_pb2.CommentRules, default_reports: int) -> int:

@@ -1,11 +1,8 @@
-"""All SQL of the social service."""
+"""The comments' SQL: thread pages, reactions, statuses and counts (hot statements on asyncpg)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
@@ -31,87 +28,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from services.social import pacing, thread_states
 from services.social.models import comments, reactions
 from services.social.pacing import Slot
+from services.social.rows import (
+    COMMENT_COLUMNS,
+    SHADOW,
+    VISIBLE,
+    CommentRow,
+    ReactionResult,
+    Sort,
+    ThreadPage,
+    comment_row,
+    subjects_of,
+)
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.statements import Statement
-
-VISIBLE = "visible"
-HIDDEN = "hidden"
-DELETED = "deleted"
-# Written while shadow-banned: shown to its writer only, counted nowhere.
-SHADOW = "shadow"
-
-
-class Sort(Enum):
-    """Orders of a thread page."""
-
-    OLDEST = "oldest"
-    NEWEST = "newest"
-    TOP = "top"
-
-
-@dataclass(frozen=True)
-class CommentRow:
-    """A comment as one viewer sees it."""
-
-    id: int
-    confession_id: int
-    parent_id: int | None
-    member_id: int
-    pseudonym: str
-    text: str
-    likes: int
-    dislikes: int
-    created_at: datetime
-    status: str
-    by_author: bool
-    my_reaction: int = 0
-    parent_pseudonym: str | None = None
-    parent_text: str | None = None
-
-
-@dataclass(frozen=True)
-class ThreadPage:
-    """A page of a thread and the number of visible comments in it."""
-
-    comments: list[CommentRow]
-    total: int
-
-
-@dataclass(frozen=True)
-class ReactionResult:
-    """Counts after a reaction, the viewer's reaction (+1, -1, 0) and the comment's writer."""
-
-    likes: int
-    dislikes: int
-    my_reaction: int
-    writer_member_id: int
-    # Change of the writer's "reactions received": +1, -1 or 0.
-    delta: int
-    # Names this change among the comment's reaction changes (for idempotent counting).
-    version: str
-
-
-_COLUMNS = (
-    comments.c.id,
-    comments.c.confession_id,
-    comments.c.parent_id,
-    comments.c.member_id,
-    comments.c.pseudonym,
-    comments.c.text,
-    comments.c.likes,
-    comments.c.dislikes,
-    comments.c.created_at,
-    comments.c.status,
-    comments.c.by_author,
-)
-
-
-def _comment(row: Any) -> CommentRow:
-    values: dict[str, Any] = {
-        name: row[name] for name in CommentRow.__dataclass_fields__ if name in row
-    }
-    return CommentRow(**values)
 
 
 def _order(sort: Sort) -> list[ColumnElement[Any]]:
@@ -131,7 +61,7 @@ def _thread_page(sort: Sort) -> Statement:
     viewer = bindparam("viewer", type_=BigInteger)
     statement = (
         select(
-            *_COLUMNS,
+            *COMMENT_COLUMNS,
             func.coalesce(mine.c.value, 0).label("my_reaction"),
             parent.c.pseudonym.label("parent_pseudonym"),
             case((parent.c.status == VISIBLE, parent.c.text), else_=literal(DELETED_TEXT)).label(
@@ -289,16 +219,16 @@ class SocialRepository:
                 confession_id=confession_id,
             )
             return ThreadPage([], int(total))
-        return ThreadPage([_comment(r) for r in rows], int(rows[0]["total"]) if rows else 0)
+        return ThreadPage([comment_row(r) for r in rows], int(rows[0]["total"]) if rows else 0)
 
     async def get_comment(self, community_id: int, comment_id: int) -> CommentRow | None:
         """One comment, from the primary (admin and writer actions act on the latest)."""
-        statement = select(*_COLUMNS).where(
+        statement = select(*COMMENT_COLUMNS).where(
             comments.c.community_id == community_id, comments.c.id == comment_id
         )
         async with self._db.read_own() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
-        return _comment(row) if row is not None else None
+        return comment_row(row) if row is not None else None
 
     async def react(
         self,
@@ -336,7 +266,7 @@ class SocialRepository:
             # After the lock: the reaction read here is the latest one.
             old = int(
                 await _REACT_REMOVE.fetchval(
-                    conn, comment_id=comment_id, subjects=_subjects(subject, member_id)
+                    conn, comment_id=comment_id, subjects=subjects_of(subject, member_id)
                 )
                 or 0
             )
@@ -381,13 +311,13 @@ class SocialRepository:
             .where(comments.c.id == comment_id)
             .where(comments.c.status.in_(only_from))
             .values(status=to)
-            .returning(*_COLUMNS)
+            .returning(*COMMENT_COLUMNS)
         )
         if member_id is not None:
             statement = statement.where(comments.c.member_id == member_id)
         async with self._db.write_one() as conn:
             row = (await conn.execute(statement)).mappings().one_or_none()
-        return _comment(row) if row is not None else None
+        return comment_row(row) if row is not None else None
 
     async def visible_count(self, community_id: int, confession_id: int) -> int:
         """Visible comments of a thread (for the channel post's button)."""
@@ -429,12 +359,3 @@ async def visible_count(conn: AsyncConnection, community_id: int, confession_id:
         comments.c.status == VISIBLE,
     )
     return int((await conn.execute(statement)).scalar_one())
-
-
-# Subject of a report or reaction made before subjects existed (migration 0004).
-LEGACY_SUBJECT = "m:"
-
-
-def _subjects(subject: str, member_id: int) -> list[str]:
-    """The member's subject, and the one their markers from before 0004 carry."""
-    return [subject, f"{LEGACY_SUBJECT}{member_id}"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from services.social import comment_rules, domain, reporting
 from services.social.open_threads import on_open_thread
-from services.social.repository import CommentRow, SocialRepository
+from services.social.repository import SocialRepository
+from services.social.rows import CommentRow
 from veil.core.errors import InvalidInputError, NotFoundError
 from veil.core.outbox import Outbox, OutgoingCall, Priority
 from veil.v1 import confessions_pb2_grpc

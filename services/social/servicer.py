@@ -9,17 +9,17 @@ from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
 from services.social.open_threads import on_open_thread
 from services.social.pseudonyms import pseudonym
-from services.social.repository import (
+from services.social.repository import SocialRepository
+from services.social.rows import (
     DELETED,
     HIDDEN,
     LEGACY_SUBJECT,
     SHADOW,
     VISIBLE,
     CommentRow,
-    SocialRepository,
     Sort,
+    subjects_of,
 )
-from services.social.repository import _subjects as subjects_of
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError

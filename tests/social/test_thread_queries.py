@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from services.social import commenting, reporting
 from services.social.models import thread_states
-from services.social.repository import SocialRepository, Sort
+from services.social.repository import SocialRepository
+from services.social.rows import Sort
 from services.social.thread_states import close_authors_threads
 from tests.support.statements import CountedDatabase, work
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
