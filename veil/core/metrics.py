@@ -17,6 +17,7 @@ from typing import Any
 
 import grpc
 from aiohttp import web
+from opentelemetry import trace
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -97,6 +98,7 @@ class RpcMetricsInterceptor(UnaryServerInterceptor):
     """Counts and times every unary RPC; tags the RPC's span with the ids in its request."""
 
     def __init__(self, metrics: RpcMetrics) -> None:
+        super().__init__()
         self._metrics = metrics
 
     def wrap(self, behaviour: Behaviour, method_path: str) -> Behaviour:
@@ -104,6 +106,9 @@ class RpcMetricsInterceptor(UnaryServerInterceptor):
         service, _, method = method_path.lstrip("/").partition("/")
         handled = self._metrics.handled
         seconds = self._metrics.seconds.labels(service, method)
+        # The method's counter per status code, looked up once (labels() locks
+        # and hashes on every call).
+        counted: dict[str, Any] = {}
 
         async def observed(request: Any, context: grpc.aio.ServicerContext) -> Any:
             _tag_span(request)
@@ -118,7 +123,10 @@ class RpcMetricsInterceptor(UnaryServerInterceptor):
                 raise
             finally:
                 seconds.observe(time.perf_counter() - started)
-                handled.labels(service, method, code).inc()
+                counter = counted.get(code)
+                if counter is None:
+                    counter = counted[code] = handled.labels(service, method, code)
+                counter.inc()
 
         return observed
 
@@ -129,7 +137,7 @@ def _code_name(code: Any, default: str) -> str:
 
 def _tag_span(request: Any) -> None:
     descriptor = getattr(request, "DESCRIPTOR", None)
-    if descriptor is None:
+    if descriptor is None or not trace.get_current_span().is_recording():
         return
     fields = descriptor.fields_by_name
     attributes = {
