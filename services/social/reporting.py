@@ -180,7 +180,7 @@ async def report(
         found = await _lock_comment(conn, community_id, confession_id, comment_id, known_open)
         if await _reported_by_any(conn, comment_id, subjects):
             return WeightedReport(False, False, int(found.reports), 0, int(found.report_weight))
-        weighs = await _weight_of(conn, community_id, member_id, subjects, reporter)
+        weighs = await weight_of(conn, community_id, member_id, subjects, reporter)
         await conn.execute(
             insert(reports)
             .values(comment_id=comment_id, subject=subjects[0], weight=weighs, reason=reason)
@@ -248,7 +248,7 @@ async def _reported_by_any(conn: AsyncConnection, comment_id: int, subjects: lis
     return bool(count)
 
 
-async def _weight_of(
+async def weight_of(
     conn: AsyncConnection,
     community_id: int,
     member_id: int,
