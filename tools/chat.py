@@ -237,7 +237,11 @@ def _watch(chat: Chat, stop: threading.Event) -> None:
 
 
 def main() -> None:
-    """Run the interactive chat."""
+    """Run the interactive chat.
+
+    One function on purpose: it is the read-act-print loop of a terminal
+    session, read top-down; each ``continue`` is a line that sends nothing.
+    """
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.confessions.models import communities, conversations, members
 from services.confessions.sealed import MemberSeal
@@ -63,43 +64,14 @@ class ConversationsRepository:
         Refused when admins blocked any conversation of this subject.
         """
         async with self._db.write() as conn:
-            admin_chat_id = (
-                await conn.execute(
-                    select(communities.c.admin_chat_id).where(communities.c.id == community_id)
-                )
-            ).scalar_one_or_none()
-            if admin_chat_id is None:
-                raise NotFoundError(f"community {community_id} does not exist")
+            admin_chat_id = await _admin_chat(conn, community_id)
             # One member writing twice at once opens one conversation.
             await conn.execute(
                 select(func.pg_advisory_xact_lock(func.hashtext(f"conv:{community_id}:{subject}")))
             )
-            blocked = (
-                await conn.execute(
-                    select(func.count()).where(
-                        conversations.c.community_id == community_id,
-                        conversations.c.subject == subject,
-                        conversations.c.status == "blocked",
-                    )
-                )
-            ).scalar_one()
-            if blocked:
+            if await _blocked(conn, community_id, subject):
                 raise RefusedError(BLOCKED)
-            member_id = (
-                await conn.execute(
-                    insert(members)
-                    .values(
-                        community_id=community_id,
-                        **self._seal.new_member(community_id, telegram_user_id),
-                    )
-                    .on_conflict_do_update(
-                        # An existing member keeps their data key and sealed chat.
-                        constraint="members_community_lookup_key",
-                        set_={"lookup": members.c.lookup},
-                    )
-                    .returning(members.c.id)
-                )
-            ).scalar_one()
+            member_id = await self._member_id(conn, community_id, telegram_user_id)
             found = (
                 await conn.execute(
                     select(conversations.c.id).where(
@@ -124,6 +96,27 @@ class ConversationsRepository:
                 )
             ).scalar_one()
         return Opened(int(new_id), True, int(admin_chat_id))
+
+    async def _member_id(
+        self, conn: AsyncConnection, community_id: int, telegram_user_id: int
+    ) -> int:
+        """The member's id, registering them if they are new here."""
+        member_id = (
+            await conn.execute(
+                insert(members)
+                .values(
+                    community_id=community_id,
+                    **self._seal.new_member(community_id, telegram_user_id),
+                )
+                .on_conflict_do_update(
+                    # An existing member keeps their data key and sealed chat.
+                    constraint="members_community_lookup_key",
+                    set_={"lookup": members.c.lookup},
+                )
+                .returning(members.c.id)
+            )
+        ).scalar_one()
+        return int(member_id)
 
     async def target(self, community_id: int, conversation_id: int) -> Target | None:
         """A conversation by id, with its member's chat (for an admin's answer)."""
@@ -192,3 +185,29 @@ class ConversationsRepository:
         async with self._db.read_own() as conn:
             found = (await conn.execute(statement)).scalar_one_or_none()
         return None if found is None else int(found)
+
+
+async def _admin_chat(conn: AsyncConnection, community_id: int) -> int:
+    """The community's admin chat; refuses a community that does not exist."""
+    admin_chat_id = (
+        await conn.execute(
+            select(communities.c.admin_chat_id).where(communities.c.id == community_id)
+        )
+    ).scalar_one_or_none()
+    if admin_chat_id is None:
+        raise NotFoundError(f"community {community_id} does not exist")
+    return int(admin_chat_id)
+
+
+async def _blocked(conn: AsyncConnection, community_id: int, subject: str) -> bool:
+    """Whether admins blocked a conversation of this subject."""
+    blocked = (
+        await conn.execute(
+            select(func.count()).where(
+                conversations.c.community_id == community_id,
+                conversations.c.subject == subject,
+                conversations.c.status == "blocked",
+            )
+        )
+    ).scalar_one()
+    return bool(blocked)

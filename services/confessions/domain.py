@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -227,39 +228,9 @@ def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
             raise InvalidInputError("filter must be flag or reject")
         return {"filter_action": value.lower()}
     if name == "words":
-        words = list(rules.filter_words)
-        if verb == "add":
-            for word in _words(rest):
-                if len(word) > 50:
-                    raise InvalidInputError("a filter word may have at most 50 characters")
-                if word.casefold() not in (w.casefold() for w in words):
-                    words.append(word)
-        elif verb == "remove":
-            gone = {w.casefold() for w in _words(rest)}
-            words = [w for w in words if w.casefold() not in gone]
-        elif verb == "clear":
-            words = []
-        else:
-            raise InvalidInputError("use: words add a, b · words remove a · words clear")
-        if len(words) > MAX_FILTER_WORDS:
-            raise InvalidInputError(f"at most {MAX_FILTER_WORDS} filter words")
-        return {"filter_words": words}
+        return {"filter_words": _edit_words(rules.filter_words, verb, rest)}
     if name == "reasons":
-        reasons = list(rules.reject_reasons)
-        if verb == "add" and rest.strip():
-            if len(rest.strip()) > MAX_REASON_LENGTH:
-                raise InvalidInputError(f"a reason may have at most {MAX_REASON_LENGTH} characters")
-            reasons.append(rest.strip())
-        elif verb == "remove":
-            index = _integer(rest, "reason number", 1, len(reasons))
-            del reasons[index - 1]
-        elif verb == "reset":
-            reasons = list(DEFAULT_REASONS)
-        else:
-            raise InvalidInputError("use: reasons add <text> · reasons remove <n> · reasons reset")
-        if len(reasons) > MAX_REASONS:
-            raise InvalidInputError(f"at most {MAX_REASONS} reasons")
-        return {"reject_reasons": reasons}
+        return {"reject_reasons": _edit_reasons(rules.reject_reasons, verb, rest)}
     if name == "publish":
         if value.lower() in ("now", "off", "0"):
             return {"publish_interval_minutes": 0}
@@ -271,6 +242,46 @@ def apply_rule(rules: Rules, name: str, value: str) -> dict[str, Any]:
         f"unknown setting {name!r}: cooldown, cap, maxlen, filter, words, reasons, publish, "
         "pii, commentfilter, reports or previews"
     )
+
+
+def _edit_words(current: Sequence[str], verb: str, rest: str) -> list[str]:
+    """The filter words after ``words add|remove|clear``."""
+    words = list(current)
+    if verb == "add":
+        for word in _words(rest):
+            if len(word) > 50:
+                raise InvalidInputError("a filter word may have at most 50 characters")
+            if word.casefold() not in (w.casefold() for w in words):
+                words.append(word)
+    elif verb == "remove":
+        gone = {w.casefold() for w in _words(rest)}
+        words = [w for w in words if w.casefold() not in gone]
+    elif verb == "clear":
+        words = []
+    else:
+        raise InvalidInputError("use: words add a, b · words remove a · words clear")
+    if len(words) > MAX_FILTER_WORDS:
+        raise InvalidInputError(f"at most {MAX_FILTER_WORDS} filter words")
+    return words
+
+
+def _edit_reasons(current: Sequence[str], verb: str, rest: str) -> list[str]:
+    """The rejection reasons after ``reasons add|remove|reset``."""
+    reasons = list(current)
+    if verb == "add" and rest.strip():
+        if len(rest.strip()) > MAX_REASON_LENGTH:
+            raise InvalidInputError(f"a reason may have at most {MAX_REASON_LENGTH} characters")
+        reasons.append(rest.strip())
+    elif verb == "remove":
+        index = _integer(rest, "reason number", 1, len(reasons))
+        del reasons[index - 1]
+    elif verb == "reset":
+        reasons = list(DEFAULT_REASONS)
+    else:
+        raise InvalidInputError("use: reasons add <text> · reasons remove <n> · reasons reset")
+    if len(reasons) > MAX_REASONS:
+        raise InvalidInputError(f"at most {MAX_REASONS} reasons")
+    return reasons
 
 
 def _integer(value: str, what: str, low: int, high: int, *, off: bool = False) -> int:

@@ -5,6 +5,9 @@ confessions) → one gRPC server."""
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from redis.asyncio.cluster import RedisCluster
 
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.communities_servicer import CommunitiesServicer
@@ -17,7 +20,7 @@ from services.confessions.members_repository import MembersRepository
 from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
 from services.confessions.moderate import Moderation
-from services.confessions.protection import ProtectionRepository
+from services.confessions.protection import ProtectionRepository, SubjectOf
 from services.confessions.safety import SafetyServicer
 from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
@@ -38,69 +41,100 @@ def main() -> None:
     seal = MemberSeal(keyring_or_exit(settings))
 
     async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
-        await open_keyring(db, SCHEMA, seal.keys)
-        redis = await connect_redis_cluster(settings.redis_nodes)
-        closing.push_async_callback(redis.aclose)
-        outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
-        closing.push_async_callback(notifier_channel.close)
-        key = settings.id_hash_key.get_secret_value().encode()
-
-        def subject_of(community_id: int, telegram_user_id: int) -> str:
-            return subject_token(key, community_id, telegram_user_id)
-
-        protection = ProtectionRepository(db, subject_of, seal)
-        warns = WarnsRepository(db, subject_of, seal)
-        await protection.adopt_legacy_bans()
-
-        async def prune() -> dict[str, int]:
-            pruned = await protection.prune(settings.member_event_retention_days)
-            return pruned | {"warns": await warns.prune()}
-
-        start_pruner(closing, settings.retention_interval_seconds, prune)
-        communities = CommunitiesRepository(db, seal)
-        moderation = Moderation(ConfessionsRepository(db, seal), communities, protection, outbox)
-        return [
-            Registration.of(
-                confessions_pb2.DESCRIPTOR,
-                "CommunitiesService",
-                confessions_pb2_grpc.add_CommunitiesServiceServicer_to_server,
-                CommunitiesServicer(communities),
-            ),
-            Registration.of(
-                confessions_pb2.DESCRIPTOR,
-                "MembersService",
-                confessions_pb2_grpc.add_MembersServiceServicer_to_server,
-                MembersServicer(
-                    MembersRepository(db, seal), communities, protection, outbox, subject_of
-                ),
-            ),
-            Registration.of(
-                confessions_pb2.DESCRIPTOR,
-                "ConfessionsService",
-                confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
-                ConfessionsServicer(
-                    moderation.confessions,
-                    DashboardRepository(db),
-                    moderation,
-                    limits=SubmissionLimits(redis),
-                    subject_of=subject_of,
-                    max_length=settings.confession_max_length,
-                ),
-            ),
-            Registration.of(
-                safety_pb2.DESCRIPTOR,
-                "SafetyService",
-                safety_pb2_grpc.add_SafetyServiceServicer_to_server,
-                SafetyServicer(
-                    warns=warns,
-                    conversations=ConversationsRepository(db, seal),
-                    write_limit=HourlyLimit(redis, "write", settings.admin_messages_per_hour),
-                    communities=communities,
-                    protection=protection,
-                    outbox=outbox,
-                    subject_of=subject_of,
-                ),
-            ),
-        ]
+        return await _build(settings, seal, db, closing)
 
     run_database_service(SCHEMA, settings, build)
+
+
+@dataclass(frozen=True)
+class _Wiring:
+    """What the servicers are built from."""
+
+    settings: ConfessionsSettings
+    seal: MemberSeal
+    db: Database
+    redis: RedisCluster
+    outbox: Outbox
+    subject_of: SubjectOf
+    communities: CommunitiesRepository
+    protection: ProtectionRepository
+    warns: WarnsRepository
+
+
+async def _build(
+    settings: ConfessionsSettings, seal: MemberSeal, db: Database, closing: AsyncExitStack
+) -> list[Registration]:
+    """Connect the clients, start the pruner; returns the four servicers to serve."""
+    await open_keyring(db, SCHEMA, seal.keys)
+    redis = await connect_redis_cluster(settings.redis_nodes)
+    closing.push_async_callback(redis.aclose)
+    outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
+    closing.push_async_callback(notifier_channel.close)
+    key = settings.id_hash_key.get_secret_value().encode()
+
+    def subject_of(community_id: int, telegram_user_id: int) -> str:
+        return subject_token(key, community_id, telegram_user_id)
+
+    protection = ProtectionRepository(db, subject_of, seal)
+    warns = WarnsRepository(db, subject_of, seal)
+    await protection.adopt_legacy_bans()
+
+    async def prune() -> dict[str, int]:
+        pruned = await protection.prune(settings.member_event_retention_days)
+        return pruned | {"warns": await warns.prune()}
+
+    start_pruner(closing, settings.retention_interval_seconds, prune)
+    communities = CommunitiesRepository(db, seal)
+    return _registrations(
+        _Wiring(settings, seal, db, redis, outbox, subject_of, communities, protection, warns)
+    )
+
+
+def _registrations(w: _Wiring) -> list[Registration]:
+    """The communities, members, confessions and safety servicers."""
+    moderation = Moderation(
+        ConfessionsRepository(w.db, w.seal), w.communities, w.protection, w.outbox
+    )
+    return [
+        Registration.of(
+            confessions_pb2.DESCRIPTOR,
+            "CommunitiesService",
+            confessions_pb2_grpc.add_CommunitiesServiceServicer_to_server,
+            CommunitiesServicer(w.communities),
+        ),
+        Registration.of(
+            confessions_pb2.DESCRIPTOR,
+            "MembersService",
+            confessions_pb2_grpc.add_MembersServiceServicer_to_server,
+            MembersServicer(
+                MembersRepository(w.db, w.seal), w.communities, w.protection, w.outbox, w.subject_of
+            ),
+        ),
+        Registration.of(
+            confessions_pb2.DESCRIPTOR,
+            "ConfessionsService",
+            confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
+            ConfessionsServicer(
+                moderation.confessions,
+                DashboardRepository(w.db),
+                moderation,
+                limits=SubmissionLimits(w.redis),
+                subject_of=w.subject_of,
+                max_length=w.settings.confession_max_length,
+            ),
+        ),
+        Registration.of(
+            safety_pb2.DESCRIPTOR,
+            "SafetyService",
+            safety_pb2_grpc.add_SafetyServiceServicer_to_server,
+            SafetyServicer(
+                warns=w.warns,
+                conversations=ConversationsRepository(w.db, w.seal),
+                write_limit=HourlyLimit(w.redis, "write", w.settings.admin_messages_per_hour),
+                communities=w.communities,
+                protection=w.protection,
+                outbox=w.outbox,
+                subject_of=w.subject_of,
+            ),
+        ),
+    ]

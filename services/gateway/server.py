@@ -9,8 +9,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+from aiogram import Dispatcher
 from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
+from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.admins import AdminCheck
 from services.gateway.clients import ServiceClients
@@ -88,62 +90,14 @@ def build_app(settings: GatewaySettings) -> web.Application:
             metrics.registry, settings.metrics_host, settings.metrics_port
         )
         redis = await connect_redis_cluster(settings.redis_nodes)
-        id_key = settings.id_hash_key.get_secret_value().encode()
         services = ServiceClients.connect(settings.confessions_addr, settings.social_addr)
         session = BotApiSession(metrics, api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
             services.communities, session, settings.webhook_secret_key.get_secret_value().encode()
         )
-        dispatcher = build_dispatcher(create_storage(redis, id_key, settings.fsm_ttl_seconds))
-        install_handler_probe(dispatcher)
-        guard = UpdateGuard(
-            redis,
-            id_key=id_key,
-            burst=settings.rate_limit_burst,
-            per_minute=settings.rate_limit_per_minute,
-            done_ttl_seconds=settings.dedupe_ttl_seconds,
-        )
-        app["webhook"] = WebhookHandler(
-            registry,
-            dispatcher,
-            guard,
-            max_bytes=settings.max_update_bytes,
-            deadline_seconds=settings.update_deadline_seconds,
-            context={
-                "services": services,
-                "settings": settings,
-                "admins": AdminCheck(redis, id_key, settings.admin_cache_seconds),
-            },
-            metrics=metrics,
-        )
-        app[MINIAPP] = MiniApp(
-            registry,
-            services,
-            AdminCheck(redis, id_key, settings.admin_cache_seconds),
-            settings.miniapp_init_data_max_age_seconds,
-        )
+        dispatcher = _install_handlers(app, settings, metrics, redis, services, registry)
         allowed = dispatcher.resolve_used_update_types()
-
-        async def refresh_forever() -> None:
-            while True:
-                try:
-                    with quiet():  # polled every few seconds: not worth a trace each
-                        await registry.refresh()
-                    changes = registry.take_changes()
-                    if settings.set_webhooks:
-                        await _set_webhooks(
-                            [change.entry for change in changes if change.new_bot],
-                            settings,
-                            allowed,
-                        )
-                        await _publish_commands(changes)
-                except Exception as error:
-                    log.error(
-                        "community refresh failed", extra={"error_type": type(error).__name__}
-                    )
-                await asyncio.sleep(settings.community_refresh_seconds)
-
-        refresher = asyncio.create_task(refresh_forever())
+        refresher = asyncio.create_task(_refresh_forever(registry, settings, allowed))
         freeze_after_startup()
         app["ready"] = True
         yield
@@ -154,23 +108,88 @@ def build_app(settings: GatewaySettings) -> web.Application:
         await redis.aclose()
         await metrics_runner.cleanup()
 
-    async def webhook(request: web.Request) -> web.Response:
-        handler: WebhookHandler = request.app["webhook"]
-        return await handler(request)
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    async def readyz(request: web.Request) -> web.Response:
-        ready = request.app.get("ready", False)
-        return web.Response(status=200 if ready else 503, text="ready" if ready else "starting")
-
     app.cleanup_ctx.append(lifecycle)
-    app.router.add_post("/webhook/{community_id}", webhook)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
+    app.router.add_post("/webhook/{community_id}", _webhook)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.add_routes(miniapp_routes())
     return app
+
+
+def _install_handlers(
+    app: web.Application,
+    settings: GatewaySettings,
+    metrics: GatewayMetrics,
+    redis: RedisCluster,
+    services: ServiceClients,
+    registry: CommunityRegistry,
+) -> Dispatcher:
+    """Put the webhook handler and the Mini App on ``app``; returns their dispatcher."""
+    id_key = settings.id_hash_key.get_secret_value().encode()
+    dispatcher = build_dispatcher(create_storage(redis, id_key, settings.fsm_ttl_seconds))
+    install_handler_probe(dispatcher)
+    guard = UpdateGuard(
+        redis,
+        id_key=id_key,
+        burst=settings.rate_limit_burst,
+        per_minute=settings.rate_limit_per_minute,
+        done_ttl_seconds=settings.dedupe_ttl_seconds,
+    )
+    app["webhook"] = WebhookHandler(
+        registry,
+        dispatcher,
+        guard,
+        max_bytes=settings.max_update_bytes,
+        deadline_seconds=settings.update_deadline_seconds,
+        context={
+            "services": services,
+            "settings": settings,
+            "admins": AdminCheck(redis, id_key, settings.admin_cache_seconds),
+        },
+        metrics=metrics,
+    )
+    app[MINIAPP] = MiniApp(
+        registry,
+        services,
+        AdminCheck(redis, id_key, settings.admin_cache_seconds),
+        settings.miniapp_init_data_max_age_seconds,
+    )
+    return dispatcher
+
+
+async def _refresh_forever(
+    registry: CommunityRegistry, settings: GatewaySettings, allowed: list[str]
+) -> None:
+    """Reload the communities every few seconds; set up the bots that are new or moved."""
+    while True:
+        try:
+            with quiet():  # polled every few seconds: not worth a trace each
+                await registry.refresh()
+            changes = registry.take_changes()
+            if settings.set_webhooks:
+                await _set_webhooks(
+                    [change.entry for change in changes if change.new_bot],
+                    settings,
+                    allowed,
+                )
+                await _publish_commands(changes)
+        except Exception as error:
+            log.error("community refresh failed", extra={"error_type": type(error).__name__})
+        await asyncio.sleep(settings.community_refresh_seconds)
+
+
+async def _webhook(request: web.Request) -> web.Response:
+    handler: WebhookHandler = request.app["webhook"]
+    return await handler(request)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    ready = request.app.get("ready", False)
+    return web.Response(status=200 if ready else 503, text="ready" if ready else "starting")
 
 
 def main() -> None:

@@ -208,26 +208,9 @@ class WebhookHandler:
                 extra={"community": community.id, "error_type": type(error).__name__},
             )
             return web.Response(status=503, text="try again"), "redis unavailable"
-        if verdict is Verdict.DUPLICATE:
-            log.info(
-                "duplicate update dropped",
-                extra={"community": community.id, "update_id": update.update_id},
-            )
-            self._metrics.dedupe_hits.labels("done").inc()
-            return _ok(), "duplicate"
-        if verdict is Verdict.IN_FLIGHT:
-            # Another pod is handling it right now; if that pod dies, Telegram's
-            # next attempt finds the expired claim and handles the update.
-            self._metrics.dedupe_hits.labels("in flight").inc()
-            return web.Response(status=503, text="in flight"), "in flight"
-        if verdict in (Verdict.LIMITED_ANSWER, Verdict.LIMITED_SILENT):
-            log.info("rate limited", extra={"community": community.id})
-            answered = verdict is Verdict.LIMITED_ANSWER
-            self._metrics.rate_limited.labels(str(answered).lower()).inc()
-            if answered:
-                await self._answer_limited(community, update, wait_ms)
-            await self._guard.done(bot.id, update.update_id, user_id)
-            return _ok(), "rate limited"
+        turned_away = await self._turn_away(community, update, user_id, verdict, wait_ms)
+        if turned_away is not None:
+            return turned_away
         # The member's FSM records as the claim read them; changes are written
         # with "done", only if the update is handled.
         update_fsm = UpdateFsm(
@@ -258,6 +241,37 @@ class WebhookHandler:
         if slot.method is not None:
             self._metrics.bot_api_calls.labels(slot.method.__api_method__, "webhook answer").inc()
         return await answer_with(bot, slot), "ok"
+
+    async def _turn_away(
+        self,
+        community: CommunityEntry,
+        update: Update,
+        user_id: int | None,
+        verdict: Verdict,
+        wait_ms: int,
+    ) -> tuple[web.Response, str] | None:
+        """The answer to an update the claim turned away, or None to handle it."""
+        if verdict is Verdict.DUPLICATE:
+            log.info(
+                "duplicate update dropped",
+                extra={"community": community.id, "update_id": update.update_id},
+            )
+            self._metrics.dedupe_hits.labels("done").inc()
+            return _ok(), "duplicate"
+        if verdict is Verdict.IN_FLIGHT:
+            # Another pod is handling it right now; if that pod dies, Telegram's
+            # next attempt finds the expired claim and handles the update.
+            self._metrics.dedupe_hits.labels("in flight").inc()
+            return web.Response(status=503, text="in flight"), "in flight"
+        if verdict in (Verdict.LIMITED_ANSWER, Verdict.LIMITED_SILENT):
+            log.info("rate limited", extra={"community": community.id})
+            answered = verdict is Verdict.LIMITED_ANSWER
+            self._metrics.rate_limited.labels(str(answered).lower()).inc()
+            if answered:
+                await self._answer_limited(community, update, wait_ms)
+            await self._guard.done(community.bot.id, update.update_id, user_id)
+            return _ok(), "rate limited"
+        return None
 
     async def _failed(
         self, community: CommunityEntry, update: Update, user_id: int | None, error: Exception

@@ -15,6 +15,7 @@ from typing import Any
 import grpc
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social import reporting
 from services.social.models import confession_reports
@@ -61,16 +62,7 @@ async def report_confession(
     async with db.write() as conn:
         await conn.execute(select(func.pg_advisory_xact_lock(16, confession_id)))
         subjects = subjects_of(subject, member_id)
-        shown, upheld, restored = await reporting.record(conn, community_id, member_id, subjects)
-        weighs = reporting.weight(
-            reporting.Standing(
-                days_member=reporter.days_member,
-                confessions_approved=reporter.confessions_approved,
-                comments_shown=shown,
-                upheld=upheld,
-                restored=restored,
-            )
-        )
+        weighs = await reporting.weight_of(conn, community_id, member_id, subjects, reporter)
         inserted = (
             await conn.execute(
                 insert(confession_reports)
@@ -96,18 +88,21 @@ async def report_confession(
         if inserted is None:
             return ConfessionReport(False, False, reports, 0, total, "")
         carded = total >= threshold > total - weighs
-        reasons = ""
-        if carded:
-            rows = (
-                await conn.execute(
-                    select(confession_reports.c.reason, func.count())
-                    .where(confession_reports.c.confession_id == confession_id)
-                    .group_by(confession_reports.c.reason)
-                    .order_by(func.count().desc(), confession_reports.c.reason)
-                )
-            ).all()
-            reasons = " · ".join(f"{reporting.REASONS.get(r, r)}: {n}" for r, n in rows)
+        reasons = await _reasons(conn, confession_id) if carded else ""
         return ConfessionReport(True, carded, reports, weighs, total, reasons)
+
+
+async def _reasons(conn: AsyncConnection, confession_id: int) -> str:
+    """The card's line of reasons: each with its count, the most given first."""
+    rows = (
+        await conn.execute(
+            select(confession_reports.c.reason, func.count())
+            .where(confession_reports.c.confession_id == confession_id)
+            .group_by(confession_reports.c.reason)
+            .order_by(func.count().desc(), confession_reports.c.reason)
+        )
+    ).all()
+    return " · ".join(f"{reporting.REASONS.get(r, r)}: {n}" for r, n in rows)
 
 
 async def settle(db: Database, community_id: int, confession_id: int, *, upheld: bool) -> int:

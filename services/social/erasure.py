@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlalchemy import case, delete, exists, func, or_, select, update
+from sqlalchemy import Select, case, delete, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.social import domain
 from services.social.models import comments, pacers, reactions, reports
@@ -61,97 +62,123 @@ async def erase_member(
         # Erasing themselves withdraws the member's confessions: their threads
         # close here, so reactions and reports on them are refused at once.
         await conn.execute(close_authors_threads(community_id, member_id))
-        in_community = select(comments.c.id).where(comments.c.community_id == community_id)
-        theirs = select(comments.c.id).where(
-            comments.c.community_id == community_id, comments.c.member_id == member_id
-        )
-        legacy = f"{LEGACY_SUBJECT}{member_id}"
-        shown = (
-            await conn.execute(
-                select(comments.c.confession_id, func.min(comments.c.id))
-                .where(comments.c.community_id == community_id)
-                .where(comments.c.member_id == member_id, comments.c.status == VISIBLE)
-                .group_by(comments.c.confession_id)
-            )
-        ).all()
-        # The admin chat got a card with the text: reports hid it (it is hidden, or
-        # admins settled its reports), or a rule flagged it.
-        settled = exists().where(
-            reports.c.comment_id == comments.c.id, reports.c.outcome.is_not(None)
-        )
-        carded_ids = [
-            int(c)
-            for c in (
-                await conn.execute(
-                    select(comments.c.id)
-                    .where(comments.c.community_id == community_id)
-                    .where(comments.c.member_id == member_id)
-                    .where(
-                        or_(comments.c.status == HIDDEN, settled, comments.c.flagged.is_not(None))
-                    )
-                )
-            ).scalars()
-        ]
-        await conn.execute(
-            update(reactions)
-            .where(reactions.c.member_id == member_id)
-            .where(reactions.c.comment_id.in_(in_community))
-            .values(
-                member_id=0,
-                subject=case((reactions.c.subject == legacy, subject), else_=reactions.c.subject),
-            )
-        )
-        await conn.execute(
-            update(reports)
-            .where(reports.c.subject == legacy)
-            .where(reports.c.comment_id.in_(in_community))
-            .values(subject=subject)
-        )
-        child = comments.alias("child")
-        replied = exists().where(child.c.parent_id == comments.c.id)
-        kept = (
-            await conn.execute(
-                update(comments)
-                .where(comments.c.community_id == community_id)
-                .where(comments.c.member_id == member_id)
-                .where(replied)
-                .values(
-                    status=DELETED,
-                    text=DELETED_TEXT,
-                    pseudonym=DELETED_TEXT,
-                    member_id=0,
-                    idempotency_key=func.concat("erased:", comments.c.id),
-                    likes=0,
-                    dislikes=0,
-                    reports=0,
-                )
-                .returning(comments.c.id)
-            )
-        ).all()
-        await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(theirs)))
-        await conn.execute(delete(reports).where(reports.c.comment_id.in_(theirs)))
-        if kept:
-            kept_ids = [row.id for row in kept]
-            await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(kept_ids)))
-            await conn.execute(delete(reports).where(reports.c.comment_id.in_(kept_ids)))
-        removed = (
-            await conn.execute(
-                delete(comments)
-                .where(comments.c.community_id == community_id)
-                .where(comments.c.member_id == member_id)
-                .returning(comments.c.id)
-            )
-        ).all()
+        # Both are read before anything changes: they describe the comments as
+        # the admin chat and the channel posts last saw them.
+        shown = await _first_visible_per_thread(conn, community_id, member_id)
+        carded_ids = await _carded(conn, community_id, member_id)
+        await _keep_marks_under_subject(conn, community_id, member_id, subject)
+        erased = await _erase_comments(conn, community_id, member_id)
         # Batching state names the member (by internal id); it goes too.
         await conn.execute(delete(pacers).where(pacers.c.key.like(f"notify:{member_id}:%")))
         threads = {
-            int(confession_id): (
-                await visible_count(conn, community_id, int(confession_id)),
-                int(first),
-            )
+            confession_id: (await visible_count(conn, community_id, confession_id), first)
             for confession_id, first in shown
         }
-        return SocialErasure(len(kept) + len(removed), threads, carded_ids)
+        return SocialErasure(erased, threads, carded_ids)
+
+
+def _theirs(community_id: int, member_id: int) -> Select[tuple[int]]:
+    """The ids of the member's comments in the community."""
+    return select(comments.c.id).where(
+        comments.c.community_id == community_id, comments.c.member_id == member_id
+    )
+
+
+async def _first_visible_per_thread(
+    conn: AsyncConnection, community_id: int, member_id: int
+) -> list[tuple[int, int]]:
+    """Per thread where the member has visible comments: (thread, lowest such id)."""
+    rows = (
+        await conn.execute(
+            select(comments.c.confession_id, func.min(comments.c.id))
+            .where(comments.c.community_id == community_id)
+            .where(comments.c.member_id == member_id, comments.c.status == VISIBLE)
+            .group_by(comments.c.confession_id)
+        )
+    ).all()
+    return [(int(confession_id), int(first)) for confession_id, first in rows]
+
+
+async def _carded(conn: AsyncConnection, community_id: int, member_id: int) -> list[int]:
+    """The member's comments the admin chat got a card with the text of."""
+    # Reports hid it (it is hidden, or admins settled its reports), or a rule
+    # flagged it.
+    settled = exists().where(reports.c.comment_id == comments.c.id, reports.c.outcome.is_not(None))
+    return [
+        int(c)
+        for c in (
+            await conn.execute(
+                select(comments.c.id)
+                .where(comments.c.community_id == community_id)
+                .where(comments.c.member_id == member_id)
+                .where(or_(comments.c.status == HIDDEN, settled, comments.c.flagged.is_not(None)))
+            )
+        ).scalars()
+    ]
+
+
+async def _keep_marks_under_subject(
+    conn: AsyncConnection, community_id: int, member_id: int, subject: str
+) -> None:
+    """Move the member's reactions and reports on the community's comments to ``subject``."""
+    in_community = select(comments.c.id).where(comments.c.community_id == community_id)
+    legacy = f"{LEGACY_SUBJECT}{member_id}"
+    await conn.execute(
+        update(reactions)
+        .where(reactions.c.member_id == member_id)
+        .where(reactions.c.comment_id.in_(in_community))
+        .values(
+            member_id=0,
+            subject=case((reactions.c.subject == legacy, subject), else_=reactions.c.subject),
+        )
+    )
+    await conn.execute(
+        update(reports)
+        .where(reports.c.subject == legacy)
+        .where(reports.c.comment_id.in_(in_community))
+        .values(subject=subject)
+    )
+
+
+async def _erase_comments(conn: AsyncConnection, community_id: int, member_id: int) -> int:
+    """Blank the member's replied-to comments, delete the rest; returns how many went."""
+    child = comments.alias("child")
+    replied = exists().where(child.c.parent_id == comments.c.id)
+    kept = (
+        await conn.execute(
+            update(comments)
+            .where(comments.c.community_id == community_id)
+            .where(comments.c.member_id == member_id)
+            .where(replied)
+            .values(
+                status=DELETED,
+                text=DELETED_TEXT,
+                pseudonym=DELETED_TEXT,
+                member_id=0,
+                idempotency_key=func.concat("erased:", comments.c.id),
+                likes=0,
+                dislikes=0,
+                reports=0,
+            )
+            .returning(comments.c.id)
+        )
+    ).all()
+    theirs = _theirs(community_id, member_id)
+    await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(theirs)))
+    await conn.execute(delete(reports).where(reports.c.comment_id.in_(theirs)))
+    if kept:
+        kept_ids = [row.id for row in kept]
+        await conn.execute(delete(reactions).where(reactions.c.comment_id.in_(kept_ids)))
+        await conn.execute(delete(reports).where(reports.c.comment_id.in_(kept_ids)))
+    removed = (
+        await conn.execute(
+            delete(comments)
+            .where(comments.c.community_id == community_id)
+            .where(comments.c.member_id == member_id)
+            .returning(comments.c.id)
+        )
+    ).all()
+    return len(kept) + len(removed)
 
 
 async def follow_up(

@@ -24,8 +24,9 @@ taken down, upheld; kept, restored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy import ColumnElement, Row, case, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -176,43 +177,10 @@ async def report(
     hides the comment. The comment's row is locked for the transaction, so of
     concurrent reports exactly one hides it."""
     async with db.write() as conn:
-        target = (
-            select(
-                comments.c.status,
-                comments.c.reports,
-                comments.c.report_weight,
-                thread_states.state_of(confession_id),
-            )
-            .where(
-                comments.c.community_id == community_id,
-                comments.c.confession_id == confession_id,
-                comments.c.id == comment_id,
-            )
-            .with_for_update(of=comments)
-        )
-        found = (await conn.execute(target)).one_or_none()
-        if found is None:
-            raise LookupError("comment not found")
-        thread_states.check(found[3], known_open=known_open)
-        already = (
-            await conn.execute(
-                select(func.count()).where(
-                    reports.c.comment_id == comment_id, reports.c.subject.in_(subjects)
-                )
-            )
-        ).scalar_one()
-        if already:
+        found = await _lock_comment(conn, community_id, confession_id, comment_id, known_open)
+        if await _reported_by_any(conn, comment_id, subjects):
             return WeightedReport(False, False, int(found.reports), 0, int(found.report_weight))
-        shown, upheld, restored = await record(conn, community_id, member_id, subjects)
-        weighs = weight(
-            Standing(
-                days_member=reporter.days_member,
-                confessions_approved=reporter.confessions_approved,
-                comments_shown=shown,
-                upheld=upheld,
-                restored=restored,
-            )
-        )
+        weighs = await weight_of(conn, community_id, member_id, subjects, reporter)
         await conn.execute(
             insert(reports)
             .values(comment_id=comment_id, subject=subjects[0], weight=weighs, reason=reason)
@@ -237,6 +205,67 @@ async def report(
             total,
             await reasons_of(conn, comment_id) if hides else "",
         )
+
+
+async def _lock_comment(
+    conn: AsyncConnection,
+    community_id: int,
+    confession_id: int,
+    comment_id: int,
+    known_open: bool,
+) -> Row[Any]:
+    """The comment's status and report figures, its row locked; refuses a closed thread."""
+    target = (
+        select(
+            comments.c.status,
+            comments.c.reports,
+            comments.c.report_weight,
+            thread_states.state_of(confession_id),
+        )
+        .where(
+            comments.c.community_id == community_id,
+            comments.c.confession_id == confession_id,
+            comments.c.id == comment_id,
+        )
+        .with_for_update(of=comments)
+    )
+    found = (await conn.execute(target)).one_or_none()
+    if found is None:
+        raise LookupError("comment not found")
+    thread_states.check(found[3], known_open=known_open)
+    return found
+
+
+async def _reported_by_any(conn: AsyncConnection, comment_id: int, subjects: list[str]) -> bool:
+    """Whether any of ``subjects`` has reported the comment already."""
+    count = (
+        await conn.execute(
+            select(func.count()).where(
+                reports.c.comment_id == comment_id, reports.c.subject.in_(subjects)
+            )
+        )
+    ).scalar_one()
+    return bool(count)
+
+
+async def weight_of(
+    conn: AsyncConnection,
+    community_id: int,
+    member_id: int,
+    subjects: list[str],
+    reporter: common_pb2.ReporterStanding,
+) -> int:
+    """The weight of this reporter's report, from their standing and their record here."""
+    shown, upheld, restored = await record(conn, community_id, member_id, subjects)
+    return weight(
+        Standing(
+            days_member=reporter.days_member,
+            confessions_approved=reporter.confessions_approved,
+            comments_shown=shown,
+            upheld=upheld,
+            restored=restored,
+        )
+    )
 
 
 async def moderate(

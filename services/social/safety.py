@@ -51,33 +51,42 @@ async def report_comment(
     if result.hidden_now:
         comment = await repository.get_comment(thread.community_id, request.comment_id)
         assert comment is not None
-        await outbox.send(
-            [
-                OutgoingCall(
-                    community_id=thread.community_id,
-                    method="sendMessage",
-                    chat_id=thread.admin_chat_id,
-                    params={
-                        "text": domain.hidden_card(
-                            thread,
-                            comment.pseudonym,
-                            comment.text,
-                            result.reports,
-                            total=result.total,
-                            threshold=threshold,
-                            reasons=result.reasons,
-                        ),
-                        "parse_mode": "HTML",
-                        "reply_markup": domain.hidden_card_markup(
-                            comment.id, thread.confession_number
-                        ),
-                    },
-                    idempotency_key=f"hidden:{comment.id}",
-                    priority=Priority.INTERACTIVE,
-                )
-            ]
-        )
+        await _queue_hidden_card(outbox, thread, comment, result, threshold)
     return result
+
+
+async def _queue_hidden_card(
+    outbox: Outbox,
+    thread: pb.ThreadContext,
+    comment: CommentRow,
+    result: reporting.WeightedReport,
+    threshold: int,
+) -> None:
+    """Queue the admins' card of a comment the reports have just hidden."""
+    await outbox.send(
+        [
+            OutgoingCall(
+                community_id=thread.community_id,
+                method="sendMessage",
+                chat_id=thread.admin_chat_id,
+                params={
+                    "text": domain.hidden_card(
+                        thread,
+                        comment.pseudonym,
+                        comment.text,
+                        result.reports,
+                        total=result.total,
+                        threshold=threshold,
+                        reasons=result.reasons,
+                    ),
+                    "parse_mode": "HTML",
+                    "reply_markup": domain.hidden_card_markup(comment.id, thread.confession_number),
+                },
+                idempotency_key=f"hidden:{comment.id}",
+                priority=Priority.INTERACTIVE,
+            )
+        ]
+    )
 
 
 async def flag_card(

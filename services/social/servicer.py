@@ -94,26 +94,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         )
         if not request.idempotency_key:
             raise InvalidInputError("idempotency_key is required")
-        by_author = request.member_id == thread.author_member_id
-        try:
-            added = await commenting.add_comment(
-                self._repository.db,
-                community_id=thread.community_id,
-                confession_id=thread.confession_id,
-                author_member_id=thread.author_member_id,
-                parent_id=request.parent_id or None,
-                member_id=request.member_id,
-                pseudonym=AUTHOR
-                if by_author
-                else pseudonym(self._key, thread.confession_id, request.member_id),
-                by_author=by_author,
-                text_=checked.text,
-                idempotency_key=request.idempotency_key,
-                flagged=checked.flagged or None,
-                shadow=request.shadow,
-            )
-        except LookupError as error:
-            raise NotFoundError(str(error)) from error
+        added = await self._store_comment(request, thread, checked)
         row, count = added.row, added.visible
         if row.status == SHADOW:
             # Nobody else learns of it: no counter edit, no notice, and no
@@ -144,6 +125,34 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         return pb.AddCommentResponse(
             comment=_comment(row), created=added.created, thread_count=count
         )
+
+    async def _store_comment(
+        self,
+        request: pb.AddCommentRequest,
+        thread: pb.ThreadContext,
+        checked: comment_rules.CheckedComment,
+    ) -> commenting.Added:
+        """Store the checked comment under the writer's pseudonym (the author's own label)."""
+        by_author = request.member_id == thread.author_member_id
+        try:
+            return await commenting.add_comment(
+                self._repository.db,
+                community_id=thread.community_id,
+                confession_id=thread.confession_id,
+                author_member_id=thread.author_member_id,
+                parent_id=request.parent_id or None,
+                member_id=request.member_id,
+                pseudonym=AUTHOR
+                if by_author
+                else pseudonym(self._key, thread.confession_id, request.member_id),
+                by_author=by_author,
+                text_=checked.text,
+                idempotency_key=request.idempotency_key,
+                flagged=checked.flagged or None,
+                shadow=request.shadow,
+            )
+        except LookupError as error:
+            raise NotFoundError(str(error)) from error
 
     async def ListComments(
         self, request: pb.ListCommentsRequest, context: grpc.aio.ServicerContext

@@ -57,6 +57,10 @@ async def _worker_down_alert(prometheus: Prometheus, began: float) -> list[Seen]
 async def test_overlapping_faults_under_load_lose_nothing_and_page(
     world: World, stack: Stack, infra_config: InfraConfig, prometheus: Prometheus
 ) -> None:
+    """Two overlapping faults under a confession load, then the ledger and the alert.
+
+    One test because the page and the losses are of the same run.
+    """
     community = await world.create_community("Chaos short")
     # Telegram allows a group 20 messages a minute: cards of a load this dense
     # would take minutes to drain. The emulator enforces no limit here, so the

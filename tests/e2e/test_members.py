@@ -144,6 +144,10 @@ async def test_deleteme_leaves_nothing_of_the_member(
     infra_config: InfraConfig,
     services: Services,
 ) -> None:
+    """/deleteme after a member confessed, commented, reacted and reported.
+
+    One test because the erasure is checked against all that the member left behind.
+    """
     leaver = community.member(first_name="Leaver")
     published = await publish(leaver, infra_config, "my secret crush", channel_post=True)
     member_id = await services.member_id(community, leaver.user_id)

@@ -128,6 +128,10 @@ def _dumpall(infra_config: infra.InfraConfig, replica: bool) -> str:
 async def test_a_dump_of_primary_and_replica_and_a_redis_scan_name_nobody(
     world: World, community: World.Community, infra_config: infra.InfraConfig
 ) -> None:
+    """A whole community's life, then a dump and a scan that must name nobody.
+
+    One test because the dump is only worth searching after every kind of row exists.
+    """
     a, b, c, d, e = (community.member(first_name=name) for name in NAMES)
     for member in (a, b, c, d, e):
         await member.start()

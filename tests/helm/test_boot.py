@@ -182,6 +182,10 @@ def _local_values(stack: Stack, infra_config: InfraConfig) -> dict[str, Any]:
 async def test_the_charts_commands_boot_veil_and_a_confession_goes_through(
     boot_stack: Stack, infra_config: InfraConfig, http: aiohttp.ClientSession
 ) -> None:
+    """The chart's migration hooks and commands boot Veil, then one confession goes through.
+
+    One test because the confession proves the boot.
+    """
     objs = chart.objects(_local_values(boot_stack, infra_config))
     logs = boot_stack.root / "logs"
     logs.mkdir(parents=True, exist_ok=True)

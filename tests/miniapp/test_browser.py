@@ -50,6 +50,10 @@ CONFESSIONS = (
 async def test_approve_and_reject_in_the_mini_app(
     browser: Browser, world: World, services: Services, infra_config: InfraConfig
 ) -> None:
+    """The admins' Mini App queue: flags shown, an approve racing the card's, a reject.
+
+    One test because each step acts on the queue the last one left.
+    """
     community = await world.create_community("Riverside College")
     # A filter word flags a confession for a closer look (shown in the queue).
     await admin_says(community, 1, "/settings words add fridge")

@@ -27,6 +27,10 @@ async def _from_member(community: World.Community, text: str) -> dict[str, Any]:
 async def test_a_conversation_with_the_admins_round_trip(
     community: World.Community, infra_config: InfraConfig
 ) -> None:
+    """A member writes to the admins, they answer, the member closes and writes again.
+
+    One test because each step continues the same conversation.
+    """
     member = community.member(first_name="Ophelianne")
     await member.start()
     await member.send("✉️ Write to the admins")

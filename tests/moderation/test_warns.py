@@ -33,6 +33,10 @@ async def _warns_listed(community: World.Community) -> list[str]:
 async def test_warns_expire_and_the_limit_turns_into_a_timed_ban(
     community: World.Community,
 ) -> None:
+    """Warns that expire, then two in force that ban for 2 hours.
+
+    One test because each warn counts against the ones before it.
+    """
     await add_to_admin_chat(community, [LISTER, WARNER])
     member = community.member(first_name="Warnee")
     await member.start()

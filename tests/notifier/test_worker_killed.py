@@ -50,6 +50,10 @@ async def test_a_killed_worker_loses_nothing(
     more_workers: Callable[[int], list[tuple[str, int, int]]],
     seal_keys: Keyring,
 ) -> None:
+    """A worker killed -9 while it holds leases, the others taking over.
+
+    One test because the kill must land mid-flood and every check is of that run.
+    """
     community = await world.create_community("Killed")
     members = await started_members(community, MEMBERS)
     (victim, victim_pid, _), (_, _, survivor_port) = more_workers(2)

@@ -23,6 +23,10 @@ from tools.devstack.stack import Stack
 async def test_no_telegram_id_name_text_or_token_in_spans_metrics_or_logs(
     observed: Observed, stack: Stack, otlp_receiver: Receiver, http: aiohttp.ClientSession
 ) -> None:
+    """A load through every service, then its spans, metrics and logs searched for member data.
+
+    One test because the search covers that whole run.
+    """
     community, load = observed.community, observed.load
     # Everything the run did is exported once the admins' card has been sent
     # (the worker's delivery is the last thing the load causes).

@@ -60,6 +60,10 @@ async def add_member(page: Page, name: str) -> None:
 async def test_confess_approve_publish_and_comment_in_the_browser(
     browser: Browser, world: World
 ) -> None:
+    """Confess, approve, publish and comment, all in the sandbox page.
+
+    One test because each step acts on what the one before it showed.
+    """
     community = await world.create_community("Riverside College")
     page = await browser.new_page(viewport={"width": 1500, "height": 900})
     problems: list[str] = []
@@ -143,6 +147,10 @@ async def _id_of(page: Page, name: str) -> str:
 async def test_formatting_edits_deletions_media_and_deep_links_render_as_telegram_shows_them(
     browser: Browser, community: World.Community
 ) -> None:
+    """Every formatting entity, an edit, a deletion, media and a deep link in the sandbox page.
+
+    One test because they share one browser page and chat.
+    """
     dana = community.member(first_name="Dana")
     await dana.start()
     me = await bot_api(community, "getMe", {})

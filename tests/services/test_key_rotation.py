@@ -51,6 +51,10 @@ def _rotate(stack: Stack, service: str) -> subprocess.CompletedProcess[str]:
 async def test_rotation_under_load_loses_nothing(
     world: World, community: World.Community, stack: Stack, services: Services
 ) -> None:
+    """A key rotation while messages are sent and members join.
+
+    One test because the checks are of what that one run under load left.
+    """
     infra_config = stack.infra_config
     author = community.member()
     await author.start()

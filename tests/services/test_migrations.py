@@ -85,6 +85,10 @@ async def scratch(
 async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
     infra_config: InfraConfig, scratch: Database
 ) -> None:
+    """Rows written under the old schemas, then the upgrade to head.
+
+    One test because every check reads the same upgraded database.
+    """
     for service, revision in BEFORE.items():
         await _migrate(infra_config, service, revision)
     await _sql(

@@ -27,6 +27,10 @@ async def _sql(infra_config: InfraConfig, sql: str) -> str:
 async def test_old_rows_are_pruned_and_young_ones_kept(
     stack: Stack, infra_config: InfraConfig, community: World.Community, services: Services
 ) -> None:
+    """Old and young rows of each pruned kind, then the pruner.
+
+    One test because the same pass must prune the old rows and keep the young.
+    """
     tag = secrets.token_hex(4)
     # A community of its own, so no worker ever holds a token for these messages.
     community_id = 900_000_000 + int(tag, 16) % 1_000_000

@@ -117,6 +117,10 @@ async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
 async def test_every_comment_action_refuses_a_comment_of_another_thread(
     community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
+    """Each comment action sent under another thread's context is refused.
+
+    One test because all of them use the same two threads and comment.
+    """
     author = community.member()
     await author.start()
     first = await publish(author, infra_config, "thread one")

@@ -39,6 +39,10 @@ def repository(counted: CountedDatabase) -> SocialRepository:
 async def test_one_thread_page_is_one_statement(
     repository: SocialRepository, counted: CountedDatabase, stack: Any
 ) -> None:
+    """Thread pages, full and past the end, counted in statements.
+
+    One test because the pages are of the same seeded thread.
+    """
     community_id, confession_id = 7_000_001, 7_000_002
     ids: list[int] = []
     for i in range(12):

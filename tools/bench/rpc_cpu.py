@@ -18,6 +18,7 @@ import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
@@ -64,15 +65,56 @@ async def measure(pid: int, calls: int, call: Callable[[int], Awaitable[object]]
     return (cpu_ms(pid) - before) / calls
 
 
+@dataclass(frozen=True)
+class _Stubs:
+    """The clients of the two measured services."""
+
+    communities: confessions_pb2_grpc.CommunitiesServiceStub
+    members: confessions_pb2_grpc.MembersServiceStub
+    confessions: confessions_pb2_grpc.ConfessionsServiceStub
+    social: social_pb2_grpc.SocialServiceStub
+
+
+@dataclass(frozen=True)
+class _Seed:
+    """The community, its published thread, its members and comments the calls use."""
+
+    bot_id: int
+    cid: int
+    author: common_pb2.Actor
+    number: int
+    thread: social_pb2.ThreadContext
+    users: list[int]
+    ids: list[int]
+    comment_ids: list[int]
+
+
 async def _run(stack: Stack, calls: int) -> None:
+    """Seed the stack, then print the CPU-ms per call of each measured RPC."""
     conf = grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.confessions}")
     soc = grpc.aio.insecure_channel(f"127.0.0.1:{stack.ports.social}")
-    communities = confessions_pb2_grpc.CommunitiesServiceStub(conf)
-    members = confessions_pb2_grpc.MembersServiceStub(conf)
-    confessions = confessions_pb2_grpc.ConfessionsServiceStub(conf)
-    social = social_pb2_grpc.SocialServiceStub(soc)
+    stubs = _Stubs(
+        communities=confessions_pb2_grpc.CommunitiesServiceStub(conf),
+        members=confessions_pb2_grpc.MembersServiceStub(conf),
+        confessions=confessions_pb2_grpc.ConfessionsServiceStub(conf),
+        social=social_pb2_grpc.SocialServiceStub(soc),
+    )
+    seed = await _seed(stubs)
+    pids = {
+        name: int((stack.root / "run" / f"{name}.pid").read_text())
+        for name in ("confessions", "social")
+    }
+    for label, service, call in _cases(stubs, seed):
+        per_call = await measure(pids[service], calls, call)
+        print(f"{label:28} {service:12} {per_call:6.3f} CPU-ms per call", flush=True)
+    await conf.close()
+    await soc.close()
+
+
+async def _seed(stubs: _Stubs) -> _Seed:
+    """A community with one published confession, 40 members and 12 comments."""
     bot_id = 8_000_000_000 + int(time.time()) % 1_000_000
-    community = await communities.UpsertCommunity(
+    community = await stubs.communities.UpsertCommunity(
         confessions_pb2.UpsertCommunityRequest(
             bot_token=f"{bot_id}:{secrets.token_urlsafe(27)}",
             bot_username="cpu_bot",
@@ -83,10 +125,10 @@ async def _run(stack: Stack, calls: int) -> None:
     )
     cid = community.id
     author = common_pb2.Actor(community_id=cid, telegram_user_id=5_000_001)
-    sent = await confessions.SubmitConfession(
+    sent = await stubs.confessions.SubmitConfession(
         confessions_pb2.SubmitConfessionRequest(actor=author, text="measured", idempotency_key="k1")
     )
-    await confessions.ModerateConfession(
+    await stubs.confessions.ModerateConfession(
         confessions_pb2.ModerateConfessionRequest(
             community_id=cid,
             confession_id=sent.confession.id,
@@ -94,7 +136,7 @@ async def _run(stack: Stack, calls: int) -> None:
             moderator="A",
         )
     )
-    found = await confessions.GetConfession(
+    found = await stubs.confessions.GetConfession(
         confessions_pb2.GetConfessionRequest(community_id=cid, number=sent.confession.number)
     )
     thread = social_pb2.ThreadContext(
@@ -108,9 +150,18 @@ async def _run(stack: Stack, calls: int) -> None:
         bot_username="cpu_bot",
     )
     users = [5_000_100 + i for i in range(40)]
+    ids, comment_ids = await _members_and_comments(stubs, thread, users)
+    return _Seed(bot_id, cid, author, found.confession.number, thread, users, ids, comment_ids)
+
+
+async def _members_and_comments(
+    stubs: _Stubs, thread: social_pb2.ThreadContext, users: list[int]
+) -> tuple[list[int], list[int]]:
+    """Register ``users``; the first 12 comment on ``thread``. Returns (member ids, comment ids)."""
+    cid = thread.community_id
     ids = []
     for user in users:
-        registered = await members.RegisterMember(
+        registered = await stubs.members.RegisterMember(
             confessions_pb2.RegisterMemberRequest(
                 actor=common_pb2.Actor(community_id=cid, telegram_user_id=user)
             )
@@ -118,7 +169,7 @@ async def _run(stack: Stack, calls: int) -> None:
         ids.append(registered.member.id)
     comment_ids = []
     for n, member_id in enumerate(ids[:12]):
-        added = await social.AddComment(
+        added = await stubs.social.AddComment(
             social_pb2.AddCommentRequest(
                 community_id=cid,
                 confession_id=thread.confession_id,
@@ -129,16 +180,21 @@ async def _run(stack: Stack, calls: int) -> None:
             )
         )
         comment_ids.append(added.comment.id)
+    return ids, comment_ids
 
-    pids = {
-        name: int((stack.root / "run" / f"{name}.pid").read_text())
-        for name in ("confessions", "social")
-    }
+
+def _cases(stubs: _Stubs, seed: _Seed) -> list[tuple[str, str, Callable[[int], Awaitable[object]]]]:
+    """The measured calls: (label, serving process, call of the i-th request).
+
+    One function: it is a table, one entry per RPC, read down the list.
+    """
+    members, confessions, social = stubs.members, stubs.confessions, stubs.social
+    cid, users, ids, thread = seed.cid, seed.users, seed.ids, seed.thread
 
     def actor(i: int) -> common_pb2.Actor:
         return common_pb2.Actor(community_id=cid, telegram_user_id=users[i % len(users)])
 
-    cases: list[tuple[str, str, Callable[[int], Awaitable[object]]]] = [
+    return [
         (
             "RegisterMember (existing)",
             "confessions",
@@ -148,9 +204,7 @@ async def _run(stack: Stack, calls: int) -> None:
             "RegisterMember (thread)",
             "confessions",
             lambda i: members.RegisterMember(
-                confessions_pb2.RegisterMemberRequest(
-                    actor=actor(i), thread_number=found.confession.number
-                )
+                confessions_pb2.RegisterMemberRequest(actor=actor(i), thread_number=seed.number)
             ),
         ),
         (
@@ -163,7 +217,7 @@ async def _run(stack: Stack, calls: int) -> None:
             "confessions",
             lambda i: confessions.ListMyConfessions(
                 confessions_pb2.ListMyConfessionsRequest(
-                    actor=author, page=common_pb2.PageRequest(limit=5)
+                    actor=seed.author, page=common_pb2.PageRequest(limit=5)
                 )
             ),
         ),
@@ -175,7 +229,7 @@ async def _run(stack: Stack, calls: int) -> None:
                     community_id=cid,
                     member_id=ids[i % len(ids)],
                     reactions_received=1,
-                    event_key=f"bench:{bot_id}:{i}",
+                    event_key=f"bench:{seed.bot_id}:{i}",
                 )
             ),
         ),
@@ -198,7 +252,7 @@ async def _run(stack: Stack, calls: int) -> None:
             lambda i: social.React(
                 social_pb2.ReactRequest(
                     community_id=cid,
-                    comment_id=comment_ids[i % len(comment_ids)],
+                    comment_id=seed.comment_ids[i % len(seed.comment_ids)],
                     member_id=ids[i % len(ids)],
                     value=1 if i % 3 else -1,
                     thread=thread,
@@ -207,11 +261,6 @@ async def _run(stack: Stack, calls: int) -> None:
             ),
         ),
     ]
-    for label, service, call in cases:
-        per_call = await measure(pids[service], calls, call)
-        print(f"{label:28} {service:12} {per_call:6.3f} CPU-ms per call", flush=True)
-    await conf.close()
-    await soc.close()
 
 
 def main() -> None:

@@ -146,7 +146,12 @@ def _port_open(port: int) -> bool:
 
 
 def main() -> None:
-    """Run the benchmark and print its figures."""
+    """Run the benchmark and print its figures.
+
+    One function on purpose: it is the run's script, read top-down (knobs,
+    stack, seeding, the counting pass, the open-loop steps, the reference),
+    and one ``try`` stops the stack whatever step fails.
+    """
     if {"-h", "--help"} & set(sys.argv[1:]):
         # Anything else starts a stack and runs for minutes.
         print(__doc__)

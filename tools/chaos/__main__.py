@@ -77,7 +77,12 @@ def _settle(stack: ChaosStack, bots: list[int], timeout: float) -> None:
 
 
 def main() -> None:
-    """Run the chaos scenario and print its ledger and alert table."""
+    """Run the chaos scenario and print its ledger and alert table.
+
+    One function on purpose: it is the run's script, read top-down (knobs,
+    stack, load, faults, ledger, alerts), and one ``try`` stops every process
+    of the run whatever step fails.
+    """
     # SIGTERM (timeout, Ctrl-C's cousin) still stops every process of the run.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     # kill -USR1 <pid> prints every thread's stack (a fault that hangs).

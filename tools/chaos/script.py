@@ -157,7 +157,11 @@ def bot_api_failing(code: int, count: int, retry_after: int = 0) -> Callable[[Ch
 
 
 def default_script(scale: float = 1.0) -> list[Fault]:
-    """The long run's sequence (``scale`` stretches the gaps); some faults overlap."""
+    """The long run's sequence (``scale`` stretches the gaps); some faults overlap.
+
+    One function on purpose: it is a timetable, one entry per fault in the
+    order they strike; split, the overlaps would no longer be seen at a glance.
+    """
 
     def at(seconds: float) -> float:
         return seconds * scale

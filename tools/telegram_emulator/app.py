@@ -47,23 +47,6 @@ def create_app(
         timeout=webhook_timeout,
     )
 
-    async def bot_api(request: web.Request) -> web.Response:
-        try:
-            bot = emulator.world.bot_for_token(request.match_info["token"])
-            params = await Params.read(request)
-            result = await call(emulator, bot, request.match_info["method"], params)
-        except BotApiError as error:
-            return web.json_response(error.payload(), status=error.error_code)
-        except Disconnect:
-            # No answer at all: the client sees a dropped connection.
-            if request.transport is not None:
-                request.transport.abort()
-            raise web.HTTPServiceUnavailable() from None
-        return web.json_response({"ok": True, "result": result})
-
-    async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         await deliverer.start()
         yield
@@ -78,8 +61,8 @@ def create_app(
     app.on_shutdown.append(sandbox.close)
     app.add_routes(
         [
-            web.route("*", "/bot{token}/{method}", bot_api),
-            web.get("/healthz", healthz),
+            web.route("*", "/bot{token}/{method}", _bot_api),
+            web.get("/healthz", _healthz),
             *Control(emulator, deliverer).routes(),
             *sandbox.routes(),
             *GroupControl(emulator).routes(),
@@ -87,3 +70,24 @@ def create_app(
         ]
     )
     return app
+
+
+async def _bot_api(request: web.Request) -> web.Response:
+    """One Bot API call, answered as Telegram would."""
+    emulator = request.app[EMULATOR_KEY]
+    try:
+        bot = emulator.world.bot_for_token(request.match_info["token"])
+        params = await Params.read(request)
+        result = await call(emulator, bot, request.match_info["method"], params)
+    except BotApiError as error:
+        return web.json_response(error.payload(), status=error.error_code)
+    except Disconnect:
+        # No answer at all: the client sees a dropped connection.
+        if request.transport is not None:
+            request.transport.abort()
+        raise web.HTTPServiceUnavailable() from None
+    return web.json_response({"ok": True, "result": result})
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})

@@ -67,6 +67,23 @@ def interceptors(registry: CollectorRegistry) -> list[grpc.aio.ServerInterceptor
     ]
 
 
+def _new_server(registry: CollectorRegistry) -> grpc.aio.Server:
+    """A gRPC server with Veil's interceptors (metrics in ``registry``) and keepalives."""
+    return grpc.aio.server(
+        interceptors=interceptors(registry),
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.keepalive_time_ms", 30_000),
+            ("grpc.http2.max_pings_without_data", 0),
+            # Close each client connection after a minute (GOAWAY, in-flight calls
+            # get 30 s): clients then re-resolve the headless Service's DNS name,
+            # so pods the HPA adds receive calls from already-connected clients.
+            ("grpc.max_connection_age_ms", 60_000),
+            ("grpc.max_connection_age_grace_ms", 30_000),
+        ],
+    )
+
+
 async def serve(
     settings: ServiceSettings,
     registrations: Sequence[Registration],
@@ -81,19 +98,7 @@ async def serve(
     to finish. ``db``: its replica's lag is exported.
     """
     registry = CollectorRegistry()
-    server = grpc.aio.server(
-        interceptors=interceptors(registry),
-        options=[
-            ("grpc.so_reuseport", 0),
-            ("grpc.keepalive_time_ms", 30_000),
-            ("grpc.http2.max_pings_without_data", 0),
-            # Close each client connection after a minute (GOAWAY, in-flight calls
-            # get 30 s): clients then re-resolve the headless Service's DNS name,
-            # so pods the HPA adds receive calls from already-connected clients.
-            ("grpc.max_connection_age_ms", 60_000),
-            ("grpc.max_connection_age_grace_ms", 30_000),
-        ],
-    )
+    server = _new_server(registry)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     for registration in registrations:

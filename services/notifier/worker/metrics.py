@@ -16,7 +16,17 @@ class WorkerMetrics:
 
     def __init__(self, samples: int = 20_000) -> None:
         self.registry = CollectorRegistry()
-        r = self.registry
+        self._count_outcomes(self.registry)
+        self._time_calls(self.registry)
+        self._gauge_queue(self.registry)
+        # Answer→commit, and request-start→commit (the whole time in which the
+        # outcome is unknown to the queue).
+        self._answer_to_commit: deque[float] = deque(maxlen=samples)
+        self._request_to_commit: deque[float] = deque(maxlen=samples)
+        self._depth_labels: set[tuple[str, str]] = set()
+
+    def _count_outcomes(self, r: CollectorRegistry) -> None:
+        """Counters per community of what became of each message."""
         self.sent = Counter(
             "veil_notifier_sent", "Messages Telegram accepted", ["community"], registry=r
         )
@@ -50,6 +60,9 @@ class WorkerMetrics:
             ["community"],
             registry=r,
         )
+
+    def _time_calls(self, r: CollectorRegistry) -> None:
+        """Histograms of the Bot API call and of the duplicate window."""
         self.send_seconds = Histogram(
             "veil_notifier_send_seconds", "Bot API call duration", registry=r
         )
@@ -60,6 +73,9 @@ class WorkerMetrics:
             buckets=_WINDOW_BUCKETS,
             registry=r,
         )
+
+    def _gauge_queue(self, r: CollectorRegistry) -> None:
+        """Gauges of the queue, of this worker's messages and of the window's quantiles."""
         self.window_quantile = Gauge(
             "veil_notifier_duplicate_window_quantile_seconds",
             "Quantiles of the duplicate window over the last samples",
@@ -79,11 +95,6 @@ class WorkerMetrics:
             registry=r,
         )
         self.in_flight = Gauge("veil_notifier_in_flight", "Messages this worker holds", registry=r)
-        # Answer→commit, and request-start→commit (the whole time in which the
-        # outcome is unknown to the queue).
-        self._answer_to_commit: deque[float] = deque(maxlen=samples)
-        self._request_to_commit: deque[float] = deque(maxlen=samples)
-        self._depth_labels: set[tuple[str, str]] = set()
 
     def record_window(self, answer_to_commit: float, request_to_commit: float) -> None:
         """One sent message's duplicate window."""

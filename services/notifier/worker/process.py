@@ -49,15 +49,69 @@ async def _refresh_queue_gauges(
         await asyncio.sleep(every)
 
 
-async def run(settings: WorkerSettings, keys: Keyring) -> None:
-    """Run one worker until SIGTERM/SIGINT."""
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+async def _open_database(settings: WorkerSettings, keys: Keyring) -> Database:
+    """The notifier schema's database, once ``keys`` are verified against it."""
     db = Database.from_settings(settings, SCHEMA)
     try:
         await open_keyring(db, SCHEMA, keys)
     except BaseException:
         await db.dispose()
         raise
+    return db
+
+
+def _sender_config(settings: WorkerSettings, worker_id: str) -> SenderConfig:
+    """The sender's tuning, from the worker's settings."""
+    return SenderConfig(
+        worker_id=worker_id,
+        lease_seconds=settings.notifier_lease_seconds,
+        batch_size=settings.notifier_batch_size,
+        max_in_flight=settings.notifier_max_in_flight,
+        poll_seconds=settings.notifier_poll_seconds,
+        max_attempts=settings.notifier_max_attempts,
+        backoff_base_seconds=settings.notifier_backoff_base_seconds,
+        backoff_cap_seconds=settings.notifier_backoff_cap_seconds,
+        refresh_seconds=settings.notifier_refresh_seconds,
+        defaults=Limits(
+            settings.notifier_per_second,
+            settings.notifier_per_private_chat_per_second,
+            settings.notifier_per_group_per_minute,
+        ),
+    )
+
+
+def _start_background(
+    settings: WorkerSettings,
+    db: Database,
+    repository: NotifierRepository,
+    metrics: WorkerMetrics,
+    publications: Publications,
+) -> list[asyncio.Task[None]]:
+    """Start the queue gauges, the replica lag probe (if any) and the report refresher."""
+    tasks = [
+        asyncio.create_task(
+            _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
+        )
+    ]
+    if db.replica:
+        tasks.append(asyncio.create_task(ReplicaLag(metrics.registry, db).run()))
+    tasks.append(
+        asyncio.create_task(
+            report_forever(
+                repository,
+                publications,
+                every=settings.notifier_refresh_seconds,
+                older_than=settings.notifier_lease_seconds,
+            )
+        )
+    )
+    return tasks
+
+
+async def run(settings: WorkerSettings, keys: Keyring) -> None:
+    """Run one worker until SIGTERM/SIGINT."""
+    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    db = await _open_database(settings, keys)
     repository = NotifierRepository(db, keys)
     redis = await connect_redis_cluster(settings.redis_nodes)
     upstream, channel = confessions_stubs.connect(settings.confessions_addr)
@@ -66,22 +120,7 @@ async def run(settings: WorkerSettings, keys: Keyring) -> None:
     metrics = WorkerMetrics()
     publications = Publications(upstream.confessions)
     sender = OutboxSender(
-        SenderConfig(
-            worker_id=worker_id,
-            lease_seconds=settings.notifier_lease_seconds,
-            batch_size=settings.notifier_batch_size,
-            max_in_flight=settings.notifier_max_in_flight,
-            poll_seconds=settings.notifier_poll_seconds,
-            max_attempts=settings.notifier_max_attempts,
-            backoff_base_seconds=settings.notifier_backoff_base_seconds,
-            backoff_cap_seconds=settings.notifier_backoff_cap_seconds,
-            refresh_seconds=settings.notifier_refresh_seconds,
-            defaults=Limits(
-                settings.notifier_per_second,
-                settings.notifier_per_private_chat_per_second,
-                settings.notifier_per_group_per_minute,
-            ),
-        ),
+        _sender_config(settings, worker_id),
         repository,
         FloodLimiter(
             redis,
@@ -106,18 +145,7 @@ async def run(settings: WorkerSettings, keys: Keyring) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, sender.stop)
-    gauges = asyncio.create_task(
-        _refresh_queue_gauges(repository, metrics, settings.notifier_stats_seconds)
-    )
-    lag = asyncio.create_task(ReplicaLag(metrics.registry, db).run()) if db.replica else None
-    reports = asyncio.create_task(
-        report_forever(
-            repository,
-            publications,
-            every=settings.notifier_refresh_seconds,
-            older_than=settings.notifier_lease_seconds,
-        )
-    )
+    tasks = _start_background(settings, db, repository, metrics, publications)
     freeze_after_startup()
     log.info(
         "notifier worker started",
@@ -126,11 +154,10 @@ async def run(settings: WorkerSettings, keys: Keyring) -> None:
     try:
         await sender.run()
     finally:
-        for task in (gauges, lag, reports):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await runner.cleanup()
         await api.close()
         await channel.close()
