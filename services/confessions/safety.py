@@ -20,7 +20,12 @@ from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.conversations import ConversationsRepository
 from services.confessions.protection import ProtectionRepository, SubjectOf
 from services.confessions.submission_limits import HourlyLimit
-from services.confessions.warns import WarnRow, WarnsRepository, apply_safety_rule
+from services.confessions.warns import (
+    SafetyRulesRow,
+    WarnRow,
+    WarnsRepository,
+    apply_safety_rule,
+)
 from veil.contracts.callbacks import admin_conversation_markup, member_conversation_markup
 from veil.core.durations import format_duration
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
@@ -43,6 +48,15 @@ def _warn(row: WarnRow) -> spb.Warn:
         reason=row.reason,
         created_at=timestamp(row.created_at),
         expires_at=timestamp(row.expires_at),
+    )
+
+
+def _safety_rules(community_id: int, rules: SafetyRulesRow) -> spb.SafetyRules:
+    return spb.SafetyRules(
+        community_id=community_id,
+        warn_expiry_seconds=rules.warn_expiry_seconds,
+        warn_limit=rules.warn_limit,
+        warn_ban_seconds=rules.warn_ban_seconds,
     )
 
 
@@ -147,13 +161,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
         self, request: spb.GetSafetyRulesRequest, context: grpc.aio.ServicerContext
     ) -> spb.SafetyRules:
         """The community's warn rules."""
-        rules = await self._warns.rules(request.community_id)
-        return spb.SafetyRules(
-            community_id=request.community_id,
-            warn_expiry_seconds=rules.warn_expiry_seconds,
-            warn_limit=rules.warn_limit,
-            warn_ban_seconds=rules.warn_ban_seconds,
-        )
+        return _safety_rules(request.community_id, await self._warns.rules(request.community_id))
 
     async def SetSafetyRule(
         self, request: spb.SetSafetyRuleRequest, context: grpc.aio.ServicerContext
@@ -162,12 +170,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
         rules = await self._warns.set_rules(
             request.community_id, apply_safety_rule(request.name, request.value)
         )
-        return spb.SafetyRules(
-            community_id=request.community_id,
-            warn_expiry_seconds=rules.warn_expiry_seconds,
-            warn_limit=rules.warn_limit,
-            warn_ban_seconds=rules.warn_ban_seconds,
-        )
+        return _safety_rules(request.community_id, rules)
 
     # -- conversations with the admins ----------------------------------------------
 

@@ -8,7 +8,9 @@ community's admin chat may use these, and only in that chat.
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import grpc
 from aiogram import Router
@@ -24,6 +26,8 @@ from services.gateway.views.admin_texts import ban_line, rules_text
 from veil.core.durations import parse_duration
 from veil.core.errors import InvalidInputError
 from veil.core.proto import optional_time
+
+T = TypeVar("T")
 
 router = Router(name="admin")
 router.message.filter(InAdminChat())
@@ -192,11 +196,17 @@ async def settings(
     """/settings shows the rules; /settings <name> <value> changes one."""
     name, _, value = (command.args or "").strip().partition(" ")
     if not name:
-        rules = await services.rules(community)
-        await answer_long(message, rules_text(rules))
+        await answer_long(message, rules_text(await services.rules(community)))
         return
+    saved = await saved_or_refused(message, services.set_rule(community, name, value))
+    if saved is not None:
+        await answer_long(message, f"{admin_texts.SAVED}\n\n{rules_text(saved)}")
+
+
+async def saved_or_refused(message: Message, change: Awaitable[T]) -> T | None:
+    """The rules after ``change``; None once the admin was told why the value was refused."""
     try:
-        rules = await services.set_rule(community, name, value)
+        return await change
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
             raise
@@ -204,8 +214,7 @@ async def settings(
         await answer_long(
             message, admin_texts.warning(error.details() or admin_texts.INVALID_VALUE)
         )
-        return
-    await answer_long(message, f"{admin_texts.SAVED}\n\n{rules_text(rules)}")
+        return None
 
 
 @router.message(Command("ban", "unban", "bans", "help", "settings"))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import grpc
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
@@ -18,8 +17,8 @@ from aiogram.types import CallbackQuery, Message
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_long, answer_query, reply
-from services.gateway.routers.admin import ban_terms, target_of
+from services.gateway.replies import answer_query, reply
+from services.gateway.routers.admin import ban_terms, saved_or_refused, target_of
 from services.gateway.safety_calls import WARN_REASON_LENGTH
 from services.gateway.views import admin_texts, safety_texts
 from veil.contracts.callbacks import SafetyAction, SafetyButton
@@ -92,21 +91,27 @@ async def warn_settings(
     if name.lower() == "warns" or not value.strip():
         await reply(message, safety_texts.safety_rules_text(await services.safety_rules(community)))
         return
-    try:
-        rules = await services.set_safety_rule(community, name, value)
-    except grpc.aio.AioRpcError as error:
-        if error.code() != grpc.StatusCode.INVALID_ARGUMENT:
-            raise
-        await answer_long(
-            message, admin_texts.warning(error.details() or admin_texts.INVALID_VALUE)
-        )
-        return
-    await reply(message, f"{admin_texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
+    rules = await saved_or_refused(message, services.set_safety_rule(community, name, value))
+    if rules is not None:
+        await reply(message, f"{admin_texts.SAVED}\n\n{safety_texts.safety_rules_text(rules)}")
 
 
 @router.message(Command("warn", "unwarn", "shadowban"))
 async def not_admin(message: Message) -> None:
     """A warn command from someone not (or no longer) in the admin chat: no answer."""
+
+
+async def _writer(
+    query: CallbackQuery,
+    pressed: SafetyAction,
+    community: CommunityEntry,
+    services: ServiceClients,
+) -> tuple[int, str] | None:
+    """(member id, label) behind the pressed card; None once the admin was told there is none."""
+    writer = await services.card_writer(community, pressed.kind, pressed.target)
+    if writer is None:
+        await answer_query(query, safety_texts.NOBODY_TO_ACT_ON, alert=True)
+    return writer
 
 
 @router.callback_query(Pressed(SafetyAction, F.action == SafetyButton.WARN), FromAdmin())
@@ -118,9 +123,8 @@ async def press_warn(
     services: ServiceClients,
 ) -> None:
     """⚠️ Warn on a card: one warn per card, however many presses."""
-    writer = await services.card_writer(community, callback_data.kind, callback_data.target)
+    writer = await _writer(query, callback_data, community, services)
     if writer is None:
-        await answer_query(query, safety_texts.NOBODY_TO_ACT_ON, alert=True)
         return
     member_id, label = writer
     key = f"card:{card.chat.id}:{card.message_id}"
@@ -138,9 +142,8 @@ async def press_shadow(
     services: ServiceClients,
 ) -> None:
     """👻 Shadow-ban on a card (for good; /unban lifts it)."""
-    writer = await services.card_writer(community, callback_data.kind, callback_data.target)
+    writer = await _writer(query, callback_data, community, services)
     if writer is None:
-        await answer_query(query, safety_texts.NOBODY_TO_ACT_ON, alert=True)
         return
     member_id, label = writer
     await services.ban(community, member_id, label=label, reason="", until=None, shadow=True)
