@@ -89,10 +89,19 @@ async def in_reply(method: TelegramMethod[Any], fine: Iterable[str] = ()) -> Non
 async def send_held() -> None:
     """Send the held call now: another call is about to go out and must come after it."""
     slot = _slot.get()
-    if slot is not None and slot.method is not None:
+    # A closed slot's call already left with the 200 (or its update failed):
+    # a task the handler left behind must not make it again.
+    if slot is not None and slot.open and slot.method is not None:
         held, fine = slot.method, slot.fine
         slot.method, slot.fine = None, ()
         await call(held, fine)
+
+
+def drop_held() -> None:
+    """Forget the held call: the update failed after it, and the member is told so instead."""
+    slot = _slot.get()
+    if slot is not None and slot.open:
+        slot.method, slot.fine = None, ()
 
 
 def reply_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:

@@ -20,6 +20,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.gateway.views import texts
+from services.gateway.webhook_reply import drop_held
 from veil.core.grpc_errors import DEPENDENCY_DETAIL
 from veil.core.redact import redact_message
 
@@ -43,6 +44,10 @@ async def _tell(event: ErrorEvent, bot: Bot, text: str) -> None:
     propagate and Telegram redelivers.
     """
     update = event.update
+    # What the handler held for the 200 was its answer had it finished; the
+    # apology takes its place (a held button answer would also take the
+    # query's one answer before the apology could).
+    drop_held()
     try:
         if update.callback_query is not None:
             await bot.answer_callback_query(update.callback_query.id, text=text, show_alert=True)
