@@ -14,7 +14,7 @@ from aiogram.methods.base import TelegramType
 from aiohttp import ClientError, ClientTimeout
 
 from services.gateway.metrics import GatewayMetrics
-from services.gateway.webhook_reply import send_held
+from services.gateway.webhook_reply import json_params, send_held
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -69,11 +69,8 @@ class BotApiSession(AiohttpSession):
         timeout: int | None,  # noqa: ASYNC109 - aiogram's signature
     ) -> TelegramType:
         """One call with a JSON body; with files to upload, aiogram's own form."""
-        files: dict[str, Any] = {}
-        params = self.prepare_value(
-            method.model_dump(warnings=False), bot=bot, files=files, _dumps_json=False
-        )
-        if files:
+        params = json_params(bot, method)
+        if params is None:
             return await super().make_request(bot, method, timeout)
         session = await self.create_session()
         url = self.api.api_url(token=bot.token, method=method.__api_method__)

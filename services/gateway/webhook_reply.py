@@ -104,13 +104,19 @@ def drop_held() -> None:
         slot.method, slot.fine = None, ()
 
 
-def reply_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
-    """The JSON webhook answer carrying ``method``; None if it cannot (files to upload)."""
+def json_params(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
+    """``method``'s parameters as Telegram takes them in JSON; None when it uploads files."""
     files: dict[str, Any] = {}
-    params = bot.session.prepare_value(
+    params: dict[str, Any] = bot.session.prepare_value(
         method.model_dump(warnings=False), bot=bot, files=files, _dumps_json=False
     )
-    if files:
+    return None if files else params
+
+
+def reply_body(bot: Bot, method: TelegramMethod[Any]) -> bytes | None:
+    """The JSON webhook answer carrying ``method``; None if it cannot (files to upload)."""
+    params = json_params(bot, method)
+    if params is None:
         return None
     return orjson.dumps({"method": method.__api_method__, **params})
 
