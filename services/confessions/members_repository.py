@@ -235,21 +235,29 @@ async def _erasure(conn: AsyncConnection, community_id: int, member_id: int) -> 
             ).where(communities.c.id == community_id)
         )
     ).one()
-    posts = (
-        await conn.execute(
-            select(
-                confessions.c.id,
-                confessions.c.number,
-                confessions.c.channel_message_id,
-                confessions.c.media_kind,
+    # Approved confessions are locked too, though only published ones have a
+    # post to change: a post that lands meanwhile has its RecordPublication wait
+    # for this transaction, then find the confession erased and take the post
+    # down (moderate.record_publication). Locking published rows alone let that
+    # UPDATE commit between this read and the erasure, and the post stayed up.
+    posts = [
+        p
+        for p in (
+            await conn.execute(
+                select(
+                    confessions.c.id,
+                    confessions.c.number,
+                    confessions.c.channel_message_id,
+                    confessions.c.media_kind,
+                )
+                .where(confessions.c.member_id == member_id)
+                .where(confessions.c.status.in_(("approved", "published")))
+                .order_by(confessions.c.id)
+                .with_for_update()
             )
-            .where(confessions.c.member_id == member_id)
-            .where(confessions.c.status == "published")
-            .where(confessions.c.channel_message_id.is_not(None))
-            .order_by(confessions.c.id)
-            .with_for_update()
-        )
-    ).all()
+        ).all()
+        if p.channel_message_id is not None
+    ]
     cards = (
         await conn.execute(
             select(confessions.c.id, confessions.c.number, confessions.c.media_kind)

@@ -199,6 +199,14 @@ async def test_deleteme_leaves_nothing_of_the_member(
     assert kept["text"] == "Nothing was erased."
     assert await services.member_id(community, leaver.user_id) == member_id
 
+    # The pending card is in the admin chat before the erasure (one still queued
+    # is never sent at all: tests/notifier/test_erase.py).
+    async def card_shown() -> bool:
+        cards = await world.chat_messages(community.bot_id, community.admin_chat_id)
+        return any("still waiting for review" in c["text"] for c in cards)
+
+    await until(card_shown, "the pending card never reached the admins", seconds=6 * PACE_SECONDS)
+
     await leaver.send("/deleteme")
     ask = await reply(leaver)
     erased = await press(leaver, ask, button(ask, "Erase everything"))

@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from veil.v1 import confessions_pb2, confessions_pb2_grpc
 
 log = logging.getLogger(__name__)
+
+Request = TypeVar("Request", bound=Message)
+Response = TypeVar("Response", bound=Message)
 
 
 class BotTokens:
@@ -64,29 +70,24 @@ class MemberDirectory:
 
     The confessions service owns the fact: ``MembersService.MarkUnreachable``
     makes it skip notices to the member until they write to the bot again. The
-    notifier keeps no copy; it drops what is queued for the chat on each 403.
+    notifier keeps no copy (it drops what is queued for the chat on each 403),
+    so the call is retried a few times: a fact lost here is only learnt again
+    from the next notice's 403.
     """
 
-    def __init__(self, members: confessions_pb2_grpc.MembersServiceStub) -> None:
+    def __init__(self, members: confessions_pb2_grpc.MembersServiceStub, attempts: int = 5) -> None:
         self._members = members
+        self._attempts = attempts
 
     async def mark_unreachable(self, community_id: int, telegram_user_id: int) -> bool:
-        """Tell confessions; returns whether the call succeeded."""
-        try:
-            await self._members.MarkUnreachable(
-                confessions_pb2.MarkUnreachableRequest(
-                    community_id=community_id, telegram_user_id=telegram_user_id
-                )
-            )
-        except grpc.aio.AioRpcError as error:
-            # The notifier's own record already stops sends; confessions can be
-            # told again on the next 403.
-            log.warning(
-                "MarkUnreachable failed",
-                extra={"community": community_id, "code": error.code().name},
-            )
-            return False
-        return True
+        """Tell confessions; returns whether it was told."""
+        request = confessions_pb2.MarkUnreachableRequest(
+            community_id=community_id, telegram_user_id=telegram_user_id
+        )
+        answer = await with_retries(
+            self._members.MarkUnreachable, request, community_id, self._attempts
+        )
+        return answer is not None
 
 
 class Publications:
@@ -108,18 +109,10 @@ class Publications:
         request = confessions_pb2.RecordPublicationRequest(
             community_id=community_id, confession_id=confession_id, channel_message_id=message_id
         )
-        for attempt in range(1, self._attempts + 1):
-            try:
-                response = await self._confessions.RecordPublication(request)
-            except grpc.aio.AioRpcError as error:
-                log.warning(
-                    "RecordPublication failed",
-                    extra={"community": community_id, "code": error.code().name},
-                )
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
-                continue
-            return bool(response.published)
-        return None
+        response = await with_retries(
+            self._confessions.RecordPublication, request, community_id, self._attempts
+        )
+        return None if response is None else bool(response.published)
 
     async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
         """Report a confession's card in the admin chat; returns whether it was stored.
@@ -144,3 +137,29 @@ class Publications:
                 continue
             return True
         return False
+
+
+async def with_retries(
+    call: Callable[[Request], Awaitable[Response]],
+    request: Request,
+    community_id: int,
+    attempts: int,
+) -> Response | None:
+    """``call(request)``, tried up to ``attempts`` times with growing pauses;
+    None when every attempt failed (each failure is logged)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await call(request)
+        except grpc.aio.AioRpcError as error:
+            log.warning(
+                "call to the confessions service failed",
+                extra={
+                    "community": community_id,
+                    "request": type(request).__name__,
+                    "code": error.code().name,
+                    "attempt": attempt,
+                },
+            )
+            if attempt < attempts:
+                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+    return None
