@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, event
+import pytest
+from sqlalchemy import delete
 
 from services.notifier.models import outbox as outbox_table
 from services.notifier.recipients import chat_key, open_call
@@ -26,9 +26,22 @@ from services.notifier.repository import NotifierRepository
 from services.notifier.repository.rows import NewMessage
 from services.notifier.worker.sent_marks import SentMarks
 from tests.support.outbox import rows
+from tests.support.statements import CountedDatabase
+from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from tools.devstack.stack import Stack
 from veil.core.db import Database
 from veil.core.sealing import Keyring
+from veil.core.settings import DatabaseSettings
+
+
+@pytest.fixture
+async def counted(infra_config: InfraConfig) -> AsyncIterator[CountedDatabase]:
+    """The notifier schema on the primary, its statements counted whichever way
+    they go (the engine, or asyncpg for the hot ones such as Enqueue's)."""
+    dsn = infra_config.pg_dsn(SERVICE_ROLES["notifier"])
+    counted = CountedDatabase(DatabaseSettings(db_primary_dsn=dsn), "notifier")  # type: ignore[arg-type]
+    yield counted
+    await counted.db.dispose()
 
 
 def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMessage:
@@ -47,8 +60,9 @@ def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMess
 
 
 async def test_a_batch_is_one_statement_with_each_message_s_rules(
-    notifier_db: Database, stack: Stack, seal_keys: Keyring
+    counted: CountedDatabase, stack: Stack, seal_keys: Keyring
 ) -> None:
+    notifier_db = counted.db
     repository = NotifierRepository(notifier_db, seal_keys)
     run = secrets.token_hex(4)
     community = 9_400_000 + secrets.randbelow(100_000)
@@ -58,7 +72,7 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
     )
     [first], _ = await repository.enqueue([_message(community, chat, f"{run}:first")])
 
-    with counting(notifier_db) as statements:
+    async with counted.counting() as statements:
         ids, accepted = await repository.enqueue(
             [
                 _message(community, chat, f"{run}:edit", collapse_key=f"{run}:post"),
@@ -98,8 +112,9 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
 
 
 async def test_marks_answered_while_one_is_written_share_one_statement(
-    notifier_db: Database, stack: Stack, seal_keys: Keyring
+    counted: CountedDatabase, stack: Stack, seal_keys: Keyring
 ) -> None:
+    notifier_db = counted.db
     repository = NotifierRepository(notifier_db, seal_keys)
     run = secrets.token_hex(4)
     community = 9_500_000 + secrets.randbelow(100_000)
@@ -108,12 +123,12 @@ async def test_marks_answered_while_one_is_written_share_one_statement(
     )
     marks = SentMarks(repository)
     try:
-        with counting(notifier_db) as statements:
+        async with counted.counting() as statements:
             # Answered in one tick: all arrive before the writer starts, so they
             # leave together (later ones would wait for the statement in flight).
             await asyncio.gather(*(marks.mark(i, 1000 + n) for n, i in enumerate(ids[:5])))
         assert len(statements) == 1  # five marks
-        with counting(notifier_db) as statements:
+        async with counted.counting() as statements:
             await marks.mark(ids[5], None)  # alone: at once, one statement
         assert len(statements) == 1
         found = await rows(notifier_db, ids)
@@ -126,22 +141,6 @@ async def test_marks_answered_while_one_is_written_share_one_statement(
         assert all(r.sealed is None for r in found)
     finally:
         await _forget(notifier_db, community)
-
-
-@contextmanager
-def counting(db: Database) -> Iterator[list[str]]:
-    """Every statement sent to the primary while the block runs."""
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine = db.primary.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 async def _forget(db: Database, community: int) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import html
+import random
 
 from tools.telegram_emulator.html_text import parse_html
 from tools.telegram_emulator.html_text import utf16_len as parsed_units
 from veil.core.telegram_text import (
+    _split,
+    _tokens,
     alert_text,
     append_line,
     cut_escaped,
@@ -73,3 +76,47 @@ def test_share_cuts_the_longest_to_one_cap() -> None:
     assert share([4000, 1000], 3700) == [2700, 1000]
     caps = share([2000] * 5 + [10], 3000)
     assert caps[-1] == 10 and len(set(caps[:5])) == 1 and sum(caps) <= 3000
+
+
+# Pieces of HTML, well-formed or not, that the fast paths and the token walk
+# must read alike.
+_PIECES = [
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    '<a href="https://t.me/x?a=1&b=2">',
+    "</a>",
+    "<blockquote>",
+    "</blockquote>",
+    "<b",
+    "<",
+    ">",
+    "</",
+    "&amp;",
+    "&lt;",
+    "&gt;",
+    "&quot;",
+    "&#128512;",
+    "&#x1F600;",
+    "&foo;",
+    "&",
+    "&amp",
+    "x",
+    "é",
+    EMOJI,
+    "\n",
+    " ",
+]
+
+
+def test_the_fast_paths_read_html_as_the_token_walk_does() -> None:
+    pick = random.Random(13)
+    for _ in range(2000):
+        source = "".join(pick.choice(_PIECES) for _ in range(pick.randint(0, 40)))
+        walked = sum(token.units for token in _tokens(source))
+        assert visible_len(source) == walked, source
+        for limit in (walked, walked + 1):
+            # It fits one message: the fast path, which must give the walk's chunks.
+            assert split_html(source, limit) == _split(_tokens(source), limit), source
+        assert fit_html(source, walked) == source

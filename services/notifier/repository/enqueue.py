@@ -1,4 +1,5 @@
-"""Queueing Bot API calls: one statement for one message or a batch, a transaction otherwise."""
+"""Queueing Bot API calls: one statement for one message or a batch, a transaction for a
+batch that repeats a key within itself."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from services.notifier.recipients import (
 )
 from services.notifier.repository.base import RepositoryBase
 from services.notifier.repository.enqueue_many import enqueue_many, fits_one_statement
-from services.notifier.repository.enqueue_one import enqueue_one
 from services.notifier.repository.rows import (
     COLLAPSED,
     QUEUED,
@@ -37,14 +37,6 @@ class Enqueue(RepositoryBase):
         (see reachability.py). A new message with a collapse key collapses older
         *queued* (not leased) messages of the same community with that key.
         """
-        if len(messages) == 1:
-            new_id, new = await enqueue_one(
-                self._db,
-                _values(messages[0], self._keys),
-                queued=QUEUED,
-                collapsed=COLLAPSED,
-            )
-            return [new_id], int(new)
         batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
             return await enqueue_many(self._db, batch, queued=QUEUED, collapsed=COLLAPSED)
