@@ -132,8 +132,11 @@ def print_step(step: Step) -> None:
     print(_counts_row("per update", step.counts, trips=False))
 
 
-def print_summary(steps: list[Step], reference_ms: float, reference_updates: int) -> None:
-    """The stable lines: Veil's CPU per update over the whole mixed run, the yardstick, …"""
+def print_summary(steps: list[Step], references: list[tuple[float, int]]) -> None:
+    """The stable lines: Veil's CPU per update over the whole mixed run, the yardstick
+    (the mean of the reference runs, each (CPU-ms per update, updates)), …"""
+    reference_updates = sum(count for _, count in references)
+    reference_ms = sum(ms * count for ms, count in references) / max(reference_updates, 1)
     updates = sum(s.updates for s in steps)
     veil = sum(s.veil_cpu_ms * s.updates for s in steps) / max(updates, 1)
     by_process: dict[str, float] = {}
@@ -144,7 +147,11 @@ def print_summary(steps: list[Step], reference_ms: float, reference_updates: int
         "\nwhole mixed run, CPU-ms per update: "
         + " · ".join(f"{name} {ms:.2f}" for name, ms in by_process.items())
     )
-    print(f"reference: {reference_updates} updates")
+    print(
+        f"reference: {reference_updates} updates, "
+        + " then ".join(f"{ms:.2f}" for ms, _ in references)
+        + " CPU-ms per update"
+    )
     held = [s.achieved for s in steps if s.sustained]
     print(f"veil total {veil:.2f} CPU-ms per update")
     print(f"reference aiogram {reference_ms:.2f} CPU-ms per update")

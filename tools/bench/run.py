@@ -13,7 +13,8 @@ times:
    per step the achieved rate, p50/p99 per update kind, errors and CPU-ms per
    update of every process;
 3. **reference**: stock aiogram answering trivial handlers in the webhook
-   response (tools/bench/reference.py) at ``REF_RATE`` for ``REF_SECONDS``.
+   response (tools/bench/reference.py) at ``REF_RATE`` for ``REF_SECONDS``,
+   once before the steps and once after them (their mean is the yardstick).
 
 It ends with four stable lines (``veil total … CPU-ms per update``,
 ``reference aiogram … CPU-ms per update``, ``ratio …``, ``sustained … updates/s
@@ -229,6 +230,11 @@ def main() -> None:
         run_k6(path, "count", summaries)
         reader.monitor_trips(False)
         print_counts(marks.per_kind, marks.seen, marks.seconds)
+        # The reference runs before the steps and after them: the machine's speed
+        # drifts by 15–30% over minutes, and the mean of the two brackets the
+        # mixed run in time, so the ratio compares like with like.
+        print(f"bench: reference (stock aiogram) at {config['reference_rate']}/s…", flush=True)
+        references = [_reference(stack.root, config, summaries)]
         print(f"bench: open-loop steps {rates}/s, {step_seconds} s each…", flush=True)
         sampler_result: list[list[tuple[dict[str, float], Counts]]] = []
         sampler = threading.Thread(
@@ -244,11 +250,11 @@ def main() -> None:
         ]
         for step in steps:
             print_step(step)
-        print(f"bench: reference (stock aiogram) at {config['reference_rate']}/s…", flush=True)
-        reference, ref_count = _reference(stack.root, config, summaries)
+        print("bench: the reference again…", flush=True)
+        references.append(_reference(stack.root, config, summaries))
         server.shutdown()
         reader.close()
-        print_summary(steps, reference, ref_count)
+        print_summary(steps, references)
         print(f"tracing: {'on, ratio 1.0' if sink else 'off (no VEIL_OTLP_ENDPOINT)'}")
     finally:
         stack.stop_processes()
