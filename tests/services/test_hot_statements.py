@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -39,18 +38,6 @@ _INSERT = Statement(
 
 _WHERE = Statement(text("SELECT pg_is_in_recovery() AS on_replica"), "where")
 _PID = Statement(text("SELECT pg_backend_pid()"), "pid")
-
-
-@pytest.fixture
-async def database(infra_config: InfraConfig, stack: Any) -> AsyncIterator[Database]:
-    role = SERVICE_ROLES["confessions"]
-    settings = DatabaseSettings(
-        db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
-        db_replica_dsn=infra_config.pg_dsn(role, replica=True),  # type: ignore[arg-type]
-    )
-    db = Database.from_settings(settings, "confessions")
-    yield db
-    await db.dispose()
 
 
 def _everything_said(error: BaseException) -> str:

@@ -4,9 +4,6 @@ comment's notices."""
 from __future__ import annotations
 
 import asyncio
-import itertools
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -14,57 +11,21 @@ import pytest
 from services.confessions import decision, notify_members, registration, submission
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
-from services.confessions.rows import CommunityRow, Recipient
+from services.confessions.rows import Recipient
 from services.confessions.sealed import MemberSeal
+from tests.support.communities import approve, new_community
 from tests.support.statements import CountedDatabase
-from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError
 from veil.core.sealing import Keyring
-from veil.core.settings import DatabaseSettings
 from veil.v1 import confessions_pb2
-
-_bot_ids = itertools.count(int(time.time()) % 100_000 * 1000 + 8_100_000_000)
-
-
-@pytest.fixture
-async def counted(infra_config: InfraConfig, stack: Any) -> AsyncIterator[CountedDatabase]:
-    role = SERVICE_ROLES["confessions"]
-    settings = DatabaseSettings(
-        db_primary_dsn=infra_config.pg_dsn(role),  # type: ignore[arg-type]
-        db_replica_dsn=infra_config.pg_dsn(role, replica=True),  # type: ignore[arg-type]
-    )
-    counted = CountedDatabase(settings, "confessions")
-    yield counted
-    await counted.db.dispose()
-
-
-@pytest.fixture
-def database(counted: CountedDatabase) -> Database:
-    """The counted database itself."""
-    return counted.db
-
-
-@pytest.fixture
-def seal(seal_keys: Keyring) -> MemberSeal:
-    """Members and tokens sealed under the stack's keys, as its services seal them."""
-    return MemberSeal(seal_keys)
 
 
 async def test_a_profile_view_is_one_statement(
     database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
-    bot_id = next(_bot_ids)
-    # A well-formed token: the gateways serve every community, this one too.
-    community = await CommunitiesRepository(database, seal).upsert_community(
-        bot_id=bot_id,
-        bot_token=f"{bot_id}:{'x' * 30}",
-        bot_username="queries_bot",
-        channel_chat_id=-1,
-        admin_chat_id=-2,
-        title="Queries",
-    )
+    community = await new_community(database, seal, "queries")
     member, _ = await registration.register_member(
         database, seal, community.id, 4242, "subject-4242"
     )
@@ -106,22 +67,10 @@ async def test_a_profile_view_is_one_statement(
     ) == (1, 1, 3, 2)
 
 
-async def _community(database: Database, seal: MemberSeal) -> CommunityRow:
-    bot_id = next(_bot_ids)
-    return await CommunitiesRepository(database, seal).upsert_community(
-        bot_id=bot_id,
-        bot_token=f"{bot_id}:{'x' * 30}",
-        bot_username="counted_bot",
-        channel_chat_id=-1,
-        admin_chat_id=-2,
-        title="Counted",
-    )
-
-
 async def test_a_submission_is_two_statements(
     database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     async with counted.counting() as statements:
         found = await submission.intake(database, seal, community.id, 5151, "subject-5151", "k:1")
         stored = await submission.store(database, community.id, found.member_id, "first", "k:1")
@@ -167,7 +116,7 @@ async def test_racing_retries_store_one_and_keep_numbers_gap_free(
     database: Database, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     member, _ = await registration.register_member(
         database, seal, community.id, 5252, "subject-5252"
     )
@@ -187,22 +136,13 @@ async def test_an_approval_is_one_statement_and_counts_once(
     database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     member, _ = await registration.register_member(
         database, seal, community.id, 5353, "subject-5353"
     )
     stored = await submission.store(database, community.id, member.id, "to approve", "a:1")
     async with counted.counting() as statements:
-        won = await decision.decide(
-            database,
-            seal,
-            community.id,
-            stored.confession.id,
-            to="approved",
-            decision="approve",
-            moderator="A",
-            reason="",
-        )
+        won = await approve(database, seal, community.id, stored.confession.id)
     # The transition, the author's counter, the publishing slot and the
     # community's channel for the post: one statement.
     assert len(statements) == 1
@@ -234,7 +174,7 @@ async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_s
     database: Database, counted: CountedDatabase, seal: MemberSeal
 ) -> None:
     repository = MembersRepository(database, seal)
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     writer, _ = await registration.register_member(
         database, seal, community.id, 5555, "subject-5555"
     )
@@ -265,7 +205,7 @@ async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_s
 async def test_racing_approvals_with_an_interval_take_one_slot_each(
     database: Database, seal: MemberSeal
 ) -> None:
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     await CommunitiesRepository(database, seal).set_rules(
         community.id, {"publish_interval_minutes": 10}
     )
@@ -315,7 +255,7 @@ async def test_registering_an_existing_member_is_one_statement_without_a_new_key
     database: Database, counted: CountedDatabase, seal_keys: Keyring
 ) -> None:
     seal = _CountingSeal(seal_keys)
-    community = await _community(database, seal)
+    community = await new_community(database, seal, "counted")
     with_thread = await submission.store(
         database,
         community.id,
