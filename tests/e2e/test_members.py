@@ -103,7 +103,17 @@ async def test_a_member_who_blocked_the_bot_is_skipped_until_they_write_again(
     first = await services.members.NotifyMembers(notice("a"))
     assert first.queued == 1
     # The worker's send gets 403 and tells the confessions service.
-    await until(unreachable, "the member was never marked unreachable")
+    try:
+        await until(unreachable, "the member was never marked unreachable")
+    except AssertionError as error:
+        # What became of the notice says which side lost it.
+        queue = await asyncio.to_thread(
+            psql,
+            infra_config,
+            "SELECT status, reason, attempts, last_error FROM notifier.outbox "
+            f"WHERE community_id = {community.id} ORDER BY id",
+        )
+        raise AssertionError(f"{error}; the community's outbox: {queue!r}") from None
     skipped = await services.members.NotifyMembers(notice("b"))
     assert skipped.queued == 0
 
