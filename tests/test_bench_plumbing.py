@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tools.bench.counters import Counts, cpu_seconds
-from tools.bench.report import Step
+from tools.bench.report import Step, print_summary
 
 
 def test_cpu_of_children_that_exited_is_counted() -> None:
@@ -42,3 +44,24 @@ def test_a_step_is_held_only_at_rate_without_errors_within_100_ms() -> None:
     failing = Step.from_summary(_summary(2, 1000, 1, 80.0), 2, 100, 10, cpu, cpu_after)
     short = Step.from_summary(_summary(3, 900, 0, 80.0), 3, 100, 10, cpu, cpu_after)
     assert not (slow.sustained or failing.sustained or short.sustained)
+
+
+def test_the_yardstick_is_the_mean_of_the_bracketing_reference_runs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    steps = [
+        Step(0, 100, 10, 1000, 0, 0, 5.0, 40.0, cpu_ms={"gateway": 3.0, "emulator": 1.0}),
+        Step(1, 200, 10, 3000, 0, 0, 9.0, 150.0, cpu_ms={"gateway": 2.0, "emulator": 2.0}),
+    ]
+    # 1.0 over 1,000 updates before the steps, 2.0 over 3,000 after: 1.75.
+    print_summary(steps, [(1.0, 1000), (2.0, 3000)])
+    lines = capsys.readouterr().out.splitlines()
+    assert "reference: 4000 updates, 1.00 then 2.00 CPU-ms per update" in lines
+    # Veil 2.25 (weighted by updates), the emulator 1.75.
+    assert "veil total per emulator CPU-ms 1.29" in lines
+    assert lines[-4:] == [
+        "veil total 2.25 CPU-ms per update",
+        "reference aiogram 1.75 CPU-ms per update",
+        "ratio 1.29",
+        "sustained 100 updates/s at p99 ≤ 100 ms",
+    ]

@@ -147,6 +147,11 @@ def print_summary(steps: list[Step], references: list[tuple[float, int]]) -> Non
         "\nwhole mixed run, CPU-ms per update: "
         + " · ".join(f"{name} {ms:.2f}" for name, ms in by_process.items())
     )
+    emulator = by_process.get("emulator", 0.0)
+    if emulator > 0:
+        # The emulator is the same code in every run and shares the machine with
+        # Veil for the whole mixed run: a yardstick steadier than the reference.
+        print(f"veil total per emulator CPU-ms {veil / emulator:.2f}")
     print(
         f"reference: {reference_updates} updates, "
         + " then ".join(f"{ms:.2f}" for ms, _ in references)
