@@ -18,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy import exc, text
@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from veil.core.settings import DatabaseSettings
 from veil.core.statements import Statement, scrub
+
+_T = TypeVar("_T")
 
 log = logging.getLogger(__name__)
 
@@ -267,15 +269,7 @@ class Database:
                     # connection, a protocol state asyncpg cannot continue from):
                     # a read is re-runnable, so the primary answers it.
                     self._replica_failed(error)
-        primary = await self._primary_pool()
-        try:
-            rows = await primary.fetch(statement.sql, *args)
-        except _CONNECTION_LOST:
-            await primary.expire_connections()
-            raise
-        except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
-            scrub(error, statement.name)
-            raise
+        rows = await self._on_primary(statement, lambda pool: pool.fetch(statement.sql, *args))
         return rows
 
     async def fetchrow(
@@ -292,16 +286,26 @@ class Database:
 
     async def execute(self, statement: Statement, **params: Any) -> str:
         """Run ``statement`` on the primary for its effect (it commits by itself)."""
+        args = statement.args(params)
+        status: str = await self._on_primary(
+            statement, lambda pool: pool.execute(statement.sql, *args)
+        )
+        return status
+
+    async def _on_primary(
+        self, statement: Statement, run: Callable[[asyncpg.Pool], Awaitable[_T]]
+    ) -> _T:
+        """``run`` on the primary's pool: a lost connection expires the pool's
+        others (they may be as dead), and an error leaves scrubbed of values."""
         primary = await self._primary_pool()
         try:
-            status: str = await primary.execute(statement.sql, *statement.args(params))
+            return await run(primary)
         except _CONNECTION_LOST:
             await primary.expire_connections()
             raise
         except (asyncpg.PostgresError, asyncpg.InterfaceError) as error:
             scrub(error, statement.name)
             raise
-        return status
 
     async def _replica_pool(self) -> asyncpg.Pool | None:
         """The replica's pool, or None without one or while it is left alone.
