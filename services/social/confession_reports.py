@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.social import reporting
+from services.social import notices, reporting
 from services.social.models import confession_reports
 from services.social.rows import subjects_of
 from services.social.writers import WritersServicer
@@ -25,7 +25,7 @@ from veil.contracts.callbacks import ConfessionVerdict, VerdictButton
 from veil.core.db import Database
 from veil.core.errors import InvalidInputError
 from veil.core.links import post_link
-from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.outbox import Outbox
 from veil.v1 import common_pb2
 from veil.v1 import social_pb2 as pb
 
@@ -198,20 +198,11 @@ class SafetyServicer(WritersServicer):
 async def _card(
     outbox: Outbox, thread: pb.ThreadContext, report: ConfessionReport, threshold: int
 ) -> None:
-    await outbox.send(
-        [
-            OutgoingCall(
-                community_id=thread.community_id,
-                method="sendMessage",
-                chat_id=thread.admin_chat_id,
-                params={
-                    "text": reported_card(thread, report, threshold),
-                    "parse_mode": "HTML",
-                    "link_preview_options": {"is_disabled": True},
-                    "reply_markup": reported_card_markup(thread.confession_number),
-                },
-                idempotency_key=f"reported:{thread.confession_id}",
-                priority=Priority.INTERACTIVE,
-            )
-        ]
+    card = notices.admin_card(
+        thread,
+        f"reported:{thread.confession_id}",
+        reported_card(thread, report, threshold),
+        reported_card_markup(thread.confession_number),
+        link_preview_options={"is_disabled": True},
     )
+    await outbox.send([card])

@@ -1,4 +1,5 @@
-"""What follows a comment: the channel post's counter edit and the notices, in one call.
+"""What follows a comment: the channel post's counter edit and the notices, in one call;
+and the admins' cards of comments and confessions (:func:`admin_card`).
 
 The counter edit and each notice are paced (services/social/pacing.py): their
 slots are taken in one statement. The notices go to members by internal id
@@ -9,6 +10,8 @@ comment costs one call from here, not a NotifyMembers and an Enqueue.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 
@@ -47,6 +50,21 @@ def counter_call(thread: pb.ThreadContext, count: int, event: str, slot: Slot) -
         collapse_key=channel_post_key(thread.community_id, thread.confession_id),
         priority=Priority.BACKGROUND,
         not_before=slot.at,
+    )
+
+
+def admin_card(
+    thread: pb.ThreadContext, key: str, html: str, markup: dict[str, Any], **params: Any
+) -> OutgoingCall:
+    """A card in the community's admin chat (HTML, with its buttons): a hidden,
+    flagged or reported one. ``key`` makes a retried call queue it once."""
+    return OutgoingCall(
+        community_id=thread.community_id,
+        method="sendMessage",
+        chat_id=thread.admin_chat_id,
+        params={"text": html, "parse_mode": "HTML", **params, "reply_markup": markup},
+        idempotency_key=key,
+        priority=Priority.INTERACTIVE,
     )
 
 

@@ -4,12 +4,12 @@ calls these."""
 
 from __future__ import annotations
 
-from services.social import comment_rules, domain, reporting
+from services.social import comment_rules, domain, notices, reporting
 from services.social.open_threads import on_open_thread
 from services.social.repository import SocialRepository
 from services.social.rows import CommentRow
 from veil.core.errors import InvalidInputError, NotFoundError
-from veil.core.outbox import Outbox, OutgoingCall, Priority
+from veil.core.outbox import Outbox
 from veil.v1 import confessions_pb2_grpc
 from veil.v1 import social_pb2 as pb
 
@@ -63,30 +63,17 @@ async def _queue_hidden_card(
     threshold: int,
 ) -> None:
     """Queue the admins' card of a comment the reports have just hidden."""
-    await outbox.send(
-        [
-            OutgoingCall(
-                community_id=thread.community_id,
-                method="sendMessage",
-                chat_id=thread.admin_chat_id,
-                params={
-                    "text": domain.hidden_card(
-                        thread,
-                        comment.pseudonym,
-                        comment.text,
-                        result.reports,
-                        total=result.total,
-                        threshold=threshold,
-                        reasons=result.reasons,
-                    ),
-                    "parse_mode": "HTML",
-                    "reply_markup": domain.hidden_card_markup(comment.id, thread.confession_number),
-                },
-                idempotency_key=f"hidden:{comment.id}",
-                priority=Priority.INTERACTIVE,
-            )
-        ]
+    html = domain.hidden_card(
+        thread,
+        comment.pseudonym,
+        comment.text,
+        result.reports,
+        total=result.total,
+        threshold=threshold,
+        reasons=result.reasons,
     )
+    markup = domain.hidden_card_markup(comment.id, thread.confession_number)
+    await outbox.send([notices.admin_card(thread, f"hidden:{comment.id}", html, markup)])
 
 
 async def flag_card(
@@ -96,23 +83,6 @@ async def flag_card(
     same key, which the notifier keeps once)."""
     if not thread.admin_chat_id:
         return
-    await outbox.send(
-        [
-            OutgoingCall(
-                community_id=thread.community_id,
-                method="sendMessage",
-                chat_id=thread.admin_chat_id,
-                params={
-                    "text": comment_rules.flagged_card(
-                        thread, comment.pseudonym, comment.text, flagged
-                    ),
-                    "parse_mode": "HTML",
-                    "reply_markup": comment_rules.flagged_card_markup(
-                        comment.id, thread.confession_number
-                    ),
-                },
-                idempotency_key=f"flagged:{comment.id}",
-                priority=Priority.INTERACTIVE,
-            )
-        ]
-    )
+    html = comment_rules.flagged_card(thread, comment.pseudonym, comment.text, flagged)
+    markup = comment_rules.flagged_card_markup(comment.id, thread.confession_number)
+    await outbox.send([notices.admin_card(thread, f"flagged:{comment.id}", html, markup)])
