@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -29,7 +28,6 @@ from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.sealing import Keyring
 
 TEST_ROOT = REPO_ROOT / ".veil" / "test"
-PORT_OFFSET = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,12 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def infra_config() -> Iterator[InfraConfig]:
     """Test infrastructure, started fresh for the run and stopped at its end."""
-    cfg = InfraConfig(
-        root=TEST_ROOT,
-        pg_port=26432 + PORT_OFFSET,
-        pg_replica_port=26433 + PORT_OFFSET,
-        redis_ports=tuple(27101 + PORT_OFFSET + i for i in range(6)),
-    )
+    cfg = InfraConfig.shifted(TEST_ROOT, 0)
     # Every run starts from empty databases: no community of an earlier run is
     # served again, and a cold start is only a few seconds.
     lifecycle.destroy(cfg)

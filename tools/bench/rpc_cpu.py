@@ -1,11 +1,11 @@
 """CPU-ms per call of the hot RPCs, measured on the service process itself.
 
 Starts its own stack (Postgres primary + replica, Redis Cluster, the emulator,
-the gRPC services) under ``.veil/rpc_cpu`` on ports shifted by
-``VEIL_TEST_PORT_OFFSET``, makes ``--calls`` calls of each RPC and reads the
-serving process's CPU time (utime + stime from ``/proc/<pid>/stat``) before and
-after: CPU, not wall time, so that a machine loaded by other work does not
-blur the figure.
+the gRPC services) under ``.veil/rpc_cpu`` on ports of its own (the suite's
+plus 300 and ``VEIL_TEST_PORT_OFFSET``: it runs beside a test run), makes
+``--calls`` calls of each RPC and reads the serving process's CPU time (utime
++ stime from ``/proc/<pid>/stat``) before and after: CPU, not wall time, so
+that a machine loaded by other work does not blur the figure.
 
     PYTHONPATH=. python -m tools.bench.rpc_cpu --calls 2000
 """
@@ -268,13 +268,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
-    offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
-    cfg = InfraConfig(
-        root=REPO_ROOT / ".veil" / "rpc_cpu",
-        pg_port=26432 + offset,
-        pg_replica_port=26433 + offset,
-        redis_ports=tuple(27101 + offset + i for i in range(6)),
-    )
+    cfg = InfraConfig.shifted(REPO_ROOT / ".veil" / "rpc_cpu", 300)
     lifecycle.destroy(cfg)
     lifecycle.start(cfg)
     # No tracing: the figure is the service's own work.

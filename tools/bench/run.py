@@ -185,16 +185,7 @@ def main() -> None:
         if sink is not None
         else {}
     )
-    # Shifted like the suite's ports (VEIL_TEST_PORT_OFFSET) so that a bench and
-    # test runs of other checkouts on the same machine do not collide.
-    offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
-    cfg = InfraConfig(
-        root=REPO_ROOT / ".veil" / "bench",
-        pg_port=26632 + offset,
-        pg_replica_port=26633 + offset,
-        redis_ports=tuple(27301 + offset + i for i in range(6)),
-        pg_settings=PG_SETTINGS,
-    )
+    cfg = InfraConfig.shifted(REPO_ROOT / ".veil" / "bench", 200, pg_settings=PG_SETTINGS)
     lifecycle.destroy(cfg)
     stack = Stack(
         cfg,

@@ -96,14 +96,8 @@ def main() -> None:
     script = default_script(scale)
     if os.environ.get("FAULTS"):
         script = [script[int(i)] for i in os.environ["FAULTS"].split(",")]
-    offset = int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
     root = REPO_ROOT / ".veil" / "chaos"
-    cfg = InfraConfig(
-        root=root,
-        pg_port=26832 + offset,
-        pg_replica_port=26833 + offset,
-        redis_ports=tuple(27501 + offset + i for i in range(6)),
-    )
+    cfg = InfraConfig.shifted(root, 400)
     lifecycle.destroy(cfg)
     instances = plan()
     proxy = Proxy(root / "nginx", free_port(), [i.port for i in instances if i.kind == "gateway"])

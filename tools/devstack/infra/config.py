@@ -62,6 +62,22 @@ class InfraConfig:
     #: Extra postgresql.conf lines (the bench preloads pg_stat_statements).
     pg_settings: str = ""
 
+    @classmethod
+    def shifted(cls, root: Path, shift: int, *, pg_settings: str = "") -> InfraConfig:
+        """The suite's ports (Postgres 26432/26433, Redis 27101–27106, below the
+        kernel's ephemeral range) moved up by ``shift`` plus VEIL_TEST_PORT_OFFSET:
+        the suite 0, ``make bench`` 200, ``tools.bench.rpc_cpu`` 300, ``make chaos``
+        400, so that none of them, nor another checkout's with its own offset,
+        takes another's ports."""
+        base = shift + int(os.environ.get("VEIL_TEST_PORT_OFFSET", "0"))
+        return cls(
+            root=root,
+            pg_port=26432 + base,
+            pg_replica_port=26433 + base,
+            redis_ports=tuple(27101 + base + i for i in range(6)),
+            pg_settings=pg_settings,
+        )
+
     def __post_init__(self) -> None:
         # Servers and `runuser` run with another cwd, and Redis reports its `dir` resolved,
         # so normalise to an absolute, symlink-free path once.
