@@ -189,13 +189,14 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
         entities: Iterable[Sequence[Any]] = (),
         *,
         shadow: bool = False,
+        after: social_pb2.PageAfter | None = None,
     ) -> social_pb2.AddCommentResponse:
         """Store a comment (or reply to ``parent``); ``key`` makes a repeat store nothing new.
 
         The social service applies the community's rules (the member's
         ``comment_rules``) in-process; one that refuses answers INVALID_ARGUMENT
         with a MemberRefusal. ``shadow``: the writer is shadow-banned, the
-        comment shows to them only.
+        comment shows to them only. ``after``: the page to answer with.
         """
         response: social_pb2.AddCommentResponse = await self.social.AddComment(
             social_pb2.AddCommentRequest(
@@ -209,15 +210,22 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                 rules=member.comment_rules,
                 entities=as_proto(entities),
                 shadow=shadow,
+                page_after=after,
             )
         )
         return response
 
     async def react(
-        self, thread: Thread, member: confessions_pb2.Member, comment: int, value: int
-    ) -> None:
-        """Set the member's reaction to ``comment`` (1, -1 or 0 for none)."""
-        await self.social.React(
+        self,
+        thread: Thread,
+        member: confessions_pb2.Member,
+        comment: int,
+        value: int,
+        after: social_pb2.PageAfter | None = None,
+    ) -> social_pb2.ListCommentsResponse | None:
+        """Set the member's reaction to ``comment`` (1, -1 or 0 for none); the
+        page ``after`` asks for, as it stands after the reaction."""
+        response = await self.social.React(
             social_pb2.ReactRequest(
                 community_id=thread.context.community_id,
                 comment_id=comment,
@@ -225,20 +233,30 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                 value=value,
                 thread=thread.context,
                 subject=member.subject,
+                page_after=after,
             )
         )
+        return response.page if response.HasField("page") else None
 
-    async def delete_comment(self, thread: Thread, member_id: int, comment: int) -> bool:
-        """Delete the member's own ``comment``; False when it is not theirs."""
+    async def delete_comment(
+        self,
+        thread: Thread,
+        member_id: int,
+        comment: int,
+        after: social_pb2.PageAfter | None = None,
+    ) -> tuple[bool, social_pb2.ListCommentsResponse | None]:
+        """Delete the member's own ``comment`` (False when it is not theirs); the
+        page ``after`` asks for, as it stands after."""
         response = await self.social.DeleteComment(
             social_pb2.DeleteCommentRequest(
                 community_id=thread.context.community_id,
                 comment_id=comment,
                 member_id=member_id,
                 thread=thread.context,
+                page_after=after,
             )
         )
-        return bool(response.deleted)
+        return bool(response.deleted), response.page if response.HasField("page") else None
 
     async def moderate_comment(self, thread: Thread, comment: int, action: HiddenButton) -> bool:
         """An admin's decision on a hidden (or rule-flagged) comment; False when

@@ -26,9 +26,11 @@ class ReportCalls:
         member: confessions_pb2.RegisterMemberResponse,
         comment: int,
         reason: ReportReason,
-    ) -> bool:
+        after: social_pb2.PageAfter | None = None,
+    ) -> tuple[bool, social_pb2.ListCommentsResponse | None]:
         """Report ``comment``, weighted by the member's standing against the
-        community's threshold; False when this member had reported it already."""
+        community's threshold (False when this member had reported it already);
+        the page ``after`` asks for, as it stands after the report."""
         response = await self.social.ReportComment(
             social_pb2.ReportCommentRequest(
                 comment_id=comment,
@@ -38,9 +40,10 @@ class ReportCalls:
                 reason=reason,
                 reporter=reporter_standing(member.member),
                 rules=member.comment_rules,
+                page_after=after,
             )
         )
-        return bool(response.counted)
+        return bool(response.counted), response.page if response.HasField("page") else None
 
     async def report_confession(
         self, thread: Thread, member: confessions_pb2.RegisterMemberResponse, reason: ReportReason

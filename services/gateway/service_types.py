@@ -12,6 +12,7 @@ import grpc
 
 from services.gateway.registry import CommunityEntry
 from veil.contracts.callbacks import CardButton, HiddenButton
+from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.v1 import common_pb2, confessions_pb2, social_pb2
 
 # The decisions a card button or the Mini App can ask for.
@@ -69,6 +70,17 @@ def open_thread(
         bot_username=community.bot_username,
     )
     return Thread(context, found.confession.text)
+
+
+def page_after(page: int, sort: int, *, last: bool = False) -> social_pb2.PageAfter:
+    """Asks a write to answer with thread page ``page`` in order ``sort`` (or the
+    last page) as its writer sees it after the write."""
+    return social_pb2.PageAfter(
+        limit=COMMENTS_PAGE_SIZE,
+        offset=page * COMMENTS_PAGE_SIZE,
+        sort=social_pb2.CommentSort.ValueType(sort),
+        last=last,
+    )
 
 
 def reporter_standing(member: confessions_pb2.Member) -> common_pb2.ReporterStanding:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from services.social import comment_rules, commenting, notices, reporting, safety
+from services.social import comment_rules, commenting, notices, pages, reporting, safety
 from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
 from services.social.open_threads import on_open_thread
@@ -16,43 +16,18 @@ from services.social.rows import (
     LEGACY_SUBJECT,
     SHADOW,
     VISIBLE,
-    CommentRow,
-    Sort,
     subjects_of,
 )
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.core.confessions_stubs import ConfessionsStubs
 from veil.core.errors import InvalidInputError, NotFoundError, RefusedError
 from veil.core.outbox import Outbox
-from veil.core.proto import page_bounds, timestamp
+from veil.core.proto import page_bounds
 from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
 from veil.v1 import social_pb2_grpc as pb_grpc
 
 AUTHOR = "Author"
-_SORTS = {
-    pb.COMMENT_SORT_OLDEST: Sort.OLDEST,
-    pb.COMMENT_SORT_NEWEST: Sort.NEWEST,
-    pb.COMMENT_SORT_TOP: Sort.TOP,
-}
-
-
-def _comment(row: CommentRow, viewer_member_id: int = 0) -> pb.Comment:
-    return pb.Comment(
-        id=row.id,
-        confession_id=row.confession_id,
-        parent_id=row.parent_id or 0,
-        pseudonym=row.pseudonym,
-        text=row.text,
-        likes=row.likes,
-        dislikes=row.dislikes,
-        created_at=timestamp(row.created_at),
-        mine=bool(viewer_member_id) and row.member_id == viewer_member_id,
-        my_reaction=row.my_reaction,
-        parent_pseudonym=row.parent_pseudonym or "",
-        parent_text=row.parent_text or "",
-        by_author=row.by_author,
-    )
 
 
 def _subject(subject: str, member_id: int) -> str:
@@ -100,7 +75,12 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             # Nobody else learns of it: no counter edit, no notice, and no
             # flag card (only its writer sees it: there is nothing to act on).
             return pb.AddCommentResponse(
-                comment=_comment(row), created=added.created, thread_count=count
+                comment=pages.comment(row),
+                created=added.created,
+                thread_count=count,
+                page=await pages.page_after(
+                    self._repository, request.page_after, thread, request.member_id, count
+                ),
             )
         if checked.flagged:
             # A rule flagged it: the admins get a card (the same key on a redelivery).
@@ -123,7 +103,12 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             ),
         )
         return pb.AddCommentResponse(
-            comment=_comment(row), created=added.created, thread_count=count
+            comment=pages.comment(row),
+            created=added.created,
+            thread_count=count,
+            page=await pages.page_after(
+                self._repository, request.page_after, thread, request.member_id, count
+            ),
         )
 
     async def _store_comment(
@@ -159,18 +144,15 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
     ) -> pb.ListCommentsResponse:
         """A page of a thread for one viewer, in the asked order."""
         limit, offset = page_bounds(request.limit, request.offset, default=COMMENTS_PAGE_SIZE)
-        page = await self._repository.thread_page(
-            community_id=request.community_id,
-            confession_id=request.confession_id,
-            viewer_member_id=request.viewer_member_id,
-            sort=_SORTS.get(request.sort, Sort.OLDEST),
-            limit=limit,
-            offset=offset,
+        return await pages.page(
+            self._repository,
+            request.community_id,
+            request.confession_id,
+            request.viewer_member_id,
+            request.sort,
+            limit,
+            offset,
             consistent=request.consistent,
-        )
-        return pb.ListCommentsResponse(
-            comments=[_comment(r, request.viewer_member_id) for r in page.comments],
-            total=page.total,
         )
 
     async def React(
@@ -209,7 +191,12 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 )
             )
         return pb.ReactResponse(
-            likes=result.likes, dislikes=result.dislikes, my_reaction=result.my_reaction
+            likes=result.likes,
+            dislikes=result.dislikes,
+            my_reaction=result.my_reaction,
+            page=await pages.page_after(
+                self._repository, request.page_after, thread, request.member_id
+            ),
         )
 
     async def ReportComment(
@@ -238,6 +225,9 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             hidden=result.hidden_now,
             weight=result.weight,
             total=result.total,
+            page=await pages.page_after(
+                self._repository, request.page_after, thread, request.member_id
+            ),
         )
 
     async def DeleteComment(
@@ -259,7 +249,12 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 await self._repository.visible_count(thread.community_id, thread.confession_id),
                 f"d{row.id}",
             )
-        return pb.DeleteCommentResponse(deleted=row is not None)
+        return pb.DeleteCommentResponse(
+            deleted=row is not None,
+            page=await pages.page_after(
+                self._repository, request.page_after, thread, request.member_id
+            ),
+        )
 
     async def ModerateComment(
         self, request: pb.ModerateCommentRequest, context: grpc.aio.ServicerContext

@@ -10,12 +10,22 @@ from typing import Any
 
 from tests.observability.conftest import Observed
 from tests.support.otlp import Receiver, Span, wait_for
-from tests.support.threads import comment_row, open_thread, publish, write_comment
+from tests.support.threads import (
+    button,
+    comment_row,
+    open_thread,
+    publish,
+    reply,
+    write_comment,
+)
 from tools.devstack.infra.config import InfraConfig
 
 
 async def _gateway_calls(
-    receiver: Receiver, update: dict[str, Any], community_id: int
+    receiver: Receiver,
+    update: dict[str, Any],
+    community_id: int,
+    last_call: str = "editMessageText",
 ) -> list[str]:
     """The gRPC methods the gateway called for ``update`` (sorted: spans carry no order)."""
     root: Span = await wait_for(
@@ -41,12 +51,12 @@ async def _gateway_calls(
             if s.service == "veil-gateway" and s.kind == "client" and "rpc.method" in s.attributes
         ]
 
-    # The page's edit is the update's last Bot API call: the calls before it are in.
+    # The page's edit (or message) is the update's last Bot API call: the calls
+    # before it are in.
     await wait_for(
-        "the thread page's edit",
+        f"the thread page's {last_call}",
         lambda: any(
-            s.attributes.get("telegram.method") == "editMessageText"
-            for s in receiver.trace(root.trace_id)
+            s.attributes.get("telegram.method") == last_call for s in receiver.trace(root.trace_id)
         ),
     )
     return sorted(s.attributes["rpc.method"] for s in calls())
@@ -65,6 +75,25 @@ async def test_a_press_on_a_thread_asks_for_the_member_once(
     update = await member.press(thread["message_id"], like)
 
     # One RegisterMember brings the member, their standing and the thread; the
-    # reaction and the re-rendered page need no second lookup.
+    # reaction's answer brings the re-rendered page: two calls in all.
     calls = await _gateway_calls(otlp_receiver, update, community.id)
-    assert calls == sorted(["RegisterMember", "React", "ListComments"])
+    assert calls == sorted(["RegisterMember", "React"])
+
+
+async def test_a_comment_is_stored_and_its_page_shown_in_two_calls(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
+) -> None:
+    community = observed.community
+    member = community.member()
+    await member.start()
+    number = await publish(member, infra_config, "Commented in two calls")
+    thread = await open_thread(member, number)
+    await member.press(thread["message_id"], button(thread, "➕ Comment"))
+
+    update = await member.send("Landing on the last page")
+
+    # AddComment answers with the page the comment landed on.
+    calls = await _gateway_calls(otlp_receiver, update, community.id, "sendMessage")
+    assert calls == sorted(["RegisterMember", "AddComment"])
+    shown = await reply(member)
+    assert "Landing on the last page" in shown["text"]

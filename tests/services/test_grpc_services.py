@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from typing import Any
 
 import grpc
 import pytest
@@ -336,3 +337,93 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
     finally:
         if process.returncode is None:
             process.kill()
+
+
+async def test_writes_answer_with_the_page_their_writer_sees_next(
+    channels: dict[str, grpc.aio.Channel],
+) -> None:
+    """React, report, delete and AddComment with ``page_after`` bring the page
+    ListComments gives after the write (read on the primary); without it, none."""
+    stub = social_pb2_grpc.SocialServiceStub(channels["social"])
+    community_id = 10**9 + new_user_id() % 10**6
+    thread = social_pb2.ThreadContext(
+        community_id=community_id,
+        confession_id=7,
+        confession_number=7,
+        author_member_id=70,
+    )
+    oldest = social_pb2.PageAfter(limit=2, offset=0, sort=social_pb2.COMMENT_SORT_OLDEST)
+
+    async def add(member: int, key: str, after: social_pb2.PageAfter | None = None) -> Any:
+        return await stub.AddComment(
+            social_pb2.AddCommentRequest(
+                community_id=community_id,
+                confession_id=7,
+                member_id=member,
+                text=f"comment {key}",
+                idempotency_key=key,
+                thread=thread,
+                page_after=after,
+            )
+        )
+
+    async def listed(viewer: int, offset: int = 0) -> social_pb2.ListCommentsResponse:
+        page: social_pb2.ListCommentsResponse = await stub.ListComments(
+            social_pb2.ListCommentsRequest(
+                community_id=community_id,
+                confession_id=7,
+                limit=2,
+                offset=offset,
+                viewer_member_id=viewer,
+                consistent=True,
+            )
+        )
+        return page
+
+    first = await add(71, "p1")
+    assert not first.HasField("page")
+    await add(72, "p2")
+    # The third comment lands on the second page: `last` answers with it.
+    third = await add(71, "p3", social_pb2.PageAfter(limit=2, last=True))
+    assert [c.text for c in third.page.comments] == ["comment p3"]
+    assert third.page == await listed(71, offset=2) and third.page.comments[0].mine
+
+    reacted = await stub.React(
+        social_pb2.ReactRequest(
+            community_id=community_id,
+            comment_id=first.comment.id,
+            member_id=72,
+            value=1,
+            thread=thread,
+            subject="s72",
+            page_after=oldest,
+        )
+    )
+    assert reacted.page.comments[0].likes == 1 and reacted.page.comments[0].my_reaction == 1
+    assert reacted.page == await listed(72)
+
+    reported = await stub.ReportComment(
+        social_pb2.ReportCommentRequest(
+            comment_id=first.comment.id,
+            member_id=73,
+            thread=thread,
+            subject="s73",
+            reason="spam",
+            page_after=oldest,
+        )
+    )
+    assert reported.counted and reported.page == await listed(73)
+
+    deleted = await stub.DeleteComment(
+        social_pb2.DeleteCommentRequest(
+            community_id=community_id,
+            comment_id=first.comment.id,
+            member_id=71,
+            thread=thread,
+            page_after=oldest,
+        )
+    )
+    assert deleted.deleted
+    assert [c.text for c in deleted.page.comments] == ["comment p2", "comment p3"]
+    assert deleted.page == await listed(71)
+    assert deleted.page.total == 2

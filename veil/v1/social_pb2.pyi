@@ -227,6 +227,7 @@ class AddCommentRequest(_message.Message):
     RULES_FIELD_NUMBER: _builtins.int
     ENTITIES_FIELD_NUMBER: _builtins.int
     SHADOW_FIELD_NUMBER: _builtins.int
+    PAGE_AFTER_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
     member_id: _builtins.int
@@ -253,6 +254,10 @@ class AddCommentRequest(_message.Message):
     def entities(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.TextEntity]:
         """Telegram's entities of text (offsets in UTF-16 units of text as sent)."""
 
+    @_builtins.property
+    def page_after(self) -> Global___PageAfter:
+        """The page to answer with (PageAfter), for the writer as viewer."""
+
     def __init__(
         self,
         *,
@@ -266,10 +271,11 @@ class AddCommentRequest(_message.Message):
         rules: _common_pb2.CommentRules | None = ...,
         entities: _abc.Iterable[_common_pb2.TextEntity] | None = ...,
         shadow: _builtins.bool = ...,
+        page_after: Global___PageAfter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["rules", b"rules", "thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page_after", b"page_after", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "entities", b"entities", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "parent_id", b"parent_id", "rules", b"rules", "shadow", b"shadow", "text", b"text", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "entities", b"entities", "idempotency_key", b"idempotency_key", "member_id", b"member_id", "page_after", b"page_after", "parent_id", b"parent_id", "rules", b"rules", "shadow", b"shadow", "text", b"text", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -282,21 +288,27 @@ class AddCommentResponse(_message.Message):
     COMMENT_FIELD_NUMBER: _builtins.int
     CREATED_FIELD_NUMBER: _builtins.int
     THREAD_COUNT_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
     created: _builtins.bool
     thread_count: _builtins.int
     """Visible comments of the thread after this one."""
     @_builtins.property
     def comment(self) -> Global___Comment: ...
+    @_builtins.property
+    def page(self) -> Global___ListCommentsResponse:
+        """With page_after: that page after this write."""
+
     def __init__(
         self,
         *,
         comment: Global___Comment | None = ...,
         created: _builtins.bool = ...,
         thread_count: _builtins.int = ...,
+        page: Global___ListCommentsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "created", b"created", "thread_count", b"thread_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment", b"comment", "created", b"created", "page", b"page", "thread_count", b"thread_count"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -365,6 +377,41 @@ class ListCommentsResponse(_message.Message):
 Global___ListCommentsResponse: _TypeAlias = ListCommentsResponse  # noqa: Y015
 
 @_typing.final
+class PageAfter(_message.Message):
+    """A write that asks for it answers with the thread page its writer sees next
+    (read on the primary, after the write): the gateway re-renders from it
+    instead of a second call.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_FIELD_NUMBER: _builtins.int
+    OFFSET_FIELD_NUMBER: _builtins.int
+    SORT_FIELD_NUMBER: _builtins.int
+    LAST_FIELD_NUMBER: _builtins.int
+    limit: _builtins.int
+    """1..50; 0 asks for nothing."""
+    offset: _builtins.int
+    sort: Global___CommentSort.ValueType
+    last: _builtins.bool
+    """The last page (the offset is ignored): where a new comment lands."""
+    def __init__(
+        self,
+        *,
+        limit: _builtins.int = ...,
+        offset: _builtins.int = ...,
+        sort: Global___CommentSort.ValueType = ...,
+        last: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["last", b"last", "limit", b"limit", "offset", b"offset", "sort", b"sort"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PageAfter: _TypeAlias = PageAfter  # noqa: Y015
+
+@_typing.final
 class EraseSocialMemberRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -425,6 +472,7 @@ class ReactRequest(_message.Message):
     VALUE_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
     SUBJECT_FIELD_NUMBER: _builtins.int
+    PAGE_AFTER_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
@@ -440,6 +488,10 @@ class ReactRequest(_message.Message):
         a confession that is no longer open, is NOT_FOUND.
         """
 
+    @_builtins.property
+    def page_after(self) -> Global___PageAfter:
+        """The page to answer with (PageAfter), for the writer as viewer."""
+
     def __init__(
         self,
         *,
@@ -449,10 +501,11 @@ class ReactRequest(_message.Message):
         value: _builtins.int = ...,
         thread: Global___ThreadContext | None = ...,
         subject: _builtins.str = ...,
+        page_after: Global___PageAfter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page_after", b"page_after", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "subject", b"subject", "thread", b"thread", "value", b"value"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "page_after", b"page_after", "subject", b"subject", "thread", b"thread", "value", b"value"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -465,19 +518,25 @@ class ReactResponse(_message.Message):
     LIKES_FIELD_NUMBER: _builtins.int
     DISLIKES_FIELD_NUMBER: _builtins.int
     MY_REACTION_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
     likes: _builtins.int
     dislikes: _builtins.int
     my_reaction: _builtins.int
+    @_builtins.property
+    def page(self) -> Global___ListCommentsResponse:
+        """With page_after: that page after this write."""
+
     def __init__(
         self,
         *,
         likes: _builtins.int = ...,
         dislikes: _builtins.int = ...,
         my_reaction: _builtins.int = ...,
+        page: Global___ListCommentsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dislikes", b"dislikes", "likes", b"likes", "my_reaction", b"my_reaction"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dislikes", b"dislikes", "likes", b"likes", "my_reaction", b"my_reaction", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -494,6 +553,7 @@ class ReportCommentRequest(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     REPORTER_FIELD_NUMBER: _builtins.int
     RULES_FIELD_NUMBER: _builtins.int
+    PAGE_AFTER_FIELD_NUMBER: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
     subject: _builtins.str
@@ -512,6 +572,10 @@ class ReportCommentRequest(_message.Message):
     def rules(self) -> _common_pb2.CommentRules:
         """The community's threshold (report_threshold_hundredths)."""
 
+    @_builtins.property
+    def page_after(self) -> Global___PageAfter:
+        """The page to answer with (PageAfter), for the writer as viewer."""
+
     def __init__(
         self,
         *,
@@ -522,10 +586,11 @@ class ReportCommentRequest(_message.Message):
         reason: _builtins.str = ...,
         reporter: _common_pb2.ReporterStanding | None = ...,
         rules: _common_pb2.CommentRules | None = ...,
+        page_after: Global___PageAfter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["reporter", b"reporter", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page_after", b"page_after", "reporter", b"reporter", "rules", b"rules", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "reason", b"reason", "reporter", b"reporter", "rules", b"rules", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "member_id", b"member_id", "page_after", b"page_after", "reason", b"reason", "reporter", b"reporter", "rules", b"rules", "subject", b"subject", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -539,6 +604,7 @@ class ReportCommentResponse(_message.Message):
     HIDDEN_FIELD_NUMBER: _builtins.int
     WEIGHT_FIELD_NUMBER: _builtins.int
     TOTAL_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
     counted: _builtins.bool
     """False when this member had reported it before."""
     hidden: _builtins.bool
@@ -547,6 +613,10 @@ class ReportCommentResponse(_message.Message):
     """The weight this report counted with, in hundredths (see the README)."""
     total: _builtins.int
     """The comment's weighted total now, in hundredths."""
+    @_builtins.property
+    def page(self) -> Global___ListCommentsResponse:
+        """With page_after: that page after this write."""
+
     def __init__(
         self,
         *,
@@ -554,10 +624,11 @@ class ReportCommentResponse(_message.Message):
         hidden: _builtins.bool = ...,
         weight: _builtins.int = ...,
         total: _builtins.int = ...,
+        page: Global___ListCommentsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "hidden", b"hidden", "total", b"total", "weight", b"weight"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["counted", b"counted", "hidden", b"hidden", "page", b"page", "total", b"total", "weight", b"weight"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -571,11 +642,16 @@ class DeleteCommentRequest(_message.Message):
     COMMENT_ID_FIELD_NUMBER: _builtins.int
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     THREAD_FIELD_NUMBER: _builtins.int
+    PAGE_AFTER_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     comment_id: _builtins.int
     member_id: _builtins.int
     @_builtins.property
     def thread(self) -> Global___ThreadContext: ...
+    @_builtins.property
+    def page_after(self) -> Global___PageAfter:
+        """The page to answer with (PageAfter), for the writer as viewer."""
+
     def __init__(
         self,
         *,
@@ -583,10 +659,11 @@ class DeleteCommentRequest(_message.Message):
         comment_id: _builtins.int = ...,
         member_id: _builtins.int = ...,
         thread: Global___ThreadContext | None = ...,
+        page_after: Global___PageAfter | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["thread", b"thread"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page_after", b"page_after", "thread", b"thread"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "thread", b"thread"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["comment_id", b"comment_id", "community_id", b"community_id", "member_id", b"member_id", "page_after", b"page_after", "thread", b"thread"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -597,15 +674,21 @@ class DeleteCommentResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     DELETED_FIELD_NUMBER: _builtins.int
+    PAGE_FIELD_NUMBER: _builtins.int
     deleted: _builtins.bool
+    @_builtins.property
+    def page(self) -> Global___ListCommentsResponse:
+        """With page_after: that page after this write."""
+
     def __init__(
         self,
         *,
         deleted: _builtins.bool = ...,
+        page: Global___ListCommentsResponse | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["page", b"page"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted", "page", b"page"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

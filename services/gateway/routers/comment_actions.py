@@ -35,7 +35,7 @@ from services.gateway.routers.threads import (
     render,
     unavailable,
 )
-from services.gateway.service_types import Thread, ThreadNotFoundError, not_found
+from services.gateway.service_types import Thread, ThreadNotFoundError, not_found, page_after
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU, report_reasons_keyboard
 from veil.contracts.callbacks import (
@@ -48,16 +48,18 @@ from veil.contracts.callbacks import (
 from veil.contracts.lengths import COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE
 from veil.core.grpc_errors import member_refusal
 from veil.v1 import confessions_pb2
+from veil.v1.social_pb2 import ListCommentsResponse, PageAfter
 
 router = Router(name="comment-actions")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
-# What one press does, given the member and the thread; its notice (or None).
+# What one press does, given the member, the thread and the page to answer
+# with: its notice (or None) and that page after it (None: read it afresh).
 Act = Callable[
-    [ServiceClients, confessions_pb2.RegisterMemberResponse, Thread, CommentAction],
-    Awaitable[str | None],
+    [ServiceClients, confessions_pb2.RegisterMemberResponse, Thread, CommentAction, PageAfter],
+    Awaitable[tuple[str | None, ListCommentsResponse | None]],
 ]
 # The numbers of the reasons a report button can carry (0 asks for one).
 REASON_CODES = frozenset(range(1, len(REPORT_REASONS) + 1))
@@ -74,11 +76,11 @@ async def _react(
     member: confessions_pb2.RegisterMemberResponse,
     thread: Thread,
     data: CommentAction,
-) -> str | None:
+    after: PageAfter,
+) -> tuple[str | None, ListCommentsResponse | None]:
     # One reaction and one report per protected subject: /deleteme and a new
     # /start do not give a second one.
-    await services.react(thread, member.member, data.comment, data.value)
-    return None
+    return None, await services.react(thread, member.member, data.comment, data.value, after)
 
 
 async def _report(
@@ -86,12 +88,13 @@ async def _report(
     member: confessions_pb2.RegisterMemberResponse,
     thread: Thread,
     data: CommentAction,
-) -> str | None:
+    after: PageAfter,
+) -> tuple[str | None, ListCommentsResponse | None]:
     reason = report_reason(data.value)
     assert reason is not None  # the handler's filter lets reasons only through
     # Weighted by the reporter's standing; the threshold is the community's.
-    counted = await services.report(thread, member, data.comment, reason)
-    return texts.REPORTED if counted else texts.REPORTED_ALREADY
+    counted, shown = await services.report(thread, member, data.comment, reason, after)
+    return texts.REPORTED if counted else texts.REPORTED_ALREADY, shown
 
 
 async def _remove(
@@ -99,9 +102,12 @@ async def _remove(
     member: confessions_pb2.RegisterMemberResponse,
     thread: Thread,
     data: CommentAction,
-) -> str | None:
-    deleted = await services.delete_comment(thread, int(member.member.id), data.comment)
-    return texts.COMMENT_DELETED if deleted else texts.ONLY_OWN_COMMENTS
+    after: PageAfter,
+) -> tuple[str | None, ListCommentsResponse | None]:
+    deleted, shown = await services.delete_comment(
+        thread, int(member.member.id), data.comment, after
+    )
+    return texts.COMMENT_DELETED if deleted else texts.ONLY_OWN_COMMENTS, shown
 
 
 async def _act(
@@ -113,14 +119,17 @@ async def _act(
     state: FSMContext,
     act: Act,
 ) -> None:
-    """Do ``act`` for the member in the pressed thread, then re-render the page."""
+    """Do ``act`` for the member in the pressed thread, then re-render the page
+    (the one the act's answer brought: no second call)."""
     registered = await member(data.number)
     if registered.standing.banned and act is not _remove:
         await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
         return
     try:
         member_id, thread = await member_and_thread(member, community, data.number)
-        notice = await act(services, registered, thread, data)
+        notice, shown = await act(
+            services, registered, thread, data, page_after(data.page, data.sort)
+        )
     except ThreadNotFoundError:
         await unavailable(query, data.number)
         return
@@ -133,10 +142,19 @@ async def _act(
         except ThreadNotFoundError:
             await unavailable(query, data.number)
             return
-        notice = texts.COMMENT_GONE
+        notice, shown = texts.COMMENT_GONE, None
     # The page re-rendered shows the same thread: no second lookup.
     await refresh(
-        query, services, member_id, thread, state, data.page, data.sort, notice, own_write=True
+        query,
+        services,
+        member_id,
+        thread,
+        state,
+        data.page,
+        data.sort,
+        notice,
+        own_write=True,
+        shown=shown,
     )
 
 
@@ -253,6 +271,8 @@ async def write(
             f"comment:{data['key']}",
             trimmed_entities(message.text or "", message.entities),
             shadow=standing.shadowed,
+            # The page the comment landed on (the last), read after it.
+            after=page_after(0, 0, last=True),
         )
     except ThreadNotFoundError:
         await reply(message, texts.thread_unavailable(number), reply_markup=MAIN_MENU)
@@ -272,6 +292,9 @@ async def write(
         return
     await mark_own_write(state)
     last_page = max(0, (int(added.thread_count) - 1) // COMMENTS_PAGE_SIZE)
-    rendered, markup = await render(services, member_id, thread, state, last_page, 0)
+    shown = added.page if added.HasField("page") else None
+    rendered, markup = await render(
+        services, member_id, thread, state, last_page, 0, own_write=True, shown=shown
+    )
     await reply(message, rendered, reply_markup=markup)
     await state.set_state(None)

@@ -25,6 +25,7 @@ from services.gateway.service_types import Thread, ThreadNotFoundError, open_thr
 from services.gateway.views import texts, thread_page
 from veil.contracts.callbacks import ThreadView
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
+from veil.v1.social_pb2 import ListCommentsResponse
 
 router = Router(name="threads")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
@@ -75,12 +76,15 @@ async def render(
     sort: int,
     *,
     own_write: bool = False,
+    shown: ListCommentsResponse | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The thread message and its buttons, for page ``page`` in order ``sort``."""
+    """The thread message and its buttons, for page ``page`` in order ``sort``
+    (``shown``: that page, when a write's answer brought it)."""
     # Right after the member's own reaction, report or deletion the page is read
     # from the primary: the replica may not have replayed that write yet.
     consistent = own_write or await _fresh(state)
-    shown = await services.comments(thread, member_id, page, sort, consistent=consistent)
+    if shown is None:
+        shown = await services.comments(thread, member_id, page, sort, consistent=consistent)
     if not shown.comments and page > 0:
         # The page emptied (deletions, hiding): show the last one that has comments.
         page = max(0, (shown.total - 1) // COMMENTS_PAGE_SIZE)
@@ -141,9 +145,13 @@ async def refresh(
     notice: str | None = None,
     *,
     own_write: bool = False,
+    shown: ListCommentsResponse | None = None,
 ) -> None:
-    """Answer the press (with ``notice``) and re-render the pressed thread message."""
-    text, markup = await render(services, member_id, thread, state, page, sort, own_write=own_write)
+    """Answer the press (with ``notice``) and re-render the pressed thread message
+    (``shown``: the page, when a write's answer brought it)."""
+    text, markup = await render(
+        services, member_id, thread, state, page, sort, own_write=own_write, shown=shown
+    )
     await answer_query(query, notice)
     if isinstance(query.message, Message):
         await edit_text(query.message, text, markup)
