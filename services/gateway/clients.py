@@ -25,6 +25,7 @@ from services.gateway.service_types import (
     Thread,
     ThreadNotFoundError,
     actor,
+    answered_page,
     not_found,
     open_thread,
 )
@@ -236,7 +237,7 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                 page_after=after,
             )
         )
-        return response.page if response.HasField("page") else None
+        return answered_page(response)
 
     async def delete_comment(
         self,
@@ -256,7 +257,7 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                 page_after=after,
             )
         )
-        return bool(response.deleted), response.page if response.HasField("page") else None
+        return bool(response.deleted), answered_page(response)
 
     async def moderate_comment(self, thread: Thread, comment: int, action: HiddenButton) -> bool:
         """An admin's decision on a hidden (or rule-flagged) comment; False when

@@ -8,7 +8,7 @@ stubs; kept apart so that each module stays short.
 from __future__ import annotations
 
 from services.gateway.registry import CommunityEntry
-from services.gateway.service_types import Thread, reporter_standing
+from services.gateway.service_types import Thread, answered_page, reporter_standing
 from veil.contracts.callbacks import ReportReason
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
 
@@ -43,7 +43,7 @@ class ReportCalls:
                 page_after=after,
             )
         )
-        return bool(response.counted), response.page if response.HasField("page") else None
+        return bool(response.counted), answered_page(response)
 
     async def report_confession(
         self, thread: Thread, member: confessions_pb2.RegisterMemberResponse, reason: ReportReason

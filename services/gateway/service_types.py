@@ -83,6 +83,20 @@ def page_after(page: int, sort: int, *, last: bool = False) -> social_pb2.PageAf
     )
 
 
+# The writes whose answer may bring the page their writer sees next.
+PageAnswer = (
+    social_pb2.AddCommentResponse
+    | social_pb2.ReactResponse
+    | social_pb2.ReportCommentResponse
+    | social_pb2.DeleteCommentResponse
+)
+
+
+def answered_page(response: PageAnswer) -> social_pb2.ListCommentsResponse | None:
+    """The page a write answered with (``page_after``); None when it brought none."""
+    return response.page if response.HasField("page") else None
+
+
 def reporter_standing(member: confessions_pb2.Member) -> common_pb2.ReporterStanding:
     """The part of a report's weight the confessions service knows: days since
     joining and approved confessions (RegisterMember's member)."""

@@ -71,17 +71,18 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
             raise InvalidInputError("idempotency_key is required")
         added = await self._store_comment(request, thread, checked)
         row, count = added.row, added.visible
+        response = pb.AddCommentResponse(
+            comment=pages.comment(row),
+            created=added.created,
+            thread_count=count,
+            page=await pages.page_after(
+                self._repository, request.page_after, thread, request.member_id, count
+            ),
+        )
         if row.status == SHADOW:
             # Nobody else learns of it: no counter edit, no notice, and no
             # flag card (only its writer sees it: there is nothing to act on).
-            return pb.AddCommentResponse(
-                comment=pages.comment(row),
-                created=added.created,
-                thread_count=count,
-                page=await pages.page_after(
-                    self._repository, request.page_after, thread, request.member_id, count
-                ),
-            )
+            return response
         if checked.flagged:
             # A rule flagged it: the admins get a card (the same key on a redelivery).
             await safety.flag_card(self._outbox, thread, row, checked.flagged)
@@ -102,14 +103,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
                 event_key=f"comment:{row.id}",
             ),
         )
-        return pb.AddCommentResponse(
-            comment=pages.comment(row),
-            created=added.created,
-            thread_count=count,
-            page=await pages.page_after(
-                self._repository, request.page_after, thread, request.member_id, count
-            ),
-        )
+        return response
 
     async def _store_comment(
         self,

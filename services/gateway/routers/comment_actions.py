@@ -35,7 +35,13 @@ from services.gateway.routers.threads import (
     render,
     unavailable,
 )
-from services.gateway.service_types import Thread, ThreadNotFoundError, not_found, page_after
+from services.gateway.service_types import (
+    Thread,
+    ThreadNotFoundError,
+    answered_page,
+    not_found,
+    page_after,
+)
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU, report_reasons_keyboard
 from veil.contracts.callbacks import (
@@ -292,9 +298,15 @@ async def write(
         return
     await mark_own_write(state)
     last_page = max(0, (int(added.thread_count) - 1) // COMMENTS_PAGE_SIZE)
-    shown = added.page if added.HasField("page") else None
     rendered, markup = await render(
-        services, member_id, thread, state, last_page, 0, own_write=True, shown=shown
+        services,
+        member_id,
+        thread,
+        state,
+        last_page,
+        0,
+        own_write=True,
+        shown=answered_page(added),
     )
     await reply(message, rendered, reply_markup=markup)
     await state.set_state(None)
