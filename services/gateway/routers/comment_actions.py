@@ -42,7 +42,7 @@ from services.gateway.service_types import (
     not_found,
     page_after,
 )
-from services.gateway.views import texts
+from services.gateway.views import texts, thread_page
 from services.gateway.views.keyboards import MAIN_MENU, report_reasons_keyboard
 from veil.contracts.callbacks import (
     REPORT_REASONS,
@@ -51,7 +51,7 @@ from veil.contracts.callbacks import (
     Compose,
     report_reason,
 )
-from veil.contracts.lengths import COMMENT_MAX_LENGTH, COMMENTS_PAGE_SIZE
+from veil.contracts.lengths import COMMENT_MAX_LENGTH
 from veil.core.grpc_errors import member_refusal
 from veil.v1 import confessions_pb2
 from veil.v1.social_pb2 import ListCommentsResponse, PageAfter
@@ -297,7 +297,7 @@ async def write(
         await state.set_state(None)
         return
     await mark_own_write(state)
-    last_page = max(0, (int(added.thread_count) - 1) // COMMENTS_PAGE_SIZE)
+    last_page = thread_page.page_count(int(added.thread_count)) - 1
     rendered, markup = await render(
         services,
         member_id,

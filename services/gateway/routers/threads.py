@@ -24,7 +24,6 @@ from services.gateway.replies import answer_query, edit_text, reply
 from services.gateway.service_types import Thread, ThreadNotFoundError, open_thread
 from services.gateway.views import texts, thread_page
 from veil.contracts.callbacks import ThreadView
-from veil.contracts.lengths import COMMENTS_PAGE_SIZE
 from veil.v1.social_pb2 import ListCommentsResponse
 
 router = Router(name="threads")
@@ -87,7 +86,7 @@ async def render(
         shown = await services.comments(thread, member_id, page, sort, consistent=consistent)
     if not shown.comments and page > 0:
         # The page emptied (deletions, hiding): show the last one that has comments.
-        page = max(0, (shown.total - 1) // COMMENTS_PAGE_SIZE)
+        page = thread_page.page_count(shown.total) - 1
         shown = await services.comments(thread, member_id, page, sort, consistent=consistent)
     number = thread.context.confession_number
     return (
