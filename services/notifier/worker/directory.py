@@ -123,20 +123,14 @@ class Publications:
         request = confessions_pb2.RecordCardRequest(
             community_id=community_id, confession_id=confession_id, message_id=message_id
         )
-        for attempt in range(2):
-            try:
-                await self._confessions.RecordCard(request)
-            except grpc.aio.AioRpcError as error:
-                log.warning(
-                    "RecordCard failed",
-                    extra={"community": community_id, "code": error.code().name},
-                )
-                if error.code() != grpc.StatusCode.UNAVAILABLE or attempt:
-                    return False
-                await asyncio.sleep(0.2)
-                continue
-            return True
-        return False
+        answer = await with_retries(
+            self._confessions.RecordCard,
+            request,
+            community_id,
+            2,
+            retry_on=frozenset({grpc.StatusCode.UNAVAILABLE}),
+        )
+        return answer is not None
 
 
 async def with_retries(
@@ -144,9 +138,12 @@ async def with_retries(
     request: Request,
     community_id: int,
     attempts: int,
+    *,
+    retry_on: frozenset[grpc.StatusCode] | None = None,
 ) -> Response | None:
-    """``call(request)``, tried up to ``attempts`` times with growing pauses;
-    None when every attempt failed (each failure is logged)."""
+    """``call(request)``, tried up to ``attempts`` times with growing pauses
+    (only after a failure with a code in ``retry_on``, when given); None when
+    it never succeeded (each failure is logged)."""
     for attempt in range(1, attempts + 1):
         try:
             return await call(request)
@@ -160,6 +157,8 @@ async def with_retries(
                     "attempt": attempt,
                 },
             )
+            if retry_on is not None and error.code() not in retry_on:
+                return None
             if attempt < attempts:
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
     return None
