@@ -107,6 +107,15 @@ class CommunitiesRepository:
             raise CommunityNotFoundError(community_id)
         return _community(row, self.seal)
 
+    async def bot_id(self, community_id: int) -> int:
+        """The community's bot id (fixed for a community's life: rows are keyed by it)."""
+        statement = select(communities.c.bot_id).where(communities.c.id == community_id)
+        async with self._db.read_own() as conn:
+            bot_id = (await conn.execute(statement)).scalar_one_or_none()
+        if bot_id is None:
+            raise CommunityNotFoundError(community_id)
+        return int(bot_id)
+
     async def list_communities(self) -> list[CommunityRow]:
         """Every community, oldest first. Read from the primary: the set is tiny
         and a gateway must see a community as soon as it was added."""

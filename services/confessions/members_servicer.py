@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import grpc
 
 from services.confessions import domain, mapping, membership
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository, SubjectOf
@@ -28,7 +29,9 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         protection: ProtectionRepository,
         outbox: Outbox,
         subject_of: SubjectOf,
+        cards: CardRetirement,
     ) -> None:
+        self._cards = cards
         self._repository = repository
         self._communities = communities
         self._protection = protection
@@ -97,6 +100,7 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
             self._protection,
             self._communities,
             self._outbox,
+            self._cards,
             request.community_id,
             request.member_id,
             until=until,
@@ -147,6 +151,7 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         erased = await membership.erase(
             self._repository,
             self._outbox,
+            self._cards,
             community_id,
             chat_id,
             self._subject_of(community_id, chat_id),
@@ -160,8 +165,12 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         self, request: pb.SetNotificationsRequest, context: grpc.aio.ServicerContext
     ) -> pb.MemberStanding:
         """Turn the actor's optional notifications on or off."""
-        enabled = await self._repository.set_notifications(
-            request.actor.community_id, request.actor.telegram_user_id, request.enabled
+        enabled = await membership.set_notifications(
+            self._repository,
+            self._cards,
+            request.actor.community_id,
+            request.actor.telegram_user_id,
+            request.enabled,
         )
         return pb.MemberStanding(notifications_enabled=enabled)
 
@@ -169,7 +178,9 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         self, request: pb.MarkUnreachableRequest, context: grpc.aio.ServicerContext
     ) -> pb.MarkUnreachableResponse:
         """The member's chat answered 403: skip notices to them until they write again."""
-        await self._repository.mark_unreachable(request.community_id, request.telegram_user_id)
+        await membership.mark_unreachable(
+            self._repository, self._cards, request.community_id, request.telegram_user_id
+        )
         return pb.MarkUnreachableResponse()
 
     async def GetProfile(

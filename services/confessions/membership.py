@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from services.confessions import notify_members, outgoing, registration
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.protection import ProtectionRepository
@@ -42,6 +43,7 @@ async def ban(
     protection: ProtectionRepository,
     communities: CommunitiesRepository,
     outbox: Outbox,
+    cards: CardRetirement,
     community_id: int,
     member_id: int,
     *,
@@ -50,10 +52,26 @@ async def ban(
     label: str,
     shadow: bool = False,
 ) -> BanRow:
-    """Ban a member's subject and tell them, once per ban (a shadow ban: nobody)."""
+    """Ban a member's subject and tell them, once per ban (a shadow ban: nobody).
+
+    The member's card is retired in the ban's transaction and after it: their
+    next update asks the service, which answers with the ban."""
+    retired: list[str] = []
+
+    async def retire(telegram_id: int) -> None:
+        retired[:] = await cards.member_keys(community_id, telegram_id)
+        await cards.retire(retired)
+
     row, telegram_id = await protection.ban(
-        community_id, member_id, until=until, reason=reason, label=label, shadow=shadow
+        community_id,
+        member_id,
+        until=until,
+        reason=reason,
+        label=label,
+        shadow=shadow,
+        before_change=retire,
     )
+    await cards.retire_again(retired)
     if shadow:
         return row
     community = await communities.get_community(community_id)
@@ -120,18 +138,25 @@ async def notify(
 async def erase(
     repository: MembersRepository,
     outbox: Outbox,
+    cards: CardRetirement,
     community_id: int,
     telegram_user_id: int,
     subject: str,
 ) -> tuple[Erasure, int] | None:
     """Erase the member and their confessions; their channel posts are changed as
-    the community chose ("[deleted]", or deleted) and their cards withdrawn.
+    the community chose ("[deleted]", or deleted) and their cards withdrawn
+    (the admin chat's, and the gateway's of the member and their threads).
 
     None when they were erased already (the queue is erased again: a retry
     after a failure in between).
     """
+    retired: list[str] = []
 
     async def queue_channel_edits(erasure: Erasure) -> None:
+        retired[:] = await cards.member_keys(community_id, telegram_user_id) + cards.thread_keys(
+            community_id, (post.number for post in erasure.posts)
+        )
+        await cards.retire(retired)
         await outbox.send(
             outgoing.erasure_calls(community_id, erasure)
             + outgoing.withdrawal_calls(community_id, erasure)
@@ -151,7 +176,33 @@ async def erase(
     )
     if erased is None:
         await outbox.erase(community_id, [telegram_user_id], [])
+    await cards.retire_again(retired)
     return erased
+
+
+async def set_notifications(
+    repository: MembersRepository,
+    cards: CardRetirement,
+    community_id: int,
+    telegram_user_id: int,
+    enabled: bool,
+) -> bool:
+    """Turn the member's optional notices on or off (their card retired around
+    it); returns the stored value."""
+    async with cards.around(await cards.member_keys(community_id, telegram_user_id)):
+        return await repository.set_notifications(community_id, telegram_user_id, enabled)
+
+
+async def mark_unreachable(
+    repository: MembersRepository,
+    cards: CardRetirement,
+    community_id: int,
+    telegram_user_id: int,
+) -> None:
+    """The member's chat answered 403: notices skip them until they write again,
+    which their next RegisterMember notices (their card is retired around it)."""
+    async with cards.around(await cards.member_keys(community_id, telegram_user_id)):
+        await repository.mark_unreachable(community_id, telegram_user_id)
 
 
 def _check_notice(notice: pb.MemberNotice) -> None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.confessions import decision, domain, membership, outgoing
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.protection import ProtectionRepository
@@ -66,6 +67,7 @@ class Moderation:
     communities: CommunitiesRepository
     protection: ProtectionRepository
     outbox: Outbox
+    cards: CardRetirement
 
 
 async def moderate(deps: Moderation, press: Press) -> Decision:
@@ -91,6 +93,7 @@ async def moderate(deps: Moderation, press: Press) -> Decision:
             deps.protection,
             deps.communities,
             deps.outbox,
+            deps.cards,
             press.community_id,
             stands.member_id,
             until=None,

@@ -11,7 +11,7 @@ label.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -69,8 +69,12 @@ class ProtectionRepository:
         reason: str,
         label: str,
         shadow: bool = False,
+        before_change: Callable[[int], Awaitable[None]] | None = None,
     ) -> tuple[BanRow, int]:
         """Ban a member's subject: (the ban, the member's Telegram id, to tell them).
+
+        ``before_change`` is given the Telegram id in the transaction, before
+        the ban is written (a failure there rolls it back).
 
         Each label is its own ban: banning one member as "confession #12" and
         as "Misty Heron 417" makes two. The same label again (a retried
@@ -80,6 +84,8 @@ class ProtectionRepository:
         async with self._db.write() as conn:
             telegram_id = await self._seal.open_member(conn, community_id, member_id)
             subject = self._subject_of(community_id, telegram_id)
+            if before_change is not None:
+                await before_change(int(telegram_id))
             # Two identical /ban commands at once make one ban.
             await conn.execute(
                 select(func.pg_advisory_xact_lock(func.hashtext(f"ban:{subject}:{label.lower()}")))

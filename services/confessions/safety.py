@@ -16,6 +16,7 @@ import grpc
 
 from services.confessions import conversations as conv
 from services.confessions import membership
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.conversations import ConversationsRepository
 from services.confessions.protection import ProtectionRepository, SubjectOf
@@ -80,7 +81,9 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
         protection: ProtectionRepository,
         outbox: Outbox,
         subject_of: SubjectOf,
+        cards: CardRetirement,
     ) -> None:
+        self._cards = cards
         self._warns = warns
         self._conversations = conversations
         self._write_limit = write_limit
@@ -135,6 +138,7 @@ class SafetyServicer(spb_grpc.SafetyServiceServicer):
                 self._protection,
                 self._communities,
                 self._outbox,
+                self._cards,
                 request.community_id,
                 request.member_id,
                 until=datetime.now(UTC) + timedelta(seconds=rules.warn_ban_seconds),

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from redis.asyncio.cluster import RedisCluster
 
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.communities_servicer import CommunitiesServicer
 from services.confessions.confessions_repository import ConfessionsRepository
@@ -59,6 +60,7 @@ class _Wiring:
     communities: CommunitiesRepository
     protection: ProtectionRepository
     warns: WarnsRepository
+    cards: CardRetirement
 
 
 async def _build(
@@ -85,15 +87,18 @@ async def _build(
 
     start_pruner(closing, settings.retention_interval_seconds, prune)
     communities = CommunitiesRepository(db, seal)
+    cards = CardRetirement(redis, key, communities)
     return _registrations(
-        _Wiring(settings, seal, db, redis, outbox, subject_of, communities, protection, warns)
+        _Wiring(
+            settings, seal, db, redis, outbox, subject_of, communities, protection, warns, cards
+        )
     )
 
 
 def _registrations(w: _Wiring) -> list[Registration]:
     """The communities, members, confessions and safety servicers."""
     moderation = Moderation(
-        ConfessionsRepository(w.db, w.seal), w.communities, w.protection, w.outbox
+        ConfessionsRepository(w.db, w.seal), w.communities, w.protection, w.outbox, w.cards
     )
     return [
         Registration.of(
@@ -107,7 +112,12 @@ def _registrations(w: _Wiring) -> list[Registration]:
             "MembersService",
             confessions_pb2_grpc.add_MembersServiceServicer_to_server,
             MembersServicer(
-                MembersRepository(w.db, w.seal), w.communities, w.protection, w.outbox, w.subject_of
+                MembersRepository(w.db, w.seal),
+                w.communities,
+                w.protection,
+                w.outbox,
+                w.subject_of,
+                w.cards,
             ),
         ),
         Registration.of(
@@ -135,6 +145,7 @@ def _registrations(w: _Wiring) -> list[Registration]:
                 protection=w.protection,
                 outbox=w.outbox,
                 subject_of=w.subject_of,
+                cards=w.cards,
             ),
         ),
     ]

@@ -98,7 +98,10 @@ class TakeDownRpcs:
     ) -> pb.TakeDownConfessionResponse:
         """Delete a reported confession and its channel post (once, whoever asks
         first); a repeated call queues the post's deletion again (the same key)."""
-        taken = await take_down(self._repository.db, request.community_id, request.number)
+        cards = self._moderation.cards
+        # The thread's card goes with it (the gateway's answer to "which thread").
+        async with cards.around(cards.thread_keys(request.community_id, [request.number])):
+            taken = await take_down(self._repository.db, request.community_id, request.number)
         if taken is None:
             return pb.TakeDownConfessionResponse(done=False)
         if taken.deletion is not None:

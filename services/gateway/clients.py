@@ -28,6 +28,7 @@ from services.gateway.service_types import (
     answered_page,
     not_found,
     open_thread,
+    thread_rules,
 )
 from veil.contracts.callbacks import FLAG_BUTTONS, CardButton, HiddenButton
 from veil.contracts.lengths import COMMENTS_PAGE_SIZE
@@ -208,7 +209,7 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                 text=text,
                 idempotency_key=key,
                 thread=thread.context,
-                rules=member.comment_rules,
+                rules=thread_rules(member),
                 entities=as_proto(entities),
                 shadow=shadow,
                 page_after=after,

@@ -25,7 +25,7 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 from redis.asyncio.cluster import RedisCluster
 
-from services.gateway.guard import member_tag
+from veil.contracts.cards import member_tag
 from veil.core.hashing import keyed_token
 
 

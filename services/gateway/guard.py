@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
 
-from veil.core.hashing import keyed_token
+from veil.contracts.cards import member_tag
 
 # KEYS[1] claim key, KEYS[2] bucket key, KEYS[3..] keys to read when the update goes ahead.
 # ARGV: in-flight TTL (s), burst, refill per ms, bucket TTL (ms).
@@ -54,25 +54,25 @@ return {3, wait}
 """
 
 
-# KEYS[1] claim key, KEYS[2..] records to write. ARGV[1] done TTL (s), then per
-# record its value ('' deletes it) and TTL (s).
+# KEYS[1] claim key, KEYS[2..] records to write. ARGV[1] done TTL (s), ARGV[2]
+# how many of the records (the first ones) are written unconditionally, then
+# per record its value ('' deletes it) and TTL (s). The rest are created only
+# where no key is (a card, never over a tombstone: veil/contracts/cards.py).
 _FINISH_SCRIPT = """
 redis.call('SET', KEYS[1], 'd', 'EX', ARGV[1])
+local plain = tonumber(ARGV[2]) + 1
 for i = 2, #KEYS do
-  local value = ARGV[2 * i - 2]
-  if value == '' then
+  local value = ARGV[2 * i - 1]
+  if i > plain then
+    redis.call('SET', KEYS[i], value, 'EX', ARGV[2 * i], 'NX')
+  elseif value == '' then
     redis.call('DEL', KEYS[i])
   else
-    redis.call('SET', KEYS[i], value, 'EX', ARGV[2 * i - 1])
+    redis.call('SET', KEYS[i], value, 'EX', ARGV[2 * i])
   end
 end
 return 1
 """
-
-
-def member_tag(id_key: bytes, bot_id: int, user_id: int | None) -> str:
-    """The hash tag of a member's keys; keyed, so Redis never holds a Telegram id."""
-    return keyed_token(id_key, bot_id, user_id if user_id is not None else "-", length=9)
 
 
 class Verdict(enum.IntEnum):
@@ -153,20 +153,24 @@ class UpdateGuard:
         update_id: int,
         user_id: int | None,
         writes: Mapping[str, tuple[bytes | None, int]] | None = None,
+        creates: Mapping[str, tuple[bytes, int]] | None = None,
     ) -> None:
-        """Mark the update handled (later deliveries of it are duplicates) and apply ``writes``.
+        """Mark the update handled (later deliveries of it are duplicates) and apply
+        ``writes``, then ``creates`` where no key is.
 
-        ``writes``: key → (value, TTL in seconds), None deleting; the keys must
+        ``writes``: key → (value, TTL in seconds), None deleting; ``creates``:
+        key → (value, TTL), set only where the key does not exist. The keys must
         carry this member's ``tag``. One round trip, atomic.
         """
         claim_key, _ = self._keys(bot_id, update_id, user_id)
-        if not writes:
+        writes, creates = writes or {}, creates or {}
+        if not writes and not creates:
             await self._redis.set(claim_key, b"d", ex=self._done_ttl)
             return
-        args: list[bytes | int] = [self._done_ttl]
-        for value, ttl in writes.values():
+        args: list[bytes | int] = [self._done_ttl, len(writes)]
+        for value, ttl in (*writes.values(), *creates.values()):
             args += [value or b"", ttl]
-        await self._finish(keys=[claim_key, *writes], args=args)
+        await self._finish(keys=[claim_key, *writes, *creates], args=args)
 
     async def release(self, bot_id: int, update_id: int, user_id: int | None) -> None:
         """Forget the claim so that Telegram's redelivery is handled."""

@@ -1,9 +1,11 @@
 """The member behind an update, asked of the confessions service at most once.
 
 An outer middleware gives every handler a :class:`MemberLookup` as ``member``.
-It asks nothing by itself: the first handler (or filter) that awaits it makes
-the one ``RegisterMember`` call of the update, and later awaits get the same
-answer. An update that never needs the member costs no call.
+It asks nothing by itself: the first handler (or filter) that awaits it reads
+the member's card (services/gateway/cards.py: read by the update's claim, and
+a thread's card with one GET) and only without one makes the update's
+``RegisterMember`` call; later awaits get the same answer. An update that
+never needs the member costs no call.
 """
 
 from __future__ import annotations
@@ -14,35 +16,89 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, User
 
+from services.gateway.cards import Cards, MemberCardSlot
 from services.gateway.clients import ServiceClients
 from services.gateway.registry import CommunityEntry
 from veil.v1 import confessions_pb2
+
+# Handler data keys: the cards of the deployment, the card of the update.
+CARDS_KEY = "cards"
+MEMBER_CARD_KEY = "member_card"
 
 
 class MemberLookup:
     """``await member(thread=N)``: the member, their standing, and thread N's confession."""
 
-    def __init__(self, services: ServiceClients, community: CommunityEntry, user: User) -> None:
+    def __init__(
+        self,
+        services: ServiceClients,
+        community: CommunityEntry,
+        user: User,
+        cards: Cards | None = None,
+        slot: MemberCardSlot | None = None,
+    ) -> None:
         self._services = services
         self._community = community
         self._user = user
+        self._cards = cards
+        self._slot = slot
         self._known: confessions_pb2.RegisterMemberResponse | None = None
         self._thread = 0
+        # Whether the answer is the service's own (a card carries no rules).
+        self._asked = False
 
     async def __call__(
-        self, thread: int = 0, *, again: bool = False
+        self, thread: int = 0, *, again: bool = False, rules: bool = False
     ) -> confessions_pb2.RegisterMemberResponse:
         """The member; with ``thread``, that thread's confession in the same call.
 
         The answer of this update's first call is reused unless it lacks the
         thread asked for, or ``again`` asks for a fresh one (after a refusal,
-        the thread may have closed meanwhile).
+        the thread may have closed meanwhile). ``rules`` asks for the thread's
+        ``comment_rules`` too, which only the service gives (no card holds
+        them: they change with the community's settings).
         """
         known = self._known
-        if known is None or again or (thread and thread != self._thread):
-            known = await self._services.member(self._community, self._user.id, thread)
-            self._known, self._thread = known, thread
+        if (
+            known is not None
+            and not again
+            and (not thread or thread == self._thread)
+            and (self._asked or not rules)
+        ):
+            return known
+        keep_thread = False
+        if not again and not rules:
+            carded, keep_thread = await self._carded(thread)
+            if carded is not None:
+                self._known, self._thread, self._asked = carded, thread, False
+                return carded
+        known = await self._services.member(self._community, self._user.id, thread)
+        self._known, self._thread, self._asked = known, thread, True
+        if self._slot is not None:
+            self._slot.keep(known)
+        if keep_thread and self._cards is not None and known.HasField("thread"):
+            await self._cards.keep_thread(self._community.id, thread, known.thread)
         return known
+
+    async def _carded(
+        self, thread: int
+    ) -> tuple[confessions_pb2.RegisterMemberResponse | None, bool]:
+        """The answer the cards give (the thread's confession included) or None,
+        and whether to keep the thread's card once the service answered (no key
+        stood for it, or none was looked for)."""
+        member = self._known or (self._slot.member() if self._slot is not None else None)
+        if not thread:
+            return member, False
+        if member is None or self._cards is None:
+            return None, True
+        absent, card = await self._cards.thread(self._community.id, thread)
+        if card is None:
+            return None, absent
+        carded = confessions_pb2.RegisterMemberResponse()
+        carded.CopyFrom(member)
+        carded.thread.CopyFrom(card)
+        carded.ClearField("comment_rules")
+        return carded, False
 
 
 class MemberMiddleware(BaseMiddleware):
@@ -58,5 +114,7 @@ class MemberMiddleware(BaseMiddleware):
         community = data.get("community")
         services = data.get("services")
         if user is not None and community is not None and services is not None:
-            data["member"] = MemberLookup(services, community, user)
+            data["member"] = MemberLookup(
+                services, community, user, data.get(CARDS_KEY), data.get(MEMBER_CARD_KEY)
+            )
         return await handler(event, data)

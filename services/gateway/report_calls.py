@@ -8,7 +8,12 @@ stubs; kept apart so that each module stays short.
 from __future__ import annotations
 
 from services.gateway.registry import CommunityEntry
-from services.gateway.service_types import Thread, answered_page, reporter_standing
+from services.gateway.service_types import (
+    Thread,
+    answered_page,
+    reporter_standing,
+    thread_rules,
+)
 from veil.contracts.callbacks import ReportReason
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, social_pb2, social_pb2_grpc
 
@@ -39,7 +44,7 @@ class ReportCalls:
                 subject=member.member.subject,
                 reason=reason,
                 reporter=reporter_standing(member.member),
-                rules=member.comment_rules,
+                rules=thread_rules(member),
                 page_after=after,
             )
         )
@@ -57,7 +62,7 @@ class ReportCalls:
                 subject=member.member.subject,
                 reason=reason,
                 reporter=reporter_standing(member.member),
-                rules=member.comment_rules,
+                rules=thread_rules(member),
             )
         )
         return bool(response.counted)

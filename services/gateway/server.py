@@ -15,12 +15,14 @@ from aiohttp import web
 from redis.asyncio.cluster import RedisCluster
 
 from services.gateway.admins import AdminCheck
+from services.gateway.cards import Cards
 from services.gateway.clients import ServiceClients
 from services.gateway.commands import publish_commands
 from services.gateway.config import GatewaySettings
 from services.gateway.dispatcher import build_dispatcher
 from services.gateway.fsm import create_storage
 from services.gateway.guard import UpdateGuard
+from services.gateway.member import CARDS_KEY
 from services.gateway.metrics import GatewayMetrics, install_handler_probe
 from services.gateway.miniapp.api import APP_KEY as MINIAPP
 from services.gateway.miniapp.api import MiniApp
@@ -145,6 +147,7 @@ def _install_handlers(
             "services": services,
             "settings": settings,
             "admins": AdminCheck(redis, id_key, settings.admin_cache_seconds),
+            CARDS_KEY: Cards(redis),
         },
         metrics=metrics,
     )

@@ -28,12 +28,15 @@ from aiohttp import web
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
+from services.gateway.cards import MemberCardSlot
 from services.gateway.fsm import UpdateFsm, VeilStorage, done_handling, handling
 from services.gateway.guard import UpdateGuard, Verdict
+from services.gateway.member import MEMBER_CARD_KEY
 from services.gateway.metrics import NO_HANDLER, PROBE_KEY, GatewayMetrics, UpdateProbe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
 from services.gateway.views import texts
 from services.gateway.webhook_reply import ReplySlot, answer_with, closing, in_reply, opening
+from veil.contracts.cards import MEMBER_CARD_SECONDS, member_card_key
 from veil.core.telemetry import annotate
 
 log = logging.getLogger(__name__)
@@ -197,9 +200,13 @@ class WebhookHandler:
         user_id = _sender_id(update.event)
         bot = community.bot
         fsm_keys = self._fsm_keys(update, community, user_id)
+        tag = self._guard.tag(bot.id, user_id)
+        # The member's card rides with the claim (services/gateway/cards.py).
+        card_key = member_card_key(tag) if user_id is not None else None
+        reads = [*fsm_keys, card_key] if card_key is not None else fsm_keys
         try:
-            verdict, wait_ms, fsm_values = await self._guard.claim_and_read(
-                bot.id, update.update_id, user_id, fsm_keys
+            verdict, wait_ms, values = await self._guard.claim_and_read(
+                bot.id, update.update_id, user_id, reads
             )
         except RedisError as error:
             # Without the claim there is no dedupe: Telegram must try again later.
@@ -213,15 +220,18 @@ class WebhookHandler:
             return turned_away
         # The member's FSM records as the claim read them; changes are written
         # with "done", only if the update is handled.
-        update_fsm = UpdateFsm(
-            self._guard.tag(bot.id, user_id), dict(zip(fsm_keys, fsm_values, strict=True))
-        )
+        update_fsm = UpdateFsm(tag, dict(zip(fsm_keys, values, strict=False)))
+        card = MemberCardSlot(card_key, values[-1]) if card_key is not None else None
         slot = ReplySlot()
         fsm_token, slot_token = handling(update_fsm), opening(slot)
         try:
             async with asyncio.timeout(self._deadline):
                 result = await self._dispatcher.feed_update(
-                    bot, update, community=community, **self._context, **{PROBE_KEY: probe}
+                    bot,
+                    update,
+                    community=community,
+                    **self._context,
+                    **{PROBE_KEY: probe, MEMBER_CARD_KEY: card},
                 )
             if isinstance(result, TelegramMethod):
                 await in_reply(result)
@@ -231,7 +241,13 @@ class WebhookHandler:
             closing(slot_token)
             done_handling(fsm_token)
         try:
-            await self._guard.done(bot.id, update.update_id, user_id, update_fsm.writes)
+            await self._guard.done(
+                bot.id,
+                update.update_id,
+                user_id,
+                update_fsm.writes,
+                {card.key: (card.new, MEMBER_CARD_SECONDS)} if card and card.new else None,
+            )
         except RedisError as error:
             if update_fsm.writes:
                 # The member's new state is not saved: handle the update again.

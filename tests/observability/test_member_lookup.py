@@ -68,6 +68,7 @@ async def test_a_press_on_a_thread_asks_for_the_member_once(
     community = observed.community
     member = community.member()
     await member.start()
+    # Without a channel post the thread is kept on no card (veil/contracts/cards.py).
     number = await publish(member, infra_config, "Asked once")
     thread = await write_comment(member, await open_thread(member, number), "A first comment")
     like = next(data for label, data in comment_row(thread, 1) if "👍" in label)
@@ -78,6 +79,24 @@ async def test_a_press_on_a_thread_asks_for_the_member_once(
     # reaction's answer brings the re-rendered page: two calls in all.
     calls = await _gateway_calls(otlp_receiver, update, community.id)
     assert calls == sorted(["RegisterMember", "React"])
+
+
+async def test_a_press_on_a_published_thread_costs_one_call(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
+) -> None:
+    community = observed.community
+    member = community.member()
+    await member.start()
+    number = await publish(member, infra_config, "Carded", channel_post=True)
+    thread = await write_comment(member, await open_thread(member, number), "A first comment")
+    like = next(data for label, data in comment_row(thread, 1) if "👍" in label)
+
+    update = await member.press(thread["message_id"], like)
+
+    # The member's card rode with the update's claim, the thread's card came
+    # with one GET: the reaction is the gateway's only call.
+    calls = await _gateway_calls(otlp_receiver, update, community.id)
+    assert calls == ["React"]
 
 
 async def test_a_comment_is_stored_and_its_page_shown_in_two_calls(

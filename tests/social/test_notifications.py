@@ -150,8 +150,10 @@ async def test_opting_out_in_settings_stops_comment_notifications(
     )
     assert queued == "0"
 
+    # The member's card went with the change: /settings reads it afresh.
     await author.send("/settings")
     settings = await reply(author)
+    assert "<b>off 🔕</b>" in settings["html"]
     on = await author.press(settings["message_id"], button(settings, "Turn notifications on"))
     assert on["answer"]["text"] == "🔔 Notifications are on."
     await replica_caught_up(infra_config)

@@ -127,7 +127,8 @@ async def _act(
 ) -> None:
     """Do ``act`` for the member in the pressed thread, then re-render the page
     (the one the act's answer brought: no second call)."""
-    registered = await member(data.number)
+    # A report is weighed against the community's rules: only the service has them.
+    registered = await member(data.number, rules=act is _report)
     if registered.standing.banned and act is not _remove:
         await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
         return
@@ -257,7 +258,8 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    standing = (await member(number)).standing
+    # The community's rules hold the comment: only the service has them.
+    standing = (await member(number, rules=True)).standing
     if standing.banned:
         # Banned while writing: the comment is not stored.
         await reply(message, texts.BANNED_FROM_COMMENTING, reply_markup=MAIN_MENU)

@@ -40,7 +40,9 @@ async def report(
 ) -> None:
     """🚩: a message asking why; a reason: the weighted report."""
     number = callback_data.number
-    registered = await member(number)
+    reason = report_reason(callback_data.reason)
+    # A report is weighed against the community's rules: only the service has them.
+    registered = await member(number, rules=reason is not None)
     if registered.standing.banned:
         await answer_query(query, texts.BANNED_FROM_REPORTING, alert=True)
         return
@@ -52,7 +54,6 @@ async def report(
         await answer_query(query, texts.thread_unavailable(number), alert=True)
         return
     message = query.message if isinstance(query.message, Message) else None
-    reason = report_reason(callback_data.reason)
     if reason is None:
         await answer_query(query)
         if message is not None:
