@@ -26,6 +26,7 @@ from veil.contracts.cards import (
     member_tag,
     thread_card_key,
 )
+from veil.core.errors import CommunityNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +42,15 @@ class CardRetirement:
         self._bots: dict[int, int] = {}
 
     async def member_keys(self, community_id: int, telegram_user_id: int) -> list[str]:
-        """The card key of the member ``telegram_user_id`` of ``community_id``."""
+        """The card key of the member ``telegram_user_id`` of ``community_id``
+        (none for a community that does not exist: no gateway serves it)."""
         bot_id = self._bots.get(community_id)
         if bot_id is None:
-            bot_id = self._bots[community_id] = await self._communities.bot_id(community_id)
+            try:
+                bot_id = await self._communities.bot_id(community_id)
+            except CommunityNotFoundError:
+                return []
+            self._bots[community_id] = bot_id
         return [member_card_key(member_tag(self._id_key, bot_id, telegram_user_id))]
 
     @staticmethod
