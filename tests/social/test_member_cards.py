@@ -15,7 +15,7 @@ import asyncio
 from redis.asyncio.cluster import RedisCluster
 
 from tests.support.services import Services
-from tests.support.threads import open_thread, publish, reply
+from tests.support.threads import button, open_thread, press, publish, reply
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
@@ -99,3 +99,30 @@ async def test_a_member_found_unreachable_is_reachable_again_when_they_write(
     await member.start()
     await reply(member)
     assert await asyncio.to_thread(unreachable) == "f"
+
+
+async def test_an_erasure_retires_the_members_card_and_their_threads(
+    stack: Stack, community: World.Community, infra_config: InfraConfig
+) -> None:
+    author, reader = community.member(), community.member()
+    await author.start()
+    number = await publish(author, infra_config, "erased with its card", channel_post=True)
+    await open_thread(reader, number)
+    member_key = _member_key(stack, community, author.user_id)
+    thread_key = thread_card_key(community.id, number)
+    for key, kind in ((member_key, MEMBER_CARD), (thread_key, THREAD_CARD)):
+        card = await _value(infra_config, key)
+        assert card is not None and card.startswith(kind), (key, card)
+
+    await author.send("/deleteme")
+    ask = await reply(author)
+    erased = await press(author, ask, button(ask, "Erase everything"))
+    assert erased["text"].startswith("🗑 Done.")
+
+    assert await _value(infra_config, member_key) == TOMBSTONE
+    assert await _value(infra_config, thread_key) == TOMBSTONE
+    await reader.start(f"c_{number}")
+    assert (await reply(reader))["text"] == f"Confession #{number} is not available."
+    # Coming back, they are a new member (not the erased one, from a card).
+    await author.start()
+    assert (await reply(author))["text"].startswith("👋 Welcome to")
