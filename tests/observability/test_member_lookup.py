@@ -62,40 +62,37 @@ async def _gateway_calls(
     return sorted(s.attributes["rpc.method"] for s in calls())
 
 
-async def test_a_press_on_a_thread_asks_for_the_member_once(
-    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
-) -> None:
+async def _like_calls(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig, *, posted: bool
+) -> list[str]:
+    """The gateway's calls for a 👍 on a comment of a thread the member has seen
+    (with its channel post when ``posted``: only then is it kept on a card)."""
     community = observed.community
     member = community.member()
     await member.start()
-    # Without a channel post the thread is kept on no card (veil/contracts/cards.py).
-    number = await publish(member, infra_config, "Asked once")
+    number = await publish(member, infra_config, "Asked once", channel_post=posted)
     thread = await write_comment(member, await open_thread(member, number), "A first comment")
     like = next(data for label, data in comment_row(thread, 1) if "👍" in label)
-
     update = await member.press(thread["message_id"], like)
+    return await _gateway_calls(otlp_receiver, update, community.id)
 
-    # One RegisterMember brings the member, their standing and the thread; the
+
+async def test_a_press_on_a_thread_asks_for_the_member_once(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
+) -> None:
+    # Without a channel post the thread is on no card (veil/contracts/cards.py):
+    # one RegisterMember brings the member, their standing and the thread; the
     # reaction's answer brings the re-rendered page: two calls in all.
-    calls = await _gateway_calls(otlp_receiver, update, community.id)
+    calls = await _like_calls(observed, otlp_receiver, infra_config, posted=False)
     assert calls == sorted(["RegisterMember", "React"])
 
 
 async def test_a_press_on_a_published_thread_costs_one_call(
     observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
 ) -> None:
-    community = observed.community
-    member = community.member()
-    await member.start()
-    number = await publish(member, infra_config, "Carded", channel_post=True)
-    thread = await write_comment(member, await open_thread(member, number), "A first comment")
-    like = next(data for label, data in comment_row(thread, 1) if "👍" in label)
-
-    update = await member.press(thread["message_id"], like)
-
     # The member's card rode with the update's claim, the thread's card came
     # with one GET: the reaction is the gateway's only call.
-    calls = await _gateway_calls(otlp_receiver, update, community.id)
+    calls = await _like_calls(observed, otlp_receiver, infra_config, posted=True)
     assert calls == ["React"]
 
 
