@@ -25,26 +25,20 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, KeyBuilder, StateType, StorageKey
 from redis.asyncio.cluster import RedisCluster
 
-from veil.contracts.cards import member_tag
-from veil.core.hashing import keyed_token
+from veil.contracts.cards import MemberTags
 
 
 class OpaqueKeyBuilder(KeyBuilder):
     """``fsm:{<member tag>}:<hash of chat, thread, …>:<part>``; a member's keys share a slot."""
 
     def __init__(self, id_key: bytes) -> None:
-        self._id_key = id_key
+        self._tags = MemberTags(id_key)
 
     def build(self, key: StorageKey, part: Literal["data", "state", "lock"] | None = None) -> str:
         """The Redis key of ``part`` of the conversation ``key``."""
-        tag = member_tag(self._id_key, key.bot_id, key.user_id)
-        rest = keyed_token(
-            self._id_key,
-            key.chat_id,
-            key.thread_id or "",
-            key.business_connection_id or "",
-            key.destiny,
-            length=9,
+        tag = self._tags(key.bot_id, key.user_id)
+        rest = self._tags.tokens(
+            key.chat_id, key.thread_id or "", key.business_connection_id or "", key.destiny
         )
         return f"fsm:{{{tag}}}:{rest}:{part or ''}"
 

@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 from redis.asyncio.cluster import RedisCluster
 
-from veil.contracts.cards import member_tag
+from veil.contracts.cards import MemberTags
 
 # KEYS[1] claim key, KEYS[2] bucket key, KEYS[3..] keys to read when the update goes ahead.
 # ARGV: in-flight TTL (s), burst, refill per ms, bucket TTL (ms).
@@ -100,7 +100,7 @@ class UpdateGuard:
         done_ttl_seconds: int,
     ) -> None:
         self._redis = redis
-        self._id_key = id_key
+        self._tags = MemberTags(id_key)
         self._burst = burst
         self._rate_per_ms = per_minute / 60_000
         self._bucket_ttl_ms = int(burst / self._rate_per_ms) + 1000
@@ -110,7 +110,7 @@ class UpdateGuard:
 
     def tag(self, bot_id: int, user_id: int | None) -> str:
         """The hash tag of every key of this member's updates (keyed: no Telegram id)."""
-        return member_tag(self._id_key, bot_id, user_id)
+        return self._tags(bot_id, user_id)
 
     def _keys(self, bot_id: int, update_id: int, user_id: int | None) -> tuple[str, str]:
         tag = self.tag(bot_id, user_id)

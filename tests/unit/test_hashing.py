@@ -5,7 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 
-from veil.core.hashing import keyed_token, subject_token
+from aiogram.fsm.storage.base import StorageKey
+
+from services.gateway.fsm import OpaqueKeyBuilder
+from veil.contracts.cards import MemberTags, member_tag
+from veil.core.hashing import RememberedTokens, keyed_token, subject_token
 
 KEY = b"k" * 32
 
@@ -36,3 +40,24 @@ def test_a_subject_is_per_community_and_names_nobody_without_the_key() -> None:
         hashlib.sha256(f"subject\x1f5\x1f{user}".encode()).digest()[:16],
     ):
         assert base64.urlsafe_b64encode(unkeyed).rstrip(b"=").decode() != token
+
+
+def test_remembered_tokens_are_the_keyed_tokens_and_stay_bounded() -> None:
+    remembered = RememberedTokens(KEY, length=9, size=4)
+    for user in range(10):
+        assert remembered(1, user) == keyed_token(KEY, 1, user, length=9)
+        assert remembered(1, user) == keyed_token(KEY, 1, user, length=9)
+    info = remembered._token.cache_info()
+    assert (info.hits, info.misses, info.currsize) == (10, 10, 4)
+
+
+def test_member_tags_and_fsm_keys_keep_their_spelling() -> None:
+    # Keys already in Redis (FSM records, cards) must be found after the
+    # remembered tokens replaced the direct HMACs.
+    tags = MemberTags(KEY)
+    for user in (None, 1, 7_300_000_123):
+        assert tags(42, user) == member_tag(KEY, 42, user)
+    key = StorageKey(bot_id=42, chat_id=1001, user_id=1001)
+    rest = keyed_token(KEY, 1001, "", "", key.destiny, length=9)
+    built = OpaqueKeyBuilder(KEY).build(key, "state")
+    assert built == f"fsm:{{{member_tag(KEY, 42, 1001)}}}:{rest}:state"

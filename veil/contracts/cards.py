@@ -25,7 +25,7 @@ a card holds internal ids and the keyed subject only.
 
 from __future__ import annotations
 
-from veil.core.hashing import keyed_token
+from veil.core.hashing import RememberedTokens, keyed_token
 
 # What a key holds: a member card, a thread card, or a retired card.
 MEMBER_CARD = b"m"
@@ -42,9 +42,28 @@ THREAD_CARD_SECONDS = 1800
 TOMBSTONE_SECONDS = 120
 
 
+# The length of a member's tag (and of the FSM keys' other token), in bytes.
+TAG_BYTES = 9
+
+
 def member_tag(id_key: bytes, bot_id: int, user_id: int | None) -> str:
     """The hash tag of a member's keys; keyed, so Redis never holds a Telegram id."""
-    return keyed_token(id_key, bot_id, user_id if user_id is not None else "-", length=9)
+    return keyed_token(id_key, *_tag_parts(bot_id, user_id), length=TAG_BYTES)
+
+
+class MemberTags:
+    """:func:`member_tag` under one key, remembered (the gateway asks it on every update)."""
+
+    def __init__(self, id_key: bytes) -> None:
+        self.tokens = RememberedTokens(id_key, length=TAG_BYTES)
+
+    def __call__(self, bot_id: int, user_id: int | None) -> str:
+        """The member's tag, as :func:`member_tag` gives it."""
+        return self.tokens(*_tag_parts(bot_id, user_id))
+
+
+def _tag_parts(bot_id: int, user_id: int | None) -> tuple[object, ...]:
+    return bot_id, user_id if user_id is not None else "-"
 
 
 def member_card_key(tag: str) -> str:
