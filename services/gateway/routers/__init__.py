@@ -46,6 +46,8 @@ def build_root_router() -> Router:
         warns.router,
         conversations.admin_router,
         conversations.router,
+        # A third of all updates: as early as nothing before it could take them.
+        confess.router,
         panel.router,
         moderation.router,
         admin.router,
@@ -54,7 +56,7 @@ def build_root_router() -> Router:
         profile.router,
         settings.router,
         deleteme.router,
-        confess.router,
+        confess.rest_router,
         elsewhere.router,
         fallback.router,
     )

@@ -32,6 +32,8 @@ MAIN_MENU = ReplyKeyboardMarkup(
     resize_keyboard=True,
     is_persistent=True,
 )
+# What the menu's buttons send (each is a feature's own text filter).
+MENU_TEXTS = frozenset(button.text for row in MAIN_MENU.keyboard for button in row)
 
 
 def _button(text: str, action: DraftButton, draft: str) -> InlineKeyboardButton:
