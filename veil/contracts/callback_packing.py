@@ -38,7 +38,7 @@ class Callback:
 
     def pack(self) -> str:
         """``prefix:value:…``; ValueError when a value holds ``:`` or the whole exceeds 64 bytes."""
-        values = [_encode(getattr(self, field.name)) for field in fields(self)]
+        values = [_encode(getattr(self, name)) for name, _ in _fields(type(self))]
         if any(SEPARATOR in value for value in values):
             raise ValueError(f"{SEPARATOR!r} inside a value of {type(self).__name__}")
         data = SEPARATOR.join([self.prefix, *values])
