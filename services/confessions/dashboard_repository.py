@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, and_, cast, func, select
+from sqlalchemy import BigInteger, Date, and_, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,6 +18,29 @@ from services.confessions.confessions_repository import CONFESSION_COLUMNS
 from services.confessions.models import admin_cards, confessions
 from services.confessions.rows import ConfessionRow
 from veil.core.db import Database
+from veil.core.statements import Statement
+
+# Every submission's card is recorded once the worker sent it: one statement
+# (the confession must be the community's, or nothing is written), which
+# commits by itself.
+_CARD_INSERT = insert(admin_cards).from_select(
+    ["confession_id", "community_id", "message_id"],
+    select(
+        confessions.c.id,
+        confessions.c.community_id,
+        bindparam("message_id", type_=BigInteger),
+    ).where(
+        confessions.c.id == bindparam("confession_id", type_=BigInteger),
+        confessions.c.community_id == bindparam("community_id", type_=BigInteger),
+    ),
+)
+_RECORD_CARD = Statement(
+    _CARD_INSERT.on_conflict_do_update(
+        index_elements=[admin_cards.c.confession_id],
+        set_={"message_id": _CARD_INSERT.excluded.message_id},
+    ).returning(admin_cards.c.confession_id),
+    "record_card",
+)
 
 
 @dataclass(frozen=True)
@@ -86,27 +109,13 @@ class DashboardRepository:
 
     async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
         """Store the card's message id; False when the confession is not the community's."""
-        async with self._db.write() as conn:
-            owner = (
-                await conn.execute(
-                    select(confessions.c.community_id).where(confessions.c.id == confession_id)
-                )
-            ).scalar_one_or_none()
-            if owner != community_id:
-                return False
-            await conn.execute(
-                insert(admin_cards)
-                .values(
-                    confession_id=confession_id,
-                    community_id=community_id,
-                    message_id=message_id,
-                )
-                .on_conflict_do_update(
-                    index_elements=[admin_cards.c.confession_id],
-                    set_={"message_id": message_id},
-                )
-            )
-        return True
+        row = await self._db.fetchrow(
+            _RECORD_CARD,
+            community_id=community_id,
+            confession_id=confession_id,
+            message_id=message_id,
+        )
+        return row is not None
 
     async def card(self, community_id: int, confession_id: int) -> CardRow | None:
         """The confession's card as it was sent (message id 0 while unsent)."""
