@@ -14,6 +14,7 @@ from tests.support.stale_press import stale_press
 from tests.support.threads import (
     button,
     comment_row,
+    commented_thread,
     open_thread,
     press,
     publish,
@@ -73,13 +74,9 @@ async def test_pending_rejected_unknown_and_withdrawn_threads_are_not_available(
 async def test_no_reaction_or_report_on_a_withdrawn_confessions_comment(
     community: World.Community, infra_config: InfraConfig, services: Services
 ) -> None:
-    author = community.member()
-    await author.start()
-    number = await publish(author, infra_config, "I will erase myself")
-    commenter, fan = community.member(), community.member()
-    await write_comment(commenter, await open_thread(commenter, number), "a bystander's comment")
-    await replica_caught_up(infra_config)
-    view = await open_thread(fan, number)
+    author, number, fan, view = await commented_thread(
+        community, infra_config, "I will erase myself", "a bystander's comment"
+    )
     comment_id = _comment_id(view, 1)
     # What the gateway knew of the thread before the erasure.
     stale_thread = await services.thread(community, number)

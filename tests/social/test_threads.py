@@ -13,10 +13,12 @@ from tests.support.threads import (
     admin_press,
     button,
     comment_row,
+    commented_thread,
     hidden_comment,
     open_thread,
     press,
     publish,
+    replay_paused,
     replica_caught_up,
     report,
     rows,
@@ -257,19 +259,32 @@ async def test_commenter_sees_own_comment_while_replica_lags(
     await replica_caught_up(infra_config)
     await open_thread(other, number)
     thread = await open_thread(writer, number)
-    await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
-    try:
+    async with replay_paused(infra_config):
         thread = await write_comment(writer, thread, "fresh off the press")
         assert "fresh off the press" in thread["text"]
         assert "fresh off the press" in (await open_thread(writer, number))["text"]
         assert "fresh off the press" not in (await open_thread(other, number))["text"]
-    finally:
-        await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
     async def other_sees_it() -> bool:
         return "fresh off the press" in (await open_thread(other, number))["text"]
 
     await until(other_sees_it, "the other member never saw the comment after replay resumed")
+
+
+async def test_reactor_sees_own_reaction_in_other_views_while_replica_lags(
+    community: World.Community, infra_config: InfraConfig
+) -> None:
+    _, _, fan, view = await commented_thread(
+        community, infra_config, "lagging reactions", "react to me"
+    )
+    async with replay_paused(infra_config):
+        view = await press(fan, view, comment_row(view, 1)[0][1])
+        assert comment_row(view, 1)[0][0] == "1. ✅👍 1"
+        # Another sort and 🔄 are read again: from the primary, for the fan.
+        top = await press(fan, view, button(view, "Top"))
+        assert comment_row(top, 1)[0][0] == "1. ✅👍 1"
+        again = await press(fan, top, button(top, "🔄"))
+        assert comment_row(again, 1)[0][0] == "1. ✅👍 1"
 
 
 async def test_oldest_toggle_and_refresh(

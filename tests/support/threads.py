@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from services.social.domain import comments_markup
@@ -172,6 +173,30 @@ async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float 
     while not await check():
         assert time.monotonic() < deadline, what
         await asyncio.sleep(0.1)
+
+
+async def commented_thread(
+    community: World.Community, infra_config: InfraConfig, confession: str, comment: str
+) -> tuple[Member, int, Member, dict[str, Any]]:
+    """A published confession with one comment, opened by a new member once the
+    replica has it: (its author, its number, that member, the thread they see)."""
+    author = community.member()
+    await author.start()
+    number = await publish(author, infra_config, confession)
+    commenter, reader = community.member(), community.member()
+    await write_comment(commenter, await open_thread(commenter, number), comment)
+    await replica_caught_up(infra_config)
+    return author, number, reader, await open_thread(reader, number)
+
+
+@contextlib.asynccontextmanager
+async def replay_paused(infra_config: InfraConfig) -> AsyncIterator[None]:
+    """The replica replays nothing inside: it lags the primary by all that is written."""
+    await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_pause()", replica=True)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(psql, infra_config, "SELECT pg_wal_replay_resume()", replica=True)
 
 
 async def replica_caught_up(infra_config: InfraConfig) -> None:

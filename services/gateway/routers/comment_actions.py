@@ -137,6 +137,9 @@ async def _act(
         notice, shown = await act(
             services, registered, thread, data, page_after(data.page, data.sort)
         )
+        # The member's next views (another sort, 🔄) must show what they just
+        # did, though the replica may not have replayed it yet.
+        await mark_own_write(state)
     except ThreadNotFoundError:
         await unavailable(query, data.number)
         return
