@@ -54,11 +54,13 @@ def test_the_yardstick_is_the_mean_of_the_bracketing_reference_runs(
         Step(1, 200, 10, 3000, 0, 0, 9.0, 150.0, cpu_ms={"gateway": 2.0, "emulator": 2.0}),
     ]
     # 1.0 over 1,000 updates before the steps, 2.0 over 3,000 after: 1.75.
-    print_summary(steps, [(1.0, 1000), (2.0, 3000)])
+    # k6 used 6 s over the run's 4,000 updates.
+    print_summary(steps, [(1.0, 1000), (2.0, 3000)], driver_cpu_seconds=6.0)
     lines = capsys.readouterr().out.splitlines()
     assert "reference: 4000 updates, 1.00 then 2.00 CPU-ms per update" in lines
     # Veil 2.25 (weighted by updates), the emulator 1.75.
     assert "veil total per emulator CPU-ms 1.29" in lines
+    assert "driver (k6) 1.50 CPU-ms per update" in lines
     assert lines[-4:] == [
         "veil total 2.25 CPU-ms per update",
         "reference aiogram 1.75 CPU-ms per update",

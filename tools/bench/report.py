@@ -132,9 +132,14 @@ def print_step(step: Step) -> None:
     print(_counts_row("per update", step.counts, trips=False))
 
 
-def print_summary(steps: list[Step], references: list[tuple[float, int]]) -> None:
+def print_summary(
+    steps: list[Step], references: list[tuple[float, int]], driver_cpu_seconds: float = 0.0
+) -> None:
     """The stable lines: Veil's CPU per update over the whole mixed run, the yardstick
-    (the mean of the reference runs, each (CPU-ms per update, updates)), …"""
+    (the mean of the reference runs, each (CPU-ms per update, updates)), …
+
+    ``driver_cpu_seconds``: what k6 used over the mixed run (it shares the
+    machine, so it bounds the rate the machine can sustain, but is not Veil's)."""
     reference_updates = sum(count for _, count in references)
     reference_ms = sum(ms * count for ms, count in references) / max(reference_updates, 1)
     updates = sum(s.updates for s in steps)
@@ -152,6 +157,8 @@ def print_summary(steps: list[Step], references: list[tuple[float, int]]) -> Non
         # The emulator is the same code in every run and shares the machine with
         # Veil for the whole mixed run: a yardstick steadier than the reference.
         print(f"veil total per emulator CPU-ms {veil / emulator:.2f}")
+    if driver_cpu_seconds > 0:
+        print(f"driver (k6) {driver_cpu_seconds * 1000 / max(updates, 1):.2f} CPU-ms per update")
     print(
         f"reference: {reference_updates} updates, "
         + " then ".join(f"{ms:.2f}" for ms, _ in references)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
@@ -244,7 +245,11 @@ def main() -> None:
             target=lambda: sampler_result.append(_sample_steps(marks, rates, step_seconds))
         )
         sampler.start()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         metrics = run_k6(path, "mixed", summaries)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # k6 is the only child that exits meanwhile: the children's usage grew by its own.
+        driver = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         sampler.join()
         samples = sampler_result[0]
         steps = [
@@ -260,7 +265,7 @@ def main() -> None:
         references.append(_reference(stack.root, config, summaries))
         server.shutdown()
         reader.close()
-        print_summary(steps, references)
+        print_summary(steps, references, driver)
         print(f"tracing: {'on, ratio 1.0' if sink else 'off (no VEIL_OTLP_ENDPOINT)'}")
     finally:
         stack.stop_processes()

@@ -171,23 +171,26 @@ function viaEmulator(kind, path, body) {
   return record(kind, res, ok, window);
 }
 
-function lastBotMessages(botId, chatId, n) {
-  const res = http.get(`${CFG.emulator}/control/bots/${botId}/chats/${chatId}/messages?last=${n}`,
-    { tags: { name: 'control' }, responseType: 'text' });
+// The bot's messages among the chat's newest `n` with a button starting with
+// `prefix`, oldest first, each as { message_id, buttons: [callback data] }: the
+// emulator sends only the buttons, so the driver parses no whole messages.
+function withButtons(botId, chatId, prefix, n) {
+  const res = http.get(`${CFG.emulator}/control/bots/${botId}/chats/${chatId}/buttons`
+    + `?last=${n}&prefix=${encodeURIComponent(prefix)}`,
+  { tags: { name: 'control' }, responseType: 'text' });
   if (res.status !== 200) return [];
-  return JSON.parse(res.body).messages.filter((m) => m.from_bot);
+  return JSON.parse(res.body).messages;
 }
 
 // The newest of the last few bot messages with a button starting with `prefix`
 // (notifications the worker sends meanwhile may land after the message wanted).
 function lastWith(botId, chatId, prefix) {
-  const found = lastBotMessages(botId, chatId, 4).filter((m) => buttons(m, prefix).length > 0);
+  const found = withButtons(botId, chatId, prefix, 4);
   return found[found.length - 1];
 }
 
 function buttons(message, prefix) {
-  const rows = (message && message.reply_markup && message.reply_markup.inline_keyboard) || [];
-  return rows.flat().map((b) => b.callback_data).filter((d) => d && d.startsWith(prefix));
+  return ((message && message.buttons) || []).filter((d) => d.startsWith(prefix));
 }
 
 function pick(list) {
@@ -252,8 +255,7 @@ const steps = {
   comment: (s) => say(s.member, 'comment', `bench comment ${__VU}-${seq}`),
   decide: (s) => {
     const c = CFG.communities[s.member.c];
-    const cards = lastBotMessages(c.bot_id, c.admin_chat, 12)
-      .filter((m) => buttons(m, 'mod:approve:').length > 0);
+    const cards = withButtons(c.bot_id, c.admin_chat, 'mod:approve:', 12);
     if (cards.length === 0) return say(s.member, 'help', '/help');
     const card = pick(cards);
     const action = Math.random() < 0.8 ? 'approve' : 'reject';

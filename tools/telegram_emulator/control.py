@@ -21,7 +21,7 @@ from tools.telegram_emulator.delivery import Deliverer
 from tools.telegram_emulator.entities import detect
 from tools.telegram_emulator.faults import Fault
 from tools.telegram_emulator.groups import bot_receives
-from tools.telegram_emulator.markup import callback_data_of
+from tools.telegram_emulator.markup import button_data, callback_data_of
 from tools.telegram_emulator.model import BotState, CallbackQuery, Chat, Message, User, now
 from tools.telegram_emulator.params import Params
 from tools.telegram_emulator.sending import media_object
@@ -86,6 +86,7 @@ class Control:
             web.post(bot + "/channel_post", self.channel_post),
             web.post(bot + "/redeliver", self.redeliver),
             web.get(bot + "/chats/{chat_id:-?\\d+}/messages", self.messages),
+            web.get(bot + "/chats/{chat_id:-?\\d+}/buttons", self.buttons),
             web.get(bot + "/calls", self.calls),
             web.get(bot + "/webhook", self.webhook),
             web.get(bot + "/deliveries", self.deliveries),
@@ -333,6 +334,23 @@ class Control:
         newest_first = list(itertools.islice(kept, last) if last > 0 else kept)
         records = [m.to_record() for m in reversed(newest_first)]
         return web.json_response({"messages": records})
+
+    async def buttons(self, request: web.Request) -> web.Response:
+        """The bot's messages among the chat's newest ``?last=N`` (default 4) that
+        have a button whose data starts with ``?prefix=``, oldest first, each as
+        its id and its buttons' data: what a load driver needs to press the next
+        button, without the whole messages to parse."""
+        bot = self._bot(request)
+        chat = bot.chats.get(int(request.match_info["chat_id"]))
+        prefix = request.query.get("prefix", "")
+        last = int(request.query.get("last", "4") or 4)
+        shown = (m for m in reversed(chat.messages.values() if chat else ()) if not m.deleted)
+        found = []
+        for message in itertools.islice(shown, last):
+            data = button_data(message.reply_markup) if message.from_bot else []
+            if any(d.startswith(prefix) for d in data):
+                found.append({"message_id": message.message_id, "buttons": data})
+        return web.json_response({"messages": found[::-1]})
 
     async def calls(self, request: web.Request) -> web.Response:
         """The bot's Bot API calls, oldest first (``?method=`` filters)."""

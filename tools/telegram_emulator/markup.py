@@ -80,17 +80,22 @@ def is_inline(markup: dict[str, Any] | None) -> bool:
     return bool(markup) and "inline_keyboard" in (markup or {})
 
 
-def callback_data_of(markup: dict[str, Any] | None) -> set[str]:
-    """Every callback_data on an inline keyboard."""
+def button_data(markup: dict[str, Any] | None) -> list[str]:
+    """Every callback_data on an inline keyboard, in the keyboard's order."""
     if not is_inline(markup):
-        return set()
+        return []
     assert markup is not None
-    return {
+    return [
         button["callback_data"]
         for row in markup["inline_keyboard"]
         for button in row
         if "callback_data" in button
-    }
+    ]
+
+
+def callback_data_of(markup: dict[str, Any] | None) -> set[str]:
+    """Every callback_data on an inline keyboard."""
+    return set(button_data(markup))
 
 
 def has_web_app_button(markup: dict[str, Any] | None) -> bool:
