@@ -10,6 +10,7 @@ from magic_filter import MagicFilter
 
 from services.gateway.admins import AdminCheck
 from services.gateway.registry import CommunityEntry
+from services.gateway.views.keyboards import MENU_TEXTS
 from veil.contracts.callback_packing import Callback
 
 
@@ -28,6 +29,19 @@ class HasText(Filter):
 
     async def __call__(self, message: Message) -> bool:
         return bool(message.text) and not (message.text or "").startswith("/")
+
+
+class Typed(Filter):
+    """Matches text a member typed: not a command, nor a menu button's text.
+
+    What a member is writing (a confession, a comment, a message to the
+    admins) takes typed text only: a menu button pressed meanwhile does what
+    it says rather than being sent as the text.
+    """
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text or ""
+        return bool(text) and not text.startswith("/") and text not in MENU_TEXTS
 
 
 class InAdminChat(Filter):

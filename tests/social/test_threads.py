@@ -7,6 +7,7 @@ import asyncio
 
 import grpc
 
+from services.gateway.views import texts
 from tests.sealed import chat_key_sql
 from tests.support.moderation import admin_says, set_report_threshold
 from tests.support.threads import (
@@ -20,6 +21,7 @@ from tests.support.threads import (
     publish,
     replay_paused,
     replica_caught_up,
+    reply,
     report,
     rows,
     until,
@@ -285,6 +287,24 @@ async def test_reactor_sees_own_reaction_in_other_views_while_replica_lags(
         assert comment_row(top, 1)[0][0] == "1. ✅👍 1"
         again = await press(fan, top, button(top, "🔄"))
         assert comment_row(again, 1)[0][0] == "1. ✅👍 1"
+
+
+async def test_a_menu_button_pressed_while_commenting_is_no_comment(
+    community: World.Community, infra_config: InfraConfig
+) -> None:
+    _, number, reader, thread = await commented_thread(
+        community, infra_config, "menu while commenting", "the only comment"
+    )
+    await reader.press(thread["message_id"], button(thread, "➕ Comment"))
+    await reader.send(texts.MY_CONFESSIONS)
+    # The button does what it says …
+    assert (await reply(reader))["text"] == texts.NO_CONFESSIONS
+    # … and the member is still writing: their next text is the comment.
+    await reader.send("now my real comment")
+    after = await reply(reader)
+    assert "now my real comment" in after["text"]
+    assert texts.MY_CONFESSIONS not in after["text"]
+    assert "💬 2 comments" in (await open_thread(reader, number))["text"]
 
 
 async def test_oldest_toggle_and_refresh(

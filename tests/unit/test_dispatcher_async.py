@@ -106,9 +106,13 @@ _PHOTO = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
         (Draft.writing, {"text": texts.NEW_CONFESSION}, "confess.begin"),
         (Draft.writing, {"text": "/me", "entities": [_command(3)]}, "profile.me"),
         (Draft.writing, {"text": "/cancel", "entities": [_command(7)]}, "confess.cancel_command"),
-        # Another feature's writing takes its text, menu buttons included.
-        (Commenting.writing, {"text": texts.NEW_CONFESSION}, "comment_actions.write"),
+        # The same while writing a comment or to the admins: typed text is
+        # what is written, a menu button does what it says.
+        (Commenting.writing, {"text": "nice one"}, "comment_actions.write"),
+        (Commenting.writing, {"text": texts.NEW_CONFESSION}, "confess.begin"),
+        (Commenting.writing, {"text": texts.MY_CONFESSIONS}, "my.my_confessions"),
         (Writing.message, {"text": "hello admins"}, "conversations.written"),
+        (Writing.message, {"text": texts.HELP}, "start.help_"),
         (Writing.message, {"text": "/cancel", "entities": [_command(7)]}, "conversations.cancel"),
         (None, {"text": texts.NEW_CONFESSION}, "confess.begin"),
         (None, {"text": "hello"}, "fallback.unknown_message"),

@@ -24,7 +24,7 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
 from services.gateway.entities import trimmed_entities
-from services.gateway.filters import HasText, Pressed, PrivateChat
+from services.gateway.filters import Pressed, PrivateChat, Typed
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
@@ -246,7 +246,7 @@ async def compose(
     )
 
 
-@router.message(StateFilter(Commenting.writing), HasText())
+@router.message(StateFilter(Commenting.writing), Typed())
 async def write(
     message: Message,
     community: CommunityEntry,

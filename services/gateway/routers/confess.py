@@ -14,17 +14,12 @@ from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
 from services.gateway.entities import trimmed_entities
-from services.gateway.filters import HasMedia, HasText, Pressed, PrivateChat, TextIs
+from services.gateway.filters import HasMedia, Pressed, PrivateChat, TextIs, Typed
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, reply, send_media
 from services.gateway.views import texts
-from services.gateway.views.keyboards import (
-    MAIN_MENU,
-    MENU_TEXTS,
-    cancel_keyboard,
-    preview_keyboard,
-)
+from services.gateway.views.keyboards import MAIN_MENU, cancel_keyboard, preview_keyboard
 from veil.contracts.callbacks import DraftAction, DraftButton
 from veil.contracts.lengths import CAPTION_MAX_LENGTH, CONFESSION_MAX_LENGTH
 from veil.core.grpc_errors import member_refusal
@@ -77,8 +72,8 @@ async def cancel_command(message: Message, state: FSMContext) -> None:
     )
 
 
-# A menu button's text goes to its feature (routers after this one), as before.
-@router.message(StateFilter(Draft.writing), HasText(), ~TextIs(*MENU_TEXTS))
+# A menu button's text goes to its feature (routers after this one).
+@router.message(StateFilter(Draft.writing), Typed())
 async def write(message: Message, state: FSMContext) -> None:
     """Keep the text and show the preview."""
     text = (message.text or "").strip()

@@ -21,7 +21,15 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
-from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed, PrivateChat, TextIs
+from services.gateway.filters import (
+    FromAdmin,
+    HasText,
+    InAdminChat,
+    Pressed,
+    PrivateChat,
+    TextIs,
+    Typed,
+)
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, reply
 from services.gateway.views import admin_texts, safety_texts, texts
@@ -69,7 +77,7 @@ async def cancel(message: Message, state: FSMContext) -> None:
     await reply(message, safety_texts.WRITE_CANCELLED, reply_markup=MAIN_MENU)
 
 
-@router.message(StateFilter(Writing.message), HasText())
+@router.message(StateFilter(Writing.message), Typed())
 async def written(
     message: Message, state: FSMContext, community: CommunityEntry, services: ServiceClients
 ) -> None:
