@@ -9,8 +9,9 @@
 // Messages are posted to the gateway's webhook exactly as Telegram posts them
 // (unique update ids seeded by the bench); button presses and photos go through
 // the emulator, which issues the callback query id / file id and then delivers
-// the update like Telegram. Bot messages are looked up with `?last=N`, never by
-// reading a whole chat.
+// the update like Telegram. The next button to press is looked up with
+// `…/buttons?prefix=P&last=N` (message ids and button data only), never by
+// reading a whole chat or whole messages: k6 shares the machine with the stack.
 //
 // MODE=chaos  `make chaos` (tools/chaos): one rate for CFG.duration, every
 // update delivered by the emulator (Telegram's retries), latency tagged by the
