@@ -31,7 +31,7 @@ class HasText(Filter):
         return bool(message.text) and not (message.text or "").startswith("/")
 
 
-class Typed(Filter):
+class Typed(HasText):
     """Matches text a member typed: not a command, nor a menu button's text.
 
     What a member is writing (a confession, a comment, a message to the
@@ -40,8 +40,7 @@ class Typed(Filter):
     """
 
     async def __call__(self, message: Message) -> bool:
-        text = message.text or ""
-        return bool(text) and not text.startswith("/") and text not in MENU_TEXTS
+        return await super().__call__(message) and message.text not in MENU_TEXTS
 
 
 class InAdminChat(Filter):

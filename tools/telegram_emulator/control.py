@@ -322,16 +322,9 @@ class Control:
         ``?last=N`` gives only the newest N (a driver that wants the latest
         message should not pay for the whole chat's history each time).
         """
-        bot = self._bot(request)
-        chat = bot.chats.get(int(request.match_info["chat_id"]))
         include_deleted = request.query.get("deleted") in ("1", "true")
         last = int(request.query.get("last", "0") or 0)
-        kept = (
-            m
-            for m in reversed(chat.messages.values() if chat else ())
-            if include_deleted or not m.deleted
-        )
-        newest_first = list(itertools.islice(kept, last) if last > 0 else kept)
+        newest_first = self._newest_first(request, last, include_deleted)
         records = [m.to_record() for m in reversed(newest_first)]
         return web.json_response({"messages": records})
 
@@ -340,17 +333,26 @@ class Control:
         have a button whose data starts with ``?prefix=``, oldest first, each as
         its id and its buttons' data: what a load driver needs to press the next
         button, without the whole messages to parse."""
-        bot = self._bot(request)
-        chat = bot.chats.get(int(request.match_info["chat_id"]))
         prefix = request.query.get("prefix", "")
         last = int(request.query.get("last", "4") or 4)
-        shown = (m for m in reversed(chat.messages.values() if chat else ()) if not m.deleted)
         found = []
-        for message in itertools.islice(shown, last):
+        for message in self._newest_first(request, last, include_deleted=False):
             data = button_data(message.reply_markup) if message.from_bot else []
             if any(d.startswith(prefix) for d in data):
                 found.append({"message_id": message.message_id, "buttons": data})
         return web.json_response({"messages": found[::-1]})
+
+    def _newest_first(
+        self, request: web.Request, last: int, include_deleted: bool
+    ) -> list[Message]:
+        """The path's chat's newest ``last`` messages (all when ``last`` ≤ 0), newest first."""
+        chat = self._bot(request).chats.get(int(request.match_info["chat_id"]))
+        kept = (
+            m
+            for m in reversed(chat.messages.values() if chat else ())
+            if include_deleted or not m.deleted
+        )
+        return list(itertools.islice(kept, last) if last > 0 else kept)
 
     async def calls(self, request: web.Request) -> web.Response:
         """The bot's Bot API calls, oldest first (``?method=`` filters)."""
