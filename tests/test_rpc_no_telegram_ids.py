@@ -64,8 +64,6 @@ ALLOWED = {
     "veil.v1.DeadLetterStat.count": _COUNT,
     # Moderation Mini App (issue 17)
     "veil.v1.ListPendingResponse.total": _COUNT,
-    "veil.v1.GetCardResponse.number": "the public #N",
-    "veil.v1.GetCardResponse.message_id": "a message id in the admin chat",
     "veil.v1.DayCount.confessions": _COUNT,
     "veil.v1.CommunityStats.approved": _COUNT,
     "veil.v1.CommunityStats.rejected": _COUNT,

@@ -128,6 +128,7 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
             decision=target[1],
             moderator=request.moderator,
             reason=request.reason,
+            edit_card=request.edit_card,
         )
         decision = await moderate.moderate(self._moderation, press)
         return pb.ModerateConfessionResponse(

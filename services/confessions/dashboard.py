@@ -1,8 +1,8 @@
 """RPCs of the moderation Mini App, part of :class:`ConfessionsServicer`.
 
-The queue of pending confessions, the card each one got in the admin chat (so
-that a decision taken in the Mini App edits the same card), and figures. None
-of them returns a member's identity: confessions, numbers and counts only.
+The queue of pending confessions and figures. None of them returns a member's
+identity: confessions, numbers and counts only. (A decision taken in the Mini
+App is ModerateConfession with ``edit_card``.)
 (The rules form's SetCommunityRules is CommunitiesService's.)
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import grpc
 
-from services.confessions import mapping, outgoing
+from services.confessions import mapping
 from services.confessions.dashboard_repository import DashboardRepository
-from veil.core.errors import InvalidInputError, NotFoundError
+from veil.core.errors import InvalidInputError
 from veil.v1 import confessions_pb2 as pb
 
 DEFAULT_QUEUE = 50
@@ -46,32 +46,6 @@ class DashboardRpcs:
                 for row in rows
             ],
             total=total,
-        )
-
-    async def RecordCard(
-        self, request: pb.RecordCardRequest, context: grpc.aio.ServicerContext
-    ) -> pb.RecordCardResponse:
-        """Store the message id of a confession's card (reported by the notifier)."""
-        if request.message_id <= 0:
-            raise InvalidInputError("message_id must be positive")
-        if not await self._dashboard.record_card(
-            request.community_id, request.confession_id, request.message_id
-        ):
-            raise NotFoundError("no such confession in this community")
-        return pb.RecordCardResponse()
-
-    async def GetCard(
-        self, request: pb.GetCardRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetCardResponse:
-        """The card as it was sent: rebuilt from the confession and the author's history."""
-        found = await self._dashboard.card(request.community_id, request.confession_id)
-        if found is None:
-            raise NotFoundError("no such confession in this community")
-        return pb.GetCardResponse(
-            message_id=found.message_id,
-            html=outgoing.card_text(found),
-            caption=found.confession.media_kind is not None,
-            number=found.confession.number,
         )
 
     async def GetCommunityStats(

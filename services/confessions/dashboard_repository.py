@@ -1,4 +1,4 @@
-"""SQL behind the moderation Mini App: the pending queue, card message ids, figures.
+"""SQL behind the moderation Mini App: the pending queue, a card rebuilt, figures.
 
 Kept apart from :mod:`services.confessions.confessions_repository`; nothing here reads or
 returns a member's identity (only counts of members).
@@ -10,37 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import BigInteger, Date, and_, bindparam, cast, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Date, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.confessions.confessions_repository import CONFESSION_COLUMNS
-from services.confessions.models import admin_cards, confessions
+from services.confessions.models import confessions
 from services.confessions.rows import ConfessionRow
 from veil.core.db import Database
-from veil.core.statements import Statement
-
-# Every submission's card is recorded once the worker sent it: one statement
-# (the confession must be the community's, or nothing is written), which
-# commits by itself.
-_CARD_INSERT = insert(admin_cards).from_select(
-    ["confession_id", "community_id", "message_id"],
-    select(
-        confessions.c.id,
-        confessions.c.community_id,
-        bindparam("message_id", type_=BigInteger),
-    ).where(
-        confessions.c.id == bindparam("confession_id", type_=BigInteger),
-        confessions.c.community_id == bindparam("community_id", type_=BigInteger),
-    ),
-)
-_RECORD_CARD = Statement(
-    _CARD_INSERT.on_conflict_do_update(
-        index_elements=[admin_cards.c.confession_id],
-        set_={"message_id": _CARD_INSERT.excluded.message_id},
-    ).returning(admin_cards.c.confession_id),
-    "record_card",
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +34,6 @@ class CardRow:
     """What rebuilds a confession's card: the confession, its author's history then."""
 
     confession: ConfessionRow
-    message_id: int
     approved: int
     rejected: int
     flagged_word: str | None
@@ -107,18 +82,8 @@ class DashboardRepository:
             total = (await conn.execute(select(func.count()).where(where))).scalar_one()
         return listed, int(total)
 
-    async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
-        """Store the card's message id; False when the confession is not the community's."""
-        row = await self._db.fetchrow(
-            _RECORD_CARD,
-            community_id=community_id,
-            confession_id=confession_id,
-            message_id=message_id,
-        )
-        return row is not None
-
     async def card(self, community_id: int, confession_id: int) -> CardRow | None:
-        """The confession's card as it was sent (message id 0 while unsent)."""
+        """The confession's card as it was sent (the author's history as of then)."""
         async with self._db.read_own() as conn:
             found = (
                 (
@@ -129,10 +94,7 @@ class DashboardRepository:
                             confessions.c.flagged_word,
                             confessions.c.pii_found,
                             confessions.c.author_shadowed,
-                            func.coalesce(admin_cards.c.message_id, 0).label("message_id"),
-                        )
-                        .select_from(confessions.outerjoin(admin_cards))
-                        .where(
+                        ).where(
                             confessions.c.id == confession_id,
                             confessions.c.community_id == community_id,
                         )
@@ -146,7 +108,6 @@ class DashboardRepository:
             approved, rejected = await _history(conn, found["member_id"], confession_id)
         return CardRow(
             ConfessionRow.of(found),
-            int(found["message_id"]),
             approved,
             rejected,
             found["flagged_word"],

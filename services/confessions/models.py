@@ -179,23 +179,6 @@ member_events = Table(
     Index("member_events_created_idx", "created_at"),
 )
 
-# The message id of each confession's card in the admin chat (0004), reported
-# by the notifier worker once sent: a decision taken in the moderation Mini App
-# edits the same card as a press of its buttons would.
-admin_cards = Table(
-    "admin_cards",
-    metadata,
-    Column(
-        "confession_id",
-        BigInteger,
-        ForeignKey(confessions.c.id, ondelete="CASCADE"),
-        primary_key=True,
-    ),
-    Column("community_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-)
-
 # Key-check values of the master keys and the lookup key (veil/core/sealing.py).
 seal_keys = Table(
     "seal_keys",

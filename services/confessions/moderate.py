@@ -26,9 +26,9 @@ The publication loop, across three processes:
    again instead (``unpublish_call``). Reports are idempotent: a repeated one
    finds the confession published with the same post and queues nothing new.
 
-The admins' card follows the same pattern: the worker reports its message id
-through ``RecordCard`` (dashboard.py), so a decision taken in the Mini App
-edits the same card.
+A decision taken in the Mini App (``edit_card``) also queues the card's edit:
+the notifier alone knows the card's message id (``edit_of``), so nothing is
+reported back for cards, and a card still on its way is edited once sent.
 """
 
 from __future__ import annotations
@@ -39,10 +39,15 @@ from services.confessions import decision, domain, membership, outgoing
 from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
 from services.confessions.confessions_repository import ConfessionsRepository
+from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.protection import ProtectionRepository
 from services.confessions.rows import Decision
 from veil.core.errors import NotFoundError
-from veil.core.outbox import Outbox
+from veil.core.outbox import Outbox, OutgoingCall
+
+# The statuses a decision leaves a confession in (a withdrawn one's card was
+# already edited by the erasure).
+_DECIDED = ("approved", "published", "rejected")
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class Press:
     decision: str
     moderator: str
     reason: str
+    # Taken away from the card (the Mini App): the card is edited too.
+    edit_card: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Moderation:
     protection: ProtectionRepository
     outbox: Outbox
     cards: CardRetirement
+    dashboard: DashboardRepository
 
 
 async def moderate(deps: Moderation, press: Press) -> Decision:
@@ -101,9 +109,21 @@ async def moderate(deps: Moderation, press: Press) -> Decision:
             label=f"confession #{number}",
         )
     call = outgoing.decision_call(press.community_id, decided)
-    if call is not None:
-        await deps.outbox.send([call])
+    calls = [] if call is None else [call]
+    if press.edit_card and stands.confession.status in _DECIDED:
+        calls += await _card_edit(deps, press.community_id, stands)
+    if calls:
+        await deps.outbox.send(calls)
     return stands
+
+
+async def _card_edit(deps: Moderation, community_id: int, stands: Decision) -> list[OutgoingCall]:
+    """The card's edit to the decision that stands (queued by winner and loser alike)."""
+    card = await deps.dashboard.card(community_id, stands.confession.id)
+    if card is None:
+        return []
+    community = await deps.communities.get_community(community_id)
+    return [outgoing.decided_card_call(community_id, community.admin_chat_id, card, stands)]
 
 
 async def record_publication(

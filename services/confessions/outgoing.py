@@ -20,12 +20,13 @@ from services.confessions.rows import (
     BanRow,
     CommunityRow,
     ConfessionRow,
+    Decision,
     Erasure,
     Recipient,
     Submission,
 )
 from veil.contracts.callbacks import card_markup
-from veil.contracts.texts import DELETED_TEXT, withdrawn_card
+from veil.contracts.texts import DELETED_TEXT, decided_card, decision_outcome, withdrawn_card
 from veil.core.errors import InvalidInputError
 from veil.core.links import comments_markup, deep_link, post_link, write_markup
 from veil.core.outbox import OutgoingCall, Priority, card_key, channel_post_key, publication_key
@@ -53,7 +54,8 @@ class Carded(Protocol):
 
 
 def card_text(carded: Carded) -> str:
-    """The admins' card of a confession (HTML): sent once, rebuilt by GetCard."""
+    """The admins' card of a confession (HTML): sent once, rebuilt for a decision
+    taken in the Mini App (:func:`decided_card_call`)."""
     row = carded.confession
     return domain.card(
         row.number,
@@ -78,6 +80,41 @@ def card_call(community_id: int, admin_chat_id: int, stored: Submission) -> Outg
         params=params,
         idempotency_key=card_key(row.id),
         priority=Priority.INTERACTIVE,
+    )
+
+
+def decided_card_call(
+    community_id: int, admin_chat_id: int, card: Carded, decision: Decision
+) -> OutgoingCall:
+    """The card of a decision taken away from it (the Mini App): its buttons give
+    way to the decision that stands, as a press of them would have it.
+
+    Only the notifier knows the card's message (``edit_of``): an edit queued
+    while the card is on its way waits behind it (same chat, same priority). One
+    key per confession: the loser of a race queues the same edit again, a no-op.
+    """
+    row = card.confession
+    outcome = decision_outcome(
+        approved=decision.confession.status in ("approved", "published"),
+        banned=decision.decision == "ban",
+        moderator=decision.moderator,
+        reason=decision.reason,
+    )
+    caption = row.media_kind is not None
+    text = decided_card(card_text(card), outcome, caption=caption)
+    # Without reply_markup the edit takes the buttons away.
+    if caption:
+        method, params = "editMessageCaption", {"caption": text, "parse_mode": "HTML"}
+    else:
+        method, params = "editMessageText", {"text": text, "parse_mode": "HTML"}
+    return OutgoingCall(
+        community_id=community_id,
+        method=method,
+        chat_id=admin_chat_id,
+        params=params,
+        idempotency_key=f"decided:{row.id}",
+        priority=Priority.INTERACTIVE,
+        edit_of=card_key(row.id),
     )
 
 

@@ -97,8 +97,14 @@ async def _build(
 
 def _registrations(w: _Wiring) -> list[Registration]:
     """The communities, members, confessions and safety servicers."""
+    dashboard = DashboardRepository(w.db)
     moderation = Moderation(
-        ConfessionsRepository(w.db, w.seal), w.communities, w.protection, w.outbox, w.cards
+        ConfessionsRepository(w.db, w.seal),
+        w.communities,
+        w.protection,
+        w.outbox,
+        w.cards,
+        dashboard,
     )
     return [
         Registration.of(
@@ -126,7 +132,7 @@ def _registrations(w: _Wiring) -> list[Registration]:
             confessions_pb2_grpc.add_ConfessionsServiceServicer_to_server,
             ConfessionsServicer(
                 moderation.confessions,
-                DashboardRepository(w.db),
+                dashboard,
                 moderation,
                 limits=SubmissionLimits(w.redis),
                 subject_of=w.subject_of,

@@ -283,9 +283,11 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
         *,
         moderator: str,
         reason: str = "",
+        edit_card: bool = False,
     ) -> confessions_pb2.ModerateConfessionResponse:
         """Ask for ``action`` on a confession: exactly one decision wins; the
-        answer says which one stands (and who made it)."""
+        answer says which one stands (and who made it). ``edit_card``: the
+        decision was taken away from its card, which the service edits too."""
         response: confessions_pb2.ModerateConfessionResponse = (
             await self.confessions.ModerateConfession(
                 confessions_pb2.ModerateConfessionRequest(
@@ -294,6 +296,7 @@ class ServiceClients(SafetyCalls, ReportCalls, MiniAppCalls):
                     action=DECISIONS[action],
                     reason=reason,
                     moderator=moderator,
+                    edit_card=edit_card,
                 )
             )
         )

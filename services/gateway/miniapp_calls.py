@@ -30,13 +30,6 @@ class MiniAppCalls:
         )
         return stored
 
-    async def card(self, community_id: int, confession_id: int) -> confessions_pb2.GetCardResponse:
-        """A confession's card in the admin chat (its message id, 0 until it is sent)."""
-        card: confessions_pb2.GetCardResponse = await self.confessions.GetCard(
-            confessions_pb2.GetCardRequest(community_id=community_id, confession_id=confession_id)
-        )
-        return card
-
     async def confession_numbers(self, community_id: int, ids: list[int]) -> dict[int, int]:
         """Confession id → its number, for the ids that exist."""
         found: confessions_pb2.GetConfessionNumbersResponse = (

@@ -15,7 +15,6 @@ from tests.support.miniapp import (
     Answer,
     assert_anonymous,
     call,
-    card_recorded,
     channel_posts,
     confession_id,
     init_data,
@@ -23,7 +22,7 @@ from tests.support.miniapp import (
     queued_to_channel,
     status_of,
 )
-from tests.support.moderation import admin_press, current, shown, wait_for
+from tests.support.moderation import admin_press, card_decided, current, shown, wait_for
 from tests.support.services import Services
 from tests.support.threads import button, open_thread, replica_caught_up, write_comment
 from tests.support.world import World
@@ -79,7 +78,6 @@ async def test_approving_publishes_once_and_edits_the_card(
 ) -> None:
     number, pending = await pending_confession(community, "approve me from the app")
     cid = await confession_id(services, community, number)
-    await card_recorded(services, community, cid)
     answer = await decide(community, cid, {"action": "approve"})
     assert answer.status == 200, answer.raw
     assert answer.json == {
@@ -89,9 +87,8 @@ async def test_approving_publishes_once_and_edits_the_card(
         "outcome": "✅ Approved by Ann",
     }
     # The card in the admin chat says the same, and its buttons are gone.
-    edited = await current(community, community.admin_chat_id, pending["message_id"])
+    edited = await card_decided(community, pending, "✅ Approved by Ann")
     assert shown(edited).startswith(f"🆕 #{number}")
-    assert shown(edited).endswith("✅ Approved by Ann")
     assert not (edited.get("reply_markup") or {}).get("inline_keyboard")
     await wait_for(lambda: channel_posts(community, number), bool, "never published")
     # Approving again changes nothing: the first decision stands.
@@ -114,7 +111,6 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
 ) -> None:
     number, pending = await pending_confession(community, "two admins at once")
     cid = await confession_id(services, community, number)
-    await card_recorded(services, community, cid)
     pressed, app = await asyncio.gather(
         admin_press(community, 1, pending, button(pending, "Approve"), first_name="Bob"),
         decide(community, cid, {"action": "approve"}),
@@ -122,8 +118,7 @@ async def test_the_card_and_the_app_at_the_same_moment_publish_once(
     assert app.status == 200, app.raw
     # Exactly one of the two decided; the card shows the winner's name.
     winner = "Ann" if app.json["won"] else "Bob"
-    edited = await current(community, community.admin_chat_id, pending["message_id"])
-    assert shown(edited).endswith(f"✅ Approved by {winner}"), shown(edited)
+    await card_decided(community, pending, f"✅ Approved by {winner}")
     assert ("Already handled" in str(pressed.get("answer"))) == app.json["won"], pressed
     await wait_for(lambda: channel_posts(community, number), bool, "never published")
     assert await queued_to_channel(infra_config, community, seal_keys) == 1
@@ -136,13 +131,11 @@ async def test_rejecting_with_a_listed_or_typed_reason(
 ) -> None:
     number, pending = await pending_confession(community, "reject me with a reason")
     cid = await confession_id(services, community, number)
-    await card_recorded(services, community, cid)
     answer = await decide(community, cid, {"action": "reject", "reason": reason})
     assert answer.status == 200, answer.raw
     assert answer.json["won"] and answer.json["status"] == "rejected"
     assert answer.json["outcome"] == f"❌ Rejected by Ann: {reason}"
-    edited = await current(community, community.admin_chat_id, pending["message_id"])
-    assert shown(edited).endswith(f"❌ Rejected by Ann: {reason}")
+    await card_decided(community, pending, f"❌ Rejected by Ann: {reason}")
     assert_anonymous(world, answer)
 
 
@@ -151,7 +144,6 @@ async def test_banning_the_author_rejects_and_bans(
 ) -> None:
     number, pending = await pending_confession(community, "ban my author")
     cid = await confession_id(services, community, number)
-    await card_recorded(services, community, cid)
     answer = await decide(community, cid, {"action": "ban"})
     assert answer.status == 200, answer.raw
     assert answer.json["outcome"] == "🚫 Rejected and author banned by Ann"
@@ -159,8 +151,7 @@ async def test_banning_the_author_rejects_and_bans(
         confessions_pb2.ListBansRequest(community_id=community.id)
     )
     assert len(bans.bans) == 1
-    edited = await current(community, community.admin_chat_id, pending["message_id"])
-    assert shown(edited).endswith("🚫 Rejected and author banned by Ann")
+    await card_decided(community, pending, "🚫 Rejected and author banned by Ann")
     assert_anonymous(world, answer)
 
 

@@ -19,13 +19,12 @@ from urllib.parse import quote
 
 from playwright.async_api import Browser, expect
 
-from tests.support.miniapp import card_recorded, channel_posts, confession_id, pending_confession
+from tests.support.miniapp import channel_posts, pending_confession
 from tests.support.moderation import (
     add_to_admin_chat,
     admin_press,
     admin_says,
-    current,
-    shown,
+    card_decided,
     wait_for,
 )
 from tests.support.services import Services
@@ -59,7 +58,6 @@ async def test_approve_and_reject_in_the_mini_app(
     await admin_says(community, 1, "/settings words add fridge")
     pending = [await pending_confession(community, text) for text in CONFESSIONS]
     first, first_card = pending[0]
-    await card_recorded(services, community, await confession_id(services, community, first))
     launch = await world.control(
         "POST", f"/bots/{community.bot_id}/users/1/webapp", {"first_name": "Ann"}
     )
@@ -102,8 +100,7 @@ async def test_approve_and_reject_in_the_mini_app(
     assert ("Already handled" in str(pressed.get("answer"))) == (winner == "Ann"), pressed
     await expect(items).to_have_count(3)
     await expect(page.locator("#count")).to_have_text("3")
-    card = await current(community, community.admin_chat_id, first_card["message_id"])
-    assert shown(card).endswith(f"✅ Approved by {winner}")
+    await card_decided(community, first_card, f"✅ Approved by {winner}")
     await wait_for(lambda: channel_posts(community, first), bool, "never published")
 
     # ❌ Reject the next one with a typed reason.

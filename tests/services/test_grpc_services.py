@@ -15,7 +15,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from tests.services.conftest import SERVICE_NAMES
-from tests.support.threads import replica_caught_up, until
+from tests.support.moderation import card, card_decided, current, shown
+from tests.support.threads import replica_caught_up
 from tests.support.world import World, new_user_id
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
@@ -97,44 +98,52 @@ async def test_submit_is_idempotent_and_validated(
     assert listing.total == 1
 
 
-async def test_a_card_is_recorded_for_its_own_community_only(
-    world: World, community: World.Community, channels: dict[str, grpc.aio.Channel]
+async def test_a_decision_away_from_the_card_edits_it_in_its_own_community_only(
+    world: World,
+    community: World.Community,
+    channels: dict[str, grpc.aio.Channel],
+    infra_config: InfraConfig,
 ) -> None:
     stub = confessions_pb2_grpc.ConfessionsServiceStub(channels["confessions"])
     actor = common_pb2.Actor(community_id=community.id, telegram_user_id=new_user_id())
     submitted = await stub.SubmitConfession(
         confessions_pb2.SubmitConfessionRequest(actor=actor, text="a card", idempotency_key="c")
     )
-    confession = submitted.confession.id
+    number, confession = submitted.confession.number, submitted.confession.id
+    sent = await card(community, number)
 
-    async def record(community_id: int, message_id: int) -> None:
-        await stub.RecordCard(
-            confessions_pb2.RecordCardRequest(
-                community_id=community_id, confession_id=confession, message_id=message_id
+    async def decide(community_id: int, action: int, reason: str = "") -> bool:
+        response = await stub.ModerateConfession(
+            confessions_pb2.ModerateConfessionRequest(
+                community_id=community_id,
+                confession_id=confession,
+                action=action,  # type: ignore[arg-type]
+                moderator="Ann",
+                reason=reason,
+                edit_card=True,
             )
         )
+        return bool(response.won)
 
-    async def card_message() -> int:
-        card = await stub.GetCard(
-            confessions_pb2.GetCardRequest(community_id=community.id, confession_id=confession)
-        )
-        return int(card.message_id)
-
-    async def sent() -> bool:
-        return await card_message() > 0
-
-    # The worker sends the card to the admin chat and records it first.
-    await until(sent, "the worker never recorded the card it sent")
-    await record(community.id, 77)
-    assert await card_message() == 77
-    # The worker reports again after a retry: the last message id stands.
-    await record(community.id, 78)
-    assert await card_message() == 78
     other = await world.create_community()
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await record(other.id, 99)
+        await decide(other.id, confessions_pb2.MODERATION_ACTION_APPROVE)
     assert refused.value.code() == grpc.StatusCode.NOT_FOUND
-    assert await card_message() == 78
+    assert await decide(community.id, confessions_pb2.MODERATION_ACTION_APPROVE)
+    # The notifier edits the card it sent: the outcome in place of the buttons.
+    edited = await card_decided(community, sent, "✅ Approved by Ann")
+    assert shown(edited).startswith(f"🆕 #{number}")
+    assert not (edited.get("reply_markup") or {}).get("inline_keyboard")
+    # The loser queues the same edit under the same key: one edit, the winner's.
+    assert not await decide(community.id, confessions_pb2.MODERATION_ACTION_REJECT, "late")
+    queued = psql(
+        infra_config,
+        "SELECT count(*), min(edit_of) FROM notifier.outbox "
+        f"WHERE idempotency_key = 'decided:{confession}'",
+    )
+    assert queued.strip() == f"1|card:{confession}"
+    after = await current(community, community.admin_chat_id, sent["message_id"])
+    assert shown(after) == shown(edited)
 
 
 async def test_register_member_is_idempotent(

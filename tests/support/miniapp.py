@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.sealed import chat_key_sql
-from tests.support.moderation import card, confess, number_of, wait_for
+from tests.support.moderation import card, confess, number_of
 from tests.support.services import Services
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
@@ -80,18 +80,6 @@ async def confession_id(services: Services, community: World.Community, number: 
         confessions_pb2.GetConfessionRequest(community_id=community.id, number=number)
     )
     return int(found.confession.id)
-
-
-async def card_recorded(services: Services, community: World.Community, cid: int) -> None:
-    """Wait until the notifier reported the card's message id (a Mini App decision edits it)."""
-
-    async def probe() -> int:
-        answer = await services.confessions.GetCard(
-            confessions_pb2.GetCardRequest(community_id=community.id, confession_id=cid)
-        )
-        return int(answer.message_id)
-
-    await wait_for(probe, bool, "the card's message id was never recorded")
 
 
 async def status_of(services: Services, community: World.Community, number: int) -> int:

@@ -78,6 +78,18 @@ async def current(community: World.Community, chat_id: int, message_id: int) -> 
     return next(m for m in await chat(community, chat_id) if m["message_id"] == message_id)
 
 
+async def card_decided(
+    community: World.Community, card_message: dict[str, Any], outcome: str
+) -> dict[str, Any]:
+    """The card once edited to end with ``outcome`` (an edit the notifier sends, for
+    a decision taken away from the card)."""
+    return await wait_for(
+        lambda: current(community, community.admin_chat_id, card_message["message_id"]),
+        lambda m: shown(m).endswith(outcome),
+        f"the card never read {outcome!r}",
+    )
+
+
 async def admin_press(
     community: World.Community,
     user_id: int,

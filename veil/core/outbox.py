@@ -99,10 +99,9 @@ def parse_publication_key(key: str) -> tuple[int, int] | None:
     return int(community), int(confession)
 
 
-# A confession's card in the admin chat is queued under this key; the notifier
-# worker reports the card's message id to the confessions service
-# (``RecordCard``) after sending it, so that a decision taken in the moderation
-# Mini App edits the same card as a press of its buttons.
+# A confession's card in the admin chat is queued under this key. Its later
+# edits (a decision taken in the Mini App, the author's withdrawal) name it in
+# ``edit_of``: the notifier's record of the sent card holds its message id.
 _CARD = "card:"
 
 

@@ -870,6 +870,7 @@ class ModerateConfessionRequest(_message.Message):
     ACTION_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     MODERATOR_FIELD_NUMBER: _builtins.int
+    EDIT_CARD_FIELD_NUMBER: _builtins.int
     community_id: _builtins.int
     confession_id: _builtins.int
     """Internal id of the confession (as on the card's buttons)."""
@@ -878,6 +879,12 @@ class ModerateConfessionRequest(_message.Message):
     """Shown to the author on a rejection; optional."""
     moderator: _builtins.str
     """Name of the admin who acted, shown on the card to the other admins."""
+    edit_card: _builtins.bool
+    """The decision was taken away from its card (the Mini App): the card in the
+    admin chat is edited to the decision that stands, through the notifier,
+    which alone knows the card's message (a card still on its way is edited
+    once it is sent). A press of the card's buttons edits the card itself.
+    """
     def __init__(
         self,
         *,
@@ -886,10 +893,11 @@ class ModerateConfessionRequest(_message.Message):
         action: Global___ModerationAction.ValueType = ...,
         reason: _builtins.str = ...,
         moderator: _builtins.str = ...,
+        edit_card: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "community_id", b"community_id", "confession_id", b"confession_id", "moderator", b"moderator", "reason", b"reason"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "community_id", b"community_id", "confession_id", b"confession_id", "edit_card", b"edit_card", "moderator", b"moderator", "reason", b"reason"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1431,101 +1439,6 @@ class ListPendingResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListPendingResponse: _TypeAlias = ListPendingResponse  # noqa: Y015
-
-@_typing.final
-class RecordCardRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
-    CONFESSION_ID_FIELD_NUMBER: _builtins.int
-    MESSAGE_ID_FIELD_NUMBER: _builtins.int
-    community_id: _builtins.int
-    confession_id: _builtins.int
-    message_id: _builtins.int
-    """The card's message id in the admin chat."""
-    def __init__(
-        self,
-        *,
-        community_id: _builtins.int = ...,
-        confession_id: _builtins.int = ...,
-        message_id: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id", "message_id", b"message_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RecordCardRequest: _TypeAlias = RecordCardRequest  # noqa: Y015
-
-@_typing.final
-class RecordCardResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    def __init__(
-        self,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RecordCardResponse: _TypeAlias = RecordCardResponse  # noqa: Y015
-
-@_typing.final
-class GetCardRequest(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    COMMUNITY_ID_FIELD_NUMBER: _builtins.int
-    CONFESSION_ID_FIELD_NUMBER: _builtins.int
-    community_id: _builtins.int
-    confession_id: _builtins.int
-    def __init__(
-        self,
-        *,
-        community_id: _builtins.int = ...,
-        confession_id: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["community_id", b"community_id", "confession_id", b"confession_id"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetCardRequest: _TypeAlias = GetCardRequest  # noqa: Y015
-
-@_typing.final
-class GetCardResponse(_message.Message):
-    DESCRIPTOR: _descriptor.Descriptor
-
-    MESSAGE_ID_FIELD_NUMBER: _builtins.int
-    HTML_FIELD_NUMBER: _builtins.int
-    CAPTION_FIELD_NUMBER: _builtins.int
-    NUMBER_FIELD_NUMBER: _builtins.int
-    message_id: _builtins.int
-    """0 while the card was not sent (yet)."""
-    html: _builtins.str
-    """The card's HTML as it was sent (the author's history as of then)."""
-    caption: _builtins.bool
-    """True for a media confession: the card is a caption."""
-    number: _builtins.int
-    """The confession's number, shown as "#N"."""
-    def __init__(
-        self,
-        *,
-        message_id: _builtins.int = ...,
-        html: _builtins.str = ...,
-        caption: _builtins.bool = ...,
-        number: _builtins.int = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["caption", b"caption", "html", b"html", "message_id", b"message_id", "number", b"number"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___GetCardResponse: _TypeAlias = GetCardResponse  # noqa: Y015
 
 @_typing.final
 class GetCommunityStatsRequest(_message.Message):

@@ -825,16 +825,6 @@ class ConfessionsServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
                 _registered_method=True)
-        self.RecordCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/RecordCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
-                _registered_method=True)
-        self.GetCard = channel.unary_unary(
-                '/veil.v1.ConfessionsService/GetCard',
-                request_serializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
-                response_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
-                _registered_method=True)
         self.GetCommunityStats = channel.unary_unary(
                 '/veil.v1.ConfessionsService/GetCommunityStats',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.GetCommunityStatsRequest.SerializeToString,
@@ -911,22 +901,6 @@ class ConfessionsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
-    def RecordCard(self, request, context):
-        """The notifier worker reports the message id of a confession's card in the
-        admin chat once sent, so that a decision made elsewhere (the Mini App)
-        edits the same card. Idempotent.
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def GetCard(self, request, context):
-        """The card of a confession as it was sent (its message id is 0 while unsent).
-        """
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
     def GetCommunityStats(self, request, context):
         """Figures of a community: confessions per day, approval rate, median time
         to a decision, members who confessed. Numbers only.
@@ -987,16 +961,6 @@ def add_ConfessionsServiceServicer_to_server(servicer, server):
                     servicer.ListPending,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.ListPendingRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.ListPendingResponse.SerializeToString,
-            ),
-            'RecordCard': grpc.unary_unary_rpc_method_handler(
-                    servicer.RecordCard,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.RecordCardRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.RecordCardResponse.SerializeToString,
-            ),
-            'GetCard': grpc.unary_unary_rpc_method_handler(
-                    servicer.GetCard,
-                    request_deserializer=veil_dot_v1_dot_confessions__pb2.GetCardRequest.FromString,
-                    response_serializer=veil_dot_v1_dot_confessions__pb2.GetCardResponse.SerializeToString,
             ),
             'GetCommunityStats': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCommunityStats,
@@ -1179,60 +1143,6 @@ class ConfessionsService:
             '/veil.v1.ConfessionsService/ListPending',
             veil_dot_v1_dot_confessions__pb2.ListPendingRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.ListPendingResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def RecordCard(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/RecordCard',
-            veil_dot_v1_dot_confessions__pb2.RecordCardRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.RecordCardResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def GetCard(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/veil.v1.ConfessionsService/GetCard',
-            veil_dot_v1_dot_confessions__pb2.GetCardRequest.SerializeToString,
-            veil_dot_v1_dot_confessions__pb2.GetCardResponse.FromString,
             options,
             channel_credentials,
             insecure,

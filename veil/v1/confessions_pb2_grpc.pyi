@@ -374,13 +374,6 @@ class ConfessionsServiceStub:
     """
     ListPending: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]
     """The community's pending confessions, oldest first, with their count."""
-    RecordCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]
-    """The notifier worker reports the message id of a confession's card in the
-    admin chat once sent, so that a decision made elsewhere (the Mini App)
-    edits the same card. Idempotent.
-    """
-    GetCard: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]
-    """The card of a confession as it was sent (its message id is 0 while unsent)."""
     GetCommunityStats: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]
     """Figures of a community: confessions per day, approval rate, median time
     to a decision, members who confessed. Numbers only.
@@ -433,13 +426,6 @@ class ConfessionsServiceAsyncStub(ConfessionsServiceStub):
     """
     ListPending: _aio.UnaryUnaryMultiCallable[_confessions_pb2.ListPendingRequest, _confessions_pb2.ListPendingResponse]  # type: ignore[assignment]
     """The community's pending confessions, oldest first, with their count."""
-    RecordCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.RecordCardRequest, _confessions_pb2.RecordCardResponse]  # type: ignore[assignment]
-    """The notifier worker reports the message id of a confession's card in the
-    admin chat once sent, so that a decision made elsewhere (the Mini App)
-    edits the same card. Idempotent.
-    """
-    GetCard: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCardRequest, _confessions_pb2.GetCardResponse]  # type: ignore[assignment]
-    """The card of a confession as it was sent (its message id is 0 while unsent)."""
     GetCommunityStats: _aio.UnaryUnaryMultiCallable[_confessions_pb2.GetCommunityStatsRequest, _confessions_pb2.CommunityStats]  # type: ignore[assignment]
     """Figures of a community: confessions per day, approval rate, median time
     to a decision, members who confessed. Numbers only.
@@ -525,25 +511,6 @@ class ConfessionsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_confessions_pb2.ListPendingResponse, _abc.Awaitable[_confessions_pb2.ListPendingResponse]]:
         """The community's pending confessions, oldest first, with their count."""
-
-    @_abc_1.abstractmethod
-    def RecordCard(
-        self,
-        request: _confessions_pb2.RecordCardRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.RecordCardResponse, _abc.Awaitable[_confessions_pb2.RecordCardResponse]]:
-        """The notifier worker reports the message id of a confession's card in the
-        admin chat once sent, so that a decision made elsewhere (the Mini App)
-        edits the same card. Idempotent.
-        """
-
-    @_abc_1.abstractmethod
-    def GetCard(
-        self,
-        request: _confessions_pb2.GetCardRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_confessions_pb2.GetCardResponse, _abc.Awaitable[_confessions_pb2.GetCardResponse]]:
-        """The card of a confession as it was sent (its message id is 0 while unsent)."""
 
     @_abc_1.abstractmethod
     def GetCommunityStats(

@@ -1,28 +1,23 @@
 """A decision taken in the Mini App: the same ModerateConfession as the card buttons.
 
-Exactly one decision wins (the confessions service's conditional UPDATE); the
-card in the admin chat is then edited as a button press edits it, by the
-winner and the loser alike (an identical edit is "not modified": done), so the
-chat and the Mini App agree.
+Exactly one decision wins (the confessions service's conditional UPDATE). The
+same call has the confessions service queue the card's edit in the admin chat
+(``edit_card``): the card then reads as a press of its buttons leaves it, so the
+chat and the Mini App agree. The notifier sends the edit, by its own record of
+the card's message; a card still on its way is edited once it is sent.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from services.gateway.clients import ServiceClients
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import edit_card
 from services.gateway.service_types import is_withdrawn
 from services.gateway.views import texts
-from services.gateway.views.cards import decided_card, outcome
+from services.gateway.views.cards import outcome
 from veil.contracts.callbacks import CardButton
-from veil.contracts.texts import withdrawn_card
 from veil.v1 import confessions_pb2
-
-log = logging.getLogger(__name__)
-
 
 # The Mini App's names of the statuses (its JavaScript reads these).
 STATUS_NAMES = {
@@ -63,12 +58,10 @@ async def decide(
 ) -> Decided:
     """Decide (or learn who decided first), then bring the admin chat's card in line."""
     response = await services.moderate(
-        community, confession_id, action, moderator=moderator, reason=reason
+        community, confession_id, action, moderator=moderator, reason=reason, edit_card=True
     )
     number = response.confession.number
-    withdrawn = is_withdrawn(response)
-    await _edit_card(services, community, confession_id, response, withdrawn=withdrawn)
-    if withdrawn:
+    if is_withdrawn(response):
         shown = texts.WITHDRAWN
     elif response.won:
         shown = outcome(response)
@@ -80,39 +73,3 @@ async def decide(
         status=STATUS_NAMES.get(response.confession.status, "unknown"),
         outcome=shown,
     )
-
-
-async def _edit_card(
-    services: ServiceClients,
-    community: CommunityEntry,
-    confession_id: int,
-    response: confessions_pb2.ModerateConfessionResponse,
-    *,
-    withdrawn: bool,
-) -> None:
-    card = await services.card(community.id, confession_id)
-    if not card.message_id:
-        # Not sent yet: when it arrives, its first press is told who decided
-        # and edits it then.
-        return
-    html = (
-        withdrawn_card(card.number)
-        if withdrawn
-        else decided_card(card.html, response, caption=card.caption)
-    )
-    try:
-        await edit_card(
-            community.bot,
-            community.admin_chat_id,
-            int(card.message_id),
-            html=html,
-            markup=None,
-            caption=card.caption,
-        )
-    except Exception as error:
-        # The decision stands whatever happens to the card; its buttons, if
-        # pressed, then say who decided and edit it.
-        log.warning(
-            "card not edited after a Mini App decision",
-            extra={"community": community.id, "error_type": type(error).__name__},
-        )

@@ -8,17 +8,19 @@ wrote the confession.
 
 from __future__ import annotations
 
-from html import escape
-
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from veil.contracts import texts
 from veil.contracts.callbacks import BACK, TYPE_OWN, ModReason, card_markup
-from veil.contracts.lengths import CAPTION_LIMIT, MESSAGE_TEXT_LIMIT
-from veil.core.telegram_text import append_line
+from veil.contracts.texts import decision_outcome
 from veil.v1 import confessions_pb2
 
 # A reason button shows at most this much of the reason.
 REASON_LABEL_LENGTH = 60
+_APPROVED = (
+    confessions_pb2.CONFESSION_STATUS_APPROVED,
+    confessions_pb2.CONFESSION_STATUS_PUBLISHED,
+)
 
 
 def card_keyboard(confession_id: int) -> InlineKeyboardMarkup:
@@ -40,22 +42,17 @@ def reasons_keyboard(confession_id: int, reasons: list[str]) -> InlineKeyboardMa
 
 
 def outcome(response: confessions_pb2.ModerateConfessionResponse) -> str:
-    """ "✅ Approved by Ann", "❌ Rejected by Bob: reason", "🚫 … author banned" (plain text)."""
-    who = response.moderator
-    if response.confession.status in (
-        confessions_pb2.CONFESSION_STATUS_APPROVED,
-        confessions_pb2.CONFESSION_STATUS_PUBLISHED,
-    ):
-        return f"✅ Approved by {who}"
-    if response.action == confessions_pb2.MODERATION_ACTION_BAN:
-        return f"🚫 Rejected and author banned by {who}"
-    line = f"❌ Rejected by {who}"
-    return f"{line}: {response.reason}" if response.reason else line
+    """The decision that stands, in the card's words (plain text)."""
+    return decision_outcome(
+        approved=response.confession.status in _APPROVED,
+        banned=response.action == confessions_pb2.MODERATION_ACTION_BAN,
+        moderator=response.moderator,
+        reason=response.reason,
+    )
 
 
 def decided_card(
     card_html: str, response: confessions_pb2.ModerateConfessionResponse, *, caption: bool
 ) -> str:
     """The card as it stays after the decision, within the text's (or caption's) limit."""
-    limit = CAPTION_LIMIT if caption else MESSAGE_TEXT_LIMIT
-    return append_line(card_html, escape(outcome(response)), limit)
+    return texts.decided_card(card_html, outcome(response), caption=caption)

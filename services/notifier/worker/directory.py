@@ -114,36 +114,15 @@ class Publications:
         )
         return None if response is None else bool(response.published)
 
-    async def record_card(self, community_id: int, confession_id: int, message_id: int) -> bool:
-        """Report a confession's card in the admin chat; returns whether it was stored.
-
-        Best effort (one retry): without it, a decision taken in the Mini App
-        leaves the card's buttons, whose next press says who decided.
-        """
-        request = confessions_pb2.RecordCardRequest(
-            community_id=community_id, confession_id=confession_id, message_id=message_id
-        )
-        answer = await with_retries(
-            self._confessions.RecordCard,
-            request,
-            community_id,
-            2,
-            retry_on=frozenset({grpc.StatusCode.UNAVAILABLE}),
-        )
-        return answer is not None
-
 
 async def with_retries(
     call: Callable[[Request], Awaitable[Response]],
     request: Request,
     community_id: int,
     attempts: int,
-    *,
-    retry_on: frozenset[grpc.StatusCode] | None = None,
 ) -> Response | None:
-    """``call(request)``, tried up to ``attempts`` times with growing pauses
-    (only after a failure with a code in ``retry_on``, when given); None when
-    it never succeeded (each failure is logged)."""
+    """``call(request)``, tried up to ``attempts`` times with growing pauses;
+    None when it never succeeded (each failure is logged)."""
     for attempt in range(1, attempts + 1):
         try:
             return await call(request)
@@ -157,8 +136,6 @@ async def with_retries(
                     "attempt": attempt,
                 },
             )
-            if retry_on is not None and error.code() not in retry_on:
-                return None
             if attempt < attempts:
                 await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
     return None

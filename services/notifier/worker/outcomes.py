@@ -19,7 +19,7 @@ from services.notifier.worker.metrics import WorkerMetrics
 from services.notifier.worker.sent_marks import SentMarks
 from services.notifier.worker.telegram import Answer, Outcome
 from services.notifier.worker.tuning import SenderConfig, backoff
-from veil.core.outbox import parse_card_key, parse_publication_key
+from veil.core.outbox import parse_publication_key
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,6 @@ class OutcomeRecorder:
             self._metrics.sent.labels(community).inc()
             self._metrics.record_window(committed - answered, committed - started)
             await self._report_publication(message, answer)
-            await self._report_card(message, answer)
         elif answer.outcome is Outcome.FLOOD:
             self._metrics.too_many_requests.labels(community).inc()
             await self._limiter.pause(message.community_id, message.chat_id, answer.retry_after)
@@ -115,13 +114,6 @@ class OutcomeRecorder:
             )
             return
         await self._repository.mark_reported(message.id)
-
-    async def _report_card(self, message: ClaimedMessage, answer: Answer) -> None:
-        """A confession's card was sent: its id goes to the confessions service (Mini App)."""
-        confession_id = parse_card_key(message.idempotency_key)
-        if confession_id is None or self._publications is None or not answer.message_id:
-            return
-        await self._publications.record_card(message.community_id, confession_id, answer.message_id)
 
     async def retry_or_dead(self, message: ClaimedMessage, answer: Answer) -> None:
         """Retry with backoff, or give up once the attempts are spent."""
