@@ -1,7 +1,8 @@
 """Retiring the gateway's cards (veil/contracts/cards.py) around a change.
 
 A change the gateway's cached answers would miss (a ban, notifications turned
-off or on, a member found unreachable, an erasure, a thread taken down) retires
+off or on, a member found unreachable, an erasure, a thread taken down, a
+community's rules changed) retires
 the cards it touches twice: a tombstone *before* the change, which a failure
 to write stops before anything changed (the caller's retry starts again), and
 one *after* it commits, so that even a transaction that ran longer than a
@@ -24,6 +25,7 @@ from veil.contracts.cards import (
     TOMBSTONE_SECONDS,
     member_card_key,
     member_tag,
+    rules_card_key,
     thread_card_key,
 )
 from veil.core.errors import CommunityNotFoundError
@@ -57,6 +59,11 @@ class CardRetirement:
     def thread_keys(community_id: int, numbers: Iterable[int]) -> list[str]:
         """The card keys of threads ``numbers`` of ``community_id``."""
         return [thread_card_key(community_id, number) for number in numbers]
+
+    @staticmethod
+    def rules_keys(community_id: int) -> list[str]:
+        """The card key of ``community_id``'s rules for comments."""
+        return [rules_card_key(community_id)]
 
     async def retire(self, keys: list[str]) -> None:
         """Tombstone ``keys`` (before a change: raises, so nothing changes)."""

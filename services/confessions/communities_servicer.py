@@ -8,7 +8,9 @@ from typing import Any
 import grpc
 
 from services.confessions import domain, mapping
+from services.confessions.cards import CardRetirement
 from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.domain import Rules
 from services.confessions.safety_rules import SAFETY_FIELDS
 from veil.core.errors import InvalidInputError
 from veil.v1 import confessions_pb2 as pb
@@ -18,8 +20,9 @@ from veil.v1 import confessions_pb2_grpc as pb_grpc
 class CommunitiesServicer(pb_grpc.CommunitiesServiceServicer):
     """Thin handlers over :class:`CommunitiesRepository`."""
 
-    def __init__(self, repository: CommunitiesRepository) -> None:
+    def __init__(self, repository: CommunitiesRepository, cards: CardRetirement) -> None:
         self._repository = repository
+        self._cards = cards
 
     async def UpsertCommunity(
         self, request: pb.UpsertCommunityRequest, context: grpc.aio.ServicerContext
@@ -59,7 +62,7 @@ class CommunitiesServicer(pb_grpc.CommunitiesServiceServicer):
         """Change one rule from the admin's text; a bad value is INVALID_ARGUMENT."""
         current = await self._repository.rules(request.community_id)
         changes = domain.apply_rule(current, request.name, request.value)
-        rules = await self._repository.set_rules(request.community_id, changes)
+        rules = await self._set_rules(request.community_id, changes)
         return mapping.rules(request.community_id, rules)
 
     async def SetCommunityRules(
@@ -89,8 +92,14 @@ class CommunitiesServicer(pb_grpc.CommunitiesServiceServicer):
                     **{k: v for k, v in fields.items() if k not in safety},
                     safety=replace(rules.safety, **safety),
                 )
-        stored = await self._repository.set_rules(request.community_id, changes)
+        stored = await self._set_rules(request.community_id, changes)
         return mapping.rules(request.community_id, stored)
+
+    async def _set_rules(self, community_id: int, changes: dict[str, Any]) -> Rules:
+        """Store the changes; the gateways' card of the comment rules is retired
+        around them (the next comment asks RegisterMember for the new ones)."""
+        async with self._cards.around(self._cards.rules_keys(community_id)):
+            return await self._repository.set_rules(community_id, changes)
 
 
 def _as_commands(setting: pb.RuleSetting) -> list[tuple[str, str]]:

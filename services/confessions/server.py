@@ -111,7 +111,7 @@ def _registrations(w: _Wiring) -> list[Registration]:
             confessions_pb2.DESCRIPTOR,
             "CommunitiesService",
             confessions_pb2_grpc.add_CommunitiesServiceServicer_to_server,
-            CommunitiesServicer(w.communities),
+            CommunitiesServicer(w.communities, w.cards),
         ),
         Registration.of(
             confessions_pb2.DESCRIPTOR,

@@ -3,8 +3,10 @@ keeping the answers RegisterMember gave.
 
 A member card is read by the update's claim and written with its "done"
 (:class:`MemberCardSlot` carries it between the two); a thread card costs one
-GET, and one ``SET NX`` after a miss. A card that cannot be read is a miss: the
-update asks the service, as it would without cards.
+GET, and one ``SET NX`` after a miss; so does the rules card, which only a
+comment being written reads (beside the thread's, at the same time). A card
+that cannot be read is a miss: the update asks the service, as it would
+without cards.
 """
 
 from __future__ import annotations
@@ -19,16 +21,22 @@ from redis.exceptions import RedisError
 
 from veil.contracts.cards import (
     MEMBER_CARD,
+    RULES_CARD,
+    RULES_CARD_SECONDS,
     THREAD_CARD,
     THREAD_CARD_SECONDS,
+    rules_card_key,
     thread_card_key,
 )
-from veil.v1 import confessions_pb2
+from veil.v1 import common_pb2, confessions_pb2
 
 log = logging.getLogger(__name__)
 
 _Card = TypeVar(
-    "_Card", confessions_pb2.RegisterMemberResponse, confessions_pb2.GetConfessionResponse
+    "_Card",
+    confessions_pb2.RegisterMemberResponse,
+    confessions_pb2.GetConfessionResponse,
+    common_pb2.CommentRules,
 )
 
 
@@ -87,31 +95,48 @@ class Cards:
         self, community_id: int, number: int
     ) -> tuple[bool, confessions_pb2.GetConfessionResponse | None]:
         """(whether no key stands, the thread's card or None)."""
-        try:
-            value = await self._redis.get(thread_card_key(community_id, number))
-        except RedisError as error:
-            log.warning("thread card unreadable", extra={"error_type": type(error).__name__})
-            return False, None
-        if isinstance(value, str):  # the client decodes nothing; mypy cannot know
-            value = value.encode()
+        value = await self._get(thread_card_key(community_id, number))
         card = _parsed(value, THREAD_CARD, confessions_pb2.GetConfessionResponse)
         return value is None, card
+
+    async def rules(self, community_id: int) -> tuple[bool, common_pb2.CommentRules | None]:
+        """(whether no key stands, the community's comment rules or None)."""
+        value = await self._get(rules_card_key(community_id))
+        return value is None, _parsed(value, RULES_CARD, common_pb2.CommentRules)
 
     async def keep_thread(
         self, community_id: int, number: int, thread: confessions_pb2.GetConfessionResponse
     ) -> None:
         """Store thread ``number``'s card where no key stands (never over a tombstone)."""
-        if not thread_kept(thread):
-            return
-        try:
-            await self._redis.set(
+        if thread_kept(thread):
+            await self._keep(
                 thread_card_key(community_id, number),
                 THREAD_CARD + thread.SerializeToString(),
-                ex=THREAD_CARD_SECONDS,
-                nx=True,
+                THREAD_CARD_SECONDS,
             )
+
+    async def keep_rules(self, community_id: int, rules: common_pb2.CommentRules) -> None:
+        """Store the community's comment rules where no key stands."""
+        await self._keep(
+            rules_card_key(community_id), RULES_CARD + rules.SerializeToString(), RULES_CARD_SECONDS
+        )
+
+    async def _get(self, key: str) -> bytes | None:
+        """The key's value; a key that cannot be read is a miss (as a retired one)."""
+        try:
+            value = await self._redis.get(key)
         except RedisError as error:
-            log.warning("thread card not kept", extra={"error_type": type(error).__name__})
+            log.warning("card unreadable", extra={"error_type": type(error).__name__})
+            return b""
+        if isinstance(value, str):  # the client decodes nothing; mypy cannot know
+            value = value.encode()
+        return value
+
+    async def _keep(self, key: str, value: bytes, seconds: int) -> None:
+        try:
+            await self._redis.set(key, value, ex=seconds, nx=True)
+        except RedisError as error:
+            log.warning("card not kept", extra={"error_type": type(error).__name__})
 
 
 def _parsed(value: bytes | None, kind: bytes, message: type[_Card]) -> _Card | None:

@@ -10,7 +10,9 @@ never needs the member costs no call.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -44,31 +46,34 @@ class MemberLookup:
         self._slot = slot
         self._known: confessions_pb2.RegisterMemberResponse | None = None
         self._thread = 0
-        # Whether the answer is the service's own (a card carries no rules).
+        # Whether the answer is the service's own (no card counts the member's
+        # approved confessions).
         self._asked = False
 
     async def __call__(
-        self, thread: int = 0, *, again: bool = False, rules: bool = False
+        self, thread: int = 0, *, again: bool = False, rules: bool = False, counted: bool = False
     ) -> confessions_pb2.RegisterMemberResponse:
         """The member; with ``thread``, that thread's confession in the same call.
 
         The answer of this update's first call is reused unless it lacks the
         thread asked for, or ``again`` asks for a fresh one (after a refusal,
         the thread may have closed meanwhile). ``rules`` asks for the thread's
-        ``comment_rules`` too, which only the service gives (no card holds
-        them: they change with the community's settings).
+        ``comment_rules`` too (the community's rules card, or the service);
+        ``counted`` for the member's approved confessions, which no card holds
+        (a report's weight): only the service's own answer has them.
         """
         known = self._known
         if (
             known is not None
             and not again
             and (not thread or thread == self._thread)
-            and (self._asked or not rules)
+            and (self._asked or not counted)
+            and (not rules or known.HasField("comment_rules"))
         ):
             return known
-        keep_thread = False
-        if not again and not rules:
-            carded, keep_thread = await self._carded(thread)
+        keep = _Missing()
+        if not again and not counted:
+            carded, keep = await self._carded(thread, rules=rules)
             if carded is not None:
                 self._known, self._thread, self._asked = carded, thread, False
                 return carded
@@ -76,29 +81,51 @@ class MemberLookup:
         self._known, self._thread, self._asked = known, thread, True
         if self._slot is not None:
             self._slot.keep(known)
-        if keep_thread and self._cards is not None and known.HasField("thread"):
-            await self._cards.keep_thread(self._community.id, thread, known.thread)
+        if self._cards is not None:
+            if keep.thread and known.HasField("thread"):
+                await self._cards.keep_thread(self._community.id, thread, known.thread)
+            if keep.rules and known.HasField("comment_rules"):
+                await self._cards.keep_rules(self._community.id, known.comment_rules)
         return known
 
     async def _carded(
-        self, thread: int
-    ) -> tuple[confessions_pb2.RegisterMemberResponse | None, bool]:
-        """The answer the cards give (the thread's confession included) or None,
-        and whether to keep the thread's card once the service answered (no key
-        stood for it, or none was looked for)."""
+        self, thread: int, *, rules: bool
+    ) -> tuple[confessions_pb2.RegisterMemberResponse | None, _Missing]:
+        """The answer the cards give (the thread's confession and, with ``rules``,
+        the community's comment rules included) or None, and which cards to
+        keep once the service answered (no key stood for them, or none was
+        looked for)."""
         member = self._known or (self._slot.member() if self._slot is not None else None)
         if not thread:
-            return member, False
+            return member, _Missing()
         if member is None or self._cards is None:
-            return None, True
-        absent, card = await self._cards.thread(self._community.id, thread)
-        if card is None:
-            return None, absent
+            return None, _Missing(thread=True, rules=rules)
+        if rules:
+            (no_thread, card), (no_rules, comment_rules) = await asyncio.gather(
+                self._cards.thread(self._community.id, thread),
+                self._cards.rules(self._community.id),
+            )
+        else:
+            no_thread, card = await self._cards.thread(self._community.id, thread)
+            no_rules, comment_rules = False, None
+        if card is None or (rules and comment_rules is None):
+            return None, _Missing(thread=no_thread, rules=no_rules)
         carded = confessions_pb2.RegisterMemberResponse()
         carded.CopyFrom(member)
         carded.thread.CopyFrom(card)
-        carded.ClearField("comment_rules")
-        return carded, False
+        if comment_rules is None:
+            carded.ClearField("comment_rules")
+        else:
+            carded.comment_rules.CopyFrom(comment_rules)
+        return carded, _Missing()
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """The cards no key stood for: the service's answer is kept in them."""
+
+    thread: bool = False
+    rules: bool = False
 
 
 class MemberMiddleware(BaseMiddleware):

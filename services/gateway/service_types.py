@@ -108,9 +108,10 @@ def reporter_standing(member: confessions_pb2.Member) -> common_pb2.ReporterStan
 
 
 def thread_rules(member: confessions_pb2.RegisterMemberResponse) -> common_pb2.CommentRules:
-    """The community's rules as the service gave them with the thread; an answer
-    from the cards has none (ask ``member(number, rules=True)``): refusing here
-    keeps a comment or report from being weighed against no rules at all."""
+    """The community's rules as the service (or their card) gave them with the
+    thread; an answer asked without ``rules`` has none (ask ``member(number,
+    rules=True)``): refusing here keeps a comment or report from being weighed
+    against no rules at all."""
     if not member.HasField("comment_rules"):
         raise LookupError("the member's answer carries no comment rules: ask with rules=True")
     return member.comment_rules

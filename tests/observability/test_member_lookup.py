@@ -113,3 +113,24 @@ async def test_a_comment_is_stored_and_its_page_shown_in_two_calls(
     assert calls == sorted(["RegisterMember", "AddComment"])
     shown = await reply(member)
     assert "Landing on the last page" in shown["text"]
+
+
+async def test_a_comment_on_a_published_thread_costs_one_call(
+    observed: Observed, otlp_receiver: Receiver, infra_config: InfraConfig
+) -> None:
+    community = observed.community
+    member = community.member()
+    await member.start()
+    number = await publish(member, infra_config, "Commented from the cards", channel_post=True)
+    # A first comment finds no card of the community's rules: the service's
+    # answer brings them, and they are kept on one.
+    await write_comment(member, await open_thread(member, number), "The first one")
+    thread = await open_thread(member, number)
+    await member.press(thread["message_id"], button(thread, "➕ Comment"))
+
+    update = await member.send("The second one")
+
+    # The member, the thread and the rules came from their cards.
+    calls = await _gateway_calls(otlp_receiver, update, community.id, "sendMessage")
+    assert calls == ["AddComment"]
+    assert "The second one" in (await reply(member))["text"]

@@ -14,18 +14,21 @@ import asyncio
 
 from redis.asyncio.cluster import RedisCluster
 
+from tests.support.moderation import admin_says, shown
 from tests.support.services import Services
-from tests.support.threads import button, open_thread, press, publish, reply
+from tests.support.threads import button, open_thread, press, publish, reply, write_comment
 from tests.support.world import World
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.infra.postgres_sql import psql
 from tools.devstack.stack import Stack
 from veil.contracts.cards import (
     MEMBER_CARD,
+    RULES_CARD,
     THREAD_CARD,
     TOMBSTONE,
     member_card_key,
     member_tag,
+    rules_card_key,
     thread_card_key,
 )
 from veil.core.redis import connect_redis_cluster
@@ -126,3 +129,27 @@ async def test_an_erasure_retires_the_members_card_and_their_threads(
     # Coming back, they are a new member (not the erased one, from a card).
     await author.start()
     assert (await reply(author))["text"].startswith("👋 Welcome to")
+
+
+async def test_a_rules_change_holds_the_next_comment_at_once(
+    community: World.Community, infra_config: InfraConfig
+) -> None:
+    author, writer = community.member(), community.member()
+    await author.start()
+    number = await publish(author, infra_config, "rules on a card", channel_post=True)
+    thread = await write_comment(writer, await open_thread(writer, number), "durian, before")
+    assert "durian, before" in shown(thread)
+    key = rules_card_key(community.id)
+    card = await _value(infra_config, key)
+    assert card is not None and card.startswith(RULES_CARD), card
+
+    # Each change of the rules retires their card before and after it.
+    await admin_says(community, 1, "/settings words add durian")
+    assert await _value(infra_config, key) == TOMBSTONE
+    await admin_says(community, 1, "/settings filter reject")
+
+    # The member and the thread still come from their cards; the rules cannot.
+    view = await open_thread(writer, number)
+    await writer.press(view["message_id"], button(view, "➕ Comment"))
+    await writer.send("durian, after")
+    assert "contains “durian”" in shown(await reply(writer))

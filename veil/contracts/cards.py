@@ -10,6 +10,8 @@ Redis and asks again only when one is missing:
   that marks the update done writes it: no round trip of its own;
 - a **thread card** (a published confession) lives under the thread, read with
   one GET when an update is about a thread.
+- a **rules card** (a community's rules for comments) lives under the
+  community, read beside the thread card when a member writes a comment.
 
 The gateway writes a card only where no key is (``SET NX``). The confessions
 service, *after* a change commits, overwrites the card with a **tombstone** that
@@ -30,12 +32,14 @@ from veil.core.hashing import RememberedTokens, keyed_token
 # What a key holds: a member card, a thread card, or a retired card.
 MEMBER_CARD = b"m"
 THREAD_CARD = b"t"
+RULES_CARD = b"r"
 TOMBSTONE = b"-"
 
 # How long a card is kept: the tombstones keep them exact; these only bound
 # what Redis holds for members and threads gone quiet.
 MEMBER_CARD_SECONDS = 600
 THREAD_CARD_SECONDS = 1800
+RULES_CARD_SECONDS = 1800
 # Longer than any update may take (the gateway's deadline is < 60 s, its
 # in-flight claim 60 s): no update that read the old row is still running when
 # a tombstone expires.
@@ -74,3 +78,8 @@ def member_card_key(tag: str) -> str:
 def thread_card_key(community_id: int, number: int) -> str:
     """The card of thread ``number`` (numbers are public: no id to hide)."""
     return f"card:{{t{community_id}.{number}}}"
+
+
+def rules_card_key(community_id: int) -> str:
+    """The card of community ``community_id``'s rules for comments."""
+    return f"card:{{c{community_id}}}"

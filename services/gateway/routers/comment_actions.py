@@ -127,8 +127,9 @@ async def _act(
 ) -> None:
     """Do ``act`` for the member in the pressed thread, then re-render the page
     (the one the act's answer brought: no second call)."""
-    # A report is weighed against the community's rules: only the service has them.
-    registered = await member(data.number, rules=act is _report)
+    # A report is weighed against the community's rules and the reporter's
+    # approved confessions, which only the service counts.
+    registered = await member(data.number, rules=act is _report, counted=act is _report)
     if registered.standing.banned and act is not _remove:
         await answer_query(query, texts.BANNED_FROM_ACTING, alert=True)
         return
@@ -261,7 +262,7 @@ async def write(
         return
     data = await state.get_data()
     number = int(data["n"])
-    # The community's rules hold the comment: only the service has them.
+    # The community's rules hold the comment (their card, or the service's).
     standing = (await member(number, rules=True)).standing
     if standing.banned:
         # Banned while writing: the comment is not stored.

@@ -41,8 +41,10 @@ async def report(
     """🚩: a message asking why; a reason: the weighted report."""
     number = callback_data.number
     reason = report_reason(callback_data.reason)
-    # A report is weighed against the community's rules: only the service has them.
-    registered = await member(number, rules=reason is not None)
+    # A report is weighed against the community's rules and the reporter's
+    # approved confessions, which only the service counts.
+    reporting = reason is not None
+    registered = await member(number, rules=reporting, counted=reporting)
     if registered.standing.banned:
         await answer_query(query, texts.BANNED_FROM_REPORTING, alert=True)
         return
