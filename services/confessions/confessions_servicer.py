@@ -19,6 +19,7 @@ from services.confessions.submission_limits import SubmissionLimits
 from services.confessions.submit import Draft, submit
 from services.confessions.take_down import TakeDownRpcs
 from veil.core.errors import InvalidInputError, NotFoundError
+from veil.core.outbox import RelayedOutbox
 from veil.core.proto import page_bounds
 from veil.v1 import confessions_pb2 as pb
 from veil.v1 import confessions_pb2_grpc as pb_grpc
@@ -44,11 +45,12 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
         limits: SubmissionLimits,
         subject_of: SubjectOf,
         max_length: int,
+        cards_out: RelayedOutbox,
     ) -> None:
         self._repository = repository
         self._dashboard = dashboard
         self._moderation = moderation
-        self._outbox = moderation.outbox
+        self._cards_out = cards_out
         self._limits = limits
         self._subject_of = subject_of
         self._max_length = max_length
@@ -74,7 +76,7 @@ class ConfessionsServicer(DashboardRpcs, TakeDownRpcs, pb_grpc.ConfessionsServic
             self._repository.db,
             self._repository.seal,
             self._limits,
-            self._outbox,
+            self._cards_out,
             draft,
             max_length=self._max_length,
         )

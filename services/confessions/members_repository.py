@@ -32,6 +32,7 @@ from services.confessions.models import (
     conversations,
     member_events,
     members,
+    relay,
 )
 from services.confessions.rows import (
     ErasedCard,
@@ -43,6 +44,7 @@ from services.confessions.sealed import MemberSeal
 from veil.contracts.texts import DELETED_TEXT
 from veil.core.db import Database
 from veil.core.errors import CommunityNotFoundError, NotFoundError
+from veil.core.outbox import card_key
 from veil.core.statements import Statement
 
 # Hot statements (every comment, reaction and /me): compiled once, run on asyncpg.
@@ -219,6 +221,14 @@ class MembersRepository:
             if member_id is None:
                 return None
             erasure = await _erasure(conn, community_id, int(member_id))
+            # Their cards still waiting for the relay are never sent. One being
+            # sent holds its row's lock until the notifier has it, so this
+            # waits, and before_commit's erasure of the queue then finds it.
+            await conn.execute(
+                delete(relay).where(
+                    relay.c.idempotency_key.in_([card_key(c.confession_id) for c in erasure.cards])
+                )
+            )
             await before_commit(erasure)
             return erasure, await _erase(conn, erasure.member_id, subject)
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 
 from veil.contracts.lengths import CONFESSION_MAX_LENGTH
+from veil.core.relay import relay_table
 
 SCHEMA = "confessions"
 metadata = MetaData(schema=SCHEMA)
@@ -245,3 +246,7 @@ conversations = Table(
     ),
     Index("conversations_subject_idx", "community_id", "subject"),
 )
+
+# Calls to the notifier waiting for the relay (veil/core/relay.py, 0011): each
+# submission's card, sent on in batches.
+relay = relay_table(metadata)

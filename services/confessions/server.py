@@ -7,6 +7,7 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from prometheus_client import CollectorRegistry
 from redis.asyncio.cluster import RedisCluster
 
 from services.confessions.cards import CardRetirement
@@ -20,6 +21,7 @@ from services.confessions.dashboard_repository import DashboardRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.members_servicer import MembersServicer
 from services.confessions.models import SCHEMA
+from services.confessions.models import relay as relay_table
 from services.confessions.moderate import Moderation
 from services.confessions.protection import ProtectionRepository, SubjectOf
 from services.confessions.safety import SafetyServicer
@@ -29,8 +31,9 @@ from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
-from veil.core.outbox import Outbox
+from veil.core.outbox import Outbox, RelayedOutbox, refused_by_notifier
 from veil.core.redis import connect_redis_cluster
+from veil.core.relay import Relay, RelayMetrics
 from veil.core.retention import start_pruner
 from veil.core.sealing import keyring_or_exit, open_keyring
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, safety_pb2, safety_pb2_grpc
@@ -41,8 +44,10 @@ def main() -> None:
     settings = ConfessionsSettings()
     seal = MemberSeal(keyring_or_exit(settings))
 
-    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
-        return await _build(settings, seal, db, closing)
+    async def build(
+        db: Database, closing: AsyncExitStack, registry: CollectorRegistry
+    ) -> list[Registration]:
+        return await _build(settings, seal, db, closing, registry)
 
     run_database_service(SCHEMA, settings, build)
 
@@ -61,12 +66,19 @@ class _Wiring:
     protection: ProtectionRepository
     warns: WarnsRepository
     cards: CardRetirement
+    # Cards to the admins, through the relay (one Enqueue per batch).
+    cards_out: RelayedOutbox
 
 
 async def _build(
-    settings: ConfessionsSettings, seal: MemberSeal, db: Database, closing: AsyncExitStack
+    settings: ConfessionsSettings,
+    seal: MemberSeal,
+    db: Database,
+    closing: AsyncExitStack,
+    registry: CollectorRegistry,
 ) -> list[Registration]:
-    """Connect the clients, start the pruner; returns the four servicers to serve."""
+    """Connect the clients, start the pruner and the relay; returns the four
+    servicers to serve."""
     await open_keyring(db, SCHEMA, seal.keys)
     redis = await connect_redis_cluster(settings.redis_nodes)
     closing.push_async_callback(redis.aclose)
@@ -88,9 +100,29 @@ async def _build(
     start_pruner(closing, settings.retention_interval_seconds, prune)
     communities = CommunitiesRepository(db, seal)
     cards = CardRetirement(redis, key, communities)
+    relay = Relay(
+        db,
+        relay_table,
+        outbox.send_wire,
+        name="notifier",
+        refused=refused_by_notifier,
+        metrics=RelayMetrics(registry),
+        linger=settings.relay_linger_seconds,
+    )
+    relay.start(closing)
     return _registrations(
         _Wiring(
-            settings, seal, db, redis, outbox, subject_of, communities, protection, warns, cards
+            settings,
+            seal,
+            db,
+            redis,
+            outbox,
+            subject_of,
+            communities,
+            protection,
+            warns,
+            cards,
+            RelayedOutbox(relay),
         )
     )
 
@@ -137,6 +169,7 @@ def _registrations(w: _Wiring) -> list[Registration]:
                 limits=SubmissionLimits(w.redis),
                 subject_of=w.subject_of,
                 max_length=w.settings.confession_max_length,
+                cards_out=w.cards_out,
             ),
         ),
         Registration.of(

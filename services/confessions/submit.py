@@ -3,7 +3,9 @@
 Idempotent on the key: a retried submission returns the first one (and queues
 its card again, which the notifier keeps once) before any rule or limit is
 looked at. Limits count per subject, so erasing oneself does not reset them.
-The SQL is in :mod:`services.confessions.submission` (two statements).
+The SQL is in :mod:`services.confessions.submission` (two statements). The
+card goes through the service's relay (veil/core/relay.py): one INSERT after
+the confession's, sent on to the notifier with other cards in one Enqueue.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from veil.core import pii
 from veil.core.db import Database
 from veil.core.durations import format_duration
 from veil.core.errors import MemberRefusal
-from veil.core.outbox import Outbox
+from veil.core.outbox import RelayedOutbox
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ async def submit(
     db: Database,
     seal: MemberSeal,
     limits: SubmissionLimits,
-    outbox: Outbox,
+    cards_out: RelayedOutbox,
     draft: Draft,
     *,
     max_length: int,
@@ -53,7 +55,7 @@ async def submit(
     if stored is None:
         stored = await _store(db, limits, draft, found, max_length=max_length)
     if stored.confession.status == "pending":
-        await outbox.send([outgoing.card_call(draft.community_id, found.admin_chat_id, stored)])
+        await cards_out.send([outgoing.card_call(draft.community_id, found.admin_chat_id, stored)])
     return stored
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from prometheus_client import CollectorRegistry
+
 from services.notifier.config import NotifierSettings
 from services.notifier.erasure import QueueErasure
 from services.notifier.models import SCHEMA
@@ -21,7 +23,9 @@ def main() -> None:
     settings = NotifierSettings()
     keys = keyring_or_exit(settings)
 
-    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
+    async def build(
+        db: Database, closing: AsyncExitStack, _registry: CollectorRegistry
+    ) -> list[Registration]:
         await open_keyring(db, SCHEMA, keys)
         erasure = QueueErasure(db, keys)
         start_pruner(

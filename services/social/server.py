@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 
+from prometheus_client import CollectorRegistry
+
 from services.social.confession_reports import SafetyServicer
 from services.social.config import SocialSettings
 from services.social.models import SCHEMA
@@ -22,7 +24,9 @@ def main() -> None:
     """Console entry point: ``python -m services.social``."""
     settings = SocialSettings()
 
-    async def build(db: Database, closing: AsyncExitStack) -> list[Registration]:
+    async def build(
+        db: Database, closing: AsyncExitStack, _registry: CollectorRegistry
+    ) -> list[Registration]:
         outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
         closing.push_async_callback(notifier_channel.close)
         upstream, confessions_channel = confessions_stubs.connect(settings.confessions_addr)

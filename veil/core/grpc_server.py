@@ -90,14 +90,16 @@ async def serve(
     *,
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     db: Database | None = None,
+    registry: CollectorRegistry | None = None,
 ) -> None:
     """Serve until SIGTERM/SIGINT, then drain in-flight calls and stop.
 
     On a signal the health status turns NOT_SERVING first, so load balancers
     stop sending new calls while the ones in flight get ``shutdown_grace_seconds``
-    to finish. ``db``: its replica's lag is exported.
+    to finish. ``db``: its replica's lag is exported; ``registry``: the metrics
+    page's (a new one unless given).
     """
-    registry = CollectorRegistry()
+    registry = registry if registry is not None else CollectorRegistry()
     server = _new_server(registry)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -147,7 +149,9 @@ async def serve(
 def run_database_service(
     name: str,
     settings: ServiceSettings,
-    build: Callable[[Database, AsyncExitStack], Awaitable[Sequence[Registration]]],
+    build: Callable[
+        [Database, AsyncExitStack, CollectorRegistry], Awaitable[Sequence[Registration]]
+    ],
 ) -> None:
     """Process entry point of a service backed by its own schema ``name``.
 
@@ -155,7 +159,7 @@ def run_database_service(
     disposes them and flushes the last spans. ``build`` returns the services to
     serve (one process may serve several); it gets the database and an
     exit stack for what else it opens (the channels to other services): it is
-    closed on shutdown, after the drain.
+    closed on shutdown, after the drain; and the registry the metrics page shows.
     """
     telemetry = init_process(name, settings)
 
@@ -163,7 +167,14 @@ def run_database_service(
         async with AsyncExitStack() as closing:
             db = Database.from_settings(settings, name)
             closing.push_async_callback(db.dispose)
-            await serve(settings, await build(db, closing), on_shutdown=closing.aclose, db=db)
+            registry = CollectorRegistry()
+            await serve(
+                settings,
+                await build(db, closing, registry),
+                on_shutdown=closing.aclose,
+                db=db,
+                registry=registry,
+            )
 
     use_uvloop()
     try:

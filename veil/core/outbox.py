@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import orjson
@@ -22,6 +22,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from veil.core.grpc_client import create_channel, service_name
 from veil.core.telemetry import inject_context
 from veil.v1 import notifier_pb2, notifier_pb2_grpc
+
+if TYPE_CHECKING:
+    from veil.core.relay import Relay
 
 
 class Priority(IntEnum):
@@ -171,6 +174,15 @@ class Outbox:
         )
         return list(response.ids)
 
+    async def send_wire(self, payloads: list[bytes]) -> None:
+        """Queue calls already serialized (``OutgoingMessage``), in one request: a
+        :class:`veil.core.relay.Relay`'s batch."""
+        await self._stub.Enqueue(
+            notifier_pb2.EnqueueRequest(
+                messages=[notifier_pb2.OutgoingMessage.FromString(p) for p in payloads]
+            )
+        )
+
     async def erase(
         self,
         community_id: int,
@@ -195,4 +207,32 @@ class Outbox:
                 idempotency_keys=list(idempotency_keys),
                 posted=posted,
             )
+        )
+
+
+def refused_by_notifier(error: BaseException) -> bool:
+    """Whether the notifier refused a request for what it holds (no retry helps)."""
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+    )
+
+
+class RelayedOutbox:
+    """Queues calls in the notifier through the caller's own relay table.
+
+    :meth:`send` is one INSERT where :meth:`Outbox.send` is an RPC: the relay
+    sends the calls of many requests in one ``Enqueue`` a moment later
+    (:mod:`veil.core.relay`). For calls nobody waits on (a card to the admins).
+    """
+
+    def __init__(self, relay: Relay) -> None:
+        self._relay = relay
+
+    async def send(self, calls: Sequence[OutgoingCall]) -> None:
+        """Write ``calls`` (with the current trace context) for the relay."""
+        queued_by = inject_context()
+        messages = [call.to_proto(queued_by) for call in calls]
+        await self._relay.add(
+            [m.idempotency_key for m in messages], [m.SerializeToString() for m in messages]
         )
