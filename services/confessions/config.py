@@ -37,9 +37,3 @@ class ConfessionsSettings(ServiceSettings, SealingSettings):
     retention_interval_seconds: float = Field(
         default=3600.0, gt=0, description="How often expired rows are pruned."
     )
-    relay_linger_seconds: float = Field(
-        default=0.05,
-        ge=0,
-        le=5,
-        description="How long the relay waits for more cards before it sends a batch.",
-    )

@@ -89,6 +89,14 @@ class MembersServicer(pb_grpc.MembersServiceServicer):
         queued = await membership.notify(self._repository, self._outbox, request)
         return pb.NotifyMembersResponse(queued=queued)
 
+    async def NotifyMembersMany(
+        self, request: pb.NotifyMembersManyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.NotifyMembersResponse:
+        """Several NotifyMembers at once (a relay's batch), all checked first;
+        their calls queued in one Enqueue."""
+        queued = await membership.notify_many(self._repository, self._outbox, request.requests)
+        return pb.NotifyMembersResponse(queued=queued)
+
     async def BanMember(
         self, request: pb.BanMemberRequest, context: grpc.aio.ServicerContext
     ) -> pb.BanMemberResponse:

@@ -7,6 +7,7 @@ in the notifier through the :class:`Outbox`; the SQL is in the repositories.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from services.confessions import notify_members, outgoing, registration
@@ -17,7 +18,7 @@ from services.confessions.protection import ProtectionRepository
 from services.confessions.registration import ThreadRow
 from services.confessions.rows import BanRow, Erasure, MemberRow
 from veil.core.errors import InvalidInputError
-from veil.core.outbox import Outbox, conversation_prefix
+from veil.core.outbox import Outbox, OutgoingCall, conversation_prefix
 from veil.v1 import confessions_pb2 as pb
 
 
@@ -105,16 +106,37 @@ async def notify(
     given); returns how many were queued. The unreachable, the opted out and the
     erased are skipped. The request's other ``calls`` (a comment's counter edit)
     are queued in the same Enqueue."""
-    for notice in request.notices:
-        _check_notice(notice)
+    return await notify_many(repository, outbox, [request])
+
+
+async def notify_many(
+    repository: MembersRepository, outbox: Outbox, requests: Sequence[pb.NotifyMembersRequest]
+) -> int:
+    """:func:`notify` for several requests, their calls queued in one Enqueue. All
+    are checked before anything is done (InvalidInputError)."""
+    for request in requests:
+        for notice in request.notices:
+            _check_notice(notice)
+        if request.HasField("activity"):
+            _check_event_key(request.activity)
+    calls: list[OutgoingCall] = []
+    for request in requests:
+        calls += await _notice_calls(repository, request)
+    # The notices' own idempotency keys make a retried request queue nothing new;
+    # the callers' other calls ride in the same request.
+    await outbox.send(calls, also=[call for request in requests for call in request.calls])
+    return len(calls)
+
+
+async def _notice_calls(
+    repository: MembersRepository, request: pb.NotifyMembersRequest
+) -> list[OutgoingCall]:
+    """Count the request's activity and build its notices to the members still there."""
     activity = request.activity if request.HasField("activity") else None
     if not request.notices:
         if activity is not None:
             await record_activity(repository, activity)
-        await outbox.send([], also=request.calls)
-        return 0
-    if activity is not None:
-        _check_event_key(activity)
+        return []
     # The activity counted and the recipients read in one statement.
     recipients = await notify_members.count_and_read(
         repository.db,
@@ -129,10 +151,7 @@ async def notify(
         call = outgoing.notice_call(notice, recipient) if recipient is not None else None
         if call is not None:
             calls.append(call)
-    # The notices' own idempotency keys make a retried request queue nothing new;
-    # the caller's other calls ride in the same request.
-    await outbox.send(calls, also=request.calls)
-    return len(calls)
+    return calls
 
 
 async def erase(

@@ -29,9 +29,10 @@ from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
 from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
+from veil.core.grpc_errors import refused_as_sent
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
-from veil.core.outbox import Outbox, RelayedOutbox, refused_by_notifier
+from veil.core.outbox import Outbox, RelayedOutbox
 from veil.core.redis import connect_redis_cluster
 from veil.core.relay import Relay, RelayMetrics
 from veil.core.retention import start_pruner
@@ -105,7 +106,7 @@ async def _build(
         relay_table,
         outbox.send_wire,
         name="notifier",
-        refused=refused_by_notifier,
+        refused=refused_as_sent,
         metrics=RelayMetrics(registry),
         linger=settings.relay_linger_seconds,
     )

@@ -18,6 +18,8 @@ from sqlalchemy import (
     text,
 )
 
+from veil.core.relay import relay_table
+
 SCHEMA = "social"
 metadata = MetaData(schema=SCHEMA)
 
@@ -136,3 +138,8 @@ confession_reports = Table(
     Column("outcome", Text, nullable=True),
     Index("confession_reports_subject_idx", "subject"),
 )
+
+
+# Follow-ups to the confessions service waiting for the relay (veil/core/relay.py,
+# 0009): a comment's notices and counter edit, a reaction's "reactions received".
+relay = relay_table(metadata)

@@ -1,12 +1,13 @@
-"""What follows a comment: the channel post's counter edit and the notices, in one call;
-and the admins' cards of comments and confessions (:func:`admin_card`).
+"""What follows a comment: the channel post's counter edit and the notices, in one
+follow-up; and the admins' cards of comments and confessions (:func:`admin_card`).
 
 The counter edit and each notice are paced (services/social/pacing.py): their
 slots are taken in one statement. The notices go to members by internal id
 (only the confessions service knows their chats), so they travel in one
-``NotifyMembers`` call that also counts the writer's activity and carries the
-counter edit: the confessions service queues it all in one ``Enqueue``. A
-comment costs one call from here, not a NotifyMembers and an Enqueue.
+``NotifyMembersRequest`` that also counts the writer's activity and carries the
+counter edit: the confessions service queues it all in one ``Enqueue``. That
+request is a row of the relay (services/social/follow_ups.py), sent on with
+the follow-ups of other comments and reactions in one call.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import Any
 import orjson
 
 from services.social import domain
+from services.social.follow_ups import FollowUps
 from services.social.pacing import Slot
 from services.social.repository import SocialRepository
 from services.social.rows import CommentRow
 from veil.core.outbox import OutgoingCall, Priority, channel_post_key
 from veil.core.proto import timestamp
 from veil.core.telemetry import inject_context
-from veil.v1 import confessions_pb2, confessions_pb2_grpc
+from veil.v1 import confessions_pb2
 from veil.v1 import social_pb2 as pb
 
 
@@ -113,7 +115,7 @@ def _notice(
 
 async def follow_comment(
     repository: SocialRepository,
-    members: confessions_pb2_grpc.MembersServiceStub,
+    follow_ups: FollowUps,
     *,
     thread: pb.ThreadContext,
     comment: CommentRow,
@@ -124,7 +126,7 @@ async def follow_comment(
     activity: confessions_pb2.RecordMemberActivityRequest,
 ) -> None:
     """Queue a comment's counter edit and notices and count ``activity``: one
-    statement here (the slots), one call to the confessions service's MembersService.
+    statement here (the slots), one follow-up row for the relay.
 
     A redelivered comment repeats them with the same keys: the notifier keeps
     one of each, and nothing is lost if the first try died before this.
@@ -143,6 +145,7 @@ async def follow_comment(
         _notice(thread, comment, member_id, reply, slots[_notice_key(member_id, thread)])
         for member_id, reply in recipients.items()
     ]
-    await members.NotifyMembers(
-        confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity, calls=calls)
+    await follow_ups.send(
+        activity.event_key,
+        confessions_pb2.NotifyMembersRequest(notices=notices, activity=activity, calls=calls),
     )

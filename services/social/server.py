@@ -8,14 +8,18 @@ from prometheus_client import CollectorRegistry
 
 from services.social.confession_reports import SafetyServicer
 from services.social.config import SocialSettings
+from services.social.follow_ups import FollowUps, to_members
 from services.social.models import SCHEMA
+from services.social.models import relay as relay_table
 from services.social.repository import SocialRepository
 from services.social.retention import prune_pacers
 from services.social.stats import AdminComments, ThreadFigures
 from veil.core import confessions_stubs
 from veil.core.db import Database
+from veil.core.grpc_errors import refused_as_sent
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.outbox import Outbox
+from veil.core.relay import Relay, RelayMetrics
 from veil.core.retention import start_pruner
 from veil.v1 import social_pb2, social_pb2_grpc
 
@@ -25,7 +29,7 @@ def main() -> None:
     settings = SocialSettings()
 
     async def build(
-        db: Database, closing: AsyncExitStack, _registry: CollectorRegistry
+        db: Database, closing: AsyncExitStack, registry: CollectorRegistry
     ) -> list[Registration]:
         outbox, notifier_channel = Outbox.connect(settings.notifier_addr)
         closing.push_async_callback(notifier_channel.close)
@@ -36,6 +40,16 @@ def main() -> None:
             settings.retention_interval_seconds,
             lambda: prune_pacers(db, settings.pacer_retention_hours),
         )
+        relay = Relay(
+            db,
+            relay_table,
+            to_members(upstream.members),
+            name="confessions",
+            refused=refused_as_sent,
+            metrics=RelayMetrics(registry),
+            linger=settings.relay_linger_seconds,
+        )
+        relay.start(closing)
         servicer = SafetyServicer(
             SocialRepository(db),
             ThreadFigures(db),
@@ -43,6 +57,7 @@ def main() -> None:
             settings,
             outbox=outbox,
             upstream=upstream,
+            follow_ups=FollowUps(relay),
         )
         return [
             Registration.of(

@@ -7,6 +7,7 @@ import grpc
 from services.social import comment_rules, commenting, notices, pages, reporting, safety
 from services.social.config import SocialSettings
 from services.social.erasure import erase_member, follow_up
+from services.social.follow_ups import FollowUps
 from services.social.open_threads import on_open_thread
 from services.social.pseudonyms import pseudonym
 from services.social.repository import SocialRepository
@@ -51,12 +52,14 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         *,
         outbox: Outbox,
         upstream: ConfessionsStubs,
+        follow_ups: FollowUps,
     ) -> None:
         self._repository = repository
         self._settings = settings
         self._key = settings.pseudonym_key.get_secret_value().encode()
         self._outbox = outbox
         self._upstream = upstream
+        self._follow_ups = follow_ups
 
     async def AddComment(
         self, request: pb.AddCommentRequest, context: grpc.aio.ServicerContext
@@ -89,7 +92,7 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
         # The counter edit, the notices and the writer's "comments written" in one call.
         await notices.follow_comment(
             self._repository,
-            self._upstream.members,
+            self._follow_ups,
             thread=thread,
             comment=row,
             parent_writer=added.parent_writer,
@@ -337,4 +340,6 @@ class SocialServicer(pb_grpc.SocialServiceServicer):
 
     async def _record_activity(self, request: confessions_pb2.RecordMemberActivityRequest) -> None:
         # Idempotent on the event key: a redelivered comment or press counts once.
-        await self._upstream.members.RecordMemberActivity(request)
+        await self._follow_ups.send(
+            request.event_key, confessions_pb2.NotifyMembersRequest(activity=request)
+        )

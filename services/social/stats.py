@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from services.social import reporting
 from services.social.config import SocialSettings
+from services.social.follow_ups import FollowUps
 from services.social.models import comments
 from services.social.repository import SocialRepository
 from services.social.servicer import SocialServicer
@@ -123,8 +124,11 @@ class StatsServicer(SocialServicer):
         *,
         outbox: Outbox,
         upstream: ConfessionsStubs,
+        follow_ups: FollowUps,
     ) -> None:
-        super().__init__(repository, settings, outbox=outbox, upstream=upstream)
+        super().__init__(
+            repository, settings, outbox=outbox, upstream=upstream, follow_ups=follow_ups
+        )
         self._figures = figures
         self._admin_comments = admin_comments
 

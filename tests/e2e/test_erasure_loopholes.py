@@ -14,6 +14,7 @@ import re
 
 from services.notifier.recipients import open_call
 from tests.support.moderation import admin_says, confess, number_of, set_report_threshold, shown
+from tests.support.relays import relays_drained
 from tests.support.services import Services
 from tests.support.threads import (
     button,
@@ -160,6 +161,8 @@ async def test_likes_and_reactions_received_are_not_farmed_by_erasing_and_rejoin
         infra_config, f"SELECT likes, dislikes FROM social.comments WHERE id = {target.id}"
     )
     assert counts == "1|0"
+    # The reactions are counted by their follow-ups, through the social relay.
+    await relays_drained(infra_config)
     profile = await services.members.GetProfile(
         confessions_pb2.GetProfileRequest(
             actor=common_pb2.Actor(community_id=community.id, telegram_user_id=writer.user_id)

@@ -7,6 +7,10 @@ import asyncio
 import json
 from typing import Any
 
+import grpc
+import pytest
+
+from tests.support.relays import relays_drained
 from tests.support.services import Services
 from tests.support.threads import (
     button,
@@ -62,6 +66,9 @@ async def test_profile_counts_as_things_happen(
             thread=thread,
         )
     )
+    # Comments and reactions are counted by their follow-ups, which the social
+    # service's relay sends on a moment later (services/social/follow_ups.py).
+    await relays_drained(infra_config)
     await member.send("/me")
     profile = await reply(member)
     assert _stat(profile, "✍️ Confessions sent") == 1
@@ -321,3 +328,44 @@ async def test_a_post_that_lands_after_the_erasure_is_taken_down(
         return all(m["message_id"] != post_id for m in messages)
 
     await until(taken_down, "the late post of an erased confession stayed up")
+
+
+async def test_a_batch_of_follow_ups_is_checked_whole_before_anything_counts(
+    community: World.Community, services: Services
+) -> None:
+    member = community.member()
+    await member.start()
+    member_id = await services.member_id(community, member.user_id)
+    actor = common_pb2.Actor(community_id=community.id, telegram_user_id=member.user_id)
+
+    def written(key: str) -> confessions_pb2.NotifyMembersRequest:
+        return confessions_pb2.NotifyMembersRequest(
+            activity=confessions_pb2.RecordMemberActivityRequest(
+                community_id=community.id, member_id=member_id, comments_written=1, event_key=key
+            )
+        )
+
+    async def comments_written() -> int:
+        profile = await services.members.GetProfile(confessions_pb2.GetProfileRequest(actor=actor))
+        return int(profile.comments_written)
+
+    no_method = confessions_pb2.NotifyMembersRequest(
+        notices=[
+            confessions_pb2.MemberNotice(
+                community_id=community.id, member_id=member_id, idempotency_key="b:bad"
+            )
+        ]
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await services.members.NotifyMembersMany(
+            confessions_pb2.NotifyMembersManyRequest(requests=[written("b:1"), no_method])
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert await comments_written() == 0
+    # A follow-up sent twice (a relay's retried batch) counts once.
+    await services.members.NotifyMembersMany(
+        confessions_pb2.NotifyMembersManyRequest(
+            requests=[written("b:1"), written("b:2"), written("b:1")]
+        )
+    )
+    assert await comments_written() == 2

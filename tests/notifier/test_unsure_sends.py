@@ -38,7 +38,8 @@ async def _cards(world: World, community: World.Community, number: int) -> list[
 
 
 async def _card_row(db: Database, keys: Keyring, community: World.Community) -> Any:
-    """The outbox row of the admin chat's card (the newest one), as stored now."""
+    """The outbox row of the admin chat's card (the newest one), as stored now
+    (None before the relay sent it on)."""
     async with db.read_own() as conn:
         return (
             await conn.execute(
@@ -53,12 +54,15 @@ async def _card_row(db: Database, keys: Keyring, community: World.Community) -> 
                 .order_by(outbox_table.c.id.desc())
                 .limit(1)
             )
-        ).one()
+        ).one_or_none()
 
 
 async def _sent_card(db: Database, keys: Keyring, community: World.Community) -> Any:
+    # The card reaches the notifier through the confessions service's relay.
     return await wait_for(
-        lambda: _card_row(db, keys, community), lambda r: r.status == "sent", within=60
+        lambda: _card_row(db, keys, community),
+        lambda r: r is not None and r.status == "sent",
+        within=60,
     )
 
 
@@ -79,6 +83,8 @@ async def _lose_next_card_answer(world: World, community: World.Community, hold:
 async def _one_card_recorded(
     world: World, db: Database, keys: Keyring, community: World.Community, number: int
 ) -> None:
+    # In the chat first: its row is then the newest card row (the relay sent it on).
+    await wait_for(lambda: _cards(world, community, number), bool, within=30)
     row = await _sent_card(db, keys, community)
     cards = await _cards(world, community, number)
     assert len(cards) == 1, cards  # 0 duplicate cards

@@ -25,7 +25,8 @@ from tests.support.communities import new_community
 from tools.devstack.infra.config import InfraConfig
 from veil.core import migrations
 from veil.core.db import Database
-from veil.core.outbox import card_key, refused_by_notifier
+from veil.core.grpc_errors import refused_as_sent
+from veil.core.outbox import card_key
 from veil.core.relay import Relay
 from veil.core.settings import DatabaseSettings
 
@@ -195,13 +196,13 @@ async def test_an_erasure_takes_back_the_members_waiting_cards(
     assert receiver.sent == [b"their card"]
 
 
-def test_the_notifier_refusals_are_what_no_retry_changes() -> None:
+def test_a_refusal_is_what_no_retry_changes() -> None:
     def failed(code: grpc.StatusCode) -> grpc.aio.AioRpcError:
         return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), grpc.aio.Metadata())
 
-    assert refused_by_notifier(failed(grpc.StatusCode.INVALID_ARGUMENT))
-    assert not refused_by_notifier(failed(grpc.StatusCode.UNAVAILABLE))
-    assert not refused_by_notifier(ConnectionError())
+    assert refused_as_sent(failed(grpc.StatusCode.INVALID_ARGUMENT))
+    assert not refused_as_sent(failed(grpc.StatusCode.UNAVAILABLE))
+    assert not refused_as_sent(ConnectionError())
 
 
 async def test_the_migration_will_not_drop_calls_still_waiting(

@@ -105,6 +105,15 @@ def status_of(error: VeilError) -> grpc.StatusCode:
     return _STATUS.get(type(error), grpc.StatusCode.FAILED_PRECONDITION)
 
 
+def refused_as_sent(error: BaseException) -> bool:
+    """Whether another service refused a request for what it holds, which no
+    retry changes (a relay drops such a call rather than stop behind it)."""
+    return isinstance(error, grpc.aio.AioRpcError) and error.code() in (
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+    )
+
+
 def member_refusal(error: grpc.aio.AioRpcError) -> str | None:
     """The text for the member when ``error`` is a :class:`MemberRefusal`, else None
     (the caller then shows a generic text, never the detail)."""

@@ -210,14 +210,6 @@ class Outbox:
         )
 
 
-def refused_by_notifier(error: BaseException) -> bool:
-    """Whether the notifier refused a request for what it holds (no retry helps)."""
-    return isinstance(error, grpc.aio.AioRpcError) and error.code() in (
-        grpc.StatusCode.INVALID_ARGUMENT,
-        grpc.StatusCode.NOT_FOUND,
-    )
-
-
 class RelayedOutbox:
     """Queues calls in the notifier through the caller's own relay table.
 

@@ -47,6 +47,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
@@ -64,16 +65,17 @@ Refused = Callable[[BaseException], bool]
 
 def relay_table(metadata: MetaData) -> Table:
     """The relay's table in a service's schema (one per service: ``relay``)."""
-    return Table(
-        "relay",
-        metadata,
+    return Table("relay", metadata, *_columns(), Index("relay_key_idx", "idempotency_key"))
+
+
+def _columns() -> list[Column[Any]]:
+    return [
         Column("id", BigInteger, primary_key=True, autoincrement=True),
         # The call's idempotency key downstream: a change taking it back names it.
         Column("idempotency_key", Text, nullable=False),
         Column("payload", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-        Index("relay_key_idx", "idempotency_key"),
-    )
+    ]
 
 
 class RelayMetrics:
@@ -231,3 +233,19 @@ class Relay:
                 )
 
         closing.push_async_callback(stop)
+
+
+def create_relay_table(op: Any) -> None:
+    """The migration that adds a service's relay table (``op``: Alembic's)."""
+    op.create_table("relay", *_columns())
+    op.create_index("relay_key_idx", "relay", ["idempotency_key"])
+
+
+def drop_relay_table(op: Any, schema: str) -> None:
+    """Its downgrade: refused while calls still wait (they would be lost; the new
+    code, still running, sends them within a moment)."""
+    waiting = op.get_bind().execute(text("SELECT count(*) FROM relay")).scalar_one()
+    if waiting:
+        raise RuntimeError(f"{waiting} calls wait in {schema}.relay; retry once they are sent")
+    op.drop_index("relay_key_idx", "relay")
+    op.drop_table("relay")

@@ -80,3 +80,11 @@ class GrpcServerSettings(BaseSettings):
 
 class ServiceSettings(CommonSettings, DatabaseSettings, GrpcServerSettings):
     """Everything a gRPC service backed by Postgres needs."""
+
+    relay_linger_seconds: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="How long a relay (veil/core/relay.py) waits for more calls before "
+        "it sends a batch.",
+    )

@@ -507,6 +507,26 @@ class NotifyMembersRequest(_message.Message):
 Global___NotifyMembersRequest: _TypeAlias = NotifyMembersRequest  # noqa: Y015
 
 @_typing.final
+class NotifyMembersManyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def requests(self) -> _containers.RepeatedCompositeFieldContainer[Global___NotifyMembersRequest]: ...
+    def __init__(
+        self,
+        *,
+        requests: _abc.Iterable[Global___NotifyMembersRequest] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NotifyMembersManyRequest: _TypeAlias = NotifyMembersManyRequest  # noqa: Y015
+
+@_typing.final
 class NotifyMembersResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -320,6 +320,11 @@ class MembersServiceStub:
                 request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
                 response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
                 _registered_method=True)
+        self.NotifyMembersMany = channel.unary_unary(
+                '/veil.v1.MembersService/NotifyMembersMany',
+                request_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersManyRequest.SerializeToString,
+                response_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+                _registered_method=True)
         self.BanMember = channel.unary_unary(
                 '/veil.v1.MembersService/BanMember',
                 request_serializer=veil_dot_v1_dot_confessions__pb2.BanMemberRequest.SerializeToString,
@@ -378,6 +383,16 @@ class MembersServiceServicer:
         """Sends a message to members known only by internal id: the service looks up
         where to deliver, skips members who are unreachable or opted out, and
         queues the calls in the notifier. Idempotent per notice.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def NotifyMembersMany(self, request, context):
+        """Several NotifyMembers requests at once (the social service's relay sends
+        its comments' and reactions' follow-ups in batches): each as NotifyMembers
+        would do it, their calls queued in one Enqueue. All are checked first: one
+        invalid request refuses the batch (INVALID_ARGUMENT), and nothing is done.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -457,6 +472,11 @@ def add_MembersServiceServicer_to_server(servicer, server):
             'NotifyMembers': grpc.unary_unary_rpc_method_handler(
                     servicer.NotifyMembers,
                     request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.FromString,
+                    response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
+            ),
+            'NotifyMembersMany': grpc.unary_unary_rpc_method_handler(
+                    servicer.NotifyMembersMany,
+                    request_deserializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersManyRequest.FromString,
                     response_serializer=veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.SerializeToString,
             ),
             'BanMember': grpc.unary_unary_rpc_method_handler(
@@ -555,6 +575,33 @@ class MembersService:
             target,
             '/veil.v1.MembersService/NotifyMembers',
             veil_dot_v1_dot_confessions__pb2.NotifyMembersRequest.SerializeToString,
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def NotifyMembersMany(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/veil.v1.MembersService/NotifyMembersMany',
+            veil_dot_v1_dot_confessions__pb2.NotifyMembersManyRequest.SerializeToString,
             veil_dot_v1_dot_confessions__pb2.NotifyMembersResponse.FromString,
             options,
             channel_credentials,

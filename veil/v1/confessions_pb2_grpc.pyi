@@ -163,6 +163,12 @@ class MembersServiceStub:
     where to deliver, skips members who are unreachable or opted out, and
     queues the calls in the notifier. Idempotent per notice.
     """
+    NotifyMembersMany: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersManyRequest, _confessions_pb2.NotifyMembersResponse]
+    """Several NotifyMembers requests at once (the social service's relay sends
+    its comments' and reactions' follow-ups in batches): each as NotifyMembers
+    would do it, their calls queued in one Enqueue. All are checked first: one
+    invalid request refuses the batch (INVALID_ARGUMENT), and nothing is done.
+    """
     BanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]
     """Bans a member of a community, optionally until a time. Idempotent."""
     UnbanMember: _grpc.UnaryUnaryMultiCallable[_confessions_pb2.UnbanMemberRequest, _confessions_pb2.UnbanMemberResponse]
@@ -205,6 +211,12 @@ class MembersServiceAsyncStub(MembersServiceStub):
     """Sends a message to members known only by internal id: the service looks up
     where to deliver, skips members who are unreachable or opted out, and
     queues the calls in the notifier. Idempotent per notice.
+    """
+    NotifyMembersMany: _aio.UnaryUnaryMultiCallable[_confessions_pb2.NotifyMembersManyRequest, _confessions_pb2.NotifyMembersResponse]  # type: ignore[assignment]
+    """Several NotifyMembers requests at once (the social service's relay sends
+    its comments' and reactions' follow-ups in batches): each as NotifyMembers
+    would do it, their calls queued in one Enqueue. All are checked first: one
+    invalid request refuses the batch (INVALID_ARGUMENT), and nothing is done.
     """
     BanMember: _aio.UnaryUnaryMultiCallable[_confessions_pb2.BanMemberRequest, _confessions_pb2.BanMemberResponse]  # type: ignore[assignment]
     """Bans a member of a community, optionally until a time. Idempotent."""
@@ -257,6 +269,18 @@ class MembersServiceServicer(metaclass=_abc_1.ABCMeta):
         """Sends a message to members known only by internal id: the service looks up
         where to deliver, skips members who are unreachable or opted out, and
         queues the calls in the notifier. Idempotent per notice.
+        """
+
+    @_abc_1.abstractmethod
+    def NotifyMembersMany(
+        self,
+        request: _confessions_pb2.NotifyMembersManyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_confessions_pb2.NotifyMembersResponse, _abc.Awaitable[_confessions_pb2.NotifyMembersResponse]]:
+        """Several NotifyMembers requests at once (the social service's relay sends
+        its comments' and reactions' follow-ups in batches): each as NotifyMembers
+        would do it, their calls queued in one Enqueue. All are checked first: one
+        invalid request refuses the batch (INVALID_ARGUMENT), and nothing is done.
         """
 
     @_abc_1.abstractmethod
