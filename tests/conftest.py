@@ -88,6 +88,9 @@ def stack(infra_config: InfraConfig, otlp_receiver: Receiver) -> Iterator[Stack]
             # paced counter edit leave within seconds.
             "VEIL_NOTIFY_BATCH_SECONDS": str(PACE_SECONDS),
             "VEIL_COUNTER_EDIT_SECONDS": str(PACE_SECONDS),
+            # The relays (cards, follow-ups) linger less than in production,
+            # where a longer wait makes bigger batches: tests wait for them.
+            "VEIL_RELAY_LINGER_SECONDS": "0.05",
             # Every process traces (ratio 1) to the suite's own OTLP receiver,
             # exporting a batch every 100 ms so that tests wait little.
             "VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{otlp_receiver.port}",

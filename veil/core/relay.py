@@ -103,7 +103,7 @@ class Relay:
         name: str,
         refused: Refused = lambda error: False,
         metrics: RelayMetrics | None = None,
-        linger: float = 0.05,
+        linger: float = 0.2,
         sweep: float = 5.0,
         batch: int = 200,
     ) -> None:
