@@ -101,12 +101,7 @@ def decided_card_call(
         reason=decision.reason,
     )
     caption = row.media_kind is not None
-    text = decided_card(card_text(card), outcome, caption=caption)
-    # Without reply_markup the edit takes the buttons away.
-    if caption:
-        method, params = "editMessageCaption", {"caption": text, "parse_mode": "HTML"}
-    else:
-        method, params = "editMessageText", {"text": text, "parse_mode": "HTML"}
+    method, params = _card_edit(decided_card(card_text(card), outcome, caption=caption), caption)
     return OutgoingCall(
         community_id=community_id,
         method=method,
@@ -116,6 +111,14 @@ def decided_card_call(
         priority=Priority.INTERACTIVE,
         edit_of=card_key(row.id),
     )
+
+
+def _card_edit(html: str, caption: bool) -> tuple[str, dict[str, Any]]:
+    """The method and parameters that edit a card to ``html``: its caption when it
+    is a media card. Without reply_markup the edit takes the buttons away."""
+    if caption:
+        return "editMessageCaption", {"caption": html, "parse_mode": "HTML"}
+    return "editMessageText", {"text": html, "parse_mode": "HTML"}
 
 
 def decision_call(community_id: int, decided: Decided) -> OutgoingCall | None:
@@ -253,11 +256,7 @@ def withdrawal_calls(community_id: int, erasure: Erasure) -> list[OutgoingCall]:
     """
     calls = []
     for card in erasure.cards:
-        text = withdrawn_card(card.number)
-        if card.has_media:
-            method, params = "editMessageCaption", {"caption": text, "parse_mode": "HTML"}
-        else:
-            method, params = "editMessageText", {"text": text, "parse_mode": "HTML"}
+        method, params = _card_edit(withdrawn_card(card.number), card.has_media)
         calls.append(
             OutgoingCall(
                 community_id=community_id,

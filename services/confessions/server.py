@@ -29,12 +29,11 @@ from services.confessions.sealed import MemberSeal
 from services.confessions.submission_limits import HourlyLimit, SubmissionLimits
 from services.confessions.warns import WarnsRepository
 from veil.core.db import Database
-from veil.core.grpc_errors import refused_as_sent
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.hashing import subject_token
 from veil.core.outbox import Outbox, RelayedOutbox
 from veil.core.redis import connect_redis_cluster
-from veil.core.relay import Relay, RelayMetrics
+from veil.core.relay import start_relay
 from veil.core.retention import start_pruner
 from veil.core.sealing import keyring_or_exit, open_keyring
 from veil.v1 import confessions_pb2, confessions_pb2_grpc, safety_pb2, safety_pb2_grpc
@@ -101,16 +100,15 @@ async def _build(
     start_pruner(closing, settings.retention_interval_seconds, prune)
     communities = CommunitiesRepository(db, seal)
     cards = CardRetirement(redis, key, communities)
-    relay = Relay(
+    relay = start_relay(
+        closing,
         db,
         relay_table,
         outbox.send_wire,
         name="notifier",
-        refused=refused_as_sent,
-        metrics=RelayMetrics(registry),
+        registry=registry,
         linger=settings.relay_linger_seconds,
     )
-    relay.start(closing)
     return _registrations(
         _Wiring(
             settings,

@@ -16,10 +16,9 @@ from services.social.retention import prune_pacers
 from services.social.stats import AdminComments, ThreadFigures
 from veil.core import confessions_stubs
 from veil.core.db import Database
-from veil.core.grpc_errors import refused_as_sent
 from veil.core.grpc_server import Registration, run_database_service
 from veil.core.outbox import Outbox
-from veil.core.relay import Relay, RelayMetrics
+from veil.core.relay import start_relay
 from veil.core.retention import start_pruner
 from veil.v1 import social_pb2, social_pb2_grpc
 
@@ -40,16 +39,15 @@ def main() -> None:
             settings.retention_interval_seconds,
             lambda: prune_pacers(db, settings.pacer_retention_hours),
         )
-        relay = Relay(
+        relay = start_relay(
+            closing,
             db,
             relay_table,
             to_members(upstream.members),
             name="confessions",
-            refused=refused_as_sent,
-            metrics=RelayMetrics(registry),
+            registry=registry,
             linger=settings.relay_linger_seconds,
         )
-        relay.start(closing)
         servicer = SafetyServicer(
             SocialRepository(db),
             ThreadFigures(db),

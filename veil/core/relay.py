@@ -52,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from veil.core.db import Database
+from veil.core.grpc_errors import refused_as_sent
 from veil.core.statements import Statement
 
 log = logging.getLogger(__name__)
@@ -233,6 +234,32 @@ class Relay:
                 )
 
         closing.push_async_callback(stop)
+
+
+def start_relay(
+    closing: AsyncExitStack,
+    db: Database,
+    table: Table,
+    send: Send,
+    *,
+    name: str,
+    registry: CollectorRegistry,
+    linger: float,
+) -> Relay:
+    """A service's relay to another gRPC service, running until ``closing``
+    closes: what that service refuses as sent (``refused_as_sent``) is dropped,
+    and the relay's counters are in ``registry``."""
+    relay = Relay(
+        db,
+        table,
+        send,
+        name=name,
+        refused=refused_as_sent,
+        metrics=RelayMetrics(registry),
+        linger=linger,
+    )
+    relay.start(closing)
+    return relay
 
 
 def create_relay_table(op: Any) -> None:
