@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from aiogram.exceptions import (
 )
 
 from tests.support.emulator import Emulator, started_member
+from tools.devstack.ports import free_port
 
 USER = 4_200_000_001
 
@@ -108,14 +108,8 @@ async def test_reset_forgets_everything(emulator: Emulator) -> None:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_runs_as_a_process_and_stops_on_sigterm() -> None:
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tools.telegram_emulator", "--port", str(port)],
         cwd=REPO_ROOT,

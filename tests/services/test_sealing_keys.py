@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ import pytest
 
 from tools.devstack.infra import config as infra
 from tools.devstack.infra.postgres_sql import psql
+from tools.devstack.ports import free_port
 from tools.devstack.stack import REPO_ROOT, Stack
 from veil.core.sealing import Keyring, SealingError, ad, new_master_key
 
@@ -23,17 +23,11 @@ COMMANDS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _start(
     stack: Stack, name: str, overrides: dict[str, str | None]
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **stack.service_env(name), "PYTHONPATH": str(REPO_ROOT)}
-    env |= {"VEIL_GRPC_PORT": str(_free_port()), "VEIL_METRICS_PORT": str(_free_port())}
+    env |= {"VEIL_GRPC_PORT": str(free_port()), "VEIL_METRICS_PORT": str(free_port())}
     for key, value in overrides.items():
         if value is None:
             env.pop(key, None)
