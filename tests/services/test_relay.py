@@ -15,6 +15,7 @@ from contextlib import AsyncExitStack
 import grpc
 import pytest
 from alembic import command
+from prometheus_client import CollectorRegistry
 
 from services.confessions import registration, submission
 from services.confessions.members_repository import MembersRepository
@@ -27,7 +28,7 @@ from veil.core import migrations
 from veil.core.db import Database
 from veil.core.grpc_errors import refused_as_sent
 from veil.core.outbox import card_key
-from veil.core.relay import Relay
+from veil.core.relay import Relay, RelayMetrics
 from veil.core.settings import DatabaseSettings
 
 __all__ = ["scratch"]
@@ -113,11 +114,16 @@ async def test_a_refused_call_is_dropped_and_the_others_still_go(
 ) -> None:
     receiver = Receiver()
     receiver.refusing = {b"poison"}
-    relay = _relay(confessions_db, receiver)
+    registry = CollectorRegistry()
+    relay = _relay(confessions_db, receiver, metrics=RelayMetrics(registry))
     await relay.add(["k1", "k2", "k3"], [b"before", b"poison", b"after"])
     assert await relay.drain() == 3
     assert receiver.sent == [b"before", b"after"]
     assert await _waiting(infra_config) == "0"
+    # The dropped call is counted as dropped, not as relayed.
+    labels = {"relay": "test"}
+    assert registry.get_sample_value("veil_relay_relayed_total", labels) == 2
+    assert registry.get_sample_value("veil_relay_dropped_total", labels) == 1
 
 
 async def test_two_replicas_never_send_the_same_call(

@@ -154,32 +154,36 @@ class Relay:
             if not rows:
                 return 0
             rows.sort(key=lambda row: row["id"])
+            dropped = 0
             # Raising here rolls the delete back: the rows wait for the next turn.
             try:
                 await self._send([bytes(row["payload"]) for row in rows])
             except Exception as error:
                 if not self._refused(error):
                     raise
-                await self._one_by_one(rows)
+                dropped = await self._one_by_one(rows)
         if self._metrics is not None:
-            self._metrics.relayed.labels(self._name).inc(len(rows))
+            self._metrics.relayed.labels(self._name).inc(len(rows) - dropped)
             self._metrics.batches.labels(self._name).inc()
         return len(rows)
 
-    async def _one_by_one(self, rows: list[Any]) -> None:
-        """Send a refused batch's rows alone; drop each one refused alone."""
+    async def _one_by_one(self, rows: list[Any]) -> int:
+        """Send a refused batch's rows alone; drop each one refused alone (how many)."""
+        dropped = 0
         for row in rows:
             try:
                 await self._send([bytes(row["payload"])])
             except Exception as error:
                 if not self._refused(error):
                     raise
+                dropped += 1
                 if self._metrics is not None:
                     self._metrics.dropped.labels(self._name).inc()
                 log.error(
                     "relay call refused; dropped",
                     extra={"relay": self._name, "row": row["id"], "error": str(error)[:200]},
                 )
+        return dropped
 
     async def run(self) -> None:
         """Send batches whenever calls were added (or every ``sweep`` s) until
