@@ -107,8 +107,14 @@ def drop_held() -> None:
 def json_params(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
     """``method``'s parameters as Telegram takes them in JSON; None when it uploads files."""
     files: dict[str, Any] = {}
+    # aiogram drops every None after preparing; leaving them out of the dump
+    # already spares its walk the ten unset fields of every button (half the
+    # cost of a thread page's answer) and gives the same parameters.
     params: dict[str, Any] = bot.session.prepare_value(
-        method.model_dump(warnings=False), bot=bot, files=files, _dumps_json=False
+        method.model_dump(warnings=False, exclude_none=True),
+        bot=bot,
+        files=files,
+        _dumps_json=False,
     )
     return None if files else params
 

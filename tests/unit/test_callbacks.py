@@ -239,3 +239,6 @@ def test_pack_refuses_what_would_not_parse_back() -> None:
         DraftAction(DraftButton.SEND, "a:b").pack()
     with pytest.raises(ValueError):
         DraftAction(DraftButton.SEND, "x" * 64).pack()
+    # A bool is an int to Python but no number to the parser: refused, not packed as "True".
+    with pytest.raises(TypeError):
+        Compose(number=True, parent=0).pack()

@@ -83,3 +83,15 @@ def test_every_button_fits_telegrams_64_bytes(sort: int) -> None:
     assert len(data) >= PAGE_SIZE * 4
     for packed in data:
         assert len(packed.encode()) <= 64, packed
+
+
+def test_a_page_exactly_one_message_long_is_whole_and_one_unit_more_is_cut() -> None:
+    page = _page("a kind word", PAGE_SIZE, total=PAGE_SIZE)
+    base = utf16_len(parse_html(render(7, "", page, 0, 0))[0])
+    fits = "😀" * ((MESSAGE_TEXT_LIMIT - base) // 2) + "x" * ((MESSAGE_TEXT_LIMIT - base) % 2)
+    shown, _ = parse_html(render(7, fits, page, 0, 0))
+    assert utf16_len(shown) == MESSAGE_TEXT_LIMIT
+    assert fits in shown and "…" not in shown
+    shown, _ = parse_html(render(7, fits + "&", page, 0, 0))
+    assert utf16_len(shown) <= MESSAGE_TEXT_LIMIT
+    assert shown.count("…") == 1 and "a kind word" in shown

@@ -11,14 +11,25 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
 from services.gateway.webhook_reply import (
     ReplySlot,
     closing,
     drop_held,
     in_reply,
+    json_params,
     opening,
     send_held,
 )
@@ -109,3 +120,48 @@ def test_a_refusal_that_is_not_fine_fails_the_next_call() -> None:
     with pytest.raises(TelegramBadRequest):
         _run(update)
     assert made == ["edit"]
+
+
+def _aiogram_params(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any]:
+    """The parameters as aiogram itself prepares them (every field dumped)."""
+    prepared: dict[str, Any] = bot.session.prepare_value(
+        method.model_dump(warnings=False), bot=bot, files={}, _dumps_json=False
+    )
+    return prepared
+
+
+@pytest.mark.parametrize(
+    "defaults",
+    [
+        DefaultBotProperties(),
+        DefaultBotProperties(parse_mode="HTML", link_preview_is_disabled=True),
+    ],
+)
+def test_the_answers_parameters_are_aiograms_own(defaults: DefaultBotProperties) -> None:
+    """json_params leaves unset fields out before aiogram's walk (the cheaper path)
+    and gets what aiogram gets: defaults resolved, every None dropped."""
+    bot = Bot("42:" + "x" * 35, default=defaults)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text="👍 3", callback_data="cm:up:1:2:0:0:1")],
+            [InlineKeyboardButton(text="site", url="https://example.org")],
+        ]
+    )
+    methods: list[TelegramMethod[Any]] = [
+        EditMessageText(chat_id=1, message_id=2, text="<b>#7</b>", reply_markup=markup),
+        SendMessage(chat_id=1, text="hi", reply_markup=markup, parse_mode=None),
+        AnswerCallbackQuery(callback_query_id="q", text="Thanks", show_alert=False),
+        EditMessageReplyMarkup(chat_id=1, message_id=2, reply_markup=markup),
+    ]
+    for method in methods:
+        params = json_params(bot, method)
+        assert params == _aiogram_params(bot, method)
+        assert params is not None and None not in params.values()
+    button = json_params(bot, methods[0])["reply_markup"]["inline_keyboard"][0][0]  # type: ignore[index]
+    assert button == {"text": "👍 3", "callback_data": "cm:up:1:2:0:0:1"}
+
+
+def test_a_method_with_a_file_to_upload_has_no_json_params() -> None:
+    bot = Bot("42:" + "x" * 35)
+    photo = SendPhoto(chat_id=1, photo=BufferedInputFile(b"\x89PNG", filename="p.png"))
+    assert json_params(bot, photo) is None

@@ -40,6 +40,11 @@ def render(
     with "…", counted as Telegram counts).
     """
     texts = [confession_text, *(comment.text for comment in page.comments)]
+    # Most pages fit whole: then the page as written is the answer, and only a
+    # page that does not is measured without its texts to share the room.
+    whole = _page(number, [escape(text) for text in texts], page, p, s)
+    if visible_len(whole) <= MESSAGE_TEXT_LIMIT:
+        return whole
     room = MESSAGE_TEXT_LIMIT - visible_len(_page(number, [""] * len(texts), page, p, s))
     caps = share([utf16_len(text) for text in texts], room)
     return _page(
