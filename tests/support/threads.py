@@ -259,6 +259,8 @@ async def report(member: Member, number: int, index: int, reason: str = "Spam") 
     ask = next(d for label, d in comment_row(view, index) if label == "⚠️")
     picker = await press(member, view, ask)
     assert picker["answer"]["text"] == "Why are you reporting this comment?", picker
+    # Only the buttons became the reasons: the page reads as it did.
+    assert picker["text"] == view["text"] and picker["reply_markup"] != view["reply_markup"]
     return await press(member, picker, button(picker, reason))
 
 

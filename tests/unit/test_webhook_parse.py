@@ -38,9 +38,26 @@ def test_a_press_keeps_its_data_and_the_message_text_but_not_the_keyboard() -> N
     query = update.callback_query
     assert query is not None and query.data == "r:12:1:1"
     assert query.message is not None and query.message.message_id == 7
-    # comment_actions reads the message's text with its formatting.
-    assert query.message.html_text == "<b>#12</b> Comments"  # type: ignore[union-attr]
-    assert query.message.reply_markup is None  # type: ignore[union-attr]
+    message = query.message
+    assert message.text == "#12 Comments"  # type: ignore[union-attr]
+    # Neither the keyboard nor the formatting is read: both are left out.
+    assert message.reply_markup is None  # type: ignore[union-attr]
+    assert message.entities is None  # type: ignore[union-attr]
+
+
+def test_a_pressed_media_message_keeps_its_caption() -> None:
+    """Whether the pressed message has a caption decides how it is edited."""
+    press = _press()
+    pressed = press["callback_query"]["message"]
+    del pressed["text"], pressed["entities"]
+    pressed |= {
+        "photo": [{"file_id": "p", "file_unique_id": "u", "width": 1, "height": 1}],
+        "caption": "a preview",
+        "caption_entities": [{"type": "italic", "offset": 0, "length": 1}],
+    }
+    message = Update.model_validate(without_unread_parts(press)).callback_query.message  # type: ignore[union-attr]
+    assert message.caption == "a preview"  # type: ignore[union-attr]
+    assert message.caption_entities is None  # type: ignore[union-attr]
 
 
 def test_other_updates_are_left_whole() -> None:

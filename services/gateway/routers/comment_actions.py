@@ -27,7 +27,7 @@ from services.gateway.entities import trimmed_entities
 from services.gateway.filters import Pressed, PrivateChat, Typed
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
-from services.gateway.replies import answer_query, edit_text, reply
+from services.gateway.replies import answer_query, edit_message, reply
 from services.gateway.routers.threads import (
     mark_own_write,
     member_and_thread,
@@ -213,9 +213,10 @@ async def ask_report_reason(
     await answer_query(query, texts.ASK_REPORT_REASON)
     data = callback_data
     if isinstance(query.message, Message):
-        await edit_text(
+        # Only the buttons change: the page's text stays as it is.
+        await edit_message(
             query.message,
-            query.message.html_text,
+            None,
             report_reasons_keyboard(data.comment, data.number, data.page, data.sort),
         )
 
