@@ -101,24 +101,31 @@ async def _seed(control: Control, bot: int, admin_chat: int, author: int, thread
         await control.call(
             "POST", f"{user}/press", {"message_id": preview["message_id"], "data": data}
         )
-    approved = 0
+    # Each card pressed once, found among the chat's newest messages whatever
+    # else the chat received meanwhile.
+    approved: set[int] = set()
     deadline = time.monotonic() + 60
-    while approved < threads:
+    while len(approved) < threads:
         if time.monotonic() > deadline:
-            raise RuntimeError("moderation cards never arrived in the admin chat")
-        for card in await control.last(bot, admin_chat, threads):
-            for data in _data(card, "mod:approve:"):
-                await control.call(
-                    "POST",
-                    f"/bots/{bot}/press",
-                    {
-                        "user_id": ADMIN_ID,
-                        "chat_id": admin_chat,
-                        "message_id": card["message_id"],
-                        "data": data,
-                    },
-                )
-                approved += 1
+            raise RuntimeError(
+                f"moderation cards never arrived in the admin chat: "
+                f"{len(approved)} of {threads} approved"
+            )
+        for card in await control.last(bot, admin_chat, 4 * threads):
+            approve = _data(card, "mod:approve:")
+            if not approve or card["message_id"] in approved:
+                continue
+            await control.call(
+                "POST",
+                f"/bots/{bot}/press",
+                {
+                    "user_id": ADMIN_ID,
+                    "chat_id": admin_chat,
+                    "message_id": card["message_id"],
+                    "data": approve[0],
+                },
+            )
+            approved.add(card["message_id"])
         await asyncio.sleep(0.2)
     for number in range(1, threads + 1):
         for text in ("first seeded comment", "second seeded comment"):
