@@ -272,3 +272,59 @@ async def test_a_newer_edit_with_the_same_collapse_key_replaces_an_unsent_older_
     assert [m["text"] for m in shown if m["message_id"] == message["message_id"]] == [
         "💬 Comments (3)"
     ]
+
+
+async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
+    world: World,
+    community: World.Community,
+    outbox: Outbox,
+    notifier_db: Database,
+    flood: Callable[..., Awaitable[None]],
+) -> None:
+    """An erasure's "[deleted]" edit of a channel post is not collapsed by a comment
+    counter's edit of the same post that arrives after it (a comment's follow-up,
+    relayed a moment later): the counter's is dropped, whichever path queues it."""
+    await flood()
+    run = secrets.token_hex(4)
+    chat = community.channel_id
+    [post] = await outbox.send([text_call(community, chat, "#7 my secret", f"post:{run}")])
+    await settled(notifier_db, [post])
+    [message] = [
+        m
+        for m in await world.chat_messages(community.bot_id, chat)
+        if m.get("text") == "#7 my secret"
+    ]
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+
+    def edit(key: str, text: str, priority: Priority, not_before: datetime | None) -> OutgoingCall:
+        return OutgoingCall(
+            community_id=community.id,
+            method="editMessageText",
+            chat_id=chat,
+            params={"message_id": message["message_id"], "text": text},
+            idempotency_key=f"{key}:{run}",
+            priority=priority,
+            collapse_key=f"post:{run}",
+            not_before=not_before,
+        )
+
+    waiting = await outbox.send([edit("counter-1", "#7 my secret (1)", Priority.BACKGROUND, soon)])
+    # The weightier edit collapses the lesser one queued before it, as any newer edit does.
+    erased = await outbox.send([edit("erase", "#7\n[deleted]", Priority.NOTIFICATION, soon)])
+    # Lesser edits after it, due at once: one alone (one statement), then two
+    # repeating the collapse key (the transaction path).
+    late = await outbox.send([edit("counter-2", "#7 my secret (2)", Priority.BACKGROUND, None)])
+    later = await outbox.send(
+        [
+            edit("counter-3", "#7 my secret (3)", Priority.BACKGROUND, None),
+            edit("counter-4", "#7 my secret (4)", Priority.BACKGROUND, None),
+        ]
+    )
+    found = await settled(notifier_db, [*waiting, *erased, *late, *later])
+    assert [r.status for r in found] == ["collapsed", "sent", "collapsed", "collapsed", "collapsed"]
+    edits = await bot_calls(world, community.bot_id, "editMessageText")
+    assert [c["params"]["text"] for c in edits] == ["#7\n[deleted]"]
+    shown = await world.chat_messages(community.bot_id, chat)
+    assert [m["text"] for m in shown if m["message_id"] == message["message_id"]] == [
+        "#7\n[deleted]"
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.notifier.models import outbox
 from services.notifier.recipients import (
@@ -18,6 +19,7 @@ from services.notifier.repository.enqueue_many import enqueue_many, fits_one_sta
 from services.notifier.repository.rows import (
     COLLAPSED,
     QUEUED,
+    SENDING,
     NewMessage,
 )
 from veil.core.sealing import Keyring
@@ -35,17 +37,25 @@ class Enqueue(RepositoryBase):
         Whether the recipient blocked the bot is not the notifier's to know: the
         confessions service skips such members, and a 403 drops what is queued
         (see reachability.py). A new message with a collapse key collapses older
-        *queued* (not leased) messages of the same community with that key.
+        *queued* (not leased) messages of the same community with that key,
+        unless they are weightier (a lower priority number); one that finds a
+        weightier message with its key queued or being sent is stored collapsed.
         """
         batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
-            return await enqueue_many(self._db, batch, queued=QUEUED, collapsed=COLLAPSED)
+            return await enqueue_many(
+                self._db, batch, queued=QUEUED, sending=SENDING, collapsed=COLLAPSED
+            )
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
             # The batch's rows as already sealed: each sealing mints a nonce and
             # an HMAC, so it is done once per message.
             for message, values in zip(messages, batch, strict=True):
+                if message.collapse_key is not None and await _weightier_pending(conn, values):
+                    # As enqueue_many does: a lesser message never undoes a
+                    # weightier one with its collapse key; it is dropped.
+                    values = {**values, "status": COLLAPSED, "sealed": None}
                 statement = (
                     insert(outbox)
                     .values(**values)
@@ -60,7 +70,7 @@ class Enqueue(RepositoryBase):
                     new_id = (await conn.execute(existing)).scalar_one()
                 else:
                     accepted += 1
-                    if message.collapse_key is not None:
+                    if message.collapse_key is not None and values.get("status") != COLLAPSED:
                         await conn.execute(
                             update(outbox)
                             .where(
@@ -68,11 +78,28 @@ class Enqueue(RepositoryBase):
                                 outbox.c.community_id == message.community_id,
                                 outbox.c.status == QUEUED,
                                 outbox.c.id < new_id,
+                                outbox.c.priority >= message.priority,
                             )
                             .values(status=COLLAPSED, reason=f"collapsed by {new_id}", sealed=None)
                         )
                 ids.append(int(new_id))
         return ids, accepted
+
+
+async def _weightier_pending(conn: AsyncConnection, values: dict[str, Any]) -> bool:
+    """Whether a weightier message with this one's collapse key is queued or being sent."""
+    found = await conn.execute(
+        select(outbox.c.id)
+        .where(
+            outbox.c.community_id == values["community_id"],
+            outbox.c.chat_key == values["chat_key"],
+            outbox.c.status.in_([QUEUED, SENDING]),
+            outbox.c.collapse_key == values["collapse_key"],
+            outbox.c.priority < values["priority"],
+        )
+        .limit(1)
+    )
+    return found.first() is not None
 
 
 def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:

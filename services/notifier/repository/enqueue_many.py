@@ -5,7 +5,11 @@ The batch arrives as arrays, one per column, unnested in request order. A
 repeated idempotency key is
 skipped (``ON CONFLICT DO NOTHING``), and each new message with a collapse key
 collapses the older queued ones of its community in a CTE of the same
-statement. The final SELECT gives every message its id: the new row's, or the
+statement, unless the older one is weightier (a lower priority number: an
+erasure's edit of a channel post outranks a comment counter's edit of it); a
+new message that finds a weightier one with its collapse key still queued or
+being sent is stored collapsed itself, as the older would have collapsed it.
+The final SELECT gives every message its id: the new row's, or the
 stored one of a repeated key. A statement runs atomically on its own: no
 BEGIN/COMMIT round trips (the transaction path took 2 + 1 + 1–2 per message).
 
@@ -53,19 +57,33 @@ WITH input AS (
     INSERT INTO notifier.outbox
         (community_id, chat_key, method, sealed, priority, idempotency_key, collapse_key,
          not_before, trace_context, edit_of, status)
-    SELECT i.community_id, i.chat_key, i.method, i.sealed, i.priority,
+    SELECT i.community_id, i.chat_key, i.method,
+           CASE WHEN w.weightier THEN NULL ELSE i.sealed END, i.priority,
            i.idempotency_key, i.collapse_key, COALESCE(i.not_before, now()),
-           CAST(i.trace_context AS jsonb), i.edit_of, CAST(:queued AS text)
+           CAST(i.trace_context AS jsonb), i.edit_of,
+           CASE WHEN w.weightier THEN CAST(:collapsed AS text) ELSE CAST(:queued AS text) END
     FROM input i
+    -- A weightier message with the same collapse key still on its way (an
+    -- erasure's or a take-down's edit of a channel post) is not undone by a
+    -- lesser one coming after it (a comment counter's edit): that one is dropped.
+    CROSS JOIN LATERAL (
+        SELECT i.collapse_key IS NOT NULL AND EXISTS (
+            SELECT 1 FROM notifier.outbox o
+            WHERE o.community_id = i.community_id AND o.chat_key = i.chat_key
+              AND o.status IN (CAST(:queued AS text), CAST(:sending AS text))
+              AND o.collapse_key = i.collapse_key AND o.priority < i.priority
+        ) AS weightier
+    ) w
     ORDER BY i.ord
     ON CONFLICT (idempotency_key) DO NOTHING
-    RETURNING id, idempotency_key, community_id, collapse_key
+    RETURNING id, idempotency_key, community_id, collapse_key, priority, status
 ), collapsing AS (
     UPDATE notifier.outbox o
     SET status = CAST(:collapsed AS text), reason = 'collapsed by ' || n.id, sealed = NULL
     FROM new n
-    WHERE n.collapse_key IS NOT NULL AND o.collapse_key = n.collapse_key
-      AND o.community_id = n.community_id AND o.status = CAST(:queued AS text) AND o.id < n.id
+    WHERE n.collapse_key IS NOT NULL AND n.status = CAST(:queued AS text)
+      AND o.collapse_key = n.collapse_key AND o.community_id = n.community_id
+      AND o.status = CAST(:queued AS text) AND o.id < n.id AND o.priority >= n.priority
 )
 -- The statement's snapshot shows the rows stored before it, not its own inserts.
 SELECT i.ord, n.id AS new_id, o.id AS old_id
@@ -99,6 +117,7 @@ async def enqueue_many(
     values: Sequence[dict[str, Any]],
     *,
     queued: str,
+    sending: str,
     collapsed: str,
 ) -> tuple[list[int], int]:
     """Queue the messages with column ``values``: (their ids in order, how many are new)."""
@@ -116,6 +135,7 @@ async def enqueue_many(
         "trace_contexts": [orjson.dumps(v.get("trace_context") or {}).decode() for v in values],
         "edit_ofs": [v.get("edit_of") for v in values],
         "queued": queued,
+        "sending": sending,
         "collapsed": collapsed,
     }
     # Each statement commits by itself; the second reads keys that a concurrent
