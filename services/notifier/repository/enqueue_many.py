@@ -38,12 +38,13 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
+from services.notifier.repository.rows import QUEUED, SENDING
 from veil.core.db import Database
 from veil.core.statements import Statement
 
 _ENQUEUE = Statement(
     text(
-        """
+        f"""
 WITH input AS (
     SELECT * FROM unnest(
         CAST(:community_ids AS bigint[]), CAST(:chat_keys AS bytea[]),
@@ -66,11 +67,12 @@ WITH input AS (
     -- A weightier message with the same collapse key still on its way (an
     -- erasure's or a take-down's edit of a channel post) is not undone by a
     -- lesser one coming after it (a comment counter's edit): that one is dropped.
+    -- The statuses are literals so that the pending-chat partial index serves.
     CROSS JOIN LATERAL (
         SELECT i.collapse_key IS NOT NULL AND EXISTS (
             SELECT 1 FROM notifier.outbox o
             WHERE o.community_id = i.community_id AND o.chat_key = i.chat_key
-              AND o.status IN (CAST(:queued AS text), CAST(:sending AS text))
+              AND o.status IN ('{QUEUED}', '{SENDING}')
               AND o.collapse_key = i.collapse_key AND o.priority < i.priority
         ) AS weightier
     ) w
@@ -117,7 +119,6 @@ async def enqueue_many(
     values: Sequence[dict[str, Any]],
     *,
     queued: str,
-    sending: str,
     collapsed: str,
 ) -> tuple[list[int], int]:
     """Queue the messages with column ``values``: (their ids in order, how many are new)."""
@@ -135,7 +136,6 @@ async def enqueue_many(
         "trace_contexts": [orjson.dumps(v.get("trace_context") or {}).decode() for v in values],
         "edit_ofs": [v.get("edit_of") for v in values],
         "queued": queued,
-        "sending": sending,
         "collapsed": collapsed,
     }
     # Each statement commits by itself; the second reads keys that a concurrent
