@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -47,13 +47,20 @@ class Enqueue(RepositoryBase):
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
+            # The weightiest pending message per collapse key, read once for the
+            # batch and kept up to date as its messages are stored.
+            weightiest = await _pending_priorities(conn, batch)
             # The batch's rows as already sealed: each sealing mints a nonce and
             # an HMAC, so it is done once per message.
             for message, values in zip(messages, batch, strict=True):
-                if message.collapse_key is not None and await _weightier_pending(conn, values):
-                    # As enqueue_many does: a lesser message never undoes a
-                    # weightier one with its collapse key; it is dropped.
-                    values = {**values, "status": COLLAPSED, "sealed": None}
+                if message.collapse_key is not None:
+                    slot = (message.community_id, bytes(values["chat_key"]), message.collapse_key)
+                    if weightiest.get(slot, _NONE) < message.priority:
+                        # As enqueue_many does: a lesser message never undoes a
+                        # weightier one with its collapse key; it is dropped.
+                        values = {**values, "status": COLLAPSED, "sealed": None}
+                    else:
+                        weightiest[slot] = message.priority
                 statement = (
                     insert(outbox)
                     .values(**values)
@@ -84,20 +91,33 @@ class Enqueue(RepositoryBase):
         return ids, accepted
 
 
-async def _weightier_pending(conn: AsyncConnection, values: dict[str, Any]) -> bool:
-    """Whether a weightier message with this one's collapse key is queued or being sent."""
+# Above every priority: no pending message with that collapse key.
+_NONE = 1 << 15
+
+
+async def _pending_priorities(
+    conn: AsyncConnection, batch: list[dict[str, Any]]
+) -> dict[tuple[int, bytes, str], int]:
+    """(community, chat, collapse key) → the weightiest priority queued or being
+    sent, for the batch's collapse keys."""
+    keys = sorted({str(v["collapse_key"]) for v in batch if v.get("collapse_key") is not None})
+    if not keys:
+        return {}
     found = await conn.execute(
-        select(outbox.c.id)
-        .where(
-            outbox.c.community_id == values["community_id"],
-            outbox.c.chat_key == values["chat_key"],
-            outbox.c.status.in_([QUEUED, SENDING]),
-            outbox.c.collapse_key == values["collapse_key"],
-            outbox.c.priority < values["priority"],
+        select(
+            outbox.c.community_id,
+            outbox.c.chat_key,
+            outbox.c.collapse_key,
+            func.min(outbox.c.priority),
         )
-        .limit(1)
+        .where(
+            outbox.c.collapse_key.in_(keys),
+            # Literals, so that a partial index on pending rows can serve.
+            text(f"status IN ('{QUEUED}', '{SENDING}')"),
+        )
+        .group_by(outbox.c.community_id, outbox.c.chat_key, outbox.c.collapse_key)
     )
-    return found.first() is not None
+    return {(int(r[0]), bytes(r[1]), str(r[2])): int(r[3]) for r in found}
 
 
 def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:
