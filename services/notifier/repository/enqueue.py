@@ -43,7 +43,7 @@ class Enqueue(RepositoryBase):
         """
         batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
-            return await enqueue_many(self._db, batch, queued=QUEUED, collapsed=COLLAPSED)
+            return await enqueue_many(self._db, batch)
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:

@@ -38,7 +38,7 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
-from services.notifier.repository.rows import QUEUED, SENDING
+from services.notifier.repository.rows import COLLAPSED, QUEUED, SENDING
 from veil.core.db import Database
 from veil.core.statements import Statement
 
@@ -117,9 +117,6 @@ def fits_one_statement(values: Sequence[dict[str, Any]]) -> bool:
 async def enqueue_many(
     db: Database,
     values: Sequence[dict[str, Any]],
-    *,
-    queued: str,
-    collapsed: str,
 ) -> tuple[list[int], int]:
     """Queue the messages with column ``values``: (their ids in order, how many are new)."""
     keys = [str(v["idempotency_key"]) for v in values]
@@ -135,8 +132,8 @@ async def enqueue_many(
         "not_befores": not_befores,
         "trace_contexts": [orjson.dumps(v.get("trace_context") or {}).decode() for v in values],
         "edit_ofs": [v.get("edit_of") for v in values],
-        "queued": queued,
-        "collapsed": collapsed,
+        "queued": QUEUED,
+        "collapsed": COLLAPSED,
     }
     # Each statement commits by itself; the second reads keys that a concurrent
     # call committed after the first one's snapshot.
