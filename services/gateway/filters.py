@@ -10,6 +10,7 @@ from magic_filter import MagicFilter
 
 from services.gateway.admins import AdminCheck
 from services.gateway.registry import CommunityEntry
+from services.gateway.routing import Keys
 from services.gateway.views.keyboards import MENU_TEXTS
 from veil.contracts.callback_packing import Callback
 
@@ -19,6 +20,10 @@ class TextIs(Filter):
 
     def __init__(self, *options: str) -> None:
         self._options = frozenset(options)
+
+    def update_keys(self) -> Keys:
+        """Only these texts (services/gateway/routing.py)."""
+        return frozenset(("text", option) for option in self._options)
 
     async def __call__(self, message: Message) -> bool:
         return message.text in self._options
@@ -102,6 +107,10 @@ class Pressed(Filter):
     def __init__(self, kind: type[Callback], rule: MagicFilter | None = None) -> None:
         self._kind = kind
         self._rule = rule
+
+    def update_keys(self) -> Keys:
+        """Only presses of this kind's buttons (services/gateway/routing.py)."""
+        return frozenset({("callback", self._kind.prefix)})
 
     async def __call__(self, query: CallbackQuery) -> bool | dict[str, Any]:
         if not query.data:

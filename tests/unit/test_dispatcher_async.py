@@ -22,8 +22,17 @@ from services.gateway.metrics import PROBE_KEY, UpdateProbe, install_handler_pro
 from services.gateway.routers.comment_actions import Commenting
 from services.gateway.routers.confess import Draft
 from services.gateway.routers.conversations import Writing
+from services.gateway.routing import FeatureRouter, handler_keys
 from services.gateway.views import texts
 from services.gateway.webhook_reply import ReplySlot, closing, opening
+from veil.contracts.callbacks import (
+    CommentAction,
+    CommentButton,
+    Compose,
+    DraftAction,
+    DraftButton,
+    ThreadView,
+)
 
 USER = 1001
 ADMIN_CHAT = -100_500
@@ -116,11 +125,62 @@ _PHOTO = [{"file_id": "p", "file_unique_id": "p", "width": 1, "height": 1}]
         (Writing.message, {"text": "/cancel", "entities": [_command(7)]}, "conversations.cancel"),
         (None, {"text": texts.NEW_CONFESSION}, "confess.begin"),
         (None, {"text": "hello"}, "fallback.unknown_message"),
+        # Commands as aiogram reads them, past the routers' gates: the first
+        # word of the text or the caption, its case as written.
+        (None, {"text": "/start c_12"}, "threads.open_link"),
+        (None, {"text": "/start"}, "start.start"),
+        (None, {"text": "/help"}, "start.help_"),
+        (None, {"text": "  /me and more"}, "profile.me"),
+        (None, {"photo": _PHOTO, "caption": "/me"}, "profile.me"),
+        (Draft.writing, {"photo": _PHOTO, "caption": "/me"}, "confess.write_media"),
+        (None, {"text": "/ME"}, "fallback.unknown_message"),
     ],
 )
 async def test_which_handler_takes_a_members_message(
     dispatcher: Dispatcher, state: State | None, content: dict[str, Any], handler: str
 ) -> None:
+    assert await _handler_of(dispatcher, _message(7, **content), state) == handler
+
+
+@pytest.mark.parametrize(
+    ("data", "handler"),
+    [
+        (ThreadView(number=5, page=1, sort=1).pack(), "threads.view"),
+        (CommentAction(CommentButton.UP, 7, 5, 0, 1, value=1).pack(), "comment_actions.react"),
+        (
+            CommentAction(CommentButton.REPORT, 7, 5, 0, 1).pack(),
+            "comment_actions.ask_report_reason",
+        ),
+        (Compose(number=5, parent=0).pack(), "comment_actions.compose"),
+        (DraftAction(action=DraftButton.SEND, draft="abc").pack(), "confess.send_draft"),
+        ("zz:1", "fallback.unknown_button"),
+    ],
+)
+async def test_which_handler_takes_a_members_press(
+    dispatcher: Dispatcher, data: str, handler: str
+) -> None:
+    press = Update.model_validate(
+        {
+            "update_id": 8,
+            "callback_query": {
+                "id": "8",
+                "chat_instance": "x",
+                "from": {"id": USER, "is_bot": False, "first_name": "A"},
+                "data": data,
+                "message": {
+                    "message_id": 3,
+                    "date": 1_700_000_000,
+                    "chat": {"id": USER, "type": "private", "first_name": "A"},
+                    "text": "a thread",
+                },
+            },
+        }
+    )
+    assert await _handler_of(dispatcher, press, None) == handler
+
+
+async def _handler_of(dispatcher: Dispatcher, update: Update, state: State | None) -> str | None:
+    """The handler that took ``update`` from a member in ``state``."""
     # Nothing listens there: a handler's Bot API call fails and ends the update.
     session = AiohttpSession(api=TelegramAPIServer.from_base("http://127.0.0.1:9"))
     bot = Bot("123:abc", session=session)
@@ -131,10 +191,31 @@ async def test_which_handler_takes_a_members_message(
     token = opening(ReplySlot())
     try:
         with contextlib.suppress(Exception):
-            await dispatcher.feed_update(
-                bot, _message(7, **content), community=community, **{PROBE_KEY: probe}
-            )
+            await dispatcher.feed_update(bot, update, community=community, **{PROBE_KEY: probe})
     finally:
         closing(token)
         await session.close()
-    assert probe.handler == handler
+    return probe.handler
+
+
+def test_every_real_router_but_the_fallback_and_the_admin_replies_is_gated(
+    dispatcher: Dispatcher,
+) -> None:
+    # services/gateway/routing.py: a router passes by what none of its handlers could take.
+    (root,) = dispatcher.sub_routers
+    open_to_all = {
+        (router.name, kind)
+        for router in root.sub_routers
+        for kind in ("message", "callback_query")
+        if not isinstance(router, FeatureRouter) or router.gate(kind) is None
+    }
+    # The fallback takes anything; an admin's reply in the admin chat is any text.
+    assert open_to_all == {
+        ("fallback", "message"),
+        ("fallback", "callback_query"),
+        ("conversations_admin", "message"),
+    }
+    for router in root.sub_routers:
+        for handler in router.message.handlers:
+            if (router.name, "message") not in open_to_all:
+                assert handler_keys(handler) is not None

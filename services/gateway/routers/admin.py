@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import grpc
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
@@ -21,6 +20,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, InAdminChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_long, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import admin_texts, safety_texts, texts
 from services.gateway.views.admin_texts import ban_line, rules_text
 from veil.core.durations import parse_duration
@@ -29,7 +29,7 @@ from veil.core.proto import optional_time
 
 T = TypeVar("T")
 
-router = Router(name="admin")
+router = FeatureRouter(name="admin")
 router.message.filter(InAdminChat())
 
 # "#12" or a pseudonym ("Misty Heron 417"), then an optional duration, then a reason.

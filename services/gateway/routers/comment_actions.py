@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 
 import grpc
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -35,6 +35,7 @@ from services.gateway.routers.threads import (
     render,
     unavailable,
 )
+from services.gateway.routing import FeatureRouter
 from services.gateway.service_types import (
     Thread,
     ThreadNotFoundError,
@@ -56,7 +57,7 @@ from veil.core.grpc_errors import member_refusal
 from veil.v1 import confessions_pb2
 from veil.v1.social_pb2 import ListCommentsResponse, PageAfter
 
-router = Router(name="comment-actions")
+router = FeatureRouter(name="comment-actions")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

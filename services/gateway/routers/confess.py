@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import grpc
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,6 +18,7 @@ from services.gateway.filters import HasMedia, Pressed, PrivateChat, TextIs, Typ
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, reply, send_media
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU, cancel_keyboard, preview_keyboard
 from veil.contracts.callbacks import DraftAction, DraftButton
@@ -33,8 +34,8 @@ from veil.core.telegram_text import utf16_len
 # (/cancel, which a conversation cancels first, and anything else sent while
 # writing, which may be another feature's command) and keeps the place the
 # whole router had.
-router = Router(name="confess")
-rest_router = Router(name="confess-rest")
+router = FeatureRouter(name="confess")
+rest_router = FeatureRouter(name="confess-rest")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 for _router in (router, rest_router):
     _router.message.filter(PrivateChat())

@@ -5,7 +5,6 @@ The card names reasons and a weighted total, never a reporter."""
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
@@ -13,6 +12,7 @@ from services.gateway.filters import FromAdmin, Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.service_types import ThreadNotFoundError, open_thread
 from services.gateway.views import admin_texts, texts
 from services.gateway.views.keyboards import confession_report_keyboard
@@ -24,10 +24,10 @@ from veil.contracts.callbacks import (
 )
 from veil.core.telegram_text import append_line
 
-router = Router(name="confession-reports")
+router = FeatureRouter(name="confession-reports")
 router.callback_query.filter(PrivateChat())
 # The card's buttons live in the admin chat.
-admin_router = Router(name="reported-confessions")
+admin_router = FeatureRouter(name="reported-confessions")
 
 
 @router.callback_query(Pressed(ConfessionReport))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import grpc
-from aiogram import F, Router
+from aiogram import F
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command, CommandObject, CommandStart, Filter, StateFilter
 from aiogram.fsm.context import FSMContext
@@ -32,16 +32,17 @@ from services.gateway.filters import (
 )
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_message, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import admin_texts, safety_texts, texts
 from services.gateway.views.keyboards import MAIN_MENU
 from veil.contracts.callbacks import ConversationAction, ConversationButton
 from veil.core.links import WRITE_PAYLOAD
 
-router = Router(name="conversations")
+router = FeatureRouter(name="conversations")
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
 
-admin_router = Router(name="conversations_admin")
+admin_router = FeatureRouter(name="conversations_admin")
 admin_router.message.filter(InAdminChat())
 
 # The head of a member's message in the admin chat (services/confessions/safety.py).

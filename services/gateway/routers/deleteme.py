@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -11,11 +11,12 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from services.gateway.views.keyboards import erase_keyboard
 from veil.contracts.callbacks import EraseButton, EraseChoice
 
-router = Router(name="deleteme")
+router = FeatureRouter(name="deleteme")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

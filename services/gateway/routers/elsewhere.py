@@ -10,7 +10,6 @@ come first.
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message, ReplyParameters
 
@@ -19,6 +18,7 @@ from services.gateway.filters import OutsidePrivateChat, Pressed, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, reply
 from services.gateway.routers.threads import ThreadLink
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from veil.contracts.callbacks import (
     CommentAction,
@@ -29,7 +29,7 @@ from veil.contracts.callbacks import (
     ThreadView,
 )
 
-router = Router(name="elsewhere")
+router = FeatureRouter(name="elsewhere")
 router.message.filter(OutsidePrivateChat())
 router.callback_query.filter(OutsidePrivateChat())
 

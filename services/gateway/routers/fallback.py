@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.replies import answer_query, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU
 
-router = Router(name="fallback")
+router = FeatureRouter(name="fallback")
 
 
 @router.message()

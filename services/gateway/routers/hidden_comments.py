@@ -7,19 +7,19 @@ of two admins (or an admin and the Mini App) deciding at once, one wins.
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
 from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text
+from services.gateway.routing import FeatureRouter
 from services.gateway.service_types import ThreadNotFoundError
 from services.gateway.views import admin_texts
 from veil.contracts.callbacks import HiddenAction, HiddenButton
 from veil.core.telegram_text import append_line
 
-router = Router(name="hidden-comments")
+router = FeatureRouter(name="hidden-comments")
 
 
 @router.callback_query(Pressed(HiddenAction), FromAdmin())

@@ -12,7 +12,7 @@ from html import escape
 from typing import Any
 
 import grpc
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,6 +23,7 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import FromAdmin, HasText, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_card, edit_message, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.service_types import is_withdrawn, not_found
 from services.gateway.views import admin_texts, texts
 from services.gateway.views.cards import card_keyboard, decided_card, outcome, reasons_keyboard
@@ -30,7 +31,7 @@ from veil.contracts.callbacks import BACK, TYPE_OWN, CardButton, ModAction, ModR
 from veil.contracts.lengths import REJECT_REASON_MAX_LENGTH
 from veil.contracts.texts import withdrawn_card
 
-router = Router(name="moderation")
+router = FeatureRouter(name="moderation")
 # The typed reason is a message in the admin chat; card presses check the chat themselves.
 router.message.filter(InAdminChat())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import Message
 
@@ -10,9 +9,10 @@ from services.gateway.clients import ServiceClients
 from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 
-router = Router(name="my")
+router = FeatureRouter(name="my")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

@@ -15,7 +15,7 @@ or as every chat's default. So:
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.types import (
     InlineKeyboardButton,
@@ -31,9 +31,10 @@ from services.gateway.filters import FromAdmin, InAdminChat, PrivateChat
 from services.gateway.miniapp.figures import figures
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import admin_texts
 
-router = Router(name="panel")
+router = FeatureRouter(name="panel")
 
 PANEL_PAYLOAD = "panel"
 

@@ -6,7 +6,6 @@ answers private chats only.
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -15,11 +14,12 @@ from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from services.gateway.views.keyboards import notifications_keyboard
 from veil.contracts.callbacks import NotificationsChoice
 
-router = Router(name="settings")
+router = FeatureRouter(name="settings")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

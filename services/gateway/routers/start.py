@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
@@ -10,10 +9,11 @@ from services.gateway.filters import PrivateChat, TextIs
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import reply
+from services.gateway.routing import FeatureRouter
 from services.gateway.views import texts
 from services.gateway.views.keyboards import MAIN_MENU
 
-router = Router(name="start")
+router = FeatureRouter(name="start")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 
-from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -21,12 +20,13 @@ from services.gateway.filters import Pressed, PrivateChat
 from services.gateway.member import MemberLookup
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, edit_text, reply
+from services.gateway.routing import FeatureRouter, Keys, command_keys
 from services.gateway.service_types import Thread, ThreadNotFoundError, open_thread
 from services.gateway.views import texts, thread_page
 from veil.contracts.callbacks import ThreadView
 from veil.v1.social_pb2 import ListCommentsResponse
 
-router = Router(name="threads")
+router = FeatureRouter(name="threads")
 # Member flows answer in the private chat only (routers/elsewhere.py points there).
 router.message.filter(PrivateChat())
 router.callback_query.filter(PrivateChat())
@@ -36,6 +36,10 @@ READ_OWN_SECONDS = 15.0
 
 class ThreadLink(Filter):
     """``/start c_<N>``: passes the confession number to the handler."""
+
+    def update_keys(self) -> Keys:
+        """Only /start (services/gateway/routing.py)."""
+        return command_keys(["start"])
 
     async def __call__(self, message: Message) -> bool | dict[str, int]:
         text = message.text or ""

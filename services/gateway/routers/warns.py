@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.types import CallbackQuery, Message
 
@@ -19,11 +19,12 @@ from services.gateway.filters import FromAdmin, InAdminChat, Pressed
 from services.gateway.registry import CommunityEntry
 from services.gateway.replies import answer_query, reply
 from services.gateway.routers.admin import ban_terms, saved_or_refused, target_of
+from services.gateway.routing import FeatureRouter
 from services.gateway.safety_calls import WARN_REASON_LENGTH
 from services.gateway.views import admin_texts, safety_texts
 from veil.contracts.callbacks import SafetyAction, SafetyButton
 
-router = Router(name="warns")
+router = FeatureRouter(name="warns")
 router.message.filter(InAdminChat())
 
 _WARN_ID = re.compile(r"^\s*w?(\d{1,17})\s*$", re.IGNORECASE)
