@@ -35,6 +35,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 SCHEMA = "notifier"
 metadata = MetaData(schema=SCHEMA)
 
+# Priorities a message can be weightier than another with: all but the lowest,
+# background (3). The outbox indexes such messages with a collapse key
+# (``outbox_weighty_idx``); the statements that look for them name this bound.
+WEIGHTY_BELOW = 3
+
 outbox = Table(
     "outbox",
     metadata,
@@ -97,6 +102,14 @@ outbox = Table(
         postgresql_where=text("status = 'queued' AND collapse_key IS NOT NULL"),
     ),
     Index("outbox_unreported_idx", "sent_at", postgresql_where=text("unreported")),
+    # 0007: the messages a lesser one with their collapse key must not undo,
+    # whether still queued or already sent (an erasure's edit of a channel post).
+    Index(
+        "outbox_weighty_idx",
+        "collapse_key",
+        "community_id",
+        postgresql_where=text(f"collapse_key IS NOT NULL AND priority < {WEIGHTY_BELOW}"),
+    ),
 )
 
 dead_letters = Table(

@@ -281,9 +281,10 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     notifier_db: Database,
     flood: Callable[..., Awaitable[None]],
 ) -> None:
-    """An erasure's "[deleted]" edit of a channel post is not collapsed by a comment
-    counter's edit of the same post that arrives after it (a comment's follow-up,
-    relayed a moment later): the counter's is dropped, whichever path queues it."""
+    """An erasure's "[deleted]" edit of a channel post is neither collapsed nor
+    undone by a comment counter's edit of the same post that arrives after it (a
+    comment's follow-up, relayed a moment later), before or after it was sent:
+    the counter's is dropped, whichever path queues it."""
     await flood()
     run = secrets.token_hex(4)
     chat = community.channel_id
@@ -322,6 +323,17 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     )
     found = await settled(notifier_db, [*waiting, *erased, *late, *later])
     assert [r.status for r in found] == ["collapsed", "sent", "collapsed", "collapsed", "collapsed"]
+    # Once the weightier edit was sent, a lesser one would undo it (a counter's
+    # edit would put the "💬 Comments" button back under "[deleted]"): dropped too.
+    after = await outbox.send([edit("counter-5", "#7 my secret (5)", Priority.BACKGROUND, None)])
+    after_two = await outbox.send(
+        [
+            edit("counter-6", "#7 my secret (6)", Priority.BACKGROUND, None),
+            edit("counter-7", "#7 my secret (7)", Priority.BACKGROUND, None),
+        ]
+    )
+    found = await settled(notifier_db, [*after, *after_two])
+    assert [r.status for r in found] == ["collapsed", "collapsed", "collapsed"]
     edits = await bot_calls(world, community.bot_id, "editMessageText")
     assert [c["params"]["text"] for c in edits] == ["#7\n[deleted]"]
     shown = await world.chat_messages(community.bot_id, chat)

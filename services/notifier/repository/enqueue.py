@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.notifier.models import outbox
+from services.notifier.models import WEIGHTY_BELOW, outbox
 from services.notifier.recipients import (
     chat_key,
     seal_call,
@@ -19,7 +19,7 @@ from services.notifier.repository.enqueue_many import enqueue_many, fits_one_sta
 from services.notifier.repository.rows import (
     COLLAPSED,
     QUEUED,
-    SENDING,
+    STANDING,
     NewMessage,
 )
 from veil.core.sealing import Keyring
@@ -39,7 +39,8 @@ class Enqueue(RepositoryBase):
         (see reachability.py). A new message with a collapse key collapses older
         *queued* (not leased) messages of the same community with that key,
         unless they are weightier (a lower priority number); one that finds a
-        weightier message with its key queued or being sent is stored collapsed.
+        weightier message with its key queued, being sent or sent is stored
+        collapsed.
         """
         batch = [_values(m, self._keys) for m in messages]
         if fits_one_statement(batch):
@@ -47,9 +48,9 @@ class Enqueue(RepositoryBase):
         ids: list[int] = []
         accepted = 0
         async with self._db.write() as conn:
-            # The weightiest pending message per collapse key, read once for the
-            # batch and kept up to date as its messages are stored.
-            weightiest = await _pending_priorities(conn, batch)
+            # The weightiest standing message per collapse key, read once for
+            # the batch and kept up to date as its messages are stored.
+            weightiest = await _standing_priorities(conn, batch)
             # The batch's rows as already sealed: each sealing mints a nonce and
             # an HMAC, so it is done once per message.
             for message, values in zip(messages, batch, strict=True):
@@ -91,15 +92,16 @@ class Enqueue(RepositoryBase):
         return ids, accepted
 
 
-# Above every priority: no pending message with that collapse key.
+# Above every priority: no weighty message with that collapse key.
 _NONE = 1 << 15
 
 
-async def _pending_priorities(
+async def _standing_priorities(
     conn: AsyncConnection, batch: list[dict[str, Any]]
 ) -> dict[tuple[int, bytes, str], int]:
-    """(community, chat, collapse key) → the weightiest priority queued or being
-    sent, for the batch's collapse keys."""
+    """(community, chat, collapse key) → the weightiest priority queued, being
+    sent or sent, for the batch's collapse keys (background ones left out:
+    nothing is lesser than they are)."""
     keys = sorted({str(v["collapse_key"]) for v in batch if v.get("collapse_key") is not None})
     if not keys:
         return {}
@@ -112,8 +114,9 @@ async def _pending_priorities(
         )
         .where(
             outbox.c.collapse_key.in_(keys),
-            # Literals, so that a partial index on pending rows can serve.
-            text(f"status IN ('{QUEUED}', '{SENDING}')"),
+            # Literals, so that the partial index of weighty messages serves.
+            text(f"priority < {WEIGHTY_BELOW}"),
+            outbox.c.status.in_(STANDING),
         )
         .group_by(outbox.c.community_id, outbox.c.chat_key, outbox.c.collapse_key)
     )

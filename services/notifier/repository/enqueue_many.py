@@ -7,8 +7,8 @@ skipped (``ON CONFLICT DO NOTHING``), and each new message with a collapse key
 collapses the older queued ones of its community in a CTE of the same
 statement, unless the older one is weightier (a lower priority number: an
 erasure's edit of a channel post outranks a comment counter's edit of it); a
-new message that finds a weightier one with its collapse key still queued or
-being sent is stored collapsed itself, as the older would have collapsed it.
+new message that finds a weightier one with its collapse key queued, being
+sent or already sent is stored collapsed itself: it would undo it.
 The final SELECT gives every message its id: the new row's, or the
 stored one of a repeated key. A statement runs atomically on its own: no
 BEGIN/COMMIT round trips (the transaction path took 2 + 1 + 1–2 per message).
@@ -38,9 +38,12 @@ from typing import Any
 import orjson
 from sqlalchemy import text
 
-from services.notifier.repository.rows import COLLAPSED, QUEUED, SENDING
+from services.notifier.models import WEIGHTY_BELOW
+from services.notifier.repository.rows import COLLAPSED, QUEUED, STANDING
 from veil.core.db import Database
 from veil.core.statements import Statement
+
+_STANDING = ", ".join(f"'{status}'" for status in STANDING)
 
 _ENQUEUE = Statement(
     text(
@@ -64,16 +67,17 @@ WITH input AS (
            CAST(i.trace_context AS jsonb), i.edit_of,
            CASE WHEN w.weightier THEN CAST(:collapsed AS text) ELSE CAST(:queued AS text) END
     FROM input i
-    -- A weightier message with the same collapse key still on its way (an
-    -- erasure's or a take-down's edit of a channel post) is not undone by a
-    -- lesser one coming after it (a comment counter's edit): that one is dropped.
-    -- The statuses are literals so that the pending-chat partial index serves.
+    -- A weightier message with the same collapse key, queued, being sent or
+    -- sent (an erasure's or a take-down's edit of a channel post), is not
+    -- undone by a lesser one coming after it (a comment counter's edit): that
+    -- one is dropped. The priority bound is a literal so that the partial
+    -- index of weighty messages serves.
     CROSS JOIN LATERAL (
         SELECT i.collapse_key IS NOT NULL AND EXISTS (
             SELECT 1 FROM notifier.outbox o
-            WHERE o.community_id = i.community_id AND o.chat_key = i.chat_key
-              AND o.status IN ('{QUEUED}', '{SENDING}')
-              AND o.collapse_key = i.collapse_key AND o.priority < i.priority
+            WHERE o.collapse_key = i.collapse_key AND o.community_id = i.community_id
+              AND o.priority < {WEIGHTY_BELOW} AND o.priority < i.priority
+              AND o.chat_key = i.chat_key AND o.status IN ({_STANDING})
         ) AS weightier
     ) w
     ORDER BY i.ord

@@ -16,6 +16,10 @@ QUEUED, SENDING, SENT, DEAD, DROPPED, COLLAPSED = (
     "collapsed",
 )
 
+# A message that was queued, is being sent or was sent: still the last word of
+# its collapse key, which a lesser message coming after it must not undo.
+STANDING = (QUEUED, SENDING, SENT)
+
 
 @dataclass(frozen=True)
 class NewMessage:
