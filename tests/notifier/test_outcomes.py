@@ -231,25 +231,18 @@ async def test_a_newer_edit_with_the_same_collapse_key_replaces_an_unsent_older_
     await flood()
     run = secrets.token_hex(4)
     chat = community.channel_id
-    [post] = await outbox.send([text_call(community, chat, "💬 Comments (0)", f"post:{run}")])
-    await settled(notifier_db, [post])
-    [message] = [
-        m
-        for m in await world.chat_messages(community.bot_id, chat)
-        if m.get("text") == "💬 Comments (0)"
-    ]
+    message = await _channel_post(world, community, outbox, notifier_db, "💬 Comments (0)", run)
     later = datetime.now(UTC) + timedelta(seconds=30)
 
     def edit(n: int, not_before: datetime | None) -> OutgoingCall:
-        return OutgoingCall(
-            community_id=community.id,
-            method="editMessageText",
-            chat_id=chat,
-            params={"message_id": message["message_id"], "text": f"💬 Comments ({n})"},
-            idempotency_key=f"edit:{run}:{n}",
-            priority=Priority.BACKGROUND,
-            collapse_key=f"counter:{run}",
-            not_before=not_before,
+        return _edit(
+            community,
+            message,
+            f"edit:{run}:{n}",
+            f"💬 Comments ({n})",
+            Priority.BACKGROUND,
+            f"counter:{run}",
+            not_before,
         )
 
     # Two edits wait for a later moment; the third, due now, replaces both.
@@ -288,26 +281,11 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     await flood()
     run = secrets.token_hex(4)
     chat = community.channel_id
-    [post] = await outbox.send([text_call(community, chat, "#7 my secret", f"post:{run}")])
-    await settled(notifier_db, [post])
-    [message] = [
-        m
-        for m in await world.chat_messages(community.bot_id, chat)
-        if m.get("text") == "#7 my secret"
-    ]
+    message = await _channel_post(world, community, outbox, notifier_db, "#7 my secret", run)
     soon = datetime.now(UTC) + timedelta(seconds=2)
 
     def edit(key: str, text: str, priority: Priority, not_before: datetime | None) -> OutgoingCall:
-        return OutgoingCall(
-            community_id=community.id,
-            method="editMessageText",
-            chat_id=chat,
-            params={"message_id": message["message_id"], "text": text},
-            idempotency_key=f"{key}:{run}",
-            priority=priority,
-            collapse_key=f"post:{run}",
-            not_before=not_before,
-        )
+        return _edit(community, message, f"{key}:{run}", text, priority, f"post:{run}", not_before)
 
     waiting = await outbox.send([edit("counter-1", "#7 my secret (1)", Priority.BACKGROUND, soon)])
     # The weightier edit collapses the lesser one queued before it, as any newer edit does.
@@ -340,3 +318,43 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     assert [m["text"] for m in shown if m["message_id"] == message["message_id"]] == [
         "#7\n[deleted]"
     ]
+
+
+async def _channel_post(
+    world: World,
+    community: World.Community,
+    outbox: Outbox,
+    notifier_db: Database,
+    text: str,
+    run: str,
+) -> dict[str, Any]:
+    """``text`` posted in the community's channel through the outbox, as the channel shows it."""
+    chat = community.channel_id
+    [post] = await outbox.send([text_call(community, chat, text, f"post:{run}")])
+    await settled(notifier_db, [post])
+    [message] = [
+        m for m in await world.chat_messages(community.bot_id, chat) if m.get("text") == text
+    ]
+    return message
+
+
+def _edit(
+    community: World.Community,
+    message: dict[str, Any],
+    key: str,
+    text: str,
+    priority: Priority,
+    collapse_key: str,
+    not_before: datetime | None,
+) -> OutgoingCall:
+    """An edit of a channel ``message`` to ``text``."""
+    return OutgoingCall(
+        community_id=community.id,
+        method="editMessageText",
+        chat_id=community.channel_id,
+        params={"message_id": message["message_id"], "text": text},
+        idempotency_key=key,
+        priority=priority,
+        collapse_key=collapse_key,
+        not_before=not_before,
+    )
