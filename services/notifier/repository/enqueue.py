@@ -55,7 +55,7 @@ class Enqueue(RepositoryBase):
             # an HMAC, so it is done once per message.
             for message, values in zip(messages, batch, strict=True):
                 if message.collapse_key is not None:
-                    slot = (message.community_id, bytes(values["chat_key"]), message.collapse_key)
+                    slot = (message.community_id, message.collapse_key)
                     if weightiest.get(slot, _NONE) < message.priority:
                         # As enqueue_many does: a lesser message never undoes a
                         # weightier one with its collapse key; it is dropped.
@@ -98,29 +98,24 @@ _NONE = 1 << 15
 
 async def _standing_priorities(
     conn: AsyncConnection, batch: list[dict[str, Any]]
-) -> dict[tuple[int, bytes, str], int]:
-    """(community, chat, collapse key) → the weightiest priority queued, being
-    sent or sent, for the batch's collapse keys (background ones left out:
-    nothing is lesser than they are)."""
+) -> dict[tuple[int, str], int]:
+    """(community, collapse key) → the weightiest priority queued, being sent
+    or sent, for the batch's collapse keys (background ones left out: nothing
+    is lesser than they are)."""
     keys = sorted({str(v["collapse_key"]) for v in batch if v.get("collapse_key") is not None})
     if not keys:
         return {}
     found = await conn.execute(
-        select(
-            outbox.c.community_id,
-            outbox.c.chat_key,
-            outbox.c.collapse_key,
-            func.min(outbox.c.priority),
-        )
+        select(outbox.c.community_id, outbox.c.collapse_key, func.min(outbox.c.priority))
         .where(
             outbox.c.collapse_key.in_(keys),
             # Literals, so that the partial index of weighty messages serves.
             text(f"priority < {WEIGHTY_BELOW}"),
             outbox.c.status.in_(STANDING),
         )
-        .group_by(outbox.c.community_id, outbox.c.chat_key, outbox.c.collapse_key)
+        .group_by(outbox.c.community_id, outbox.c.collapse_key)
     )
-    return {(int(r[0]), bytes(r[1]), str(r[2])): int(r[3]) for r in found}
+    return {(int(r[0]), str(r[1])): int(r[2]) for r in found}
 
 
 def _values(message: NewMessage, keys: Keyring) -> dict[str, Any]:

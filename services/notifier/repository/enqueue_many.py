@@ -70,14 +70,15 @@ WITH input AS (
     -- A weightier message with the same collapse key, queued, being sent or
     -- sent (an erasure's or a take-down's edit of a channel post), is not
     -- undone by a lesser one coming after it (a comment counter's edit): that
-    -- one is dropped. The priority bound is a literal so that the partial
-    -- index of weighty messages serves.
+    -- one is dropped. A collapse key is the community's, as below; the
+    -- priority bound is a literal so that the partial index of weighty
+    -- messages serves.
     CROSS JOIN LATERAL (
         SELECT i.collapse_key IS NOT NULL AND EXISTS (
             SELECT 1 FROM notifier.outbox o
             WHERE o.collapse_key = i.collapse_key AND o.community_id = i.community_id
               AND o.priority < {WEIGHTY_BELOW} AND o.priority < i.priority
-              AND o.chat_key = i.chat_key AND o.status IN ({_STANDING})
+              AND o.status IN ({_STANDING})
         ) AS weightier
     ) w
     ORDER BY i.ord
