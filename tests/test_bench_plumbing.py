@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tools.bench.counters import Counts, cpu_seconds
-from tools.bench.report import Step, print_summary
+from tools.bench.report import Step, print_statements, print_summary
 
 
 def test_cpu_of_children_that_exited_is_counted() -> None:
@@ -66,4 +66,23 @@ def test_the_yardstick_is_the_mean_of_the_bracketing_reference_runs(
         "reference aiogram 1.75 CPU-ms per update",
         "ratio 1.29",
         "sustained 100 updates/s at p99 ≤ 100 ms",
+    ]
+
+
+def test_the_statements_of_the_mixed_run_are_its_calls_per_update_most_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = {(1, "a"): (10, "SELECT a"), (1, "b"): (5, "SELECT b"), (2, "a"): (7, "SELECT a")}
+    after = {
+        (1, "a"): (30, "SELECT a"),
+        (1, "b"): (5, "SELECT b"),  # not run during the steps
+        (2, "a"): (17, "SELECT a"),  # the same id on the replica is its own row
+        (1, "c"): (40, "INSERT c"),  # first run during the steps
+    }
+    print_statements(before, after, updates=20, top=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines == [
+        "statements of the mixed run (3.50 per update), top 2:",
+        "   2.000  1  INSERT c",
+        "   1.000  1  SELECT a",
     ]

@@ -44,6 +44,11 @@ _SQL_COUNT = (
     "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
     "WHERE query NOT ILIKE '%pg_stat_statements%'"
 )
+# Each statement's calls so far, its text on one line (psql's "|" separates columns).
+_STATEMENTS = (
+    "SELECT queryid, calls, left(replace(regexp_replace(query, '\\s+', ' ', 'g'), '|', '/'), 150) "
+    "FROM pg_stat_statements WHERE query NOT ILIKE '%pg_stat_statements%'"
+)
 # Commands of the bench itself and of the cluster's housekeeping, not of Veil's work.
 _REDIS_OWN = {
     "info",
@@ -220,6 +225,17 @@ class CountReader:
             float(admin_sql(self._cfg, port, _SQL_COUNT, database=self._cfg.database))
             for port in (self._cfg.pg_port, self._cfg.pg_replica_port)
         )
+
+    def statements(self) -> dict[tuple[int, str], tuple[int, str]]:
+        """(server port, query id) → (calls so far, the statement's text), on the
+        primary and the replica."""
+        found: dict[tuple[int, str], tuple[int, str]] = {}
+        for port in (self._cfg.pg_port, self._cfg.pg_replica_port):
+            out = admin_sql(self._cfg, port, _STATEMENTS, database=self._cfg.database)
+            for line in out.splitlines():
+                queryid, calls, text = line.split("|", 2)
+                found[(port, queryid)] = (int(calls), text)
+        return found
 
     def _grpc_and_in_reply(self) -> tuple[float, float]:
         total = 0.0

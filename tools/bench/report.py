@@ -169,3 +169,23 @@ def print_summary(
     print(f"reference aiogram {reference_ms:.2f} CPU-ms per update")
     print(f"ratio {veil / max(reference_ms, 1e-9):.2f}")
     print(f"sustained {max(held) if held else 0:.0f} updates/s at p99 ≤ 100 ms")
+
+
+def print_statements(
+    before: dict[tuple[int, str], tuple[int, str]],
+    after: dict[tuple[int, str], tuple[int, str]],
+    updates: int,
+    top: int,
+) -> None:
+    """The ``top`` statements of the mixed run by calls per mixed update
+    (``STATEMENTS=N``): what the SQL column is made of."""
+    rows = []
+    for key, (calls, text) in after.items():
+        done = calls - before.get(key, (0, text))[0]
+        if done > 0:
+            rows.append((done, key[0], text))
+    rows.sort(reverse=True)
+    total = sum(done for done, _, _ in rows)
+    print(f"\nstatements of the mixed run ({total / max(updates, 1):.2f} per update), top {top}:")
+    for done, port, text in rows[:top]:
+        print(f"  {done / max(updates, 1):6.3f}  {port}  {text}")

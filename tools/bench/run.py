@@ -46,7 +46,7 @@ from tools.bench.counters import (
     process_groups,
 )
 from tools.bench.k6 import run_k6
-from tools.bench.report import Step, print_counts, print_step, print_summary
+from tools.bench.report import Step, print_counts, print_statements, print_step, print_summary
 from tools.bench.trace import OtlpSink
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
@@ -171,7 +171,8 @@ def main() -> None:
         print(__doc__)
         print(
             "Knobs (environment): RATES, STEP_SECONDS, COMMUNITIES, MEMBERS, MAX_VUS, "
-            "COUNT_REPS, SETTLE_SECONDS, REF_RATE, REF_SECONDS, TRACE=1 (README: Benchmark)."
+            "COUNT_REPS, SETTLE_SECONDS, REF_RATE, REF_SECONDS, STATEMENTS=N, TRACE=1 "
+            "(README: Benchmark)."
         )
         return
     rates = _env_list("RATES", "100,200,300,400,600")
@@ -180,6 +181,7 @@ def main() -> None:
     max_vus = int(os.environ.get("MAX_VUS", "300"))
     members = max(int(os.environ.get("MEMBERS", "450")), max_vus)
     trace = os.environ.get("TRACE") == "1" or "--trace" in sys.argv
+    statements_top = int(os.environ.get("STATEMENTS", "0"))
     sink = OtlpSink() if trace else None
     tracing = (
         {"VEIL_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.port}", "VEIL_TRACE_SAMPLE_RATIO": "1.0"}
@@ -245,9 +247,11 @@ def main() -> None:
             target=lambda: sampler_result.append(_sample_steps(marks, rates, step_seconds))
         )
         sampler.start()
+        statements = reader.statements() if statements_top else {}
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         metrics = run_k6(path, "mixed", summaries)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        statements_after = reader.statements() if statements_top else {}
         # k6 is the only child that exits meanwhile: the children's usage grew by its own.
         driver = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
         sampler.join()
@@ -258,6 +262,9 @@ def main() -> None:
         ]
         for step in steps:
             print_step(step)
+        if statements_top:
+            mixed_updates = sum(step.updates for step in steps)
+            print_statements(statements, statements_after, mixed_updates, statements_top)
         # The saturated steps leave a backlog (queued cards, posts and notices
         # the workers still send): the reference would share the machine with it.
         _settle(marks.groups)
