@@ -119,8 +119,9 @@ async def _submit_many(
     return submitted
 
 
-async def _race_in_community(world: World, trials: int) -> list[tuple[bool, bool]]:
-    """``trials`` confessions, each pressed by two admins at once (approve vs reject)."""
+async def _race_in_community(world: World, trials: int) -> list[tuple[bool, bool, bool]]:
+    """``trials`` confessions, each pressed by two admins at once (approve vs reject):
+    (exactly one won, the card shows its decision alone, both presses reached the bot)."""
     community = await world.create_community()
     admins = [new_user_id() for _ in range(10)]
     await add_to_admin_chat(community, admins)
@@ -129,19 +130,32 @@ async def _race_in_community(world: World, trials: int) -> list[tuple[bool, bool
         submitted = await _submit_many(stub, community, trials)
     cards = await asyncio.gather(*(card(community, c.number) for c in submitted))
 
-    async def trial(i: int, pending: dict[str, Any]) -> tuple[bool, bool]:
+    async def press(user: int, pending: dict[str, Any], label: str, name: str) -> bool | None:
+        """Whether ``user``'s press won; None when the card had lost its buttons
+        before the emulator took the press (the other decision had landed)."""
+        try:
+            answer = await admin_press(community, user, pending, button(pending, label), name)
+        except AssertionError as refused:
+            if "has no button" not in str(refused):
+                raise
+            return None
+        return not str(answer["answer"]["text"]).startswith("Already handled")
+
+    async def trial(i: int, pending: dict[str, Any]) -> tuple[bool, bool, bool]:
         first, second = admins[(2 * i) % 10], admins[(2 * i + 1) % 10]
-        answers = await asyncio.gather(
-            admin_press(community, first, pending, button(pending, "Approve"), "First"),
-            admin_press(community, second, pending, button(pending, "Reject"), "Second"),
+        won = await asyncio.gather(
+            press(first, pending, "Approve", "First"), press(second, pending, "Reject", "Second")
         )
-        won = [not str(a["answer"]["text"]).startswith("Already handled") for a in answers]
         decided = await current(community, community.admin_chat_id, pending["message_id"])
         text = shown(decided)
         # The card shows exactly one decision, the winner's, and lost its buttons.
         outcomes = text.count("Approved by") + text.count("Rejected by")
         winner = "First" if won[0] else "Second"
-        return sum(won) == 1, outcomes == 1 and f"by {winner}" in text and not rows(decided)
+        return (
+            sum(bool(w) for w in won) == 1,
+            outcomes == 1 and f"by {winner}" in text and not rows(decided),
+            None not in won,
+        )
 
     return list(await asyncio.gather(*(trial(i, c) for i, c in enumerate(cards))))
 
@@ -154,8 +168,11 @@ async def test_two_admins_pressing_at_once_exactly_one_wins(world: World, stack:
         for r in rs
     ]
     assert len(results) >= 50
-    assert all(one_winner for one_winner, _ in results)
-    assert all(card_ok for _, card_ok in results)
+    assert all(one_winner for one_winner, _, _ in results)
+    assert all(card_ok for _, card_ok, _ in results)
+    # Under this load a press now and then reaches the emulator after the other
+    # decision edited the card (one in 51 seen); most trials are true races.
+    assert sum(raced for _, _, raced in results) >= len(results) // 2
 
 
 async def test_concurrent_decisions_in_the_service_exactly_one_wins(
