@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,7 @@ def _message(community_id: int, chat_id: int, key: str, **extra: Any) -> NewMess
         chat_id=chat_id,
         method="sendMessage",
         params={"text": key},
-        priority=2,
+        priority=extra.pop("priority", 2),
         idempotency_key=key,
         collapse_key=extra.pop("collapse_key", None),
         # Never due: no worker sends them (the community has no bot).
@@ -109,6 +110,72 @@ async def test_a_batch_is_one_statement_with_each_message_s_rules(
         assert ids[0] < ids[2]
     finally:
         await _forget(notifier_db, community)
+
+
+# Priorities of a batch of messages with one collapse key, in order (1 is the
+# weightiest): background counter edits, an erasure's edit among them, a
+# take-down's deletion after lesser ones.
+_PATTERNS = [[3, 3, 3], [3, 2, 3, 3], [2, 3, 1, 3, 2], [3, 1, 2, 2]]
+
+
+@pytest.mark.parametrize("priorities", _PATTERNS, ids=str)
+async def test_a_batch_repeating_a_collapse_key_is_one_statement_ending_as_one_by_one(
+    counted: CountedDatabase, stack: Stack, seal_keys: Keyring, priorities: list[int]
+) -> None:
+    """The relay's follow-ups of several comments on one thread repeat the
+    thread's collapse key: in one statement, each message ends as it would
+    queued alone, one after another (which the suite's other tests pin down)."""
+    repository = NotifierRepository(counted.db, seal_keys)
+    run = secrets.token_hex(4)
+    batched, alone = (9_600_000 + secrets.randbelow(100_000) + n * 100_000 for n in range(2))
+    chat = 7_600_001
+
+    def batch(community: int) -> list[NewMessage]:
+        return [
+            _message(community, chat, f"{run}:{community}:{n}", collapse_key=f"{run}:post")
+            for n in range(len(priorities))
+        ]
+
+    def with_priorities(messages: list[NewMessage]) -> list[NewMessage]:
+        return [replace(m, priority=p) for m, p in zip(messages, priorities, strict=True)]
+
+    try:
+        # Each community already holds a queued counter edit of the post.
+        stored = {
+            community: (
+                await repository.enqueue(
+                    [
+                        _message(
+                            community,
+                            chat,
+                            f"{run}:{community}:stored",
+                            collapse_key=f"{run}:post",
+                            priority=3,
+                        )
+                    ]
+                )
+            )[0][0]
+            for community in (batched, alone)
+        }
+        async with counted.counting() as statements:
+            batched_ids, accepted = await repository.enqueue(with_priorities(batch(batched)))
+        assert len(statements) == 1 and accepted == len(priorities)
+        alone_ids = [
+            (await repository.enqueue([message]))[0][0] for message in with_priorities(batch(alone))
+        ]
+        found = {
+            community: [r.status for r in await rows(counted.db, [stored[community], *ids])]
+            for community, ids in ((batched, batched_ids), (alone, alone_ids))
+        }
+        assert found[batched] == found[alone]
+        # One message of the batch stands: the last of the weightiest.
+        weightiest = len(priorities) - 1 - priorities[::-1].index(min(priorities))
+        assert found[batched][1:].count("queued") == 1
+        assert found[batched][1 + weightiest] == "queued"
+        assert found[batched][0] == "collapsed"  # the stored one, by the standing one
+    finally:
+        for community in (batched, alone):
+            await _forget(counted.db, community)
 
 
 async def test_marks_answered_while_one_is_written_share_one_statement(

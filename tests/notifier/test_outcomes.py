@@ -290,8 +290,8 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     waiting = await outbox.send([edit("counter-1", "#7 my secret (1)", Priority.BACKGROUND, soon)])
     # The weightier edit collapses the lesser one queued before it, as any newer edit does.
     erased = await outbox.send([edit("erase", "#7\n[deleted]", Priority.NOTIFICATION, soon)])
-    # Lesser edits after it, due at once: one alone (one statement), then two
-    # repeating the collapse key (the transaction path).
+    # Lesser edits after it, due at once: one alone, then two repeating the
+    # collapse key (one statement, the first superseded by the second).
     late = await outbox.send([edit("counter-2", "#7 my secret (2)", Priority.BACKGROUND, None)])
     later = await outbox.send(
         [
@@ -303,14 +303,17 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     assert [r.status for r in found] == ["collapsed", "sent", "collapsed", "collapsed", "collapsed"]
     # Once the weightier edit was sent, a lesser one would undo it (a counter's
     # edit would put the "💬 Comments" button back under "[deleted]"): dropped too.
+    # One alone, then a batch repeating an idempotency key (the transaction path).
     after = await outbox.send([edit("counter-5", "#7 my secret (5)", Priority.BACKGROUND, None)])
     after_two = await outbox.send(
         [
             edit("counter-6", "#7 my secret (6)", Priority.BACKGROUND, None),
             edit("counter-7", "#7 my secret (7)", Priority.BACKGROUND, None),
+            edit("counter-6", "#7 my secret (6)", Priority.BACKGROUND, None),
         ]
     )
-    found = await settled(notifier_db, [*after, *after_two])
+    assert after_two[0] == after_two[2]
+    found = await settled(notifier_db, [*after, *after_two[:2]])
     assert [r.status for r in found] == ["collapsed", "collapsed", "collapsed"]
     edits = await bot_calls(world, community.bot_id, "editMessageText")
     assert [c["params"]["text"] for c in edits] == ["#7\n[deleted]"]

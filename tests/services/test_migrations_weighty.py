@@ -65,9 +65,17 @@ async def test_an_erasure_sent_before_the_upgrade_still_outranks_a_later_counter
     )
     try:
         notifier = NotifierRepository(db, SEAL.keys)
-        # One alone (one statement) and two repeating the key (a transaction).
+        # One alone, two repeating the collapse key (one statement), and two
+        # repeating an idempotency key too (a transaction).
         await notifier.enqueue([_counter_edit("counter:7:2")])
         await notifier.enqueue([_counter_edit("counter:7:3"), _counter_edit("counter:7:4")])
+        await notifier.enqueue(
+            [
+                _counter_edit("counter:7:5"),
+                _counter_edit("counter:7:6"),
+                _counter_edit("counter:7:5"),
+            ]
+        )
     finally:
         await db.dispose()
     rows = await _sql(
@@ -80,11 +88,13 @@ async def test_an_erasure_sent_before_the_upgrade_still_outranks_a_later_counter
         "counter:7:2|collapsed|t",
         "counter:7:3|collapsed|t",
         "counter:7:4|collapsed|t",
+        "counter:7:5|collapsed|t",
+        "counter:7:6|collapsed|t",
     ]
 
     config = migrations.alembic_config("notifier", _dsn(infra_config))
     await asyncio.to_thread(command.downgrade, config, "0006")
     assert await _sql(infra_config, _INDEX) == "0"
-    assert await _sql(infra_config, "SELECT count(*) FROM notifier.outbox") == "5"
+    assert await _sql(infra_config, "SELECT count(*) FROM notifier.outbox") == "7"
     await _migrate(infra_config, "notifier", "head")
     assert await _sql(infra_config, _INDEX) == "1"

@@ -31,7 +31,7 @@ class Enqueue(RepositoryBase):
     async def enqueue(self, messages: list[NewMessage]) -> tuple[list[int], int]:
         """Queue messages in one statement; returns (ids in order, how many were new).
 
-        A batch repeating a key or a collapse key within itself takes one
+        A batch repeating an idempotency key within itself takes one
         transaction instead (see enqueue_many.py).
 
         Whether the recipient blocked the bot is not the notifier's to know: the

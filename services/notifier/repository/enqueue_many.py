@@ -13,11 +13,13 @@ The final SELECT gives every message its id: the new row's, or the
 stored one of a repeated key. A statement runs atomically on its own: no
 BEGIN/COMMIT round trips (the transaction path took 2 + 1 + 1–2 per message).
 
-Two cases keep the transaction path (:meth:`NotifierRepository.enqueue`): a
-batch repeating a key or a collapse key within itself (a statement does not
-see its own inserts, so the newer could not collapse the older), and a key
-committed by a concurrent call after this statement's snapshot (its id is read
-in a second statement here).
+A statement does not see its own inserts, so a batch that repeats a collapse
+key (the relay's follow-ups of several comments on one thread: each one's
+counter edit) has the messages that others of it supersede marked beforehand
+(:func:`superseded_within`) and stored collapsed. A batch repeating an
+idempotency key keeps the transaction path (:meth:`NotifierRepository.enqueue`);
+a key committed by a concurrent call after this statement's snapshot has its
+id read in a second statement here.
 
 Recipients are sealed (services/notifier/recipients.py): each message arrives
 with its chat's keyed hash (``chat_key``, for per-chat order) and its sealed
@@ -54,18 +56,18 @@ WITH input AS (
         CAST(:methods AS text[]), CAST(:sealed AS bytea[]), CAST(:priorities AS smallint[]),
         CAST(:keys AS text[]), CAST(:collapse_keys AS text[]),
         CAST(:not_befores AS timestamptz[]), CAST(:trace_contexts AS text[]),
-        CAST(:edit_ofs AS text[])
+        CAST(:edit_ofs AS text[]), CAST(:superseded AS boolean[])
     ) WITH ORDINALITY AS i(community_id, chat_key, method, sealed, priority, idempotency_key,
-                           collapse_key, not_before, trace_context, edit_of, ord)
+                           collapse_key, not_before, trace_context, edit_of, superseded, ord)
 ), new AS (
     INSERT INTO notifier.outbox
         (community_id, chat_key, method, sealed, priority, idempotency_key, collapse_key,
          not_before, trace_context, edit_of, status)
     SELECT i.community_id, i.chat_key, i.method,
-           CASE WHEN w.weightier THEN NULL ELSE i.sealed END, i.priority,
+           CASE WHEN w.dropped THEN NULL ELSE i.sealed END, i.priority,
            i.idempotency_key, i.collapse_key, COALESCE(i.not_before, now()),
            CAST(i.trace_context AS jsonb), i.edit_of,
-           CASE WHEN w.weightier THEN CAST(:collapsed AS text) ELSE CAST(:queued AS text) END
+           CASE WHEN w.dropped THEN CAST(:collapsed AS text) ELSE CAST(:queued AS text) END
     FROM input i
     -- A weightier message with the same collapse key, queued, being sent or
     -- sent (an erasure's or a take-down's edit of a channel post), is not
@@ -73,13 +75,15 @@ WITH input AS (
     -- one is dropped. A collapse key is the community's, as below; the
     -- priority bound is a literal so that the partial index of weighty
     -- messages serves.
+    -- A message a later one of its batch supersedes (see superseded_within)
+    -- is stored collapsed without looking.
     CROSS JOIN LATERAL (
-        SELECT i.collapse_key IS NOT NULL AND EXISTS (
+        SELECT i.superseded OR (i.collapse_key IS NOT NULL AND EXISTS (
             SELECT 1 FROM notifier.outbox o
             WHERE o.collapse_key = i.collapse_key AND o.community_id = i.community_id
               AND o.priority < {WEIGHTY_BELOW} AND o.priority < i.priority
               AND o.status IN ({_STANDING})
-        ) AS weightier
+        )) AS dropped
     ) w
     ORDER BY i.ord
     ON CONFLICT (idempotency_key) DO NOTHING
@@ -113,10 +117,37 @@ _EXISTING = Statement(
 
 
 def fits_one_statement(values: Sequence[dict[str, Any]]) -> bool:
-    """Whether a batch can be queued by :func:`enqueue_many` (no key repeated within it)."""
+    """Whether a batch can be queued by :func:`enqueue_many` (no idempotency key
+    repeated within it)."""
     keys = [v["idempotency_key"] for v in values]
-    collapse = [v["collapse_key"] for v in values if v.get("collapse_key") is not None]
-    return len(set(keys)) == len(keys) and len(set(collapse)) == len(collapse)
+    return len(set(keys)) == len(keys)
+
+
+def superseded_within(values: Sequence[dict[str, Any]]) -> list[bool]:
+    """Which messages of a batch another message of the same batch leaves
+    collapsed, as queueing them one by one would.
+
+    Per collapse key at most one message of a batch stays: a message collapses
+    the earlier ones that are not weightier than it, and a message after a
+    weightier one is collapsed itself. The one left is at least as weighty as
+    every one it superseded, so what it collapses among the stored messages,
+    and what would collapse it, is what theirs would have been.
+    """
+    superseded = [False] * len(values)
+    standing: dict[tuple[int, str], int] = {}
+    for index, value in enumerate(values):
+        key = value.get("collapse_key")
+        if key is None:
+            continue
+        slot = (int(value["community_id"]), str(key))
+        earlier = standing.get(slot)
+        if earlier is not None and values[earlier]["priority"] < value["priority"]:
+            superseded[index] = True
+            continue
+        if earlier is not None:
+            superseded[earlier] = True
+        standing[slot] = index
+    return superseded
 
 
 async def enqueue_many(
@@ -137,6 +168,7 @@ async def enqueue_many(
         "not_befores": not_befores,
         "trace_contexts": [orjson.dumps(v.get("trace_context") or {}).decode() for v in values],
         "edit_ofs": [v.get("edit_of") for v in values],
+        "superseded": superseded_within(values),
         "queued": QUEUED,
         "collapsed": COLLAPSED,
     }
