@@ -54,6 +54,14 @@ async def _sql(infra_config: InfraConfig, sql: str) -> str:
     return await asyncio.to_thread(psql, infra_config, f"\\connect {SCRATCH}\n{sql}")
 
 
+def _schema_db(infra_config: InfraConfig, schema: str) -> Database:
+    """The scratch database as the ``schema`` service's repositories use it."""
+    return Database.from_settings(
+        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
+        schema,
+    )
+
+
 async def _migrate(infra_config: InfraConfig, service: str, revision: str) -> None:
     await asyncio.to_thread(migrations.upgrade, service, _dsn(infra_config), revision)
 
@@ -73,10 +81,7 @@ async def scratch(
     await _sql(
         infra_config, "CREATE SCHEMA confessions; CREATE SCHEMA social; CREATE SCHEMA notifier"
     )
-    db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "migration-test",
-    )
+    db = _schema_db(infra_config, "migration-test")
     yield db
     await db.dispose()
     await asyncio.to_thread(psql, infra_config, f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
@@ -135,10 +140,7 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
     )
     assert [b.label for b in await protection.list_bans(1)] == ["Misty Heron 417", "confession #1"]
     # RegisterMember's statement names its tables as the service's search path has them.
-    confessions_db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "confessions",
-    )
+    confessions_db = _schema_db(infra_config, "confessions")
     try:
         member, _ = await registration.register_member(
             confessions_db, SEAL, 1, USER_A, subject_token(KEY, 1, USER_A)
@@ -271,14 +273,8 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
         assert secret not in dump, secret
 
     # The services' repositories work on the sealed rows.
-    confessions_db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "confessions",
-    )
-    notifier_db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "notifier",
-    )
+    confessions_db = _schema_db(infra_config, "confessions")
+    notifier_db = _schema_db(infra_config, "notifier")
     try:
         members = MembersRepository(confessions_db, SEAL)
         again, _ = await registration.register_member(

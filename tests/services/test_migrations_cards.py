@@ -9,11 +9,10 @@ import asyncio
 from alembic import command
 
 from services.confessions.dashboard_repository import DashboardRepository
-from tests.services.test_migrations import _dsn, _migrate, _sql, scratch
+from tests.services.test_migrations import _dsn, _migrate, _schema_db, _sql, scratch
 from tools.devstack.infra.config import InfraConfig
 from veil.core import migrations
 from veil.core.db import Database
-from veil.core.settings import DatabaseSettings
 
 __all__ = ["scratch"]
 
@@ -38,10 +37,7 @@ async def test_the_card_ids_go_and_the_cards_are_still_rebuilt(
     )
     await _migrate(infra_config, "confessions", "head")
     assert await _sql(infra_config, _TABLE) == "f"
-    db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "confessions",
-    )
+    db = _schema_db(infra_config, "confessions")
     try:
         cid = int(await _sql(infra_config, "SELECT id FROM confessions.confessions"))
         card = await DashboardRepository(db).card(1, cid)

@@ -16,11 +16,10 @@ from alembic import command
 
 from services.confessions.take_down import take_down
 from services.social import confession_reports, reporting
-from tests.services.test_migrations import _dsn, _migrate, _sql, scratch
+from tests.services.test_migrations import _dsn, _migrate, _schema_db, _sql, scratch
 from tools.devstack.infra.config import InfraConfig
 from veil.core import migrations
 from veil.core.db import Database
-from veil.core.settings import DatabaseSettings
 
 __all__ = ["scratch"]
 
@@ -57,10 +56,7 @@ async def test_take_down_and_report_outcomes_on_rows_written_before(
         )
         == "1|deleted|t\n2|published|t"
     )
-    confessions_db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "confessions",
-    )
+    confessions_db = _schema_db(infra_config, "confessions")
     try:
         # Erased before 0009: no take-down, nothing to queue.
         assert await take_down(confessions_db, 1, 1) is None

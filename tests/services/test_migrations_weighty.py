@@ -11,11 +11,10 @@ from alembic import command
 from services.notifier.recipients import chat_key
 from services.notifier.repository import NotifierRepository
 from services.notifier.repository.rows import NewMessage
-from tests.services.test_migrations import SEAL, _dsn, _migrate, _sql, scratch
+from tests.services.test_migrations import SEAL, _dsn, _migrate, _schema_db, _sql, scratch
 from tools.devstack.infra.config import InfraConfig
 from veil.core import migrations
 from veil.core.db import Database
-from veil.core.settings import DatabaseSettings
 
 __all__ = ["scratch"]
 
@@ -59,10 +58,7 @@ async def test_an_erasure_sent_before_the_upgrade_still_outranks_a_later_counter
     await _migrate(infra_config, "notifier", "head")
     assert await _sql(infra_config, _INDEX) == "1"
 
-    db = Database.from_settings(
-        DatabaseSettings(db_primary_dsn=_dsn(infra_config)),  # type: ignore[arg-type]
-        "notifier",
-    )
+    db = _schema_db(infra_config, "notifier")
     try:
         notifier = NotifierRepository(db, SEAL.keys)
         # One alone, two repeating the collapse key (one statement), and two

@@ -207,8 +207,9 @@ async def _feed(router: FeatureRouter, text: str) -> Any:
     return await dispatcher.feed_update(BOT, _update(text))
 
 
-async def test_a_router_passes_by_what_no_handler_of_it_could_take() -> None:
-    router = FeatureRouter(name="profile-like")
+def _router_for_me(name: str) -> tuple[FeatureRouter, _Counted]:
+    """A router taking /me, its root filter counting the updates it sees."""
+    router = FeatureRouter(name=name)
     counted = _Counted()
     router.message.filter(counted)
 
@@ -216,6 +217,11 @@ async def test_a_router_passes_by_what_no_handler_of_it_could_take() -> None:
     async def me(message: Message) -> str:
         return "me"
 
+    return router, counted
+
+
+async def test_a_router_passes_by_what_no_handler_of_it_could_take() -> None:
+    router, counted = _router_for_me("profile-like")
     assert await _feed(router, "/my") is UNHANDLED
     assert counted.asked == 0  # not even its root filter ran
     assert await _feed(router, "/me") == "me"
@@ -223,14 +229,7 @@ async def test_a_router_passes_by_what_no_handler_of_it_could_take() -> None:
 
 
 async def test_a_handler_without_keys_or_a_middleware_makes_the_router_take_part() -> None:
-    router = FeatureRouter(name="late")
-    counted = _Counted()
-    router.message.filter(counted)
-
-    @router.message(Command("me"))
-    async def me(message: Message) -> str:
-        return "me"
-
+    router, counted = _router_for_me("late")
     assert await _feed(router, "hello") is UNHANDLED
     assert counted.asked == 0
 
