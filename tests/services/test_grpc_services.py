@@ -300,6 +300,9 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
         "VEIL_METRICS_PORT": str(free_port()),
         "PYTHONPATH": str(REPO_ROOT),
     }
+    # The suite's own confessions service has the same application name: only
+    # connections opened after this moment are the new service's.
+    started = await asyncio.to_thread(psql, infra_config, "SELECT now()")
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -308,6 +311,7 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+    locker: asyncio.Future[str] | None = None
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -343,7 +347,7 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
                 raise AssertionError("the lock was never taken")
             waiting = (
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND application_name = 'veil-confessions'"
+                f"AND application_name = 'veil-confessions' AND backend_start >= '{started}'"
             )
             in_flight = asyncio.ensure_future(
                 stub.ListCommunities(confessions_pb2.ListCommunitiesRequest(), timeout=15)
@@ -368,12 +372,7 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
             else:
                 raise AssertionError("the service kept serving after SIGTERM")
             assert not in_flight.done()
-            await asyncio.to_thread(
-                psql,
-                infra_config,
-                "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
-                "WHERE application_name = 'veil-test-locker'",
-            )
+            await _release_locker(infra_config)
             response = await in_flight
             assert response is not None
             # The cancelled sleep ends the locker's transaction with an error.
@@ -386,6 +385,21 @@ async def test_sigterm_drains_and_exits_cleanly(stack: Stack, infra_config: Infr
     finally:
         if process.returncode is None:
             process.kill()
+        if locker is not None and not locker.done():
+            # A failed check must not leave the table locked for the tests after it.
+            await _release_locker(infra_config)
+            with contextlib.suppress(RuntimeError):
+                await locker
+
+
+async def _release_locker(infra_config: InfraConfig) -> None:
+    """End the test's lock on ``confessions.communities`` (its sleep cancelled)."""
+    await asyncio.to_thread(
+        psql,
+        infra_config,
+        "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'veil-test-locker'",
+    )
 
 
 async def test_writes_answer_with_the_page_their_writer_sees_next(
