@@ -463,8 +463,6 @@ function connect() {
   const source = new EventSource(`api/bots/${state.botId}/events`);
   source.addEventListener("open", () => {
     state.chats.clear(); // the stream starts again with everything
-    status.textContent = "live";
-    status.dataset.state = "live";
   });
   source.addEventListener("error", () => {
     status.textContent = "reconnecting…";
@@ -474,7 +472,13 @@ function connect() {
     state.chats.clear();
     render();
   });
-  source.addEventListener("chats", (event) => onChats(JSON.parse(event.data)));
+  source.addEventListener("chats", (event) => {
+    onChats(JSON.parse(event.data));
+    // Live once the stream has said who is where: before that the composers
+    // would have no admin or member to act as.
+    status.textContent = "live";
+    status.dataset.state = "live";
+  });
   source.addEventListener("message", (event) => onMessage(JSON.parse(event.data)));
 }
 
@@ -507,6 +511,8 @@ function wire() {
     event.preventDefault();
     const input = $("admin-input");
     const text = input.value.trim();
+    // The admin is chosen when the page is next drawn: choose now if not yet.
+    if (state.adminId === null) renderAdmins();
     if (!text || state.adminId === null) return;
     input.value = "";
     control(`/users/${state.adminId}/messages`, { text, chat_id: state.adminChatId, first_name: adminName() });
