@@ -66,6 +66,11 @@ async def _migrate(infra_config: InfraConfig, service: str, revision: str) -> No
     await asyncio.to_thread(migrations.upgrade, service, _dsn(infra_config), revision)
 
 
+async def _migrate_down(infra_config: InfraConfig, service: str, revision: str) -> None:
+    config = migrations.alembic_config(service, _dsn(infra_config))
+    await asyncio.to_thread(command.downgrade, config, revision)
+
+
 @pytest.fixture
 async def scratch(
     infra_config: InfraConfig, monkeypatch: pytest.MonkeyPatch
@@ -186,14 +191,12 @@ async def test_upgrade_keeps_bans_markers_and_messages_written_before_it(
     )
 
     # Down to the revisions before, and up again (social); the sealed schemas refuse.
-    config = migrations.alembic_config("social", _dsn(infra_config))
-    await asyncio.to_thread(command.downgrade, config, BEFORE["social"])
+    await _migrate_down(infra_config, "social", BEFORE["social"])
     assert await _sql(infra_config, "SELECT count(*) FROM social.reports") == "1"
     await _migrate(infra_config, "social", "head")
     for service in ("confessions", "notifier"):
-        config = migrations.alembic_config(service, _dsn(infra_config))
         with pytest.raises(RuntimeError, match="refused"):
-            await asyncio.to_thread(command.downgrade, config, BEFORE[service])
+            await _migrate_down(infra_config, service, BEFORE[service])
 
 
 SEALING_BEFORE = {"confessions": "0006", "social": "head", "notifier": "0004"}
@@ -344,9 +347,8 @@ async def test_sealing_migrations_convert_a_filled_database_that_then_still_work
 
     # Going back would unseal: refused, with the reason.
     for service in ("confessions", "notifier"):
-        config = migrations.alembic_config(service, _dsn(infra_config))
         with pytest.raises(RuntimeError, match="refused"):
-            await asyncio.to_thread(command.downgrade, config, SEALING_BEFORE[service])
+            await _migrate_down(infra_config, service, SEALING_BEFORE[service])
 
 
 async def test_the_notifier_drops_its_copy_of_who_blocked_the_bot(
@@ -370,8 +372,7 @@ async def test_the_notifier_drops_its_copy_of_who_blocked_the_bot(
     limits = "SELECT community_id, per_second FROM notifier.community_limits"
     assert await _sql(infra_config, limits) == "1|5"
 
-    config = migrations.alembic_config("notifier", _dsn(infra_config))
-    await asyncio.to_thread(command.downgrade, config, "0005")
+    await _migrate_down(infra_config, "notifier", "0005")
     assert await _sql(infra_config, exists) == "t"
     assert await _sql(infra_config, "SELECT count(*) FROM notifier.unreachable_chats") == "0"
     await _migrate(infra_config, "notifier", "head")

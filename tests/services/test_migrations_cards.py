@@ -4,14 +4,9 @@ and a downgrade brings the table back empty."""
 
 from __future__ import annotations
 
-import asyncio
-
-from alembic import command
-
 from services.confessions.dashboard_repository import DashboardRepository
-from tests.services.test_migrations import _dsn, _migrate, _schema_db, _sql, scratch
+from tests.services.test_migrations import _migrate, _migrate_down, _schema_db, _sql, scratch
 from tools.devstack.infra.config import InfraConfig
-from veil.core import migrations
 from veil.core.db import Database
 
 __all__ = ["scratch"]
@@ -47,14 +42,9 @@ async def test_the_card_ids_go_and_the_cards_are_still_rebuilt(
     assert card is not None
     assert (card.confession.number, card.confession.status) == (1, "pending")
 
-    await _migrate_down(infra_config, "0009")
+    await _migrate_down(infra_config, "confessions", "0009")
     assert await _sql(infra_config, _TABLE) == "t"
     assert await _sql(infra_config, "SELECT count(*) FROM confessions.admin_cards") == "0"
     assert await _sql(infra_config, "SELECT count(*) FROM confessions.confessions") == "1"
     await _migrate(infra_config, "confessions", "head")
     assert await _sql(infra_config, _TABLE) == "f"
-
-
-async def _migrate_down(infra_config: InfraConfig, revision: str) -> None:
-    config = migrations.alembic_config("confessions", _dsn(infra_config))
-    await asyncio.to_thread(command.downgrade, config, revision)

@@ -10,15 +10,10 @@ record. Social goes down and up again.
 
 from __future__ import annotations
 
-import asyncio
-
-from alembic import command
-
 from services.confessions.take_down import take_down
 from services.social import confession_reports, reporting
-from tests.services.test_migrations import _dsn, _migrate, _schema_db, _sql, scratch
+from tests.services.test_migrations import _migrate, _migrate_down, _schema_db, _sql, scratch
 from tools.devstack.infra.config import InfraConfig
-from veil.core import migrations
 from veil.core.db import Database
 
 __all__ = ["scratch"]
@@ -76,7 +71,6 @@ async def test_take_down_and_report_outcomes_on_rows_written_before(
     async with scratch.write() as conn:
         assert await reporting.record(conn, 1, 10, ["s-old", "m:10"]) == (0, 1, 0)
 
-    config = migrations.alembic_config("social", _dsn(infra_config))
-    await asyncio.to_thread(command.downgrade, config, BEFORE["social"])
+    await _migrate_down(infra_config, "social", BEFORE["social"])
     assert await _sql(infra_config, "SELECT count(*) FROM social.confession_reports") == "1"
     await _migrate(infra_config, "social", "head")

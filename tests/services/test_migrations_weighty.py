@@ -4,16 +4,18 @@ still keeps a comment counter's edit that comes after it from undoing it."""
 
 from __future__ import annotations
 
-import asyncio
-
-from alembic import command
-
 from services.notifier.recipients import chat_key
 from services.notifier.repository import NotifierRepository
 from services.notifier.repository.rows import NewMessage
-from tests.services.test_migrations import SEAL, _dsn, _migrate, _schema_db, _sql, scratch
+from tests.services.test_migrations import (
+    SEAL,
+    _migrate,
+    _migrate_down,
+    _schema_db,
+    _sql,
+    scratch,
+)
 from tools.devstack.infra.config import InfraConfig
-from veil.core import migrations
 from veil.core.db import Database
 
 __all__ = ["scratch"]
@@ -88,8 +90,7 @@ async def test_an_erasure_sent_before_the_upgrade_still_outranks_a_later_counter
         "counter:7:6|collapsed|t",
     ]
 
-    config = migrations.alembic_config("notifier", _dsn(infra_config))
-    await asyncio.to_thread(command.downgrade, config, "0006")
+    await _migrate_down(infra_config, "notifier", "0006")
     assert await _sql(infra_config, _INDEX) == "0"
     assert await _sql(infra_config, "SELECT count(*) FROM notifier.outbox") == "7"
     await _migrate(infra_config, "notifier", "head")
