@@ -303,7 +303,7 @@ async def test_a_lesser_edit_never_undoes_a_weightier_one_with_its_collapse_key(
     assert [r.status for r in found] == ["collapsed", "sent", "collapsed", "collapsed", "collapsed"]
     # Once the weightier edit was sent, a lesser one would undo it (a counter's
     # edit would put the "💬 Comments" button back under "[deleted]"): dropped too.
-    # One alone, then a batch repeating an idempotency key (the transaction path).
+    # One alone, then a batch repeating an idempotency key (the repeat is the first).
     after = await outbox.send([edit("counter-5", "#7 my secret (5)", Priority.BACKGROUND, None)])
     after_two = await outbox.send(
         [

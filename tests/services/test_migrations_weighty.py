@@ -64,7 +64,7 @@ async def test_an_erasure_sent_before_the_upgrade_still_outranks_a_later_counter
     try:
         notifier = NotifierRepository(db, SEAL.keys)
         # One alone, two repeating the collapse key (one statement), and two
-        # repeating an idempotency key too (a transaction).
+        # repeating an idempotency key too (the repeat is the first message).
         await notifier.enqueue([_counter_edit("counter:7:2")])
         await notifier.enqueue([_counter_edit("counter:7:3"), _counter_edit("counter:7:4")])
         await notifier.enqueue(

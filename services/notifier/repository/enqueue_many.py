@@ -11,15 +11,15 @@ new message that finds a weightier one with its collapse key queued, being
 sent or already sent is stored collapsed itself: it would undo it.
 The final SELECT gives every message its id: the new row's, or the
 stored one of a repeated key. A statement runs atomically on its own: no
-BEGIN/COMMIT round trips (the transaction path took 2 + 1 + 1–2 per message).
+BEGIN/COMMIT round trips (a transaction took 2 + 1 + 1–2 per message).
 
 A statement does not see its own inserts, so a batch that repeats a collapse
 key (the relay's follow-ups of several comments on one thread: each one's
 counter edit) has the messages that others of it supersede marked beforehand
-(:func:`superseded_within`) and stored collapsed. A batch repeating an
-idempotency key keeps the transaction path (:meth:`NotifierRepository.enqueue`);
-a key committed by a concurrent call after this statement's snapshot has its
-id read in a second statement here.
+(:func:`superseded_within`) and stored collapsed. A batch comes here with each
+idempotency key once (:meth:`NotifierRepository.enqueue` gives a repeat the
+first's id); a key committed by a concurrent call after this statement's
+snapshot has its id read in a second statement here.
 
 Recipients are sealed (services/notifier/recipients.py): each message arrives
 with its chat's keyed hash (``chat_key``, for per-chat order) and its sealed
@@ -114,13 +114,6 @@ _EXISTING = Statement(
     ),
     "enqueued ids",
 )
-
-
-def fits_one_statement(values: Sequence[dict[str, Any]]) -> bool:
-    """Whether a batch can be queued by :func:`enqueue_many` (no idempotency key
-    repeated within it)."""
-    keys = [v["idempotency_key"] for v in values]
-    return len(set(keys)) == len(keys)
 
 
 def superseded_within(values: Sequence[dict[str, Any]]) -> list[bool]:
