@@ -149,6 +149,8 @@ async def test_a_dump_of_primary_and_replica_and_a_redis_scan_name_nobody(
 
     # B comments on A's confession, C replies, D likes B's comment, E reports it.
     thread = await write_comment(b, await open_thread(b, numbers["Quillonia"]), "same here")
+    # C reads the replica (only one's own writes are read on the primary).
+    await replica_caught_up(infra_config)
     await write_comment(c, await open_thread(c, numbers["Quillonia"]), "me too", reply_to=1)
     shown_d = await open_thread(d, numbers["Quillonia"])
     await press(d, shown_d, next(data for label, data in comment_row(shown_d, 1) if "👍" in label))
