@@ -26,7 +26,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, select, update
+import asyncpg
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    Text,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +49,7 @@ from services.social.models import comments, confession_reports, reports
 from services.social.rows import COMMENT_COLUMNS, HIDDEN, VISIBLE, CommentRow, comment_row
 from veil.contracts.callbacks import ReportReason
 from veil.core.db import Database
+from veil.core.statements import Statement
 from veil.v1 import common_pb2
 
 # The reasons a reporter picks from (veil/contracts/callbacks.py): code → label on the card.
@@ -89,23 +104,24 @@ class WeightedReport:
     reasons: str = ""
 
 
-def _outcomes(subjects: list[str], outcome: str) -> ColumnElement[int]:
-    """How many of the subjects' reports, of comments and of confessions, ended so."""
+def _outcomes(subjects: ColumnElement[Any], outcome: str) -> ColumnElement[int]:
+    """How many of the subjects' reports (``subjects``: an array of them), of
+    comments and of confessions, ended so."""
     return (
         select(func.count())
-        .where(reports.c.subject.in_(subjects), reports.c.outcome == outcome)
+        .where(reports.c.subject == func.any(subjects), reports.c.outcome == outcome)
         .scalar_subquery()
         + select(func.count())
-        .where(confession_reports.c.subject.in_(subjects), confession_reports.c.outcome == outcome)
+        .where(
+            confession_reports.c.subject == func.any(subjects),
+            confession_reports.c.outcome == outcome,
+        )
         .scalar_subquery()
     )
 
 
-async def record(
-    conn: AsyncConnection, community_id: int, member_id: int, subjects: list[str]
-) -> tuple[int, int, int]:
-    """(their comments not hidden (up to 6), reports upheld, reports restored):
-    one record of comment and confession reports."""
+def _shown(community_id: Any, member_id: Any) -> ColumnElement[int]:
+    """How many of the member's comments are not hidden, up to 6 (all the weight counts)."""
     shown = (
         select(comments.c.id)
         .where(
@@ -116,28 +132,99 @@ async def record(
         .limit(6)
         .subquery()
     )
+    return select(func.count()).select_from(shown).scalar_subquery()
+
+
+async def record(
+    conn: AsyncConnection, community_id: int, member_id: int, subjects: list[str]
+) -> tuple[int, int, int]:
+    """(their comments not hidden (up to 6), reports upheld, reports restored):
+    one record of comment and confession reports."""
+    among = literal(subjects, ARRAY(Text))
     row = (
         await conn.execute(
             select(
-                select(func.count()).select_from(shown).scalar_subquery(),
-                _outcomes(subjects, UPHELD),
-                _outcomes(subjects, RESTORED),
+                _shown(community_id, member_id),
+                _outcomes(among, UPHELD),
+                _outcomes(among, RESTORED),
             )
         )
     ).one()
     return int(row[0]), int(row[1]), int(row[2])
 
 
-async def reasons_of(conn: AsyncConnection, comment_id: int) -> str:
+_COMMENT_ID = bindparam("comment_id", type_=BigInteger)
+_SUBJECTS = bindparam("subjects", type_=ARRAY(Text))
+
+# A report's first statement: the comment locked, with its figures, its
+# thread's state and the reporter's record (none of which the lock guards).
+_REPORT_LOCK = Statement(
+    select(
+        comments.c.status,
+        comments.c.reports,
+        comments.c.report_weight,
+        thread_states.state_of(bindparam("confession_id", type_=BigInteger)).label("state"),
+        _shown(
+            bindparam("community_id", type_=BigInteger), bindparam("member_id", type_=BigInteger)
+        ).label("shown"),
+        _outcomes(_SUBJECTS, UPHELD).label("upheld"),
+        _outcomes(_SUBJECTS, RESTORED).label("restored"),
+    )
+    .where(
+        comments.c.community_id == bindparam("community_id", type_=BigInteger),
+        comments.c.confession_id == bindparam("confession_id", type_=BigInteger),
+        comments.c.id == _COMMENT_ID,
+    )
+    .with_for_update(of=comments),
+    "report_lock",
+)
+
+# The second: the report, unless one of the subjects made one already (read
+# after the lock; the primary key also stops the same subject twice), and
+# the comment's new figures with it. No row: not counted.
+_REPORTED = (
+    insert(reports)
+    .from_select(
+        ["comment_id", "subject", "weight", "reason"],
+        select(
+            _COMMENT_ID,
+            bindparam("subject", type_=Text),
+            bindparam("weight", type_=Integer),
+            bindparam("reason", type_=Text),
+        ).where(
+            ~exists().where(
+                reports.c.comment_id == _COMMENT_ID, reports.c.subject == func.any(_SUBJECTS)
+            )
+        ),
+    )
+    .on_conflict_do_nothing()
+    .returning(reports.c.comment_id)
+    .cte("reported")
+)
+_REPORT_COUNT = Statement(
+    update(comments)
+    .where(comments.c.id == _COMMENT_ID, comments.c.id.in_(select(_REPORTED.c.comment_id)))
+    .values(
+        reports=comments.c.reports + 1,
+        report_weight=bindparam("total", type_=Integer),
+        status=bindparam("status", type_=Text),
+    )
+    .returning(comments.c.reports),
+    "report_count",
+)
+
+_REASONS = Statement(
+    select(reports.c.reason, func.count())
+    .where(reports.c.comment_id == _COMMENT_ID)
+    .group_by(reports.c.reason)
+    .order_by(func.count().desc(), reports.c.reason),
+    "report_reasons",
+)
+
+
+async def reasons_of(conn: asyncpg.Connection, comment_id: int) -> str:
     """The reasons of a comment's reports with their counts, most given first."""
-    rows = (
-        await conn.execute(
-            select(reports.c.reason, func.count())
-            .where(reports.c.comment_id == comment_id)
-            .group_by(reports.c.reason)
-            .order_by(func.count().desc(), reports.c.reason)
-        )
-    ).all()
+    rows = await _REASONS.fetch(conn, comment_id=comment_id)
     return " · ".join(f"{REASONS.get(reason, reason)}: {count}" for reason, count in rows)
 
 
@@ -175,77 +262,60 @@ async def report(
     """Count one report per protected subject (``subjects[0]`` is the reporter's) with
     the reporter's weight; the report whose weight reaches ``threshold`` (hundredths)
     hides the comment. The comment's row is locked for the transaction, so of
-    concurrent reports exactly one hides it."""
-    async with db.write() as conn:
-        found = await _lock_comment(conn, community_id, confession_id, comment_id, known_open)
-        if await _reported_by_any(conn, comment_id, subjects):
-            return WeightedReport(False, False, int(found.reports), 0, int(found.report_weight))
-        weighs = await weight_of(conn, community_id, member_id, subjects, reporter)
-        await conn.execute(
-            insert(reports)
-            .values(comment_id=comment_id, subject=subjects[0], weight=weighs, reason=reason)
-            .on_conflict_do_nothing()
+    concurrent reports exactly one hides it.
+
+    Two statements in the transaction (three when the report hides the
+    comment: its reasons, for the admins' card): the lock, which also reads the
+    thread's state and the reporter's record, and the report with the comment's
+    new figures.
+    """
+    async with db.transaction() as conn:
+        found = await _REPORT_LOCK.fetchrow(
+            conn,
+            community_id=community_id,
+            confession_id=confession_id,
+            comment_id=comment_id,
+            member_id=member_id,
+            subjects=subjects,
         )
-        total = int(found.report_weight) + weighs
-        hides = found.status == VISIBLE and total >= threshold
-        await conn.execute(
-            update(comments)
-            .where(comments.c.id == comment_id)
-            .values(
-                reports=comments.c.reports + 1,
-                report_weight=total,
-                status=HIDDEN if hides else comments.c.status,
+        if found is None:
+            raise LookupError("comment not found")
+        thread_states.check(found["state"], known_open=known_open)
+        weighs = weight(
+            Standing(
+                days_member=reporter.days_member,
+                confessions_approved=reporter.confessions_approved,
+                comments_shown=int(found["shown"]),
+                upheld=int(found["upheld"]),
+                restored=int(found["restored"]),
             )
         )
+        # The row is locked: its figures cannot move before the statement below.
+        total = int(found["report_weight"]) + weighs
+        hides = found["status"] == VISIBLE and total >= threshold
+        counted = await _REPORT_COUNT.fetchval(
+            conn,
+            comment_id=comment_id,
+            subject=subjects[0],
+            subjects=subjects,
+            weight=weighs,
+            reason=reason,
+            total=total,
+            status=HIDDEN if hides else found["status"],
+        )
+        if counted is None:
+            # One of the subjects reported it already (read after the lock).
+            return WeightedReport(
+                False, False, int(found["reports"]), 0, int(found["report_weight"])
+            )
         return WeightedReport(
             True,
             hides,
-            int(found.reports) + 1,
+            int(counted),
             weighs,
             total,
             await reasons_of(conn, comment_id) if hides else "",
         )
-
-
-async def _lock_comment(
-    conn: AsyncConnection,
-    community_id: int,
-    confession_id: int,
-    comment_id: int,
-    known_open: bool,
-) -> Row[Any]:
-    """The comment's status and report figures, its row locked; refuses a closed thread."""
-    target = (
-        select(
-            comments.c.status,
-            comments.c.reports,
-            comments.c.report_weight,
-            thread_states.state_of(confession_id),
-        )
-        .where(
-            comments.c.community_id == community_id,
-            comments.c.confession_id == confession_id,
-            comments.c.id == comment_id,
-        )
-        .with_for_update(of=comments)
-    )
-    found = (await conn.execute(target)).one_or_none()
-    if found is None:
-        raise LookupError("comment not found")
-    thread_states.check(found[3], known_open=known_open)
-    return found
-
-
-async def _reported_by_any(conn: AsyncConnection, comment_id: int, subjects: list[str]) -> bool:
-    """Whether any of ``subjects`` has reported the comment already."""
-    count = (
-        await conn.execute(
-            select(func.count()).where(
-                reports.c.comment_id == comment_id, reports.c.subject.in_(subjects)
-            )
-        )
-    ).scalar_one()
-    return bool(count)
 
 
 async def weight_of(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.social import commenting, reporting
-from services.social.models import thread_states
+from services.social.models import comments, thread_states
 from services.social.repository import SocialRepository
 from services.social.rows import Sort
 from services.social.thread_states import close_authors_threads
@@ -238,3 +238,130 @@ async def test_a_reply_and_its_follow_up_slots_are_two_statements(
     # A redelivered reply finds the first, and its parent's writer.
     again = await add(9_200_057, parent.row.id, "p2")
     assert (again.created, again.row.id, again.parent_writer) == (False, reply.row.id, 9_200_056)
+
+
+async def test_a_report_is_two_statements_and_three_when_it_hides(
+    repository: SocialRepository, counted: CountedDatabase, stack: Any
+) -> None:
+    """A report: the lock (with the thread's state and the reporter's record), then
+    the report with the comment's figures; the one that hides the comment also
+    reads its reasons for the admins' card. A second report by any of the
+    reporter's subjects counts nothing."""
+    community_id, confession_id, author = 7_300_001, 7_300_002, 9_300_055
+    row, *_ = await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=9_300_056,
+        pseudonym="someone",
+        by_author=False,
+        text_="report me",
+        idempotency_key="rp1",
+    )
+
+    async def report(member_id: int, subjects: list[str], reason: str) -> reporting.WeightedReport:
+        return await reporting.report(
+            repository.db,
+            community_id=community_id,
+            confession_id=confession_id,
+            comment_id=row.id,
+            member_id=member_id,
+            subjects=subjects,
+            reason=reason,
+            # 20 + 30 days + 2 approved confessions (40): 0.9 of a report.
+            reporter=common_pb2.ReporterStanding(days_member=45, confessions_approved=2),
+            threshold=150,
+        )
+
+    # asyncpg looks the array type up once per connection, before its first use.
+    await repository.react(community_id, confession_id, row.id, 9_300_060, 0, "s60")
+    async with counted.counting() as statements:
+        first = await report(9_300_057, ["s57"], "spam")
+    assert (first.counted, first.hidden_now, first.reports, first.weight, first.total) == (
+        True,
+        False,
+        1,
+        90,
+        90,
+    )
+    assert len(work(statements)) == 2 and len(statements) == 4
+    assert "thread_states" in work(statements)[0] and "FOR UPDATE" in work(statements)[0]
+    # The same member under an older subject of theirs: not counted, nothing moves.
+    async with counted.counting() as statements:
+        again = await report(9_300_057, ["s57-new", "s57"], "other")
+    assert (again.counted, again.reports, again.total) == (False, 1, 90)
+    assert len(work(statements)) == 2
+    async with counted.counting() as statements:
+        hiding = await report(9_300_058, ["s58"], "harassment")
+    assert (hiding.counted, hiding.hidden_now, hiding.reports, hiding.total) == (
+        True,
+        True,
+        2,
+        180,
+    )
+    assert hiding.reasons == "harassment: 1 · spam: 1"
+    assert len(work(statements)) == 3
+    after = await report(9_300_059, ["s59"], "spam")
+    assert (after.counted, after.hidden_now, after.reports, after.total) == (True, False, 3, 270)
+    async with repository.db.read_own() as conn:
+        stored = (
+            await conn.execute(
+                select(comments.c.status, comments.c.reports, comments.c.report_weight).where(
+                    comments.c.id == row.id
+                )
+            )
+        ).one()
+    assert tuple(stored) == ("hidden", 3, 270)
+
+
+async def test_of_concurrent_reports_exactly_one_hides_and_every_one_counts(
+    repository: SocialRepository, stack: Any
+) -> None:
+    """Twelve members report one comment at once: the comment's figures are the
+    sum of all twelve, and exactly the report that crossed the threshold hid it."""
+    community_id, confession_id = 7_400_001, 7_400_002
+    row, *_ = await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=9_400_055,
+        parent_id=None,
+        member_id=9_400_056,
+        pseudonym="someone",
+        by_author=False,
+        text_="reported at once",
+        idempotency_key="rc1",
+    )
+    members = range(9_400_100, 9_400_112)
+    results = await asyncio.gather(
+        *(
+            reporting.report(
+                repository.db,
+                community_id=community_id,
+                confession_id=confession_id,
+                comment_id=row.id,
+                member_id=member,
+                subjects=[f"s{member}"],
+                reason="spam",
+                reporter=common_pb2.ReporterStanding(),  # 0.2 each
+                threshold=100,
+            )
+            for member in members
+        )
+    )
+    assert all(r.counted and r.weight == 20 for r in results)
+    assert sorted(r.reports for r in results) == list(range(1, 13))
+    assert sorted(r.total for r in results) == [20 * n for n in range(1, 13)]
+    hiders = [r for r in results if r.hidden_now]
+    assert len(hiders) == 1 and hiders[0].total == 100 and hiders[0].reasons == "spam: 5"
+    async with repository.db.read_own() as conn:
+        stored = (
+            await conn.execute(
+                select(comments.c.status, comments.c.reports, comments.c.report_weight).where(
+                    comments.c.id == row.id
+                )
+            )
+        ).one()
+    assert tuple(stored) == ("hidden", 12, 240)
