@@ -9,18 +9,21 @@ interval, the next free posting moment (the rules row is updated from its
 latest version, so a burst of approvals takes one interval each). The
 community's channel and bot ride along for the follow-up. A losing call reads
 the decision that stands in a second statement (a fresh snapshot, which sees
-the winner's commit). The statements are built once, at import.
+the winner's commit). The statements are compiled once, at import, and run
+on asyncpg (veil.core.statements).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import RowMapping, text
+from sqlalchemy import text
 
 from services.confessions.rows import ConfessionRow, Decision
 from services.confessions.sealed import MemberSeal
 from veil.core.db import Database
+from veil.core.statements import Statement
 
 _COLUMNS = (
     "id, number, community_id, text, status, created_at, media_kind, file_id, "
@@ -33,8 +36,9 @@ _PREVIEWS = (
     "WHERE community_id = {c}.community_id), false) AS link_previews"
 )
 
-_DECIDE = text(
-    f"""
+_DECIDE = Statement(
+    text(
+        f"""
 WITH t AS (
     UPDATE confessions
     SET status = :to, moderated_by = :moderator, decision = :decision,
@@ -58,10 +62,13 @@ SELECT t.*, a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS autho
 FROM t JOIN communities k ON k.id = t.community_id
 LEFT JOIN members a ON a.id = t.member_id
 """
+    ),
+    "decide",
 )
 
-_CURRENT = text(
-    f"""
+_CURRENT = Statement(
+    text(
+        f"""
 SELECT c.{_COLUMNS.replace(", ", ", c.")},
        a.lookup AS author_lookup, a.data_key AS author_key, a.chat AS author_chat,
        k.bot_username, k.channel_chat_id, {_PREVIEWS.format(c="c")}
@@ -69,6 +76,8 @@ FROM confessions c JOIN communities k ON k.id = c.community_id
 LEFT JOIN members a ON a.id = c.member_id
 WHERE c.id = :confession_id AND c.community_id = :community_id
 """
+    ),
+    "decision_current",
 )
 
 
@@ -83,7 +92,7 @@ class Decided:
     link_previews: bool = False
 
 
-def _decided(row: RowMapping, seal: MemberSeal, *, won: bool) -> Decided:
+def _decided(row: Any, seal: MemberSeal, *, won: bool) -> Decided:
     publish_at = row.get("publish_at") if won else None
     if publish_at is not None and publish_at <= row["now"]:
         # The interval has passed since the last post: publish at once.
@@ -118,25 +127,19 @@ async def decide(
 
     None when the confession does not exist in the community.
     """
-    params = {
-        "community_id": community_id,
-        "confession_id": confession_id,
-        "to": to,
-        "decision": decision,
-        "moderator": moderator,
-        "reason": reason or None,
-    }
-    async with db.write_one() as conn:
-        row = (await conn.execute(_DECIDE, params)).mappings().one_or_none()
+    async with db.connection() as conn:
+        row = await _DECIDE.fetchrow(
+            conn,
+            community_id=community_id,
+            confession_id=confession_id,
+            to=to,
+            decision=decision,
+            moderator=moderator,
+            reason=reason or None,
+        )
         if row is not None:
             return _decided(row, seal, won=True)
-        current = (
-            (
-                await conn.execute(
-                    _CURRENT, {"community_id": community_id, "confession_id": confession_id}
-                )
-            )
-            .mappings()
-            .one_or_none()
+        current = await _CURRENT.fetchrow(
+            conn, community_id=community_id, confession_id=confession_id
         )
     return None if current is None else _decided(current, seal, won=False)
