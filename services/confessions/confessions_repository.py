@@ -77,6 +77,30 @@ def _one_confession(by_id: bool) -> Statement:
 _BY_ID = _one_confession(by_id=True)
 _BY_NUMBER = _one_confession(by_id=False)
 
+# The worker's report of a post: approved → published (the same post reported
+# again finds it published and answers the same).
+_PUBLISHED = Statement(
+    update(confessions)
+    .where(
+        confessions.c.id == bindparam("confession_id", type_=BigInteger),
+        confessions.c.community_id == bindparam("community_id", type_=BigInteger),
+        or_(
+            confessions.c.status == "approved",
+            and_(
+                confessions.c.status == "published",
+                confessions.c.channel_message_id == bindparam("message_id", type_=BigInteger),
+            ),
+        ),
+    )
+    .values(
+        status="published",
+        channel_message_id=bindparam("message_id", type_=BigInteger),
+        updated_at=func.now(),
+    )
+    .returning(*CONFESSION_COLUMNS, *_author_sealed()),
+    "record_publication",
+)
+
 
 class ConfessionsRepository:
     """Reads and writes of ``confessions`` outside the hot-path statement modules."""
@@ -142,26 +166,12 @@ class ConfessionsRepository:
         same, so the author's notice (idempotent in the notifier) is queued again
         harmlessly. None when the confession is not approved or published.
         """
-        statement = (
-            update(confessions)
-            .where(
-                confessions.c.id == confession_id,
-                confessions.c.community_id == community_id,
-                or_(
-                    confessions.c.status == "approved",
-                    and_(
-                        confessions.c.status == "published",
-                        confessions.c.channel_message_id == channel_message_id,
-                    ),
-                ),
-            )
-            .values(
-                status="published", channel_message_id=channel_message_id, updated_at=func.now()
-            )
-            .returning(*CONFESSION_COLUMNS, *_author_sealed())
+        row = await self._db.fetchrow(
+            _PUBLISHED,
+            community_id=community_id,
+            confession_id=confession_id,
+            message_id=channel_message_id,
         )
-        async with self._db.write_one() as conn:
-            row = (await conn.execute(statement)).mappings().one_or_none()
         if row is None:
             return None
         return ConfessionRow.of(row), self.seal.author_chat(community_id, row)

@@ -10,6 +10,7 @@ import pytest
 
 from services.confessions import decision, notify_members, registration, submission
 from services.confessions.communities_repository import CommunitiesRepository
+from services.confessions.confessions_repository import ConfessionsRepository
 from services.confessions.members_repository import MembersRepository
 from services.confessions.rows import Recipient
 from services.confessions.sealed import MemberSeal
@@ -168,6 +169,17 @@ async def test_an_approval_is_one_statement_and_counts_once(
     assert lost.decision.confession.status == "approved" and lost.decision.moderator == "A"
     profile = await repository.profile(community.id, 5353)
     assert profile is not None and profile.confessions_approved == 1
+
+    # The worker's report of the post: one statement, and the same post
+    # reported again answers the same; another post of it changes nothing.
+    confessions = ConfessionsRepository(database, seal)
+    async with counted.counting() as statements:
+        published = await confessions.record_publication(community.id, stored.confession.id, 77)
+    assert len(statements) == 1
+    assert published is not None and published[0].status == "published" and published[1] == 5353
+    again = await confessions.record_publication(community.id, stored.confession.id, 77)
+    assert again is not None and again[0] == published[0]
+    assert await confessions.record_publication(community.id, stored.confession.id, 78) is None
 
 
 async def test_a_comment_s_notices_count_the_writer_and_read_recipients_in_one_statement(
