@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import BigInteger, LargeBinary, bindparam, false, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.notifier.models import dead_letters, outbox
@@ -24,6 +24,7 @@ from services.notifier.repository.rows import (
     UnreportedPost,
 )
 from veil.core.sealing import SealingError
+from veil.core.statements import Statement
 
 # Messages Telegram accepted, with the ids it gave them (a worker marks those
 # answered while its previous mark was being written in one statement).
@@ -39,6 +40,34 @@ _MARK_SENT = text(
     ) AS m(id, sent_message_id, unreported)
     WHERE o.id = m.id
     """
+)
+
+# A card or post about to leave: the chat's highest recorded message id, kept
+# on the row unless an earlier attempt marked it (Outcomes.mark_unsure).
+_MARK_UNSURE = Statement(
+    update(outbox)
+    .where(outbox.c.id == bindparam("id", type_=BigInteger))
+    .values(
+        unsure_after=func.coalesce(
+            outbox.c.unsure_after,
+            select(func.coalesce(func.max(outbox.c.sent_message_id), 0))
+            .where(
+                outbox.c.community_id == bindparam("community_id", type_=BigInteger),
+                outbox.c.chat_key == bindparam("chat_key", type_=LargeBinary),
+                outbox.c.status == SENT,
+            )
+            .scalar_subquery(),
+        )
+    )
+    .returning(outbox.c.unsure_after),
+    "mark_unsure",
+)
+
+_MARK_REPORTED = Statement(
+    update(outbox)
+    .where(outbox.c.id == bindparam("id", type_=BigInteger))
+    .values(unreported=false()),
+    "mark_reported",
 )
 
 
@@ -72,10 +101,7 @@ class Outcomes(RepositoryBase):
 
     async def mark_reported(self, message_id: int) -> None:
         """The confessions service has the post's id (or needs it no more)."""
-        async with self._db.write() as conn:
-            await conn.execute(
-                update(outbox).where(outbox.c.id == message_id).values(unreported=False)
-            )
+        await self._db.execute(_MARK_REPORTED, id=message_id)
 
     async def unreported(self, older_than_seconds: float, limit: int = 50) -> list[UnreportedPost]:
         """Sent channel posts whose report has been missing for ``older_than_seconds``."""
@@ -109,25 +135,13 @@ class Outcomes(RepositoryBase):
         (an earlier unsure attempt's copy is the one to find). Returns the mark,
         0 when the chat has no recorded message (nothing to look above).
         """
-        high = (
-            select(func.coalesce(func.max(outbox.c.sent_message_id), 0))
-            .where(
-                outbox.c.community_id == message.community_id,
-                # The chat by its keyed hash (no chat id is stored).
-                outbox.c.chat_key == chat_key(self._keys, message.community_id, message.chat_id),
-                outbox.c.status == SENT,
-            )
-            .scalar_subquery()
+        # The chat by its keyed hash (no chat id is stored).
+        mark = await self._db.fetchval(
+            _MARK_UNSURE,
+            id=message.id,
+            community_id=message.community_id,
+            chat_key=chat_key(self._keys, message.community_id, message.chat_id),
         )
-        async with self._db.write() as conn:
-            mark = (
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == message.id)
-                    .values(unsure_after=func.coalesce(outbox.c.unsure_after, high))
-                    .returning(outbox.c.unsure_after)
-                )
-            ).scalar_one()
         return int(mark)
 
     async def retry_later(
