@@ -13,7 +13,7 @@ from sqlalchemy import select
 from services.social import commenting, reporting
 from services.social.models import comments, thread_states
 from services.social.repository import SocialRepository
-from services.social.rows import Sort
+from services.social.rows import CommentRow, Sort
 from services.social.thread_states import close_authors_threads
 from tests.support.statements import CountedDatabase, work
 from tools.devstack.infra.config import SERVICE_ROLES, InfraConfig
@@ -36,6 +36,44 @@ async def counted(infra_config: InfraConfig) -> AsyncIterator[CountedDatabase]:
 def repository(counted: CountedDatabase) -> SocialRepository:
     """The repository on the counted database."""
     return SocialRepository(counted.db)
+
+
+async def _first_comment(
+    repository: SocialRepository,
+    community_id: int,
+    confession_id: int,
+    *,
+    author: int,
+    writer: int,
+    text: str,
+) -> CommentRow:
+    """A thread's first comment, by ``writer`` (the thread's author ``author``)."""
+    added = await commenting.add_comment(
+        repository.db,
+        community_id=community_id,
+        confession_id=confession_id,
+        author_member_id=author,
+        parent_id=None,
+        member_id=writer,
+        pseudonym="someone",
+        by_author=False,
+        text_=text,
+        idempotency_key=text,
+    )
+    return added.row
+
+
+async def _report_figures(repository: SocialRepository, comment_id: int) -> tuple[Any, ...]:
+    """The comment's status, report count and report weight as stored."""
+    async with repository.db.read_own() as conn:
+        stored = (
+            await conn.execute(
+                select(comments.c.status, comments.c.reports, comments.c.report_weight).where(
+                    comments.c.id == comment_id
+                )
+            )
+        ).one()
+    return tuple(stored)
 
 
 async def test_one_thread_page_is_one_statement(
@@ -129,17 +167,8 @@ async def test_a_reaction_reads_the_thread_state_here(
     reaction removed, the new one with the counters; a closed thread is refused."""
     community_id, confession_id, author = 7_100_001, 7_100_002, 9_100_055
     # Member ids far above the stack's own: the erasure tests scan every row for theirs.
-    row, *_ = await commenting.add_comment(
-        repository.db,
-        community_id=community_id,
-        confession_id=confession_id,
-        author_member_id=author,
-        parent_id=None,
-        member_id=9_100_056,
-        pseudonym="someone",
-        by_author=False,
-        text_="react to me",
-        idempotency_key="r1",
+    row = await _first_comment(
+        repository, community_id, confession_id, author=author, writer=9_100_056, text="r1"
     )
     db = repository.db
     # asyncpg looks an array type (the subjects) up once per connection, before its first use.
@@ -248,17 +277,8 @@ async def test_a_report_is_two_statements_and_three_when_it_hides(
     reads its reasons for the admins' card. A second report by any of the
     reporter's subjects counts nothing."""
     community_id, confession_id, author = 7_300_001, 7_300_002, 9_300_055
-    row, *_ = await commenting.add_comment(
-        repository.db,
-        community_id=community_id,
-        confession_id=confession_id,
-        author_member_id=author,
-        parent_id=None,
-        member_id=9_300_056,
-        pseudonym="someone",
-        by_author=False,
-        text_="report me",
-        idempotency_key="rp1",
+    row = await _first_comment(
+        repository, community_id, confession_id, author=author, writer=9_300_056, text="rp1"
     )
 
     async def report(member_id: int, subjects: list[str], reason: str) -> reporting.WeightedReport:
@@ -305,15 +325,7 @@ async def test_a_report_is_two_statements_and_three_when_it_hides(
     assert len(work(statements)) == 3
     after = await report(9_300_059, ["s59"], "spam")
     assert (after.counted, after.hidden_now, after.reports, after.total) == (True, False, 3, 270)
-    async with repository.db.read_own() as conn:
-        stored = (
-            await conn.execute(
-                select(comments.c.status, comments.c.reports, comments.c.report_weight).where(
-                    comments.c.id == row.id
-                )
-            )
-        ).one()
-    assert tuple(stored) == ("hidden", 3, 270)
+    assert await _report_figures(repository, row.id) == ("hidden", 3, 270)
 
 
 async def test_of_concurrent_reports_exactly_one_hides_and_every_one_counts(
@@ -322,17 +334,8 @@ async def test_of_concurrent_reports_exactly_one_hides_and_every_one_counts(
     """Twelve members report one comment at once: the comment's figures are the
     sum of all twelve, and exactly the report that crossed the threshold hid it."""
     community_id, confession_id = 7_400_001, 7_400_002
-    row, *_ = await commenting.add_comment(
-        repository.db,
-        community_id=community_id,
-        confession_id=confession_id,
-        author_member_id=9_400_055,
-        parent_id=None,
-        member_id=9_400_056,
-        pseudonym="someone",
-        by_author=False,
-        text_="reported at once",
-        idempotency_key="rc1",
+    row = await _first_comment(
+        repository, community_id, confession_id, author=9_400_055, writer=9_400_056, text="rc1"
     )
     members = range(9_400_100, 9_400_112)
     results = await asyncio.gather(
@@ -356,12 +359,4 @@ async def test_of_concurrent_reports_exactly_one_hides_and_every_one_counts(
     assert sorted(r.total for r in results) == [20 * n for n in range(1, 13)]
     hiders = [r for r in results if r.hidden_now]
     assert len(hiders) == 1 and hiders[0].total == 100 and hiders[0].reasons == "spam: 5"
-    async with repository.db.read_own() as conn:
-        stored = (
-            await conn.execute(
-                select(comments.c.status, comments.c.reports, comments.c.report_weight).where(
-                    comments.c.id == row.id
-                )
-            )
-        ).one()
-    assert tuple(stored) == ("hidden", 12, 240)
+    assert await _report_figures(repository, row.id) == ("hidden", 12, 240)
