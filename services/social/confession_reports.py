@@ -102,7 +102,7 @@ async def _reasons(conn: AsyncConnection, confession_id: int) -> str:
             .order_by(func.count().desc(), confession_reports.c.reason)
         )
     ).all()
-    return " · ".join(f"{reporting.REASONS.get(r, r)}: {n}" for r, n in rows)
+    return reporting.reasons_line(rows)
 
 
 async def settle(db: Database, community_id: int, confession_id: int, *, upheld: bool) -> int:

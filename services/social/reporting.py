@@ -23,6 +23,7 @@ taken down, upheld; kept, restored.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,6 +154,8 @@ async def record(
     return int(row[0]), int(row[1]), int(row[2])
 
 
+_COMMUNITY_ID = bindparam("community_id", type_=BigInteger)
+_CONFESSION_ID = bindparam("confession_id", type_=BigInteger)
 _COMMENT_ID = bindparam("comment_id", type_=BigInteger)
 _SUBJECTS = bindparam("subjects", type_=ARRAY(Text))
 
@@ -163,16 +166,14 @@ _REPORT_LOCK = Statement(
         comments.c.status,
         comments.c.reports,
         comments.c.report_weight,
-        thread_states.state_of(bindparam("confession_id", type_=BigInteger)).label("state"),
-        _shown(
-            bindparam("community_id", type_=BigInteger), bindparam("member_id", type_=BigInteger)
-        ).label("shown"),
+        thread_states.state_of(_CONFESSION_ID).label("state"),
+        _shown(_COMMUNITY_ID, bindparam("member_id", type_=BigInteger)).label("shown"),
         _outcomes(_SUBJECTS, UPHELD).label("upheld"),
         _outcomes(_SUBJECTS, RESTORED).label("restored"),
     )
     .where(
-        comments.c.community_id == bindparam("community_id", type_=BigInteger),
-        comments.c.confession_id == bindparam("confession_id", type_=BigInteger),
+        comments.c.community_id == _COMMUNITY_ID,
+        comments.c.confession_id == _CONFESSION_ID,
         comments.c.id == _COMMENT_ID,
     )
     .with_for_update(of=comments),
@@ -222,10 +223,19 @@ _REASONS = Statement(
 )
 
 
+def reason_label(reason: str, count: int) -> str:
+    """One reason on an admins' card with how many reports gave it ("spam: 2")."""
+    return f"{REASONS.get(reason, reason)}: {count}"
+
+
+def reasons_line(rows: Iterable[Sequence[Any]]) -> str:
+    """(reason, count) rows, most given first, as the card's line of reasons."""
+    return " · ".join(reason_label(reason, count) for reason, count in rows)
+
+
 async def reasons_of(conn: asyncpg.Connection, comment_id: int) -> str:
     """The reasons of a comment's reports with their counts, most given first."""
-    rows = await _REASONS.fetch(conn, comment_id=comment_id)
-    return " · ".join(f"{REASONS.get(reason, reason)}: {count}" for reason, count in rows)
+    return reasons_line(await _REASONS.fetch(conn, comment_id=comment_id))
 
 
 async def reasons_by_comment(conn: AsyncConnection, ids: list[int]) -> dict[int, list[str]]:
@@ -242,7 +252,7 @@ async def reasons_by_comment(conn: AsyncConnection, ids: list[int]) -> dict[int,
     ).all()
     found: dict[int, list[str]] = {}
     for comment_id, reason, count in rows:
-        found.setdefault(int(comment_id), []).append(f"{REASONS.get(reason, reason)}: {count}")
+        found.setdefault(int(comment_id), []).append(reason_label(reason, count))
     return found
 
 
@@ -281,14 +291,8 @@ async def report(
         if found is None:
             raise LookupError("comment not found")
         thread_states.check(found["state"], known_open=known_open)
-        weighs = weight(
-            Standing(
-                days_member=reporter.days_member,
-                confessions_approved=reporter.confessions_approved,
-                comments_shown=int(found["shown"]),
-                upheld=int(found["upheld"]),
-                restored=int(found["restored"]),
-            )
+        weighs = reporter_weight(
+            reporter, int(found["shown"]), int(found["upheld"]), int(found["restored"])
         )
         # The row is locked: its figures cannot move before the statement below.
         total = int(found["report_weight"]) + weighs
@@ -326,7 +330,14 @@ async def weight_of(
     reporter: common_pb2.ReporterStanding,
 ) -> int:
     """The weight of this reporter's report, from their standing and their record here."""
-    shown, upheld, restored = await record(conn, community_id, member_id, subjects)
+    return reporter_weight(reporter, *await record(conn, community_id, member_id, subjects))
+
+
+def reporter_weight(
+    reporter: common_pb2.ReporterStanding, shown: int, upheld: int, restored: int
+) -> int:
+    """A report's weight from the reporter's standing (as the gateway sends it) and
+    their record here: comments not hidden, reports upheld, reports restored."""
     return weight(
         Standing(
             days_member=reporter.days_member,
