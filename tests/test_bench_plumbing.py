@@ -9,7 +9,13 @@ import sys
 import pytest
 
 from tools.bench.counters import Counts, cpu_seconds
-from tools.bench.report import Step, print_statements, print_summary
+from tools.bench.report import (
+    Step,
+    beyond_background,
+    print_counts,
+    print_statements,
+    print_summary,
+)
 
 
 def test_cpu_of_children_that_exited_is_counted() -> None:
@@ -86,3 +92,32 @@ def test_the_statements_of_the_mixed_run_are_its_calls_per_update_most_first(
         "   2.000  1  INSERT c",
         "   1.000  1  SELECT a",
     ]
+
+
+def test_the_background_is_taken_out_statement_by_statement(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    poll, sweep, insert = (1, "poll"), (1, "sweep"), (1, "insert")
+    # Idle for 10 s: the worker's poll 10/s, a relay's sweep every 5 s.
+    idle = {poll: 100, sweep: 2}
+    # Two sends over 1.9 s: the poll caught one beat fewer than its pace (18,
+    # not 19), the sweep none; each send ran its own 3 inserts and one poll more.
+    send = {poll: 18 + 2, insert: 6}
+    assert beyond_background(send, 1.9, idle, 10.0) == pytest.approx(6 + 1)
+    # One beat fewer of the poll takes away nothing of the inserts' count.
+    assert beyond_background({poll: 17, insert: 6}, 1.9, idle, 10.0) == 6
+    # A statement the background never ran counts whole.
+    assert beyond_background({insert: 3}, 30.0, idle, 10.0) == 3
+
+    # The SQL column: per update, statement by statement; the other columns
+    # still subtract the background's rate.
+    per_kind = {"idle": Counts(sql=102, grpc=0), "send": Counts(sql=26, grpc=2)}
+    print_counts(
+        per_kind,
+        {"idle": 5, "send": 2},
+        {"idle": 10.0, "send": 1.9},
+        {"idle": idle, "send": send},
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2].split() == ["(idle,", "per", "s)", "0.00", "10.20", *["0.00"] * 4]
+    assert lines[-1].split() == ["send", "1.00", "3.50", *["0.00"] * 4]

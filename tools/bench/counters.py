@@ -265,9 +265,18 @@ class CountReader:
 
     def read(self) -> Counts:
         """The cumulative counts now."""
+        return self._counts(self._sql())
+
+    def read_by_statement(self) -> tuple[Counts, dict[tuple[int, str], int]]:
+        """The cumulative counts now, and each statement's calls so far (its
+        server's port and query id → calls): what the SQL count is the sum of."""
+        calls = {key: done for key, (done, _) in self.statements().items()}
+        return self._counts(float(sum(calls.values()))), calls
+
+    def _counts(self, sql: float) -> Counts:
         grpc, in_reply = self._grpc_and_in_reply()
         trips = float(self.trips.count) if self.trips is not None else 0.0
-        return Counts(grpc, self._sql(), self._redis_commands(), trips, self._bot_api(), in_reply)
+        return Counts(grpc, sql, self._redis_commands(), trips, self._bot_api(), in_reply)
 
     def close(self) -> None:
         """Close the Redis connections."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,9 @@ from tools.bench.counters import Counts
 #: Processes outside Veil's own cost (the driver's side of the emulator).
 NOT_VEIL = ("emulator",)
 P99_TARGET_MS = 100.0
+
+#: A statement's key: its server's port and its query id.
+Key = tuple[int, str]
 
 
 @dataclass
@@ -95,23 +99,52 @@ def _counts_row(label: str, c: Counts, trips: bool = True) -> str:
 _COUNTS_HEADER = "  kind             gRPC    SQL   Redis   trips  Bot API (in 200)"
 
 
+def beyond_background(
+    done: Mapping[Key, int], seconds: float, idle: Mapping[Key, int], idle_seconds: float
+) -> float:
+    """Statements run over ``seconds`` beyond the background's pace.
+
+    Per statement, its calls less what it ran idle over as long (``idle``: its
+    calls over ``idle_seconds``), never below zero. The background is polls
+    (the notifier worker's claims, the relays' sweeps), each its own statement
+    on its own beat, so an interval catches one beat more or fewer of it: taken
+    out of the total as one rate, that swung the count of an update by ±3
+    (negative for some); taken out per statement, a beat more is at most that
+    poll's one statement, and a beat fewer cannot take away another
+    statement's work.
+    """
+    scale = seconds / max(idle_seconds, 1e-9)
+    return sum(max(0.0, calls - idle.get(key, 0) * scale) for key, calls in done.items())
+
+
 def print_counts(
-    per_kind: dict[str, Counts], seen: dict[str, int], seconds: dict[str, float]
+    per_kind: dict[str, Counts],
+    seen: dict[str, int],
+    seconds: dict[str, float],
+    statements: Mapping[str, Mapping[Key, int]] | None = None,
 ) -> None:
     """Work per update kind from the count phase, the idle background subtracted.
 
-    The background (the notifier worker's polls, the gateway's community
-    refresh) is measured per second over idle intervals and taken out of each
-    interval in proportion to its length.
+    The background (the notifier worker's polls, the relays' sweeps) is
+    measured per second over idle intervals and taken out of each interval in
+    proportion to its length; SQL statement by statement when ``statements``
+    (per kind, each statement's calls) is given (:func:`beyond_background`).
     """
-    idle_rate = per_kind.get("idle", Counts()).scaled(1 / max(seconds.get("idle", 0.0), 1e-9))
+    idle_seconds = max(seconds.get("idle", 0.0), 1e-9)
+    idle_rate = per_kind.get("idle", Counts()).scaled(1 / idle_seconds)
+    idle_statements = (statements or {}).get("idle", {})
     print("\nwork per update, by kind (one at a time, idle background subtracted):")
     print(_COUNTS_HEADER)
     print(_counts_row("(idle, per s)", idle_rate))
     for kind, total in per_kind.items():
-        if kind != "idle":
-            background = idle_rate.scaled(seconds[kind])
-            print(_counts_row(kind, (total - background).scaled(1 / seen[kind])))
+        if kind == "idle":
+            continue
+        own = total - idle_rate.scaled(seconds[kind])
+        if statements is not None:
+            own.sql = beyond_background(
+                statements.get(kind, {}), seconds[kind], idle_statements, idle_seconds
+            )
+        print(_counts_row(kind, own.scaled(1 / seen[kind])))
 
 
 def print_step(step: Step) -> None:

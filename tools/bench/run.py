@@ -31,7 +31,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -46,7 +46,14 @@ from tools.bench.counters import (
     process_groups,
 )
 from tools.bench.k6 import run_k6
-from tools.bench.report import Step, print_counts, print_statements, print_step, print_summary
+from tools.bench.report import (
+    Key,
+    Step,
+    print_counts,
+    print_statements,
+    print_step,
+    print_summary,
+)
 from tools.bench.trace import OtlpSink
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
@@ -67,7 +74,10 @@ class Marks:
         self.per_kind: dict[str, Counts] = defaultdict(Counts)
         self.seen: dict[str, int] = defaultdict(int)
         self.seconds: dict[str, float] = defaultdict(float)
+        #: Per kind, each statement's calls (server port, query id → calls).
+        self.statements: dict[str, Counter[Key]] = defaultdict(Counter)
         self._last: Counts | None = None
+        self._last_statements: dict[Key, int] = {}
         self._last_at = 0.0
         self.started = threading.Event()
 
@@ -76,12 +86,15 @@ class Marks:
         if kind == "__start__":
             self.started.set()
             return
-        now, at = self.reader.read(), time.monotonic()
+        (now, statements), at = self.reader.read_by_statement(), time.monotonic()
         if kind is not None and self._last is not None:
             self.per_kind[kind] = self.per_kind[kind] + (now - self._last)
             self.seconds[kind] += at - self._last_at
             self.seen[kind] += 1
-        self._last, self._last_at = now, at
+            for key, calls in statements.items():
+                if calls > self._last_statements.get(key, 0):
+                    self.statements[kind][key] += calls - self._last_statements.get(key, 0)
+        self._last, self._last_at, self._last_statements = now, at, statements
 
     def serve(self) -> tuple[ThreadingHTTPServer, str]:
         """An HTTP endpoint k6 posts marks to."""
@@ -235,7 +248,7 @@ def main() -> None:
         reader.monitor_trips(True)
         run_k6(path, "count", summaries)
         reader.monitor_trips(False)
-        print_counts(marks.per_kind, marks.seen, marks.seconds)
+        print_counts(marks.per_kind, marks.seen, marks.seconds, marks.statements)
         # The reference runs before the steps and after them: the machine's speed
         # drifts by 15–30% over minutes, and the mean of the two brackets the
         # mixed run in time, so the ratio compares like with like.
