@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from services.gateway.views.buttons import press
 from veil.contracts import texts
 from veil.contracts.callbacks import BACK, TYPE_OWN, ModReason, card_markup
 from veil.contracts.texts import decision_outcome
@@ -32,9 +33,7 @@ def reasons_keyboard(confession_id: int, reasons: list[str]) -> InlineKeyboardMa
     """One button per community reason, then "type one" and "back"."""
 
     def button(label: str, index: int) -> InlineKeyboardButton:
-        return InlineKeyboardButton(
-            text=label, callback_data=ModReason(confession=confession_id, reason=index).pack()
-        )
+        return press(label, ModReason(confession=confession_id, reason=index).pack())
 
     rows = [[button(reason[:REASON_LABEL_LENGTH], index)] for index, reason in enumerate(reasons)]
     rows.append([button("✍️ Type a reason", TYPE_OWN), button("⬅️ Back", BACK)])

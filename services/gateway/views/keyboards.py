@@ -10,6 +10,7 @@ from aiogram.types import (
 )
 
 from services.gateway.views import texts
+from services.gateway.views.buttons import press
 from veil.contracts.callbacks import (
     REPORT_REASONS,
     CommentAction,
@@ -37,9 +38,7 @@ MENU_TEXTS = frozenset(button.text for row in MAIN_MENU.keyboard for button in r
 
 
 def _button(text: str, action: DraftButton, draft: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        text=text, callback_data=DraftAction(action=action, draft=draft).pack()
-    )
+    return press(text, DraftAction(action=action, draft=draft).pack())
 
 
 def preview_keyboard(draft: str) -> InlineKeyboardMarkup:
@@ -64,13 +63,7 @@ def notifications_keyboard(enabled: bool) -> InlineKeyboardMarkup:
     """The one button of /settings: the opposite of the current value."""
     label = "🔕 Turn notifications off" if enabled else "🔔 Turn notifications on"
     return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(
-                    text=label, callback_data=NotificationsChoice(on=int(not enabled)).pack()
-                )
-            ]
-        ]
+        inline_keyboard=[[press(label, NotificationsChoice(on=int(not enabled)).pack())]]
     )
 
 
@@ -79,13 +72,8 @@ def erase_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text="🗑 Erase everything",
-                    callback_data=EraseChoice(action=EraseButton.ERASE).pack(),
-                ),
-                InlineKeyboardButton(
-                    text="✖️ Keep my data", callback_data=EraseChoice(action=EraseButton.KEEP).pack()
-                ),
+                press("🗑 Erase everything", EraseChoice(action=EraseButton.ERASE).pack()),
+                press("✖️ Keep my data", EraseChoice(action=EraseButton.KEEP).pack()),
             ]
         ]
     )
@@ -98,17 +86,15 @@ def report_reasons_keyboard(
     ⬅️ Back to the page it was pressed on."""
     rows = [
         [
-            InlineKeyboardButton(
-                text=texts.REPORT_REASON_LABELS[reason],
-                callback_data=CommentAction(
-                    CommentButton.REPORT, comment, number, page, sort, value=code
-                ).pack(),
+            press(
+                texts.REPORT_REASON_LABELS[reason],
+                CommentAction(CommentButton.REPORT, comment, number, page, sort, value=code).pack(),
             )
         ]
         for code, reason in enumerate(REPORT_REASONS, start=1)
     ]
     back = ThreadView(number=number, page=page, sort=sort).pack()
-    rows.append([InlineKeyboardButton(text=texts.BACK, callback_data=back)])
+    rows.append([press(texts.BACK, back)])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -117,9 +103,9 @@ def confession_report_keyboard(number: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text=texts.REPORT_REASON_LABELS[reason],
-                    callback_data=ConfessionReport(number=number, reason=code).pack(),
+                press(
+                    texts.REPORT_REASON_LABELS[reason],
+                    ConfessionReport(number=number, reason=code).pack(),
                 )
             ]
             for code, reason in enumerate(REPORT_REASONS, start=1)

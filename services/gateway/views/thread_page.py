@@ -6,6 +6,7 @@ from html import escape
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
+from services.gateway.views.buttons import press
 from services.gateway.views.texts import REPORT_CONFESSION
 from veil.contracts.callbacks import (
     CommentAction,
@@ -93,21 +94,19 @@ def _comment_row(
     up = "✅👍" if comment.my_reaction == 1 else "👍"
     down = "✅👎" if comment.my_reaction == -1 else "👎"
     row = [
-        InlineKeyboardButton(
-            text=f"{index}. {up} {comment.likes}",
-            callback_data=act(CommentButton.UP, 0 if comment.my_reaction == 1 else 1),
+        press(
+            f"{index}. {up} {comment.likes}",
+            act(CommentButton.UP, 0 if comment.my_reaction == 1 else 1),
         ),
-        InlineKeyboardButton(
-            text=f"{down} {comment.dislikes}",
-            callback_data=act(CommentButton.DOWN, 0 if comment.my_reaction == -1 else -1),
+        press(
+            f"{down} {comment.dislikes}",
+            act(CommentButton.DOWN, 0 if comment.my_reaction == -1 else -1),
         ),
-        InlineKeyboardButton(
-            text="↩️", callback_data=Compose(number=number, parent=comment.id).pack()
-        ),
-        InlineKeyboardButton(text="⚠️", callback_data=act(CommentButton.REPORT)),
+        press("↩️", Compose(number=number, parent=comment.id).pack()),
+        press("⚠️", act(CommentButton.REPORT)),
     ]
     if comment.mine:
-        row.append(InlineKeyboardButton(text="🗑", callback_data=act(CommentButton.REMOVE)))
+        row.append(press("🗑", act(CommentButton.REMOVE)))
     return row
 
 
@@ -117,8 +116,7 @@ def keyboard(
     """One row per comment (reactions, reply, report, delete), then paging and sorting."""
 
     def view(text: str, page_shown: int, sort: int) -> InlineKeyboardButton:
-        data = ThreadView(number=number, page=page_shown, sort=sort).pack()
-        return InlineKeyboardButton(text=text, callback_data=data)
+        return press(text, ThreadView(number=number, page=page_shown, sort=sort).pack())
 
     rows = [
         _comment_row(number, index, comment, p, s)
@@ -134,19 +132,6 @@ def keyboard(
     rows.append(
         [view(("• " if code == s else "") + label, 0, code) for code, label in SORT_LABELS.items()]
     )
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text="➕ Comment", callback_data=Compose(number=number, parent=0).pack()
-            ),
-            view("🔄", p, s),
-        ]
-    )
-    rows.append(
-        [
-            InlineKeyboardButton(
-                text=REPORT_CONFESSION, callback_data=ConfessionReport(number=number).pack()
-            )
-        ]
-    )
+    rows.append([press("➕ Comment", Compose(number=number, parent=0).pack()), view("🔄", p, s)])
+    rows.append([press(REPORT_CONFESSION, ConfessionReport(number=number).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
