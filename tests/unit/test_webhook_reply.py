@@ -24,6 +24,7 @@ from aiogram.methods import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 
+from services.gateway.views.buttons import press
 from services.gateway.webhook_reply import (
     ReplySlot,
     closing,
@@ -147,11 +148,29 @@ def test_the_answers_parameters_are_aiograms_own(defaults: DefaultBotProperties)
             [InlineKeyboardButton(text="site", url="https://example.org")],
         ]
     )
+    # Buttons that only send callback data are written as JSON directly; any
+    # other keyboard (a link, a field more, no keyboard at all) goes aiogram's way.
+    pressable = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [press("👍 3", "cm:up:1:2:0:0:1"), press("↩️", "cc:7:1")],
+            [InlineKeyboardButton(text="⬅️", callback_data="tv:7:0:0")],
+        ]
+    )
+    extra = InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text="a", callback_data="b", spare=1)]]
+    )
     methods: list[TelegramMethod[Any]] = [
         EditMessageText(chat_id=1, message_id=2, text="<b>#7</b>", reply_markup=markup),
         SendMessage(chat_id=1, text="hi", reply_markup=markup, parse_mode=None),
         AnswerCallbackQuery(callback_query_id="q", text="Thanks", show_alert=False),
         EditMessageReplyMarkup(chat_id=1, message_id=2, reply_markup=markup),
+        EditMessageText(chat_id=1, message_id=2, text="<b>#7</b>", reply_markup=pressable),
+        SendMessage(chat_id=1, text="hi", reply_markup=pressable),
+        EditMessageReplyMarkup(chat_id=1, message_id=2, reply_markup=pressable),
+        EditMessageReplyMarkup(
+            chat_id=1, message_id=2, reply_markup=InlineKeyboardMarkup(inline_keyboard=[])
+        ),
+        SendMessage(chat_id=1, text="hi", reply_markup=extra),
     ]
     for method in methods:
         params = json_params(bot, method)
@@ -159,6 +178,16 @@ def test_the_answers_parameters_are_aiograms_own(defaults: DefaultBotProperties)
         assert params is not None and None not in params.values()
     button = json_params(bot, methods[0])["reply_markup"]["inline_keyboard"][0][0]  # type: ignore[index]
     assert button == {"text": "👍 3", "callback_data": "cm:up:1:2:0:0:1"}
+    assert json_params(bot, methods[4])["reply_markup"] == {  # type: ignore[index]
+        "inline_keyboard": [
+            [
+                {"text": "👍 3", "callback_data": "cm:up:1:2:0:0:1"},
+                {"text": "↩️", "callback_data": "cc:7:1"},
+            ],
+            [{"text": "⬅️", "callback_data": "tv:7:0:0"}],
+        ]
+    }
+    assert json_params(bot, methods[-1])["reply_markup"]["inline_keyboard"][0][0]["spare"] == 1  # type: ignore[index]
 
 
 def test_a_method_with_a_file_to_upload_has_no_json_params() -> None:
