@@ -108,7 +108,6 @@ def drop_held() -> None:
 # The fields of a button that only sends callback data (views/buttons.py).
 _PRESSABLE = frozenset({"text", "callback_data"})
 _KEYBOARD = frozenset({"inline_keyboard"})
-_WITHOUT_MARKUP = frozenset({"reply_markup"})
 
 
 def _pressable_keyboard(markup: object) -> list[list[dict[str, str]]] | None:
@@ -141,7 +140,7 @@ def json_params(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
         method.model_dump(
             warnings=False,
             exclude_none=True,
-            exclude=_WITHOUT_MARKUP if keyboard is not None else None,
+            exclude={"reply_markup"} if keyboard is not None else None,
         ),
         bot=bot,
         files=files,
