@@ -45,16 +45,38 @@ class OpaqueKeyBuilder(KeyBuilder):
 
 @dataclass
 class UpdateFsm:
-    """The FSM records of one update's member: read by the claim, written with "done"."""
+    """The FSM records of one update's member: read by the claim, written with "done".
+
+    ``together``: the conversation's state and data keys, which the claim read.
+    """
 
     tag: str
     values: dict[str, bytes | None] = field(default_factory=dict)
     writes: dict[str, tuple[bytes | None, int]] = field(default_factory=dict)
     closed: bool = False
+    together: tuple[str, ...] = ()
 
     def owns(self, redis_key: str) -> bool:
         """Whether ``redis_key`` is one of this member's (same slot as the claim)."""
         return not self.closed and redis_key.startswith(f"fsm:{{{self.tag}}}:")
+
+    def to_write(self) -> dict[str, tuple[bytes | None, int]]:
+        """What "done" writes: the handlers' changes and, when they changed the
+        conversation's state or its data, the other one as this update saw it.
+
+        aiogram writes the two apart, and a handler often only one of them (✏️
+        Edit moves the state back to writing and keeps the draft). Written
+        alone, the state outlived the data it needs by the data's older TTL,
+        and its handler met a draft without its text; and of two updates of
+        one member handled at once, the state of one could end beside the data
+        of the other. Written together, the pair always comes from one update
+        and expires at once.
+        """
+        ttls = [self.writes[key][1] for key in self.together if key in self.writes]
+        if not ttls:
+            return self.writes
+        pair = {key: (self.values.get(key), ttls[0]) for key in self.together}
+        return {**pair, **self.writes}
 
 
 # The update being handled in this task (contextvars follow the task, so

@@ -245,7 +245,9 @@ class WebhookHandler:
             return turned_away
         # The member's FSM records as the claim read them; changes are written
         # with "done", only if the update is handled.
-        update_fsm = UpdateFsm(tag, dict(zip(fsm_keys, values, strict=False)))
+        update_fsm = UpdateFsm(
+            tag, dict(zip(fsm_keys, values, strict=False)), together=tuple(fsm_keys)
+        )
         card = MemberCardSlot(card_key, values[-1]) if card_key is not None else None
         slot = ReplySlot()
         fsm_token, slot_token = handling(update_fsm), opening(slot)
@@ -270,7 +272,7 @@ class WebhookHandler:
                 bot.id,
                 update.update_id,
                 user_id,
-                update_fsm.writes,
+                update_fsm.to_write(),
                 {card.key: (card.new, MEMBER_CARD_SECONDS)} if card and card.new else None,
             )
         except RedisError as error:

@@ -91,3 +91,78 @@ async def test_a_failed_update_changes_nothing(redis: RedisCluster) -> None:
     await guard.release(BOT, 3, USER)  # the handler raised: Telegram redelivers
     assert await storage.get_state(key) == "Before"
     assert (await guard.claim_and_read(BOT, 3, USER, reads))[2][0] == b"Before"
+
+
+async def _handled(
+    guard: UpdateGuard, update_id: int, reads: list[str], change: object
+) -> UpdateFsm:
+    """Claim update ``update_id``, run ``change`` (an async callable) as its handler."""
+    verdict, _, values = await guard.claim_and_read(BOT, update_id, USER, reads)
+    assert verdict is Verdict.PROCESS
+    update_fsm = UpdateFsm(
+        guard.tag(BOT, USER), dict(zip(reads, values, strict=True)), together=tuple(reads)
+    )
+    token = handling(update_fsm)
+    try:
+        await change()  # type: ignore[operator]
+    finally:
+        done_handling(token)
+    return update_fsm
+
+
+async def test_a_state_written_alone_keeps_its_data_for_as_long(redis: RedisCluster) -> None:
+    """✏️ Edit moves the state back to writing and keeps the draft: the data,
+    written long before, must not expire before the state that needs it."""
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    reads = list(storage.keys(key))
+    await redis.set(reads[0], b"Draft:previewing", ex=5)
+    await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=5)
+
+    async def edit() -> None:
+        await storage.set_state(key, "Draft:writing")
+
+    update_fsm = await _handled(guard, 10, reads, edit)
+    await guard.done(BOT, 10, USER, update_fsm.to_write())
+    assert await redis.get(reads[0]) == b"Draft:writing"
+    assert await redis.get(reads[1]) == b'{"draft":"abc","text":"hi"}'
+    assert 55 < await redis.ttl(reads[1]) <= 60 and 55 < await redis.ttl(reads[0]) <= 60
+
+
+async def test_of_two_updates_at_once_the_state_and_data_are_one_updates(
+    redis: RedisCluster,
+) -> None:
+    """Two updates of one member handled at once (an impatient client, a
+    redelivery): the last to finish writes the whole pair, never its state
+    beside the other's data."""
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    reads = list(storage.keys(key))
+    await redis.set(reads[0], b"Draft:previewing", ex=60)
+    await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=60)
+
+    async def compose() -> None:
+        await storage.set_state(key, "Comment:writing")
+        await storage.set_data(key, {"n": 5})
+
+    async def edit() -> None:
+        await storage.set_state(key, "Draft:writing")
+
+    # Both claimed before either is done: each read the preview.
+    first = await _handled(guard, 20, reads, compose)
+    second = await _handled(guard, 21, reads, edit)
+    await guard.done(BOT, 20, USER, first.to_write())
+    await guard.done(BOT, 21, USER, second.to_write())
+    assert await redis.get(reads[0]) == b"Draft:writing"
+    assert await redis.get(reads[1]) == b'{"draft":"abc","text":"hi"}'
+
+
+async def test_an_update_that_changes_neither_writes_neither(redis: RedisCluster) -> None:
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    reads = list(storage.keys(key))
+
+    async def look() -> None:
+        assert await storage.get_state(key) is None
+
+    assert (await _handled(guard, 30, reads, look)).to_write() == {}
