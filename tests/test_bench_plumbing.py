@@ -12,6 +12,7 @@ from tools.bench.counters import Counts, cpu_seconds
 from tools.bench.report import (
     Step,
     beyond_background,
+    log_complaints,
     print_counts,
     print_statements,
     print_summary,
@@ -121,3 +122,26 @@ def test_the_background_is_taken_out_statement_by_statement(
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2].split() == ["(idle,", "per", "s)", "0.00", "10.20", *["0.00"] * 4]
     assert lines[-1].split() == ["send", "1.00", "3.50", *["0.00"] * 4]
+
+
+def test_the_logs_complaints_are_counted_by_process_message_and_kind() -> None:
+    error = (
+        '{"level": "ERROR", "message": "update handling failed", "update_id": 1, '
+        '"error_type": "KeyError"}'
+    )
+    lines = {
+        "gateway": [
+            error,
+            error.replace('"update_id": 1', '"update_id": 2'),
+            '{"level": "INFO", "message": "duplicate update dropped"}',
+            '{"level": "WARNING", "message": "update dropped", "reason": "oversized"}',
+            "Traceback (most recent call last):",  # not one of Veil's JSON lines
+        ],
+        "social": ['{"level": "WARNING", "message": "relay batch not sent; retried"}'],
+    }
+    assert log_complaints(lines) == [
+        "  2× gateway ERROR: update handling failed (KeyError)",
+        "  1× gateway WARNING: update dropped (oversized)",
+        "  1× social WARNING: relay batch not sent; retried",
+    ]
+    assert log_complaints({"gateway": ['{"level": "INFO", "message": "ok"}']}) == []

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +13,7 @@ from tools.bench.counters import Counts
 #: Processes outside Veil's own cost (the driver's side of the emulator).
 NOT_VEIL = ("emulator",)
 P99_TARGET_MS = 100.0
+_COMPLAINTS = ("WARNING", "ERROR", "CRITICAL")
 
 #: A statement's key: its server's port and its query id.
 Key = tuple[int, str]
@@ -222,3 +225,26 @@ def print_statements(
     print(f"\nstatements of the mixed run ({total / max(updates, 1):.2f} per update), top {top}:")
     for done, port, text in rows[:top]:
         print(f"  {done / max(updates, 1):6.3f}  {port}  {text}")
+
+
+def log_complaints(lines_by_process: Mapping[str, Iterable[str]]) -> list[str]:
+    """What Veil's processes logged at WARNING or above, counted by process,
+    level, message and error type, most first: what the errors column was.
+
+    Veil logs JSON lines (ids and kinds, never content); other lines are skipped.
+    """
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    for process, lines in lines_by_process.items():
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict) or record.get("level") not in _COMPLAINTS:
+                continue
+            kind = str(record.get("error_type") or record.get("reason") or "")
+            counts[(process, str(record["level"]), str(record.get("message", "")), kind)] += 1
+    return [
+        f"  {n}× {process} {level}: {message}" + (f" ({kind})" if kind else "")
+        for (process, level, message, kind), n in counts.most_common()
+    ]

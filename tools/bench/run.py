@@ -49,12 +49,14 @@ from tools.bench.k6 import run_k6
 from tools.bench.report import (
     Key,
     Step,
+    log_complaints,
     print_counts,
     print_statements,
     print_step,
     print_summary,
 )
 from tools.bench.trace import OtlpSink
+from tools.devstack.environment import SERVICES, WORKERS
 from tools.devstack.infra import lifecycle
 from tools.devstack.infra.config import InfraConfig
 from tools.devstack.ports import Ports, free_port
@@ -126,6 +128,18 @@ def _sample_steps(
         time.sleep(max(0.0, t0 + i * seconds - time.monotonic()))
         samples.append((cpu_snapshot(marks.groups), marks.reader.read()))
     return samples
+
+
+def _print_complaints(stack: Stack) -> None:
+    """What Veil's processes logged at WARNING or above so far (the errors' causes)."""
+    lines: dict[str, list[str]] = {}
+    for name in ("gateway", *SERVICES, *WORKERS):
+        path = stack.log_path(name)
+        lines[name] = path.read_text(errors="replace").splitlines() if path.exists() else []
+    complaints = log_complaints(lines)
+    print("\nVeil's warnings and errors in its logs:" + ("" if complaints else " none"))
+    for line in complaints:
+        print(line)
 
 
 def _settle(groups: dict[str, list[int]], seconds: float = 60.0) -> None:
@@ -278,6 +292,7 @@ def main() -> None:
         if statements_top:
             mixed_updates = sum(step.updates for step in steps)
             print_statements(statements, statements_after, mixed_updates, statements_top)
+        _print_complaints(stack)
         # The saturated steps leave a backlog (queued cards, posts and notices
         # the workers still send): the reference would share the machine with it.
         _settle(marks.groups)

@@ -282,12 +282,19 @@ const SESSIONS = [
 ];
 const TOTAL_WEIGHT = SESSIONS.reduce((sum, s) => sum + s[1], 0);
 
-// Members of this VU: every max_vus-th one, so no two VUs play the same member.
+// Members of this VU: every max_vus-th one from its slot, so no two VUs of a
+// scenario play the same member. Telegram sends a chat's next update only once
+// the last one was answered; two VUs sharing a member would send it two at once
+// (the wrap-around of a plain modulo did: VU 1's third member was VU 151's
+// first). A VU numbered past max_vus (scenarios overlapping in their grace
+// period) takes the slot of the one max_vus before it, which is then ending.
 let session = null;
 let turn = 0;
 
 function member() {
-  const index = (__VU - 1 + turn * CFG.max_vus) % CFG.members.length;
+  const slot = (__VU - 1) % CFG.max_vus;
+  const own = Math.floor((CFG.members.length - 1 - slot) / CFG.max_vus) + 1;
+  const index = slot + (turn % own) * CFG.max_vus;
   turn += 1;
   const [id, c] = CFG.members[index];
   return { id, c };
