@@ -219,3 +219,52 @@ def test_every_real_router_but_the_fallback_and_the_admin_replies_is_gated(
         for handler in router.message.handlers:
             if (router.name, "message") not in open_to_all:
                 assert handler_keys(handler) is not None
+
+
+async def _handled_with_data(
+    dispatcher: Dispatcher, update: Update, state: State, data: dict[str, Any]
+) -> tuple[str | None, Any, str | None, dict[str, Any]]:
+    """The handler that took ``update`` from a member in ``state`` with ``data``,
+    the call its answer holds, and the member's state and data after it."""
+    session = AiohttpSession(api=TelegramAPIServer.from_base("http://127.0.0.1:9"))
+    bot = Bot("123:abc", session=session)
+    key = StorageKey(bot_id=bot.id, chat_id=USER, user_id=USER)
+    await dispatcher.storage.set_state(key, state)
+    await dispatcher.storage.set_data(key, data)
+    probe, slot = UpdateProbe(), ReplySlot()
+    community = SimpleNamespace(id=1, admin_chat_id=ADMIN_CHAT, bot=bot)
+    token = opening(slot)
+    try:
+        # No service is called before these handlers answer: none is there.
+        await dispatcher.feed_update(
+            bot, update, community=community, services=SimpleNamespace(), **{PROBE_KEY: probe}
+        )
+    finally:
+        closing(token)
+        await session.close()
+    after = await dispatcher.storage.get_state(key), await dispatcher.storage.get_data(key)
+    return probe.handler, slot.method, *after
+
+
+async def test_a_text_while_writing_whose_draft_redis_lost_is_previewed(
+    dispatcher: Dispatcher,
+) -> None:
+    """The state says "writing" but the draft's data is gone: the text becomes
+    a draft of its own (a new id) and is previewed, not an error."""
+    update = _message(9, text="my secret")
+    handler, held, state, data = await _handled_with_data(dispatcher, update, Draft.writing, {})
+    assert handler == "confess.write" and state == Draft.previewing.state
+    assert data["text"] == "my secret" and len(data["draft"]) == 16
+    send = held.reply_markup.inline_keyboard[0][0].callback_data
+    assert DraftAction.unpack(send) == DraftAction(action=DraftButton.SEND, draft=data["draft"])
+
+
+async def test_a_comment_whose_thread_redis_lost_is_not_sent_and_the_member_is_told(
+    dispatcher: Dispatcher,
+) -> None:
+    update = _message(10, text="nice one")
+    handler, held, state, data = await _handled_with_data(
+        dispatcher, update, Commenting.writing, {}
+    )
+    assert handler == "comment_actions.write"
+    assert held.text == texts.COMMENT_BOX_GONE and (state, data) == (None, {})

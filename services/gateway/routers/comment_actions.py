@@ -263,6 +263,11 @@ async def write(
         await reply(message, texts.comment_too_long(len(text)))
         return
     data = await state.get_data()
+    if "n" not in data:
+        # Redis lost what the comment was for: the member opens the thread again.
+        await reply(message, texts.COMMENT_BOX_GONE, reply_markup=MAIN_MENU)
+        await state.clear()
+        return
     number = int(data["n"])
     # The community's rules hold the comment (their card, or the service's).
     standing = (await member(number, rules=True)).standing

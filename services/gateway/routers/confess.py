@@ -57,10 +57,15 @@ async def begin(message: Message, state: FSMContext, member: MemberLookup) -> No
         # Told before they write, not after.
         await reply(message, texts.BANNED, reply_markup=MAIN_MENU)
         return
-    draft = uuid.uuid4().hex[:16]
+    draft = _new_draft()
     await state.set_state(Draft.writing)
     await state.set_data({"draft": draft})
     await reply(message, texts.ASK_TEXT, reply_markup=cancel_keyboard(draft))
+
+
+def _new_draft() -> str:
+    """A draft's id: the idempotency key of its submission."""
+    return uuid.uuid4().hex[:16]
 
 
 @rest_router.message(Command("cancel"))
@@ -84,7 +89,9 @@ async def write(message: Message, state: FSMContext) -> None:
         return
     # Telegram's entities go with the draft: the doxxing guard reads them at Send.
     entities = trimmed_entities(message.text or "", message.entities)
-    data = await state.update_data(text=text, media_kind=None, file_id=None, entities=entities)
+    data = await state.update_data(
+        text=text, media_kind=None, file_id=None, entities=entities, draft=await _draft_id(state)
+    )
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
     await reply(message, texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
@@ -100,7 +107,11 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
         return
     entities = trimmed_entities(message.caption or "", message.caption_entities)
     data = await state.update_data(
-        text=caption, media_kind=media_kind, file_id=file_id, entities=entities
+        text=caption,
+        media_kind=media_kind,
+        file_id=file_id,
+        entities=entities,
+        draft=await _draft_id(state),
     )
     # Re-sent by file_id, never forwarded: a forward would carry the author.
     await send_media(
@@ -111,6 +122,12 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
         preview_keyboard(data["draft"]),
     )
     await state.set_state(Draft.previewing)
+
+
+async def _draft_id(state: FSMContext) -> str:
+    """The id of the draft being written; a new one if its data is gone (Redis
+    lost it), so the text still becomes a draft rather than an error."""
+    return str((await state.get_data()).get("draft") or _new_draft())
 
 
 @rest_router.message(StateFilter(Draft.writing))
