@@ -108,11 +108,22 @@ function windowNow() {
   return found ? found[0] : CFG.windows[CFG.windows.length - 1][0];
 }
 
+let told = 0;
+
 function record(kind, res, ok, window) {
   const tags = window ? { kind, window } : { kind };
   latency.add(res.timings.duration, tags);
   updates.add(1, tags);
-  if (!ok) failures.add(1, tags);
+  if (!ok) {
+    failures.add(1, tags);
+    // What failed, on the bench's output (a few per VU; faults make many in chaos).
+    if (MODE !== 'chaos' && told < 3) {
+      told += 1;
+      const what = res.status === 200 ? `delivery ${String(res.body).slice(0, 120)}`
+        : `status ${res.status} ${res.error || ''}`;
+      console.warn(`failed update (${kind}): ${what}`);
+    }
+  }
   return ok;
 }
 
