@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -94,9 +94,9 @@ async def test_a_failed_update_changes_nothing(redis: RedisCluster) -> None:
 
 
 async def _handled(
-    guard: UpdateGuard, update_id: int, reads: list[str], change: object
+    guard: UpdateGuard, update_id: int, reads: list[str], change: Callable[[], Awaitable[None]]
 ) -> UpdateFsm:
-    """Claim update ``update_id``, run ``change`` (an async callable) as its handler."""
+    """Claim update ``update_id``, run ``change`` as its handler."""
     verdict, _, values = await guard.claim_and_read(BOT, update_id, USER, reads)
     assert verdict is Verdict.PROCESS
     update_fsm = UpdateFsm(
@@ -104,20 +104,28 @@ async def _handled(
     )
     token = handling(update_fsm)
     try:
-        await change()  # type: ignore[operator]
+        await change()
     finally:
         done_handling(token)
     return update_fsm
 
 
-async def test_a_state_written_alone_keeps_its_data_for_as_long(redis: RedisCluster) -> None:
-    """✏️ Edit moves the state back to writing and keeps the draft: the data,
-    written long before, must not expire before the state that needs it."""
+async def _previewing(
+    redis: RedisCluster, ttl: int
+) -> tuple[UpdateGuard, VeilStorage, StorageKey, list[str]]:
+    """A member whose draft is previewed, its records expiring in ``ttl`` s."""
     guard, storage = _pair(redis)
     key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
     reads = list(storage.keys(key))
-    await redis.set(reads[0], b"Draft:previewing", ex=5)
-    await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=5)
+    await redis.set(reads[0], b"Draft:previewing", ex=ttl)
+    await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=ttl)
+    return guard, storage, key, reads
+
+
+async def test_a_state_written_alone_keeps_its_data_for_as_long(redis: RedisCluster) -> None:
+    """✏️ Edit moves the state back to writing and keeps the draft: the data,
+    written long before, must not expire before the state that needs it."""
+    guard, storage, key, reads = await _previewing(redis, ttl=5)
 
     async def edit() -> None:
         await storage.set_state(key, "Draft:writing")
@@ -135,11 +143,7 @@ async def test_of_two_updates_at_once_the_state_and_data_are_one_updates(
     """Two updates of one member handled at once (an impatient client, a
     redelivery): the last to finish writes the whole pair, never its state
     beside the other's data."""
-    guard, storage = _pair(redis)
-    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
-    reads = list(storage.keys(key))
-    await redis.set(reads[0], b"Draft:previewing", ex=60)
-    await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=60)
+    guard, storage, key, reads = await _previewing(redis, ttl=60)
 
     async def compose() -> None:
         await storage.set_state(key, "Comment:writing")
