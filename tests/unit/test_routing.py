@@ -256,3 +256,27 @@ async def test_a_handler_without_keys_or_a_middleware_makes_the_router_take_part
     keyed.message.outer_middleware(watch)
     assert await _feed(keyed, "hello") is UNHANDLED
     assert seen == ["watched"]  # an outer middleware runs as aiogram runs it
+
+
+async def test_an_updates_keys_are_read_once_however_many_routers_ask(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import services.gateway.routing as routing
+
+    read: list[str | None] = []
+
+    def counted(event: TelegramObject, raw_state: str | None) -> tuple[Any, ...]:
+        read.append(getattr(event, "text", None))
+        return event_keys(event, raw_state)
+
+    monkeypatch.setattr(routing, "event_keys", counted)
+    dispatcher = Dispatcher(storage=MemoryStorage())
+    for name in ("first", "second", "third"):
+        router, _ = _router_for_me(f"asked-{name}")
+        dispatcher.include_router(router)
+    # All three routers are asked about /my and none takes it: its keys are
+    # read once; the next update's are read anew.
+    assert await dispatcher.feed_update(BOT, _update("/my")) is UNHANDLED
+    assert read == ["/my"]
+    assert await dispatcher.feed_update(BOT, _update("/me")) == "me"
+    assert read == ["/my", "/me"]
