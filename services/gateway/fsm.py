@@ -72,10 +72,10 @@ class UpdateFsm:
         of the other. Written together, the pair always comes from one update
         and expires at once.
         """
-        ttls = [self.writes[key][1] for key in self.together if key in self.writes]
-        if not ttls:
+        ttl = next((self.writes[key][1] for key in self.together if key in self.writes), None)
+        if ttl is None:
             return self.writes
-        pair = {key: (self.values.get(key), ttls[0]) for key in self.together}
+        pair = {key: (self.values.get(key), ttl) for key in self.together}
         return {**pair, **self.writes}
 
 

@@ -29,10 +29,10 @@ import orjson
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import TelegramMethod
-from aiogram.types import InlineKeyboardMarkup
 from aiohttp import web
 from opentelemetry.trace import SpanKind
 
+from services.gateway.views.buttons import pressable_rows
 from veil.core.telemetry import tracer
 
 
@@ -105,35 +105,12 @@ def drop_held() -> None:
         slot.method, slot.fine = None, ()
 
 
-# The fields of a button that only sends callback data (views/buttons.py).
-_PRESSABLE = frozenset({"text", "callback_data"})
-_KEYBOARD = frozenset({"inline_keyboard"})
-
-
-def _pressable_keyboard(markup: object) -> list[list[dict[str, str]]] | None:
-    """An inline keyboard of buttons that only send callback data, as JSON;
-    None for any other markup."""
-    if not isinstance(markup, InlineKeyboardMarkup) or markup.__pydantic_fields_set__ != _KEYBOARD:
-        return None
-    rows = []
-    for row in markup.inline_keyboard:
-        buttons = []
-        for button in row:
-            if button.__pydantic_fields_set__ != _PRESSABLE or button.callback_data is None:
-                return None
-            buttons.append({"text": button.text, "callback_data": button.callback_data})
-        rows.append(buttons)
-    return rows
-
-
 def json_params(bot: Bot, method: TelegramMethod[Any]) -> dict[str, Any] | None:
     """``method``'s parameters as Telegram takes them in JSON; None when it uploads files."""
     files: dict[str, Any] = {}
-    # A keyboard of two strings per button needs neither pydantic's dump nor
-    # aiogram's walk over it (together about 40 µs of a thread page's answer,
-    # thirty buttons): it is written as JSON here, and the rest of the method
-    # goes the usual way.
-    keyboard = _pressable_keyboard(getattr(method, "reply_markup", None))
+    # A keyboard of buttons that only send callback data is written as JSON
+    # directly; the rest of the method goes the usual way.
+    keyboard = pressable_rows(getattr(method, "reply_markup", None))
     # aiogram drops every None after preparing; leaving them out of the dump
     # already spares its walk the unset fields (the same parameters).
     params: dict[str, Any] = bot.session.prepare_value(

@@ -89,9 +89,7 @@ async def write(message: Message, state: FSMContext) -> None:
         return
     # Telegram's entities go with the draft: the doxxing guard reads them at Send.
     entities = trimmed_entities(message.text or "", message.entities)
-    data = await state.update_data(
-        text=text, media_kind=None, file_id=None, entities=entities, draft=await _draft_id(state)
-    )
+    data = await _update_draft(state, text=text, media_kind=None, file_id=None, entities=entities)
     # State moves on only after the member saw the preview: if the answer
     # fails, the redelivered text finds the draft still being written.
     await reply(message, texts.preview(text), reply_markup=preview_keyboard(data["draft"]))
@@ -106,12 +104,8 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
         await reply(message, texts.too_long(utf16_len(caption), CAPTION_MAX_LENGTH))
         return
     entities = trimmed_entities(message.caption or "", message.caption_entities)
-    data = await state.update_data(
-        text=caption,
-        media_kind=media_kind,
-        file_id=file_id,
-        entities=entities,
-        draft=await _draft_id(state),
+    data = await _update_draft(
+        state, text=caption, media_kind=media_kind, file_id=file_id, entities=entities
     )
     # Re-sent by file_id, never forwarded: a forward would carry the author.
     await send_media(
@@ -124,10 +118,14 @@ async def write_media(message: Message, state: FSMContext, media_kind: str, file
     await state.set_state(Draft.previewing)
 
 
-async def _draft_id(state: FSMContext) -> str:
-    """The id of the draft being written; a new one if its data is gone (Redis
-    lost it), so the text still becomes a draft rather than an error."""
-    return str((await state.get_data()).get("draft") or _new_draft())
+async def _update_draft(state: FSMContext, **changes: Any) -> dict[str, Any]:
+    """The draft's data with ``changes`` (aiogram's ``update_data``), under a new
+    draft id if its data is gone (Redis lost it): the text still becomes a
+    draft rather than an error."""
+    data = {**await state.get_data(), **changes}
+    data.setdefault("draft", _new_draft())
+    await state.set_data(data)
+    return data
 
 
 @rest_router.message(StateFilter(Draft.writing))
