@@ -31,6 +31,12 @@ class GatewaySettings(CommonSettings):
     )
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     max_update_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_updates_in_flight: int = Field(
+        default=128,
+        ge=1,
+        le=4096,
+        description="Updates handled at once; more wait in line (their HTTP requests stay open).",
+    )
     update_deadline_seconds: float = Field(default=20.0, gt=0, lt=60)
     dedupe_ttl_seconds: int = Field(default=24 * 3600, ge=60)
     rate_limit_burst: int = Field(
@@ -57,3 +63,15 @@ class GatewaySettings(CommonSettings):
         le=7 * 24 * 3600,
         description="How old a Mini App's initData (auth_date) may be before it is refused.",
     )
+
+    @property
+    def redis_connections_per_node(self) -> int:
+        """The Redis pool per cluster node: enough that no update waits for one.
+
+        redis-py's cluster client refuses a command when a node's pool is used
+        up (``MaxConnectionsError``) rather than waiting for a connection, and
+        every key of an update lives on one node (its hash tag). An update
+        holds at most two connections at once (a thread's and the rules' cards,
+        read together); the Mini App and the community registry use a few more.
+        """
+        return 2 * self.max_updates_in_flight + 32

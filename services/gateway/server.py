@@ -91,7 +91,9 @@ def build_app(settings: GatewaySettings) -> web.Application:
         metrics_runner = await start_metrics_server(
             metrics.registry, settings.metrics_host, settings.metrics_port
         )
-        redis = await connect_redis_cluster(settings.redis_nodes)
+        redis = await connect_redis_cluster(
+            settings.redis_nodes, max_connections=settings.redis_connections_per_node
+        )
         services = ServiceClients.connect(settings.confessions_addr, settings.social_addr)
         session = BotApiSession(metrics, api=TelegramAPIServer.from_base(settings.telegram_api_url))
         registry = CommunityRegistry(
@@ -143,6 +145,7 @@ def _install_handlers(
         guard,
         max_bytes=settings.max_update_bytes,
         deadline_seconds=settings.update_deadline_seconds,
+        max_in_flight=settings.max_updates_in_flight,
         context={
             "services": services,
             "settings": settings,

@@ -104,6 +104,7 @@ class WebhookHandler:
         deadline_seconds: float,
         context: dict[str, Any],
         metrics: GatewayMetrics,
+        max_in_flight: int = 128,
     ) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
@@ -112,6 +113,10 @@ class WebhookHandler:
         self._deadline = deadline_seconds
         self._context = context
         self._metrics = metrics
+        # Bounds the updates between their claim and "done", and so the Redis
+        # connections they hold (GatewaySettings.redis_connections_per_node):
+        # a burst past it waits in line instead of failing for want of one.
+        self._in_flight = asyncio.Semaphore(max_in_flight)
 
     async def __call__(self, request: web.Request) -> web.Response:
         """Check, claim and handle one update."""
@@ -189,7 +194,8 @@ class WebhookHandler:
         )
         outcome = "error"
         try:
-            response, outcome = await self._claim_and_feed(community, update, probe)
+            async with self._in_flight:
+                response, outcome = await self._claim_and_feed(community, update, probe)
             return response
         finally:
             self._metrics.updates.labels(update_type, probe.handler, outcome).inc()

@@ -322,3 +322,29 @@ async def test_a_community_with_a_malformed_token_does_not_stop_the_others(
             infra_config,
             f"DELETE FROM confessions.communities WHERE bot_id = {broken_bot}",
         )
+
+
+async def test_more_updates_at_once_than_redis_connections_are_all_handled(
+    world: World, community: World.Community
+) -> None:
+    """Many bots' webhooks at once (Telegram opens up to 100 connections per bot):
+    the gateway handles them all, queueing past its bound of updates in flight,
+    and none fails for want of a Redis connection (redis-py's cluster client
+    refuses a command, it does not wait, when a node's pool is used up)."""
+    secret = community_secret(world, community)
+    url = f"{world.stack.gateway_url}/webhook/{community.id}"
+    headers = {"Content-Type": "application/json", SECRET_HEADER: secret}
+    users = [new_user_id() for _ in range(400)]
+    world.user_ids.extend(users)
+
+    async def post(http: aiohttp.ClientSession, n: int, user_id: int) -> int:
+        body = orjson.dumps(message_update(20_000 + n, user_id, "/help"))
+        async with http.post(url, data=body, headers=headers) as response:
+            await response.read()
+            return response.status
+
+    # No connection limit on this client: every update is on the wire at once.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        statuses = await asyncio.gather(*(post(http, n, u) for n, u in enumerate(users)))
+    assert sorted(set(statuses)) == [200], {s: statuses.count(s) for s in set(statuses)}
+    assert "MaxConnectionsError" not in world.stack.log_path("gateway").read_text()
