@@ -32,7 +32,7 @@ class GatewaySettings(CommonSettings):
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
     max_update_bytes: int = Field(default=256 * 1024, ge=1024)
     max_updates_in_flight: int = Field(
-        default=128,
+        default=512,
         ge=1,
         le=4096,
         description="Updates handled at once; more wait in line (their HTTP requests stay open).",

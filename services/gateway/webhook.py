@@ -104,7 +104,7 @@ class WebhookHandler:
         deadline_seconds: float,
         context: dict[str, Any],
         metrics: GatewayMetrics,
-        max_in_flight: int = 128,
+        max_in_flight: int = 512,
     ) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
