@@ -145,3 +145,18 @@ def test_the_logs_complaints_are_counted_by_process_message_and_kind() -> None:
         "  1× social WARNING: relay batch not sent; retried",
     ]
     assert log_complaints({"gateway": ['{"level": "INFO", "message": "ok"}']}) == []
+
+
+def test_the_floors_updates_are_what_aiogram_reads_as_the_command_or_text() -> None:
+    from aiogram.types import Update
+
+    from tools.bench.floor import message_update
+
+    command = Update.model_validate_json(message_update(7, 1001, "/help me"))
+    assert command.message is not None and command.message.from_user is not None
+    assert (command.update_id, command.message.from_user.id) == (7, 1001)
+    entities = command.message.entities or []
+    assert [(e.type, e.offset, e.length) for e in entities] == [("bot_command", 0, 5)]
+    assert command.message.text == "/help me"
+    text = Update.model_validate_json(message_update(8, 1001, "hello"))
+    assert text.message is not None and text.message.entities is None
