@@ -27,11 +27,10 @@ import aiohttp
 import orjson
 
 from tools.bench import world as bench_world
-from tools.bench.counters import PG_SETTINGS, cpu_seconds, cpu_snapshot, process_groups
+from tools.bench.counters import cpu_seconds, cpu_snapshot, process_groups
 from tools.devstack.infra import lifecycle
-from tools.devstack.infra.config import InfraConfig
-from tools.devstack.ports import Ports, free_port
-from tools.devstack.stack import REPO_ROOT, Stack
+from tools.devstack.ports import free_port
+from tools.devstack.stack import REPO_ROOT
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -111,15 +110,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=15, help="per measured round")
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
-    cfg = InfraConfig.shifted(REPO_ROOT / ".veil" / "bench", 200, pg_settings=PG_SETTINGS)
-    lifecycle.destroy(cfg)
-    stack = Stack(
-        cfg,
-        ports=Ports.ephemeral(),
-        attached=True,
-        log_level="WARNING",
-        extra_env={"VEIL_RATE_LIMIT_BURST": "1000", "VEIL_RATE_LIMIT_PER_MINUTE": "100000"},
-    )
+    cfg, stack = bench_world.bench_stack()
     try:
         stack.start_infra()
         stack.start_services()

@@ -38,7 +38,6 @@ from typing import Any
 
 from tools.bench import world as bench_world
 from tools.bench.counters import (
-    PG_SETTINGS,
     CountReader,
     Counts,
     cpu_seconds,
@@ -58,8 +57,7 @@ from tools.bench.report import (
 from tools.bench.trace import OtlpSink
 from tools.devstack.environment import SERVICES, WORKERS
 from tools.devstack.infra import lifecycle
-from tools.devstack.infra.config import InfraConfig
-from tools.devstack.ports import Ports, free_port
+from tools.devstack.ports import free_port
 from tools.devstack.stack import REPO_ROOT, Stack
 
 
@@ -215,19 +213,7 @@ def main() -> None:
         if sink is not None
         else {}
     )
-    cfg = InfraConfig.shifted(REPO_ROOT / ".veil" / "bench", 200, pg_settings=PG_SETTINGS)
-    lifecycle.destroy(cfg)
-    stack = Stack(
-        cfg,
-        ports=Ports.ephemeral(),
-        attached=True,
-        log_level="WARNING",
-        extra_env={
-            "VEIL_RATE_LIMIT_BURST": "1000",
-            "VEIL_RATE_LIMIT_PER_MINUTE": "100000",
-            **tracing,
-        },
-    )
+    cfg, stack = bench_world.bench_stack(tracing)
     try:
         print("bench: starting the stack…", flush=True)
         stack.start_infra()

@@ -120,7 +120,7 @@ function record(kind, res, ok, window) {
     if (MODE !== 'chaos' && told < 3) {
       told += 1;
       const what = res.status === 200 ? `delivery ${String(res.body).slice(0, 120)}`
-        : `status ${res.status} ${res.error || ''}`;
+        : `status ${res.status} ${res.error || ''} ${String(res.body || '').slice(0, 160)}`;
       console.warn(`failed update (${kind}): ${what}`);
     }
   }

@@ -16,11 +16,34 @@ from typing import Any
 import aiohttp
 
 from services.gateway.registry import webhook_secret
-from tools.devstack.stack import Stack
+from tools.bench.counters import PG_SETTINGS
+from tools.devstack.infra import lifecycle
+from tools.devstack.infra.config import InfraConfig
+from tools.devstack.ports import Ports
+from tools.devstack.stack import REPO_ROOT, Stack
 
 FIRST_BOT_ID = 7100000001
 ADMIN_ID = 5100000001
 FIRST_MEMBER_ID = 8_000_000_000
+
+
+def bench_stack(extra_env: dict[str, str] | None = None) -> tuple[InfraConfig, Stack]:
+    """The bench's stack under ``.veil/bench`` (what a last run left is destroyed):
+    counted Postgres, quiet logs, and a rate limit no bench member reaches."""
+    cfg = InfraConfig.shifted(REPO_ROOT / ".veil" / "bench", 200, pg_settings=PG_SETTINGS)
+    lifecycle.destroy(cfg)
+    stack = Stack(
+        cfg,
+        ports=Ports.ephemeral(),
+        attached=True,
+        log_level="WARNING",
+        extra_env={
+            "VEIL_RATE_LIMIT_BURST": "1000",
+            "VEIL_RATE_LIMIT_PER_MINUTE": "100000",
+            **(extra_env or {}),
+        },
+    )
+    return cfg, stack
 
 
 @dataclass
