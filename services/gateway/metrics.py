@@ -1,8 +1,9 @@
 """What the gateway tells Prometheus and the trace about each update.
 
 RED per webhook handler (``update_type``, ``handler``, ``outcome``), update_id
-claims that were duplicates, rate-limit rejections, dropped bodies and the
-Bot API calls the gateway made itself. Labels are update types, handler names,
+claims that were duplicates, rate-limit rejections, dropped bodies, the
+Bot API calls the gateway made itself, and the updates in flight and waiting
+for a slot (services/gateway/slots.py). Labels are update types, handler names,
 Bot API method names and codes: never an id, a name or a text of a member.
 """
 
@@ -14,8 +15,9 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Dispatcher
 from aiogram.dispatcher.event.handler import HandlerObject
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from services.gateway.slots import UpdateSlots
 from veil.core.metrics import LATENCY_BUCKETS
 from veil.core.telemetry import annotate
 
@@ -79,6 +81,21 @@ class GatewayMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.in_flight = Gauge(
+            "veil_gateway_updates_in_flight",
+            "Updates between their claim and done (at most VEIL_MAX_UPDATES_IN_FLIGHT)",
+            registry=r,
+        )
+        self.waiting = Gauge(
+            "veil_gateway_updates_waiting",
+            "Updates waiting for a slot: the gateway is at its bound of updates in flight",
+            registry=r,
+        )
+
+    def watch(self, slots: UpdateSlots) -> None:
+        """Read ``slots``' counters at every scrape (nothing is written per update)."""
+        self.in_flight.set_function(lambda: slots.busy)
+        self.waiting.set_function(lambda: slots.waiting)
 
 
 @dataclass

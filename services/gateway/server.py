@@ -28,6 +28,7 @@ from services.gateway.miniapp.api import APP_KEY as MINIAPP
 from services.gateway.miniapp.api import MiniApp
 from services.gateway.miniapp.api import routes as miniapp_routes
 from services.gateway.registry import CommunityEntry, CommunityRegistry, Refreshed
+from services.gateway.slots import UpdateSlots
 from services.gateway.telegram_session import BotApiSession
 from services.gateway.webhook import WebhookHandler
 from veil.core.metrics import start_metrics_server
@@ -139,13 +140,15 @@ def _install_handlers(
         per_minute=settings.rate_limit_per_minute,
         done_ttl_seconds=settings.dedupe_ttl_seconds,
     )
+    slots = UpdateSlots(settings.max_updates_in_flight)
+    metrics.watch(slots)
     app["webhook"] = WebhookHandler(
         registry,
         dispatcher,
         guard,
         max_bytes=settings.max_update_bytes,
         deadline_seconds=settings.update_deadline_seconds,
-        max_in_flight=settings.max_updates_in_flight,
+        slots=slots,
         context={
             "services": services,
             "settings": settings,

@@ -34,6 +34,7 @@ from services.gateway.guard import UpdateGuard, Verdict
 from services.gateway.member import MEMBER_CARD_KEY
 from services.gateway.metrics import NO_HANDLER, PROBE_KEY, GatewayMetrics, UpdateProbe
 from services.gateway.registry import CommunityEntry, CommunityRegistry
+from services.gateway.slots import UpdateSlots
 from services.gateway.views import texts
 from services.gateway.webhook_reply import ReplySlot, answer_with, closing, in_reply, opening
 from veil.contracts.cards import MEMBER_CARD_SECONDS, member_card_key
@@ -104,7 +105,7 @@ class WebhookHandler:
         deadline_seconds: float,
         context: dict[str, Any],
         metrics: GatewayMetrics,
-        max_in_flight: int = 512,
+        slots: UpdateSlots,
     ) -> None:
         self._registry = registry
         self._dispatcher = dispatcher
@@ -114,9 +115,8 @@ class WebhookHandler:
         self._context = context
         self._metrics = metrics
         # Bounds the updates between their claim and "done", and so the Redis
-        # connections they hold (GatewaySettings.redis_connections_per_node):
-        # a burst past it waits in line instead of failing for want of one.
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        # connections they hold: a burst past it waits in line.
+        self._slots = slots
 
     async def __call__(self, request: web.Request) -> web.Response:
         """Check, claim and handle one update."""
@@ -194,7 +194,7 @@ class WebhookHandler:
         )
         outcome = "error"
         try:
-            async with self._in_flight:
+            async with self._slots:
                 response, outcome = await self._claim_and_feed(community, update, probe)
             return response
         finally:
