@@ -22,7 +22,6 @@ class UpdateSlots:
     """
 
     def __init__(self, size: int) -> None:
-        self.size = size
         self.busy = 0
         self.waiting = 0
         self._free = asyncio.Semaphore(size)

@@ -30,6 +30,13 @@ def _pair(redis: RedisCluster) -> tuple[UpdateGuard, VeilStorage]:
     return guard, VeilStorage(redis, id_key, ttl_seconds=60)
 
 
+def _member(redis: RedisCluster) -> tuple[UpdateGuard, VeilStorage, StorageKey, list[str]]:
+    """The guard and storage, the member's key and the FSM records the claim reads."""
+    guard, storage = _pair(redis)
+    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    return guard, storage, key, list(storage.keys(key))
+
+
 async def test_fsm_keys_share_the_claims_slot_and_hide_ids(redis: RedisCluster) -> None:
     guard, storage = _pair(redis)
     key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
@@ -41,9 +48,7 @@ async def test_fsm_keys_share_the_claims_slot_and_hide_ids(redis: RedisCluster) 
 
 
 async def test_writes_wait_for_done_and_reads_see_them(redis: RedisCluster) -> None:
-    guard, storage = _pair(redis)
-    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
-    reads = list(storage.keys(key))
+    guard, storage, key, reads = _member(redis)
     verdict, _, values = await guard.claim_and_read(BOT, 1, USER, reads)
     assert verdict is Verdict.PROCESS and values == [None, None]
     update_fsm = UpdateFsm(guard.tag(BOT, USER), dict(zip(reads, values, strict=True)))
@@ -77,10 +82,8 @@ async def test_writes_wait_for_done_and_reads_see_them(redis: RedisCluster) -> N
 
 
 async def test_a_failed_update_changes_nothing(redis: RedisCluster) -> None:
-    guard, storage = _pair(redis)
-    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
+    guard, storage, key, reads = _member(redis)
     await storage.set_state(key, "Before")  # outside an update: written at once
-    reads = list(storage.keys(key))
     verdict, _, values = await guard.claim_and_read(BOT, 3, USER, reads)
     assert verdict is Verdict.PROCESS and values[0] == b"Before"
     token = handling(UpdateFsm(guard.tag(BOT, USER), dict(zip(reads, values, strict=True))))
@@ -114,9 +117,7 @@ async def _previewing(
     redis: RedisCluster, ttl: int
 ) -> tuple[UpdateGuard, VeilStorage, StorageKey, list[str]]:
     """A member whose draft is previewed, its records expiring in ``ttl`` s."""
-    guard, storage = _pair(redis)
-    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
-    reads = list(storage.keys(key))
+    guard, storage, key, reads = _member(redis)
     await redis.set(reads[0], b"Draft:previewing", ex=ttl)
     await redis.set(reads[1], b'{"draft":"abc","text":"hi"}', ex=ttl)
     return guard, storage, key, reads
@@ -162,9 +163,7 @@ async def test_of_two_updates_at_once_the_state_and_data_are_one_updates(
 
 
 async def test_an_update_that_changes_neither_writes_neither(redis: RedisCluster) -> None:
-    guard, storage = _pair(redis)
-    key = StorageKey(bot_id=BOT, chat_id=USER, user_id=USER)
-    reads = list(storage.keys(key))
+    guard, storage, key, reads = _member(redis)
 
     async def look() -> None:
         assert await storage.get_state(key) is None

@@ -17,20 +17,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 
 import aiohttp
 import orjson
 
+from tools.bench import reference
 from tools.bench import world as bench_world
 from tools.bench.counters import cpu_seconds, cpu_snapshot, process_groups
 from tools.devstack.infra import lifecycle
-from tools.devstack.ports import free_port
-from tools.devstack.stack import REPO_ROOT
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -73,29 +69,13 @@ async def drive(url: str, headers: dict[str, str], bodies: list[bytes], rate: in
 
 def _reference_ms(bodies: list[bytes], warm_up: list[bytes], rate: int) -> tuple[float, str]:
     """CPU-ms per update of stock aiogram answering ``bodies``, and their statuses."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tools.bench.reference", "--port", str(port)],
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
-    try:
-        url = f"http://127.0.0.1:{port}/webhook"
-        headers = {"Content-Type": "application/json"}
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                asyncio.run(drive(url, headers, warm_up, rate))
-                break
-            except aiohttp.ClientConnectionError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        before = cpu_seconds(process.pid)
+    headers = {"Content-Type": "application/json"}
+    with reference.running() as (url, pid):
+        asyncio.run(drive(url, headers, warm_up, rate))
+        before = cpu_seconds(pid)
         statuses = asyncio.run(drive(url, headers, bodies, rate))
-        return (cpu_seconds(process.pid) - before) * 1000 / len(bodies), _shown(statuses)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        spent = cpu_seconds(pid) - before
+    return spent * 1000 / len(bodies), _shown(statuses)
 
 
 def _shown(statuses: Counter[int]) -> str:

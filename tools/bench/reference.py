@@ -11,6 +11,13 @@ the reference Veil's whole path is compared with.
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from aiogram import Bot, Dispatcher, Router
 from aiogram.filters import CommandStart
@@ -32,6 +39,36 @@ async def start(message: Message) -> SendMessage:
 async def echo(message: Message) -> SendMessage:
     """Answer anything else, in the webhook response."""
     return message.answer("Got it.")
+
+
+@contextmanager
+def running() -> Iterator[tuple[str, int]]:
+    """The reference bot in a process of its own on 127.0.0.1, once it listens:
+    its webhook URL and its pid (whose CPU is the yardstick)."""
+    # Imported here: the bot's own process loads nothing of Veil's.
+    from tools.devstack.ports import free_port
+    from tools.devstack.stack import REPO_ROOT
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.bench.reference", "--port", str(port)],
+        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _listening(port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the reference bot did not start")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/webhook", process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def main() -> None:

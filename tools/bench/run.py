@@ -27,7 +27,6 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import threading
 import time
@@ -36,6 +35,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tools.bench import reference
 from tools.bench import world as bench_world
 from tools.bench.counters import (
     CountReader,
@@ -57,8 +57,7 @@ from tools.bench.report import (
 from tools.bench.trace import OtlpSink
 from tools.devstack.environment import SERVICES, WORKERS
 from tools.devstack.infra import lifecycle
-from tools.devstack.ports import free_port
-from tools.devstack.stack import REPO_ROOT, Stack
+from tools.devstack.stack import Stack
 
 
 def _env_list(name: str, default: str) -> list[int]:
@@ -154,34 +153,14 @@ def _settle(groups: dict[str, list[int]], seconds: float = 60.0) -> None:
 
 def _reference(root: Path, config: dict[str, Any], summaries: Path) -> tuple[float, int]:
     """CPU-ms per update of stock aiogram, and the updates it answered."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tools.bench.reference", "--port", str(port)],
-        env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not _port_open(port):
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the reference bot did not start")
-            time.sleep(0.1)
+    with reference.running() as (url, pid):
         path = root / "k6-reference.json"
-        path.write_text(json.dumps({**config, "reference_url": f"http://127.0.0.1:{port}/webhook"}))
-        before = cpu_seconds(process.pid)
+        path.write_text(json.dumps({**config, "reference_url": url}))
+        before = cpu_seconds(pid)
         metrics = run_k6(path, "reference", summaries)
-        spent = cpu_seconds(process.pid) - before
-        count = int(metrics["updates{step:ref}"]["values"]["count"])
-        return spent * 1000 / max(count, 1), count
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _port_open(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        spent = cpu_seconds(pid) - before
+    count = int(metrics["updates{step:ref}"]["values"]["count"])
+    return spent * 1000 / max(count, 1), count
 
 
 def main() -> None:
